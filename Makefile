@@ -1,0 +1,33 @@
+# The two set-up commands: `make site` and `make test`.
+CARGO ?= cargo
+PARC := target/release/parc
+
+.PHONY: site test test-deps bench example check fmt clippy
+
+## Build the example fleet in snapshots/ into site/.
+site:
+	$(CARGO) build --release --locked
+	$(PARC) build --snapshots snapshots --out site
+
+## Install what the tests need, then run them all.
+test: test-deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) test --locked
+
+# Debian's Chromium for the browser smoke test.
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the browser smoke test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+## Regenerate the example fleet (deterministic: same files every time).
+example:
+	$(CARGO) build --release --locked
+	rm -rf snapshots
+	$(PARC) demo --hosts 8 --days 42 --every 3 --out snapshots
+
+## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
+bench:
+	$(CARGO) build --release --locked
+	bash tests/bench.sh $(PARC)

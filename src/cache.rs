@@ -1,0 +1,117 @@
+//! The parse cache: results keyed by content hash, so an unchanged snapshot
+//! is never parsed twice, and a file whose length and modification time are
+//! unchanged is not even read.
+//!
+//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash)
+//! and `hosts/<slug>.json` (hash → parse result) for each host, so a build
+//! holds only one host's results in memory at a time.
+
+use crate::snapshot::Parsed;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What the parse of one content gave.
+pub type ParseResult = Result<Parsed, String>;
+
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/1");
+
+pub struct ParseCache {
+    dir: PathBuf,
+    /// Read from disk at start (empty with `--no-cache`).
+    files: HashMap<PathBuf, FileStamp>,
+    /// What this build saw, written back at the end.
+    seen: Mutex<HashMap<PathBuf, FileStamp>>,
+    enabled: bool,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub len: u64,
+    pub mtime_ns: i128,
+    pub hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored<T> {
+    format: String,
+    entries: T,
+}
+
+impl ParseCache {
+    /// Opens the cache; `enabled: false` starts empty but still saves, so the
+    /// build after a `--no-cache` build is fast again.
+    pub fn open(dir: &Path, enabled: bool) -> ParseCache {
+        let files = if enabled {
+            load(&dir.join("files.json")).unwrap_or_default()
+        } else {
+            HashMap::new()
+        };
+        ParseCache {
+            dir: dir.to_path_buf(),
+            files,
+            seen: Mutex::default(),
+            enabled,
+        }
+    }
+
+    /// The content hash of a file, if its length and mtime are as cached.
+    pub fn file_hash(&self, path: &Path, len: u64, mtime_ns: i128) -> Option<String> {
+        let stamp = self
+            .files
+            .get(path)
+            .filter(|s| s.len == len && s.mtime_ns == mtime_ns)?;
+        self.seen
+            .lock()
+            .unwrap()
+            .insert(path.to_path_buf(), stamp.clone());
+        Some(stamp.hash.clone())
+    }
+
+    pub fn remember_file(&self, path: &Path, stamp: FileStamp) {
+        self.seen.lock().unwrap().insert(path.to_path_buf(), stamp);
+    }
+
+    pub fn host_results(&self, host_slug: &str) -> HashMap<String, ParseResult> {
+        if !self.enabled {
+            return HashMap::new();
+        }
+        load(&self.host_path(host_slug)).unwrap_or_default()
+    }
+
+    pub fn save_host_results(
+        &self,
+        host_slug: &str,
+        results: &HashMap<String, ParseResult>,
+    ) -> std::io::Result<()> {
+        save(&self.host_path(host_slug), results)
+    }
+
+    pub fn save_files(&self) -> std::io::Result<()> {
+        save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
+    }
+
+    fn host_path(&self, slug: &str) -> PathBuf {
+        self.dir.join("hosts").join(format!("{slug}.json"))
+    }
+}
+
+fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    let stored: Stored<T> = serde_json::from_slice(&bytes).ok()?;
+    (stored.format == FORMAT).then_some(stored.entries)
+}
+
+fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let bytes = serde_json::to_vec(&Stored {
+        format: FORMAT.into(),
+        entries,
+    })?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}

@@ -1,0 +1,138 @@
+//! `parc build` and `parc check`.
+
+use super::exit;
+use crate::config::Config;
+use crate::pipeline::{self, BuildOptions};
+use anyhow::Result;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// Snapshots folder, one sub-folder per host [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Output folder [default: build.out, "site"].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Exit with status 3 when any snapshot had a problem.
+    #[arg(long)]
+    pub strict: bool,
+    /// Ignore the parse cache and the no-change check: build from scratch.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Snapshots folder [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+}
+
+/// The folder relative paths in the config are taken from: the config file's.
+fn base_of(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
+    let base = base_of(config_path);
+    let options = BuildOptions {
+        snapshots: args
+            .snapshots
+            .unwrap_or_else(|| base.join(&config.build.snapshots)),
+        out: args.out.unwrap_or_else(|| base.join(&config.build.out)),
+        base,
+        use_cache: !args.no_cache,
+    };
+    let report = pipeline::build(config, &options)?;
+    for problem in &report.problems {
+        eprintln!("problem: {problem}");
+    }
+    if !quiet {
+        if report.skipped {
+            eprintln!(
+                "nothing changed: {} is up to date ({:.3} s)",
+                options.out.display(),
+                report.seconds
+            );
+        } else {
+            eprintln!(
+                "built {} hosts, {} disks from {} versions ({} parsed, {} from cache) into {}: {} files ({} unchanged), {} problems, {:.3} s",
+                report.hosts,
+                report.disks,
+                report.versions,
+                report.parsed,
+                report.versions.saturating_sub(report.parsed),
+                options.out.display(),
+                report.pages,
+                report.unchanged,
+                report.problems.len(),
+                report.seconds
+            );
+        }
+    }
+    Ok(if args.strict && !report.problems.is_empty() {
+        exit::PROBLEMS
+    } else {
+        exit::OK
+    })
+}
+
+pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8> {
+    let base = base_of(config_path);
+    let snapshots = args
+        .snapshots
+        .unwrap_or_else(|| base.join(&config.build.snapshots));
+    let found = crate::source::discover(&snapshots, config.build.max_snapshot_bytes)?;
+    let versions = found.versions();
+    let repo = found.repository.clone();
+    let cache = crate::cache::ParseCache::open(&base.join(&config.build.cache_dir), false);
+    let mut problems = found.problems;
+    for (host, candidates) in found.hosts {
+        problems
+            .extend(crate::parse::parse_host(&host, candidates, &cache, repo.as_deref()).problems);
+    }
+    problems.sort();
+    problems.dedup();
+    for problem in &problems {
+        println!("{problem}");
+    }
+    eprintln!("{versions} versions checked, {} problems", problems.len());
+    Ok(if problems.is_empty() {
+        exit::OK
+    } else {
+        exit::PROBLEMS
+    })
+}
+
+/// The benchmark's baseline: the cost of merely reading and parsing the bytes.
+pub fn read_json(dir: &Path) -> Result<u8> {
+    use rayon::prelude::*;
+    let start = std::time::Instant::now();
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| e.into_path())
+        .collect();
+    let bytes: u64 = files
+        .par_iter()
+        .map(|p| {
+            let data = std::fs::read(p).unwrap_or_default();
+            let _: serde_json::Value =
+                serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
+            data.len() as u64
+        })
+        .sum();
+    println!(
+        "read-json files={} bytes={} seconds={:.3}",
+        files.len(),
+        bytes,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(exit::OK)
+}

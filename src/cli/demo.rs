@@ -1,0 +1,3 @@
+//! `parc demo`: the generator lives in [`crate::demo`].
+
+pub use crate::demo::{run, DemoArgs};

@@ -1,0 +1,53 @@
+//! The command line: arguments only; the work is in the library modules.
+
+pub mod build;
+pub mod demo;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Done, nothing to report.
+    pub const OK: u8 = 0;
+    /// An error stopped the command (bad config, unwritable output, …).
+    pub const ERROR: u8 = 1;
+    /// Wrong usage (unknown option, missing argument).
+    pub const USAGE: u8 = 2;
+    /// `--strict`: the build finished, but some input had problems.
+    pub const PROBLEMS: u8 = 3;
+}
+
+/// parc: a static site and JSON API of your fleet's disks, built from
+/// snapshots kept in git.
+#[derive(Parser)]
+#[command(name = "parc", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file; defaults apply when the default file is missing.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Say more (-v: stage timings, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Say only errors and problems.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Build the site and JSON API from every version of every snapshot.
+    Build(build::BuildArgs),
+    /// Read every snapshot and report every problem, without writing a site.
+    Check(build::CheckArgs),
+    /// Write a generated example fleet (deterministic) as dated snapshot files.
+    Demo(demo::DemoArgs),
+    /// Benchmark baseline: read every .json file under DIR and parse it as untyped JSON.
+    #[command(hide = true)]
+    ReadJson { dir: PathBuf },
+}

@@ -1,0 +1,214 @@
+//! `parc.toml`: every key has a default, so no file at all is a valid configuration.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// What the site says about itself.
+    pub site: SiteConfig,
+    /// Where `parc build` reads and writes.
+    pub build: BuildConfig,
+    /// Fleet-wide thresholds.
+    pub fleet: FleetConfig,
+    /// How SMART figures become a verdict.
+    pub smart: SmartConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Shown in every page's title and header.
+    pub title: String,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            title: "parc".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuildConfig {
+    /// The snapshots folder: one sub-folder per host.
+    pub snapshots: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Markdown pages with TOML front matter.
+    pub content: PathBuf,
+    /// Templates that override the built-in ones, by file name.
+    pub templates: PathBuf,
+    /// Files copied as they are into the output folder.
+    #[serde(rename = "static")]
+    pub static_dir: PathBuf,
+    /// Where parse results are cached between builds.
+    pub cache_dir: PathBuf,
+    /// A snapshot file larger than this is reported and skipped.
+    pub max_snapshot_bytes: u64,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            snapshots: "snapshots".into(),
+            out: "site".into(),
+            content: "content".into(),
+            templates: "templates".into(),
+            static_dir: "static".into(),
+            cache_dir: ".parc-cache".into(),
+            max_snapshot_bytes: 16 << 20,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FleetConfig {
+    /// A host whose newest snapshot is older than this (counted back from the
+    /// newest snapshot in the fleet) is listed as not seen.
+    pub stale_after_hours: u64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            stale_after_hours: 48,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmartConfig {
+    /// Used when a drive reports no temperature limit of its own (°C).
+    pub temperature_max: i64,
+    /// NVMe `percentage_used` at or above which a drive is `watch`.
+    pub nvme_percentage_used_watch: u64,
+    /// NVMe `percentage_used` at or above which a drive is `failing`.
+    pub nvme_percentage_used_failing: u64,
+    /// ATA attributes whose raw value is a warning sign, by attribute id.
+    pub attributes: BTreeMap<String, AttributeRule>,
+}
+
+/// Thresholds on the raw value of one ATA attribute.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeRule {
+    /// The attribute's usual name, used in reasons.
+    pub name: String,
+    /// A raw value above this makes the drive `watch`.
+    pub watch_above: u64,
+    /// A raw value above this makes the drive `failing` (none by default).
+    #[serde(default)]
+    pub failing_above: Option<u64>,
+}
+
+impl Default for SmartConfig {
+    fn default() -> Self {
+        // Backblaze's failure-predicting attributes, as Scrutiny uses them:
+        // any raw count above zero is worth watching.
+        let critical = [
+            (5, "Reallocated_Sector_Ct"),
+            (10, "Spin_Retry_Count"),
+            (184, "End-to-End_Error"),
+            (187, "Reported_Uncorrect"),
+            (188, "Command_Timeout"),
+            (196, "Reallocated_Event_Count"),
+            (197, "Current_Pending_Sector"),
+            (198, "Offline_Uncorrectable"),
+            (201, "Soft_Read_Error_Rate"),
+        ];
+        let attributes = critical
+            .into_iter()
+            .map(|(id, name)| {
+                (
+                    id.to_string(),
+                    AttributeRule {
+                        name: name.into(),
+                        watch_above: 0,
+                        failing_above: None,
+                    },
+                )
+            })
+            .collect();
+        SmartConfig {
+            temperature_max: 60,
+            nvme_percentage_used_watch: 80,
+            nvme_percentage_used_failing: 100,
+            attributes,
+        }
+    }
+}
+
+impl SmartConfig {
+    /// The rule for an ATA attribute id, if it is one parc watches.
+    pub fn rule(&self, id: u8) -> Option<&AttributeRule> {
+        self.attributes.get(&id.to_string())
+    }
+}
+
+impl Config {
+    /// Reads `path`; a missing file means defaults unless the user named it.
+    pub fn load(path: &Path, named_by_user: bool) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named_by_user => {
+                return Ok(Config::default())
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read config {}", path.display()))
+            }
+        };
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        // Attribute rules given in the file add to the built-in ones or replace them by id.
+        for (id, rule) in SmartConfig::default().attributes {
+            config.smart.attributes.entry(id).or_insert(rule);
+        }
+        for key in config.smart.attributes.keys() {
+            key.parse::<u8>()
+                .with_context(|| format!("invalid config {}: smart.attributes key {key:?} is not an attribute id (1-255)", path.display()))?;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_default_file_gives_defaults_but_a_named_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parc.toml");
+        assert_eq!(
+            Config::load(&path, false).unwrap().fleet.stale_after_hours,
+            48
+        );
+        assert!(Config::load(&path, true).is_err());
+    }
+
+    #[test]
+    fn keys_override_defaults_and_typos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parc.toml");
+        std::fs::write(&path, "[fleet]\nstale_after_hours = 6\n[smart.attributes.199]\nname = \"UDMA_CRC_Error_Count\"\nwatch_above = 10\n").unwrap();
+        let config = Config::load(&path, true).unwrap();
+        assert_eq!(config.fleet.stale_after_hours, 6);
+        assert_eq!(config.smart.rule(199).unwrap().watch_above, 10);
+        assert_eq!(
+            config.smart.rule(5).unwrap().watch_above,
+            0,
+            "built-in rules are kept"
+        );
+        std::fs::write(&path, "[fleet]\nstale_after_hour = 6\n").unwrap();
+        let err = format!("{:#}", Config::load(&path, true).unwrap_err());
+        assert!(err.contains("stale_after_hour"), "{err}");
+    }
+}

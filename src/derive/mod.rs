@@ -1,0 +1,49 @@
+//! Stage 5: what the data tree means — SMART verdicts, moves, homes that need
+//! a backup, and the fleet summary.
+
+pub mod backup;
+pub mod moves;
+pub mod risk;
+pub mod summary;
+
+use crate::config::Config;
+use crate::fleet::Fleet;
+use std::collections::HashMap;
+
+pub struct Derived {
+    /// One assessment per disk, in the order of `Fleet::disks`.
+    pub assessments: Vec<risk::Assessment>,
+    pub moves: Vec<moves::Move>,
+    pub backup: Vec<backup::BackupNeeded>,
+    pub summary: summary::Summary,
+}
+
+pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
+    use rayon::prelude::*;
+    let assessments: Vec<risk::Assessment> = fleet
+        .disks
+        .par_iter()
+        .map(|d| risk::assess_disk(d, &config.smart))
+        .collect();
+    let verdicts: HashMap<&str, risk::Verdict> = fleet
+        .disks
+        .iter()
+        .zip(&assessments)
+        .map(|(d, a)| (d.id.as_str(), a.verdict))
+        .collect();
+    let moves = moves::moves(&fleet.disks);
+    let backup = backup::backup_needed(&fleet.hosts, &fleet.disks, &verdicts);
+    let summary = summary::summary(
+        fleet,
+        &verdicts,
+        moves.len(),
+        backup.len(),
+        config.fleet.stale_after_hours,
+    );
+    Derived {
+        assessments,
+        moves,
+        backup,
+        summary,
+    }
+}

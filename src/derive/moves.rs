@@ -1,0 +1,43 @@
+//! Disk moves: every change of host between consecutive sightings of a disk.
+//! A → B → A is two moves.
+
+use crate::fleet::Disk;
+use crate::time::Instant;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Move {
+    pub disk: String,
+    pub disk_slug: String,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub from: String,
+    pub to: String,
+    /// Last seen on `from`.
+    pub left: Instant,
+    /// First seen on `to`: the move's date.
+    pub at: Instant,
+}
+
+pub fn moves(disks: &[Disk]) -> Vec<Move> {
+    let mut moves: Vec<Move> = disks
+        .iter()
+        .flat_map(|disk| {
+            disk.sightings
+                .windows(2)
+                .filter(|w| w[0].host != w[1].host)
+                .map(move |w| Move {
+                    disk: disk.id.clone(),
+                    disk_slug: disk.slug.clone(),
+                    model: disk.model.clone(),
+                    serial: disk.serial.clone(),
+                    from: w[0].host.clone(),
+                    to: w[1].host.clone(),
+                    left: w[0].at,
+                    at: w[1].at,
+                })
+        })
+        .collect();
+    moves.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.disk.cmp(&b.disk)));
+    moves
+}

@@ -1,0 +1,321 @@
+//! Which physical disks one `disks` snapshot shows, and what identifies each.
+//!
+//! A disk is known by what smartctl and lsblk report — model, serial, and the
+//! WWN where the serial alone cannot tell disks apart — never by the probe key
+//! or device name, which change when a disk moves.
+
+use crate::snapshot::disks::{lsblk::BlockDevice, smartctl::SmartReport, DisksFacts};
+use crate::snapshot::ProbeFailure;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskKind {
+    Nvme,
+    Ssd,
+    Hdd,
+    /// SD card or eMMC.
+    Sd,
+    /// A virtual disk of a VM.
+    Virtual,
+    Unknown,
+}
+
+/// One disk as one snapshot shows it.
+#[derive(Clone, Debug)]
+pub struct Observed<'a> {
+    pub id: String,
+    /// Where the host sees it, e.g. `/dev/sda` or `/dev/bus/0 [megaraid,1]`.
+    pub device: String,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub wwn: Option<String>,
+    pub capacity: Option<u64>,
+    pub kind: DiskKind,
+    pub report: Option<&'a SmartReport>,
+    /// lsblk's name for it, when lsblk lists it (`sda`, `nvme0n1`).
+    pub block_name: Option<String>,
+    /// Why there is no SMART data, when there is none.
+    pub unavailable: Option<String>,
+}
+
+pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Observed<'a>> {
+    // A block device that smartctl reports disks behind (`sat+megaraid,1` on
+    // /dev/sda) is a controller's volume, not a disk: its members are the disks.
+    let disks: Vec<&BlockDevice> = facts
+        .devices
+        .iter()
+        .filter(|d| d.is_physical_disk() && members_behind(facts, d).next().is_none())
+        .collect();
+    let mut used = vec![false; disks.len()];
+    let mut observed = Vec::new();
+    for report in &facts.smart {
+        if !report.has_health_data() && report.serial.is_none() && report.model.is_none() {
+            continue; // smartctl could not even identify it: lsblk's view stands.
+        }
+        let block = disks.iter().position(|d| matches_report(d, report));
+        if let Some(i) = block {
+            used[i] = true;
+        }
+        let block = block.map(|i| disks[i]);
+        let mut device = report
+            .device
+            .clone()
+            .unwrap_or_else(|| report.probe.trim_start_matches("smartctl:").into());
+        if let Some(t) = report.device_type.as_deref().filter(|t| t.contains(',')) {
+            device = format!("{device} [{t}]");
+        }
+        observed.push(Observed {
+            id: String::new(),
+            device,
+            model: report
+                .model
+                .clone()
+                .or_else(|| block.and_then(|b| b.model.clone())),
+            serial: report
+                .serial
+                .clone()
+                .or_else(|| block.and_then(|b| b.serial.clone())),
+            wwn: report
+                .wwn
+                .clone()
+                .or_else(|| block.and_then(|b| b.wwn.clone())),
+            capacity: report.capacity_bytes.or_else(|| block.and_then(|b| b.size)),
+            kind: kind(Some(report), block),
+            report: Some(report),
+            block_name: block.map(|b| b.name.clone()),
+            unavailable: (!report.has_health_data()).then(|| {
+                report
+                    .messages
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "no SMART data".into())
+            }),
+        });
+    }
+    for (block, _) in disks.iter().zip(&used).filter(|(_, used)| !**used) {
+        let probe = format!("smartctl:/dev/{}", block.name);
+        let unavailable = failures
+            .iter()
+            .find(|f| f.probe == probe)
+            .map(|f| f.cause.clone())
+            .unwrap_or_else(|| "not probed by smartctl".into());
+        observed.push(Observed {
+            id: String::new(),
+            device: format!("/dev/{}", block.name),
+            model: block.model.clone(),
+            serial: block.serial.clone(),
+            wwn: block.wwn.clone(),
+            capacity: block.size,
+            kind: kind(None, Some(block)),
+            report: None,
+            block_name: Some(block.name.clone()),
+            unavailable: Some(unavailable),
+        });
+    }
+    assign_ids(&mut observed);
+    observed
+}
+
+/// lsblk and smartctl name the same disk differently (`nvme0n1` / `/dev/nvme0`),
+/// so serial and WWN are compared first, the device name last — and never for
+/// a disk behind a RAID controller, whose device node is the controller's.
+fn matches_report(block: &BlockDevice, report: &SmartReport) -> bool {
+    if let (Some(a), Some(b)) = (&block.serial, &report.serial) {
+        if !looks_masked(a) {
+            return a == b;
+        }
+    }
+    if let (Some(a), Some(b)) = (&block.wwn, &report.wwn) {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let behind_controller = report
+        .device_type
+        .as_deref()
+        .is_some_and(|t| t.contains(','));
+    let Some(device) = report
+        .device
+        .as_deref()
+        .and_then(|d| d.strip_prefix("/dev/"))
+    else {
+        return false;
+    };
+    // smartctl names an NVMe controller (`nvme0`), lsblk its namespace (`nvme0n1`).
+    let namespace = device.starts_with("nvme")
+        && block
+            .name
+            .strip_prefix(device)
+            .is_some_and(|n| n.starts_with('n'));
+    !behind_controller && (block.name == device || namespace)
+}
+
+fn kind(report: Option<&SmartReport>, block: Option<&BlockDevice>) -> DiskKind {
+    let name = block.map(|b| b.name.as_str()).unwrap_or("");
+    let tran = block.and_then(|b| b.tran.as_deref()).unwrap_or("");
+    if report.and_then(|r| r.protocol.as_deref()) == Some("NVMe")
+        || tran == "nvme"
+        || name.starts_with("nvme")
+    {
+        return DiskKind::Nvme;
+    }
+    if tran == "mmc" || name.starts_with("mmcblk") {
+        return DiskKind::Sd;
+    }
+    if name.starts_with("vd")
+        || name.starts_with("xvd")
+        || block.and_then(|b| b.vendor.as_deref()) == Some("0x1af4")
+    {
+        return DiskKind::Virtual;
+    }
+    match (
+        report.and_then(|r| r.rotation_rate),
+        block.and_then(|b| b.rotational),
+    ) {
+        (Some(0), _) => DiskKind::Ssd,
+        (Some(_), _) => DiskKind::Hdd,
+        (None, Some(false)) => DiskKind::Ssd,
+        (None, Some(true)) => DiskKind::Hdd,
+        (None, None) => DiskKind::Unknown,
+    }
+}
+
+/// A serial that vendors or people masked: `XXXXXXXX`, `0000`, one repeated
+/// character, or a placeholder word. It cannot tell disks apart.
+pub fn looks_masked(serial: &str) -> bool {
+    let s = serial.trim();
+    let first = s.chars().next();
+    s.len() < 4 || s.chars().all(|c| Some(c) == first) || s.to_ascii_uppercase().contains("XXXX")
+}
+
+fn assign_ids(observed: &mut [Observed]) {
+    for disk in observed.iter_mut() {
+        let model = disk
+            .model
+            .as_deref()
+            .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
+        let serial = disk.serial.as_deref().filter(|s| !s.trim().is_empty());
+        disk.id = match (model, serial, &disk.wwn) {
+            (m, Some(s), Some(w)) if looks_masked(s) => {
+                format!("{}|{s}|{}", m.unwrap_or_default(), w.to_ascii_lowercase())
+            }
+            (m, Some(s), _) => format!("{}|{s}", m.unwrap_or_default()),
+            (m, None, Some(w)) => format!("{}||{}", m.unwrap_or_default(), w.to_ascii_lowercase()),
+            // Nothing identifies it beyond this host: it stays a disk of this host.
+            (m, None, None) => format!("{}|local:{}", m.unwrap_or_default(), disk.device),
+        };
+    }
+    // Two disks that still look alike (masked serials, no WWN) stay two disks.
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for disk in observed.iter() {
+        *counts.entry(disk.id.clone()).or_default() += 1;
+    }
+    for disk in observed.iter_mut() {
+        if counts[&disk.id] > 1 {
+            disk.id = format!("{}|at:{}", disk.id, disk.device);
+        }
+    }
+}
+
+/// The mount point that holds `/home`, and the disks under it (through
+/// partitions, LVM, RAID or a ZFS pool).
+pub fn disks_under_home(
+    facts: &DisksFacts,
+    observed: &[Observed],
+) -> (Option<String>, Vec<String>) {
+    let holds_home = |m: &str| {
+        m == "/" || m == "/home" || "/home".starts_with(&format!("{}/", m.trim_end_matches('/')))
+    };
+    let mount = facts
+        .filesystems
+        .iter()
+        .map(|f| f.target.as_str())
+        .chain(
+            facts
+                .devices
+                .iter()
+                .flat_map(|d| d.walk())
+                .flat_map(|d| d.mountpoints.iter().map(String::as_str)),
+        )
+        .filter(|m| holds_home(m))
+        .max_by_key(|m| m.len())
+        .map(str::to_string);
+    let Some(mount) = mount else {
+        return (None, Vec::new());
+    };
+    let mut ids = Vec::new();
+    for top in &facts.devices {
+        if top.walk().any(|d| d.mountpoints.contains(&mount)) {
+            ids.extend(
+                observed
+                    .iter()
+                    .filter(|o| o.block_name.as_deref() == Some(&top.name))
+                    .map(|o| o.id.clone()),
+            );
+            let behind: Vec<&str> = members_behind(facts, top)
+                .map(|r| r.probe.as_str())
+                .collect();
+            ids.extend(
+                observed
+                    .iter()
+                    .filter(|o| o.report.is_some_and(|r| behind.contains(&r.probe.as_str())))
+                    .map(|o| o.id.clone()),
+            );
+        }
+    }
+    // A ZFS dataset: its pool's member devices are the disks.
+    if let Some(fs) = facts
+        .filesystems
+        .iter()
+        .find(|f| f.target == mount && f.fstype == "zfs")
+    {
+        let pool = fs.source.split('/').next().unwrap_or_default();
+        for member in facts
+            .pools
+            .iter()
+            .filter(|p| p.name == pool)
+            .flat_map(|p| &p.members)
+        {
+            ids.extend(pool_member_disk(member.path.as_str(), facts, observed));
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    (Some(mount), ids)
+}
+
+/// A pool member is `/dev/disk/by-id/ata-MODEL_SERIAL-part3` or `/dev/sda3`.
+pub fn pool_member_disk(path: &str, facts: &DisksFacts, observed: &[Observed]) -> Option<String> {
+    let leaf = path.rsplit('/').next().unwrap_or(path);
+    if path.contains("/by-id/") {
+        let leaf = leaf.split("-part").next().unwrap_or(leaf);
+        return observed
+            .iter()
+            .find(|o| {
+                o.serial
+                    .as_deref()
+                    .is_some_and(|s| !looks_masked(s) && leaf.ends_with(s))
+            })
+            .map(|o| o.id.clone());
+    }
+    let top = facts
+        .devices
+        .iter()
+        .find(|d| d.walk().any(|c| c.name == leaf))?;
+    observed
+        .iter()
+        .find(|o| o.block_name.as_deref() == Some(&top.name))
+        .map(|o| o.id.clone())
+}
+
+/// The SMART reports of disks behind a RAID controller whose volume is `block`.
+fn members_behind<'a>(
+    facts: &'a DisksFacts,
+    block: &'a BlockDevice,
+) -> impl Iterator<Item = &'a SmartReport> + 'a {
+    let node = format!("/dev/{}", block.name);
+    facts.smart.iter().filter(move |r| {
+        r.device.as_deref() == Some(node.as_str())
+            && r.device_type.as_deref().is_some_and(|t| t.contains(','))
+    })
+}

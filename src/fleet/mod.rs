@@ -1,0 +1,287 @@
+//! Stage 4: the versioned data tree. Per host: identity, OS, disks, homes
+//! over time. Per disk, keyed by identity: every sighting, on any host.
+
+pub mod identity;
+
+use crate::parse::Version;
+use crate::problem::Problem;
+use crate::snapshot::disks::smartctl::SmartReport;
+use crate::snapshot::disks::DisksFacts;
+use crate::snapshot::system::SystemFacts;
+use crate::snapshot::{Facts, ProbeFailure};
+use crate::time::Instant;
+use identity::DiskKind;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Default)]
+pub struct Fleet {
+    /// Sorted by name.
+    pub hosts: Vec<Host>,
+    /// Sorted by id.
+    pub disks: Vec<Disk>,
+    /// The newest `collected_at` in the whole fleet: "now" for every page.
+    pub newest: Option<Instant>,
+    pub versions: usize,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Host {
+    pub name: String,
+    pub slug: String,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    /// `local` or `ssh`, from the newest snapshot that said.
+    pub mode: Option<String>,
+    /// Kinds seen, with how many versions and when last.
+    pub kinds: BTreeMap<String, KindSeen>,
+    /// The newest `system` facts.
+    pub system: Option<SystemFacts>,
+    /// The newest `disks` facts.
+    pub disks: Option<DisksFacts>,
+    /// Ids of the disks in the newest `disks` snapshot.
+    pub disk_ids: Vec<String>,
+    /// Where `/home` lives, and the disks under it, in the newest snapshot.
+    pub home_mount: Option<String>,
+    pub home_disks: Vec<String>,
+    /// Probes that failed in the newest snapshot of each kind.
+    pub failures: Vec<ProbeFailure>,
+    /// Every version, oldest first.
+    pub timeline: Vec<HostVersion>,
+    /// How many different boots the history shows.
+    pub boots: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct KindSeen {
+    pub versions: usize,
+    pub last: Option<Instant>,
+}
+
+/// One version of a host, summed up.
+#[derive(Debug, Serialize)]
+pub struct HostVersion {
+    pub at: Instant,
+    pub kind: String,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub disks: Option<usize>,
+    pub home_bytes: Option<u64>,
+    pub failures: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Disk {
+    pub id: String,
+    pub slug: String,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub wwn: Option<String>,
+    pub capacity: Option<u64>,
+    pub kind: DiskKind,
+    /// Oldest first.
+    pub sightings: Vec<Sighting>,
+    /// smartctl's newest full report, if any sighting had one.
+    #[serde(skip)]
+    pub report: Option<SmartReport>,
+    /// Why the newest sighting has no SMART data, when it has none.
+    pub unavailable: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Sighting {
+    pub at: Instant,
+    pub host: String,
+    pub device: String,
+    pub figures: Option<SmartFigures>,
+}
+
+/// The SMART figures worth a history: small enough to keep for every sighting.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SmartFigures {
+    pub passed: Option<bool>,
+    pub temperature: Option<i64>,
+    pub power_on_hours: Option<u64>,
+    /// ATA 5 or SCSI grown defects.
+    pub reallocated: Option<u64>,
+    /// ATA 197.
+    pub pending: Option<u64>,
+    pub media_errors: Option<u64>,
+    pub percentage_used: Option<u64>,
+}
+
+impl SmartFigures {
+    pub fn of(report: &SmartReport) -> Option<SmartFigures> {
+        report.has_health_data().then(|| SmartFigures {
+            passed: report.passed,
+            temperature: report.temperature,
+            power_on_hours: report.power_on_hours,
+            reallocated: report
+                .attribute(5)
+                .map(|a| a.raw)
+                .or(report.scsi.as_ref().and_then(|s| s.grown_defects)),
+            pending: report.attribute(197).map(|a| a.raw),
+            media_errors: report.nvme.as_ref().map(|n| n.media_errors),
+            percentage_used: report.nvme.as_ref().and_then(|n| n.percentage_used),
+        })
+    }
+}
+
+/// A host's part of the tree, built independently of every other host.
+pub struct HostPart {
+    pub host: Host,
+    pub disks: Vec<Disk>,
+}
+
+/// Builds one host's history from its versions (oldest first).
+pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
+    let first = versions.first()?.parsed.collected_at;
+    let mut host = Host {
+        name: name.to_string(),
+        slug: crate::slug::slug(name),
+        first_seen: first,
+        last_seen: first,
+        mode: None,
+        kinds: BTreeMap::new(),
+        system: None,
+        disks: None,
+        disk_ids: Vec::new(),
+        home_mount: None,
+        home_disks: Vec::new(),
+        failures: Vec::new(),
+        timeline: Vec::with_capacity(versions.len()),
+        boots: 0,
+    };
+    let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
+    let mut boots = BTreeSet::new();
+    let mut failures: BTreeMap<String, Vec<ProbeFailure>> = BTreeMap::new();
+    for Version { parsed, .. } in versions {
+        let at = parsed.collected_at;
+        host.last_seen = host.last_seen.max(at);
+        host.mode = parsed.mode.or(host.mode.take());
+        let seen = host.kinds.entry(parsed.kind.clone()).or_default();
+        seen.versions += 1;
+        seen.last = Some(at);
+        let mut entry = HostVersion {
+            at,
+            kind: parsed.kind.clone(),
+            os: None,
+            kernel: None,
+            disks: None,
+            home_bytes: None,
+            failures: parsed.failures.len(),
+        };
+        match parsed.facts {
+            Facts::System(system) => {
+                entry.os = system.os.clone();
+                entry.kernel = system.kernel.clone();
+                boots.extend(system.boot_id.clone());
+                host.system = Some(system);
+            }
+            Facts::Disks(facts) => {
+                let observed = identity::observe(&facts, &parsed.failures);
+                entry.disks = Some(observed.len());
+                entry.home_bytes = Some(facts.homes.iter().map(|h| h.bytes).sum());
+                for o in &observed {
+                    let disk = disks.entry(o.id.clone()).or_insert_with(|| Disk {
+                        id: o.id.clone(),
+                        slug: disk_slug(o),
+                        model: None,
+                        serial: None,
+                        wwn: None,
+                        capacity: None,
+                        kind: o.kind,
+                        sightings: Vec::new(),
+                        report: None,
+                        unavailable: None,
+                    });
+                    disk.model = o.model.clone().or(disk.model.take());
+                    disk.serial = o.serial.clone().or(disk.serial.take());
+                    disk.wwn = o.wwn.clone().or(disk.wwn.take());
+                    disk.capacity = o.capacity.or(disk.capacity);
+                    if o.kind != DiskKind::Unknown {
+                        disk.kind = o.kind;
+                    }
+                    disk.sightings.push(Sighting {
+                        at,
+                        host: name.to_string(),
+                        device: o.device.clone(),
+                        figures: o.report.and_then(SmartFigures::of),
+                    });
+                    if let Some(report) = o.report.filter(|r| r.has_health_data()) {
+                        disk.report = Some(report.clone());
+                    }
+                    disk.unavailable = o.unavailable.clone();
+                }
+                let (mount, home_disks) = identity::disks_under_home(&facts, &observed);
+                host.disk_ids = observed.iter().map(|o| o.id.clone()).collect();
+                host.home_mount = mount;
+                host.home_disks = home_disks;
+                host.disks = Some(facts);
+            }
+            Facts::Other => {}
+        }
+        failures.insert(parsed.kind, parsed.failures);
+        host.timeline.push(entry);
+    }
+    host.failures = failures.into_values().flatten().collect();
+    host.boots = boots.len();
+    Some(HostPart {
+        host,
+        disks: disks.into_values().collect(),
+    })
+}
+
+fn disk_slug(o: &identity::Observed) -> String {
+    let readable = format!(
+        "{} {}",
+        o.model.as_deref().unwrap_or("disk"),
+        o.serial.as_deref().unwrap_or("")
+    );
+    crate::slug::hashed_slug(&readable, &o.id)
+}
+
+/// Joins the hosts' parts: a disk seen on several hosts becomes one history.
+pub fn merge(parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> Fleet {
+    let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
+    let mut hosts = Vec::with_capacity(parts.len());
+    for part in parts {
+        for disk in part.disks {
+            match disks.get_mut(&disk.id) {
+                None => {
+                    disks.insert(disk.id.clone(), disk);
+                }
+                Some(known) => {
+                    let newer =
+                        disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
+                    known.sightings.extend(disk.sightings);
+                    if newer {
+                        known.report = disk.report.or(known.report.take());
+                        known.unavailable = disk.unavailable;
+                        known.model = disk.model.or(known.model.take());
+                        known.capacity = disk.capacity.or(known.capacity);
+                    }
+                }
+            }
+        }
+        hosts.push(part.host);
+    }
+    let mut disks: Vec<Disk> = disks.into_values().collect();
+    for disk in &mut disks {
+        disk.sightings
+            .sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    let newest = hosts.iter().map(|h| h.last_seen).max();
+    let mut problems = problems;
+    problems.sort();
+    problems.dedup();
+    Fleet {
+        hosts,
+        disks,
+        newest,
+        versions,
+        problems,
+    }
+}

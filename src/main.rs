@@ -1,0 +1,60 @@
+use clap::Parser;
+use parc::cli::{self, exit, Cli, Command};
+use parc::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PARC_LOG")
+                .unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("parc.toml"));
+    let run = || -> anyhow::Result<u8> {
+        if let Command::Demo(args) = &cli.command {
+            return cli::demo::run(args);
+        }
+        if let Command::ReadJson { dir } = &cli.command {
+            return cli::build::read_json(dir);
+        }
+        let config = Config::load(&config_path, cli.config.is_some())?;
+        match cli.command {
+            Command::Build(args) => cli::build::build(args, &config, &config_path, cli.quiet),
+            Command::Check(args) => cli::build::check(args, &config, &config_path),
+            Command::Demo(_) | Command::ReadJson { .. } => unreachable!("handled above"),
+        }
+    };
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Stage 3: read each candidate version of one host, parse what the cache
+//! does not already know, and resolve duplicates into one list of versions.
+
+use crate::cache::{FileStamp, ParseCache, ParseResult};
+use crate::problem::Problem;
+use crate::snapshot::{self, Parsed};
+use crate::source::{git, Candidate, Origin};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One version of one snapshot, ready for the data tree.
+#[derive(Debug)]
+pub struct Version {
+    /// Where it was read, for messages.
+    pub label: String,
+    pub parsed: Parsed,
+}
+
+/// What reading one host's candidates gave.
+pub struct HostVersions {
+    /// Sorted by time, then kind.
+    pub versions: Vec<Version>,
+    pub problems: Vec<Problem>,
+    /// How many contents were parsed (not found in the cache).
+    pub parsed_now: usize,
+}
+
+pub fn parse_host(
+    host: &str,
+    candidates: Vec<Candidate>,
+    cache: &ParseCache,
+    repo: Option<&Path>,
+) -> HostVersions {
+    let slug = crate::slug::slug(host);
+    let mut known = cache.host_results(&slug);
+    let mut used: HashMap<String, ParseResult> = HashMap::new();
+    let mut problems = Vec::new();
+    let mut parsed_now = 0;
+    let mut git_repo = None;
+    // (precedence, label, kind from the path, parse result)
+    let mut results: Vec<(u64, String, String, ParseResult)> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let (key, bytes) = match content_key(&candidate, cache, repo, &mut git_repo) {
+            Ok(found) => found,
+            Err(cause) => {
+                problems.push(Problem::new(&candidate.label, cause));
+                continue;
+            }
+        };
+        let result = match used.get(&key).cloned().or_else(|| known.remove(&key)) {
+            Some(result) => result,
+            None => {
+                let bytes = match bytes {
+                    Some(bytes) => bytes,
+                    None => match read(&candidate, repo, &mut git_repo) {
+                        Ok(bytes) => bytes,
+                        Err(cause) => {
+                            problems.push(Problem::new(&candidate.label, cause));
+                            continue;
+                        }
+                    },
+                };
+                parsed_now += 1;
+                snapshot::parse(&bytes)
+            }
+        };
+        used.insert(key, result.clone());
+        results.push((
+            candidate.precedence,
+            candidate.label,
+            candidate.kind,
+            result,
+        ));
+    }
+    if parsed_now > 0 || !known.is_empty() {
+        if let Err(e) = cache.save_host_results(&slug, &used) {
+            tracing::warn!("cannot write the parse cache for {host}: {e}");
+        }
+    }
+
+    // One version per (kind, collected_at): the highest precedence wins.
+    results.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut versions: Vec<Version> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    for (_, label, kind, result) in results {
+        let mut parsed = match result {
+            Ok(parsed) => parsed,
+            Err(cause) => {
+                problems.push(Problem::new(label, cause));
+                continue;
+            }
+        };
+        if parsed.host != host {
+            let cause = format!(
+                "snapshot says host {:?} but lies in folder {:?}; the folder wins",
+                parsed.host, host
+            );
+            problems.push(Problem::new(&label, cause));
+            parsed.host = host.to_string();
+        }
+        if parsed.kind != kind {
+            let cause = format!(
+                "snapshot says kind {:?} but its path says {:?}; the path wins",
+                parsed.kind, kind
+            );
+            problems.push(Problem::new(&label, cause));
+            parsed.kind = kind;
+        }
+        if taken.insert((parsed.kind.clone(), parsed.collected_at)) {
+            versions.push(Version { label, parsed });
+        }
+    }
+    versions.sort_by(|a, b| {
+        (a.parsed.collected_at, &a.parsed.kind).cmp(&(b.parsed.collected_at, &b.parsed.kind))
+    });
+    HostVersions {
+        versions,
+        problems,
+        parsed_now,
+    }
+}
+
+/// The content hash of a candidate, and its bytes when they had to be read to get it.
+fn content_key(
+    candidate: &Candidate,
+    cache: &ParseCache,
+    repo: Option<&Path>,
+    git_repo: &mut Option<git2::Repository>,
+) -> Result<(String, Option<Vec<u8>>), String> {
+    match &candidate.origin {
+        Origin::Blob { oid, .. } => Ok((format!("git:{oid}"), None)),
+        Origin::File {
+            path,
+            len,
+            mtime_ns,
+        } => {
+            if let Some(hash) = cache.file_hash(path, *len, *mtime_ns) {
+                return Ok((hash, None));
+            }
+            let bytes = read(candidate, repo, git_repo)?;
+            let hash = format!("{:x}", Sha256::digest(&bytes));
+            cache.remember_file(
+                path,
+                FileStamp {
+                    len: *len,
+                    mtime_ns: *mtime_ns,
+                    hash: hash.clone(),
+                },
+            );
+            Ok((hash, Some(bytes)))
+        }
+    }
+}
+
+fn read(
+    candidate: &Candidate,
+    repo: Option<&Path>,
+    git_repo: &mut Option<git2::Repository>,
+) -> Result<Vec<u8>, String> {
+    match &candidate.origin {
+        Origin::File { path, .. } => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
+        Origin::Blob { oid, .. } => {
+            if git_repo.is_none() {
+                *git_repo = repo.and_then(git::open);
+            }
+            let repo = git_repo.as_ref().ok_or("cannot open the git repository")?;
+            git::read_blob(repo, *oid)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `parc build`: the stages in a row, each timed.
+//!
+//!   1 load     parc.toml, templates, content
+//!   2 discover every version of every snapshot (working tree, git history)
+//!   3 parse    in parallel, once per content (cache by content hash)
+//!   4 assemble the versioned data tree
+//!   5 derive   verdicts, moves, backup-needed homes, summary
+//!   6 render   HTML, JSON API, Markdown pages, static files
+
+use crate::cache::ParseCache;
+use crate::config::Config;
+use crate::problem::Problem;
+use crate::render::output::{Output, MARKER};
+use crate::{derive, fleet, parse, render, source};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant as Clock;
+
+pub struct BuildOptions {
+    pub snapshots: PathBuf,
+    pub out: PathBuf,
+    /// Folder that `templates/`, `content/` and `static/` are relative to.
+    pub base: PathBuf,
+    pub use_cache: bool,
+}
+
+/// What a build did, for the summary line and the benchmark.
+#[derive(Debug, Default)]
+pub struct BuildReport {
+    pub hosts: usize,
+    pub disks: usize,
+    pub versions: usize,
+    pub parsed: usize,
+    pub pages: usize,
+    pub unchanged: usize,
+    pub problems: Vec<Problem>,
+    /// Nothing changed since the last build: nothing was done.
+    pub skipped: bool,
+    pub seconds: f64,
+}
+
+fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
+    let start = Clock::now();
+    let value = f();
+    tracing::info!(
+        "{stage} took {:.1} ms",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    value
+}
+
+pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
+    let start = Clock::now();
+    let inputs = timed("loading templates and content", || {
+        render::Inputs::load(config, &options.base)
+    })?;
+    let found = timed("discovering snapshots", || {
+        source::discover(&options.snapshots, config.build.max_snapshot_bytes)
+    })?;
+
+    let fingerprint = fingerprint(config, options, &found)?;
+    let marker = options.out.join(MARKER);
+    if options.use_cache && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint)
+    {
+        tracing::info!(
+            "nothing changed since the last build of {}",
+            options.out.display()
+        );
+        let problems = read_problems(&options.out);
+        return Ok(BuildReport {
+            skipped: true,
+            problems,
+            seconds: start.elapsed().as_secs_f64(),
+            ..BuildReport::default()
+        });
+    }
+
+    let cache = ParseCache::open(
+        &options.base.join(&config.build.cache_dir),
+        options.use_cache,
+    );
+    let versions = found.versions();
+    let repo = found.repository.clone();
+    let mut problems = found.problems;
+    let parts = timed("parsing and assembling", || {
+        found
+            .hosts
+            .into_par_iter()
+            .map(|(host, candidates)| {
+                let read = parse::parse_host(&host, candidates, &cache, repo.as_deref());
+                let used = read.versions.len();
+                (
+                    fleet::assemble_host(&host, read.versions),
+                    read.problems,
+                    read.parsed_now,
+                    used,
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    if let Err(e) = cache.save_files() {
+        tracing::warn!("cannot write the parse cache: {e}");
+    }
+    let mut host_parts = Vec::with_capacity(parts.len());
+    let (mut parsed, mut used) = (0, 0);
+    for (part, host_problems, parsed_now, used_versions) in parts {
+        host_parts.extend(part);
+        problems.extend(host_problems);
+        parsed += parsed_now;
+        used += used_versions;
+    }
+    let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
+    let derived = timed("deriving", || derive::derive(&fleet, config));
+
+    let out = Output::open(&options.out)?;
+    let site = timed("preparing views", || {
+        render::Site::new(&fleet, &derived, config, &inputs)
+    });
+    timed("rendering", || render::render(&site, &out, &options.base))?;
+    // The marker is written last: a build that stopped half-way is not taken
+    // for a finished one by the next.
+    out.write(MARKER, b"")?;
+    let removed = out.prune()?;
+    if removed > 0 {
+        tracing::info!("removed {removed} files no longer produced");
+    }
+    std::fs::write(&marker, format!("{fingerprint}\n"))
+        .with_context(|| format!("cannot write {}", marker.display()))?;
+
+    Ok(BuildReport {
+        hosts: fleet.hosts.len(),
+        disks: fleet.disks.len(),
+        versions,
+        parsed,
+        pages: out.files.load(std::sync::atomic::Ordering::Relaxed),
+        unchanged: out.unchanged.load(std::sync::atomic::Ordering::Relaxed),
+        problems: fleet.problems,
+        skipped: false,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Everything the output depends on: parc's version, the config, every
+/// snapshot file's path, length and mtime, the git HEAD, and the templates,
+/// content and static files. Equal fingerprints mean an equal site.
+fn fingerprint(
+    config: &Config,
+    options: &BuildOptions,
+    found: &source::Discovery,
+) -> Result<String> {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(toml::to_string(config)?);
+    hash.update(options.snapshots.to_string_lossy().as_bytes());
+    if let Some(head) = found.head {
+        hash.update(head.as_bytes());
+    }
+    for candidates in found.hosts.values() {
+        for c in candidates {
+            if let source::Origin::File {
+                path,
+                len,
+                mtime_ns,
+            } = &c.origin
+            {
+                hash.update(path.to_string_lossy().as_bytes());
+                hash.update(len.to_le_bytes());
+                hash.update(mtime_ns.to_le_bytes());
+            }
+        }
+    }
+    for p in &found.problems {
+        hash.update(p.to_string());
+    }
+    for dir in [
+        &config.build.templates,
+        &config.build.content,
+        &config.build.static_dir,
+    ] {
+        let dir = options.base.join(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            if entry.file_type().is_file() {
+                hash.update(entry.path().to_string_lossy().as_bytes());
+                hash.update(std::fs::read(entry.path()).unwrap_or_default());
+            }
+        }
+    }
+    Ok(format!("{:x}", hash.finalize()))
+}
+
+/// The problems of the previous build, for a build that changed nothing.
+fn read_problems(out: &Path) -> Vec<Problem> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        path: String,
+        cause: String,
+    }
+    let bytes = std::fs::read(out.join("api/v1/problems.json")).unwrap_or_default();
+    let stored: Vec<Stored> = serde_json::from_slice(&bytes).unwrap_or_default();
+    stored
+        .into_iter()
+        .map(|p| Problem::new(p.path, p.cause))
+        .collect()
+}

@@ -1,0 +1,235 @@
+//! The static JSON API under `api/v1/`: one file per list and per entity,
+//! JSON Schemas, and `index.json` listing every endpoint.
+
+use super::output::Output;
+use super::view::{DiskView, HostView, ReasonView};
+use super::Site;
+use crate::derive::moves::Move;
+use crate::derive::risk::Verdict;
+use crate::fleet::{Disk, Host, HostVersion, KindSeen, Sighting};
+use crate::snapshot::disks::smartctl::SmartReport;
+use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
+use crate::snapshot::system::SystemFacts;
+use crate::snapshot::ProbeFailure;
+use crate::time::Instant;
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const ROOT: &str = "api/v1";
+
+/// Every list endpoint with its schema; entity endpoints follow a pattern.
+const LISTS: &[(&str, &str)] = &[
+    ("summary.json", "summary"),
+    ("hosts.json", "hosts"),
+    ("disks.json", "disks"),
+    ("moves.json", "moves"),
+    ("at-risk.json", "at-risk"),
+    ("backup-needed.json", "backup-needed"),
+    ("problems.json", "problems"),
+];
+
+const SCHEMAS: &[(&str, &str)] = &[
+    ("summary", include_str!("schemas/summary.schema.json")),
+    ("hosts", include_str!("schemas/hosts.schema.json")),
+    ("host", include_str!("schemas/host.schema.json")),
+    ("disks", include_str!("schemas/disks.schema.json")),
+    ("disk", include_str!("schemas/disk.schema.json")),
+    ("moves", include_str!("schemas/moves.schema.json")),
+    ("at-risk", include_str!("schemas/at-risk.schema.json")),
+    (
+        "backup-needed",
+        include_str!("schemas/backup-needed.schema.json"),
+    ),
+    ("problems", include_str!("schemas/problems.schema.json")),
+];
+
+#[derive(Serialize)]
+pub struct HostDetail<'a> {
+    #[serde(flatten)]
+    pub host: &'a HostView,
+    pub system: Option<&'a SystemFacts>,
+    /// Disks in the newest `disks` snapshot.
+    pub disks: Vec<&'a DiskView>,
+    pub disks_at: Option<Instant>,
+    pub block_devices: &'a [lsblk::BlockDevice],
+    pub filesystems: &'a [df::Filesystem],
+    pub physical_volumes: &'a [lvm::PhysicalVolume],
+    pub logical_volumes: &'a [lvm::LogicalVolume],
+    pub homes: &'a [home::HomeUsage],
+    pub home_mount: Option<&'a str>,
+    /// Slugs of the disks under /home.
+    pub home_disks: Vec<&'a str>,
+    pub pools: &'a [zpool::Pool],
+    pub ceph_osds: &'a [ceph::CephOsd],
+    pub failures: &'a [ProbeFailure],
+    pub kinds: &'a BTreeMap<String, KindSeen>,
+    pub boots: usize,
+    pub timeline: &'a [HostVersion],
+}
+
+pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView) -> HostDetail<'a> {
+    let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
+    let facts = host.disks.as_ref();
+    HostDetail {
+        host: view,
+        system: host.system.as_ref(),
+        disks: host.disk_ids.iter().filter_map(disk).collect(),
+        disks_at: host.kinds.get("disks").and_then(|k| k.last),
+        block_devices: facts.map_or(&[], |f| &f.devices),
+        filesystems: facts.map_or(&[], |f| &f.filesystems),
+        physical_volumes: facts.map_or(&[], |f| &f.physical_volumes),
+        logical_volumes: facts.map_or(&[], |f| &f.logical_volumes),
+        homes: facts.map_or(&[], |f| &f.homes),
+        home_mount: host.home_mount.as_deref(),
+        home_disks: host
+            .home_disks
+            .iter()
+            .filter_map(disk)
+            .map(|d| d.slug.as_str())
+            .collect(),
+        pools: facts.map_or(&[], |f| &f.pools),
+        ceph_osds: facts.map_or(&[], |f| &f.ceph_osds),
+        failures: &host.failures,
+        kinds: &host.kinds,
+        boots: host.boots,
+        timeline: &host.timeline,
+    }
+}
+
+#[derive(Serialize)]
+pub struct DiskDetail<'a> {
+    #[serde(flatten)]
+    pub disk: &'a DiskView,
+    pub unavailable: Option<&'a str>,
+    pub moves: Vec<&'a Move>,
+    pub sightings: &'a [Sighting],
+    /// smartctl's newest report, as parc read it.
+    pub smart: Option<&'a SmartReport>,
+}
+
+pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView) -> DiskDetail<'a> {
+    DiskDetail {
+        disk: view,
+        unavailable: disk.unavailable.as_deref(),
+        moves: site
+            .derived
+            .moves
+            .iter()
+            .filter(|m| m.disk == disk.id)
+            .collect(),
+        sightings: &disk.sightings,
+        smart: disk.report.as_ref(),
+    }
+}
+
+#[derive(Serialize)]
+struct AtRisk<'a> {
+    disk: &'a str,
+    slug: &'a str,
+    model: Option<&'a str>,
+    serial: Option<&'a str>,
+    host: &'a str,
+    device: &'a str,
+    verdict: Verdict,
+    reasons: &'a [ReasonView],
+}
+
+#[derive(Serialize)]
+struct Index {
+    version: &'static str,
+    /// The newest snapshot the data comes from.
+    newest: Option<Instant>,
+    endpoints: Vec<Endpoint>,
+}
+
+#[derive(Serialize)]
+struct Endpoint {
+    path: String,
+    schema: String,
+}
+
+fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    out.write(&format!("{ROOT}/{rel}"), &bytes)
+}
+
+pub fn render(site: &Site, out: &Output) -> Result<()> {
+    let derived = site.derived;
+    json(out, "summary.json", &derived.summary)?;
+    json(out, "hosts.json", &site.views.hosts)?;
+    json(out, "disks.json", &site.views.disks)?;
+    json(out, "moves.json", &derived.moves)?;
+    let mut risky: Vec<&DiskView> = site
+        .views
+        .disks
+        .iter()
+        .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
+        .collect();
+    risky.sort_by(|a, b| {
+        b.verdict
+            .rank()
+            .cmp(&a.verdict.rank())
+            .then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
+    });
+    let at_risk: Vec<AtRisk> = risky
+        .iter()
+        .map(|d| AtRisk {
+            disk: &d.id,
+            slug: &d.slug,
+            model: d.model.as_deref(),
+            serial: d.serial.as_deref(),
+            host: &d.host,
+            device: &d.device,
+            verdict: d.verdict,
+            reasons: &d.reasons,
+        })
+        .collect();
+    json(out, "at-risk.json", &at_risk)?;
+    json(out, "backup-needed.json", &derived.backup)?;
+    json(out, "problems.json", &site.fleet.problems)?;
+
+    site.fleet
+        .hosts
+        .par_iter()
+        .zip(&site.views.hosts)
+        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view)))?;
+    site.fleet
+        .disks
+        .par_iter()
+        .zip(&site.views.disks)
+        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view)))?;
+
+    for (name, schema) in SCHEMAS {
+        out.write(
+            &format!("{ROOT}/schemas/{name}.schema.json"),
+            schema.as_bytes(),
+        )?;
+    }
+    let mut endpoints: Vec<Endpoint> = LISTS
+        .iter()
+        .map(|(path, schema)| Endpoint {
+            path: path.to_string(),
+            schema: format!("schemas/{schema}.schema.json"),
+        })
+        .collect();
+    endpoints.extend(site.views.hosts.iter().map(|h| Endpoint {
+        path: h.api.clone(),
+        schema: "schemas/host.schema.json".into(),
+    }));
+    endpoints.extend(site.views.disks.iter().map(|d| Endpoint {
+        path: d.api.clone(),
+        schema: "schemas/disk.schema.json".into(),
+    }));
+    json(
+        out,
+        "index.json",
+        &Index {
+            version: "v1",
+            newest: site.fleet.newest,
+            endpoints,
+        },
+    )
+}

@@ -1,0 +1,103 @@
+//! Markdown pages from `content/*.md`, with TOML front matter between `+++` lines.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Serialize)]
+pub struct ContentPage {
+    pub slug: String,
+    pub title: String,
+    pub weight: i64,
+    /// The Markdown rendered to HTML (written by the site's own people, so
+    /// its HTML is kept).
+    pub html: String,
+    pub page: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: String,
+    #[serde(default)]
+    weight: i64,
+}
+
+pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
+    let mut pages = Vec::new();
+    if !dir.is_dir() {
+        return Ok(pages);
+    }
+    for entry in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name()
+    {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        pages.push(
+            parse(&text)
+                .with_context(|| format!("invalid page {}", path.display()))?
+                .into_page(path),
+        );
+    }
+    pages.sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
+    Ok(pages)
+}
+
+struct Parsed {
+    front: FrontMatter,
+    html: String,
+}
+
+impl Parsed {
+    fn into_page(self, path: &Path) -> ContentPage {
+        let slug = crate::slug::slug(&path.file_stem().unwrap_or_default().to_string_lossy());
+        ContentPage {
+            page: format!("pages/{slug}.html"),
+            slug,
+            title: self.front.title,
+            weight: self.front.weight,
+            html: self.html,
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<Parsed> {
+    let Some(rest) = text.strip_prefix("+++") else {
+        bail!("no front matter: a page starts with a +++ line")
+    };
+    let Some((front, body)) = rest.split_once("\n+++") else {
+        bail!("front matter is not closed by a +++ line")
+    };
+    let front: FrontMatter = toml::from_str(front).context("invalid front matter")?;
+    let body = body.split_once('\n').map_or("", |(_, b)| b);
+    let mut html = String::new();
+    let options =
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
+    Ok(Parsed { front, html })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_front_matter_and_markdown() {
+        let page = super::parse("+++\ntitle = \"Runbook\"\nweight = 2\n+++\n# Disks\n\n| a | b |\n|---|---|\n| 1 | 2 |\n").unwrap();
+        assert_eq!(
+            (page.front.title.as_str(), page.front.weight),
+            ("Runbook", 2)
+        );
+        assert!(
+            page.html.contains("<h1>Disks</h1>") && page.html.contains("<table>"),
+            "{}",
+            page.html
+        );
+        assert!(super::parse("# no front matter").is_err());
+    }
+}

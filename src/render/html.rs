@@ -1,0 +1,162 @@
+//! The HTML pages: dashboard, hosts, host, disks, disk, moves, SMART risk,
+//! backup-needed homes, problems, and the Markdown pages.
+
+use super::output::Output;
+use super::view::{device_rows, DiskView};
+use super::{chart, templates, Site};
+use crate::derive::risk::Verdict;
+use anyhow::{anyhow, Result};
+use rayon::prelude::*;
+use tera::Context;
+
+/// What every page shows: the site, the way back to the root, the fleet's "now".
+fn base(site: &Site, root: &str, section: &str) -> Context {
+    let mut ctx = Context::new();
+    ctx.insert("site", &site.config.site);
+    ctx.insert("root", root);
+    ctx.insert("section", section);
+    ctx.insert("newest", &site.fleet.newest);
+    ctx.insert("pages", &site.inputs.pages);
+    ctx.insert("problem_count", &site.fleet.problems.len());
+    ctx.insert("version", env!("CARGO_PKG_VERSION"));
+    ctx
+}
+
+fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
+    let html = site.inputs.tera.render(template, ctx).map_err(|e| {
+        anyhow!(
+            "cannot render {path} with {template}: {}",
+            templates::chain(&e)
+        )
+    })?;
+    out.write(path, html.as_bytes())
+}
+
+fn at_risk<'v>(site: &'v Site) -> Vec<&'v DiskView> {
+    let mut risky: Vec<&DiskView> = site
+        .views
+        .disks
+        .iter()
+        .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
+        .collect();
+    risky.sort_by(|a, b| {
+        b.verdict
+            .rank()
+            .cmp(&a.verdict.rank())
+            .then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
+    });
+    risky
+}
+
+pub fn render(site: &Site, out: &Output) -> Result<()> {
+    let derived = site.derived;
+    let risky = at_risk(site);
+
+    let mut ctx = base(site, "", "dashboard");
+    ctx.insert("summary", &derived.summary);
+    ctx.insert("at_risk", &risky);
+    ctx.insert("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
+    ctx.insert("backup", &derived.backup.iter().take(5).collect::<Vec<_>>());
+    ctx.insert("hosts", &site.views.hosts);
+    page(site, out, "dashboard.html", "index.html", &ctx)?;
+
+    let mut ctx = base(site, "../", "hosts");
+    ctx.insert("hosts", &site.views.hosts);
+    page(site, out, "hosts.html", "hosts/index.html", &ctx)?;
+
+    let mut ctx = base(site, "../", "disks");
+    ctx.insert("disks", &site.views.disks);
+    page(site, out, "disks.html", "disks/index.html", &ctx)?;
+
+    let mut ctx = base(site, "", "moves");
+    ctx.insert("moves", &derived.moves);
+    page(site, out, "moves.html", "moves.html", &ctx)?;
+
+    let mut ctx = base(site, "", "risk");
+    ctx.insert("disks", &risky);
+    ctx.insert(
+        "unknown",
+        &site
+            .views
+            .disks
+            .iter()
+            .filter(|d| d.present && d.verdict == Verdict::Unknown)
+            .collect::<Vec<_>>(),
+    );
+    page(site, out, "risk.html", "risk.html", &ctx)?;
+
+    let mut ctx = base(site, "", "backup");
+    ctx.insert("homes", &derived.backup);
+    page(site, out, "backup.html", "backup.html", &ctx)?;
+
+    let mut ctx = base(site, "", "problems");
+    ctx.insert("problems", &site.fleet.problems);
+    ctx.insert(
+        "hosts",
+        &site
+            .fleet
+            .hosts
+            .iter()
+            .filter(|h| !h.failures.is_empty())
+            .map(|h| (&h.name, &h.slug, &h.failures))
+            .collect::<Vec<_>>(),
+    );
+    page(site, out, "problems.html", "problems.html", &ctx)?;
+
+    for content in &site.inputs.pages {
+        let mut ctx = base(site, "../", "page");
+        ctx.insert("page", content);
+        page(site, out, "page.html", &content.page, &ctx)?;
+    }
+
+    site.fleet
+        .hosts
+        .par_iter()
+        .zip(&site.views.hosts)
+        .try_for_each(|(host, view)| {
+            let mut ctx = base(site, "../", "hosts");
+            ctx.insert("host", view);
+            ctx.insert("detail", &super::api::host_detail(site, host, view));
+            ctx.insert(
+                "devices",
+                &host
+                    .disks
+                    .as_ref()
+                    .map(|d| device_rows(&d.devices))
+                    .unwrap_or_default(),
+            );
+            page(site, out, "host.html", &view.page, &ctx)
+        })?;
+
+    site.fleet
+        .disks
+        .par_iter()
+        .zip(&site.views.disks)
+        .try_for_each(|(disk, view)| {
+            let mut ctx = base(site, "../", "disks");
+            ctx.insert("disk", view);
+            ctx.insert("detail", &super::api::disk_detail(site, disk, view));
+            if let Some(chart) = chart::chart(&disk.sightings) {
+                let mut chart_ctx = Context::new();
+                chart_ctx.insert("chart", &chart);
+                let svg = site
+                    .inputs
+                    .tera
+                    .render("chart.svg", &chart_ctx)
+                    .map_err(|e| anyhow!("cannot render chart.svg: {}", templates::chain(&e)))?;
+                ctx.insert("chart", &svg);
+            }
+            page(site, out, "disk.html", &view.page, &ctx)
+        })?;
+
+    let mut ctx = Context::new();
+    ctx.insert("summary", &derived.summary);
+    ctx.insert("site", &site.config.site);
+    let llms = site
+        .inputs
+        .tera
+        .render("llms.txt", &ctx)
+        .map_err(|e| anyhow!("cannot render llms.txt: {}", templates::chain(&e)))?;
+    out.write("llms.txt", llms.as_bytes())?;
+    Ok(())
+}

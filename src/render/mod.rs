@@ -1,0 +1,103 @@
+//! Stage 6: the site. HTML pages (Tera), the JSON API, Markdown pages and
+//! static files, all written through [`output::Output`].
+
+pub mod api;
+pub mod chart;
+pub mod content;
+pub mod html;
+pub mod output;
+pub mod templates;
+pub mod view;
+
+use crate::config::Config;
+use crate::derive::risk::Reason;
+use crate::derive::Derived;
+use crate::fleet::Fleet;
+use anyhow::{Context, Result};
+use output::Output;
+use std::path::Path;
+
+/// What rendering needs besides the facts: templates and pages, loaded in stage 1.
+pub struct Inputs {
+    pub tera: tera::Tera,
+    pub pages: Vec<content::ContentPage>,
+}
+
+impl Inputs {
+    pub fn load(config: &Config, base: &Path) -> Result<Inputs> {
+        Ok(Inputs {
+            tera: templates::load(&base.join(&config.build.templates))?,
+            pages: content::load(&base.join(&config.build.content))?,
+        })
+    }
+}
+
+/// Everything a renderer reads.
+pub struct Site<'a> {
+    pub fleet: &'a Fleet,
+    pub derived: &'a Derived,
+    pub config: &'a Config,
+    pub inputs: &'a Inputs,
+    pub views: view::Views,
+}
+
+impl<'a> Site<'a> {
+    pub fn new(
+        fleet: &'a Fleet,
+        derived: &'a Derived,
+        config: &'a Config,
+        inputs: &'a Inputs,
+    ) -> Site<'a> {
+        let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
+        Site {
+            fleet,
+            derived,
+            config,
+            inputs,
+            views,
+        }
+    }
+}
+
+/// A reason in words, from the `reason.txt` template.
+fn reason_text(tera: &tera::Tera, reason: &Reason) -> String {
+    let mut ctx = tera::Context::new();
+    ctx.insert("r", reason);
+    match tera.render("reason.txt", &ctx) {
+        Ok(text) => text.trim().to_string(),
+        Err(e) => format!("{} ({})", reason.code, templates::chain(&e)),
+    }
+}
+
+pub fn render(site: &Site, out: &Output, base: &Path) -> Result<()> {
+    html::render(site, out)?;
+    api::render(site, out)?;
+    copy_static(&base.join(&site.config.build.static_dir), out)?;
+    Ok(())
+}
+
+/// `static/` is copied as it is; the built-in style sheet unless replaced.
+fn copy_static(dir: &Path, out: &Output) -> Result<()> {
+    let mut has_style = false;
+    if dir.is_dir() {
+        for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+            let entry = entry?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(dir)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            has_style |= rel == "style.css";
+            let bytes = std::fs::read(entry.path())
+                .with_context(|| format!("cannot read {}", entry.path().display()))?;
+            out.write(&rel, &bytes)?;
+        }
+    }
+    if !has_style {
+        out.write("style.css", templates::STYLE.as_bytes())?;
+    }
+    Ok(())
+}

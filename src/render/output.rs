@@ -1,0 +1,133 @@
+//! The output folder. Every write goes through here: paths are checked to
+//! stay inside the folder, a file whose bytes are unchanged is not rewritten
+//! (web servers and rsync see no change), and files no longer produced are
+//! removed — but only in a folder parc made, marked by `.parc-site`.
+
+use anyhow::{bail, Context, Result};
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+pub const MARKER: &str = ".parc-site";
+
+pub struct Output {
+    root: PathBuf,
+    written: Mutex<HashSet<PathBuf>>,
+    pub files: AtomicUsize,
+    pub unchanged: AtomicUsize,
+}
+
+impl Output {
+    /// Opens `root`, refusing a non-empty folder that parc did not make.
+    pub fn open(root: &Path) -> Result<Output> {
+        if root.exists() {
+            let mut entries = std::fs::read_dir(root)
+                .with_context(|| format!("cannot read output folder {}", root.display()))?;
+            if entries.next().is_some() && !root.join(MARKER).exists() {
+                bail!(
+                    "refusing to write into {}: it is not empty and was not made by parc (no {MARKER} file)",
+                    root.display()
+                );
+            }
+        }
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create output folder {}", root.display()))?;
+        Ok(Output {
+            root: root.to_path_buf(),
+            written: Mutex::default(),
+            files: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+        })
+    }
+
+    /// Writes `bytes` at `rel`, a `/`-separated path made of slugs and fixed names.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.resolve(rel)?;
+        self.written.lock().unwrap().insert(path.clone());
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if meta.len() == bytes.len() as u64
+                && std::fs::read(&path).is_ok_and(|old| old == bytes)
+            {
+                self.unchanged.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
+    /// use to climb out (slugs already guarantee this; this is the last guard).
+    fn resolve(&self, rel: &str) -> Result<PathBuf> {
+        let rel_path = Path::new(rel);
+        let safe = !rel.is_empty()
+            && !rel.contains('\\')
+            && rel_path.components().all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == MARKER));
+        if !safe {
+            bail!("refusing to write {rel:?}: not a plain path inside the output folder");
+        }
+        Ok(self.root.join(rel_path))
+    }
+
+    /// Removes files this build did not write, and folders left empty.
+    pub fn prune(&self) -> Result<usize> {
+        let written = self.written.lock().unwrap();
+        let mut removed = 0;
+        let mut dirs = Vec::new();
+        for entry in walkdir::WalkDir::new(&self.root)
+            .min_depth(1)
+            .contents_first(true)
+        {
+            let entry = entry?;
+            if entry.file_type().is_dir() {
+                dirs.push(entry.into_path());
+            } else if !written.contains(entry.path()) {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+                removed += 1;
+            }
+        }
+        for dir in dirs {
+            let _ = std::fs::remove_dir(dir); // fails, as it should, when not empty
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_only_inside_and_only_when_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::open(dir.path()).unwrap();
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "",
+            ".hidden",
+            "a\\..\\x",
+        ] {
+            assert!(out.write(bad, b"x").is_err(), "{bad}");
+        }
+        out.write("a/b.html", b"one").unwrap();
+        out.write("a/b.html", b"one").unwrap();
+        assert_eq!(out.unchanged.load(Ordering::Relaxed), 1);
+        assert_eq!(std::fs::read(dir.path().join("a/b.html")).unwrap(), b"one");
+    }
+
+    #[test]
+    fn refuses_a_folder_it_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
+        assert!(Output::open(dir.path()).is_err());
+        assert!(dir.path().join("precious.txt").exists());
+    }
+}

@@ -1,0 +1,126 @@
+//! Templates: the built-in ones are compiled into the binary; a file of the
+//! same name in the site's `templates/` folder replaces one, and new names add.
+
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use tera::{Tera, Value};
+
+macro_rules! builtin {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+/// The built-in templates, by name.
+pub const BUILTIN: &[(&str, &str)] = builtin![
+    "base.html",
+    "dashboard.html",
+    "hosts.html",
+    "host.html",
+    "disks.html",
+    "disk.html",
+    "moves.html",
+    "risk.html",
+    "backup.html",
+    "problems.html",
+    "page.html",
+    "macros.html",
+    "chart.svg",
+    "reason.txt",
+    "llms.txt",
+];
+
+/// The built-in style sheet, written unless `static/style.css` replaces it.
+pub const STYLE: &str = include_str!("../../static/style.css");
+
+pub fn load(dir: &Path) -> Result<Tera> {
+    let mut sources: Vec<(String, String)> = BUILTIN
+        .iter()
+        .map(|(n, s)| (n.to_string(), s.to_string()))
+        .collect();
+    if dir.is_dir() {
+        let mut overrides = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+            let entry =
+                entry.with_context(|| format!("cannot read templates folder {}", dir.display()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry
+                .path()
+                .strip_prefix(dir)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(entry.path())
+                .with_context(|| format!("cannot read template {}", entry.path().display()))?;
+            overrides.push((name, text));
+        }
+        for (name, text) in overrides {
+            match sources.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = text,
+                None => sources.push((name, text)),
+            }
+        }
+    }
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".svg"]);
+    tera.add_raw_templates(sources)
+        .map_err(|e| anyhow::anyhow!("invalid template: {}", chain(&e)))?;
+    tera.register_filter("bytes", bytes);
+    tera.register_filter("when", when);
+    tera.register_filter("day", day);
+    Ok(tera)
+}
+
+/// Tera hides the useful part of an error in its source chain.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// `1234567890` → `1.23 GB` (decimal, as drives are sold).
+fn bytes(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(n) = value.as_u64() else {
+        return Ok(Value::String(String::new()));
+    };
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut size = n as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    Ok(Value::String(if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{size:.2} {}", UNITS[unit])
+    }))
+}
+
+/// An instant (seconds) → `2026-11-21 02:00 UTC`.
+fn when(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(t) = value.as_i64() else {
+        return Ok(Value::String(String::new()));
+    };
+    let iso = crate::time::Instant(t).rfc3339();
+    Ok(Value::String(format!(
+        "{} {} UTC",
+        &iso[..10],
+        &iso[11..16]
+    )))
+}
+
+/// An instant (seconds) → `2026-11-21`.
+fn day(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let Some(t) = value.as_i64() else {
+        return Ok(Value::String(String::new()));
+    };
+    Ok(Value::String(crate::time::Instant(t).date()))
+}

@@ -1,0 +1,256 @@
+//! What pages and the JSON API show: plain, serialisable views built once
+//! from the data tree and the derived facts, shared by HTML and JSON so the
+//! two never disagree.
+
+use crate::derive::risk::{Assessment, Level, Verdict};
+use crate::derive::summary::kind_name;
+use crate::derive::Derived;
+use crate::fleet::{Disk, Fleet, Host, Sighting};
+use crate::snapshot::disks::lsblk::BlockDevice;
+use crate::time::Instant;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReasonView {
+    pub level: Level,
+    pub code: &'static str,
+    /// The reason in words, from the `reason.txt` template.
+    pub text: String,
+    pub values: BTreeMap<&'static str, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DiskView {
+    pub id: String,
+    pub slug: String,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub wwn: Option<String>,
+    pub kind: &'static str,
+    pub capacity_bytes: Option<u64>,
+    pub verdict: Verdict,
+    pub reasons: Vec<ReasonView>,
+    /// Where it was last seen.
+    pub host: String,
+    pub host_slug: String,
+    pub device: String,
+    /// Whether it is in its host's newest `disks` snapshot.
+    pub present: bool,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    pub temperature: Option<i64>,
+    pub power_on_hours: Option<u64>,
+    pub hosts_seen: usize,
+    pub page: String,
+    pub api: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HostView {
+    pub name: String,
+    pub slug: String,
+    pub os: Option<String>,
+    pub os_id: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: Option<String>,
+    pub mode: Option<String>,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    /// Not seen for longer than `fleet.stale_after_hours`.
+    pub stale: bool,
+    pub disks: usize,
+    /// The worst verdict among its present disks.
+    pub verdict: Verdict,
+    pub addresses: Vec<String>,
+    pub failures: usize,
+    pub page: String,
+    pub api: String,
+}
+
+/// One line of the block device tree, indented by depth.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceRow<'a> {
+    pub depth: usize,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub size: Option<u64>,
+    pub fstype: Option<&'a str>,
+    pub mountpoints: &'a [String],
+    pub model: Option<&'a str>,
+}
+
+pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
+    fn walk<'a>(d: &'a BlockDevice, depth: usize, rows: &mut Vec<DeviceRow<'a>>) {
+        rows.push(DeviceRow {
+            depth,
+            name: &d.name,
+            kind: &d.kind,
+            size: d.size,
+            fstype: d.fstype.as_deref(),
+            mountpoints: &d.mountpoints,
+            model: d.model.as_deref(),
+        });
+        for c in &d.children {
+            walk(c, depth + 1, rows);
+        }
+    }
+    let mut rows = Vec::new();
+    for d in devices {
+        walk(d, 0, &mut rows);
+    }
+    rows
+}
+
+/// The views of the whole fleet, built once.
+pub struct Views {
+    pub disks: Vec<DiskView>,
+    pub hosts: Vec<HostView>,
+    pub disk_index: HashMap<String, usize>,
+}
+
+pub fn build(
+    fleet: &Fleet,
+    derived: &Derived,
+    reason_text: &(dyn Fn(&crate::derive::risk::Reason) -> String + Sync),
+) -> Views {
+    use rayon::prelude::*;
+    let present: HashSet<&str> = fleet
+        .hosts
+        .iter()
+        .flat_map(|h| h.disk_ids.iter().map(String::as_str))
+        .collect();
+    let slugs: HashMap<&str, &str> = fleet
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.slug.as_str()))
+        .collect();
+    let disks: Vec<DiskView> = fleet
+        .disks
+        .par_iter()
+        .zip(&derived.assessments)
+        .map(|(disk, assessment)| {
+            disk_view(
+                disk,
+                assessment,
+                present.contains(disk.id.as_str()),
+                &slugs,
+                reason_text,
+            )
+        })
+        .collect();
+    let disk_index: HashMap<String, usize> = disks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.clone(), i))
+        .collect();
+    let stale: HashSet<&str> = derived
+        .summary
+        .not_seen
+        .iter()
+        .map(|n| n.host.as_str())
+        .collect();
+    let hosts = fleet
+        .hosts
+        .iter()
+        .map(|h| host_view(h, &disks, &disk_index, stale.contains(h.name.as_str())))
+        .collect();
+    Views {
+        disks,
+        hosts,
+        disk_index,
+    }
+}
+
+fn disk_view(
+    disk: &Disk,
+    assessment: &Assessment,
+    present: bool,
+    host_slugs: &HashMap<&str, &str>,
+    reason_text: &(dyn Fn(&crate::derive::risk::Reason) -> String + Sync),
+) -> DiskView {
+    let first = disk
+        .sightings
+        .first()
+        .expect("a disk has at least one sighting");
+    let last: &Sighting = disk
+        .sightings
+        .last()
+        .expect("a disk has at least one sighting");
+    let figures = last.figures.as_ref();
+    let hosts_seen = disk
+        .sightings
+        .iter()
+        .map(|s| s.host.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    DiskView {
+        id: disk.id.clone(),
+        slug: disk.slug.clone(),
+        model: disk.model.clone(),
+        serial: disk.serial.clone(),
+        wwn: disk.wwn.clone(),
+        kind: kind_name(disk.kind),
+        capacity_bytes: disk.capacity,
+        verdict: assessment.verdict,
+        reasons: assessment
+            .reasons
+            .iter()
+            .map(|r| ReasonView {
+                level: r.level,
+                code: r.code,
+                text: reason_text(r),
+                values: r.values.clone(),
+            })
+            .collect(),
+        host: last.host.clone(),
+        host_slug: host_slugs
+            .get(last.host.as_str())
+            .unwrap_or(&"")
+            .to_string(),
+        device: last.device.clone(),
+        present,
+        first_seen: first.at,
+        last_seen: last.at,
+        temperature: figures.and_then(|f| f.temperature),
+        power_on_hours: figures.and_then(|f| f.power_on_hours),
+        hosts_seen,
+        page: format!("disks/{}.html", disk.slug),
+        api: format!("disks/{}.json", disk.slug),
+    }
+}
+
+fn host_view(
+    host: &Host,
+    disks: &[DiskView],
+    index: &HashMap<String, usize>,
+    stale: bool,
+) -> HostView {
+    let verdict = host
+        .disk_ids
+        .iter()
+        .filter_map(|id| index.get(id).map(|&i| disks[i].verdict))
+        .max_by_key(|v| v.rank())
+        .unwrap_or(Verdict::Ok);
+    let system = host.system.as_ref();
+    HostView {
+        name: host.name.clone(),
+        slug: host.slug.clone(),
+        os: system.and_then(|s| s.os.clone()),
+        os_id: system.and_then(|s| s.os_id.clone()),
+        kernel: system.and_then(|s| s.kernel.clone()),
+        arch: system.and_then(|s| s.arch.clone()),
+        mode: host.mode.clone(),
+        first_seen: host.first_seen,
+        last_seen: host.last_seen,
+        stale,
+        disks: host.disk_ids.len(),
+        verdict,
+        addresses: system
+            .map(|s| s.addresses.iter().map(|a| a.address.clone()).collect())
+            .unwrap_or_default(),
+        failures: host.failures.len(),
+        page: format!("hosts/{}.html", host.slug),
+        api: format!("hosts/{}.json", host.slug),
+    }
+}

@@ -1,0 +1,260 @@
+//! The snapshot format (`parc.snapshot/1`) and the parsers of each kind.
+//!
+//! A snapshot is an envelope around the raw output of standard tools; these
+//! modules turn that output into typed facts. They are pure functions of the
+//! bytes, so a parse result can be cached by content hash.
+
+pub mod disks;
+pub mod system;
+
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA: &str = "parc.snapshot/1";
+
+/// The envelope as an agent writes it.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Envelope {
+    /// Always `parc.snapshot/1` for this version of the format.
+    pub schema: String,
+    /// `system`, `disks`, … : which parser reads the probes.
+    pub kind: String,
+    /// The host as the agent named it (the folder name wins when they differ).
+    pub host: String,
+    /// When the probes ran, RFC 3339 with offset.
+    pub collected_at: String,
+    /// Which agent collected it and how.
+    #[serde(default)]
+    pub agent: Option<Agent>,
+    /// Raw tool outputs by probe key.
+    pub probes: BTreeMap<String, Probe>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Agent {
+    #[serde(default)]
+    pub version: Option<String>,
+    /// `local` or `ssh`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// One tool run: what ran, how it ended, what it printed.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Probe {
+    #[serde(default)]
+    pub cmd: Option<String>,
+    /// The tool's exit status; absent when it could not be started.
+    #[serde(default)]
+    pub exit: Option<i64>,
+    /// How long it ran, in milliseconds.
+    #[serde(default)]
+    pub ms: Option<u64>,
+    /// The tool's own JSON when it printed JSON, otherwise its text.
+    #[serde(default)]
+    pub out: serde_json::Value,
+    /// What it printed on stderr.
+    #[serde(default)]
+    pub err: Option<String>,
+}
+
+impl Probe {
+    /// The output as text, when the tool printed text.
+    pub fn text(&self) -> Option<&str> {
+        self.out.as_str()
+    }
+
+    /// Why this probe cannot be trusted, if it cannot: the tool was missing,
+    /// was refused, or exited non-zero with nothing usable.
+    pub fn failure(&self) -> Option<String> {
+        match self.exit {
+            Some(0) => None,
+            Some(code) => Some(
+                match self.err.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                    Some(err) => format!("exit {code}: {}", first_line(err)),
+                    None => format!("exit {code}"),
+                },
+            ),
+            None => Some(self.err.clone().unwrap_or_else(|| "did not run".into())),
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+}
+
+/// A probe that failed or printed something parc could not read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeFailure {
+    /// The probe key, e.g. `smartctl:/dev/sda`.
+    pub probe: String,
+    /// What went wrong, in words.
+    pub cause: String,
+}
+
+/// The typed facts of one snapshot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Facts {
+    System(system::SystemFacts),
+    Disks(disks::DisksFacts),
+    /// A kind this version of parc does not interpret (kept, shown as seen).
+    Other,
+}
+
+/// One snapshot, parsed: the envelope's header and the typed facts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Parsed {
+    pub kind: String,
+    pub host: String,
+    pub collected_at: Instant,
+    /// `local` or `ssh`, when the agent said.
+    pub mode: Option<String>,
+    pub facts: Facts,
+    /// Probes that failed or could not be read.
+    pub failures: Vec<ProbeFailure>,
+}
+
+/// Parses one snapshot file's bytes. An error here means the whole snapshot
+/// is unusable; a failed probe inside a good snapshot is not an error.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))?;
+    // Read the schema first so a future format is named as such, not as a type error.
+    let head: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    match head.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA) => {}
+        Some(other) => {
+            return Err(format!(
+                "unknown schema {other:?} (this parc reads {SCHEMA:?})"
+            ))
+        }
+        None => return Err("no \"schema\" field: not a parc snapshot".into()),
+    }
+    let envelope: Envelope =
+        serde_json::from_value(head).map_err(|e| format!("invalid snapshot: {e}"))?;
+    let collected_at = Instant::parse_rfc3339(&envelope.collected_at).ok_or_else(|| {
+        format!(
+            "collected_at {:?} is not an RFC 3339 time",
+            envelope.collected_at
+        )
+    })?;
+    let mut failures = Vec::new();
+    let facts = match envelope.kind.as_str() {
+        "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
+        "disks" => Facts::Disks(disks::parse(&envelope.probes, &mut failures)),
+        _ => Facts::Other,
+    };
+    Ok(Parsed {
+        kind: envelope.kind,
+        host: envelope.host,
+        collected_at,
+        mode: envelope.agent.and_then(|a| a.mode),
+        facts,
+        failures,
+    })
+}
+
+/// Reads a probe's output as typed JSON, recording why when it cannot.
+pub(crate) fn probe_json<T: serde::de::DeserializeOwned>(
+    probes: &BTreeMap<String, Probe>,
+    key: &str,
+    failures: &mut Vec<ProbeFailure>,
+) -> Option<T> {
+    let probe = probes.get(key)?;
+    if let Some(cause) = probe.failure() {
+        failures.push(ProbeFailure {
+            probe: key.into(),
+            cause,
+        });
+        return None;
+    }
+    // Some agents store JSON output as text; accept both.
+    let parsed = match &probe.out {
+        serde_json::Value::String(s) => serde_json::from_str(s).map_err(|e| e.to_string()),
+        other => T::deserialize(other).map_err(|e| e.to_string()),
+    };
+    parsed
+        .map_err(|e| {
+            failures.push(ProbeFailure {
+                probe: key.into(),
+                cause: format!("unreadable output: {e}"),
+            })
+        })
+        .ok()
+}
+
+/// A probe's text output, recording why when there is none to read.
+pub(crate) fn probe_text<'a>(
+    probes: &'a BTreeMap<String, Probe>,
+    key: &str,
+    failures: &mut Vec<ProbeFailure>,
+) -> Option<&'a str> {
+    let probe = probes.get(key)?;
+    match (probe.failure(), probe.text()) {
+        // du exits 1 when one home is unreadable but still prints the others.
+        (Some(cause), Some(text)) if !text.trim().is_empty() => {
+            failures.push(ProbeFailure {
+                probe: key.into(),
+                cause: format!("partial output, {cause}"),
+            });
+            Some(text)
+        }
+        (Some(cause), _) => {
+            failures.push(ProbeFailure {
+                probe: key.into(),
+                cause,
+            });
+            None
+        }
+        (None, Some(text)) => Some(text),
+        (None, None) => {
+            failures.push(ProbeFailure {
+                probe: key.into(),
+                cause: "output is not text".into(),
+            });
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(schema: &str, collected_at: &str) -> String {
+        format!(
+            r#"{{"schema":"{schema}","kind":"system","host":"h","collected_at":"{collected_at}","probes":{{}}}}"#
+        )
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_snapshot() {
+        assert!(parse(envelope(SCHEMA, "2026-11-21T03:00:12+01:00").as_bytes()).is_ok());
+        let cases = [
+            (
+                envelope("parc.snapshot/2", "2026-11-21T03:00:12Z"),
+                "unknown schema",
+            ),
+            (envelope(SCHEMA, "last tuesday"), "not an RFC 3339 time"),
+            (
+                r#"{"schema":"parc.snapshot/1","kind":"disks""#.into(),
+                "invalid JSON",
+            ),
+            (
+                r#"{"schema":"parc.snapshot/1","kind":7}"#.into(),
+                "invalid snapshot",
+            ),
+            ("[]".into(), "not a parc snapshot"),
+        ];
+        for (input, expected) in cases {
+            let err = parse(input.as_bytes()).unwrap_err();
+            assert!(err.contains(expected), "{input}: {err}");
+        }
+        assert!(parse(b"{\"schema\":\"\xff\"}")
+            .unwrap_err()
+            .contains("not UTF-8"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Discovery: every version of every snapshot, from the working tree
+//! (`<host>/<kind>.json` and dated `<host>/<kind>/<time>.json`) and, when the
+//! snapshots folder lies in a git repository, from its history.
+
+pub mod files;
+pub mod git;
+
+use crate::problem::Problem;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a candidate version's bytes are.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A file in the working tree, with its length and modification time
+    /// (which let an unchanged file skip being read again).
+    File {
+        path: PathBuf,
+        len: u64,
+        mtime_ns: i128,
+    },
+    /// A blob in the git repository; its id is already a content hash.
+    Blob { oid: git2::Oid, len: u64 },
+}
+
+/// One snapshot file version, not yet read.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The host, from the folder name (never from the snapshot's content).
+    pub host: String,
+    /// The kind, from the file or folder name.
+    pub kind: String,
+    /// How to name it in messages: a path, or `git:<commit>:<path>`.
+    pub label: String,
+    pub origin: Origin,
+    /// When two candidates are the same version (host, kind, collected_at),
+    /// the higher precedence wins: the working tree, then newer commits.
+    pub precedence: u64,
+}
+
+/// Every candidate, grouped by host, and what could not be used.
+#[derive(Default)]
+pub struct Discovery {
+    pub hosts: BTreeMap<String, Vec<Candidate>>,
+    pub problems: Vec<Problem>,
+    /// The repository the history came from, if any.
+    pub repository: Option<PathBuf>,
+    /// The commit the history was read from (part of the build's fingerprint).
+    pub head: Option<git2::Oid>,
+}
+
+impl Discovery {
+    fn add(&mut self, candidate: Candidate) {
+        self.hosts
+            .entry(candidate.host.clone())
+            .or_default()
+            .push(candidate);
+    }
+
+    pub fn versions(&self) -> usize {
+        self.hosts.values().map(Vec::len).sum()
+    }
+}
+
+/// Finds every candidate version under `dir`.
+pub fn discover(dir: &Path, max_bytes: u64) -> anyhow::Result<Discovery> {
+    let mut found = Discovery::default();
+    files::walk(dir, max_bytes, &mut found)?;
+    git::walk(dir, max_bytes, &mut found)?;
+    Ok(found)
+}
+
+/// Splits a path relative to the snapshots folder into (host, kind), for the
+/// two layouts. `None` for files that are no snapshot (a README, say).
+pub(crate) fn classify(parts: &[&str]) -> Option<Result<(String, String), String>> {
+    let file = parts.last()?;
+    let stem = file.strip_suffix(".json")?;
+    Some(match parts {
+        [_] => Err("a snapshot must be in a host's folder: <host>/<kind>.json".into()),
+        [host, _] => Ok((host.to_string(), stem.to_string())),
+        [host, kind, _] => Ok((host.to_string(), kind.to_string())),
+        _ => Err("too deep: expected <host>/<kind>.json or <host>/<kind>/<time>.json".into()),
+    })
+}
