@@ -119,15 +119,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         render::Site::new(&fleet, &derived, config, &inputs)
     });
     timed("rendering", || render::render(&site, &out, &options.base))?;
-    // The marker is written last: a build that stopped half-way is not taken
-    // for a finished one by the next.
-    out.write(MARKER, b"")?;
     let removed = out.prune()?;
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");
     }
-    std::fs::write(&marker, format!("{fingerprint}\n"))
-        .with_context(|| format!("cannot write {}", marker.display()))?;
+    out.finish(&fingerprint)?;
 
     Ok(BuildReport {
         hosts: fleet.hosts.len(),

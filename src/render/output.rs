@@ -61,6 +61,15 @@ impl Output {
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Writes the marker that says parc made this folder, with the build's
+    /// fingerprint; last, so that a build stopped half-way is not taken for
+    /// a finished one. Not counted among the site's files.
+    pub fn finish(&self, fingerprint: &str) -> Result<()> {
+        let path = self.root.join(MARKER);
+        std::fs::write(&path, format!("{fingerprint}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
     /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
     /// use to climb out (slugs already guarantee this; this is the last guard).
     fn resolve(&self, rel: &str) -> Result<PathBuf> {

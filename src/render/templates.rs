@@ -65,12 +65,30 @@ pub fn load(dir: &Path) -> Result<Tera> {
     }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".svg"]);
+    tera.set_escape_fn(escape);
     tera.add_raw_templates(sources)
         .map_err(|e| anyhow::anyhow!("invalid template: {}", chain(&e)))?;
     tera.register_filter("bytes", bytes);
     tera.register_filter("when", when);
     tera.register_filter("day", day);
     Ok(tera)
+}
+
+/// Escapes what can break out of text or a quoted attribute. Tera's own
+/// escaping also turns every `/` into `&#x2F;`, which bloats every link.
+fn escape(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Tera hides the useful part of an error in its source chain.

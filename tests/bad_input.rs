@@ -1,0 +1,248 @@
+//! Bad input: each case is reported with its path and cause, on stderr and
+//! on the problems page; everything else is built; nothing is written
+//! outside the output folder nor rendered unescaped; `--strict` exits 3.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::path::Path;
+
+const AT: &str = "2026-11-01T03:00:00+01:00";
+const HOSTILE: &str = "<script>alert(1)</script>";
+
+/// A fleet with one good host and every kind of bad snapshot beside it.
+fn hostile_fleet(snaps: &Path, outside: &Path) -> Vec<(&'static str, &'static str)> {
+    write_dated(snaps, "good", &system("good", AT));
+    let mut smart = drive("scrutiny-smart-fail2.json", HOSTILE, None);
+    smart["model_name"] = json!(HOSTILE);
+    write_dated(
+        snaps,
+        "good",
+        &disks(
+            "good",
+            AT,
+            &[("sda", smart)],
+            &format!("100\t/home/{HOSTILE}\n"),
+        ),
+    );
+
+    let bad = snaps.join("bad");
+    std::fs::create_dir_all(bad.join("system")).unwrap();
+    let write =
+        |name: &str, bytes: &[u8]| std::fs::write(bad.join("system").join(name), bytes).unwrap();
+    let good = serde_json::to_string(&system("bad", AT)).unwrap();
+    write("truncated.json", &good.as_bytes()[..good.len() / 2]);
+    write(
+        "schema.json",
+        good.replace("parc.snapshot/1", "parc.snapshot/9")
+            .as_bytes(),
+    );
+    write(
+        "missing.json",
+        br#"{"schema":"parc.snapshot/1","kind":"system","host":"bad"}"#,
+    );
+    write("mistyped.json", br#"{"schema":"parc.snapshot/1","kind":"system","host":"bad","collected_at":42,"probes":{}}"#);
+    write(
+        "latin1.json",
+        b"{\"schema\":\"parc.snapshot/1\",\"host\":\"caf\xe9\"}",
+    );
+    // 50 MB of valid JSON: over the limit, never read.
+    let mut huge = Vec::with_capacity(50 << 20);
+    huge.extend_from_slice(br#"{"schema":"parc.snapshot/1","pad":""#);
+    huge.resize(50 << 20, b'a');
+    huge.extend_from_slice(br#""}"#);
+    write("huge.json", &huge);
+    // A snapshot that claims another host, with a path in its name.
+    let mut liar = system("../../etc", "2026-11-01T04:00:00+01:00");
+    liar["host"] = json!("../../etc");
+    write_dated(snaps, "bad", &liar);
+    // A host folder whose name is markup, and a symlink out of the folder.
+    write_dated(
+        snaps,
+        "<img src=x onerror=alert(1)>",
+        &system("<img src=x onerror=alert(1)>", AT),
+    );
+    std::fs::write(
+        outside.join("secret.json"),
+        serde_json::to_vec(&system("good", AT)).unwrap(),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.json"), bad.join("system/link.json")).unwrap();
+    vec![
+        ("truncated.json", "invalid JSON"),
+        ("schema.json", "unknown schema \"parc.snapshot/9\""),
+        ("missing.json", "missing field"),
+        ("mistyped.json", "invalid type"),
+        ("latin1.json", "not UTF-8"),
+        ("huge.json", "over the limit"),
+        ("link.json", "symlink points outside the snapshots folder"),
+        (
+            "T040000",
+            "snapshot says host \"../../etc\" but lies in folder \"bad\"",
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_snapshot_is_reported_and_the_rest_is_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out, outside) = (
+        tmp.path().join("snapshots"),
+        tmp.path().join("site"),
+        tmp.path().join("outside"),
+    );
+    std::fs::create_dir_all(&outside).unwrap();
+    let expected = hostile_fleet(&snaps, &outside);
+    let before: Vec<_> = files(tmp.path())
+        .into_iter()
+        .filter(|f| !f.starts_with("site") && !f.starts_with(".parc-cache"))
+        .collect();
+
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["build", "--snapshots"])
+        .arg(&snaps)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let problems = read_json(&out.join("api/v1/problems.json"));
+    let page = read(&out.join("problems.html"));
+    for (file, cause) in &expected {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("no problem for {file} on stderr:\n{stderr}"));
+        assert!(
+            line.contains(cause),
+            "{file}: expected {cause:?} in {line:?}"
+        );
+        assert!(problems.as_array().unwrap().iter().any(|p| p["path"]
+            .as_str()
+            .unwrap()
+            .contains(file)
+            && p["cause"].as_str().unwrap().contains(cause)));
+        assert!(page.contains(file), "{file} is not on the problems page");
+    }
+    // The good host, the liar (under its folder's name) and the markup host are built.
+    let hosts = read_json(&out.join("api/v1/hosts.json"));
+    let names: Vec<&str> = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["<img src=x onerror=alert(1)>", "bad", "good"]);
+    for h in hosts.as_array().unwrap() {
+        let slug = h["slug"].as_str().unwrap();
+        assert!(
+            slug.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{slug}"
+        );
+        assert!(out.join(format!("hosts/{slug}.html")).is_file());
+    }
+    // Nothing outside the output folder changed; no markup from a snapshot in any page.
+    let after: Vec<_> = files(tmp.path())
+        .into_iter()
+        .filter(|f| !f.starts_with("site") && !f.starts_with(".parc-cache"))
+        .collect();
+    assert_eq!(before, after);
+    for f in files(&out)
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+    {
+        let html = read(&out.join(f));
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x"),
+            "{} renders markup from a snapshot",
+            f.display()
+        );
+    }
+    assert!(
+        read(&out.join("hosts/good.html")).contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "hostile strings are shown, escaped"
+    );
+}
+
+#[test]
+fn strict_turns_problems_into_exit_status_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out, outside) = (
+        tmp.path().join("snapshots"),
+        tmp.path().join("site"),
+        tmp.path().join("outside"),
+    );
+    std::fs::create_dir_all(&outside).unwrap();
+    hostile_fleet(&snaps, &outside);
+    parc()
+        .current_dir(tmp.path())
+        .args(["build", "--strict", "--snapshots"])
+        .arg(&snaps)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3);
+    assert!(out.join("index.html").is_file(), "the site is still built");
+    parc()
+        .current_dir(tmp.path())
+        .args(["check", "--snapshots"])
+        .arg(&snaps)
+        .assert()
+        .code(3);
+    // The good host alone is fine.
+    std::fs::remove_dir_all(snaps.join("bad")).unwrap();
+    std::fs::remove_dir_all(snaps.join("<img src=x onerror=alert(1)>")).unwrap();
+    parc()
+        .current_dir(tmp.path())
+        .args(["build", "--strict", "--snapshots"])
+        .arg(&snaps)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn usage_and_config_errors_have_their_own_exit_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    parc()
+        .current_dir(tmp.path())
+        .args(["build", "--frobnicate"])
+        .assert()
+        .code(2);
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["--config", "nope.toml", "build"])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("nope.toml"));
+    std::fs::write(tmp.path().join("parc.toml"), "[fleet]\nstale_after = 3\n").unwrap();
+    let run = parc().current_dir(tmp.path()).arg("build").assert().code(1);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("parc.toml") && stderr.contains("stale_after"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_folder_parc_did_not_make_is_never_written_into() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("home"));
+    write_dated(&snaps, "good", &system("good", AT));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("thesis.tex"), "years of work").unwrap();
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["build", "--snapshots"])
+        .arg(&snaps)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("not made by parc"));
+    assert_eq!(files(&out), [Path::new("thesis.tex")]);
+}
