@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::problem::Problem;
 use crate::render::output::{Output, MARKER};
 use crate::{derive, fleet, parse, render, source};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
