@@ -5,7 +5,6 @@ use crate::cache::{FileStamp, ParseCache, ParseResult};
 use crate::problem::Problem;
 use crate::snapshot::{self, Parsed};
 use crate::source::{git, Candidate, Origin};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -121,7 +120,9 @@ pub fn parse_host(
     }
 }
 
-/// The content hash of a candidate, and its bytes when they had to be read to get it.
+/// The content hash of a candidate, and its bytes when they had to be read
+/// to get it. Files are hashed as git hashes a blob, so a file and the same
+/// content in the history share one key and are parsed once.
 fn content_key(
     candidate: &Candidate,
     cache: &ParseCache,
@@ -129,7 +130,7 @@ fn content_key(
     git_repo: &mut Option<git2::Repository>,
 ) -> Result<(String, Option<Vec<u8>>), String> {
     match &candidate.origin {
-        Origin::Blob { oid, .. } => Ok((format!("git:{oid}"), None)),
+        Origin::Blob { oid, .. } => Ok((oid.to_string(), None)),
         Origin::File {
             path,
             len,
@@ -139,7 +140,9 @@ fn content_key(
                 return Ok((hash, None));
             }
             let bytes = read(candidate, repo, git_repo)?;
-            let hash = format!("{:x}", Sha256::digest(&bytes));
+            let hash = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
+                .map_err(|e| e.message().to_string())?
+                .to_string();
             cache.remember_file(
                 path,
                 FileStamp {

@@ -31,6 +31,9 @@ pub struct BuildOptions {
 pub struct BuildReport {
     pub hosts: usize,
     pub disks: usize,
+    /// Snapshot files and blobs found (one version may be in several).
+    pub candidates: usize,
+    /// Distinct versions built from.
     pub versions: usize,
     pub parsed: usize,
     pub pages: usize,
@@ -81,7 +84,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         &options.base.join(&config.build.cache_dir),
         options.use_cache,
     );
-    let versions = found.versions();
+    let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
     let parts = timed("parsing and assembling", || {
@@ -128,7 +131,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     Ok(BuildReport {
         hosts: fleet.hosts.len(),
         disks: fleet.disks.len(),
-        versions,
+        candidates,
+        versions: fleet.versions,
         parsed,
         pages: out.files.load(std::sync::atomic::Ordering::Relaxed),
         unchanged: out.unchanged.load(std::sync::atomic::Ordering::Relaxed),

@@ -61,12 +61,13 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
             );
         } else {
             eprintln!(
-                "built {} hosts, {} disks from {} versions ({} parsed, {} from cache) into {}: {} files ({} unchanged), {} problems, {:.3} s",
+                "built {} hosts, {} disks from {} versions in {} files ({} parsed, {} from cache) into {}: {} files ({} unchanged), {} problems, {:.3} s",
                 report.hosts,
                 report.disks,
                 report.versions,
+                report.candidates,
                 report.parsed,
-                report.versions.saturating_sub(report.parsed),
+                report.candidates.saturating_sub(report.parsed),
                 options.out.display(),
                 report.pages,
                 report.unchanged,

@@ -76,9 +76,9 @@ pub fn render(site: &Site, out: &Output, base: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `static/` is copied as it is; the built-in style sheet unless replaced.
+/// `static/` is copied as it is; the built-in files unless replaced.
 fn copy_static(dir: &Path, out: &Output) -> Result<()> {
-    let mut has_style = false;
+    let mut copied = Vec::new();
     if dir.is_dir() {
         for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
             let entry = entry?;
@@ -90,14 +90,17 @@ fn copy_static(dir: &Path, out: &Output) -> Result<()> {
                 .strip_prefix(dir)?
                 .to_string_lossy()
                 .replace('\\', "/");
-            has_style |= rel == "style.css";
             let bytes = std::fs::read(entry.path())
                 .with_context(|| format!("cannot read {}", entry.path().display()))?;
             out.write(&rel, &bytes)?;
+            copied.push(rel);
         }
     }
-    if !has_style {
-        out.write("style.css", templates::STYLE.as_bytes())?;
+    for (name, text) in templates::STATIC
+        .iter()
+        .filter(|(name, _)| !copied.iter().any(|c| c == name))
+    {
+        out.write(name, text.as_bytes())?;
     }
     Ok(())
 }

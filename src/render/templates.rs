@@ -31,8 +31,11 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "llms.txt",
 ];
 
-/// The built-in style sheet, written unless `static/style.css` replaces it.
-pub const STYLE: &str = include_str!("../../static/style.css");
+/// Built-in static files, written unless `static/` has a file of the same name.
+pub const STATIC: &[(&str, &str)] = &[
+    ("style.css", include_str!("../../static/style.css")),
+    ("favicon.svg", include_str!("../../static/favicon.svg")),
+];
 
 pub fn load(dir: &Path) -> Result<Tera> {
     let mut sources: Vec<(String, String)> = BUILTIN

@@ -1,0 +1,189 @@
+//! Smoke test in headless Chromium (Debian's `chromium`, installed by
+//! `make test`): the example site is served over HTTP on 127.0.0.1; the
+//! dashboard, a host page and a disk page must load with every element they
+//! promise, no console message, and no request that failed.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+/// A tiny static file server on loopback; remembers every request that was not served.
+fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let failed = Arc::new(Mutex::new(Vec::new()));
+    let log = failed.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).map_or(true, |n| n == 0) || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_string();
+            let mut file = root.join(path.trim_start_matches('/'));
+            if path.ends_with('/') {
+                file.push("index.html"); // as any web server does
+            }
+            let mut stream = stream;
+            match std::fs::read(&file).ok().filter(|_| !path.contains("..")) {
+                Some(body) => {
+                    let kind = match file.extension().and_then(|e| e.to_str()) {
+                        Some("html") => "text/html; charset=utf-8",
+                        Some("css") => "text/css",
+                        Some("json") => "application/json",
+                        Some("svg") => "image/svg+xml",
+                        _ => "text/plain; charset=utf-8",
+                    };
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                    let _ = stream
+                        .write_all(head.as_bytes())
+                        .and_then(|_| stream.write_all(&body));
+                }
+                None => {
+                    log.lock().unwrap().push(path);
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            }
+        }
+    });
+    (port, failed)
+}
+
+/// Loads `url` in headless Chromium: the DOM after load, and the console lines.
+fn load(url: &str) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+        ])
+        .args([
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", url])
+        .output()
+        .expect("chromium is installed (make test installs Debian's chromium)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).to_string(), console)
+}
+
+fn example_site() -> PathBuf {
+    let out = tempfile::tempdir().unwrap().keep();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    parc()
+        .current_dir(repo)
+        .args(["build", "--no-cache", "--snapshots", "snapshots", "--out"])
+        .arg(out.join("site"))
+        .assert()
+        .success();
+    out.join("site")
+}
+
+#[test]
+fn the_harness_sees_console_errors_and_missing_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("bad.html"),
+        "<link rel=stylesheet href=gone.css><p id=x>hi</p><script>console.error('boom')</script>",
+    )
+    .unwrap();
+    let (port, failed) = serve(tmp.path().to_path_buf());
+    let (dom, console) = load(&format!("http://127.0.0.1:{port}/bad.html"));
+    assert!(dom.contains("<p id=\"x\">hi</p>"), "{dom}");
+    assert!(console.iter().any(|l| l.contains("boom")), "{console:?}");
+    assert!(failed.lock().unwrap().contains(&"/gone.css".to_string()));
+}
+
+#[test]
+fn dashboard_host_and_disk_pages_load_cleanly() {
+    let site = example_site();
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let failing = disks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["verdict"] == "failing")
+        .expect("the example fleet has a failing disk");
+    let (port, failed) = serve(site.clone());
+    let pages = [
+        (
+            "index.html".to_string(),
+            vec![
+                "id=\"summary\"",
+                "id=\"at-risk\"",
+                "id=\"hosts\"",
+                "Failing",
+            ],
+        ),
+        (
+            "hosts/files.html".to_string(),
+            vec![
+                "id=\"host-name\"",
+                "id=\"disks\"",
+                "id=\"homes\"",
+                "vg0-home",
+            ],
+        ),
+        (
+            failing["page"].as_str().unwrap().to_string(),
+            vec![
+                "id=\"disk-name\"",
+                "id=\"reasons\"",
+                "id=\"sightings\"",
+                "<svg",
+                "polyline",
+            ],
+        ),
+    ];
+    for (page, elements) in pages {
+        let (dom, console) = load(&format!("http://127.0.0.1:{port}/{page}"));
+        assert!(console.is_empty(), "{page}: console says {console:?}");
+        for element in elements {
+            assert!(
+                dom.contains(element),
+                "{page}: no {element} in the rendered page"
+            );
+        }
+    }
+    assert_eq!(
+        *failed.lock().unwrap(),
+        Vec::<String>::new(),
+        "requests that failed"
+    );
+    std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
+}
