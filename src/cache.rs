@@ -43,29 +43,14 @@ impl ParseCache {
     /// Opens the cache; `enabled: false` starts empty but still saves, so the
     /// build after a `--no-cache` build is fast again.
     pub fn open(dir: &Path, enabled: bool) -> ParseCache {
-        let files = if enabled {
-            load(&dir.join("files.json")).unwrap_or_default()
-        } else {
-            HashMap::new()
-        };
-        ParseCache {
-            dir: dir.to_path_buf(),
-            files,
-            seen: Mutex::default(),
-            enabled,
-        }
+        let files = if enabled { load(&dir.join("files.json")).unwrap_or_default() } else { HashMap::new() };
+        ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), enabled }
     }
 
     /// The content hash of a file, if its length and mtime are as cached.
     pub fn file_hash(&self, path: &Path, len: u64, mtime_ns: i128) -> Option<String> {
-        let stamp = self
-            .files
-            .get(path)
-            .filter(|s| s.len == len && s.mtime_ns == mtime_ns)?;
-        self.seen
-            .lock()
-            .unwrap()
-            .insert(path.to_path_buf(), stamp.clone());
+        let stamp = self.files.get(path).filter(|s| s.len == len && s.mtime_ns == mtime_ns)?;
+        self.seen.lock().unwrap().insert(path.to_path_buf(), stamp.clone());
         Some(stamp.hash.clone())
     }
 
@@ -80,11 +65,7 @@ impl ParseCache {
         load(&self.host_path(host_slug)).unwrap_or_default()
     }
 
-    pub fn save_host_results(
-        &self,
-        host_slug: &str,
-        results: &HashMap<String, ParseResult>,
-    ) -> std::io::Result<()> {
+    pub fn save_host_results(&self, host_slug: &str, results: &HashMap<String, ParseResult>) -> std::io::Result<()> {
         save(&self.host_path(host_slug), results)
     }
 
@@ -107,10 +88,7 @@ fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let bytes = serde_json::to_vec(&Stored {
-        format: FORMAT.into(),
-        entries,
-    })?;
+    let bytes = serde_json::to_vec(&Stored { format: FORMAT.into(), entries })?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(tmp, path)

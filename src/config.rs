@@ -27,9 +27,7 @@ pub struct SiteConfig {
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        SiteConfig {
-            title: "parc".into(),
-        }
+        SiteConfig { title: "parc".into() }
     }
 }
 
@@ -77,9 +75,7 @@ pub struct FleetConfig {
 
 impl Default for FleetConfig {
     fn default() -> Self {
-        FleetConfig {
-            stale_after_hours: 48,
-        }
+        FleetConfig { stale_after_hours: 48 }
     }
 }
 
@@ -127,14 +123,7 @@ impl Default for SmartConfig {
         let attributes = critical
             .into_iter()
             .map(|(id, name)| {
-                (
-                    id.to_string(),
-                    AttributeRule {
-                        name: name.into(),
-                        watch_above: 0,
-                        failing_above: None,
-                    },
-                )
+                (id.to_string(), AttributeRule { name: name.into(), watch_above: 0, failing_above: None })
             })
             .collect();
         SmartConfig {
@@ -158,22 +147,21 @@ impl Config {
     pub fn load(path: &Path, named_by_user: bool) -> Result<Config> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named_by_user => {
-                return Ok(Config::default())
-            }
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot read config {}", path.display()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named_by_user => return Ok(Config::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read config {}", path.display())),
         };
-        let mut config: Config =
-            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
         // Attribute rules given in the file add to the built-in ones or replace them by id.
         for (id, rule) in SmartConfig::default().attributes {
             config.smart.attributes.entry(id).or_insert(rule);
         }
         for key in config.smart.attributes.keys() {
-            key.parse::<u8>()
-                .with_context(|| format!("invalid config {}: smart.attributes key {key:?} is not an attribute id (1-255)", path.display()))?;
+            key.parse::<u8>().with_context(|| {
+                format!(
+                    "invalid config {}: smart.attributes key {key:?} is not an attribute id (1-255)",
+                    path.display()
+                )
+            })?;
         }
         Ok(config)
     }
@@ -187,10 +175,7 @@ mod tests {
     fn missing_default_file_gives_defaults_but_a_named_one_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parc.toml");
-        assert_eq!(
-            Config::load(&path, false).unwrap().fleet.stale_after_hours,
-            48
-        );
+        assert_eq!(Config::load(&path, false).unwrap().fleet.stale_after_hours, 48);
         assert!(Config::load(&path, true).is_err());
     }
 
@@ -202,11 +187,7 @@ mod tests {
         let config = Config::load(&path, true).unwrap();
         assert_eq!(config.fleet.stale_after_hours, 6);
         assert_eq!(config.smart.rule(199).unwrap().watch_above, 10);
-        assert_eq!(
-            config.smart.rule(5).unwrap().watch_above,
-            0,
-            "built-in rules are kept"
-        );
+        assert_eq!(config.smart.rule(5).unwrap().watch_above, 0, "built-in rules are kept");
         std::fs::write(&path, "[fleet]\nstale_after_hour = 6\n").unwrap();
         let err = format!("{:#}", Config::load(&path, true).unwrap_err());
         assert!(err.contains("stale_after_hour"), "{err}");

@@ -61,9 +61,10 @@ struct Dice(u64);
 
 impl Dice {
     fn new(seed: &[u64]) -> Dice {
-        Dice(seed.iter().fold(0x9e37_79b9_7f4a_7c15, |h, &s| {
-            (h ^ s).wrapping_mul(0xbf58_476d_1ce4_e5b9).rotate_left(27)
-        }))
+        Dice(
+            seed.iter()
+                .fold(0x9e37_79b9_7f4a_7c15, |h, &s| (h ^ s).wrapping_mul(0xbf58_476d_1ce4_e5b9).rotate_left(27)),
+        )
     }
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -104,16 +105,7 @@ impl Drive {
         tran: &'static str,
         children: Value,
     ) -> Drive {
-        Drive {
-            template,
-            probe,
-            block,
-            serial: None,
-            grows: 0,
-            span: (0, 100),
-            children,
-            tran,
-        }
+        Drive { template, probe, block, serial: None, grows: 0, span: (0, 100), children, tran }
     }
 }
 
@@ -136,13 +128,7 @@ struct Role {
     silent_days: u32,
 }
 
-fn part(
-    name: &str,
-    size: u64,
-    fstype: Option<&str>,
-    mount: Option<&str>,
-    children: Value,
-) -> Value {
+fn part(name: &str, size: u64, fstype: Option<&str>, mount: Option<&str>, children: Value) -> Value {
     json!({"name": name, "type": "part", "size": size, "fstype": fstype, "mountpoint": mount,
            "mountpoints": [mount], "children": children})
 }
@@ -154,10 +140,7 @@ fn lvm(name: &str, size: u64, mount: Option<&str>) -> Value {
 fn df(rows: &[(&str, &str, &str, u64, u64)]) -> String {
     let mut text = "Filesystem              Type     Mounted on                                   1B-blocks        Used       Avail\n".to_string();
     for (source, fstype, target, size, used) in rows {
-        text.push_str(&format!(
-            "{source:<23} {fstype:<8} {target:<36} {size:>16} {used:>11} {:>11}\n",
-            size - used
-        ));
+        text.push_str(&format!("{source:<23} {fstype:<8} {target:<36} {size:>16} {used:>11} {:>11}\n", size - used));
     }
     text
 }
@@ -170,20 +153,8 @@ fn roles() -> Vec<Role> {
     let boot_parts = |d: &str| {
         json!([
             part(&format!("{d}1"), 1_048_576, None, None, json!([])),
-            part(
-                &format!("{d}2"),
-                536_870_912,
-                Some("vfat"),
-                Some("/boot/efi"),
-                json!([])
-            ),
-            part(
-                &format!("{d}3"),
-                499_570_991_104,
-                Some("zfs_member"),
-                None,
-                json!([])
-            )
+            part(&format!("{d}2"), 536_870_912, Some("vfat"), Some("/boot/efi"), json!([])),
+            part(&format!("{d}3"), 499_570_991_104, Some("zfs_member"), None, json!([]))
         ])
     };
     let mut moved = Drive::new(
@@ -191,13 +162,7 @@ fn roles() -> Vec<Role> {
         "/dev/sda",
         Some("sda"),
         "sata",
-        json!([part(
-            "sda1",
-            14_000_517_545_984,
-            Some("ext4"),
-            Some("/srv/media"),
-            json!([])
-        )]),
+        json!([part("sda1", 14_000_517_545_984, Some("ext4"), Some("/srv/media"), json!([]))]),
     );
     moved.span = (0, 55);
     moved.serial = Some("9RK1ZT3C");
@@ -206,13 +171,7 @@ fn roles() -> Vec<Role> {
         "/dev/sdc",
         Some("sdc"),
         "sata",
-        json!([part(
-            "sdc1",
-            14_000_517_545_984,
-            Some("ext4"),
-            Some("/srv/media"),
-            json!([])
-        )]),
+        json!([part("sdc1", 14_000_517_545_984, Some("ext4"), Some("/srv/media"), json!([]))]),
     );
     moved_back.span = (55, 100);
     moved_back.serial = Some("9RK1ZT3C");
@@ -226,10 +185,7 @@ fn roles() -> Vec<Role> {
             4_000_785_104_896,
             Some("LVM2_member"),
             None,
-            json!([
-                lvm("vg0-home", 3_000_000_000_000, Some("/home")),
-                lvm("vg0-srv", 900_000_000_000, Some("/srv"))
-            ])
+            json!([lvm("vg0-home", 3_000_000_000_000, Some("/home")), lvm("vg0-srv", 900_000_000_000, Some("/srv"))])
         )]),
     );
     growing.grows = 24;
@@ -398,73 +354,51 @@ fn roles() -> Vec<Role> {
 fn no_smart(device: &str) -> Value {
     let mut v: Value = serde_json::from_str(NO_SMART).expect("corpus");
     v["smartctl"]["argv"] = json!(["smartctl", "-j", "-a", device]);
-    v["smartctl"]["messages"][0]["string"] =
-        json!(format!("{device}: Unable to detect device type"));
+    v["smartctl"]["messages"][0]["string"] = json!(format!("{device}: Unable to detect device type"));
     v
 }
 
 pub fn run(args: &DemoArgs) -> Result<u8> {
-    let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until))
-        .context("--until must be YYYY-MM-DD")?;
+    let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until)).context("--until must be YYYY-MM-DD")?;
     let every = args.every.max(1);
     let roles = roles();
-    let templates: Vec<Value> = roles
-        .iter()
-        .flat_map(|r| &r.drives)
-        .map(|d| serde_json::from_str(d.template).expect("corpus"))
-        .collect();
+    let templates: Vec<Value> =
+        roles.iter().flat_map(|r| &r.drives).map(|d| serde_json::from_str(d.template).expect("corpus")).collect();
     let files = std::sync::atomic::AtomicUsize::new(0);
     use rayon::prelude::*;
-    (0..args.hosts)
-        .into_par_iter()
-        .try_for_each(|i| -> Result<()> {
-            let (role, group) = (&roles[i % roles.len()], i / roles.len());
-            let first_template = roles[..i % roles.len()]
-                .iter()
-                .map(|r| r.drives.len())
-                .sum::<usize>();
-            let name = if group == 0 {
-                role.name.to_string()
-            } else {
-                format!("{}-{group:03}", role.name)
-            };
-            let mut day = 0;
-            while day < args.days {
-                let days_ago = args.days - 1 - day;
-                day += every;
-                if days_ago < role.silent_days {
-                    continue;
-                }
-                let progress =
-                    (args.days - 1 - days_ago) as u64 * 100 / u64::from(args.days.max(2) - 1);
-                let minutes = (i % 53) as i64;
-                let at = Instant(
-                    until.0 - i64::from(days_ago) * 86_400 + minutes * 60 + (i % 41) as i64,
-                );
-                let host = Host {
-                    role,
-                    name: &name,
-                    index: i,
-                    group,
-                    at,
-                    days_ago,
-                    progress,
-                    templates: &templates[first_template..],
-                };
-                for (kind, envelope) in [("system", host.system()), ("disks", host.disks())] {
-                    let path = args.out.join(&name).join(kind).join(file_name(at));
-                    write(&path, &envelope)?;
-                    files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
+    (0..args.hosts).into_par_iter().try_for_each(|i| -> Result<()> {
+        let (role, group) = (&roles[i % roles.len()], i / roles.len());
+        let first_template = roles[..i % roles.len()].iter().map(|r| r.drives.len()).sum::<usize>();
+        let name = if group == 0 { role.name.to_string() } else { format!("{}-{group:03}", role.name) };
+        let mut day = 0;
+        while day < args.days {
+            let days_ago = args.days - 1 - day;
+            day += every;
+            if days_ago < role.silent_days {
+                continue;
             }
-            Ok(())
-        })?;
-    eprintln!(
-        "wrote {} snapshots of {} hosts into {}",
-        files.into_inner(),
-        args.hosts,
-        args.out.display()
-    );
+            let progress = (args.days - 1 - days_ago) as u64 * 100 / u64::from(args.days.max(2) - 1);
+            let minutes = (i % 53) as i64;
+            let at = Instant(until.0 - i64::from(days_ago) * 86_400 + minutes * 60 + (i % 41) as i64);
+            let host = Host {
+                role,
+                name: &name,
+                index: i,
+                group,
+                at,
+                days_ago,
+                progress,
+                templates: &templates[first_template..],
+            };
+            for (kind, envelope) in [("system", host.system()), ("disks", host.disks())] {
+                let path = args.out.join(&name).join(kind).join(file_name(at));
+                write(&path, &envelope)?;
+                files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    })?;
+    eprintln!("wrote {} snapshots of {} hosts into {}", files.into_inner(), args.hosts, args.out.display());
     Ok(crate::cli::exit::OK)
 }
 
@@ -474,8 +408,7 @@ fn file_name(at: Instant) -> String {
 
 fn write(path: &Path, value: &Value) -> Result<()> {
     std::fs::create_dir_all(path.parent().expect("a file has a folder"))?;
-    std::fs::write(path, serde_json::to_vec(value)?)
-        .with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, serde_json::to_vec(value)?).with_context(|| format!("cannot write {}", path.display()))
 }
 
 struct Host<'a> {
@@ -520,40 +453,23 @@ impl Host<'_> {
         let octet = 10 + self.index % 240;
         let subnet = 1 + self.index / 240 % 250;
         let mut probes = serde_json::Map::new();
-        probes.insert(
-            "os-release".into(),
-            Self::probe("cat /etc/os-release", json!(self.role.os_release), 1),
-        );
-        probes.insert(
-            "hostname".into(),
-            Self::probe("hostname", json!(format!("{}\n", self.name)), 1),
-        );
+        probes.insert("os-release".into(), Self::probe("cat /etc/os-release", json!(self.role.os_release), 1));
+        probes.insert("hostname".into(), Self::probe("hostname", json!(format!("{}\n", self.name)), 1));
         probes.insert(
             "uname".into(),
             Self::probe(
                 "uname -srvm",
-                json!(format!(
-                    "Linux {} #1 SMP PREEMPT_DYNAMIC {}\n",
-                    self.role.kernel, self.role.arch
-                )),
+                json!(format!("Linux {} #1 SMP PREEMPT_DYNAMIC {}\n", self.role.kernel, self.role.arch)),
                 1,
             ),
         );
         probes.insert(
             "boot_id".into(),
-            Self::probe(
-                "cat /proc/sys/kernel/random/boot_id",
-                json!(format!("{boot_id}\n")),
-                1,
-            ),
+            Self::probe("cat /proc/sys/kernel/random/boot_id", json!(format!("{boot_id}\n")), 1),
         );
         probes.insert(
             "uptime".into(),
-            Self::probe(
-                "cat /proc/uptime",
-                json!(format!("{uptime}.42 {}.17\n", uptime * 3)),
-                1,
-            ),
+            Self::probe("cat /proc/uptime", json!(format!("{uptime}.42 {}.17\n", uptime * 3)), 1),
         );
         let ip = json!([
             {"ifindex": 1, "ifname": "lo", "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8, "scope": "host"}]},
@@ -598,27 +514,16 @@ impl Host<'_> {
         } else {
             json!({"blockdevices": blocks})
         };
-        let lsblk = if role.old_lsblk {
-            stringify(lsblk)
-        } else {
-            lsblk
-        };
+        let lsblk = if role.old_lsblk { stringify(lsblk) } else { lsblk };
         probes.insert("lsblk".into(), Self::probe("lsblk -J -b -o NAME,TYPE,SIZE,MODEL,SERIAL,WWN,FSTYPE,MOUNTPOINT,MOUNTPOINTS,ROTA,UUID,PKNAME,TRAN,VENDOR,REV,HOTPLUG", lsblk, 14));
         let mut scan_out: Value = serde_json::from_str(SCAN_NONE).expect("corpus");
         if !scan.is_empty() {
             scan_out["devices"] = json!(scan);
         }
-        probes.insert(
-            "smartctl-scan".into(),
-            Self::probe("smartctl --scan-open -j", scan_out, 90),
-        );
+        probes.insert("smartctl-scan".into(), Self::probe("smartctl --scan-open -j", scan_out, 90));
         probes.insert(
             "df".into(),
-            Self::probe(
-                "df -B1 --output=source,fstype,target,size,used,avail",
-                json!(role.df),
-                4,
-            ),
+            Self::probe("df -B1 --output=source,fstype,target,size,used,avail", json!(role.df), 4),
         );
         let du = if role.name == "vm-web1" {
             VM_DU.to_string()
@@ -638,11 +543,8 @@ impl Host<'_> {
             let probe = if let Some(device) = key.strip_prefix("smartctl:") {
                 json!({"cmd": format!("smartctl -j -a {device}"), "exit": out["smartctl"]["exit_status"], "ms": 30, "out": out})
             } else {
-                let out = if key == "zpool" {
-                    json!(self.zpool(out.as_str().unwrap_or_default()))
-                } else {
-                    out.clone()
-                };
+                let out =
+                    if key == "zpool" { json!(self.zpool(out.as_str().unwrap_or_default())) } else { out.clone() };
                 Self::probe(key, out, 25)
             };
             probes.insert(key.clone(), probe);
@@ -690,10 +592,7 @@ impl Host<'_> {
             }
         }
         // `pointer_mut`, not `v[..]`: indexing a Value mutably inserts the keys it misses.
-        if let Some(table) = v
-            .pointer_mut("/ata_smart_attributes/table")
-            .and_then(Value::as_array_mut)
-        {
+        if let Some(table) = v.pointer_mut("/ata_smart_attributes/table").and_then(Value::as_array_mut) {
             for a in table {
                 let id = a["id"].as_u64();
                 if id == Some(9) {
@@ -725,9 +624,8 @@ impl Host<'_> {
         }
         let mut dice = Dice::new(&[self.group as u64, fnv(serial)]);
         let keep = serial.len() - 4;
-        let tail: String = (0..4)
-            .map(|_| b"0123456789ABCDEFGHJKLMNPRSTVWXYZ"[dice.below(32) as usize] as char)
-            .collect();
+        let tail: String =
+            (0..4).map(|_| b"0123456789ABCDEFGHJKLMNPRSTVWXYZ"[dice.below(32) as usize] as char).collect();
         format!("{}{tail}", &serial[..keep])
     }
 
@@ -738,17 +636,9 @@ impl Host<'_> {
             .iter()
             .zip(self.templates)
             .take(2)
-            .map(|(drive, t)| {
-                self.serial(
-                    drive
-                        .serial
-                        .unwrap_or(t["serial_number"].as_str().unwrap_or_default()),
-                )
-            })
+            .map(|(drive, t)| self.serial(drive.serial.unwrap_or(t["serial_number"].as_str().unwrap_or_default())))
             .collect();
-        template
-            .replace("{A}", &serials[0])
-            .replace("{B}", &serials[1])
+        template.replace("{A}", &serials[0]).replace("{B}", &serials[1])
     }
 }
 
@@ -765,7 +655,5 @@ fn stringify(v: Value) -> Value {
 
 /// FNV-1a: a stable hash of a string, for seeding.
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

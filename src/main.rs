@@ -9,11 +9,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
     let level = match (cli.quiet, cli.verbose) {
@@ -23,19 +19,13 @@ fn main() -> ExitCode {
         (false, _) => "debug",
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PARC_LOG")
-                .unwrap_or_else(|_| level.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARC_LOG").unwrap_or_else(|_| level.into()))
         .with_writer(std::io::stderr)
         .without_time()
         .with_target(false)
         .init();
 
-    let config_path = cli
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("parc.toml"));
+    let config_path = cli.config.clone().unwrap_or_else(|| PathBuf::from("parc.toml"));
     let run = || -> anyhow::Result<u8> {
         if let Command::Demo(args) = &cli.command {
             return cli::demo::run(args);

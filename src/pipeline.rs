@@ -47,30 +47,20 @@ pub struct BuildReport {
 fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let start = Clock::now();
     let value = f();
-    tracing::info!(
-        "{stage} took {:.1} ms",
-        start.elapsed().as_secs_f64() * 1000.0
-    );
+    tracing::info!("{stage} took {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
     value
 }
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
-    let inputs = timed("loading templates and content", || {
-        render::Inputs::load(config, &options.base)
-    })?;
-    let found = timed("discovering snapshots", || {
-        source::discover(&options.snapshots, config.build.max_snapshot_bytes)
-    })?;
+    let inputs = timed("loading templates and content", || render::Inputs::load(config, &options.base))?;
+    let found =
+        timed("discovering snapshots", || source::discover(&options.snapshots, config.build.max_snapshot_bytes))?;
 
     let fingerprint = fingerprint(config, options, &found)?;
     let marker = options.out.join(MARKER);
-    if options.use_cache && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint)
-    {
-        tracing::info!(
-            "nothing changed since the last build of {}",
-            options.out.display()
-        );
+    if options.use_cache && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint) {
+        tracing::info!("nothing changed since the last build of {}", options.out.display());
         let problems = read_problems(&options.out);
         return Ok(BuildReport {
             skipped: true,
@@ -80,10 +70,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         });
     }
 
-    let cache = ParseCache::open(
-        &options.base.join(&config.build.cache_dir),
-        options.use_cache,
-    );
+    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), options.use_cache);
     let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
@@ -94,12 +81,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             .map(|(host, candidates)| {
                 let read = parse::parse_host(&host, candidates, &cache, repo.as_deref());
                 let used = read.versions.len();
-                (
-                    fleet::assemble_host(&host, read.versions),
-                    read.problems,
-                    read.parsed_now,
-                    used,
-                )
+                (fleet::assemble_host(&host, read.versions), read.problems, read.parsed_now, used)
             })
             .collect::<Vec<_>>()
     });
@@ -118,9 +100,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let derived = timed("deriving", || derive::derive(&fleet, config));
 
     let out = Output::open(&options.out)?;
-    let site = timed("preparing views", || {
-        render::Site::new(&fleet, &derived, config, &inputs)
-    });
+    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs));
     timed("rendering", || render::render(&site, &out, &options.base))?;
     let removed = out.prune()?;
     if removed > 0 {
@@ -145,11 +125,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 /// Everything the output depends on: parc's version, the config, every
 /// snapshot file's path, length and mtime, the git HEAD, and the templates,
 /// content and static files. Equal fingerprints mean an equal site.
-fn fingerprint(
-    config: &Config,
-    options: &BuildOptions,
-    found: &source::Discovery,
-) -> Result<String> {
+fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discovery) -> Result<String> {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
     hash.update(toml::to_string(config)?);
@@ -159,12 +135,7 @@ fn fingerprint(
     }
     for candidates in found.hosts.values() {
         for c in candidates {
-            if let source::Origin::File {
-                path,
-                len,
-                mtime_ns,
-            } = &c.origin
-            {
+            if let source::Origin::File { path, len, mtime_ns } = &c.origin {
                 hash.update(path.to_string_lossy().as_bytes());
                 hash.update(len.to_le_bytes());
                 hash.update(mtime_ns.to_le_bytes());
@@ -174,20 +145,12 @@ fn fingerprint(
     for p in &found.problems {
         hash.update(p.to_string());
     }
-    for dir in [
-        &config.build.templates,
-        &config.build.content,
-        &config.build.static_dir,
-    ] {
+    for dir in [&config.build.templates, &config.build.content, &config.build.static_dir] {
         let dir = options.base.join(dir);
         if !dir.is_dir() {
             continue;
         }
-        for entry in walkdir::WalkDir::new(&dir)
-            .sort_by_file_name()
-            .into_iter()
-            .flatten()
-        {
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
             if entry.file_type().is_file() {
                 hash.update(entry.path().to_string_lossy().as_bytes());
                 hash.update(std::fs::read(entry.path()).unwrap_or_default());
@@ -206,8 +169,5 @@ fn read_problems(out: &Path) -> Vec<Problem> {
     }
     let bytes = std::fs::read(out.join("api/v1/problems.json")).unwrap_or_default();
     let stored: Vec<Stored> = serde_json::from_slice(&bytes).unwrap_or_default();
-    stored
-        .into_iter()
-        .map(|p| Problem::new(p.path, p.cause))
-        .collect()
+    stored.into_iter().map(|p| Problem::new(p.path, p.cause)).collect()
 }

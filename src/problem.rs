@@ -13,10 +13,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: impl Into<String>, cause: impl Into<String>) -> Problem {
-        Problem {
-            path: path.into(),
-            cause: cause.into(),
-        }
+        Problem { path: path.into(), cause: cause.into() }
     }
 }
 

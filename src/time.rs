@@ -4,9 +4,7 @@
 use std::fmt;
 
 /// A point in time, in whole seconds since the Unix epoch (UTC).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Instant(pub i64);
 
@@ -19,21 +17,14 @@ impl Instant {
         }
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
             let part = s.get(r)?;
-            part.bytes()
-                .all(|c| c.is_ascii_digit())
-                .then(|| part.parse().ok())?
+            part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
         };
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
         if b[13] != b':' || b[16] != b':' {
             return None;
         }
         let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&month)
-            || !(1..=31).contains(&day)
-            || hour > 23
-            || min > 59
-            || sec > 60
-        {
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
             return None;
         }
         let mut rest = &s[19..];
@@ -62,9 +53,7 @@ impl Instant {
             }
         };
         let days = days_from_civil(year, month, day);
-        Some(Instant(
-            days * 86_400 + hour * 3600 + min * 60 + sec - offset,
-        ))
+        Some(Instant(days * 86_400 + hour * 3600 + min * 60 + sec - offset))
     }
 
     /// `2026-11-21T02:00:12Z`: the form parc writes into its JSON.
@@ -124,28 +113,15 @@ mod tests {
         let t = Instant::parse_rfc3339("2026-11-21T03:00:12+01:00").unwrap();
         assert_eq!(t.rfc3339(), "2026-11-21T02:00:12Z");
         assert_eq!(Instant::parse_rfc3339("2026-11-21T02:00:12.5Z"), Some(t));
-        assert_eq!(
-            Instant::parse_rfc3339("1970-01-01T00:00:00Z"),
-            Some(Instant(0))
-        );
-        assert_eq!(
-            Instant::parse_rfc3339("2000-02-29T00:00:00Z")
-                .unwrap()
-                .date(),
-            "2000-02-29"
-        );
+        assert_eq!(Instant::parse_rfc3339("1970-01-01T00:00:00Z"), Some(Instant(0)));
+        assert_eq!(Instant::parse_rfc3339("2000-02-29T00:00:00Z").unwrap().date(), "2000-02-29");
     }
 
     #[test]
     fn rejects_what_is_not_rfc3339() {
-        for bad in [
-            "",
-            "2026-11-21",
-            "2026-13-01T00:00:00Z",
-            "2026-11-21T03:00:12",
-            "2026-11-21T03:00:12+0100",
-            "yesterday",
-        ] {
+        for bad in
+            ["", "2026-11-21", "2026-13-01T00:00:00Z", "2026-11-21T03:00:12", "2026-11-21T03:00:12+0100", "yesterday"]
+        {
             assert_eq!(Instant::parse_rfc3339(bad), None, "{bad}");
         }
     }

@@ -31,14 +31,7 @@ fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<String>>>) {
                     break;
                 }
             }
-            let path = line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .split('?')
-                .next()
-                .unwrap()
-                .to_string();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap().to_string();
             let mut file = root.join(path.trim_start_matches('/'));
             if path.ends_with('/') {
                 file.push("index.html"); // as any web server does
@@ -53,16 +46,16 @@ fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<String>>>) {
                         Some("svg") => "image/svg+xml",
                         _ => "text/plain; charset=utf-8",
                     };
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-                    let _ = stream
-                        .write_all(head.as_bytes())
-                        .and_then(|_| stream.write_all(&body));
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
                 }
                 None => {
                     log.lock().unwrap().push(path);
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    );
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 }
             }
         }
@@ -94,11 +87,7 @@ fn load(url: &str) -> (String, Vec<String>) {
         .output()
         .expect("chromium is installed (make test installs Debian's chromium)");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect();
+    let console = stderr.lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
     (String::from_utf8_lossy(&out.stdout).to_string(), console)
 }
 
@@ -141,49 +130,20 @@ fn dashboard_host_and_disk_pages_load_cleanly() {
         .expect("the example fleet has a failing disk");
     let (port, failed) = serve(site.clone());
     let pages = [
-        (
-            "index.html".to_string(),
-            vec![
-                "id=\"summary\"",
-                "id=\"at-risk\"",
-                "id=\"hosts\"",
-                "Failing",
-            ],
-        ),
-        (
-            "hosts/files.html".to_string(),
-            vec![
-                "id=\"host-name\"",
-                "id=\"disks\"",
-                "id=\"homes\"",
-                "vg0-home",
-            ],
-        ),
+        ("index.html".to_string(), vec!["id=\"summary\"", "id=\"at-risk\"", "id=\"hosts\"", "Failing"]),
+        ("hosts/files.html".to_string(), vec!["id=\"host-name\"", "id=\"disks\"", "id=\"homes\"", "vg0-home"]),
         (
             failing["page"].as_str().unwrap().to_string(),
-            vec![
-                "id=\"disk-name\"",
-                "id=\"reasons\"",
-                "id=\"sightings\"",
-                "<svg",
-                "polyline",
-            ],
+            vec!["id=\"disk-name\"", "id=\"reasons\"", "id=\"sightings\"", "<svg", "polyline"],
         ),
     ];
     for (page, elements) in pages {
         let (dom, console) = load(&format!("http://127.0.0.1:{port}/{page}"));
         assert!(console.is_empty(), "{page}: console says {console:?}");
         for element in elements {
-            assert!(
-                dom.contains(element),
-                "{page}: no {element} in the rendered page"
-            );
+            assert!(dom.contains(element), "{page}: no {element} in the rendered page");
         }
     }
-    assert_eq!(
-        *failed.lock().unwrap(),
-        Vec::<String>::new(),
-        "requests that failed"
-    );
+    assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
     std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
 }

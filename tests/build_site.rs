@@ -19,30 +19,15 @@ fn fixture(dir: &Path) {
     let grower = |n| drive("scrutiny-smart-megaraid1.json", "WD-GROWS", Some(n));
     for (day, wd_host) in [(DAY1, "alpha"), (DAY2, "beta"), (DAY3, "alpha")] {
         let (alpha, beta) = if wd_host == "alpha" {
-            (
-                vec![("sda", evo.clone()), ("sdb", wd(None))],
-                vec![("sda", grower(if day == DAY3 { 12 } else { 10 }))],
-            )
+            (vec![("sda", evo.clone()), ("sdb", wd(None))], vec![("sda", grower(if day == DAY3 { 12 } else { 10 }))])
         } else {
-            (
-                vec![("sda", evo.clone())],
-                vec![("sda", grower(10)), ("sdb", wd(None))],
-            )
+            (vec![("sda", evo.clone())], vec![("sda", grower(10)), ("sdb", wd(None))])
         };
-        write_dated(
-            dir,
-            "alpha",
-            &disks("alpha", day, &alpha, "5000\t/home/ann\n"),
-        );
+        write_dated(dir, "alpha", &disks("alpha", day, &alpha, "5000\t/home/ann\n"));
         write_dated(
             dir,
             "beta",
-            &disks(
-                "beta",
-                day,
-                &beta,
-                "20001024\t/home/alice\n5001024\t/home/bob\n12288\t/home/lost+found\n",
-            ),
+            &disks("beta", day, &beta, "20001024\t/home/alice\n5001024\t/home/bob\n12288\t/home/lost+found\n"),
         );
         write_dated(dir, "alpha", &system("alpha", day));
     }
@@ -79,26 +64,14 @@ fn builds_every_page_and_endpoint() {
     ] {
         assert!(out.join(page).is_file(), "missing {page}");
     }
-    for endpoint in [
-        "summary",
-        "hosts",
-        "disks",
-        "moves",
-        "at-risk",
-        "backup-needed",
-        "problems",
-        "index",
-    ] {
+    for endpoint in ["summary", "hosts", "disks", "moves", "at-risk", "backup-needed", "problems", "index"] {
         read_json(&out.join(format!("api/v1/{endpoint}.json")));
     }
     let index = read_json(&out.join("api/v1/index.json"));
     for endpoint in index["endpoints"].as_array().unwrap() {
         let path = out.join("api/v1").join(endpoint["path"].as_str().unwrap());
         read_json(&path);
-        assert!(out
-            .join("api/v1")
-            .join(endpoint["schema"].as_str().unwrap())
-            .is_file());
+        assert!(out.join("api/v1").join(endpoint["schema"].as_str().unwrap()).is_file());
     }
     // Every page carries the newest snapshot's time, not the build's clock.
     assert!(read(&out.join("index.html")).contains("2026-11-03 02:00 UTC"));
@@ -111,12 +84,8 @@ fn a_b_a_is_two_moves() {
     fixture(&snaps);
     build(&snaps, &out).success();
     let moves = read_json(&out.join("api/v1/moves.json"));
-    let hops: Vec<(&str, &str)> = moves
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| (m["from"].as_str().unwrap(), m["to"].as_str().unwrap()))
-        .collect();
+    let hops: Vec<(&str, &str)> =
+        moves.as_array().unwrap().iter().map(|m| (m["from"].as_str().unwrap(), m["to"].as_str().unwrap())).collect();
     assert_eq!(hops, [("beta", "alpha"), ("alpha", "beta")], "newest first");
     insta::assert_json_snapshot!("moves", moves);
 }
@@ -129,28 +98,15 @@ fn risk_and_backups_follow_the_disk_under_home() {
     build(&snaps, &out).success();
     let at_risk = read_json(&out.join("api/v1/at-risk.json"));
     insta::assert_json_snapshot!("at-risk", at_risk);
-    let codes: Vec<&str> = at_risk[0]["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap())
-        .collect();
-    assert!(
-        codes.contains(&"grew"),
-        "10 → 12 reallocated is growth: {codes:?}"
-    );
+    let codes: Vec<&str> =
+        at_risk[0]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"grew"), "10 → 12 reallocated is growth: {codes:?}");
     let backup = read_json(&out.join("api/v1/backup-needed.json"));
     let homes: Vec<(&str, &str, u64)> = backup
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| {
-            (
-                b["host"].as_str().unwrap(),
-                b["user"].as_str().unwrap(),
-                b["bytes"].as_u64().unwrap(),
-            )
-        })
+        .map(|b| (b["host"].as_str().unwrap(), b["user"].as_str().unwrap(), b["bytes"].as_u64().unwrap()))
         .collect();
     assert_eq!(
         homes,
@@ -169,11 +125,7 @@ fn two_disks_with_the_same_masked_serial_stay_two_disks() {
         v.as_object_mut().unwrap().remove("wwn"); // not even a WWN to tell them apart
         v
     };
-    write_dated(
-        &snaps,
-        "db",
-        &disks("db", DAY1, &[("sda", masked()), ("sdb", masked())], ""),
-    );
+    write_dated(&snaps, "db", &disks("db", DAY1, &[("sda", masked()), ("sdb", masked())], ""));
     build(&snaps, &out).success();
     let disks = read_json(&out.join("api/v1/disks.json"));
     assert_eq!(disks.as_array().unwrap().len(), 2, "{disks:#}");
@@ -198,12 +150,7 @@ fn the_same_inputs_give_a_byte_identical_site() {
     let files = files(&one);
     assert_eq!(files, common::files(&two));
     for f in files.iter().filter(|f| !f.ends_with(".parc-site")) {
-        assert_eq!(
-            std::fs::read(one.join(f)).unwrap(),
-            std::fs::read(two.join(f)).unwrap(),
-            "{}",
-            f.display()
-        );
+        assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{}", f.display());
     }
 }
 
@@ -226,18 +173,12 @@ fn a_rebuild_with_nothing_changed_does_nothing_and_a_new_day_is_picked_up() {
         .success();
     let stderr = String::from_utf8_lossy(&scratch.get_output().stderr).to_string();
     let files = files(&out).len() - 1; // less the marker
-    assert!(
-        stderr.contains(&format!("{files} files ({files} unchanged)")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{files} files ({files} unchanged)")), "{stderr}");
     // A new day: only its two files are parsed, the rest comes from the cache.
     write_dated(&snaps, "alpha", &system("alpha", DAY4));
     let next = build(&snaps, &out).success();
     let stderr = String::from_utf8_lossy(&next.get_output().stderr).to_string();
-    assert!(
-        stderr.contains("in 10 files (1 parsed, 9 from cache)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in 10 files (1 parsed, 9 from cache)"), "{stderr}");
     assert!(read(&out.join("index.html")).contains("2026-11-04 02:00 UTC"));
 }
 
@@ -258,14 +199,8 @@ fn markdown_pages_templates_and_static_files() {
     std::fs::write(tmp.path().join("static/img/logo.svg"), "<svg/>").unwrap();
     build(&snaps, &out).success();
     let page = read(&out.join("pages/runbook.html"));
-    assert!(
-        page.contains("<h1>When a disk fails</h1>") && page.contains("<em>Marc</em>"),
-        "{page}"
-    );
-    assert!(
-        read(&out.join("index.html")).contains("pages/runbook.html"),
-        "content pages are in the navigation"
-    );
+    assert!(page.contains("<h1>When a disk fails</h1>") && page.contains("<em>Marc</em>"), "{page}");
+    assert!(read(&out.join("index.html")).contains("pages/runbook.html"), "content pages are in the navigation");
     assert!(read(&out.join("moves.html")).contains("<p id=\"mine\">2 moves</p>"));
     assert_eq!(read(&out.join("img/logo.svg")), "<svg/>");
 }
@@ -277,20 +212,10 @@ fn dated_files_and_stable_files_give_the_same_versions() {
     let snapshot = system("gamma", DAY1);
     write_dated(&dated, "gamma", &snapshot);
     std::fs::create_dir_all(stable.join("gamma")).unwrap();
-    std::fs::write(
-        stable.join("gamma/system.json"),
-        serde_json::to_vec(&snapshot).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(stable.join("gamma/system.json"), serde_json::to_vec(&snapshot).unwrap()).unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     build(&dated, &a).success();
     build(&stable, &b).success();
-    assert_eq!(
-        read(&a.join("api/v1/hosts/gamma.json")),
-        read(&b.join("api/v1/hosts/gamma.json"))
-    );
-    assert_eq!(
-        read_json(&a.join("api/v1/summary.json"))["versions"],
-        json!(1)
-    );
+    assert_eq!(read(&a.join("api/v1/hosts/gamma.json")), read(&b.join("api/v1/hosts/gamma.json")));
+    assert_eq!(read_json(&a.join("api/v1/summary.json"))["versions"], json!(1));
 }

@@ -8,18 +8,11 @@ use parc::snapshot::disks::{df, home, lsblk, lvm, smartctl};
 use std::path::Path;
 
 fn corpus(rel: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/corpus")
-            .join(rel),
-    )
-    .unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(rel)).unwrap()
 }
 
 fn smart(name: &str) -> smartctl::SmartReport {
-    let value: serde_json::Value =
-        serde_json::from_str(&corpus(&format!("smartctl/{name}"))).unwrap();
-    smartctl::parse("smartctl:/dev/x", &value).unwrap_or_else(|e| panic!("{name}: {e}"))
+    smartctl::parse("smartctl:/dev/x", &corpus(&format!("smartctl/{name}"))).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// The reason codes of a report, worst first, without the informational ones.
@@ -33,22 +26,14 @@ fn codes(name: &str) -> Vec<&'static str> {
 #[test]
 fn every_smartctl_file_parses() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/smartctl");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names.len(), 15, "{names:?}");
     for name in names.iter().filter(|n| n.starts_with("scrutiny-")) {
         let report = smart(name);
-        assert!(
-            report.model.is_some() || name.contains("-sat"),
-            "{name}: no model"
-        );
-        assert!(
-            report.has_health_data() || name.contains("raid.json"),
-            "{name}: no health data"
-        );
+        assert!(report.model.is_some() || name.contains("-sat"), "{name}: no model");
+        assert!(report.has_health_data() || name.contains("raid.json"), "{name}: no health data");
     }
 }
 
@@ -56,27 +41,13 @@ fn every_smartctl_file_parses() {
 fn ata_drives() {
     let wd = smart("scrutiny-smart-ata.json");
     assert_eq!(wd.model.as_deref(), Some("WDC WD140EDFZ-11A0VA0"));
-    assert_eq!(
-        (wd.capacity_bytes, wd.rotation_rate, wd.temperature),
-        (Some(14_000_519_643_136), Some(5400), Some(32))
-    );
-    assert_eq!(
-        wd.wwn.as_deref(),
-        Some("0x5000cca264eb01d7"),
-        "formatted as lsblk prints a WWN"
-    );
-    assert_eq!(
-        wd.attribute(194).unwrap().raw,
-        32,
-        "first number of `32 (Min/Max 24/38)`, not the packed 48-bit value"
-    );
+    assert_eq!((wd.capacity_bytes, wd.rotation_rate, wd.temperature), (Some(14_000_519_643_136), Some(5400), Some(32)));
+    assert_eq!(wd.wwn.as_deref(), Some("0x5000cca264eb01d7"), "formatted as lsblk prints a WWN");
+    assert_eq!(wd.attribute(194).unwrap().raw, 32, "first number of `32 (Min/Max 24/38)`, not the packed 48-bit value");
     assert!(codes("scrutiny-smart-ata.json").is_empty());
     assert!(codes("scrutiny-smart-ata-full.json").is_empty());
     let evo = smart("scrutiny-smart-ata-full.json");
-    assert_eq!(
-        (evo.temperature, evo.temperature_limit),
-        (Some(36), Some(70))
-    );
+    assert_eq!((evo.temperature, evo.temperature_limit), (Some(36), Some(70)));
     // CRC errors (199) are a cable's fault, not among the critical attributes.
     assert!(codes("scrutiny-smart-ata-failed-scrutiny.json").is_empty());
 }
@@ -84,10 +55,7 @@ fn ata_drives() {
 #[test]
 fn the_failing_hitachi_is_failing_for_every_reason_smartctl_gives() {
     let report = smart("scrutiny-smart-fail2.json");
-    assert_eq!(
-        (report.passed, report.exit_status),
-        (Some(false), Some(216))
-    );
+    assert_eq!((report.passed, report.exit_status), (Some(false), Some(216)));
     assert_eq!(
         codes("scrutiny-smart-fail2.json"),
         [
@@ -104,53 +72,30 @@ fn the_failing_hitachi_is_failing_for_every_reason_smartctl_gives() {
 
 #[test]
 fn megaraid_disks_with_masked_serials_keep_their_wwns() {
-    let (a, b) = (
-        smart("scrutiny-smart-megaraid0.json"),
-        smart("scrutiny-smart-megaraid1.json"),
-    );
+    let (a, b) = (smart("scrutiny-smart-megaraid0.json"), smart("scrutiny-smart-megaraid1.json"));
     assert_eq!(a.serial, b.serial, "both masked to the same string");
     assert_ne!(a.wwn, b.wwn);
     assert_eq!(b.device_type.as_deref(), Some("sat+megaraid,1"));
     assert!(codes("scrutiny-smart-megaraid0.json").is_empty());
-    assert_eq!(
-        codes("scrutiny-smart-megaraid1.json"),
-        ["ata_attribute", "ata_attribute"],
-        "387 reallocated, 9 events"
-    );
+    assert_eq!(codes("scrutiny-smart-megaraid1.json"), ["ata_attribute", "ata_attribute"], "387 reallocated, 9 events");
 }
 
 #[test]
 fn nvme_drives() {
     let failed = smart("scrutiny-smart-nvme-failed.json");
     let nvme = failed.nvme.as_ref().unwrap();
-    assert_eq!(
-        (
-            nvme.media_errors,
-            nvme.available_spare,
-            nvme.percentage_used
-        ),
-        (7, Some(99), Some(3))
-    );
-    assert_eq!(
-        codes("scrutiny-smart-nvme-failed.json"),
-        ["nvme_media_errors"]
-    );
+    assert_eq!((nvme.media_errors, nvme.available_spare, nvme.percentage_used), (7, Some(99), Some(3)));
+    assert_eq!(codes("scrutiny-smart-nvme-failed.json"), ["nvme_media_errors"]);
     assert!(codes("scrutiny-smart-nvme.json").is_empty());
     assert!(codes("scrutiny-smart-nvme2.json").is_empty());
-    assert_eq!(
-        smart("scrutiny-smart-nvme2.json").capacity_bytes,
-        Some(480_103_981_056)
-    );
+    assert_eq!(smart("scrutiny-smart-nvme2.json").capacity_bytes, Some(480_103_981_056));
 }
 
 #[test]
 fn scsi_drives() {
     let sas = smart("scrutiny-smart-scsi.json");
     assert_eq!(sas.model.as_deref(), Some("SEAGATE ST4000NM0043"));
-    assert_eq!(
-        (sas.temperature, sas.temperature_limit),
-        (Some(34), Some(68))
-    );
+    assert_eq!((sas.temperature, sas.temperature_limit), (Some(34), Some(68)));
     assert_eq!(codes("scrutiny-smart-scsi.json"), ["scsi_grown_defects"]);
     assert!(codes("scrutiny-smart-scsi2.json").is_empty());
 }
@@ -178,26 +123,14 @@ fn what_has_no_smart_is_never_healthy() {
 #[test]
 fn lsblk_of_a_vm() {
     for name in ["debian12-vm.json", "debian12-vm-loop-mounted.json"] {
-        let devices =
-            lsblk::parse(serde_json::from_str(&corpus(&format!("lsblk/{name}"))).unwrap());
-        let names: Vec<(&str, bool)> = devices
-            .iter()
-            .map(|d| (d.name.as_str(), d.is_physical_disk()))
-            .collect();
-        assert_eq!(
-            names,
-            [("loop0", false), ("zram0", false), ("vda", true)],
-            "{name}"
-        );
+        let devices = lsblk::parse(serde_json::from_str(&corpus(&format!("lsblk/{name}"))).unwrap());
+        let names: Vec<(&str, bool)> = devices.iter().map(|d| (d.name.as_str(), d.is_physical_disk())).collect();
+        assert_eq!(names, [("loop0", false), ("zram0", false), ("vda", true)], "{name}");
         assert_eq!(devices[2].rotational, Some(true));
     }
-    let mounted =
-        lsblk::parse(serde_json::from_str(&corpus("lsblk/debian12-vm-loop-mounted.json")).unwrap());
+    let mounted = lsblk::parse(serde_json::from_str(&corpus("lsblk/debian12-vm-loop-mounted.json")).unwrap());
     assert_eq!(mounted[0].mountpoints, ["/mnt/parc-home"]);
-    assert!(
-        mounted[1].mountpoints.is_empty(),
-        "[null] is no mount point"
-    );
+    assert!(mounted[1].mountpoints.is_empty(), "[null] is no mount point");
 }
 
 #[test]
@@ -205,10 +138,7 @@ fn df_keeps_real_file_systems() {
     let fs = df::parse(&corpus("df/debian12-vm.txt")).unwrap();
     let targets: Vec<&str> = fs.iter().map(|f| f.target.as_str()).collect();
     assert_eq!(targets, ["/", "/mnt/parc-home"]);
-    assert_eq!(
-        (fs[0].size, fs[0].used, fs[0].avail),
-        (270_553_174_016, 13_681_532_928, 83_891_216_384)
-    );
+    assert_eq!((fs[0].size, fs[0].used, fs[0].avail), (270_553_174_016, 13_681_532_928, 83_891_216_384));
     assert!(df::parse("Filesystem Type\n/dev/sda ext4 / x y z\n").is_err());
 }
 
@@ -216,27 +146,15 @@ fn df_keeps_real_file_systems() {
 fn du_of_homes_without_lost_found() {
     let homes = home::parse(&corpus("home/du-sb-home.txt"));
     let users: Vec<(&str, u64)> = homes.iter().map(|h| (h.user.as_str(), h.bytes)).collect();
-    assert_eq!(
-        users,
-        [
-            ("alice", 20_001_024),
-            ("bob", 5_001_024),
-            ("carol", 301_024)
-        ]
-    );
+    assert_eq!(users, [("alice", 20_001_024), ("bob", 5_001_024), ("carol", 301_024)]);
 }
 
 #[test]
 fn lvm_reports() {
-    let pvs =
-        lvm::physical_volumes(serde_json::from_str(&corpus("lvm/pvs-one-pv-no-lv.json")).unwrap());
+    let pvs = lvm::physical_volumes(serde_json::from_str(&corpus("lvm/pvs-one-pv-no-lv.json")).unwrap());
     assert_eq!(pvs.len(), 1);
     assert_eq!(
-        (
-            pvs[0].pv_name.as_str(),
-            pvs[0].vg_name.as_str(),
-            pvs[0].size
-        ),
+        (pvs[0].pv_name.as_str(), pvs[0].vg_name.as_str(), pvs[0].size),
         ("/dev/loop0", "vg_data", Some(310_378_496))
     );
     let lvs = lvm::logical_volumes(serde_json::from_str(&corpus("lvm/lvs-empty.json")).unwrap());

@@ -10,22 +10,11 @@ use std::process::Command;
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=agent",
-            "-c",
-            "user.email=agent@localhost",
-            "-c",
-            "init.defaultBranch=main",
-        ])
+        .args(["-c", "user.name=agent", "-c", "user.email=agent@localhost", "-c", "init.defaultBranch=main"])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn snapshot(at: &str, os: &str) -> Value {
@@ -49,12 +38,7 @@ fn versions(site: &Path) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| {
-            (
-                t["at"].as_i64().unwrap().to_string(),
-                t["os"].as_str().unwrap_or("").to_string(),
-            )
-        })
+        .map(|t| (t["at"].as_i64().unwrap().to_string(), t["os"].as_str().unwrap_or("").to_string()))
         .collect()
 }
 
@@ -62,97 +46,34 @@ fn versions(site: &Path) -> Vec<(String, String)> {
 fn every_commit_is_a_version_and_the_working_tree_wins() {
     let tmp = tempfile::tempdir().unwrap();
     let (remote, repo) = (tmp.path().join("remote.git"), tmp.path().join("work"));
-    git(
-        tmp.path(),
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            repo.to_str().unwrap(),
-        ],
-    );
+    git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), repo.to_str().unwrap()]);
 
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-01T03:00:00+01:00", "Debian 11"),
-        "day 1",
-    );
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-02T03:00:00+01:00", "Debian 11"),
-        "day 2",
-    );
+    commit(&repo, "alpha", &snapshot("2026-11-01T03:00:00+01:00", "Debian 11"), "day 1");
+    commit(&repo, "alpha", &snapshot("2026-11-02T03:00:00+01:00", "Debian 11"), "day 2");
     // Another host's commit leaves alpha's blob alone: no new version of alpha.
-    commit(
-        &repo,
-        "beta",
-        &system("beta", "2026-11-02T03:00:00+01:00"),
-        "beta",
-    );
+    commit(&repo, "beta", &system("beta", "2026-11-02T03:00:00+01:00"), "beta");
     // Day 2 collected again with other content: the newer commit wins.
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-02T03:00:00+01:00", "Debian 12 (newer commit)"),
-        "day 2 again",
-    );
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-03T03:00:00+01:00", "Debian 12"),
-        "day 3",
-    );
+    commit(&repo, "alpha", &snapshot("2026-11-02T03:00:00+01:00", "Debian 12 (newer commit)"), "day 2 again");
+    commit(&repo, "alpha", &snapshot("2026-11-03T03:00:00+01:00", "Debian 12"), "day 3");
     // Back to day 1's exact bytes: the same version, read once.
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-01T03:00:00+01:00", "Debian 11"),
-        "day 1 restored",
-    );
-    commit(
-        &repo,
-        "alpha",
-        &snapshot("2026-11-04T03:00:00+01:00", "Debian 12"),
-        "day 4",
-    );
+    commit(&repo, "alpha", &snapshot("2026-11-01T03:00:00+01:00", "Debian 11"), "day 1 restored");
+    commit(&repo, "alpha", &snapshot("2026-11-04T03:00:00+01:00", "Debian 12"), "day 4");
     git(&repo, &["push", "-q", "origin", "HEAD"]);
 
     // A fresh clone of the remote sees the whole history.
     let clone = tmp.path().join("ci");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            remote.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), clone.to_str().unwrap()]);
     // Uncommitted: day 4 again, changed in the working tree, which wins.
     let path = clone.join("snapshots/alpha/system.json");
     std::fs::write(
         &path,
-        serde_json::to_vec(&snapshot(
-            "2026-11-04T03:00:00+01:00",
-            "Debian 12 (working tree)",
-        ))
-        .unwrap(),
+        serde_json::to_vec(&snapshot("2026-11-04T03:00:00+01:00", "Debian 12 (working tree)")).unwrap(),
     )
     .unwrap();
 
     let site = tmp.path().join("site");
-    parc()
-        .current_dir(&clone)
-        .args(["build", "--snapshots", "snapshots", "--out"])
-        .arg(&site)
-        .assert()
-        .success();
+    parc().current_dir(&clone).args(["build", "--snapshots", "snapshots", "--out"]).arg(&site).assert().success();
     let day = |d: i64| (1_793_498_400 + (d - 1) * 86_400).to_string();
     assert_eq!(
         versions(&site),
@@ -168,24 +89,13 @@ fn every_commit_is_a_version_and_the_working_tree_wins() {
     assert_eq!(read_json(&site.join("api/v1/problems.json")), json!([]));
 
     // A new commit changes HEAD: the next build is not skipped and sees it.
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(&snapshot("2026-11-05T03:00:00+01:00", "Debian 13")).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&path, serde_json::to_vec_pretty(&snapshot("2026-11-05T03:00:00+01:00", "Debian 13")).unwrap())
+        .unwrap();
     git(&clone, &["add", "-A"]);
     git(&clone, &["commit", "-q", "-m", "day 5"]);
-    parc()
-        .current_dir(&clone)
-        .args(["build", "--snapshots", "snapshots", "--out"])
-        .arg(&site)
-        .assert()
-        .success();
+    parc().current_dir(&clone).args(["build", "--snapshots", "snapshots", "--out"]).arg(&site).assert().success();
     let after = versions(&site);
     assert_eq!(after.len(), 5, "{after:?}");
-    assert_eq!(
-        after[3].1, "Debian 12",
-        "day 4's working tree change was never committed; the commit's version stands"
-    );
+    assert_eq!(after[3].1, "Debian 12", "day 4's working tree change was never committed; the commit's version stands");
     assert_eq!(after[4], (day(5), "Debian 13".into()));
 }

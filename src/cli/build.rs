@@ -41,9 +41,7 @@ fn base_of(config_path: &Path) -> PathBuf {
 pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
     let base = base_of(config_path);
     let options = BuildOptions {
-        snapshots: args
-            .snapshots
-            .unwrap_or_else(|| base.join(&config.build.snapshots)),
+        snapshots: args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots)),
         out: args.out.unwrap_or_else(|| base.join(&config.build.out)),
         base,
         use_cache: !args.no_cache,
@@ -54,11 +52,7 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
     }
     if !quiet {
         if report.skipped {
-            eprintln!(
-                "nothing changed: {} is up to date ({:.3} s)",
-                options.out.display(),
-                report.seconds
-            );
+            eprintln!("nothing changed: {} is up to date ({:.3} s)", options.out.display(), report.seconds);
         } else {
             eprintln!(
                 "built {} hosts, {} disks from {} versions in {} files ({} parsed, {} from cache) into {}: {} files ({} unchanged), {} problems, {:.3} s",
@@ -76,26 +70,19 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
             );
         }
     }
-    Ok(if args.strict && !report.problems.is_empty() {
-        exit::PROBLEMS
-    } else {
-        exit::OK
-    })
+    Ok(if args.strict && !report.problems.is_empty() { exit::PROBLEMS } else { exit::OK })
 }
 
 pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8> {
     let base = base_of(config_path);
-    let snapshots = args
-        .snapshots
-        .unwrap_or_else(|| base.join(&config.build.snapshots));
+    let snapshots = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
     let found = crate::source::discover(&snapshots, config.build.max_snapshot_bytes)?;
     let versions = found.versions();
     let repo = found.repository.clone();
     let cache = crate::cache::ParseCache::open(&base.join(&config.build.cache_dir), false);
     let mut problems = found.problems;
     for (host, candidates) in found.hosts {
-        problems
-            .extend(crate::parse::parse_host(&host, candidates, &cache, repo.as_deref()).problems);
+        problems.extend(crate::parse::parse_host(&host, candidates, &cache, repo.as_deref()).problems);
     }
     problems.sort();
     problems.dedup();
@@ -103,11 +90,7 @@ pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8>
         println!("{problem}");
     }
     eprintln!("{versions} versions checked, {} problems", problems.len());
-    Ok(if problems.is_empty() {
-        exit::OK
-    } else {
-        exit::PROBLEMS
-    })
+    Ok(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
 }
 
 /// The benchmark's baseline: the cost of merely reading and parsing the bytes.
@@ -124,16 +107,10 @@ pub fn read_json(dir: &Path) -> Result<u8> {
         .par_iter()
         .map(|p| {
             let data = std::fs::read(p).unwrap_or_default();
-            let _: serde_json::Value =
-                serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
+            let _: serde_json::Value = serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
             data.len() as u64
         })
         .sum();
-    println!(
-        "read-json files={} bytes={} seconds={:.3}",
-        files.len(),
-        bytes,
-        start.elapsed().as_secs_f64()
-    );
+    println!("read-json files={} bytes={} seconds={:.3}", files.len(), bytes, start.elapsed().as_secs_f64());
     Ok(exit::OK)
 }

@@ -19,15 +19,8 @@ pub struct BackupNeeded {
     pub verdict: Verdict,
 }
 
-pub fn backup_needed(
-    hosts: &[Host],
-    disks: &[Disk],
-    verdicts: &HashMap<&str, Verdict>,
-) -> Vec<BackupNeeded> {
-    let slugs: HashMap<&str, &str> = disks
-        .iter()
-        .map(|d| (d.id.as_str(), d.slug.as_str()))
-        .collect();
+pub fn backup_needed(hosts: &[Host], disks: &[Disk], verdicts: &HashMap<&str, Verdict>) -> Vec<BackupNeeded> {
+    let slugs: HashMap<&str, &str> = disks.iter().map(|d| (d.id.as_str(), d.slug.as_str())).collect();
     let mut needed = Vec::new();
     for host in hosts {
         let riskiest = host
@@ -52,10 +45,6 @@ pub fn backup_needed(
             });
         }
     }
-    needed.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then_with(|| (&a.host, &a.user).cmp(&(&b.host, &b.user)))
-    });
+    needed.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| (&a.host, &a.user).cmp(&(&b.host, &b.user))));
     needed
 }

@@ -20,30 +20,12 @@ pub struct Derived {
 
 pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     use rayon::prelude::*;
-    let assessments: Vec<risk::Assessment> = fleet
-        .disks
-        .par_iter()
-        .map(|d| risk::assess_disk(d, &config.smart))
-        .collect();
-    let verdicts: HashMap<&str, risk::Verdict> = fleet
-        .disks
-        .iter()
-        .zip(&assessments)
-        .map(|(d, a)| (d.id.as_str(), a.verdict))
-        .collect();
+    let assessments: Vec<risk::Assessment> =
+        fleet.disks.par_iter().map(|d| risk::assess_disk(d, &config.smart)).collect();
+    let verdicts: HashMap<&str, risk::Verdict> =
+        fleet.disks.iter().zip(&assessments).map(|(d, a)| (d.id.as_str(), a.verdict)).collect();
     let moves = moves::moves(&fleet.disks);
     let backup = backup::backup_needed(&fleet.hosts, &fleet.disks, &verdicts);
-    let summary = summary::summary(
-        fleet,
-        &verdicts,
-        moves.len(),
-        backup.len(),
-        config.fleet.stale_after_hours,
-    );
-    Derived {
-        assessments,
-        moves,
-        backup,
-        summary,
-    }
+    let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
+    Derived { assessments, moves, backup, summary }
 }

@@ -23,19 +23,16 @@ pub fn moves(disks: &[Disk]) -> Vec<Move> {
     let mut moves: Vec<Move> = disks
         .iter()
         .flat_map(|disk| {
-            disk.sightings
-                .windows(2)
-                .filter(|w| w[0].host != w[1].host)
-                .map(move |w| Move {
-                    disk: disk.id.clone(),
-                    disk_slug: disk.slug.clone(),
-                    model: disk.model.clone(),
-                    serial: disk.serial.clone(),
-                    from: w[0].host.clone(),
-                    to: w[1].host.clone(),
-                    left: w[0].at,
-                    at: w[1].at,
-                })
+            disk.sightings.windows(2).filter(|w| w[0].host != w[1].host).map(move |w| Move {
+                disk: disk.id.clone(),
+                disk_slug: disk.slug.clone(),
+                model: disk.model.clone(),
+                serial: disk.serial.clone(),
+                from: w[0].host.clone(),
+                to: w[1].host.clone(),
+                left: w[0].at,
+                at: w[1].at,
+            })
         })
         .collect();
     moves.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.disk.cmp(&b.disk)));

@@ -64,16 +64,8 @@ pub struct Assessment {
     pub reasons: Vec<Reason>,
 }
 
-fn reason(
-    level: Level,
-    code: &'static str,
-    values: &[(&'static str, serde_json::Value)],
-) -> Reason {
-    Reason {
-        level,
-        code,
-        values: values.iter().cloned().collect(),
-    }
+fn reason(level: Level, code: &'static str, values: &[(&'static str, serde_json::Value)]) -> Reason {
+    Reason { level, code, values: values.iter().cloned().collect() }
 }
 
 use serde_json::json;
@@ -136,40 +128,22 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
         reasons.push(reason(Level::Watch, "exit_prefail_past", &[]));
     }
     if exit & EXIT_ERROR_LOG != 0 {
-        reasons.push(reason(
-            Level::Watch,
-            "error_log",
-            &[("count", json!(report.error_log_count))],
-        ));
+        reasons.push(reason(Level::Watch, "error_log", &[("count", json!(report.error_log_count))]));
     }
     if exit & EXIT_SELF_TEST_ERRORS != 0 {
-        reasons.push(reason(
-            Level::Watch,
-            "self_test_errors",
-            &[("count", json!(report.self_test_errors))],
-        ));
+        reasons.push(reason(Level::Watch, "self_test_errors", &[("count", json!(report.self_test_errors))]));
     }
     if exit & EXIT_COMMAND_FAILED != 0 && report.has_health_data() {
         reasons.push(reason(Level::Info, "command_failed", &[]));
     }
     if let Some(nvme) = &report.nvme {
         if nvme.critical_warning != 0 {
-            reasons.push(reason(
-                Level::Failing,
-                "nvme_critical_warning",
-                &[("value", json!(nvme.critical_warning))],
-            ));
+            reasons.push(reason(Level::Failing, "nvme_critical_warning", &[("value", json!(nvme.critical_warning))]));
         }
         if nvme.media_errors > 0 {
-            reasons.push(reason(
-                Level::Watch,
-                "nvme_media_errors",
-                &[("count", json!(nvme.media_errors))],
-            ));
+            reasons.push(reason(Level::Watch, "nvme_media_errors", &[("count", json!(nvme.media_errors))]));
         }
-        if let (Some(spare), Some(threshold)) =
-            (nvme.available_spare, nvme.available_spare_threshold)
-        {
+        if let (Some(spare), Some(threshold)) = (nvme.available_spare, nvme.available_spare_threshold) {
             if spare < threshold {
                 let v = [("spare", json!(spare)), ("threshold", json!(threshold))];
                 reasons.push(reason(Level::Failing, "nvme_spare_low", &v));
@@ -190,18 +164,10 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
     }
     if let Some(scsi) = &report.scsi {
         if let Some(defects) = scsi.grown_defects.filter(|&d| d > 0) {
-            reasons.push(reason(
-                Level::Watch,
-                "scsi_grown_defects",
-                &[("count", json!(defects))],
-            ));
+            reasons.push(reason(Level::Watch, "scsi_grown_defects", &[("count", json!(defects))]));
         }
         if scsi.uncorrected_errors > 0 {
-            reasons.push(reason(
-                Level::Watch,
-                "scsi_uncorrected",
-                &[("count", json!(scsi.uncorrected_errors))],
-            ));
+            reasons.push(reason(Level::Watch, "scsi_uncorrected", &[("count", json!(scsi.uncorrected_errors))]));
         }
     }
     if let Some(current) = report.temperature {
@@ -210,11 +176,7 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
             None => (config.temperature_max, false),
         };
         if current > limit {
-            let v = [
-                ("current", json!(current)),
-                ("limit", json!(limit)),
-                ("own_limit", json!(own)),
-            ];
+            let v = [("current", json!(current)), ("limit", json!(limit)), ("own_limit", json!(own))];
             reasons.push(reason(Level::Watch, "temperature", &v));
         }
     }
@@ -227,24 +189,12 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
     let newest = disk.sightings.last();
     // The newest sighting decides: an older report must not vouch for a disk
     // whose SMART can no longer be read.
-    match newest
-        .and_then(|s| s.figures.as_ref())
-        .and(disk.report.as_ref())
-    {
+    match newest.and_then(|s| s.figures.as_ref()).and(disk.report.as_ref()) {
         Some(report) => reasons.extend(assess_report(report, config)),
-        None => reasons.push(reason(
-            Level::Unknown,
-            "no_smart",
-            &[("cause", json!(disk.unavailable))],
-        )),
+        None => reasons.push(reason(Level::Unknown, "no_smart", &[("cause", json!(disk.unavailable))])),
     }
     reasons.extend(growth(disk));
-    let verdict = match reasons
-        .iter()
-        .map(|r| r.level)
-        .filter(|l| *l != Level::Info)
-        .max()
-    {
+    let verdict = match reasons.iter().map(|r| r.level).filter(|l| *l != Level::Info).max() {
         Some(Level::Failing) => Verdict::Failing,
         Some(Level::Watch) => Verdict::Watch,
         Some(Level::Unknown) => Verdict::Unknown,
@@ -255,27 +205,16 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
 
 /// A reallocated or pending count that grew since the previous sighting.
 fn growth(disk: &Disk) -> Vec<Reason> {
-    let with_figures: Vec<&SmartFigures> = disk
-        .sightings
-        .iter()
-        .filter_map(|s| s.figures.as_ref())
-        .collect();
+    let with_figures: Vec<&SmartFigures> = disk.sightings.iter().filter_map(|s| s.figures.as_ref()).collect();
     let [.., before, now] = with_figures.as_slice() else {
         return Vec::new();
     };
     let mut reasons = Vec::new();
-    let pairs = [
-        ("reallocated", before.reallocated, now.reallocated),
-        ("pending", before.pending, now.pending),
-    ];
+    let pairs = [("reallocated", before.reallocated, now.reallocated), ("pending", before.pending, now.pending)];
     for (what, before, now) in pairs {
         if let (Some(before), Some(now)) = (before, now) {
             if now > before {
-                let v = [
-                    ("what", json!(what)),
-                    ("from", json!(before)),
-                    ("to", json!(now)),
-                ];
+                let v = [("what", json!(what)), ("from", json!(before)), ("to", json!(now))];
                 reasons.push(reason(Level::Watch, "grew", &v));
             }
         }

@@ -43,25 +43,13 @@ pub fn summary(
     backup: usize,
     stale_after_hours: u64,
 ) -> Summary {
-    let present: HashSet<&str> = fleet
-        .hosts
-        .iter()
-        .flat_map(|h| h.disk_ids.iter().map(String::as_str))
-        .collect();
-    let mut by_verdict: BTreeMap<&'static str, usize> = ["ok", "watch", "failing", "unknown"]
-        .into_iter()
-        .map(|v| (v, 0))
-        .collect();
+    let present: HashSet<&str> = fleet.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect();
+    let mut by_verdict: BTreeMap<&'static str, usize> =
+        ["ok", "watch", "failing", "unknown"].into_iter().map(|v| (v, 0)).collect();
     let mut by_kind = BTreeMap::new();
     let mut capacity = 0;
-    for disk in fleet
-        .disks
-        .iter()
-        .filter(|d| present.contains(d.id.as_str()))
-    {
-        *by_verdict
-            .entry(verdicts[disk.id.as_str()].name())
-            .or_default() += 1;
+    for disk in fleet.disks.iter().filter(|d| present.contains(d.id.as_str())) {
+        *by_verdict.entry(verdicts[disk.id.as_str()].name()).or_default() += 1;
         *by_kind.entry(kind_name(disk.kind).to_string()).or_default() += 1;
         capacity += disk.capacity.unwrap_or(0);
     }

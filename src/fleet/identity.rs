@@ -43,11 +43,8 @@ pub struct Observed<'a> {
 pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Observed<'a>> {
     // A block device that smartctl reports disks behind (`sat+megaraid,1` on
     // /dev/sda) is a controller's volume, not a disk: its members are the disks.
-    let disks: Vec<&BlockDevice> = facts
-        .devices
-        .iter()
-        .filter(|d| d.is_physical_disk() && members_behind(facts, d).next().is_none())
-        .collect();
+    let disks: Vec<&BlockDevice> =
+        facts.devices.iter().filter(|d| d.is_physical_disk() && members_behind(facts, d).next().is_none()).collect();
     let mut used = vec![false; disks.len()];
     let mut observed = Vec::new();
     for report in &facts.smart {
@@ -59,39 +56,22 @@ pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Obse
             used[i] = true;
         }
         let block = block.map(|i| disks[i]);
-        let mut device = report
-            .device
-            .clone()
-            .unwrap_or_else(|| report.probe.trim_start_matches("smartctl:").into());
+        let mut device = report.device.clone().unwrap_or_else(|| report.probe.trim_start_matches("smartctl:").into());
         if let Some(t) = report.device_type.as_deref().filter(|t| t.contains(',')) {
             device = format!("{device} [{t}]");
         }
         observed.push(Observed {
             id: String::new(),
             device,
-            model: report
-                .model
-                .clone()
-                .or_else(|| block.and_then(|b| b.model.clone())),
-            serial: report
-                .serial
-                .clone()
-                .or_else(|| block.and_then(|b| b.serial.clone())),
-            wwn: report
-                .wwn
-                .clone()
-                .or_else(|| block.and_then(|b| b.wwn.clone())),
+            model: report.model.clone().or_else(|| block.and_then(|b| b.model.clone())),
+            serial: report.serial.clone().or_else(|| block.and_then(|b| b.serial.clone())),
+            wwn: report.wwn.clone().or_else(|| block.and_then(|b| b.wwn.clone())),
             capacity: report.capacity_bytes.or_else(|| block.and_then(|b| b.size)),
             kind: kind(Some(report), block),
             report: Some(report),
             block_name: block.map(|b| b.name.clone()),
-            unavailable: (!report.has_health_data()).then(|| {
-                report
-                    .messages
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "no SMART data".into())
-            }),
+            unavailable: (!report.has_health_data())
+                .then(|| report.messages.first().cloned().unwrap_or_else(|| "no SMART data".into())),
         });
     }
     for (block, _) in disks.iter().zip(&used).filter(|(_, used)| !**used) {
@@ -130,48 +110,28 @@ fn matches_report(block: &BlockDevice, report: &SmartReport) -> bool {
     if let (Some(a), Some(b)) = (&block.wwn, &report.wwn) {
         return a.eq_ignore_ascii_case(b);
     }
-    let behind_controller = report
-        .device_type
-        .as_deref()
-        .is_some_and(|t| t.contains(','));
-    let Some(device) = report
-        .device
-        .as_deref()
-        .and_then(|d| d.strip_prefix("/dev/"))
-    else {
+    let behind_controller = report.device_type.as_deref().is_some_and(|t| t.contains(','));
+    let Some(device) = report.device.as_deref().and_then(|d| d.strip_prefix("/dev/")) else {
         return false;
     };
     // smartctl names an NVMe controller (`nvme0`), lsblk its namespace (`nvme0n1`).
-    let namespace = device.starts_with("nvme")
-        && block
-            .name
-            .strip_prefix(device)
-            .is_some_and(|n| n.starts_with('n'));
+    let namespace = device.starts_with("nvme") && block.name.strip_prefix(device).is_some_and(|n| n.starts_with('n'));
     !behind_controller && (block.name == device || namespace)
 }
 
 fn kind(report: Option<&SmartReport>, block: Option<&BlockDevice>) -> DiskKind {
     let name = block.map(|b| b.name.as_str()).unwrap_or("");
     let tran = block.and_then(|b| b.tran.as_deref()).unwrap_or("");
-    if report.and_then(|r| r.protocol.as_deref()) == Some("NVMe")
-        || tran == "nvme"
-        || name.starts_with("nvme")
-    {
+    if report.and_then(|r| r.protocol.as_deref()) == Some("NVMe") || tran == "nvme" || name.starts_with("nvme") {
         return DiskKind::Nvme;
     }
     if tran == "mmc" || name.starts_with("mmcblk") {
         return DiskKind::Sd;
     }
-    if name.starts_with("vd")
-        || name.starts_with("xvd")
-        || block.and_then(|b| b.vendor.as_deref()) == Some("0x1af4")
-    {
+    if name.starts_with("vd") || name.starts_with("xvd") || block.and_then(|b| b.vendor.as_deref()) == Some("0x1af4") {
         return DiskKind::Virtual;
     }
-    match (
-        report.and_then(|r| r.rotation_rate),
-        block.and_then(|b| b.rotational),
-    ) {
+    match (report.and_then(|r| r.rotation_rate), block.and_then(|b| b.rotational)) {
         (Some(0), _) => DiskKind::Ssd,
         (Some(_), _) => DiskKind::Hdd,
         (None, Some(false)) => DiskKind::Ssd,
@@ -190,10 +150,7 @@ pub fn looks_masked(serial: &str) -> bool {
 
 fn assign_ids(observed: &mut [Observed]) {
     for disk in observed.iter_mut() {
-        let model = disk
-            .model
-            .as_deref()
-            .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
+        let model = disk.model.as_deref().map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
         let serial = disk.serial.as_deref().filter(|s| !s.trim().is_empty());
         disk.id = match (model, serial, &disk.wwn) {
             (m, Some(s), Some(w)) if looks_masked(s) => {
@@ -219,24 +176,14 @@ fn assign_ids(observed: &mut [Observed]) {
 
 /// The mount point that holds `/home`, and the disks under it (through
 /// partitions, LVM, RAID or a ZFS pool).
-pub fn disks_under_home(
-    facts: &DisksFacts,
-    observed: &[Observed],
-) -> (Option<String>, Vec<String>) {
-    let holds_home = |m: &str| {
-        m == "/" || m == "/home" || "/home".starts_with(&format!("{}/", m.trim_end_matches('/')))
-    };
+pub fn disks_under_home(facts: &DisksFacts, observed: &[Observed]) -> (Option<String>, Vec<String>) {
+    let holds_home =
+        |m: &str| m == "/" || m == "/home" || "/home".starts_with(&format!("{}/", m.trim_end_matches('/')));
     let mount = facts
         .filesystems
         .iter()
         .map(|f| f.target.as_str())
-        .chain(
-            facts
-                .devices
-                .iter()
-                .flat_map(|d| d.walk())
-                .flat_map(|d| d.mountpoints.iter().map(String::as_str)),
-        )
+        .chain(facts.devices.iter().flat_map(|d| d.walk()).flat_map(|d| d.mountpoints.iter().map(String::as_str)))
         .filter(|m| holds_home(m))
         .max_by_key(|m| m.len())
         .map(str::to_string);
@@ -246,15 +193,8 @@ pub fn disks_under_home(
     let mut ids = Vec::new();
     for top in &facts.devices {
         if top.walk().any(|d| d.mountpoints.contains(&mount)) {
-            ids.extend(
-                observed
-                    .iter()
-                    .filter(|o| o.block_name.as_deref() == Some(&top.name))
-                    .map(|o| o.id.clone()),
-            );
-            let behind: Vec<&str> = members_behind(facts, top)
-                .map(|r| r.probe.as_str())
-                .collect();
+            ids.extend(observed.iter().filter(|o| o.block_name.as_deref() == Some(&top.name)).map(|o| o.id.clone()));
+            let behind: Vec<&str> = members_behind(facts, top).map(|r| r.probe.as_str()).collect();
             ids.extend(
                 observed
                     .iter()
@@ -264,18 +204,9 @@ pub fn disks_under_home(
         }
     }
     // A ZFS dataset: its pool's member devices are the disks.
-    if let Some(fs) = facts
-        .filesystems
-        .iter()
-        .find(|f| f.target == mount && f.fstype == "zfs")
-    {
+    if let Some(fs) = facts.filesystems.iter().find(|f| f.target == mount && f.fstype == "zfs") {
         let pool = fs.source.split('/').next().unwrap_or_default();
-        for member in facts
-            .pools
-            .iter()
-            .filter(|p| p.name == pool)
-            .flat_map(|p| &p.members)
-        {
+        for member in facts.pools.iter().filter(|p| p.name == pool).flat_map(|p| &p.members) {
             ids.extend(pool_member_disk(member.path.as_str(), facts, observed));
         }
     }
@@ -291,31 +222,17 @@ pub fn pool_member_disk(path: &str, facts: &DisksFacts, observed: &[Observed]) -
         let leaf = leaf.split("-part").next().unwrap_or(leaf);
         return observed
             .iter()
-            .find(|o| {
-                o.serial
-                    .as_deref()
-                    .is_some_and(|s| !looks_masked(s) && leaf.ends_with(s))
-            })
+            .find(|o| o.serial.as_deref().is_some_and(|s| !looks_masked(s) && leaf.ends_with(s)))
             .map(|o| o.id.clone());
     }
-    let top = facts
-        .devices
-        .iter()
-        .find(|d| d.walk().any(|c| c.name == leaf))?;
-    observed
-        .iter()
-        .find(|o| o.block_name.as_deref() == Some(&top.name))
-        .map(|o| o.id.clone())
+    let top = facts.devices.iter().find(|d| d.walk().any(|c| c.name == leaf))?;
+    observed.iter().find(|o| o.block_name.as_deref() == Some(&top.name)).map(|o| o.id.clone())
 }
 
 /// The SMART reports of disks behind a RAID controller whose volume is `block`.
-fn members_behind<'a>(
-    facts: &'a DisksFacts,
-    block: &'a BlockDevice,
-) -> impl Iterator<Item = &'a SmartReport> + 'a {
+fn members_behind<'a>(facts: &'a DisksFacts, block: &'a BlockDevice) -> impl Iterator<Item = &'a SmartReport> + 'a {
     let node = format!("/dev/{}", block.name);
     facts.smart.iter().filter(move |r| {
-        r.device.as_deref() == Some(node.as_str())
-            && r.device_type.as_deref().is_some_and(|t| t.contains(','))
+        r.device.as_deref() == Some(node.as_str()) && r.device_type.as_deref().is_some_and(|t| t.contains(','))
     })
 }

@@ -117,10 +117,7 @@ impl SmartFigures {
             passed: report.passed,
             temperature: report.temperature,
             power_on_hours: report.power_on_hours,
-            reallocated: report
-                .attribute(5)
-                .map(|a| a.raw)
-                .or(report.scsi.as_ref().and_then(|s| s.grown_defects)),
+            reallocated: report.attribute(5).map(|a| a.raw).or(report.scsi.as_ref().and_then(|s| s.grown_defects)),
             pending: report.attribute(197).map(|a| a.raw),
             media_errors: report.nvme.as_ref().map(|n| n.media_errors),
             percentage_used: report.nvme.as_ref().and_then(|n| n.percentage_used),
@@ -227,18 +224,11 @@ pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
     }
     host.failures = failures.into_values().flatten().collect();
     host.boots = boots.len();
-    Some(HostPart {
-        host,
-        disks: disks.into_values().collect(),
-    })
+    Some(HostPart { host, disks: disks.into_values().collect() })
 }
 
 fn disk_slug(o: &identity::Observed) -> String {
-    let readable = format!(
-        "{} {}",
-        o.model.as_deref().unwrap_or("disk"),
-        o.serial.as_deref().unwrap_or("")
-    );
+    let readable = format!("{} {}", o.model.as_deref().unwrap_or("disk"), o.serial.as_deref().unwrap_or(""));
     crate::slug::hashed_slug(&readable, &o.id)
 }
 
@@ -253,8 +243,7 @@ pub fn merge(parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> F
                     disks.insert(disk.id.clone(), disk);
                 }
                 Some(known) => {
-                    let newer =
-                        disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
+                    let newer = disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
                     known.sightings.extend(disk.sightings);
                     if newer {
                         known.report = disk.report.or(known.report.take());
@@ -269,19 +258,12 @@ pub fn merge(parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> F
     }
     let mut disks: Vec<Disk> = disks.into_values().collect();
     for disk in &mut disks {
-        disk.sightings
-            .sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
+        disk.sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
     let newest = hosts.iter().map(|h| h.last_seen).max();
     let mut problems = problems;
     problems.sort();
     problems.dedup();
-    Fleet {
-        hosts,
-        disks,
-        newest,
-        versions,
-        problems,
-    }
+    Fleet { hosts, disks, newest, versions, problems }
 }

@@ -38,10 +38,7 @@ const SCHEMAS: &[(&str, &str)] = &[
     ("disk", include_str!("schemas/disk.schema.json")),
     ("moves", include_str!("schemas/moves.schema.json")),
     ("at-risk", include_str!("schemas/at-risk.schema.json")),
-    (
-        "backup-needed",
-        include_str!("schemas/backup-needed.schema.json"),
-    ),
+    ("backup-needed", include_str!("schemas/backup-needed.schema.json")),
     ("problems", include_str!("schemas/problems.schema.json")),
 ];
 
@@ -83,12 +80,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView) -> Ho
         logical_volumes: facts.map_or(&[], |f| &f.logical_volumes),
         homes: facts.map_or(&[], |f| &f.homes),
         home_mount: host.home_mount.as_deref(),
-        home_disks: host
-            .home_disks
-            .iter()
-            .filter_map(disk)
-            .map(|d| d.slug.as_str())
-            .collect(),
+        home_disks: host.home_disks.iter().filter_map(disk).map(|d| d.slug.as_str()).collect(),
         pools: facts.map_or(&[], |f| &f.pools),
         ceph_osds: facts.map_or(&[], |f| &f.ceph_osds),
         failures: &host.failures,
@@ -113,12 +105,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView) -> Di
     DiskDetail {
         disk: view,
         unavailable: disk.unavailable.as_deref(),
-        moves: site
-            .derived
-            .moves
-            .iter()
-            .filter(|m| m.disk == disk.id)
-            .collect(),
+        moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).collect(),
         sightings: &disk.sightings,
         smart: disk.report.as_ref(),
     }
@@ -169,10 +156,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
         .collect();
     risky.sort_by(|a, b| {
-        b.verdict
-            .rank()
-            .cmp(&a.verdict.rank())
-            .then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
+        b.verdict.rank().cmp(&a.verdict.rank()).then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
     });
     let at_risk: Vec<AtRisk> = risky
         .iter()
@@ -203,33 +187,17 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view)))?;
 
     for (name, schema) in SCHEMAS {
-        out.write(
-            &format!("{ROOT}/schemas/{name}.schema.json"),
-            schema.as_bytes(),
-        )?;
+        out.write(&format!("{ROOT}/schemas/{name}.schema.json"), schema.as_bytes())?;
     }
     let mut endpoints: Vec<Endpoint> = LISTS
         .iter()
-        .map(|(path, schema)| Endpoint {
-            path: path.to_string(),
-            schema: format!("schemas/{schema}.schema.json"),
-        })
+        .map(|(path, schema)| Endpoint { path: path.to_string(), schema: format!("schemas/{schema}.schema.json") })
         .collect();
-    endpoints.extend(site.views.hosts.iter().map(|h| Endpoint {
-        path: h.api.clone(),
-        schema: "schemas/host.schema.json".into(),
-    }));
-    endpoints.extend(site.views.disks.iter().map(|d| Endpoint {
-        path: d.api.clone(),
-        schema: "schemas/disk.schema.json".into(),
-    }));
-    json(
-        out,
-        "index.json",
-        &Index {
-            version: "v1",
-            newest: site.fleet.newest,
-            endpoints,
-        },
-    )
+    endpoints.extend(
+        site.views.hosts.iter().map(|h| Endpoint { path: h.api.clone(), schema: "schemas/host.schema.json".into() }),
+    );
+    endpoints.extend(
+        site.views.disks.iter().map(|d| Endpoint { path: d.api.clone(), schema: "schemas/disk.schema.json".into() }),
+    );
+    json(out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
 }

@@ -25,49 +25,28 @@ pub struct Chart {
 }
 
 pub fn chart(sightings: &[Sighting]) -> Option<Chart> {
-    let points: Vec<(i64, Option<i64>, Option<u64>)> = sightings
-        .iter()
-        .filter_map(|s| {
-            s.figures
-                .as_ref()
-                .map(|f| (s.at.0, f.temperature, f.reallocated))
-        })
-        .collect();
+    let points: Vec<(i64, Option<i64>, Option<u64>)> =
+        sightings.iter().filter_map(|s| s.figures.as_ref().map(|f| (s.at.0, f.temperature, f.reallocated))).collect();
     if points.len() < 2 {
         return None;
     }
     let (t0, t1) = (points[0].0, points[points.len() - 1].0);
     let span = (t1 - t0).max(1) as f64;
     let temps: Vec<i64> = points.iter().filter_map(|p| p.1).collect();
-    let (tmin, tmax) = (
-        temps.iter().min().copied().unwrap_or(0).min(20),
-        temps.iter().max().copied().unwrap_or(50).max(50),
-    );
+    let (tmin, tmax) =
+        (temps.iter().min().copied().unwrap_or(0).min(20), temps.iter().max().copied().unwrap_or(50).max(50));
     let rmax = points.iter().filter_map(|p| p.2).max().unwrap_or(0).max(1);
     let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - 2.0 * PAD);
-    let y = |v: f64, lo: f64, hi: f64| {
-        HEIGHT - PAD - (v - lo) / (hi - lo).max(1.0) * (HEIGHT - 2.0 * PAD)
-    };
+    let y = |v: f64, lo: f64, hi: f64| HEIGHT - PAD - (v - lo) / (hi - lo).max(1.0) * (HEIGHT - 2.0 * PAD);
     let line = |values: &mut dyn Iterator<Item = (i64, f64)>, lo: f64, hi: f64| {
-        values
-            .map(|(t, v)| format!("{:.1},{:.1}", x(t), y(v, lo, hi)))
-            .collect::<Vec<_>>()
-            .join(" ")
+        values.map(|(t, v)| format!("{:.1},{:.1}", x(t), y(v, lo, hi))).collect::<Vec<_>>().join(" ")
     };
     Some(Chart {
         width: WIDTH,
         height: HEIGHT,
         pad: PAD,
-        temperature: line(
-            &mut points.iter().filter_map(|p| Some((p.0, p.1? as f64))),
-            tmin as f64,
-            tmax as f64,
-        ),
-        reallocated: line(
-            &mut points.iter().filter_map(|p| Some((p.0, p.2? as f64))),
-            0.0,
-            rmax as f64,
-        ),
+        temperature: line(&mut points.iter().filter_map(|p| Some((p.0, p.1? as f64))), tmin as f64, tmax as f64),
+        reallocated: line(&mut points.iter().filter_map(|p| Some((p.0, p.2? as f64))), 0.0, rmax as f64),
         temperature_max: tmax,
         temperature_min: tmin,
         reallocated_max: rmax,

@@ -28,23 +28,14 @@ pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
     if !dir.is_dir() {
         return Ok(pages);
     }
-    for entry in walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(1)
-        .sort_by_file_name()
-    {
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1).sort_by_file_name() {
         let entry = entry?;
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("md") {
             continue;
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        pages.push(
-            parse(&text)
-                .with_context(|| format!("invalid page {}", path.display()))?
-                .into_page(path),
-        );
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        pages.push(parse(&text).with_context(|| format!("invalid page {}", path.display()))?.into_page(path));
     }
     pages.sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
     Ok(pages)
@@ -69,17 +60,12 @@ impl Parsed {
 }
 
 fn parse(text: &str) -> Result<Parsed> {
-    let Some(rest) = text.strip_prefix("+++") else {
-        bail!("no front matter: a page starts with a +++ line")
-    };
-    let Some((front, body)) = rest.split_once("\n+++") else {
-        bail!("front matter is not closed by a +++ line")
-    };
+    let Some(rest) = text.strip_prefix("+++") else { bail!("no front matter: a page starts with a +++ line") };
+    let Some((front, body)) = rest.split_once("\n+++") else { bail!("front matter is not closed by a +++ line") };
     let front: FrontMatter = toml::from_str(front).context("invalid front matter")?;
     let body = body.split_once('\n').map_or("", |(_, b)| b);
     let mut html = String::new();
-    let options =
-        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    let options = pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
     Ok(Parsed { front, html })
 }
@@ -88,16 +74,11 @@ fn parse(text: &str) -> Result<Parsed> {
 mod tests {
     #[test]
     fn reads_front_matter_and_markdown() {
-        let page = super::parse("+++\ntitle = \"Runbook\"\nweight = 2\n+++\n# Disks\n\n| a | b |\n|---|---|\n| 1 | 2 |\n").unwrap();
-        assert_eq!(
-            (page.front.title.as_str(), page.front.weight),
-            ("Runbook", 2)
-        );
-        assert!(
-            page.html.contains("<h1>Disks</h1>") && page.html.contains("<table>"),
-            "{}",
-            page.html
-        );
+        let page =
+            super::parse("+++\ntitle = \"Runbook\"\nweight = 2\n+++\n# Disks\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+                .unwrap();
+        assert_eq!((page.front.title.as_str(), page.front.weight), ("Runbook", 2));
+        assert!(page.html.contains("<h1>Disks</h1>") && page.html.contains("<table>"), "{}", page.html);
         assert!(super::parse("# no front matter").is_err());
     }
 }

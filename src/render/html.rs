@@ -23,12 +23,11 @@ fn base(site: &Site, root: &str, section: &str) -> Context {
 }
 
 fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
-    let html = site.inputs.tera.render(template, ctx).map_err(|e| {
-        anyhow!(
-            "cannot render {path} with {template}: {}",
-            templates::chain(&e)
-        )
-    })?;
+    let html = site
+        .inputs
+        .tera
+        .render(template, ctx)
+        .map_err(|e| anyhow!("cannot render {path} with {template}: {}", templates::chain(&e)))?;
     out.write(path, html.as_bytes())
 }
 
@@ -40,10 +39,7 @@ fn at_risk<'v>(site: &'v Site) -> Vec<&'v DiskView> {
         .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
         .collect();
     risky.sort_by(|a, b| {
-        b.verdict
-            .rank()
-            .cmp(&a.verdict.rank())
-            .then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
+        b.verdict.rank().cmp(&a.verdict.rank()).then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
     });
     risky
 }
@@ -76,12 +72,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     ctx.insert("disks", &risky);
     ctx.insert(
         "unknown",
-        &site
-            .views
-            .disks
-            .iter()
-            .filter(|d| d.present && d.verdict == Verdict::Unknown)
-            .collect::<Vec<_>>(),
+        &site.views.disks.iter().filter(|d| d.present && d.verdict == Verdict::Unknown).collect::<Vec<_>>(),
     );
     page(site, out, "risk.html", "risk.html", &ctx)?;
 
@@ -109,45 +100,30 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         page(site, out, "page.html", &content.page, &ctx)?;
     }
 
-    site.fleet
-        .hosts
-        .par_iter()
-        .zip(&site.views.hosts)
-        .try_for_each(|(host, view)| {
-            let mut ctx = base(site, "../", "hosts");
-            ctx.insert("host", view);
-            ctx.insert("detail", &super::api::host_detail(site, host, view));
-            ctx.insert(
-                "devices",
-                &host
-                    .disks
-                    .as_ref()
-                    .map(|d| device_rows(&d.devices))
-                    .unwrap_or_default(),
-            );
-            page(site, out, "host.html", &view.page, &ctx)
-        })?;
+    site.fleet.hosts.par_iter().zip(&site.views.hosts).try_for_each(|(host, view)| {
+        let mut ctx = base(site, "../", "hosts");
+        ctx.insert("host", view);
+        ctx.insert("detail", &super::api::host_detail(site, host, view));
+        ctx.insert("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
+        page(site, out, "host.html", &view.page, &ctx)
+    })?;
 
-    site.fleet
-        .disks
-        .par_iter()
-        .zip(&site.views.disks)
-        .try_for_each(|(disk, view)| {
-            let mut ctx = base(site, "../", "disks");
-            ctx.insert("disk", view);
-            ctx.insert("detail", &super::api::disk_detail(site, disk, view));
-            if let Some(chart) = chart::chart(&disk.sightings) {
-                let mut chart_ctx = Context::new();
-                chart_ctx.insert("chart", &chart);
-                let svg = site
-                    .inputs
-                    .tera
-                    .render("chart.svg", &chart_ctx)
-                    .map_err(|e| anyhow!("cannot render chart.svg: {}", templates::chain(&e)))?;
-                ctx.insert("chart", &svg);
-            }
-            page(site, out, "disk.html", &view.page, &ctx)
-        })?;
+    site.fleet.disks.par_iter().zip(&site.views.disks).try_for_each(|(disk, view)| {
+        let mut ctx = base(site, "../", "disks");
+        ctx.insert("disk", view);
+        ctx.insert("detail", &super::api::disk_detail(site, disk, view));
+        if let Some(chart) = chart::chart(&disk.sightings) {
+            let mut chart_ctx = Context::new();
+            chart_ctx.insert("chart", &chart);
+            let svg = site
+                .inputs
+                .tera
+                .render("chart.svg", &chart_ctx)
+                .map_err(|e| anyhow!("cannot render chart.svg: {}", templates::chain(&e)))?;
+            ctx.insert("chart", &svg);
+        }
+        page(site, out, "disk.html", &view.page, &ctx)
+    })?;
 
     let mut ctx = Context::new();
     ctx.insert("summary", &derived.summary);

@@ -42,20 +42,9 @@ pub struct Site<'a> {
 }
 
 impl<'a> Site<'a> {
-    pub fn new(
-        fleet: &'a Fleet,
-        derived: &'a Derived,
-        config: &'a Config,
-        inputs: &'a Inputs,
-    ) -> Site<'a> {
+    pub fn new(fleet: &'a Fleet, derived: &'a Derived, config: &'a Config, inputs: &'a Inputs) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
-        Site {
-            fleet,
-            derived,
-            config,
-            inputs,
-            views,
-        }
+        Site { fleet, derived, config, inputs, views }
     }
 }
 
@@ -85,21 +74,14 @@ fn copy_static(dir: &Path, out: &Output) -> Result<()> {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let rel = entry
-                .path()
-                .strip_prefix(dir)?
-                .to_string_lossy()
-                .replace('\\', "/");
-            let bytes = std::fs::read(entry.path())
-                .with_context(|| format!("cannot read {}", entry.path().display()))?;
+            let rel = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let bytes =
+                std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
             out.write(&rel, &bytes)?;
             copied.push(rel);
         }
     }
-    for (name, text) in templates::STATIC
-        .iter()
-        .filter(|(name, _)| !copied.iter().any(|c| c == name))
-    {
+    for (name, text) in templates::STATIC.iter().filter(|(name, _)| !copied.iter().any(|c| c == name)) {
         out.write(name, text.as_bytes())?;
     }
     Ok(())

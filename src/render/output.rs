@@ -22,8 +22,8 @@ impl Output {
     /// Opens `root`, refusing a non-empty folder that parc did not make.
     pub fn open(root: &Path) -> Result<Output> {
         if root.exists() {
-            let mut entries = std::fs::read_dir(root)
-                .with_context(|| format!("cannot read output folder {}", root.display()))?;
+            let mut entries =
+                std::fs::read_dir(root).with_context(|| format!("cannot read output folder {}", root.display()))?;
             if entries.next().is_some() && !root.join(MARKER).exists() {
                 bail!(
                     "refusing to write into {}: it is not empty and was not made by parc (no {MARKER} file)",
@@ -31,8 +31,7 @@ impl Output {
                 );
             }
         }
-        std::fs::create_dir_all(root)
-            .with_context(|| format!("cannot create output folder {}", root.display()))?;
+        std::fs::create_dir_all(root).with_context(|| format!("cannot create output folder {}", root.display()))?;
         Ok(Output {
             root: root.to_path_buf(),
             written: Mutex::default(),
@@ -47,16 +46,13 @@ impl Output {
         self.written.lock().unwrap().insert(path.clone());
         self.files.fetch_add(1, Ordering::Relaxed);
         if let Ok(meta) = std::fs::metadata(&path) {
-            if meta.len() == bytes.len() as u64
-                && std::fs::read(&path).is_ok_and(|old| old == bytes)
-            {
+            if meta.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|old| old == bytes) {
                 self.unchanged.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             }
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
@@ -66,8 +62,7 @@ impl Output {
     /// a finished one. Not counted among the site's files.
     pub fn finish(&self, fingerprint: &str) -> Result<()> {
         let path = self.root.join(MARKER);
-        std::fs::write(&path, format!("{fingerprint}\n"))
-            .with_context(|| format!("cannot write {}", path.display()))
+        std::fs::write(&path, format!("{fingerprint}\n")).with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
@@ -76,7 +71,9 @@ impl Output {
         let rel_path = Path::new(rel);
         let safe = !rel.is_empty()
             && !rel.contains('\\')
-            && rel_path.components().all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == MARKER));
+            && rel_path
+                .components()
+                .all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == MARKER));
         if !safe {
             bail!("refusing to write {rel:?}: not a plain path inside the output folder");
         }
@@ -88,10 +85,7 @@ impl Output {
         let written = self.written.lock().unwrap();
         let mut removed = 0;
         let mut dirs = Vec::new();
-        for entry in walkdir::WalkDir::new(&self.root)
-            .min_depth(1)
-            .contents_first(true)
-        {
+        for entry in walkdir::WalkDir::new(&self.root).min_depth(1).contents_first(true) {
             let entry = entry?;
             if entry.file_type().is_dir() {
                 dirs.push(entry.into_path());
@@ -116,14 +110,7 @@ mod tests {
     fn writes_only_inside_and_only_when_changed() {
         let dir = tempfile::tempdir().unwrap();
         let out = Output::open(dir.path()).unwrap();
-        for bad in [
-            "../x",
-            "/etc/passwd",
-            "a/../../x",
-            "",
-            ".hidden",
-            "a\\..\\x",
-        ] {
+        for bad in ["../x", "/etc/passwd", "a/../../x", "", ".hidden", "a\\..\\x"] {
             assert!(out.write(bad, b"x").is_err(), "{bad}");
         }
         out.write("a/b.html", b"one").unwrap();

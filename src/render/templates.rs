@@ -32,29 +32,19 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
 ];
 
 /// Built-in static files, written unless `static/` has a file of the same name.
-pub const STATIC: &[(&str, &str)] = &[
-    ("style.css", include_str!("../../static/style.css")),
-    ("favicon.svg", include_str!("../../static/favicon.svg")),
-];
+pub const STATIC: &[(&str, &str)] =
+    &[("style.css", include_str!("../../static/style.css")), ("favicon.svg", include_str!("../../static/favicon.svg"))];
 
 pub fn load(dir: &Path) -> Result<Tera> {
-    let mut sources: Vec<(String, String)> = BUILTIN
-        .iter()
-        .map(|(n, s)| (n.to_string(), s.to_string()))
-        .collect();
+    let mut sources: Vec<(String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
     if dir.is_dir() {
         let mut overrides = Vec::new();
         for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
-            let entry =
-                entry.with_context(|| format!("cannot read templates folder {}", dir.display()))?;
+            let entry = entry.with_context(|| format!("cannot read templates folder {}", dir.display()))?;
             if !entry.file_type().is_file() {
                 continue;
             }
-            let name = entry
-                .path()
-                .strip_prefix(dir)?
-                .to_string_lossy()
-                .replace('\\', "/");
+            let name = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
             let text = std::fs::read_to_string(entry.path())
                 .with_context(|| format!("cannot read template {}", entry.path().display()))?;
             overrides.push((name, text));
@@ -69,8 +59,7 @@ pub fn load(dir: &Path) -> Result<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".svg"]);
     tera.set_escape_fn(escape);
-    tera.add_raw_templates(sources)
-        .map_err(|e| anyhow::anyhow!("invalid template: {}", chain(&e)))?;
+    tera.add_raw_templates(sources).map_err(|e| anyhow::anyhow!("invalid template: {}", chain(&e)))?;
     tera.register_filter("bytes", bytes);
     tera.register_filter("when", when);
     tera.register_filter("day", day);
@@ -118,11 +107,7 @@ fn bytes(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         size /= 1000.0;
         unit += 1;
     }
-    Ok(Value::String(if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{size:.2} {}", UNITS[unit])
-    }))
+    Ok(Value::String(if unit == 0 { format!("{n} B") } else { format!("{size:.2} {}", UNITS[unit]) }))
 }
 
 /// An instant (seconds) → `2026-11-21 02:00 UTC`.
@@ -131,11 +116,7 @@ fn when(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         return Ok(Value::String(String::new()));
     };
     let iso = crate::time::Instant(t).rfc3339();
-    Ok(Value::String(format!(
-        "{} {} UTC",
-        &iso[..10],
-        &iso[11..16]
-    )))
+    Ok(Value::String(format!("{} {} UTC", &iso[..10], &iso[11..16])))
 }
 
 /// An instant (seconds) → `2026-11-21`.

@@ -115,51 +115,19 @@ pub fn build(
     reason_text: &(dyn Fn(&crate::derive::risk::Reason) -> String + Sync),
 ) -> Views {
     use rayon::prelude::*;
-    let present: HashSet<&str> = fleet
-        .hosts
-        .iter()
-        .flat_map(|h| h.disk_ids.iter().map(String::as_str))
-        .collect();
-    let slugs: HashMap<&str, &str> = fleet
-        .hosts
-        .iter()
-        .map(|h| (h.name.as_str(), h.slug.as_str()))
-        .collect();
+    let present: HashSet<&str> = fleet.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect();
+    let slugs: HashMap<&str, &str> = fleet.hosts.iter().map(|h| (h.name.as_str(), h.slug.as_str())).collect();
     let disks: Vec<DiskView> = fleet
         .disks
         .par_iter()
         .zip(&derived.assessments)
-        .map(|(disk, assessment)| {
-            disk_view(
-                disk,
-                assessment,
-                present.contains(disk.id.as_str()),
-                &slugs,
-                reason_text,
-            )
-        })
+        .map(|(disk, assessment)| disk_view(disk, assessment, present.contains(disk.id.as_str()), &slugs, reason_text))
         .collect();
-    let disk_index: HashMap<String, usize> = disks
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.clone(), i))
-        .collect();
-    let stale: HashSet<&str> = derived
-        .summary
-        .not_seen
-        .iter()
-        .map(|n| n.host.as_str())
-        .collect();
-    let hosts = fleet
-        .hosts
-        .iter()
-        .map(|h| host_view(h, &disks, &disk_index, stale.contains(h.name.as_str())))
-        .collect();
-    Views {
-        disks,
-        hosts,
-        disk_index,
-    }
+    let disk_index: HashMap<String, usize> = disks.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+    let stale: HashSet<&str> = derived.summary.not_seen.iter().map(|n| n.host.as_str()).collect();
+    let hosts =
+        fleet.hosts.iter().map(|h| host_view(h, &disks, &disk_index, stale.contains(h.name.as_str()))).collect();
+    Views { disks, hosts, disk_index }
 }
 
 fn disk_view(
@@ -169,21 +137,10 @@ fn disk_view(
     host_slugs: &HashMap<&str, &str>,
     reason_text: &(dyn Fn(&crate::derive::risk::Reason) -> String + Sync),
 ) -> DiskView {
-    let first = disk
-        .sightings
-        .first()
-        .expect("a disk has at least one sighting");
-    let last: &Sighting = disk
-        .sightings
-        .last()
-        .expect("a disk has at least one sighting");
+    let first = disk.sightings.first().expect("a disk has at least one sighting");
+    let last: &Sighting = disk.sightings.last().expect("a disk has at least one sighting");
     let figures = last.figures.as_ref();
-    let hosts_seen = disk
-        .sightings
-        .iter()
-        .map(|s| s.host.as_str())
-        .collect::<HashSet<_>>()
-        .len();
+    let hosts_seen = disk.sightings.iter().map(|s| s.host.as_str()).collect::<HashSet<_>>().len();
     DiskView {
         id: disk.id.clone(),
         slug: disk.slug.clone(),
@@ -196,18 +153,10 @@ fn disk_view(
         reasons: assessment
             .reasons
             .iter()
-            .map(|r| ReasonView {
-                level: r.level,
-                code: r.code,
-                text: reason_text(r),
-                values: r.values.clone(),
-            })
+            .map(|r| ReasonView { level: r.level, code: r.code, text: reason_text(r), values: r.values.clone() })
             .collect(),
         host: last.host.clone(),
-        host_slug: host_slugs
-            .get(last.host.as_str())
-            .unwrap_or(&"")
-            .to_string(),
+        host_slug: host_slugs.get(last.host.as_str()).unwrap_or(&"").to_string(),
         device: last.device.clone(),
         present,
         first_seen: first.at,
@@ -220,12 +169,7 @@ fn disk_view(
     }
 }
 
-fn host_view(
-    host: &Host,
-    disks: &[DiskView],
-    index: &HashMap<String, usize>,
-    stale: bool,
-) -> HostView {
+fn host_view(host: &Host, disks: &[DiskView], index: &HashMap<String, usize>, stale: bool) -> HostView {
     let verdict = host
         .disk_ids
         .iter()
@@ -246,9 +190,7 @@ fn host_view(
         stale,
         disks: host.disk_ids.len(),
         verdict,
-        addresses: system
-            .map(|s| s.addresses.iter().map(|a| a.address.clone()).collect())
-            .unwrap_or_default(),
+        addresses: system.map(|s| s.addresses.iter().map(|a| a.address.clone()).collect()).unwrap_or_default(),
         failures: host.failures.len(),
         page: format!("hosts/{}.html", host.slug),
         api: format!("hosts/{}.json", host.slug),

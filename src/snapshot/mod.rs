@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "parc.snapshot/1";
 
-/// The envelope as an agent writes it.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Envelope {
+/// The envelope as an agent writes it. Probe outputs stay raw JSON text until
+/// their parser reads them into typed values: no generic JSON tree is built.
+#[derive(Debug, Deserialize)]
+pub struct Envelope<'a> {
     /// Always `parc.snapshot/1` for this version of the format.
     pub schema: String,
     /// `system`, `disks`, … : which parser reads the probes.
@@ -28,10 +29,11 @@ pub struct Envelope {
     #[serde(default)]
     pub agent: Option<Agent>,
     /// Raw tool outputs by probe key.
-    pub probes: BTreeMap<String, Probe>,
+    #[serde(borrow)]
+    pub probes: BTreeMap<String, Probe<'a>>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 pub struct Agent {
     #[serde(default)]
     pub version: Option<String>,
@@ -41,8 +43,8 @@ pub struct Agent {
 }
 
 /// One tool run: what ran, how it ended, what it printed.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Probe {
+#[derive(Debug, Deserialize)]
+pub struct Probe<'a> {
     #[serde(default)]
     pub cmd: Option<String>,
     /// The tool's exit status; absent when it could not be started.
@@ -51,18 +53,32 @@ pub struct Probe {
     /// How long it ran, in milliseconds.
     #[serde(default)]
     pub ms: Option<u64>,
-    /// The tool's own JSON when it printed JSON, otherwise its text.
-    #[serde(default)]
-    pub out: serde_json::Value,
+    /// The tool's own JSON when it printed JSON, otherwise its text (a JSON string).
+    #[serde(default, borrow)]
+    pub out: Option<&'a serde_json::value::RawValue>,
     /// What it printed on stderr.
     #[serde(default)]
     pub err: Option<String>,
 }
 
-impl Probe {
+impl Probe<'_> {
     /// The output as text, when the tool printed text.
-    pub fn text(&self) -> Option<&str> {
-        self.out.as_str()
+    pub fn text(&self) -> Option<String> {
+        let raw = self.out?.get();
+        raw.starts_with('"').then(|| serde_json::from_str(raw).ok()).flatten()
+    }
+
+    /// The output as the tool's own JSON: the raw object, or JSON an agent
+    /// stored as text.
+    pub fn json_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        let raw = self.out?.get();
+        if raw.starts_with('"') {
+            self.text().map(std::borrow::Cow::Owned)
+        } else if raw == "null" {
+            None
+        } else {
+            Some(std::borrow::Cow::Borrowed(raw))
+        }
     }
 
     /// Why this probe cannot be trusted, if it cannot: the tool was missing,
@@ -70,12 +86,10 @@ impl Probe {
     pub fn failure(&self) -> Option<String> {
         match self.exit {
             Some(0) => None,
-            Some(code) => Some(
-                match self.err.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-                    Some(err) => format!("exit {code}: {}", first_line(err)),
-                    None => format!("exit {code}"),
-                },
-            ),
+            Some(code) => Some(match self.err.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                Some(err) => format!("exit {code}: {}", first_line(err)),
+                None => format!("exit {code}"),
+            }),
             None => Some(self.err.clone().unwrap_or_else(|| "did not run".into())),
         }
     }
@@ -122,25 +136,22 @@ pub struct Parsed {
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))?;
     // Read the schema first so a future format is named as such, not as a type error.
-    let head: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    match head.get("schema").and_then(|s| s.as_str()) {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    let head: Head = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => "not a JSON object: not a parc snapshot".to_string(),
+        _ => format!("invalid JSON: {e}"),
+    })?;
+    match head.schema.as_ref().and_then(|s| s.as_str()) {
         Some(SCHEMA) => {}
-        Some(other) => {
-            return Err(format!(
-                "unknown schema {other:?} (this parc reads {SCHEMA:?})"
-            ))
-        }
+        Some(other) => return Err(format!("unknown schema {other:?} (this parc reads {SCHEMA:?})")),
         None => return Err("no \"schema\" field: not a parc snapshot".into()),
     }
-    let envelope: Envelope =
-        serde_json::from_value(head).map_err(|e| format!("invalid snapshot: {e}"))?;
-    let collected_at = Instant::parse_rfc3339(&envelope.collected_at).ok_or_else(|| {
-        format!(
-            "collected_at {:?} is not an RFC 3339 time",
-            envelope.collected_at
-        )
-    })?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|e| format!("invalid snapshot: {e}"))?;
+    let collected_at = Instant::parse_rfc3339(&envelope.collected_at)
+        .ok_or_else(|| format!("collected_at {:?} is not an RFC 3339 time", envelope.collected_at))?;
     let mut failures = Vec::new();
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
@@ -165,56 +176,38 @@ pub(crate) fn probe_json<T: serde::de::DeserializeOwned>(
 ) -> Option<T> {
     let probe = probes.get(key)?;
     if let Some(cause) = probe.failure() {
-        failures.push(ProbeFailure {
-            probe: key.into(),
-            cause,
-        });
+        failures.push(ProbeFailure { probe: key.into(), cause });
         return None;
     }
-    // Some agents store JSON output as text; accept both.
-    let parsed = match &probe.out {
-        serde_json::Value::String(s) => serde_json::from_str(s).map_err(|e| e.to_string()),
-        other => T::deserialize(other).map_err(|e| e.to_string()),
+    let Some(json) = probe.json_text() else {
+        failures.push(ProbeFailure { probe: key.into(), cause: "no output".into() });
+        return None;
     };
-    parsed
-        .map_err(|e| {
-            failures.push(ProbeFailure {
-                probe: key.into(),
-                cause: format!("unreadable output: {e}"),
-            })
-        })
+    serde_json::from_str(&json)
+        .map_err(|e| failures.push(ProbeFailure { probe: key.into(), cause: format!("unreadable output: {e}") }))
         .ok()
 }
 
 /// A probe's text output, recording why when there is none to read.
-pub(crate) fn probe_text<'a>(
-    probes: &'a BTreeMap<String, Probe>,
+pub(crate) fn probe_text(
+    probes: &BTreeMap<String, Probe>,
     key: &str,
     failures: &mut Vec<ProbeFailure>,
-) -> Option<&'a str> {
+) -> Option<String> {
     let probe = probes.get(key)?;
     match (probe.failure(), probe.text()) {
         // du exits 1 when one home is unreadable but still prints the others.
         (Some(cause), Some(text)) if !text.trim().is_empty() => {
-            failures.push(ProbeFailure {
-                probe: key.into(),
-                cause: format!("partial output, {cause}"),
-            });
+            failures.push(ProbeFailure { probe: key.into(), cause: format!("partial output, {cause}") });
             Some(text)
         }
         (Some(cause), _) => {
-            failures.push(ProbeFailure {
-                probe: key.into(),
-                cause,
-            });
+            failures.push(ProbeFailure { probe: key.into(), cause });
             None
         }
         (None, Some(text)) => Some(text),
         (None, None) => {
-            failures.push(ProbeFailure {
-                probe: key.into(),
-                cause: "output is not text".into(),
-            });
+            failures.push(ProbeFailure { probe: key.into(), cause: "output is not text".into() });
             None
         }
     }
@@ -225,36 +218,24 @@ mod tests {
     use super::*;
 
     fn envelope(schema: &str, collected_at: &str) -> String {
-        format!(
-            r#"{{"schema":"{schema}","kind":"system","host":"h","collected_at":"{collected_at}","probes":{{}}}}"#
-        )
+        format!(r#"{{"schema":"{schema}","kind":"system","host":"h","collected_at":"{collected_at}","probes":{{}}}}"#)
     }
 
     #[test]
     fn names_what_is_wrong_with_a_snapshot() {
         assert!(parse(envelope(SCHEMA, "2026-11-21T03:00:12+01:00").as_bytes()).is_ok());
         let cases = [
-            (
-                envelope("parc.snapshot/2", "2026-11-21T03:00:12Z"),
-                "unknown schema",
-            ),
+            (envelope("parc.snapshot/2", "2026-11-21T03:00:12Z"), "unknown schema"),
             (envelope(SCHEMA, "last tuesday"), "not an RFC 3339 time"),
-            (
-                r#"{"schema":"parc.snapshot/1","kind":"disks""#.into(),
-                "invalid JSON",
-            ),
-            (
-                r#"{"schema":"parc.snapshot/1","kind":7}"#.into(),
-                "invalid snapshot",
-            ),
+            (r#"{"schema":"parc.snapshot/1","kind":"disks""#.into(), "invalid JSON"),
+            (r#"{"schema":"parc.snapshot/1","kind":7}"#.into(), "invalid snapshot"),
             ("[]".into(), "not a parc snapshot"),
+            (r#"{"kind":"system"}"#.into(), "not a parc snapshot"),
         ];
         for (input, expected) in cases {
             let err = parse(input.as_bytes()).unwrap_err();
             assert!(err.contains(expected), "{input}: {err}");
         }
-        assert!(parse(b"{\"schema\":\"\xff\"}")
-            .unwrap_err()
-            .contains("not UTF-8"));
+        assert!(parse(b"{\"schema\":\"\xff\"}").unwrap_err().contains("not UTF-8"));
     }
 }

@@ -34,29 +34,21 @@ pub struct Address {
 
 pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> SystemFacts {
     let mut facts = SystemFacts {
-        hostname: probe_text(probes, "hostname", failures)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
-        boot_id: probe_text(probes, "boot_id", failures)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        hostname: probe_text(probes, "hostname", failures).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        boot_id: probe_text(probes, "boot_id", failures).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         ..SystemFacts::default()
     };
     if let Some(text) = probe_text(probes, "os-release", failures) {
-        let release = os_release(text);
+        let release = os_release(&text);
         facts.os = release.get("PRETTY_NAME").cloned();
         facts.os_id = release.get("ID").cloned();
         facts.os_version = release.get("VERSION_ID").cloned();
     }
     if let Some(text) = probe_text(probes, "uname", failures) {
-        (facts.kernel, facts.arch) = uname(text);
+        (facts.kernel, facts.arch) = uname(&text);
     }
     if let Some(text) = probe_text(probes, "uptime", failures) {
-        facts.uptime_seconds = text
-            .split_whitespace()
-            .next()
-            .and_then(|s| s.parse::<f64>().ok())
-            .map(|s| s as u64);
+        facts.uptime_seconds = text.split_whitespace().next().and_then(|s| s.parse::<f64>().ok()).map(|s| s as u64);
     }
     if let Some(links) = probe_json::<Vec<IpLink>>(probes, "ip", failures) {
         facts.addresses = addresses(links);
@@ -70,10 +62,7 @@ fn os_release(text: &str) -> BTreeMap<String, String> {
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| {
             let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
             (k.trim().to_string(), v.replace("\\\"", "\""))
         })
         .collect()
@@ -122,10 +111,7 @@ fn addresses(links: Vec<IpLink>) -> Vec<Address> {
                     Some(p) => format!("{local}/{p}"),
                     None => local,
                 };
-                Some(Address {
-                    interface: ifname.clone(),
-                    address,
-                })
+                Some(Address { interface: ifname.clone(), address })
             })
         })
         .collect()
@@ -137,30 +123,17 @@ mod tests {
 
     #[test]
     fn reads_os_release_uname_and_ip() {
-        let release = os_release(
-            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
-        );
+        let release = os_release("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
         assert_eq!(release["PRETTY_NAME"], "Debian GNU/Linux 12 (bookworm)");
         assert_eq!(release["VERSION_ID"], "12");
-        let (kernel, arch) = uname(
-            "Linux 6.1.0-13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29) x86_64\n",
-        );
-        assert_eq!(
-            (kernel.as_deref(), arch.as_deref()),
-            (Some("6.1.0-13-amd64"), Some("x86_64"))
-        );
+        let (kernel, arch) = uname("Linux 6.1.0-13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29) x86_64\n");
+        assert_eq!((kernel.as_deref(), arch.as_deref()), (Some("6.1.0-13-amd64"), Some("x86_64")));
         let links: Vec<IpLink> = serde_json::from_str(
             r#"[{"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host"}]},
                 {"ifname":"eth0","addr_info":[{"family":"inet","local":"192.0.2.10","prefixlen":24,"scope":"global"},
                                                {"family":"inet6","local":"fe80::1","prefixlen":64,"scope":"link"}]}]"#,
         )
         .unwrap();
-        assert_eq!(
-            addresses(links),
-            vec![Address {
-                interface: "eth0".into(),
-                address: "192.0.2.10/24".into()
-            }]
-        );
+        assert_eq!(addresses(links), vec![Address { interface: "eth0".into(), address: "192.0.2.10/24".into() }]);
     }
 }

@@ -7,37 +7,23 @@ use std::path::Path;
 use walkdir::WalkDir;
 
 pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result<()> {
-    let root = dir
-        .canonicalize()
-        .with_context(|| format!("cannot open snapshots folder {}", dir.display()))?;
+    let root = dir.canonicalize().with_context(|| format!("cannot open snapshots folder {}", dir.display()))?;
     // Sorted so that problems and precedence come out the same on every run.
-    let walker = WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(3)
-        .sort_by_file_name()
-        .into_iter();
+    let walker = WalkDir::new(dir).min_depth(1).max_depth(3).sort_by_file_name().into_iter();
     for entry in walker.filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.')) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
                 let path = e.path().unwrap_or(dir).display().to_string();
-                found
-                    .problems
-                    .push(Problem::new(path, format!("cannot read: {e}")));
+                found.problems.push(Problem::new(path, format!("cannot read: {e}")));
                 continue;
             }
         };
         let path = entry.path();
         let label = path.display().to_string();
         let rel = path.strip_prefix(dir).unwrap_or(path);
-        let Some(parts) = rel
-            .iter()
-            .map(|p| p.to_str())
-            .collect::<Option<Vec<&str>>>()
-        else {
-            found
-                .problems
-                .push(Problem::new(label, "file or folder name is not UTF-8"));
+        let Some(parts) = rel.iter().map(|p| p.to_str()).collect::<Option<Vec<&str>>>() else {
+            found.problems.push(Problem::new(label, "file or folder name is not UTF-8"));
             continue;
         };
         if entry.file_type().is_dir() {
@@ -57,17 +43,13 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
             match path.canonicalize() {
                 Ok(target) if target.starts_with(&root) => {}
                 Ok(target) => {
-                    let cause = format!(
-                        "symlink points outside the snapshots folder (to {}); not read",
-                        target.display()
-                    );
+                    let cause =
+                        format!("symlink points outside the snapshots folder (to {}); not read", target.display());
                     found.problems.push(Problem::new(label, cause));
                     continue;
                 }
                 Err(e) => {
-                    found
-                        .problems
-                        .push(Problem::new(label, format!("broken symlink: {e}")));
+                    found.problems.push(Problem::new(label, format!("broken symlink: {e}")));
                     continue;
                 }
             }
@@ -76,9 +58,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
             Ok(meta) if meta.is_file() => meta,
             Ok(_) => continue,
             Err(e) => {
-                found
-                    .problems
-                    .push(Problem::new(label, format!("cannot read: {e}")));
+                found.problems.push(Problem::new(label, format!("cannot read: {e}")));
                 continue;
             }
         };
@@ -91,18 +71,8 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos() as i128);
-        let origin = Origin::File {
-            path: path.to_path_buf(),
-            len: meta.len(),
-            mtime_ns,
-        };
-        found.add(Candidate {
-            host,
-            kind,
-            label,
-            origin,
-            precedence: u64::MAX,
-        });
+        let origin = Origin::File { path: path.to_path_buf(), len: meta.len(), mtime_ns };
+        found.add(Candidate { host, kind, label, origin, precedence: u64::MAX });
     }
     Ok(())
 }

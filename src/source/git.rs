@@ -70,31 +70,19 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
                 continue;
             }
             let origin = Origin::Blob { oid: blob, len };
-            found.add(Candidate {
-                host,
-                kind,
-                label,
-                origin,
-                precedence: order as u64,
-            });
+            found.add(Candidate { host, kind, label, origin, precedence: order as u64 });
         }
     }
     Ok(())
 }
 
 /// The tree at `prefix` inside `root`, if there is one.
-fn subtree<'r>(
-    repo: &'r Repository,
-    root: &Tree<'r>,
-    prefix: &Path,
-) -> anyhow::Result<Option<Tree<'r>>> {
+fn subtree<'r>(repo: &'r Repository, root: &Tree<'r>, prefix: &Path) -> anyhow::Result<Option<Tree<'r>>> {
     if prefix.as_os_str().is_empty() {
         return Ok(Some(root.clone()));
     }
     match root.get_path(prefix) {
-        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-            Ok(Some(repo.find_tree(entry.id())?))
-        }
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
         _ => Ok(None),
     }
 }
@@ -115,9 +103,7 @@ fn changed_blobs(
         }
         path.push(name.to_string());
         match entry.kind() {
-            Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
-                out.push((path.clone(), entry.id()))
-            }
+            Some(ObjectType::Blob) if entry.filemode() != 0o120000 => out.push((path.clone(), entry.id())),
             Some(ObjectType::Tree) if path.len() < 3 => {
                 let sub = repo.find_tree(entry.id())?;
                 let parent_sub = match parent.and_then(|p| p.get_name(name)) {
@@ -139,7 +125,5 @@ pub fn open(path: &Path) -> Option<Repository> {
 }
 
 pub fn read_blob(repo: &Repository, oid: Oid) -> Result<Vec<u8>, String> {
-    repo.find_blob(oid)
-        .map(|b| b.content().to_vec())
-        .map_err(|e| format!("cannot read from git: {}", e.message()))
+    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(|e| format!("cannot read from git: {}", e.message()))
 }

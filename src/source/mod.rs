@@ -14,11 +14,7 @@ use std::path::{Path, PathBuf};
 pub enum Origin {
     /// A file in the working tree, with its length and modification time
     /// (which let an unchanged file skip being read again).
-    File {
-        path: PathBuf,
-        len: u64,
-        mtime_ns: i128,
-    },
+    File { path: PathBuf, len: u64, mtime_ns: i128 },
     /// A blob in the git repository; its id is already a content hash.
     Blob { oid: git2::Oid, len: u64 },
 }
@@ -51,10 +47,7 @@ pub struct Discovery {
 
 impl Discovery {
     fn add(&mut self, candidate: Candidate) {
-        self.hosts
-            .entry(candidate.host.clone())
-            .or_default()
-            .push(candidate);
+        self.hosts.entry(candidate.host.clone()).or_default().push(candidate);
     }
 
     pub fn versions(&self) -> usize {

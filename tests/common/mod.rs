@@ -6,12 +6,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 pub fn corpus(rel: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/corpus")
-            .join(rel),
-    )
-    .unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(rel)).unwrap()
 }
 
 pub fn corpus_json(rel: &str) -> Value {
@@ -39,11 +34,9 @@ pub fn drive(template: &str, serial: &str, realloc: Option<u64>) -> Value {
     if let Some(w) = v.get_mut("wwn") {
         w["id"] = json!(serial.bytes().map(u64::from).sum::<u64>());
     }
-    if let (Some(n), Some(table)) = (
-        realloc,
-        v.pointer_mut("/ata_smart_attributes/table")
-            .and_then(Value::as_array_mut),
-    ) {
+    if let (Some(n), Some(table)) =
+        (realloc, v.pointer_mut("/ata_smart_attributes/table").and_then(Value::as_array_mut))
+    {
         for a in table.iter_mut().filter(|a| a["id"] == 5) {
             a["raw"] = json!({"value": n, "string": n.to_string()});
         }

@@ -13,9 +13,7 @@ pub struct Filesystem {
 }
 
 /// Pseudo file systems that say nothing about disks.
-const VIRTUAL: &[&str] = &[
-    "tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs",
-];
+const VIRTUAL: &[&str] = &["tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs"];
 
 pub fn parse(text: &str) -> Result<Vec<Filesystem>, String> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
@@ -30,10 +28,7 @@ pub fn parse(text: &str) -> Result<Vec<Filesystem>, String> {
         let [source, fstype, target @ .., size, used, avail] = words.as_slice() else {
             return Err(format!("unreadable line {line:?}"));
         };
-        let number = |s: &str| {
-            s.parse::<u64>()
-                .map_err(|_| format!("unreadable number {s:?} in line {line:?}"))
-        };
+        let number = |s: &str| s.parse::<u64>().map_err(|_| format!("unreadable number {s:?} in line {line:?}"));
         if target.is_empty() {
             return Err(format!("no mount point in line {line:?}"));
         }

@@ -18,11 +18,7 @@ pub fn parse(text: &str) -> Vec<HomeUsage> {
             let bytes = bytes.trim().parse().ok()?;
             let path = path.trim();
             let user = path.trim_end_matches('/').rsplit('/').next()?.to_string();
-            (!user.is_empty() && user != "lost+found").then(|| HomeUsage {
-                user,
-                path: path.to_string(),
-                bytes,
-            })
+            (!user.is_empty() && user != "lost+found").then(|| HomeUsage { user, path: path.to_string(), bytes })
         })
         .collect();
     homes.sort_by(|a, b| a.user.cmp(&b.user));

@@ -29,10 +29,7 @@ pub struct BlockDevice {
 }
 
 pub fn parse(out: LsblkOutput) -> Vec<BlockDevice> {
-    out.blockdevices
-        .into_iter()
-        .map(RawDevice::into_device)
-        .collect()
+    out.blockdevices.into_iter().map(RawDevice::into_device).collect()
 }
 
 #[derive(Deserialize)]
@@ -73,12 +70,7 @@ struct RawDevice {
 
 impl RawDevice {
     fn into_device(self) -> BlockDevice {
-        let mut mountpoints: Vec<String> = self
-            .mountpoints
-            .unwrap_or_default()
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut mountpoints: Vec<String> = self.mountpoints.unwrap_or_default().into_iter().flatten().collect();
         if let Some(m) = self.mountpoint {
             if !mountpoints.contains(&m) {
                 mountpoints.insert(0, m);
@@ -97,11 +89,7 @@ impl RawDevice {
             tran: clean(self.tran),
             vendor: clean(self.vendor),
             hotplug: self.hotplug,
-            children: self
-                .children
-                .into_iter()
-                .map(RawDevice::into_device)
-                .collect(),
+            children: self.children.into_iter().map(RawDevice::into_device).collect(),
         }
     }
 }
@@ -150,9 +138,7 @@ impl BlockDevice {
     pub fn is_physical_disk(&self) -> bool {
         self.kind == "disk"
             && self.size.unwrap_or(0) > 0
-            && !["zram", "ram", "loop", "nbd"]
-                .iter()
-                .any(|p| self.name.starts_with(p))
+            && !["zram", "ram", "loop", "nbd"].iter().any(|p| self.name.starts_with(p))
     }
 }
 

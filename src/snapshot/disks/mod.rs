@@ -37,31 +37,18 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
                 // A report with no health data (a virtual disk, a RAID volume) is
                 // shown as unknown, and the reason goes with it.
                 if !report.has_health_data() {
-                    let why = report
-                        .messages
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "no SMART data".into());
-                    failures.push(ProbeFailure {
-                        probe: key.clone(),
-                        cause: why,
-                    });
+                    let why = report.messages.first().cloned().unwrap_or_else(|| "no SMART data".into());
+                    failures.push(ProbeFailure { probe: key.clone(), cause: why });
                 }
                 facts.smart.push(report);
             }
-            Err(cause) => failures.push(ProbeFailure {
-                probe: key.clone(),
-                cause,
-            }),
+            Err(cause) => failures.push(ProbeFailure { probe: key.clone(), cause }),
         }
     }
     if let Some(text) = probe_text(probes, "df", failures) {
-        match df::parse(text) {
+        match df::parse(&text) {
             Ok(fs) => facts.filesystems = fs,
-            Err(cause) => failures.push(ProbeFailure {
-                probe: "df".into(),
-                cause,
-            }),
+            Err(cause) => failures.push(ProbeFailure { probe: "df".into(), cause }),
         }
     }
     if let Some(report) = probe_json(probes, "pvs", failures) {
@@ -71,10 +58,10 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
         facts.logical_volumes = lvm::logical_volumes(report);
     }
     if let Some(text) = probe_text(probes, "home", failures) {
-        facts.homes = home::parse(text);
+        facts.homes = home::parse(&text);
     }
     if let Some(text) = probe_text(probes, "zpool", failures) {
-        facts.pools = zpool::parse(text);
+        facts.pools = zpool::parse(&text);
     }
     if let Some(list) = probe_json(probes, "ceph-osd", failures) {
         facts.ceph_osds = ceph::parse(list);
@@ -85,16 +72,8 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
 /// smartctl exits non-zero for healthy disks with old log entries, so its
 /// JSON is read whatever the exit status; only no JSON at all is a failure.
 fn smart_report(key: &str, probe: &Probe) -> Result<smartctl::SmartReport, String> {
-    let value = match &probe.out {
-        serde_json::Value::Object(_) => std::borrow::Cow::Borrowed(&probe.out),
-        serde_json::Value::String(s) if s.trim_start().starts_with('{') => std::borrow::Cow::Owned(
-            serde_json::from_str(s).map_err(|e| format!("unreadable smartctl output: {e}"))?,
-        ),
-        _ => {
-            return Err(probe
-                .failure()
-                .unwrap_or_else(|| "no smartctl output".into()))
-        }
-    };
-    smartctl::parse(key, &value)
+    match probe.json_text() {
+        Some(json) if json.trim_start().starts_with('{') => smartctl::parse(key, &json),
+        _ => Err(probe.failure().unwrap_or_else(|| "no smartctl output".into())),
+    }
 }

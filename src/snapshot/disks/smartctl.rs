@@ -85,10 +85,7 @@ pub struct ScsiHealth {
 impl SmartReport {
     /// Whether the drive answered with any health data at all.
     pub fn has_health_data(&self) -> bool {
-        self.passed.is_some()
-            || !self.attributes.is_empty()
-            || self.nvme.is_some()
-            || self.scsi.is_some()
+        self.passed.is_some() || !self.attributes.is_empty() || self.nvme.is_some() || self.scsi.is_some()
     }
 
     pub fn attribute(&self, id: u8) -> Option<&AtaAttribute> {
@@ -96,10 +93,9 @@ impl SmartReport {
     }
 }
 
-/// Reads smartctl's JSON. `Err` when it is not smartctl output at all.
-pub fn parse(probe: &str, value: &serde_json::Value) -> Result<SmartReport, String> {
-    let raw: Raw =
-        Raw::deserialize(value).map_err(|e| format!("unreadable smartctl output: {e}"))?;
+/// Reads smartctl's JSON text. `Err` when it is not smartctl output at all.
+pub fn parse(probe: &str, json: &str) -> Result<SmartReport, String> {
+    let raw: Raw = serde_json::from_str(json).map_err(|e| format!("unreadable smartctl output: {e}"))?;
     if raw.smartctl.is_none() && raw.device.is_none() {
         return Err("not smartctl JSON (no \"smartctl\" or \"device\" section)".into());
     }
@@ -110,52 +106,31 @@ pub fn parse(probe: &str, value: &serde_json::Value) -> Result<SmartReport, Stri
         _ => None,
     };
     let temperature = raw.temperature.unwrap_or_default();
-    let limit = [
-        temperature.op_limit_max,
-        temperature.drive_trip,
-        temperature.limit_max,
-    ]
-    .into_iter()
-    .flatten()
-    .find(|&t| t > 0);
-    let scsi =
-        (raw.scsi_grown_defect_list.is_some() || raw.scsi_error_counter_log.is_some()).then(|| {
-            ScsiHealth {
-                grown_defects: raw.scsi_grown_defect_list,
-                uncorrected_errors: raw
-                    .scsi_error_counter_log
-                    .map(|log| {
-                        [log.read, log.write, log.verify]
-                            .into_iter()
-                            .flatten()
-                            .map(|c| c.total_uncorrected_errors)
-                            .sum()
-                    })
-                    .unwrap_or(0),
-            }
-        });
+    let limit = [temperature.op_limit_max, temperature.drive_trip, temperature.limit_max]
+        .into_iter()
+        .flatten()
+        .find(|&t| t > 0);
+    let scsi = (raw.scsi_grown_defect_list.is_some() || raw.scsi_error_counter_log.is_some()).then(|| ScsiHealth {
+        grown_defects: raw.scsi_grown_defect_list,
+        uncorrected_errors: raw
+            .scsi_error_counter_log
+            .map(|log| {
+                [log.read, log.write, log.verify].into_iter().flatten().map(|c| c.total_uncorrected_errors).sum()
+            })
+            .unwrap_or(0),
+    });
     Ok(SmartReport {
         probe: probe.to_string(),
-        device: device.name.or_else(|| {
-            probe
-                .strip_prefix("smartctl:")
-                .map(|d| d.split(':').next().unwrap_or(d).to_string())
-        }),
+        device: device
+            .name
+            .or_else(|| probe.strip_prefix("smartctl:").map(|d| d.split(':').next().unwrap_or(d).to_string())),
         device_type: device.r#type,
         protocol: device.protocol,
-        model: clean(raw.model_name)
-            .or(clean(raw.scsi_model_name))
-            .or(scsi_model),
+        model: clean(raw.model_name).or(clean(raw.scsi_model_name)).or(scsi_model),
         serial: clean(raw.serial_number),
-        wwn: raw
-            .wwn
-            .map(|w| format!("0x{:x}{:06x}{:09x}", w.naa, w.oui, w.id)),
+        wwn: raw.wwn.map(|w| format!("0x{:x}{:06x}{:09x}", w.naa, w.oui, w.id)),
         firmware: clean(raw.firmware_version).or(clean(raw.revision)),
-        capacity_bytes: raw
-            .user_capacity
-            .map(|c| c.bytes)
-            .or(raw.nvme_total_capacity)
-            .filter(|&b| b > 0),
+        capacity_bytes: raw.user_capacity.map(|c| c.bytes).or(raw.nvme_total_capacity).filter(|&b| b > 0),
         rotation_rate: raw.rotation_rate,
         form_factor: raw.form_factor.and_then(|f| f.name),
         passed: raw.smart_status.map(|s| s.passed),
@@ -166,12 +141,7 @@ pub fn parse(probe: &str, value: &serde_json::Value) -> Result<SmartReport, Stri
         power_on_hours: raw.power_on_time.map(|p| p.hours),
         attributes: raw
             .ata_smart_attributes
-            .map(|t| {
-                t.table
-                    .into_iter()
-                    .filter_map(RawAttribute::into_attribute)
-                    .collect()
-            })
+            .map(|t| t.table.into_iter().filter_map(RawAttribute::into_attribute).collect())
             .unwrap_or_default(),
         nvme: raw.nvme_smart_health_information_log.map(|h| NvmeHealth {
             critical_warning: h.critical_warning.unwrap_or(0),
@@ -183,14 +153,8 @@ pub fn parse(probe: &str, value: &serde_json::Value) -> Result<SmartReport, Stri
             error_log_entries: h.num_err_log_entries,
         }),
         scsi,
-        self_test_errors: raw
-            .ata_smart_self_test_log
-            .and_then(|l| l.standard)
-            .and_then(|s| s.error_count_total),
-        error_log_count: raw
-            .ata_smart_error_log
-            .and_then(|l| l.summary)
-            .and_then(|s| s.count),
+        self_test_errors: raw.ata_smart_self_test_log.and_then(|l| l.standard).and_then(|s| s.error_count_total),
+        error_log_count: raw.ata_smart_error_log.and_then(|l| l.summary).and_then(|s| s.count),
     })
 }
 
@@ -311,13 +275,7 @@ impl RawAttribute {
     fn into_attribute(self) -> Option<AtaAttribute> {
         // Vendors pack several counters into the 48-bit raw value; the first
         // number smartctl prints is the one that means something.
-        let lead: String = self
-            .raw
-            .string
-            .trim()
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
+        let lead: String = self.raw.string.trim().chars().take_while(char::is_ascii_digit).collect();
         Some(AtaAttribute {
             id: u8::try_from(self.id).ok()?,
             name: self.name,

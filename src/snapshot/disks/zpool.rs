@@ -25,13 +25,8 @@ pub fn parse(text: &str) -> Vec<Pool> {
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some(name) = trimmed.strip_prefix("pool:") {
-            pools.push(Pool {
-                name: name.trim().to_string(),
-                state: String::new(),
-                members: Vec::new(),
-            });
-        } else if let (Some(state), Some(pool)) = (trimmed.strip_prefix("state:"), pools.last_mut())
-        {
+            pools.push(Pool { name: name.trim().to_string(), state: String::new(), members: Vec::new() });
+        } else if let (Some(state), Some(pool)) = (trimmed.strip_prefix("state:"), pools.last_mut()) {
             pool.state = state.trim().to_string();
         } else if let (true, Some(pool)) = (trimmed.starts_with('/'), pools.last_mut()) {
             let words: Vec<&str> = trimmed.split_whitespace().collect();

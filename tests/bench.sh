@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench`: builds generated fleets of 100 and 1,000 hosts with 30 daily
+# versions each and prints, per fleet: the untyped-JSON baseline, then a full
+# build, a rebuild with nothing changed, and a rebuild after one new day:
+# wall time, versions parsed per second, files written per second, peak memory.
+# Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
+set -euo pipefail
+PARC=$(realpath "${1:-target/release/parc}")
+WORK=${BENCH_DIR:-/tmp/parc-bench}
+SIZES=${BENCH_SIZES:-"100 1000"}
+DAYS=30
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+
+# Runs parc with GNU time; sets WALL (s), RSS (MiB) and LINE (parc's summary line).
+run() {
+  local log; log=$(mktemp)
+  /usr/bin/time -f "TIME %e %M" "$PARC" "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }
+  WALL=$(awk '/^TIME/ {print $2}' "$log"); RSS=$(awk '/^TIME/ {printf "%.0f", $3/1024}' "$log")
+  LINE=$(grep -E '^(built|nothing changed|read-json)' "$log" || true)
+  rm -f "$log"
+}
+
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+
+printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts step "wall s" versions "versions/s" "files/s" "peak MiB"
+for N in $SIZES; do
+  FLEET=$WORK/$N; rm -rf "$FLEET"; mkdir -p "$FLEET/later"
+  "$PARC" demo --hosts "$N" --days $((DAYS + 1)) --out "$FLEET/snapshots" 2>/dev/null
+  # Hold back the newest day (the demo ends on 2026-11-21): the "one new day" rebuild brings it in.
+  (cd "$FLEET/snapshots" && find . -name '2026-11-21T*.json' | while read -r f; do mkdir -p "../later/$(dirname "$f")"; mv "$f" "../later/$f"; done)
+  BYTES=$(du -sb "$FLEET/snapshots" | cut -f1)
+  cd "$FLEET"
+
+  run read-json snapshots
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$N" "baseline: untyped JSON" "$WALL" "-" "-" "-" "$RSS" "$((BYTES / 1000000))"
+  BASE=$WALL
+
+  run build --no-cache --snapshots snapshots --out site
+  V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$N" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
+
+  run build --snapshots snapshots --out site
+  printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$N" "rebuild, no change" "$WALL" "-" "-" "-" "$RSS"
+
+  (cd later && find . -type f | while read -r f; do mkdir -p "../snapshots/$(dirname "$f")"; mv "$f" "../snapshots/$f"; done)
+  run build --snapshots snapshots --out site
+  P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s new versions parsed)\n' "$N" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
+  cd - >/dev/null
+done
