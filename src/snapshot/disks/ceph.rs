@@ -26,3 +26,22 @@ pub fn parse(list: BTreeMap<String, Vec<Volume>>) -> Vec<CephOsd> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_osds_and_their_devices() {
+        let list = serde_json::from_str(
+            r#"{"0": [{"devices": ["/dev/sdb"], "lv_name": "osd-block-3f1c", "type": "block", "tags": {"ceph.osd_id": "0"}},
+                      {"devices": ["/dev/nvme0n1"], "type": "db"}],
+                "1": [{"devices": ["/dev/sdc"], "type": "block"}]}"#,
+        )
+        .unwrap();
+        let osds = super::parse(list);
+        assert_eq!(osds.len(), 2);
+        assert_eq!(
+            (osds[0].id.as_str(), osds[0].devices.clone()),
+            ("0", vec!["/dev/nvme0n1".to_string(), "/dev/sdb".into()])
+        );
+    }
+}

@@ -40,3 +40,30 @@ pub fn parse(text: &str) -> Vec<Pool> {
     }
     pools
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_pools_and_leaf_devices() {
+        let text = "  pool: rpool\n state: DEGRADED\nstatus: One or more devices has been removed.\n  scan: scrub repaired 0B in 00:04:11 with 0 errors on Sun Nov  8 00:28:12 2026\nconfig:\n\n\
+            \tNAME                                                    STATE     READ WRITE CKSUM\n\
+            \trpool                                                   DEGRADED     0     0     0\n\
+            \t  mirror-0                                              DEGRADED     0     0     0\n\
+            \t    /dev/disk/by-id/ata-Samsung_SSD_860_EVO_500GB_S3YZNB0KB00864E-part3  ONLINE  0  0  0\n\
+            \t    /dev/sdb3                                           FAULTED      3   120     7  too many errors\n\n\
+            errors: No known data errors\n\n  pool: tank\n state: ONLINE\nconfig:\n\n\tNAME STATE READ WRITE CKSUM\n\ttank ONLINE 0 0 0\n\t  /dev/sdc ONLINE 0 0 0\n";
+        let pools = super::parse(text);
+        assert_eq!(pools.len(), 2);
+        assert_eq!((pools[0].name.as_str(), pools[0].state.as_str()), ("rpool", "DEGRADED"));
+        let members: Vec<(&str, &str, [u64; 3])> =
+            pools[0].members.iter().map(|m| (m.path.as_str(), m.state.as_str(), m.errors)).collect();
+        assert_eq!(
+            members,
+            [
+                ("/dev/disk/by-id/ata-Samsung_SSD_860_EVO_500GB_S3YZNB0KB00864E-part3", "ONLINE", [0, 0, 0]),
+                ("/dev/sdb3", "FAULTED", [3, 120, 7])
+            ]
+        );
+        assert_eq!(pools[1].members[0].path, "/dev/sdc");
+    }
+}
