@@ -576,6 +576,13 @@ impl Host<'_> {
             v["device"]["info_name"] = json!(dev);
             if let Some(t) = v["device"]["type"].as_str().and_then(|t| t.split_once('+')) {
                 v["device"]["type"] = json!(t.0);
+                // Off the controller, its pass-through quirks go too: exit bit 2 and its warning.
+                if let Some(exit) = v["smartctl"]["exit_status"].as_u64() {
+                    v["smartctl"]["exit_status"] = json!(exit & !4);
+                }
+                if let Some(tool) = v.get_mut("smartctl").and_then(Value::as_object_mut) {
+                    tool.remove("messages");
+                }
             }
         }
         let hours = self.days_ago as u64 * 24;

@@ -4,21 +4,25 @@
 use crate::fleet::Sighting;
 use serde::Serialize;
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 680.0;
 const HEIGHT: f64 = 180.0;
 const PAD: f64 = 36.0;
+/// Room on the right for the reallocated axis labels.
+const RIGHT: f64 = 76.0;
 
 #[derive(Debug, Serialize)]
 pub struct Chart {
     pub width: f64,
     pub height: f64,
     pub pad: f64,
+    pub right: f64,
     /// `x,y x,y …` for `<polyline points>`.
     pub temperature: String,
     pub reallocated: String,
     pub temperature_max: i64,
     pub temperature_min: i64,
     pub reallocated_max: u64,
+    pub reallocated_min: u64,
     pub first: String,
     pub last: String,
     pub points: usize,
@@ -35,8 +39,10 @@ pub fn chart(sightings: &[Sighting]) -> Option<Chart> {
     let temps: Vec<i64> = points.iter().filter_map(|p| p.1).collect();
     let (tmin, tmax) =
         (temps.iter().min().copied().unwrap_or(0).min(20), temps.iter().max().copied().unwrap_or(50).max(50));
-    let rmax = points.iter().filter_map(|p| p.2).max().unwrap_or(0).max(1);
-    let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - 2.0 * PAD);
+    // Scaled from its own minimum: growth from 361 to 385 is what must show.
+    let rmin = points.iter().filter_map(|p| p.2).min().unwrap_or(0);
+    let rmax = points.iter().filter_map(|p| p.2).max().unwrap_or(0).max(rmin + 1);
+    let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - PAD - RIGHT);
     let y = |v: f64, lo: f64, hi: f64| HEIGHT - PAD - (v - lo) / (hi - lo).max(1.0) * (HEIGHT - 2.0 * PAD);
     let line = |values: &mut dyn Iterator<Item = (i64, f64)>, lo: f64, hi: f64| {
         values.map(|(t, v)| format!("{:.1},{:.1}", x(t), y(v, lo, hi))).collect::<Vec<_>>().join(" ")
@@ -45,11 +51,13 @@ pub fn chart(sightings: &[Sighting]) -> Option<Chart> {
         width: WIDTH,
         height: HEIGHT,
         pad: PAD,
+        right: RIGHT,
         temperature: line(&mut points.iter().filter_map(|p| Some((p.0, p.1? as f64))), tmin as f64, tmax as f64),
-        reallocated: line(&mut points.iter().filter_map(|p| Some((p.0, p.2? as f64))), 0.0, rmax as f64),
+        reallocated: line(&mut points.iter().filter_map(|p| Some((p.0, p.2? as f64))), rmin as f64, rmax as f64),
         temperature_max: tmax,
         temperature_min: tmin,
         reallocated_max: rmax,
+        reallocated_min: rmin,
         first: crate::time::Instant(t0).date(),
         last: crate::time::Instant(t1).date(),
         points: points.len(),
