@@ -65,14 +65,7 @@ fn every_bad_snapshot_is_reported_and_the_rest_is_built() {
     let before: Vec<_> =
         files(tmp.path()).into_iter().filter(|f| !f.starts_with("site") && !f.starts_with(".parc-cache")).collect();
 
-    let run = parc()
-        .current_dir(tmp.path())
-        .args(["build", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let run = build_cmd(&snaps, &out, &[]).assert().success();
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     let problems = read_json(&out.join("api/v1/problems.json"));
     let page = read(&out.join("problems.html"));
@@ -122,27 +115,13 @@ fn strict_turns_problems_into_exit_status_3() {
     let (snaps, out, outside) = (tmp.path().join("snapshots"), tmp.path().join("site"), tmp.path().join("outside"));
     std::fs::create_dir_all(&outside).unwrap();
     hostile_fleet(&snaps, &outside);
-    parc()
-        .current_dir(tmp.path())
-        .args(["build", "--strict", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(3);
+    build_cmd(&snaps, &out, &["--strict"]).assert().code(3);
     assert!(out.join("index.html").is_file(), "the site is still built");
     parc().current_dir(tmp.path()).args(["check", "--snapshots"]).arg(&snaps).assert().code(3);
     // The good host alone is fine.
     std::fs::remove_dir_all(snaps.join("bad")).unwrap();
     std::fs::remove_dir_all(snaps.join("<img src=x onerror=alert(1)>")).unwrap();
-    parc()
-        .current_dir(tmp.path())
-        .args(["build", "--strict", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    build_cmd(&snaps, &out, &["--strict"]).assert().code(0);
 }
 
 #[test]
@@ -164,14 +143,7 @@ fn a_folder_parc_did_not_make_is_never_written_into() {
     write_dated(&snaps, "good", &system("good", AT));
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("thesis.tex"), "years of work").unwrap();
-    let run = parc()
-        .current_dir(tmp.path())
-        .args(["build", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
+    let run = build_cmd(&snaps, &out, &[]).assert().code(1);
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("not made by parc"));
     assert_eq!(files(&out), [Path::new("thesis.tex")]);
 }

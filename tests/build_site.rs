@@ -34,13 +34,7 @@ fn fixture(dir: &Path) {
 }
 
 fn build(snapshots: &Path, out: &Path) -> assert_cmd::assert::Assert {
-    parc()
-        .current_dir(snapshots.parent().unwrap())
-        .args(["build", "--snapshots"])
-        .arg(snapshots)
-        .arg("--out")
-        .arg(out)
-        .assert()
+    build_cmd(snapshots, out, &[]).assert()
 }
 
 #[test]
@@ -139,14 +133,7 @@ fn the_same_inputs_give_a_byte_identical_site() {
     fixture(&snaps);
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
     build(&snaps, &one).success();
-    parc()
-        .current_dir(tmp.path())
-        .args(["build", "--no-cache", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&two)
-        .assert()
-        .success();
+    build_cmd(&snaps, &two, &["--no-cache"]).assert().success();
     let files = files(&one);
     assert_eq!(files, common::files(&two));
     for f in files.iter().filter(|f| !f.ends_with(".parc-site")) {
@@ -163,14 +150,7 @@ fn a_rebuild_with_nothing_changed_does_nothing_and_a_new_day_is_picked_up() {
     let again = build(&snaps, &out).success();
     assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("nothing changed"));
     // From scratch, every output file is the same, so none is rewritten.
-    let scratch = parc()
-        .current_dir(tmp.path())
-        .args(["build", "--no-cache", "--snapshots"])
-        .arg(&snaps)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let scratch = build_cmd(&snaps, &out, &["--no-cache"]).assert().success();
     let stderr = String::from_utf8_lossy(&scratch.get_output().stderr).to_string();
     let files = files(&out).len() - 1; // less the marker
     assert!(stderr.contains(&format!("{files} files ({files} unchanged)")), "{stderr}");

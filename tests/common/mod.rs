@@ -109,3 +109,16 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// `parc build [flags] --snapshots SNAPS --out OUT`, run from SNAPS's parent folder.
+pub fn build_cmd(snapshots: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Command {
+    let mut cmd = parc();
+    cmd.current_dir(snapshots.parent().unwrap())
+        .arg("build")
+        .args(flags)
+        .arg("--snapshots")
+        .arg(snapshots)
+        .arg("--out")
+        .arg(out);
+    cmd
+}
