@@ -15,11 +15,16 @@ test: test-deps
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 	$(CARGO) test --locked
 
-# Debian's Chromium for the browser smoke test.
+# Debian packages the tests use for real: Chromium (browser smoke test),
+# an sshd (collection over SSH on 127.0.0.1), smartmontools and lvm2 (the
+# probes run on this machine), git (repositories and a bare remote).
+TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git
 test-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium for the browser smoke test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 ## Regenerate the example fleet (deterministic: same files every time).
 example:

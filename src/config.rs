@@ -16,6 +16,84 @@ pub struct Config {
     pub fleet: FleetConfig,
     /// How SMART figures become a verdict.
     pub smart: SmartConfig,
+    /// What `parc collect` probes, and how long a probe may take.
+    pub collect: CollectConfig,
+    /// How `parc collect --ssh` connects.
+    pub ssh: SshConfig,
+    /// The inventory: hosts `parc collect --ssh` reaches when none is named.
+    pub hosts: Vec<HostEntry>,
+    /// Where `parc collect --push` pushes.
+    pub git: GitConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectConfig {
+    /// The kinds collected when `--kinds` is not given.
+    pub kinds: Vec<String>,
+    /// Seconds one probe may run before it is stopped and recorded as timed out.
+    pub probe_timeout: u64,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        CollectConfig { kinds: vec!["system".into(), "disks".into()], probe_timeout: 60 }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SshConfig {
+    /// Login name, unless the destination or the OpenSSH configuration gives one.
+    pub user: Option<String>,
+    /// The private key to use (only this one: `IdentitiesOnly`).
+    pub identity_file: Option<PathBuf>,
+    /// The known_hosts file, instead of the user's own. Host keys are always checked.
+    pub known_hosts: Option<PathBuf>,
+    /// An ssh_config file used for every host (`ssh -F`).
+    pub config_file: Option<PathBuf>,
+    /// Run the commands that need root through `sudo -n`.
+    pub sudo: bool,
+    /// Hosts collected at the same time (default 8).
+    pub concurrency: Option<usize>,
+    /// Seconds a whole host may take, connection included (default 300).
+    pub timeout: Option<u64>,
+}
+
+impl SshConfig {
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or(8).max(1)
+    }
+
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout.unwrap_or(300).max(1))
+    }
+}
+
+/// One host of the inventory.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    /// The host's folder name under the snapshots folder.
+    pub name: String,
+    /// Where to reach it: `[user@]host[:port]` (default: the name).
+    #[serde(default)]
+    pub ssh: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitConfig {
+    /// The remote `--push` pushes to.
+    pub remote: String,
+    /// How many times a push rejected because another agent pushed first is retried.
+    pub push_retries: u32,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig { remote: "origin".into(), push_retries: 20 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod derive;

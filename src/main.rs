@@ -33,11 +33,17 @@ fn main() -> ExitCode {
         if let Command::ReadJson { dir } = &cli.command {
             return cli::build::read_json(dir);
         }
+        if let Command::ProbeScript { kind } = &cli.command {
+            return cli::collect::probe_script(kind);
+        }
         let config = Config::load(&config_path, cli.config.is_some())?;
         match cli.command {
             Command::Build(args) => cli::build::build(args, &config, &config_path, cli.quiet),
             Command::Check(args) => cli::build::check(args, &config, &config_path),
-            Command::Demo(_) | Command::ReadJson { .. } => unreachable!("handled above"),
+            Command::Collect(args) => {
+                cli::collect::collect(args, &config, &cli::build::base_of(&config_path), cli.quiet)
+            }
+            Command::Demo(_) | Command::ReadJson { .. } | Command::ProbeScript { .. } => unreachable!("handled above"),
         }
     };
     match run() {

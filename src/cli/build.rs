@@ -31,7 +31,7 @@ pub struct CheckArgs {
 }
 
 /// The folder relative paths in the config are taken from: the config file's.
-fn base_of(config_path: &Path) -> PathBuf {
+pub fn base_of(config_path: &Path) -> PathBuf {
     match config_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

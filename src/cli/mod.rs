@@ -1,6 +1,7 @@
 //! The command line: arguments only; the work is in the library modules.
 
 pub mod build;
+pub mod collect;
 pub mod demo;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// `--strict`: the build finished, but some input had problems.
     pub const PROBLEMS: u8 = 3;
+    /// `collect`: at least one host failed (every other host was collected).
+    pub const HOSTS_FAILED: u8 = 4;
 }
 
 /// parc: a static site and JSON API of your fleet's disks, built from
@@ -45,6 +48,13 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Read every snapshot and report every problem, without writing a site.
     Check(build::CheckArgs),
+    /// Run the probe scripts on this machine or over SSH and write the snapshots.
+    Collect(collect::CollectArgs),
+    /// Print the probe script of a kind (system, disks).
+    ProbeScript {
+        /// The kind: system or disks.
+        kind: String,
+    },
     /// Write a generated example fleet (deterministic) as dated snapshot files.
     Demo(demo::DemoArgs),
     /// Benchmark baseline: read every .json file under DIR and parse it as untyped JSON.

@@ -122,3 +122,4 @@ pub fn build_cmd(snapshots: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Co
         .arg(out);
     cmd
 }
+pub mod sshd;

@@ -31,6 +31,11 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
     if let Some(out) = probe_json::<lsblk::LsblkOutput>(probes, "lsblk", failures) {
         facts.devices = lsblk::parse(out);
     }
+    // The scan finds every disk smartctl can see; when it failed (no smartctl,
+    // no permission), that alone must show.
+    if let Some(cause) = probes.get("smartctl-scan").and_then(Probe::failure) {
+        failures.push(ProbeFailure { probe: "smartctl-scan".into(), cause });
+    }
     for (key, probe) in probes.iter().filter(|(k, _)| k.starts_with("smartctl:")) {
         match smart_report(key, probe) {
             Ok(report) => {

@@ -1,0 +1,93 @@
+//! `parc collect` and `parc probe-script`.
+
+use super::exit;
+use crate::collect::{self, git, script};
+use crate::config::Config;
+use anyhow::{bail, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct CollectArgs {
+    /// Snapshots folder to write into [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// The host's folder name instead of this machine's name (local collection).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Kinds to collect, comma-separated [default: collect.kinds, "system,disks"].
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub kinds: Option<Vec<String>>,
+    /// Collect over SSH from these hosts; with no host, from the inventory ([[hosts]] in parc.toml).
+    #[arg(long, value_name = "[USER@]HOST[:PORT]", num_args = 0.., action = clap::ArgAction::Append)]
+    pub ssh: Option<Vec<String>>,
+    /// An ssh_config file used for every host (ssh -F).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Commit the changed snapshots to the git repository that holds the snapshots folder.
+    #[arg(long)]
+    pub commit: bool,
+    /// Commit, then push the current branch (fetch, replay on the remote branch, retry).
+    #[arg(long)]
+    pub push: bool,
+}
+
+pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> Result<u8> {
+    let dir = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
+    let kinds = args.kinds.unwrap_or_else(|| config.collect.kinds.clone());
+    for kind in &kinds {
+        if script::script(kind).is_none() {
+            bail!("no probe script for kind {kind:?} (known: {})", script::kind_names().join(", "));
+        }
+    }
+    std::fs::create_dir_all(&dir)?;
+    let outcomes = match args.ssh {
+        None => vec![collect::collect_local(&dir, args.host.as_deref(), &kinds, config)],
+        Some(destinations) => {
+            if args.host.is_some() {
+                bail!("--host names this machine's snapshots; over SSH, name hosts in the inventory ([[hosts]] in parc.toml)");
+            }
+            let targets = collect::targets(&destinations, config);
+            if targets.is_empty() {
+                bail!("--ssh without hosts: give [user@]host[:port] or list hosts in parc.toml ([[hosts]])");
+            }
+            collect::collect_ssh(&dir, targets, &kinds, config, args.ssh_config)
+        }
+    };
+    if !quiet {
+        eprint!("{}", collect::summary_table(&outcomes));
+    }
+    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    if args.commit || args.push {
+        let files: Vec<PathBuf> = outcomes.iter().filter_map(|o| o.result.as_ref().ok()).flatten().cloned().collect();
+        let hosts: Vec<&str> = outcomes.iter().filter(|o| o.result.is_ok()).map(|o| o.host.as_str()).collect();
+        let message = match hosts.as_slice() {
+            [one] => format!("parc collect: {one} ({})", kinds.join(", ")),
+            many => format!("parc collect: {} hosts ({}): {}", many.len(), kinds.join(", "), many.join(", ")),
+        };
+        if !files.is_empty() {
+            match git::commit(&dir, &files, &message).map_err(anyhow::Error::msg)? {
+                Some(id) if !quiet => eprintln!("committed {id}: {message}"),
+                None if !quiet => eprintln!("nothing changed: no commit"),
+                _ => {}
+            }
+        }
+        if args.push {
+            let attempts = git::push(&dir, &config.git.remote, config.git.push_retries).map_err(anyhow::Error::msg)?;
+            if !quiet {
+                eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
+            }
+        }
+    }
+    Ok(if failed > 0 { exit::HOSTS_FAILED } else { exit::OK })
+}
+
+pub fn probe_script(kind: &str) -> Result<u8> {
+    match script::script(kind) {
+        Some(text) => {
+            print!("{text}");
+            Ok(exit::OK)
+        }
+        None => bail!("no probe script for kind {kind:?} (known: {})", script::kind_names().join(", ")),
+    }
+}

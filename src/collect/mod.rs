@@ -1,0 +1,259 @@
+//! `parc collect`: runs the probe scripts on this machine or over SSH and
+//! writes `DIR/<host>/<kind>.json`; optionally commits and pushes them.
+
+pub mod git;
+pub mod local;
+pub mod script;
+pub mod sections;
+pub mod ssh;
+
+use crate::config::Config;
+use crate::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What one host's collection gave.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The host's folder name, or its destination when it never answered.
+    pub host: String,
+    pub kinds: Vec<String>,
+    pub seconds: f64,
+    /// The files written, or why the host failed.
+    pub result: Result<Vec<PathBuf>, String>,
+}
+
+/// One host to reach over SSH.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The inventory name, when the host has one; else the name it reports.
+    pub name: Option<String>,
+    pub destination: String,
+}
+
+/// The inventory (or `--ssh` destinations) as targets.
+pub fn targets(destinations: &[String], config: &Config) -> Vec<Target> {
+    if destinations.is_empty() {
+        return config
+            .hosts
+            .iter()
+            .map(|h| Target {
+                name: Some(h.name.clone()),
+                destination: h.ssh.clone().unwrap_or_else(|| h.name.clone()),
+            })
+            .collect();
+    }
+    destinations
+        .iter()
+        .map(|d| {
+            // A destination that is an inventory name or address takes the inventory's name.
+            let known = config.hosts.iter().find(|h| h.name == *d || h.ssh.as_deref() == Some(d.as_str()));
+            match known {
+                Some(h) => {
+                    Target { name: Some(h.name.clone()), destination: h.ssh.clone().unwrap_or_else(|| h.name.clone()) }
+                }
+                None => Target { name: None, destination: d.clone() },
+            }
+        })
+        .collect()
+}
+
+/// A host name becomes a folder name: it must be one plain path component.
+pub fn check_host_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.len() > 253
+        || name.starts_with('.')
+        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+    if bad {
+        Err(format!(
+            "{name:?} cannot be a host folder name (empty, starts with '.', or holds '/' or control characters)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
+    let mut env = vec![("LC_ALL", "C".to_string()), ("PARC_PROBE_TIMEOUT", config.collect.probe_timeout.to_string())];
+    if sudo {
+        env.push(("PARC_SUDO", "sudo -n".into()));
+    }
+    env
+}
+
+/// Writes a snapshot through a temporary file and a rename: a crash never
+/// leaves half a snapshot.
+pub fn write_snapshot(dir: &Path, host: &str, kind: &str, snapshot: &serde_json::Value) -> Result<PathBuf, String> {
+    let folder = dir.join(host);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let path = folder.join(format!("{kind}.json"));
+    let tmp = folder.join(format!(".{kind}.json.tmp"));
+    let mut bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| e.to_string())?;
+    bytes.push(b'\n');
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn now() -> Instant {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    Instant(secs as i64)
+}
+
+/// Collects this machine.
+pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &Config) -> Outcome {
+    let start = std::time::Instant::now();
+    let result = (|| {
+        let host = match host {
+            Some(h) => h.to_string(),
+            None => local::hostname()?,
+        };
+        check_host_name(&host)?;
+        let env = environment(config, false);
+        // Probes run in parallel inside a script; the whole run gets room for
+        // the slowest of them, and a margin.
+        let limit = Duration::from_secs(config.collect.probe_timeout * 2 + 10);
+        let mut written = Vec::new();
+        for kind in kinds {
+            let script = script::script(kind).ok_or_else(|| format!("no probe script for kind {kind:?}"))?;
+            let at = now();
+            let output = local::run(&script, &env, limit)?;
+            let snapshot = sections::envelope(kind, &host, at, "local", &sections::parse(&output));
+            written.push(write_snapshot(dir, &host, kind, &snapshot)?);
+        }
+        Ok((host, written))
+    })();
+    let seconds = start.elapsed().as_secs_f64();
+    match result {
+        Ok((host, written)) => Outcome { host, kinds: kinds.to_vec(), seconds, result: Ok(written) },
+        Err(e) => {
+            Outcome { host: host.unwrap_or("localhost").to_string(), kinds: kinds.to_vec(), seconds, result: Err(e) }
+        }
+    }
+}
+
+/// Collects every target over SSH, `ssh.concurrency` at a time; one failing
+/// host never stops the others.
+pub fn collect_ssh(
+    dir: &Path,
+    targets: Vec<Target>,
+    kinds: &[String],
+    config: &Config,
+    ssh_config: Option<PathBuf>,
+) -> Vec<Outcome> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let control_dir =
+        tempfile::Builder::new().prefix("parc-ssh").tempdir_in("/tmp").expect("a temporary folder in /tmp");
+    let settings = ssh::Settings {
+        ssh: config.ssh.clone(),
+        config_file: ssh_config,
+        control_dir: control_dir.path().to_path_buf(),
+    };
+    let progress = progress_bar(targets.len());
+    let outcomes = runtime.block_on(async {
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(config.ssh.concurrency()));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, target) in targets.into_iter().enumerate() {
+            let (permits, settings, kinds, dir) =
+                (permits.clone(), settings.clone(), kinds.to_vec(), dir.to_path_buf());
+            let (config, progress) = (config.clone(), progress.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire().await.expect("the semaphore stays open");
+                let outcome = collect_one(&dir, &target, &kinds, &config, &settings).await;
+                progress.inc(1);
+                (i, outcome)
+            });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            outcomes.push(done.expect("a collection task does not panic"));
+        }
+        outcomes.sort_by_key(|(i, _)| *i);
+        outcomes.into_iter().map(|(_, o)| o).collect::<Vec<_>>()
+    });
+    progress.finish_and_clear();
+    outcomes
+}
+
+async fn collect_one(
+    dir: &Path,
+    target: &Target,
+    kinds: &[String],
+    config: &Config,
+    settings: &ssh::Settings,
+) -> Outcome {
+    let start = std::time::Instant::now();
+    let limit = config.ssh.timeout();
+    let work = async {
+        let dest = ssh::Destination::parse(&target.destination)?;
+        let session = ssh::connect(&dest, settings, limit).await?;
+        let env = environment(config, config.ssh.sudo);
+        let mut outputs = Vec::new();
+        for kind in kinds {
+            let script = script::script(kind).ok_or_else(|| format!("no probe script for kind {kind:?}"))?;
+            let at = now();
+            outputs.push((kind, at, sections::parse(&ssh::run(&session, &script, &env).await?)));
+        }
+        let host = match &target.name {
+            Some(name) => name.clone(),
+            None => reported_name(&session, &outputs).await?,
+        };
+        check_host_name(&host)?;
+        let _ = session.close().await;
+        let mut written = Vec::new();
+        for (kind, at, runs) in outputs {
+            written.push(write_snapshot(dir, &host, kind, &sections::envelope(kind, &host, at, "ssh", &runs))?);
+        }
+        Ok::<_, String>((host, written))
+    };
+    let result = match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no answer within {} s (ssh.timeout)", limit.as_secs())),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let fallback = target.name.clone().unwrap_or_else(|| target.destination.clone());
+    match result {
+        Ok((host, written)) => Outcome { host, kinds: kinds.to_vec(), seconds, result: Ok(written) },
+        Err(e) => Outcome { host: fallback, kinds: kinds.to_vec(), seconds, result: Err(e) },
+    }
+}
+
+/// The name a host reports: from its `hostname` probe when the system kind
+/// was collected, else by asking.
+async fn reported_name(
+    session: &openssh::Session,
+    outputs: &[(&String, Instant, Vec<sections::ProbeRun>)],
+) -> Result<String, String> {
+    let probed = outputs.iter().flat_map(|(_, _, runs)| runs).find(|r| r.key == "hostname" && r.exit == Some(0));
+    if let Some(run) = probed {
+        return Ok(run.stdout.trim().to_string());
+    }
+    let out = session.raw_command("hostname").output().await.map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} hosts {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The summary table: host, kinds, seconds, result.
+pub fn summary_table(outcomes: &[Outcome]) -> String {
+    let width = outcomes.iter().map(|o| o.host.chars().count()).max().unwrap_or(4).max(4);
+    let mut table = format!("{:<width$}  {:<14}  {:>7}  result\n", "host", "kinds", "seconds");
+    for o in outcomes {
+        let result = match &o.result {
+            Ok(files) => format!("ok, {} snapshots", files.len()),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        table.push_str(&format!("{:<width$}  {:<14}  {:>7.2}  {result}\n", o.host, o.kinds.join(","), o.seconds));
+    }
+    table
+}

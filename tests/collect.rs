@@ -1,0 +1,312 @@
+//! `parc collect` for real: on this machine, over a loopback sshd, into a
+//! git repository with a bare remote. Loopback only.
+
+mod common;
+
+use common::sshd::{free_port, Sshd};
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+#[test]
+fn probe_scripts_are_printed_with_their_markers() {
+    for kind in ["system", "disks"] {
+        let out = parc().args(["probe-script", kind]).assert().success();
+        let script = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            script.starts_with("#!/bin/sh")
+                && script.contains("===PARC:%s===")
+                && script.contains("===PARC:EXIT=%s===")
+        );
+        assert!(script.contains("export LC_ALL=C") && script.trim_end().ends_with("finish"), "{kind}");
+        let syntax = Command::new("sh").arg("-n").arg("-c").arg(&script).status().unwrap();
+        assert!(syntax.success(), "{kind}: sh -n");
+    }
+    parc().args(["probe-script", "apt"]).assert().code(1);
+}
+
+#[test]
+fn collects_this_machine_and_builds_a_site_that_shows_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--host", "here", "--snapshots"])
+        .arg(&snaps)
+        .assert()
+        .success();
+    assert!(stderr(&run).contains("here") && stderr(&run).contains("ok, 2 snapshots"), "{}", stderr(&run));
+    let system = read_json(&snaps.join("here/system.json"));
+    assert_eq!(
+        (system["schema"].as_str(), system["host"].as_str(), system["agent"]["mode"].as_str()),
+        (Some("parc.snapshot/1"), Some("here"), Some("local"))
+    );
+    assert_eq!(system["probes"]["uname"]["exit"], 0);
+    assert!(system["probes"]["ip"]["out"].is_array(), "ip -j's JSON is kept as JSON");
+    let disks = read_json(&snaps.join("here/disks.json"));
+    assert!(disks["probes"]["lsblk"]["out"]["blockdevices"].is_array());
+    for (key, probe) in disks["probes"].as_object().unwrap() {
+        assert!(probe["ms"].is_u64() && probe["cmd"].is_string() && probe["exit"].is_i64(), "{key}: {probe}");
+    }
+    // Whatever this machine is (a VM without SMART, a zram device), the build reads it.
+    let site = tmp.path().join("site");
+    build_cmd(&snaps, &site, &["--strict"]).assert().success();
+    let host = read_json(&site.join("api/v1/hosts/here.json"));
+    assert_eq!(host["name"], "here");
+    assert!(host["os"].is_string() && host["kernel"].is_string(), "{host:#}");
+    for disk in read_json(&site.join("api/v1/disks.json")).as_array().unwrap() {
+        if disk["verdict"] == "unknown" {
+            assert!(disk["reasons"][0]["text"].as_str().unwrap().starts_with("No SMART data"), "{disk}");
+        }
+    }
+}
+
+/// A PATH with the tools the probes use, but not smartctl.
+fn path_without_smartctl(dir: &Path) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    for tool in [
+        "sh", "cat", "date", "timeout", "mktemp", "rm", "awk", "grep", "sed", "lsblk", "df", "du", "uname", "hostname",
+        "ip", "printf", "sleep",
+    ] {
+        for prefix in ["/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+            let from = Path::new(prefix).join(tool);
+            if from.exists() && !dir.join(tool).exists() {
+                std::os::unix::fs::symlink(&from, dir.join(tool)).unwrap();
+            }
+        }
+    }
+    dir.display().to_string()
+}
+
+#[test]
+fn a_host_without_smartctl_and_a_probe_that_hangs_are_recorded_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let bin = tmp.path().join("bin");
+    let path = path_without_smartctl(&bin);
+    // df that never answers.
+    std::fs::remove_file(bin.join("df")).unwrap();
+    std::fs::write(bin.join("df"), "#!/bin/sh\nexec sleep 600\n").unwrap();
+    Command::new("chmod").arg("755").arg(bin.join("df")).status().unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), "[collect]\nprobe_timeout = 1\n").unwrap();
+    parc()
+        .current_dir(tmp.path())
+        .env("PARC_PATH", &path)
+        .args(["collect", "--host", "bare", "--kinds", "disks", "--snapshots"])
+        .arg(&snaps)
+        .assert()
+        .success();
+    let disks = read_json(&snaps.join("bare/disks.json"));
+    let probes = disks["probes"].as_object().unwrap();
+    assert_eq!(probes["df"]["exit"], 124, "{:#}", probes["df"]);
+    assert!(probes["df"]["err"].as_str().unwrap().contains("timed out"));
+    assert_eq!(probes["smartctl-scan"]["exit"], 127, "{:#}", probes["smartctl-scan"]);
+    assert!(probes["smartctl-scan"]["err"].as_str().unwrap().contains("not found"));
+    assert_eq!(probes["lsblk"]["exit"], 0, "the other probes ran");
+    // The build shows the failures, and no disk as healthy.
+    let site = tmp.path().join("site");
+    build_cmd(&snaps, &site, &[]).assert().success();
+    let host = read_json(&site.join("api/v1/hosts/bare.json"));
+    let failed: Vec<&str> = host["failures"].as_array().unwrap().iter().map(|f| f["probe"].as_str().unwrap()).collect();
+    assert!(failed.contains(&"df") && failed.contains(&"smartctl-scan"), "{failed:?}");
+    for disk in read_json(&site.join("api/v1/disks.json")).as_array().unwrap() {
+        assert_eq!(disk["verdict"], "unknown", "{disk}");
+    }
+}
+
+#[test]
+fn collects_over_ssh_and_names_the_folder_by_inventory_or_reported_name() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let dest = format!("127.0.0.1:{}", sshd.port);
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        sshd.config(&format!("[[hosts]]\nname = \"loop\"\nssh = \"{dest}\"\n")),
+    )
+    .unwrap();
+    // From the inventory.
+    let run = parc().current_dir(tmp.path()).args(["collect", "--ssh", "--snapshots"]).arg(&snaps).assert().success();
+    assert!(stderr(&run).contains("loop") && stderr(&run).contains("ok, 2 snapshots"), "{}", stderr(&run));
+    let system = read_json(&snaps.join("loop/system.json"));
+    assert_eq!((system["host"].as_str(), system["agent"]["mode"].as_str()), (Some("loop"), Some("ssh")));
+    assert_eq!(system["probes"]["hostname"]["exit"], 0);
+    // Not in the inventory: the folder is the name the host reports.
+    let reported = system["probes"]["hostname"]["out"].as_str().unwrap().trim().to_string();
+    parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "system", "--ssh", &format!("root@{dest}x")])
+        .arg("--snapshots")
+        .arg(&snaps)
+        .assert()
+        .code(4);
+    parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "system", "--snapshots"])
+        .arg(&snaps)
+        .args(["--ssh", &format!("root@127.0.0.1:{}", sshd.port)])
+        .assert()
+        .success();
+    assert!(snaps.join(&reported).join("system.json").is_file(), "folder named {reported:?}");
+    // And the site shows both.
+    let site = tmp.path().join("site");
+    build_cmd(&snaps, &site, &[]).assert().success();
+    assert!(site.join("api/v1/hosts/loop.json").is_file());
+}
+
+#[test]
+fn one_failing_host_never_stops_the_others() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let good = format!("127.0.0.1:{}", sshd.port);
+    let dead = format!("127.0.0.1:{}", free_port());
+    // The same server, reached with a key it does not know.
+    let stranger = tempfile::tempdir().unwrap();
+    let inventory = format!(
+        "[[hosts]]\nname = \"good\"\nssh = \"{good}\"\n[[hosts]]\nname = \"dead\"\nssh = \"{dead}\"\n[[hosts]]\nname = \"refused\"\nssh = \"refused\"\n"
+    );
+    // The refused host gets its key from the ssh_config; the others the [ssh] identity.
+    let config = format!(
+        "[ssh]\nknown_hosts = \"{}\"\ntimeout = 15\nuser = \"root\"\n{inventory}",
+        sshd.path("known_hosts").display()
+    );
+    std::fs::write(tmp.path().join("parc.toml"), config).unwrap();
+    std::fs::write(
+        stranger.path().join("ssh_config"),
+        format!(
+            "Host refused\n  HostName 127.0.0.1\n  Port {port}\n  IdentityFile {stranger}\n  IdentitiesOnly yes\nHost 127.0.0.1\n  IdentityFile {id}\n  IdentitiesOnly yes\n",
+            port = sshd.port,
+            stranger = sshd.path("stranger").display(),
+            id = sshd.path("id").display()
+        ),
+    )
+    .unwrap();
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "system", "--ssh", "--ssh-config"])
+        .arg(stranger.path().join("ssh_config"))
+        .arg("--snapshots")
+        .arg(&snaps)
+        .assert()
+        .code(4);
+    let table = stderr(&run);
+    let line = |host: &str| {
+        table.lines().find(|l| l.starts_with(host)).unwrap_or_else(|| panic!("no {host} line in\n{table}")).to_string()
+    };
+    assert!(line("good").contains("ok, 1 snapshots"), "{table}");
+    assert!(line("dead").contains("FAILED") && line("dead").contains("refused"), "{table}");
+    assert!(line("refused").contains("FAILED") && line("refused").contains("Permission denied"), "{table}");
+    assert!(snaps.join("good/system.json").is_file());
+    assert!(!snaps.join("dead").exists() && !snaps.join("refused").exists());
+}
+
+#[test]
+fn an_unknown_host_key_is_refused_never_trusted() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let empty_known_hosts = tmp.path().join("known_hosts");
+    std::fs::write(&empty_known_hosts, "").unwrap();
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nuser = \"root\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n",
+            sshd.path("id").display(),
+            empty_known_hosts.display()
+        ),
+    )
+    .unwrap();
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "system", "--snapshots", "s", "--ssh", &format!("127.0.0.1:{}", sshd.port)])
+        .assert()
+        .code(4);
+    assert!(stderr(&run).contains("FAILED"), "{}", stderr(&run));
+    assert_eq!(std::fs::read_to_string(&empty_known_hosts).unwrap(), "", "the key was not added");
+}
+
+#[test]
+fn commit_makes_no_commit_when_nothing_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    git(tmp.path(), &["init", "-q"]);
+    let snaps = tmp.path().join("snapshots");
+    let value = system("a", "2026-11-01T03:00:00Z");
+    let file = parc::collect::write_snapshot(&snaps, "a", "system", &value).unwrap();
+    assert!(parc::collect::git::commit(&snaps, std::slice::from_ref(&file), "first").unwrap().is_some());
+    parc::collect::write_snapshot(&snaps, "a", "system", &value).unwrap();
+    assert!(parc::collect::git::commit(&snaps, &[file], "again").unwrap().is_none());
+    assert_eq!(git(tmp.path(), &["log", "--format=%s"]), "first\n");
+}
+
+#[test]
+fn twenty_agents_pushing_at_once_all_land_in_a_linear_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("fleet.git");
+    git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    let seed = tmp.path().join("seed");
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
+    std::fs::create_dir_all(seed.join("snapshots")).unwrap();
+    std::fs::write(seed.join("snapshots/README"), "one folder per host\n").unwrap();
+    git(&seed, &["add", "-A"]);
+    git(&seed, &["commit", "-q", "-m", "start"]);
+    git(&seed, &["push", "-q", "origin", "main"]);
+    let agents: Vec<_> = (0..20)
+        .map(|i| {
+            let clone = tmp.path().join(format!("agent{i}"));
+            git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), clone.to_str().unwrap()]);
+            clone
+        })
+        .collect();
+    let bin = assert_cmd::cargo::cargo_bin("parc");
+    let children: Vec<_> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, clone)| {
+            Command::new(&bin)
+                .current_dir(clone)
+                .args(["collect", "--kinds", "system", "--host", &format!("agent-{i:02}"), "--commit", "--push"])
+                .output_async()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "agent {i}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let log = git(&remote, &["log", "--format=%H %P %s", "main"]);
+    let commits: Vec<&str> = log.lines().collect();
+    assert_eq!(commits.len(), 21, "{log}");
+    assert!(commits.iter().all(|c| c.split(' ').nth(2).is_some() || c.ends_with("start")), "{log}");
+    for c in &commits {
+        let parents = c.split(' ').skip(1).take_while(|w| w.len() == 40).count();
+        assert!(parents <= 1, "a merge in a history that must be linear: {c}");
+    }
+    let tree = git(&remote, &["ls-tree", "--name-only", "main", "snapshots/"]);
+    for i in 0..20 {
+        assert!(tree.contains(&format!("snapshots/agent-{i:02}")), "agent {i} is missing:\n{tree}");
+    }
+}
+
+trait SpawnOutput {
+    fn output_async(&mut self) -> std::process::Child;
+}
+
+impl SpawnOutput for Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+    }
+}
