@@ -124,14 +124,19 @@ mod tests {
         assert_eq!(runs.len(), 3);
         assert_eq!(
             (runs[0].key.as_str(), runs[0].stdout.as_str(), runs[0].ms, runs[0].exit),
-            ("lsblk", "{\"blockdevices\": []}", Some(14), Some(0))
+            ("lsblk", "{\"blockdevices\": []}\n", Some(14), Some(0))
         );
-        assert_eq!((runs[1].stdout.as_str(), runs[1].stderr.as_str()), ("12\t/home/a", "du: cannot read '/home/b'"));
+        // The tools' own trailing newlines stay; only the script's are removed.
+        assert_eq!(
+            (runs[1].stdout.as_str(), runs[1].stderr.as_str()),
+            ("12\t/home/a\n", "du: cannot read '/home/b'\n")
+        );
         assert_eq!(runs[2].key, "smartctl:/dev/bus/0:megaraid,1");
         let lsblk = probe_json(&runs[0]);
         assert_eq!(lsblk["out"], json!({"blockdevices": []}), "JSON output is kept as JSON");
         assert!(lsblk.get("err").is_none());
-        assert_eq!(probe_json(&runs[1])["out"], json!("12\t/home/a"));
+        assert_eq!(probe_json(&runs[1])["out"], json!("12\t/home/a\n"));
+        assert_eq!(probe_json(&runs[1])["err"], json!("du: cannot read '/home/b'"));
         assert_eq!(probe_json(&runs[2])["err"], json!("timed out: stopped at the probe time limit"));
     }
 
