@@ -48,3 +48,42 @@ for N in $SIZES; do
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s new versions parsed)\n' "$N" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
   cd - >/dev/null
 done
+
+# Pull mode: 50 inventory hosts, all reached through one sshd on 127.0.0.1
+# with throwaway keys, collected one at a time and then concurrently.
+if [ -x /usr/sbin/sshd ] && [ "${BENCH_SSH:-1}" = 1 ]; then
+  SSHD=$(mktemp -d /tmp/parc-bench-sshd.XXXX); mkdir -p /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$SSHD/hostkey"; ssh-keygen -q -t ed25519 -N '' -f "$SSHD/id"
+  cp "$SSHD/id.pub" "$SSHD/authorized_keys"
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat > "$SSHD/sshd_config" <<CFG
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $SSHD/hostkey
+PidFile $SSHD/sshd.pid
+AuthorizedKeysFile $SSHD/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 200:30:400
+CFG
+  /usr/sbin/sshd -f "$SSHD/sshd_config" -E "$SSHD/sshd.log"
+  echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$SSHD/hostkey.pub")" > "$SSHD/known_hosts"
+  trap 'kill "$(cat "$SSHD/sshd.pid")" 2>/dev/null; rm -rf "$SSHD"' EXIT
+  PULL=$WORK/pull; rm -rf "$PULL"; mkdir -p "$PULL"; cd "$PULL"
+  echo
+  printf '%-6s %-22s %9s %13s\n' hosts "pull mode over SSH" "wall s" "hosts/s"
+  for C in 1 16; do
+    {
+      printf '[ssh]\nuser = "root"\nidentity_file = "%s"\nknown_hosts = "%s"\nconcurrency = %s\n' "$SSHD/id" "$SSHD/known_hosts" "$C"
+      for i in $(seq -w 1 50); do printf '[[hosts]]\nname = "h%s"\nssh = "127.0.0.1:%s"\n' "$i" "$PORT"; done
+    } > parc.toml
+    rm -rf snapshots
+    run collect --ssh --snapshots snapshots
+    OK=$(find snapshots -name disks.json | wc -l)
+    printf '%-6s %-22s %9s %13s   (%s hosts collected, %s MiB peak)\n' 50 "concurrency $C" "$WALL" "$(rate 50 "$WALL")" "$OK" "$RSS"
+  done
+  cd - >/dev/null
+fi

@@ -178,12 +178,20 @@ fn one_failing_host_never_stops_the_others() {
     let dead = format!("127.0.0.1:{}", free_port());
     // The same server, reached with a key it does not know.
     let stranger = tempfile::tempdir().unwrap();
+    // A host that takes the connection and never says a word.
+    let silent_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = format!("127.0.0.1:{}", silent_listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent_listener.incoming().take(4).collect();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(held);
+    });
     let inventory = format!(
-        "[[hosts]]\nname = \"good\"\nssh = \"{good}\"\n[[hosts]]\nname = \"dead\"\nssh = \"{dead}\"\n[[hosts]]\nname = \"refused\"\nssh = \"refused\"\n"
+        "[[hosts]]\nname = \"good\"\nssh = \"{good}\"\n[[hosts]]\nname = \"dead\"\nssh = \"{dead}\"\n[[hosts]]\nname = \"refused\"\nssh = \"refused\"\n[[hosts]]\nname = \"silent\"\nssh = \"{silent}\"\n"
     );
     // The refused host gets its key from the ssh_config; the others the [ssh] identity.
     let config = format!(
-        "[ssh]\nknown_hosts = \"{}\"\ntimeout = 15\nuser = \"root\"\n{inventory}",
+        "[ssh]\nknown_hosts = \"{}\"\ntimeout = 8\nuser = \"root\"\n{inventory}",
         sshd.path("known_hosts").display()
     );
     std::fs::write(tmp.path().join("parc.toml"), config).unwrap();
@@ -212,8 +220,9 @@ fn one_failing_host_never_stops_the_others() {
     assert!(line("good").contains("ok, 1 snapshots"), "{table}");
     assert!(line("dead").contains("FAILED") && line("dead").contains("refused"), "{table}");
     assert!(line("refused").contains("FAILED") && line("refused").contains("Permission denied"), "{table}");
+    assert!(line("silent").contains("FAILED") && line("silent").contains("8 s"), "{table}");
     assert!(snaps.join("good/system.json").is_file());
-    assert!(!snaps.join("dead").exists() && !snaps.join("refused").exists());
+    assert!(!snaps.join("dead").exists() && !snaps.join("refused").exists() && !snaps.join("silent").exists());
 }
 
 #[test]
