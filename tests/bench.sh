@@ -20,7 +20,7 @@ run() {
   rm -f "$log"
 }
 
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s < 100) printf "%.1f", n / s; else printf "%.0f", n / s }'; }
 
 printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts step "wall s" versions "versions/s" "files/s" "peak MiB"
 for N in $SIZES; do
