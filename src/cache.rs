@@ -15,7 +15,8 @@ use std::sync::Mutex;
 /// What the parse of one content gave.
 pub type ParseResult = Result<Parsed, String>;
 
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/1");
+/// Bumped whenever what is cached changes shape; an older cache is ignored.
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/2");
 
 pub struct ParseCache {
     dir: PathBuf,

@@ -101,7 +101,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 
     let out = Output::open(&options.out)?;
     let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs));
-    timed("rendering", || render::render(&site, &out, &options.base))?;
+    timed("rendering pages", || render::html::render(&site, &out))?;
+    timed("writing the JSON API", || render::api::render(&site, &out))?;
+    timed("copying static files", || render::copy_static(&options.base.join(&config.build.static_dir), &out))?;
     let removed = out.prune()?;
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");

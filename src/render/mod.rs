@@ -58,15 +58,8 @@ fn reason_text(tera: &tera::Tera, reason: &Reason) -> String {
     }
 }
 
-pub fn render(site: &Site, out: &Output, base: &Path) -> Result<()> {
-    html::render(site, out)?;
-    api::render(site, out)?;
-    copy_static(&base.join(&site.config.build.static_dir), out)?;
-    Ok(())
-}
-
 /// `static/` is copied as it is; the built-in files unless replaced.
-fn copy_static(dir: &Path, out: &Output) -> Result<()> {
+pub fn copy_static(dir: &Path, out: &Output) -> Result<()> {
     let mut copied = Vec::new();
     if dir.is_dir() {
         for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {

@@ -108,9 +108,10 @@ pub struct ProbeFailure {
     pub cause: String,
 }
 
-/// The typed facts of one snapshot.
+/// The typed facts of one snapshot. Externally tagged: an internally tagged
+/// enum makes serde buffer every cached result into a generic tree first.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Facts {
     System(system::SystemFacts),
     Disks(disks::DisksFacts),
