@@ -17,8 +17,9 @@ test: test-deps
 
 # Debian packages the tests use for real: Chromium (browser smoke test),
 # an sshd (collection over SSH on 127.0.0.1), smartmontools and lvm2 (the
-# probes run on this machine), git (repositories and a bare remote).
-TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git
+# probes run on this machine), git (repositories and a bare remote), sudo
+# (ssh.sudo).
+TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -319,3 +319,27 @@ impl SpawnOutput for Command {
         self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
     }
 }
+
+#[test]
+fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    std::fs::write(tmp.path().join("parc.toml"), sshd.config("sudo = true\n")).unwrap();
+    parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "disks", "--snapshots"])
+        .arg(&snaps)
+        .args(["--ssh", &format!("127.0.0.1:{}", sshd.port)])
+        .assert()
+        .success();
+    let folder = std::fs::read_dir(&snaps).unwrap().next().unwrap().unwrap().path();
+    let disks = read_json(&folder.join("disks.json"));
+    let probes = disks["probes"].as_object().unwrap();
+    for (key, probe) in probes {
+        let cmd = probe["cmd"].as_str().unwrap();
+        let needs_root = key.starts_with("smartctl") || ["pvs", "lvs", "home", "ceph-osd"].contains(&key.as_str());
+        assert_eq!(cmd.starts_with("sudo -n "), needs_root, "{key}: {cmd}");
+    }
+    assert_eq!(probes["smartctl-scan"]["exit"], 0, "sudo -n ran smartctl: {:#}", probes["smartctl-scan"]);
+}
