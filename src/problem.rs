@@ -22,3 +22,16 @@ impl std::fmt::Display for Problem {
         write!(f, "{}: {}", self.path, self.cause)
     }
 }
+
+/// An error with every cause in its source chain: Tera and openssh keep the
+/// useful part there.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

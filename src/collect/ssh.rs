@@ -106,7 +106,7 @@ fn quote(s: &str) -> String {
 
 /// openssh's errors carry OpenSSH's own message in their source.
 fn describe(e: &openssh::Error) -> String {
-    let text = crate::render::templates::chain(e);
+    let text = crate::problem::error_chain(e);
     text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 

@@ -149,15 +149,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(out, "hosts.json", &site.views.hosts)?;
     json(out, "disks.json", &site.views.disks)?;
     json(out, "moves.json", &derived.moves)?;
-    let mut risky: Vec<&DiskView> = site
-        .views
-        .disks
-        .iter()
-        .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
-        .collect();
-    risky.sort_by(|a, b| {
-        b.verdict.rank().cmp(&a.verdict.rank()).then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
-    });
+    let risky = site.views.at_risk();
     let at_risk: Vec<AtRisk> = risky
         .iter()
         .map(|d| AtRisk {

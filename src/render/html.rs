@@ -2,8 +2,8 @@
 //! backup-needed homes, problems, and the Markdown pages.
 
 use super::output::Output;
-use super::view::{device_rows, DiskView};
-use super::{chart, templates, Site};
+use super::view::device_rows;
+use super::{chart, Site};
 use crate::derive::risk::Verdict;
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
@@ -27,26 +27,13 @@ fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) ->
         .inputs
         .tera
         .render(template, ctx)
-        .map_err(|e| anyhow!("cannot render {path} with {template}: {}", templates::chain(&e)))?;
+        .map_err(|e| anyhow!("cannot render {path} with {template}: {}", crate::problem::error_chain(&e)))?;
     out.write(path, html.as_bytes())
-}
-
-fn at_risk<'v>(site: &'v Site) -> Vec<&'v DiskView> {
-    let mut risky: Vec<&DiskView> = site
-        .views
-        .disks
-        .iter()
-        .filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing))
-        .collect();
-    risky.sort_by(|a, b| {
-        b.verdict.rank().cmp(&a.verdict.rank()).then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
-    });
-    risky
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
     let derived = site.derived;
-    let risky = at_risk(site);
+    let risky = site.views.at_risk();
 
     let mut ctx = base(site, "", "dashboard");
     ctx.insert("summary", &derived.summary);
@@ -119,7 +106,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
                 .inputs
                 .tera
                 .render("chart.svg", &chart_ctx)
-                .map_err(|e| anyhow!("cannot render chart.svg: {}", templates::chain(&e)))?;
+                .map_err(|e| anyhow!("cannot render chart.svg: {}", crate::problem::error_chain(&e)))?;
             ctx.insert("chart", &svg);
         }
         page(site, out, "disk.html", &view.page, &ctx)
@@ -132,7 +119,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         .inputs
         .tera
         .render("llms.txt", &ctx)
-        .map_err(|e| anyhow!("cannot render llms.txt: {}", templates::chain(&e)))?;
+        .map_err(|e| anyhow!("cannot render llms.txt: {}", crate::problem::error_chain(&e)))?;
     out.write("llms.txt", llms.as_bytes())?;
     Ok(())
 }

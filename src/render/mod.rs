@@ -54,7 +54,7 @@ fn reason_text(tera: &tera::Tera, reason: &Reason) -> String {
     ctx.insert("r", reason);
     match tera.render("reason.txt", &ctx) {
         Ok(text) => text.trim().to_string(),
-        Err(e) => format!("{} ({})", reason.code, templates::chain(&e)),
+        Err(e) => format!("{} ({})", reason.code, crate::problem::error_chain(&e)),
     }
 }
 

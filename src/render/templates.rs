@@ -59,7 +59,8 @@ pub fn load(dir: &Path) -> Result<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".svg"]);
     tera.set_escape_fn(escape);
-    tera.add_raw_templates(sources).map_err(|e| anyhow::anyhow!("invalid template: {}", chain(&e)))?;
+    tera.add_raw_templates(sources)
+        .map_err(|e| anyhow::anyhow!("invalid template: {}", crate::problem::error_chain(&e)))?;
     tera.register_filter("bytes", bytes);
     tera.register_filter("when", when);
     tera.register_filter("day", day);
@@ -81,18 +82,6 @@ fn escape(input: &str) -> String {
         }
     }
     out
-}
-
-/// Tera hides the useful part of an error in its source chain.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// `1234567890` → `1.23 GB` (decimal, as drives are sold).

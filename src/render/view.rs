@@ -109,6 +109,18 @@ pub struct Views {
     pub disk_index: HashMap<String, usize>,
 }
 
+impl Views {
+    /// Present disks that are failing or to watch: failing first, then by host and device.
+    pub fn at_risk(&self) -> Vec<&DiskView> {
+        let mut risky: Vec<&DiskView> =
+            self.disks.iter().filter(|d| d.present && matches!(d.verdict, Verdict::Watch | Verdict::Failing)).collect();
+        risky.sort_by(|a, b| {
+            b.verdict.rank().cmp(&a.verdict.rank()).then_with(|| (&a.host, &a.device).cmp(&(&b.host, &b.device)))
+        });
+        risky
+    }
+}
+
 pub fn build(
     fleet: &Fleet,
     derived: &Derived,
