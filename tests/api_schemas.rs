@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 
 fn validate(value: &Value, schema: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(types) = schema.get("type") {
@@ -75,13 +74,7 @@ fn the_validator_catches_what_is_wrong() {
 fn every_endpoint_conforms_to_its_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    parc()
-        .current_dir(repo)
-        .args(["build", "--no-cache", "--snapshots", "snapshots", "--out"])
-        .arg(&site)
-        .assert()
-        .success();
+    build_example(&site);
     let api = site.join("api/v1");
     let index = read_json(&api.join("index.json"));
     let endpoints = index["endpoints"].as_array().unwrap();

@@ -93,13 +93,7 @@ fn load(url: &str) -> (String, Vec<String>) {
 
 fn example_site() -> PathBuf {
     let out = tempfile::tempdir().unwrap().keep();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    parc()
-        .current_dir(repo)
-        .args(["build", "--no-cache", "--snapshots", "snapshots", "--out"])
-        .arg(out.join("site"))
-        .assert()
-        .success();
+    build_example(&out.join("site"));
     out.join("site")
 }
 

@@ -122,4 +122,12 @@ pub fn build_cmd(snapshots: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Co
         .arg(out);
     cmd
 }
+
+/// Builds the example fleet in `snapshots/` into `out`, from `out`'s parent
+/// folder so that the parse cache lands there, not in the repository.
+pub fn build_example(out: &Path) {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    build_cmd(&snapshots, out, &["--no-cache"]).current_dir(out.parent().unwrap()).assert().success();
+}
+
 pub mod sshd;
