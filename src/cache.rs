@@ -24,7 +24,18 @@ pub struct ParseCache {
     files: HashMap<PathBuf, FileStamp>,
     /// What this build saw, written back at the end.
     seen: Mutex<HashMap<PathBuf, FileStamp>>,
-    enabled: bool,
+    mode: Mode,
+}
+
+/// Whether a command reads the cache, writes it, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `parc build`.
+    ReadWrite,
+    /// `parc build --no-cache`: start empty, but save, so the next build is fast again.
+    WriteOnly,
+    /// `parc check`: use what is cached, write nothing.
+    ReadOnly,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -41,11 +52,12 @@ struct Stored<T> {
 }
 
 impl ParseCache {
-    /// Opens the cache; `enabled: false` starts empty but still saves, so the
-    /// build after a `--no-cache` build is fast again.
-    pub fn open(dir: &Path, enabled: bool) -> ParseCache {
-        let files = if enabled { load(&dir.join("files.json")).unwrap_or_default() } else { HashMap::new() };
-        ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), enabled }
+    pub fn open(dir: &Path, mode: Mode) -> ParseCache {
+        let files = match mode {
+            Mode::WriteOnly => HashMap::new(),
+            _ => load(&dir.join("files.json")).unwrap_or_default(),
+        };
+        ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), mode }
     }
 
     /// The content hash of a file, if its length and mtime are as cached.
@@ -60,17 +72,23 @@ impl ParseCache {
     }
 
     pub fn host_results(&self, host_slug: &str) -> HashMap<String, ParseResult> {
-        if !self.enabled {
+        if self.mode == Mode::WriteOnly {
             return HashMap::new();
         }
         load(&self.host_path(host_slug)).unwrap_or_default()
     }
 
     pub fn save_host_results(&self, host_slug: &str, results: &HashMap<String, ParseResult>) -> std::io::Result<()> {
+        if self.mode == Mode::ReadOnly {
+            return Ok(());
+        }
         save(&self.host_path(host_slug), results)
     }
 
     pub fn save_files(&self) -> std::io::Result<()> {
+        if self.mode == Mode::ReadOnly {
+            return Ok(());
+        }
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
     }
 

@@ -7,7 +7,7 @@
 //!   5 derive   verdicts, moves, backup-needed homes, summary
 //!   6 render   HTML, JSON API, Markdown pages, static files
 
-use crate::cache::ParseCache;
+use crate::cache::{self, ParseCache};
 use crate::config::Config;
 use crate::problem::Problem;
 use crate::render::output::{Output, MARKER};
@@ -70,7 +70,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         });
     }
 
-    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), options.use_cache);
+    let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
+    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), mode);
     let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
@@ -122,6 +123,25 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         skipped: false,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
+/// files were read; nothing is written, the parse cache included.
+pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
+    let found = source::discover(snapshots, config.build.max_snapshot_bytes)?;
+    let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
+    let candidates = found.versions();
+    let repo = found.repository.clone();
+    let mut problems = found.problems;
+    problems.par_extend(
+        found
+            .hosts
+            .into_par_iter()
+            .flat_map_iter(|(host, c)| parse::parse_host(&host, c, &cache, repo.as_deref()).problems),
+    );
+    problems.sort();
+    problems.dedup();
+    Ok((candidates, problems))
 }
 
 /// Everything the output depends on: parc's version, the config, every

@@ -115,6 +115,8 @@ fn strict_turns_problems_into_exit_status_3() {
     let (snaps, out, outside) = (tmp.path().join("snapshots"), tmp.path().join("site"), tmp.path().join("outside"));
     std::fs::create_dir_all(&outside).unwrap();
     hostile_fleet(&snaps, &outside);
+    parc().current_dir(tmp.path()).args(["check", "--snapshots"]).arg(&snaps).assert().code(3);
+    assert!(!tmp.path().join(".parc-cache").exists(), "check writes nothing, not even the parse cache");
     build_cmd(&snaps, &out, &["--strict"]).assert().code(3);
     assert!(out.join("index.html").is_file(), "the site is still built");
     parc().current_dir(tmp.path()).args(["check", "--snapshots"]).arg(&snaps).assert().code(3);

@@ -76,16 +76,7 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
 pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8> {
     let base = base_of(config_path);
     let snapshots = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
-    let found = crate::source::discover(&snapshots, config.build.max_snapshot_bytes)?;
-    let versions = found.versions();
-    let repo = found.repository.clone();
-    let cache = crate::cache::ParseCache::open(&base.join(&config.build.cache_dir), false);
-    let mut problems = found.problems;
-    for (host, candidates) in found.hosts {
-        problems.extend(crate::parse::parse_host(&host, candidates, &cache, repo.as_deref()).problems);
-    }
-    problems.sort();
-    problems.dedup();
+    let (versions, problems) = pipeline::check(config, &snapshots, &base)?;
     for problem in &problems {
         println!("{problem}");
     }
