@@ -36,9 +36,7 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
     let dir = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
     let kinds = args.kinds.unwrap_or_else(|| config.collect.kinds.clone());
     for kind in &kinds {
-        if script::script(kind).is_none() {
-            bail!("no probe script for kind {kind:?} (known: {})", script::kind_names().join(", "));
-        }
+        script::for_kind(kind).map_err(anyhow::Error::msg)?;
     }
     std::fs::create_dir_all(&dir)?;
     let outcomes = match args.ssh {
@@ -83,11 +81,6 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
 }
 
 pub fn probe_script(kind: &str) -> Result<u8> {
-    match script::script(kind) {
-        Some(text) => {
-            print!("{text}");
-            Ok(exit::OK)
-        }
-        None => bail!("no probe script for kind {kind:?} (known: {})", script::kind_names().join(", ")),
-    }
+    print!("{}", script::for_kind(kind).map_err(anyhow::Error::msg)?);
+    Ok(exit::OK)
 }

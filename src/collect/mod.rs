@@ -115,7 +115,7 @@ pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &
         let limit = Duration::from_secs(config.collect.probe_timeout * 2 + 10);
         let mut written = Vec::new();
         for kind in kinds {
-            let script = script::script(kind).ok_or_else(|| format!("no probe script for kind {kind:?}"))?;
+            let script = script::for_kind(kind)?;
             let at = now();
             let output = local::run(&script, &env, limit)?;
             let snapshot = sections::envelope(kind, &host, at, "local", &sections::parse(&output));
@@ -190,7 +190,7 @@ async fn collect_one(
         let env = environment(config, config.ssh.sudo);
         let mut outputs = Vec::new();
         for kind in kinds {
-            let script = script::script(kind).ok_or_else(|| format!("no probe script for kind {kind:?}"))?;
+            let script = script::for_kind(kind)?;
             let at = now();
             outputs.push((kind, at, sections::parse(&ssh::run(&session, &script, &env).await?)));
         }

@@ -13,6 +13,10 @@ pub fn script(kind: &str) -> Option<String> {
     Some(format!("{PRELUDE}\n{body}\nfinish\n"))
 }
 
-pub fn kind_names() -> Vec<&'static str> {
-    KINDS.iter().map(|(k, _)| *k).collect()
+/// The script of a kind, or why there is none.
+pub fn for_kind(kind: &str) -> Result<String, String> {
+    script(kind).ok_or_else(|| {
+        let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+        format!("no probe script for kind {kind:?} (known: {})", known.join(", "))
+    })
 }
