@@ -23,6 +23,24 @@ pub struct Outcome {
     pub result: Result<Vec<PathBuf>, String>,
 }
 
+impl Outcome {
+    /// A host's outcome: named by the host it reached, or by `fallback`
+    /// (its inventory name or destination) when it failed before that.
+    fn new(
+        result: Result<(String, Vec<PathBuf>), String>,
+        fallback: &str,
+        kinds: &[String],
+        start: std::time::Instant,
+    ) -> Outcome {
+        let seconds = start.elapsed().as_secs_f64();
+        let (host, result) = match result {
+            Ok((host, written)) => (host, Ok(written)),
+            Err(e) => (fallback.to_string(), Err(e)),
+        };
+        Outcome { host, kinds: kinds.to_vec(), seconds, result }
+    }
+}
+
 /// One host to reach over SSH.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -123,13 +141,7 @@ pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &
         }
         Ok((host, written))
     })();
-    let seconds = start.elapsed().as_secs_f64();
-    match result {
-        Ok((host, written)) => Outcome { host, kinds: kinds.to_vec(), seconds, result: Ok(written) },
-        Err(e) => {
-            Outcome { host: host.unwrap_or("localhost").to_string(), kinds: kinds.to_vec(), seconds, result: Err(e) }
-        }
-    }
+    Outcome::new(result, host.unwrap_or("localhost"), kinds, start)
 }
 
 /// Collects every target over SSH, `ssh.concurrency` at a time; one failing
@@ -210,12 +222,7 @@ async fn collect_one(
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} s (ssh.timeout)", limit.as_secs())),
     };
-    let seconds = start.elapsed().as_secs_f64();
-    let fallback = target.name.clone().unwrap_or_else(|| target.destination.clone());
-    match result {
-        Ok((host, written)) => Outcome { host, kinds: kinds.to_vec(), seconds, result: Ok(written) },
-        Err(e) => Outcome { host: fallback, kinds: kinds.to_vec(), seconds, result: Err(e) },
-    }
+    Outcome::new(result, target.name.as_deref().unwrap_or(&target.destination), kinds, start)
 }
 
 /// The name a host reports: from its `hostname` probe when the system kind
