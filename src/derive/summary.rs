@@ -4,7 +4,7 @@ use super::risk::Verdict;
 use crate::fleet::{identity::DiskKind, Fleet};
 use crate::time::Instant;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -43,7 +43,7 @@ pub fn summary(
     backup: usize,
     stale_after_hours: u64,
 ) -> Summary {
-    let present: HashSet<&str> = fleet.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect();
+    let present = fleet.present_disks();
     let mut by_verdict: BTreeMap<&'static str, usize> =
         ["ok", "watch", "failing", "unknown"].into_iter().map(|v| (v, 0)).collect();
     let mut by_kind = BTreeMap::new();

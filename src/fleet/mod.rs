@@ -12,7 +12,7 @@ use crate::snapshot::{Facts, ProbeFailure};
 use crate::time::Instant;
 use identity::DiskKind;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Debug, Default)]
 pub struct Fleet {
@@ -24,6 +24,13 @@ pub struct Fleet {
     pub newest: Option<Instant>,
     pub versions: usize,
     pub problems: Vec<Problem>,
+}
+
+impl Fleet {
+    /// Ids of the disks present now: in their host's newest `disks` snapshot.
+    pub fn present_disks(&self) -> HashSet<&str> {
+        self.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect()
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -127,7 +127,7 @@ pub fn build(
     reason_text: &(dyn Fn(&crate::derive::risk::Reason) -> String + Sync),
 ) -> Views {
     use rayon::prelude::*;
-    let present: HashSet<&str> = fleet.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect();
+    let present = fleet.present_disks();
     let slugs: HashMap<&str, &str> = fleet.hosts.iter().map(|h| (h.name.as_str(), h.slug.as_str())).collect();
     let disks: Vec<DiskView> = fleet
         .disks
