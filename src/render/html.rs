@@ -22,12 +22,16 @@ fn base(site: &Site, root: &str, section: &str) -> Context {
     ctx
 }
 
-fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
-    let html = site
-        .inputs
+/// Renders `template`; an error names `what` was being rendered and every cause.
+fn render_template(site: &Site, template: &str, ctx: &Context, what: &str) -> Result<String> {
+    site.inputs
         .tera
         .render(template, ctx)
-        .map_err(|e| anyhow!("cannot render {path} with {template}: {}", crate::problem::error_chain(&e)))?;
+        .map_err(|e| anyhow!("cannot render {what}: {}", crate::problem::error_chain(&e)))
+}
+
+fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
+    let html = render_template(site, template, ctx, &format!("{path} with {template}"))?;
     out.write(path, html.as_bytes())
 }
 
@@ -102,11 +106,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         if let Some(chart) = chart::chart(&disk.sightings) {
             let mut chart_ctx = Context::new();
             chart_ctx.insert("chart", &chart);
-            let svg = site
-                .inputs
-                .tera
-                .render("chart.svg", &chart_ctx)
-                .map_err(|e| anyhow!("cannot render chart.svg: {}", crate::problem::error_chain(&e)))?;
+            let svg = render_template(site, "chart.svg", &chart_ctx, "chart.svg")?;
             ctx.insert("chart", &svg);
         }
         page(site, out, "disk.html", &view.page, &ctx)
@@ -115,11 +115,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     let mut ctx = Context::new();
     ctx.insert("summary", &derived.summary);
     ctx.insert("site", &site.config.site);
-    let llms = site
-        .inputs
-        .tera
-        .render("llms.txt", &ctx)
-        .map_err(|e| anyhow!("cannot render llms.txt: {}", crate::problem::error_chain(&e)))?;
+    let llms = render_template(site, "llms.txt", &ctx, "llms.txt")?;
     out.write("llms.txt", llms.as_bytes())?;
     Ok(())
 }
