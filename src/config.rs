@@ -88,11 +88,19 @@ pub struct GitConfig {
     pub remote: String,
     /// How many times a push rejected because another agent pushed first is retried.
     pub push_retries: u32,
+    /// Seconds one fetch or push may take before it is stopped (and retried).
+    pub timeout: u64,
+}
+
+impl GitConfig {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout.max(1))
+    }
 }
 
 impl Default for GitConfig {
     fn default() -> Self {
-        GitConfig { remote: "origin".into(), push_retries: 20 }
+        GitConfig { remote: "origin".into(), push_retries: 20, timeout: 120 }
     }
 }
 

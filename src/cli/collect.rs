@@ -71,7 +71,8 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
             }
         }
         if args.push {
-            let attempts = git::push(&dir, &config.git.remote, config.git.push_retries).map_err(anyhow::Error::msg)?;
+            let attempts = git::push(&dir, &config.git.remote, config.git.push_retries, config.git.timeout())
+                .map_err(anyhow::Error::msg)?;
             if !quiet {
                 eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
             }

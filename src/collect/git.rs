@@ -1,144 +1,241 @@
 //! `--commit` and `--push`: snapshots into the git repository that holds
-//! them, and to its remote, with git2.
+//! them, and to its remote.
+//!
+//! Commits are made with git2. Fetching and pushing are left to the `git`
+//! program, the one that made the clone: it is the only way to behave exactly
+//! as `git push` does for the agent's user — `~/.ssh/config` (aliases, Port,
+//! User, IdentityFile, ProxyJump), keys on disk, an ssh-agent when there is
+//! one, known_hosts, `core.sshCommand`, `insteadOf`, HTTPS credential
+//! helpers — and a server's receive-pack moves the branch atomically.
 //!
 //! Each host writes only its own folder, so two agents' commits never touch
 //! the same file: when another agent pushed first, this host's commits are
 //! replayed on top of the remote branch and the push is tried again. The
 //! history stays linear and nothing is lost.
 
-use git2::{build::CheckoutBuilder, Commit, FetchOptions, Oid, PushOptions, RemoteCallbacks, Repository, Signature};
+use super::command;
+use git2::{build::CheckoutBuilder, build::TreeUpdateBuilder, Commit, FileMode, Oid, Repository, Signature};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
-/// Commits `files` (inside the repository holding `dir`); `None` when nothing changed.
+/// Commits `files` (inside the repository holding `dir`) and nothing else:
+/// whatever a person had staged in the same repository stays staged, out of
+/// the commit. `None` when nothing changed.
 pub fn commit(dir: &Path, files: &[PathBuf], message: &str) -> Result<Option<Oid>, String> {
-    let repo = Repository::discover(dir)
-        .map_err(|e| format!("{} is not in a git repository: {}", dir.display(), e.message()))?;
+    let repo = open(dir)?;
     let workdir = repo.workdir().ok_or("the repository is bare")?.canonicalize().map_err(|e| e.to_string())?;
-    let mut index = repo.index().map_err(git)?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let base = match &parent {
+        Some(commit) => commit.tree().map_err(git)?,
+        None => repo.find_tree(repo.treebuilder(None).and_then(|b| b.write()).map_err(git)?).map_err(git)?,
+    };
+    let mut update = TreeUpdateBuilder::new();
+    let mut paths = Vec::with_capacity(files.len());
     for file in files {
         let file = file.canonicalize().map_err(|e| format!("{}: {e}", file.display()))?;
         let rel = file.strip_prefix(&workdir).map_err(|_| format!("{} is outside the repository", file.display()))?;
-        index.add_path(rel).map_err(git)?;
+        update.upsert(rel, repo.blob_path(&file).map_err(git)?, FileMode::Blob);
+        paths.push(rel.to_path_buf());
     }
-    index.write().map_err(git)?;
-    let tree = repo.find_tree(index.write_tree().map_err(git)?).map_err(git)?;
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    if parent.as_ref().is_some_and(|p| p.tree_id() == tree.id()) {
+    let tree = repo.find_tree(update.create_updated(&repo, &base).map_err(git)?).map_err(git)?;
+    if tree.id() == base.id() && parent.is_some() {
         return Ok(None);
     }
     let signature = repo.signature().or_else(|_| Signature::now("parc", "parc@localhost")).map_err(git)?;
     let parents: Vec<&Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).map(Some).map_err(git)
+    let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).map_err(git)?;
+    // The index follows the commit for these files only.
+    let mut index = repo.index().map_err(git)?;
+    for rel in &paths {
+        index.add_path(rel).map_err(git)?;
+    }
+    index.write().map_err(git)?;
+    Ok(Some(id))
+}
+
+fn open(dir: &Path) -> Result<Repository, String> {
+    Repository::discover(dir).map_err(|e| format!("{} is not in a git repository: {}", dir.display(), e.message()))
 }
 
 /// Pushes the current branch to `remote`, replaying local commits on top of
-/// the remote branch when another agent pushed first, `retries` times.
-/// Returns how many attempts it took.
-pub fn push(dir: &Path, remote_name: &str, retries: u32) -> Result<u32, String> {
-    let repo = Repository::discover(dir)
-        .map_err(|e| format!("{} is not in a git repository: {}", dir.display(), e.message()))?;
+/// the remote branch when another agent pushed first, up to `retries` more
+/// times. Returns how many attempts it took.
+///
+/// Only a rejected push (another agent was first) and a dropped connection
+/// are tried again; a failed authentication, an unknown or changed host key,
+/// a name that does not resolve stop at once: trying again cannot help.
+pub fn push(dir: &Path, remote: &str, retries: u32, limit: Duration) -> Result<u32, String> {
+    let repo = open(dir)?;
+    let workdir = repo.workdir().ok_or("the repository is bare")?.to_path_buf();
     let head = repo.head().map_err(|e| format!("nothing to push: {}", e.message()))?;
     let branch = head.shorthand().filter(|_| head.is_branch()).ok_or("HEAD is not on a branch")?.to_string();
+    repo.find_remote(remote).map_err(|e| format!("no remote {remote:?}: {}", e.message()))?;
     let local_ref = format!("refs/heads/{branch}");
-    let tracking = format!("refs/remotes/{remote_name}/{branch}");
-    let mut last_error = String::new();
-    for attempt in 0..=retries {
-        if attempt > 0 {
-            std::thread::sleep(backoff(attempt));
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    let transport = Transport { workdir: &workdir, remote, limit };
+    let mut last = String::new();
+    for attempt in 1..=retries + 1 {
+        if attempt > 1 {
+            tracing::debug!("push attempt {} failed: {last}", attempt - 1);
+            std::thread::sleep(backoff(attempt - 1));
         }
-        let mut remote =
-            repo.find_remote(remote_name).map_err(|e| format!("no remote {remote_name:?}: {}", e.message()))?;
-        let mut fetch = FetchOptions::new();
-        fetch.remote_callbacks(callbacks());
-        if let Err(e) = remote.fetch(&[format!("+{local_ref}:{tracking}")], Some(&mut fetch), None) {
-            last_error = format!("fetch from {remote_name}: {}", e.message());
-            continue;
-        }
-        if let Ok(upstream) = repo.refname_to_id(&tracking) {
-            let local = repo.refname_to_id(&local_ref).map_err(git)?;
+        let upstream = match transport.fetch(&local_ref, &tracking) {
+            Ok(found) => found.then(|| repo.refname_to_id(&tracking).map_err(git)).transpose()?,
+            Err(Failure::Retry(why)) => {
+                last = why;
+                continue;
+            }
+            Err(Failure::Stop(why)) => return Err(format!("{why} (attempt {attempt}, not retried)")),
+        };
+        let local = repo.refname_to_id(&local_ref).map_err(git)?;
+        if let Some(upstream) = upstream {
             if local == upstream {
-                return Ok(attempt + 1);
+                return Ok(attempt);
             }
             if !repo.graph_descendant_of(local, upstream).map_err(git)? {
                 replay(&repo, &local_ref, local, upstream)?;
             }
         }
-        let expected = repo.refname_to_id(&tracking).ok();
-        if let Some(path) = local_path(&repo, &remote) {
-            match push_to_path(&repo, &path, &local_ref, expected) {
-                Ok(()) => return Ok(attempt + 1),
-                Err(e) => {
-                    last_error = e;
-                    tracing::debug!("push attempt {} failed: {last_error}", attempt + 1);
-                    continue;
-                }
+        match transport.push(&local_ref) {
+            Ok(()) => return Ok(attempt),
+            Err(Failure::Retry(why)) => last = why,
+            Err(Failure::Stop(why)) => return Err(format!("{why} (attempt {attempt}, not retried)")),
+        }
+    }
+    Err(format!("gave up after {} attempts: {last}", retries + 1))
+}
+
+/// Why a fetch or a push did not go through.
+#[derive(Debug, PartialEq)]
+pub enum Failure {
+    /// Another agent pushed first, or the connection dropped: worth another try.
+    Retry(String),
+    /// Authentication, host key, name resolution, or anything not known to pass.
+    Stop(String),
+}
+
+/// The `git` program, run in the working tree for one remote.
+struct Transport<'a> {
+    workdir: &'a Path,
+    remote: &'a str,
+    limit: Duration,
+}
+
+impl Transport<'_> {
+    /// Fetches the branch into its tracking ref; false when the remote has no such branch yet.
+    fn fetch(&self, local_ref: &str, tracking: &str) -> Result<bool, Failure> {
+        let spec = format!("+{local_ref}:{tracking}");
+        match self.run("fetch", &["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.remote, &spec]) {
+            Ok(_) => Ok(true),
+            Err(Failure::Stop(why)) if why.contains("couldn't find remote ref") => Ok(false),
+            Err(failure) => Err(failure),
+        }
+    }
+
+    fn push(&self, local_ref: &str) -> Result<(), Failure> {
+        let spec = format!("{local_ref}:{local_ref}");
+        self.run("push", &["push", "--porcelain", self.remote, &spec]).map(drop)
+    }
+
+    fn run(&self, what: &str, args: &[&str]) -> Result<Vec<u8>, Failure> {
+        let mut git = Command::new("git");
+        // English messages, to tell failures apart; never a prompt on a terminal.
+        git.current_dir(self.workdir).args(args).env("LC_ALL", "C").env("GIT_TERMINAL_PROMPT", "0");
+        let context = format!("{what} {}", self.remote);
+        let done = command::run(&mut git, b"", self.limit).map_err(|e| match e {
+            command::Unfinished::TimedOut(_) => {
+                Failure::Retry(format!("{context}: no answer within {} s (git.timeout)", self.limit.as_secs()))
             }
+            other => Failure::Stop(format!("{context}: {other}")),
+        })?;
+        if done.status.success() {
+            return Ok(done.stdout);
         }
-        let rejected = std::cell::RefCell::new(None);
-        let mut callbacks = callbacks();
-        callbacks.push_update_reference(|_, status| {
-            *rejected.borrow_mut() = status.map(str::to_string);
-            Ok(())
-        });
-        let mut options = PushOptions::new();
-        options.remote_callbacks(callbacks);
-        match remote.push(&[format!("{local_ref}:{local_ref}")], Some(&mut options)) {
-            Ok(()) => match rejected.borrow().clone() {
-                None => return Ok(attempt + 1),
-                Some(why) => last_error = format!("push rejected: {why}"),
-            },
-            Err(e) => last_error = format!("push to {remote_name}: {}", e.message()),
-        }
-        tracing::debug!("push attempt {} failed: {last_error}", attempt + 1);
+        let said = format!("{}\n{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+        Err(classify(&context, &said))
     }
-    Err(format!("gave up after {} attempts: {last_error}", retries + 1))
 }
 
-/// The folder of a remote that is a repository on this machine.
-fn local_path(repo: &Repository, remote: &git2::Remote) -> Option<PathBuf> {
-    let url = remote.url()?;
-    let path = match url.strip_prefix("file://") {
-        Some(path) => path,
-        // `host:path` (scp-like) and `scheme://` URLs are not local.
-        None if url.contains("://") || url.split('/').next().is_some_and(|first| first.contains(':')) => return None,
-        None => url,
+/// Reads what `git fetch` or `git push` (and ssh under it) said on failure.
+pub fn classify(context: &str, said: &str) -> Failure {
+    let lines: Vec<&str> = said.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let find = |needles: &[&str]| {
+        lines.iter().find(|l| needles.iter().any(|n| l.to_ascii_lowercase().contains(&n.to_ascii_lowercase()))).copied()
     };
-    let path = Path::new(path);
-    Some(if path.is_absolute() { path.to_path_buf() } else { repo.workdir().unwrap_or(repo.path()).join(path) })
+    let stop = |what: &str, line: &str| Failure::Stop(format!("{context}: {what}: {}", tidy(line)));
+    const HOST_KEY: &[&str] = &[
+        "Host key verification failed",
+        "REMOTE HOST IDENTIFICATION HAS CHANGED",
+        "host key for",
+        "No matching host key",
+        "server certificate verification failed",
+        "SSL certificate problem",
+    ];
+    const RESOLVE: &[&str] =
+        &["Could not resolve hostname", "Could not resolve host", "Name or service not known", "name resolution"];
+    const AUTH: &[&str] = &[
+        "Permission denied",
+        "Authentication failed",
+        "could not read Username",
+        "could not read Password",
+        "terminal prompts disabled",
+        "Too many authentication failures",
+        "returned error: 401",
+        "returned error: 403",
+    ];
+    if find(&["REMOTE HOST IDENTIFICATION HAS CHANGED"]).is_some() {
+        // ssh's banner of @ signs says little; its own sentence and the line of known_hosts say it all.
+        let why = find(&["has changed and"]).unwrap_or("Host key verification failed.");
+        let offending = find(&["Offending"]).map(|l| format!(" ({})", tidy(l))).unwrap_or_default();
+        return Failure::Stop(format!("{context}: the host key changed; it is not trusted: {}{offending}", tidy(why)));
+    }
+    if let Some(line) = find(HOST_KEY) {
+        return stop("host key not trusted", line);
+    }
+    if let Some(line) = find(RESOLVE) {
+        return stop("name does not resolve", line);
+    }
+    if let Some(line) = find(AUTH) {
+        return stop("authentication failed", line);
+    }
+    // Porcelain push: a `!` line is a ref the remote refused to move.
+    if let Some(line) = lines.iter().find(|l| l.starts_with('!')) {
+        let busy = ["fetch first", "non-fast-forward", "stale info", "cannot lock ref", "failed to update ref"];
+        let reason = line.split('\t').next_back().unwrap_or(line);
+        return if busy.iter().any(|b| line.contains(b)) {
+            Failure::Retry(format!("{context}: rejected, another agent pushed first: {reason}"))
+        } else {
+            Failure::Stop(format!("{context}: the remote refused the push: {reason}"))
+        };
+    }
+    const DROPPED: &[&str] = &[
+        "Connection reset",
+        "Connection closed",
+        "Broken pipe",
+        "remote end hung up unexpectedly",
+        "early EOF",
+        "unexpected disconnect",
+        "RPC failed",
+    ];
+    if let Some(line) = find(DROPPED) {
+        return Failure::Retry(format!("{context}: connection dropped: {}", tidy(line)));
+    }
+    // The first line that says something of its own (ssh speaks before git's boilerplate).
+    const BOILERPLATE: &[&str] =
+        &["Could not read from remote repository", "Please make sure", "and the repository exists", "To ", "Done"];
+    let line = lines
+        .iter()
+        .find(|l| !BOILERPLATE.iter().any(|b| l.contains(b)))
+        .or(lines.first())
+        .copied()
+        .unwrap_or("git failed and said nothing");
+    Failure::Stop(format!("{context}: {}", tidy(line)))
 }
 
-/// Pushes to a repository on this machine. libgit2's local transport checks
-/// fast-forward against the refs it saw when connecting, then overwrites the
-/// branch: two agents pushing at once can lose a commit. Here the objects are
-/// copied first, and the branch moves only if it still is where we fetched
-/// it (a locked compare-and-swap), as git-receive-pack does on a server.
-fn push_to_path(repo: &Repository, path: &Path, local_ref: &str, expected: Option<Oid>) -> Result<(), String> {
-    let target = Repository::open(path).map_err(|e| format!("cannot open {}: {}", path.display(), e.message()))?;
-    let local = repo.refname_to_id(local_ref).map_err(git)?;
-    let mut pack = repo.packbuilder().map_err(git)?;
-    let mut walk = repo.revwalk().map_err(git)?;
-    walk.push(local).map_err(git)?;
-    if let Some(old) = expected {
-        walk.hide(old).map_err(git)?;
-    }
-    pack.insert_walk(&mut walk).map_err(git)?;
-    let mut bytes = Vec::new();
-    pack.foreach(|chunk| {
-        bytes.extend_from_slice(chunk);
-        true
-    })
-    .map_err(git)?;
-    let odb = target.odb().map_err(git)?;
-    let mut writer = odb.packwriter().map_err(git)?;
-    std::io::Write::write_all(&mut writer, &bytes).map_err(|e| e.to_string())?;
-    writer.commit().map_err(git)?;
-    let message = "parc collect: push";
-    let moved = match expected {
-        Some(old) => target.reference_matching(local_ref, local, true, old, message),
-        None => target.reference(local_ref, local, false, message),
-    };
-    moved.map(|_| ()).map_err(|e| format!("the remote branch moved (another agent pushed first): {}", e.message()))
+/// One line as git printed it, without its `fatal: ` and trailing full stop noise.
+fn tidy(line: &str) -> &str {
+    line.trim_start_matches("fatal: ").trim_start_matches("error: ").trim()
 }
 
 /// Re-creates the commits in `upstream..local` on top of `upstream`, moves
@@ -177,19 +274,54 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((base + jitter).min(2_000))
 }
 
-/// Credentials for remotes that need them: the SSH agent, then the user's git credential helper.
-fn callbacks<'a>() -> RemoteCallbacks<'a> {
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(|url, user, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            return git2::Cred::ssh_key_from_agent(user.unwrap_or("git"));
-        }
-        let config = git2::Config::open_default()?;
-        git2::Cred::credential_helper(&config, url, user)
-    });
-    callbacks
-}
-
 fn git(e: git2::Error) -> String {
     e.message().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{classify, Failure};
+
+    /// What git and ssh print (LC_ALL=C), copied from real runs.
+    #[test]
+    fn only_a_rejected_push_and_a_dropped_connection_are_retried() {
+        let retry = |said: &str| matches!(classify("push origin", said), Failure::Retry(_));
+        let stop = |said: &str, words: &str| match classify("push origin", said) {
+            Failure::Stop(line) => assert!(line.contains(words) && !line.contains('\n'), "{line}"),
+            other => panic!("{said}: {other:?}"),
+        };
+        stop(
+            "ssh: Could not resolve hostname git.lan: Name or service not known\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n",
+            "name does not resolve: ssh: Could not resolve hostname git.lan",
+        );
+        stop(
+            "fatal: unable to access 'https://git.lan/fleet.git/': Could not resolve host: git.lan\n",
+            "name does not resolve",
+        );
+        stop(
+            "root@127.0.0.1: Permission denied (publickey).\r\nfatal: Could not read from remote repository.\n",
+            "authentication failed: root@127.0.0.1: Permission denied (publickey).",
+        );
+        stop(
+            "fatal: could not read Username for 'https://git.lan': terminal prompts disabled\n",
+            "authentication failed",
+        );
+        stop(
+            "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n",
+            "host key not trusted",
+        );
+        stop("ssh: connect to host 127.0.0.1 port 9: Connection refused\nfatal: Could not read from remote repository.\n", "Connection refused");
+        stop(
+            "To git.lan:fleet.git\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\n",
+            "the remote refused the push",
+        );
+        assert!(retry(
+            "To git.lan:fleet.git\n!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)\nDone\nerror: failed to push some refs to 'git.lan:fleet.git'\n"
+        ));
+        assert!(retry(
+            "To /srv/fleet.git\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 1f0c but expected 9e2a)\nDone\n"
+        ));
+        assert!(retry("kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.1 port 2222\r\nfatal: Could not read from remote repository.\n"));
+        assert!(retry("client_loop: send disconnect: Broken pipe\r\nfatal: the remote end hung up unexpectedly\n"));
+    }
 }

@@ -1,58 +1,24 @@
 //! Runs a probe script on this machine.
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use super::command;
+use std::process::Command;
+use std::time::Duration;
 
-/// Runs `script` with `sh -s`; its output, or why there is none. The whole
-/// run is stopped at `limit`, in case a probe outlives its own time limit
-/// (a host without `timeout`).
-pub fn run(script: &str, env: &[(&str, String)], limit: Duration) -> Result<String, String> {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new("sh")
-        .arg("-s")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0) // so that a stop reaches every probe it started
-        .spawn()
-        .map_err(|e| format!("cannot start sh: {e}"))?;
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(script.as_bytes())
-        .map_err(|e| format!("cannot feed the script to sh: {e}"))?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        stdout.read_to_end(&mut buf).map(|_| buf)
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = String::new();
-        let _ = stderr.read_to_string(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) => break status,
-            None if Instant::now() >= deadline => {
-                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
-                let _ = child.wait();
-                return Err(format!("stopped after {} s (the host time limit)", limit.as_secs()));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    let out = out.join().expect("reader thread").map_err(|e| e.to_string())?;
-    let err = err.join().expect("reader thread");
-    if !status.success() {
-        return Err(format!("the probe script failed ({status}): {}", err.trim()));
+/// Runs `script` with `sh -s`; the bytes it printed, or why there are none.
+/// The whole run is stopped at `limit`, in case a probe outlives its own
+/// time limit (a host without `timeout`).
+pub fn run(script: &str, env: &[(&str, String)], limit: Duration) -> Result<Vec<u8>, String> {
+    let mut sh = Command::new("sh");
+    sh.arg("-s").envs(env.iter().map(|(k, v)| (k, v)));
+    let done = command::run(&mut sh, script.as_bytes(), limit).map_err(|e| match e {
+        command::Unfinished::TimedOut(_) => format!("stopped after {} s (the host time limit)", limit.as_secs()),
+        other => other.to_string(),
+    })?;
+    if !done.status.success() {
+        let err = String::from_utf8_lossy(&done.stderr);
+        return Err(format!("the probe script failed ({}): {}", done.status, err.trim()));
     }
-    String::from_utf8(out).map_err(|_| "the probe script printed bytes that are not UTF-8".into())
+    Ok(done.stdout)
 }
 
 /// This machine's host name.

@@ -1,6 +1,7 @@
 //! `parc collect`: runs the probe scripts on this machine or over SSH and
 //! writes `DIR/<host>/<kind>.json`; optionally commits and pushes them.
 
+pub mod command;
 pub mod git;
 pub mod local;
 pub mod script;
@@ -233,7 +234,7 @@ async fn reported_name(
 ) -> Result<String, String> {
     let probed = outputs.iter().flat_map(|(_, _, runs)| runs).find(|r| r.key == "hostname" && r.exit == Some(0));
     if let Some(run) = probed {
-        return Ok(run.stdout.trim().to_string());
+        return Ok(String::from_utf8_lossy(&run.stdout).trim().to_string());
     }
     let out = session.raw_command("hostname").output().await.map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())

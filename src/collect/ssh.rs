@@ -73,8 +73,8 @@ pub async fn connect(dest: &Destination, settings: &Settings, timeout: Duration)
     builder.connect_mux(&dest.host).await.map_err(|e| describe(&e))
 }
 
-/// Runs `script` with `sh -s` on the host; its output.
-pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Result<String, String> {
+/// Runs `script` with `sh -s` on the host; the bytes it printed.
+pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Vec<u8>, String> {
     let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
     let mut child = session
         .raw_command(format!("env {} sh -s", assignments.join(" ")))
@@ -96,7 +96,7 @@ pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Res
     if !status.success() {
         return Err(format!("the probe script failed ({status}): {}", String::from_utf8_lossy(&err).trim()));
     }
-    String::from_utf8(out).map_err(|_| "the probe script printed bytes that are not UTF-8".into())
+    Ok(out)
 }
 
 /// A single-quoted shell word.

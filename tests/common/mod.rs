@@ -131,3 +131,4 @@ pub fn build_example(out: &Path) {
 }
 
 pub mod sshd;
+pub mod user;

@@ -1,0 +1,185 @@
+//! `parc collect --commit --push` the way the README deploys it: agents run
+//! as a non-root user with no ssh-agent, the git server an alias in that
+//! user's `~/.ssh/config`, the repository served over SSH by a real sshd on
+//! 127.0.0.1. Needs root (to make the user), as `make test` runs.
+
+mod common;
+
+use common::sshd::Sshd;
+use common::user::User;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ok(out: Output, what: &str) -> Output {
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A bare repository with one commit, served by `sshd` as root; a user
+/// whose `~/.ssh/config` calls the server `git.lan`; parc where the user
+/// can run it.
+struct Fleet {
+    sshd: Sshd,
+    tmp: tempfile::TempDir,
+    user: User,
+    remote: PathBuf,
+    parc: PathBuf,
+}
+
+impl Fleet {
+    fn new(tag: &str) -> Fleet {
+        let sshd = Sshd::start();
+        let tmp = tempfile::tempdir().unwrap();
+        let remote = tmp.path().join("fleet.git");
+        git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+        let seed = tmp.path().join("seed");
+        git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
+        std::fs::create_dir_all(seed.join("snapshots")).unwrap();
+        std::fs::write(seed.join("snapshots/README"), "one folder per host\n").unwrap();
+        git(&seed, &["add", "-A"]);
+        git(&seed, &["commit", "-q", "-m", "start"]);
+        git(&seed, &["push", "-q", "origin", "main"]);
+        let user = User::create(tag, &tmp.path().join("home"));
+        user.write(".ssh/deploy_key", std::fs::read(sshd.path("id")).unwrap());
+        user.write(".ssh/known_hosts", std::fs::read(sshd.path("known_hosts")).unwrap());
+        // No BatchMode: parc itself must never wait for an answer.
+        user.write(
+            ".ssh/config",
+            format!(
+                "Host git.lan\n  HostName 127.0.0.1\n  Port {}\n  User root\n  IdentityFile ~/.ssh/deploy_key\n",
+                sshd.port
+            ),
+        );
+        let bin = tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let parc = bin.join("parc");
+        std::fs::copy(assert_cmd::cargo::cargo_bin("parc"), &parc).unwrap();
+        let agents = tmp.path().join("agents");
+        std::fs::create_dir_all(&agents).unwrap();
+        user.own(&agents);
+        Fleet { sshd, tmp, user, remote, parc }
+    }
+
+    /// `git clone git.lan:…/fleet.git`, as the user.
+    fn clone(&self, name: &str) -> PathBuf {
+        let agents = self.tmp.path().join("agents");
+        let url = format!("git.lan:{}", self.remote.display());
+        let git = Path::new("/usr/bin/git");
+        ok(self.user.command(&agents, git, &["clone", "-q", &url, name]).output().unwrap(), "git clone over SSH");
+        agents.join(name)
+    }
+
+    fn collect(&self, clone: &Path, host: &str) -> Command {
+        self.user.command(
+            clone,
+            &self.parc,
+            &["collect", "--kinds", "system", "--host", host, "--snapshots", "snapshots", "--commit", "--push"],
+        )
+    }
+
+    fn remote_log(&self) -> String {
+        git(&self.remote, &["log", "--format=%H %P|%s", "main"])
+    }
+}
+
+#[test]
+fn five_agents_push_at_once_over_an_ssh_alias_without_an_agent() {
+    let fleet = Fleet::new("five");
+    let clones: Vec<PathBuf> = (0..5).map(|i| fleet.clone(&format!("agent{i}"))).collect();
+    let children: Vec<_> = clones
+        .iter()
+        .enumerate()
+        .map(|(i, clone)| {
+            fleet
+                .collect(clone, &format!("agent-{i}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = ok(child.wait_with_output().unwrap(), &format!("agent {i}"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pushed to origin"));
+    }
+    let log = fleet.remote_log();
+    let commits: Vec<&str> = log.lines().collect();
+    assert_eq!(commits.len(), 6, "{log}");
+    for c in &commits {
+        let parents = c.split('|').next().unwrap().split(' ').count() - 1;
+        assert!(parents <= 1, "a merge in a history that must be linear: {c}");
+    }
+    let tree = git(&fleet.remote, &["ls-tree", "-r", "--name-only", "main", "snapshots/"]);
+    for i in 0..5 {
+        assert!(tree.contains(&format!("snapshots/agent-{i}/system.json")), "agent {i} is missing:\n{tree}");
+    }
+}
+
+#[test]
+fn a_changed_host_key_is_refused_and_nothing_is_pushed() {
+    let fleet = Fleet::new("hkey");
+    let clone = fleet.clone("agent");
+    let before = fleet.remote_log();
+    // The server now shows a key the user's known_hosts does not hold for it.
+    let other = fleet.tmp.path().join("other_hostkey");
+    ok(
+        Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&other).output().unwrap(),
+        "keygen",
+    );
+    let other_pub = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let key: Vec<&str> = other_pub.split_whitespace().take(2).collect();
+    fleet.user.write(".ssh/known_hosts", format!("[127.0.0.1]:{} {}\n", fleet.sshd.port, key.join(" ")));
+    let out = fleet.collect(&clone, "agent-x").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    eprintln!("{stderr}");
+    assert!(stderr.contains("host key changed") && stderr.contains("attempt 1, not retried"), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "one clear line: {stderr}");
+    assert_eq!(fleet.remote_log(), before, "nothing was pushed");
+}
+
+#[test]
+fn a_wrong_key_stops_at_the_first_attempt() {
+    let fleet = Fleet::new("wkey");
+    let clone = fleet.clone("agent");
+    let before = fleet.remote_log();
+    fleet.user.write(".ssh/deploy_key", std::fs::read(fleet.sshd.path("stranger")).unwrap());
+    let start = std::time::Instant::now();
+    let out = fleet.collect(&clone, "agent-x").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Figures go to the test's output, never into an assertion.
+    eprintln!("a wrong key failed after {:.3} s", start.elapsed().as_secs_f64());
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    eprintln!("{stderr}");
+    assert!(stderr.contains("authentication failed") && stderr.contains("Permission denied"), "{stderr}");
+    assert!(stderr.contains("attempt 1, not retried"), "{stderr}");
+    assert_eq!(fleet.remote_log(), before);
+}
+
+#[test]
+fn commit_takes_only_the_snapshots_it_wrote_never_what_a_person_staged() {
+    let tmp = tempfile::tempdir().unwrap();
+    git(tmp.path(), &["init", "-q"]);
+    std::fs::write(tmp.path().join("notes.txt"), "half-written runbook\n").unwrap();
+    git(tmp.path(), &["add", "notes.txt"]);
+    let out = common::parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "system", "--host", "box", "--snapshots", "snapshots", "--commit"])
+        .output()
+        .unwrap();
+    ok(out, "collect --commit");
+    assert_eq!(git(tmp.path(), &["show", "--format=", "--name-only", "HEAD"]), "snapshots/box/system.json\n");
+    assert_eq!(git(tmp.path(), &["diff", "--cached", "--name-only"]), "notes.txt\n", "still staged, uncommitted");
+    assert_eq!(git(tmp.path(), &["status", "--porcelain", "snapshots"]), "", "the index follows the commit");
+}
