@@ -12,6 +12,7 @@ pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod derive;
+pub mod escape;
 pub mod fleet;
 pub mod parse;
 pub mod pipeline;

@@ -85,6 +85,9 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, re
                 continue;
             }
         };
+        for note in &parsed.notes {
+            problems.push(Problem::new(&label, note));
+        }
         if parsed.host != host {
             let cause = format!("snapshot says host {:?} but lies in folder {:?}; the folder wins", parsed.host, host);
             problems.push(Problem::new(&label, cause));

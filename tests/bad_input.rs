@@ -29,7 +29,11 @@ fn hostile_fleet(snaps: &Path, outside: &Path) -> Vec<(&'static str, &'static st
         "mistyped.json",
         br#"{"schema":"parc.snapshot/1","kind":"system","host":"bad","collected_at":42,"probes":{}}"#,
     );
-    write("latin1.json", b"{\"schema\":\"parc.snapshot/1\",\"host\":\"caf\xe9\"}");
+    // Latin-1 bytes in a tool's output, from an agent that did not escape them: kept, reported.
+    write(
+        "latin1.json",
+        b"{\"schema\":\"parc.snapshot/1\",\"kind\":\"system\",\"host\":\"bad\",\"collected_at\":\"2026-11-01T05:00:00Z\",\"probes\":{\"os-release\":{\"cmd\":\"cat /etc/os-release\",\"exit\":0,\"out\":\"PRETTY_NAME=\\\"Debian caf\xe9\\\"\\n\"}}}",
+    );
     // 50 MB of valid JSON: over the limit, never read.
     let mut huge = Vec::with_capacity(50 << 20);
     huge.extend_from_slice(br#"{"schema":"parc.snapshot/1","pad":""#);
@@ -49,7 +53,7 @@ fn hostile_fleet(snaps: &Path, outside: &Path) -> Vec<(&'static str, &'static st
         ("schema.json", "unknown schema \"parc.snapshot/9\""),
         ("missing.json", "missing field"),
         ("mistyped.json", "invalid type"),
-        ("latin1.json", "not UTF-8"),
+        ("latin1.json", "not UTF-8: 1 byte(s) read as \\xNN, the rest of the snapshot is kept"),
         ("huge.json", "over the limit"),
         ("link.json", "symlink points outside the snapshots folder"),
         ("T040000", "snapshot says host \"../../etc\" but lies in folder \"bad\""),
@@ -86,6 +90,8 @@ fn every_bad_snapshot_is_reported_and_the_rest_is_built() {
     let hosts = read_json(&out.join("api/v1/hosts.json"));
     let names: Vec<&str> = hosts.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["<img src=x onerror=alert(1)>", "bad", "good"]);
+    let bad = read_json(&out.join("api/v1/hosts/bad.json"));
+    assert_eq!(bad["os"], "Debian caf\\xe9", "the Latin-1 snapshot is the newest: {bad:#}");
     for h in hosts.as_array().unwrap() {
         let slug = h["slug"].as_str().unwrap();
         assert!(slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{slug}");

@@ -343,3 +343,70 @@ fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
     }
     assert_eq!(probes["smartctl-scan"]["exit"], 0, "sudo -n ran smartctl: {:#}", probes["smartctl-scan"]);
 }
+
+/// Removes a folder when dropped, even when the test fails.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn odd_bytes_from_real_tools_never_cost_a_host_its_data() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    // A home folder named in Latin-1, as on systems older than UTF-8; du prints its name as it is.
+    let home = std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b"/home/parc-caf\xe9"));
+    std::fs::create_dir_all(&home).unwrap();
+    let _cleanup = RemoveOnDrop(home.clone());
+    std::fs::write(home.join("notes"), vec![b'x'; 5000]).unwrap();
+    // lsblk passes a USB bridge's model string through byte for byte.
+    let bin = tmp.path().join("bin");
+    let path = path_without_smartctl(&bin);
+    let mut lsblk = corpus_json("lsblk/debian12-vm.json");
+    let usb = serde_json::json!({"name": "sdb", "type": "disk", "size": 1000204886016u64, "model": "MODEL-PLACEHOLDER",
+        "serial": "0000000012F4", "wwn": null, "rota": true, "tran": "usb", "hotplug": true, "children": []});
+    lsblk["blockdevices"].as_array_mut().unwrap().push(usb);
+    let json = serde_json::to_vec(&lsblk).unwrap();
+    let text = String::from_utf8(json).unwrap();
+    let (before, after) = text.split_once("MODEL-PLACEHOLDER").unwrap();
+    let mut bytes = before.as_bytes().to_vec();
+    bytes.extend_from_slice(b"USB3.0 \xff Disk");
+    bytes.extend_from_slice(after.as_bytes());
+    std::fs::write(tmp.path().join("lsblk.json"), bytes).unwrap();
+    std::fs::remove_file(bin.join("lsblk")).unwrap();
+    std::fs::write(bin.join("lsblk"), format!("#!/bin/sh\ncat '{}'\n", tmp.path().join("lsblk.json").display()))
+        .unwrap();
+    Command::new("chmod").arg("755").arg(bin.join("lsblk")).status().unwrap();
+    parc()
+        .current_dir(tmp.path())
+        .env("PARC_PATH", &path)
+        .args(["collect", "--host", "old", "--kinds", "disks", "--snapshots"])
+        .arg(&snaps)
+        .assert()
+        .success();
+    let disks = read_json(&snaps.join("old/disks.json"));
+    let probes = &disks["probes"];
+    assert_eq!(probes["lsblk"]["escaped_bytes"], 1, "{:#}", probes["lsblk"]);
+    assert!(probes["lsblk"]["out"].is_object(), "the JSON stays JSON");
+    assert!(probes["home"]["escaped_bytes"].as_u64().unwrap() >= 1, "{:#}", probes["home"]);
+    assert!(probes["home"]["out"].as_str().unwrap().contains("/home/parc-caf\\xe9\n"), "{:#}", probes["home"]);
+    // The build keeps the host, its disks and its homes, with readable names.
+    let site = tmp.path().join("site");
+    build_cmd(&snaps, &site, &["--strict"]).assert().success();
+    let host = read_json(&site.join("api/v1/hosts/old.json"));
+    let homes: Vec<&str> = host["homes"].as_array().unwrap().iter().map(|h| h["user"].as_str().unwrap()).collect();
+    assert!(homes.contains(&"parc-caf\\xe9"), "{homes:?}");
+    let models: Vec<String> = read_json(&site.join("api/v1/disks.json"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["model"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(models.contains(&"USB3.0 \\xff Disk".to_string()), "{models:?}");
+    let page = read(&site.join("hosts/old.html"));
+    assert!(page.contains("parc-caf\\xe9") && page.contains("USB3.0 \\xff Disk"), "the host page shows both names");
+}

@@ -8,6 +8,7 @@
 //! the byte can be told back, and the probe records how many bytes it took
 //! (`escaped_bytes`). Nothing else of the output changes.
 
+use crate::escape::{escape_invalid, Into};
 use crate::time::Instant;
 use serde_json::{json, Map, Value};
 
@@ -81,50 +82,24 @@ pub fn parse(output: &[u8]) -> Vec<ProbeRun> {
     runs
 }
 
-/// `bytes` as text: each byte that is not UTF-8 becomes `escape(byte)`.
-/// Returns the text and how many bytes were escaped.
-fn decode(bytes: &[u8], escape: fn(u8) -> String) -> (String, usize) {
-    let mut text = String::with_capacity(bytes.len());
-    let mut escaped = 0;
-    for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
-        for &b in chunk.invalid() {
-            text.push_str(&escape(b));
-            escaped += 1;
-        }
-    }
-    (text, escaped)
-}
-
-/// `\xNN`, as text shows it.
-fn text_escape(b: u8) -> String {
-    format!("\\x{b:02x}")
-}
-
-/// `\xNN` inside a JSON string literal: the backslash itself escaped. Bytes
-/// that are not UTF-8 only ever occur inside strings in a tool's JSON.
-fn json_escape(b: u8) -> String {
-    format!("\\\\x{b:02x}")
-}
-
 /// A tool's stdout as the snapshot keeps it: its JSON as JSON, its text as
 /// text; and how many bytes had to be escaped.
 fn output(stdout: &[u8]) -> (Value, usize) {
     let trimmed = stdout.trim_ascii();
     if trimmed.starts_with(b"{") || trimmed.starts_with(b"[") {
-        let (json, escaped) = decode(trimmed, json_escape);
+        let (json, escaped) = escape_invalid(trimmed, Into::JsonString);
         if let Ok(value) = serde_json::from_str::<Value>(&json) {
             return (value, escaped);
         }
     }
-    let (text, escaped) = decode(stdout, text_escape);
-    (Value::String(text), escaped)
+    let (text, escaped) = escape_invalid(stdout, Into::Text);
+    (Value::String(text.into_owned()), escaped)
 }
 
 /// The probe as the snapshot format has it.
 pub fn probe_json(run: &ProbeRun) -> Value {
     let (out, escaped_out) = output(&run.stdout);
-    let (err, escaped_err) = decode(&run.stderr, text_escape);
+    let (err, escaped_err) = escape_invalid(&run.stderr, Into::Text);
     let mut probe = Map::new();
     probe.insert("cmd".into(), json!(run.cmd));
     probe.insert("exit".into(), json!(run.exit));

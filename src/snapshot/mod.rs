@@ -130,12 +130,23 @@ pub struct Parsed {
     pub facts: Facts,
     /// Probes that failed or could not be read.
     pub failures: Vec<ProbeFailure>,
+    /// What was wrong with the file but read around (reported as problems;
+    /// the version is kept).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Parses one snapshot file's bytes. An error here means the whole snapshot
 /// is unusable; a failed probe inside a good snapshot is not an error.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))?;
+    // Written by hand or by an agent older than its escaping: read the odd
+    // bytes as `\xNN` rather than lose the snapshot, and say so.
+    let (text, escaped) = crate::escape::escape_invalid(bytes, crate::escape::Into::JsonString);
+    let mut notes = Vec::new();
+    if escaped > 0 {
+        notes.push(format!("not UTF-8: {escaped} byte(s) read as \\xNN, the rest of the snapshot is kept"));
+    }
+    let text = text.as_ref();
     // Read the schema first so a future format is named as such, not as a type error.
     #[derive(Deserialize)]
     struct Head {
@@ -166,6 +177,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         mode: envelope.agent.and_then(|a| a.mode),
         facts,
         failures,
+        notes,
     })
 }
 
@@ -237,6 +249,11 @@ mod tests {
             let err = parse(input.as_bytes()).unwrap_err();
             assert!(err.contains(expected), "{input}: {err}");
         }
-        assert!(parse(b"{\"schema\":\"\xff\"}").unwrap_err().contains("not UTF-8"));
+        // A host name in Latin-1: é is the single byte 0xe9.
+        let text = envelope(SCHEMA, "2026-11-21T03:00:12Z").replace("\"h\"", "\"caf#\"");
+        let bytes: Vec<u8> = text.bytes().map(|b| if b == b'#' { 0xe9 } else { b }).collect();
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!((parsed.host.as_str(), parsed.notes.len()), ("caf\\xe9", 1), "kept, with a note");
+        assert!(parsed.notes[0].contains("not UTF-8"));
     }
 }
