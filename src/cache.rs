@@ -16,7 +16,7 @@ use std::sync::Mutex;
 pub type ParseResult = Result<Parsed, String>;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/2");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/3");
 
 pub struct ParseCache {
     dir: PathBuf,

@@ -359,7 +359,8 @@ fn no_smart(device: &str) -> Value {
 }
 
 pub fn run(args: &DemoArgs) -> Result<u8> {
-    let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until)).context("--until must be YYYY-MM-DD")?;
+    let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until))
+        .map_err(|cause| anyhow::anyhow!("--until must be YYYY-MM-DD: {cause}"))?;
     let every = args.every.max(1);
     let roles = roles();
     let templates: Vec<Value> =

@@ -163,7 +163,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     }
     let envelope: Envelope = serde_json::from_str(text).map_err(|e| format!("invalid snapshot: {e}"))?;
     let collected_at = Instant::parse_rfc3339(&envelope.collected_at)
-        .ok_or_else(|| format!("collected_at {:?} is not an RFC 3339 time", envelope.collected_at))?;
+        .map_err(|cause| format!("collected_at {:?} is not an RFC 3339 time: {cause}", envelope.collected_at))?;
     let mut failures = Vec::new();
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
@@ -240,6 +240,8 @@ mod tests {
         let cases = [
             (envelope("parc.snapshot/2", "2026-11-21T03:00:12Z"), "unknown schema"),
             (envelope(SCHEMA, "last tuesday"), "not an RFC 3339 time"),
+            (envelope(SCHEMA, "2026-02-31T00:00:00Z"), "not an RFC 3339 time"),
+            (envelope(SCHEMA, "2026-11-21T03:00:12+99:99"), "not an RFC 3339 time"),
             (r#"{"schema":"parc.snapshot/1","kind":"disks""#.into(), "invalid JSON"),
             (r#"{"schema":"parc.snapshot/1","kind":7}"#.into(), "invalid snapshot"),
             ("[]".into(), "not a parc snapshot"),
