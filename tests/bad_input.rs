@@ -155,3 +155,26 @@ fn a_folder_parc_did_not_make_is_never_written_into() {
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("not made by parc"));
     assert_eq!(files(&out), [Path::new("thesis.tex")]);
 }
+
+#[test]
+fn a_reader_that_went_away_is_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let mut truncated = serde_json::to_vec(&system("a", AT)).unwrap();
+    truncated.truncate(20);
+    std::fs::create_dir_all(snaps.join("a/system")).unwrap();
+    std::fs::write(snaps.join("a/system/bad.json"), truncated).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("parc"));
+        cmd.current_dir(tmp.path()).args(args).stdout(closed_pipe());
+        cmd.output().unwrap()
+    };
+    // `parc probe-script disks | head`, `parc check | head`: no panic, the usual status.
+    let script = run(&["probe-script", "disks"]);
+    assert_eq!(script.status.code(), Some(0), "{}", String::from_utf8_lossy(&script.stderr));
+    assert_eq!(String::from_utf8_lossy(&script.stderr), "");
+    let check = run(&["check", "--snapshots", "snapshots"]);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains("panicked") && stderr.contains("1 problems"), "{stderr}");
+}

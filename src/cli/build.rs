@@ -78,7 +78,7 @@ pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8>
     let snapshots = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
     let (versions, problems) = pipeline::check(config, &snapshots, &base)?;
     for problem in &problems {
-        println!("{problem}");
+        super::print(&format!("{problem}\n"))?;
     }
     eprintln!("{versions} versions checked, {} problems", problems.len());
     Ok(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
@@ -102,6 +102,11 @@ pub fn read_json(dir: &Path) -> Result<u8> {
             data.len() as u64
         })
         .sum();
-    println!("read-json files={} bytes={} seconds={:.3}", files.len(), bytes, start.elapsed().as_secs_f64());
+    super::print(&format!(
+        "read-json files={} bytes={} seconds={:.3}\n",
+        files.len(),
+        bytes,
+        start.elapsed().as_secs_f64()
+    ))?;
     Ok(exit::OK)
 }

@@ -82,6 +82,6 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
 }
 
 pub fn probe_script(kind: &str) -> Result<u8> {
-    print!("{}", script::for_kind(kind).map_err(anyhow::Error::msg)?);
+    super::print(&script::for_kind(kind).map_err(anyhow::Error::msg)?)?;
     Ok(exit::OK)
 }

@@ -21,6 +21,17 @@ pub mod exit {
     pub const HOSTS_FAILED: u8 = 4;
 }
 
+/// Writes to stdout. A reader that went away (`parc check | head`) is not
+/// an error: the rest is not written, and the command ends as it would have.
+pub fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// parc: a static site and JSON API of your fleet's disks, built from
 /// snapshots kept in git.
 #[derive(Parser)]

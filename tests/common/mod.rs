@@ -132,3 +132,15 @@ pub fn build_example(out: &Path) {
 
 pub mod sshd;
 pub mod user;
+
+/// A pipe whose reading end is already closed: every write to it fails
+/// with EPIPE, as when `parc … | head` has read what it wanted.
+pub fn closed_pipe() -> std::process::Stdio {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe {
+        libc::close(fds[0]);
+        std::process::Stdio::from(std::os::fd::OwnedFd::from_raw_fd(fds[1]))
+    }
+}
