@@ -3,7 +3,7 @@
 //! unchanged is not even read.
 //!
 //! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash)
-//! and `hosts/<slug>.json` (hash → parse result) for each host, so a build
+//! and `hosts/<hash of the host name>.json` (hash → parse result) for each host, so a build
 //! holds only one host's results in memory at a time.
 
 use crate::snapshot::Parsed;
@@ -71,18 +71,18 @@ impl ParseCache {
         self.seen.lock().unwrap().insert(path.to_path_buf(), stamp);
     }
 
-    pub fn host_results(&self, host_slug: &str) -> HashMap<String, ParseResult> {
+    pub fn host_results(&self, host: &str) -> HashMap<String, ParseResult> {
         if self.mode == Mode::WriteOnly {
             return HashMap::new();
         }
-        load(&self.host_path(host_slug)).unwrap_or_default()
+        load(&self.host_path(host)).unwrap_or_default()
     }
 
-    pub fn save_host_results(&self, host_slug: &str, results: &HashMap<String, ParseResult>) -> std::io::Result<()> {
+    pub fn save_host_results(&self, host: &str, results: &HashMap<String, ParseResult>) -> std::io::Result<()> {
         if self.mode == Mode::ReadOnly {
             return Ok(());
         }
-        save(&self.host_path(host_slug), results)
+        save(&self.host_path(host), results)
     }
 
     pub fn save_files(&self) -> std::io::Result<()> {
@@ -92,8 +92,10 @@ impl ParseCache {
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
     }
 
-    fn host_path(&self, slug: &str) -> PathBuf {
-        self.dir.join("hosts").join(format!("{slug}.json"))
+    /// Named by a wide hash of the host's name, never by its slug: two hosts
+    /// may share a slug until the fleet is assembled.
+    fn host_path(&self, host: &str) -> PathBuf {
+        self.dir.join("hosts").join(format!("{}.json", crate::slug::hash(host, 16)))
     }
 }
 

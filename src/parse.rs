@@ -26,8 +26,7 @@ pub struct HostVersions {
 }
 
 pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>) -> HostVersions {
-    let slug = crate::slug::slug(host);
-    let mut known = cache.host_results(&slug);
+    let mut known = cache.host_results(host);
     // Each content is parsed (or taken from the cache) once, even when several
     // candidates hold it; `order` says which candidates hold which content.
     let mut results: HashMap<String, ParseResult> = HashMap::new();
@@ -66,7 +65,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, re
         order.push((candidate.precedence, candidate.label, candidate.kind, key));
     }
     if parsed_now > 0 || !known.is_empty() {
-        if let Err(e) = cache.save_host_results(&slug, &results) {
+        if let Err(e) = cache.save_host_results(host, &results) {
             tracing::warn!("cannot write the parse cache for {host}: {e}");
         }
     }

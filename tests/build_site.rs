@@ -199,3 +199,25 @@ fn dated_files_and_stable_files_give_the_same_versions() {
     assert_eq!(read(&a.join("api/v1/hosts/gamma.json")), read(&b.join("api/v1/hosts/gamma.json")));
     assert_eq!(read_json(&a.join("api/v1/summary.json"))["versions"], json!(1));
 }
+
+#[test]
+fn two_hosts_whose_slugs_collide_each_keep_their_own_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    // `PVE1` is slugged `pve1-<hash>`; a host can be named exactly that.
+    let twin = parc::slug::slug("PVE1");
+    for name in ["PVE1", twin.as_str()] {
+        write_dated(&snaps, name, &system(name, "2026-11-01T03:00:00Z"));
+    }
+    let out = tmp.path().join("site");
+    build_cmd(&snaps, &out, &["--strict"]).assert().success();
+    let hosts = read_json(&out.join("api/v1/hosts.json"));
+    let hosts = hosts.as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    assert_ne!(hosts[0]["slug"], hosts[1]["slug"], "{hosts:?}");
+    for host in hosts {
+        let (name, slug) = (host["name"].as_str().unwrap(), host["slug"].as_str().unwrap());
+        assert_eq!(read_json(&out.join(format!("api/v1/hosts/{slug}.json")))["name"], name);
+        assert!(read(&out.join(format!("hosts/{slug}.html"))).contains(&format!(">{name}</h1>")), "{slug}");
+    }
+}

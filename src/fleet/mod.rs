@@ -268,6 +268,14 @@ pub fn merge(parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> F
         disk.sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    let host_slugs = crate::slug::unique(&hosts.iter().map(|h| (h.name.as_str(), h.slug.as_str())).collect::<Vec<_>>());
+    for (host, slug) in hosts.iter_mut().zip(host_slugs) {
+        host.slug = slug;
+    }
+    let disk_slugs = crate::slug::unique(&disks.iter().map(|d| (d.id.as_str(), d.slug.as_str())).collect::<Vec<_>>());
+    for (disk, slug) in disks.iter_mut().zip(disk_slugs) {
+        disk.slug = slug;
+    }
     let newest = hosts.iter().map(|h| h.last_seen).max();
     let mut problems = problems;
     problems.sort();

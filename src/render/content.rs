@@ -25,6 +25,7 @@ struct FrontMatter {
 
 pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
     let mut pages = Vec::new();
+    let mut stems = Vec::new();
     if !dir.is_dir() {
         return Ok(pages);
     }
@@ -36,6 +37,13 @@ pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         pages.push(parse(&text).with_context(|| format!("invalid page {}", path.display()))?.into_page(path));
+        stems.push(path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+    }
+    let items: Vec<(&str, &str)> = stems.iter().zip(&pages).map(|(stem, p)| (stem.as_str(), p.slug.as_str())).collect();
+    let slugs = crate::slug::unique(&items);
+    for (page, slug) in pages.iter_mut().zip(slugs) {
+        page.page = format!("pages/{slug}.html");
+        page.slug = slug;
     }
     pages.sort_by(|a, b| (a.weight, &a.title).cmp(&(b.weight, &b.title)));
     Ok(pages)
@@ -50,7 +58,7 @@ impl Parsed {
     fn into_page(self, path: &Path) -> ContentPage {
         let slug = crate::slug::slug(&path.file_stem().unwrap_or_default().to_string_lossy());
         ContentPage {
-            page: format!("pages/{slug}.html"),
+            page: String::new(), // set once slugs are unique
             slug,
             title: self.front.title,
             weight: self.front.weight,
