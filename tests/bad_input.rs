@@ -178,3 +178,56 @@ fn a_reader_that_went_away_is_not_a_crash() {
     assert_eq!(check.status.code(), Some(3), "{stderr}");
     assert!(!stderr.contains("panicked") && stderr.contains("1 problems"), "{stderr}");
 }
+
+/// Starts `parc build --no-cache` and kills it after `delay_ms`.
+fn killed_build(dir: &Path, snaps: &Path, out: &Path, delay_ms: u64) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("parc"))
+        .current_dir(dir)
+        .args(["build", "--no-cache", "--snapshots"])
+        .arg(snaps)
+        .arg("--out")
+        .arg(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_build_killed_at_any_point_leaves_a_folder_the_next_build_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    parc().args(["demo", "--hosts", "16", "--days", "12", "--out"]).arg(&snaps).assert().success();
+    let out = tmp.path().join("site");
+    let must_build = |what: &str| {
+        let next = build_cmd(&snaps, &out, &[]).assert();
+        let stderr = String::from_utf8_lossy(&next.get_output().stderr).to_string();
+        assert!(next.get_output().status.success(), "after a kill {what}: {stderr}");
+    };
+    // A first build, killed anywhere from its start to its end (the sweep
+    // covers the whole build on this machine: it lasts about 0.5 s).
+    for delay_ms in (0..=700).step_by(35) {
+        let _ = std::fs::remove_dir_all(&out);
+        killed_build(tmp.path(), &snaps, &out, delay_ms);
+        must_build(&format!("of a first build at {delay_ms} ms"));
+    }
+    // Half the fleet goes: a rebuild with many files to prune, killed.
+    let mut hosts: Vec<_> = std::fs::read_dir(&snaps).unwrap().map(|e| e.unwrap().path()).collect();
+    hosts.sort();
+    for host in &hosts[..8] {
+        std::fs::remove_dir_all(host).unwrap();
+    }
+    for delay_ms in [0, 10, 50, 100, 200, 300, 400] {
+        killed_build(tmp.path(), &snaps, &out, delay_ms);
+        must_build(&format!("of a rebuild at {delay_ms} ms"));
+    }
+    // And what it left is what a build from scratch makes.
+    let fresh = tmp.path().join("fresh");
+    build_cmd(&snaps, &fresh, &["--no-cache"]).assert().success();
+    assert_eq!(files(&out), files(&fresh));
+    for f in files(&fresh) {
+        assert!(std::fs::read(out.join(&f)).unwrap() == std::fs::read(fresh.join(&f)).unwrap(), "{}", f.display());
+    }
+}

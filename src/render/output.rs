@@ -32,6 +32,12 @@ impl Output {
             }
         }
         std::fs::create_dir_all(root).with_context(|| format!("cannot create output folder {}", root.display()))?;
+        // Claimed before the first write, and never removed: a build killed at
+        // any point leaves a folder the next build recognises as its own. Its
+        // fingerprint is set by `finish` only, so an unfinished build never
+        // passes for a finished one.
+        let marker = root.join(MARKER);
+        std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
         Ok(Output {
             root: root.to_path_buf(),
             written: Mutex::default(),
@@ -57,9 +63,9 @@ impl Output {
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    /// Writes the marker that says parc made this folder, with the build's
-    /// fingerprint; last, so that a build stopped half-way is not taken for
-    /// a finished one. Not counted among the site's files.
+    /// Writes the build's fingerprint into the marker; last, so that a build
+    /// stopped half-way is not taken for a finished one. Not counted among
+    /// the site's files.
     pub fn finish(&self, fingerprint: &str) -> Result<()> {
         let path = self.root.join(MARKER);
         std::fs::write(&path, format!("{fingerprint}\n")).with_context(|| format!("cannot write {}", path.display()))
@@ -89,7 +95,7 @@ impl Output {
             let entry = entry?;
             if entry.file_type().is_dir() {
                 dirs.push(entry.into_path());
-            } else if !written.contains(entry.path()) {
+            } else if !written.contains(entry.path()) && entry.path() != self.root.join(MARKER) {
                 std::fs::remove_file(entry.path())
                     .with_context(|| format!("cannot remove {}", entry.path().display()))?;
                 removed += 1;
@@ -125,5 +131,17 @@ mod tests {
         std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
         assert!(Output::open(dir.path()).is_err());
         assert!(dir.path().join("precious.txt").exists());
+    }
+
+    #[test]
+    fn the_marker_is_claimed_first_and_never_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Output::open(dir.path()).unwrap();
+        assert!(dir.path().join(MARKER).is_file(), "claimed before anything is written");
+        std::fs::write(dir.path().join("old.html"), "gone").unwrap();
+        out.write("new.html", b"kept").unwrap();
+        assert_eq!(out.prune().unwrap(), 1);
+        assert!(dir.path().join(MARKER).is_file() && dir.path().join("new.html").is_file());
+        assert!(Output::open(dir.path()).is_ok(), "a build stopped here can go on");
     }
 }
