@@ -221,3 +221,36 @@ fn two_hosts_whose_slugs_collide_each_keep_their_own_page() {
         assert!(read(&out.join(format!("hosts/{slug}.html"))).contains(&format!(">{name}</h1>")), "{slug}");
     }
 }
+
+#[test]
+fn the_wwn_tells_apart_disks_that_share_a_serial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    let twin = |template: &str, serial: &str, wwn_id: u64| {
+        let mut v = drive(template, serial, None);
+        v["wwn"]["id"] = serde_json::json!(wwn_id);
+        v
+    };
+    // Masked serials behind a RAID controller, and a real serial that two USB
+    // bridges report alike: the WWN tells each pair apart.
+    let masked = "scrutiny-smart-megaraid0.json";
+    let plain = "scrutiny-smart-ata.json";
+    let day1 = [
+        ("sda", twin(masked, "XXXXXXXX", 11)),
+        ("sdb", twin(masked, "XXXXXXXX", 12)),
+        ("sdc", twin(plain, "WD-SAME", 21)),
+        ("sdd", twin(plain, "WD-SAME", 22)),
+    ];
+    write_dated(&snaps, "a", &disks("a", DAY1, &day1, ""));
+    // Next day, one of the plain twins is alone on host b: the same disk, moved.
+    write_dated(&snaps, "a", &disks("a", DAY2, &day1[..3], ""));
+    write_dated(&snaps, "b", &disks("b", DAY2, &[("sda", twin(plain, "WD-SAME", 22))], ""));
+    build(&snaps, &out).success();
+    let disks = read_json(&out.join("api/v1/disks.json"));
+    let ids: Vec<&str> = disks.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 4, "{ids:#?}");
+    assert!(ids.iter().all(|id| !id.contains("at:")), "told apart by WWN, not by place: {ids:#?}");
+    let moves = read_json(&out.join("api/v1/moves.json"));
+    assert_eq!(moves.as_array().unwrap().len(), 1, "{moves:#}");
+    assert_eq!((moves[0]["from"].as_str(), moves[0]["to"].as_str()), (Some("a"), Some("b")));
+}

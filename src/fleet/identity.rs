@@ -148,21 +148,33 @@ pub fn looks_masked(serial: &str) -> bool {
     s.len() < 4 || s.chars().all(|c| Some(c) == first) || s.to_ascii_uppercase().contains("XXXX")
 }
 
+/// A disk is its model and serial, plus its WWN when the serial cannot tell
+/// disks apart: masked, or shared by two disks in this snapshot. Two disks
+/// that still look alike stay two disks, told apart by where they are.
 fn assign_ids(observed: &mut [Observed]) {
-    for disk in observed.iter_mut() {
+    let base = |disk: &Observed| {
         let model = disk.model.as_deref().map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
-        let serial = disk.serial.as_deref().filter(|s| !s.trim().is_empty());
-        disk.id = match (model, serial, &disk.wwn) {
-            (m, Some(s), Some(w)) if looks_masked(s) => {
-                format!("{}|{s}|{}", m.unwrap_or_default(), w.to_ascii_lowercase())
+        (model.unwrap_or_default(), disk.serial.as_deref().filter(|s| !s.trim().is_empty()).map(str::to_string))
+    };
+    let mut serials: HashMap<(String, String), usize> = HashMap::new();
+    for disk in observed.iter() {
+        if let (model, Some(serial)) = base(disk) {
+            *serials.entry((model, serial)).or_default() += 1;
+        }
+    }
+    for disk in observed.iter_mut() {
+        let (model, serial) = base(disk);
+        let wwn = disk.wwn.as_deref().map(str::to_ascii_lowercase);
+        disk.id = match (serial, wwn) {
+            (Some(s), Some(w)) if looks_masked(&s) || serials[&(model.clone(), s.clone())] > 1 => {
+                format!("{model}|{s}|{w}")
             }
-            (m, Some(s), _) => format!("{}|{s}", m.unwrap_or_default()),
-            (m, None, Some(w)) => format!("{}||{}", m.unwrap_or_default(), w.to_ascii_lowercase()),
+            (Some(s), _) => format!("{model}|{s}"),
+            (None, Some(w)) => format!("{model}||{w}"),
             // Nothing identifies it beyond this host: it stays a disk of this host.
-            (m, None, None) => format!("{}|local:{}", m.unwrap_or_default(), disk.device),
+            (None, None) => format!("{model}|local:{}", disk.device),
         };
     }
-    // Two disks that still look alike (masked serials, no WWN) stay two disks.
     let mut counts: HashMap<String, usize> = HashMap::new();
     for disk in observed.iter() {
         *counts.entry(disk.id.clone()).or_default() += 1;
@@ -172,6 +184,26 @@ fn assign_ids(observed: &mut [Observed]) {
             disk.id = format!("{}|at:{}", disk.id, disk.device);
         }
     }
+}
+
+/// The id a disk known as `model|serial` takes when its WWN names a disk
+/// that had to be told apart by it elsewhere (its twin shared the serial
+/// on another host, or on another day): one disk, one history.
+pub fn reunite(ids: &[(&str, Option<&str>)]) -> HashMap<String, String> {
+    let qualified: HashMap<String, &str> = ids
+        .iter()
+        .filter_map(|(id, wwn)| {
+            let w = (*wwn)?.to_ascii_lowercase();
+            id.ends_with(&format!("|{w}")).then(|| (w, *id))
+        })
+        .collect();
+    ids.iter()
+        .filter_map(|(id, wwn)| {
+            let target = qualified.get(&(*wwn)?.to_ascii_lowercase())?;
+            (target != id && id.matches('|').count() == 1 && target.starts_with(&format!("{id}|")))
+                .then(|| (id.to_string(), target.to_string()))
+        })
+        .collect()
 }
 
 /// The mount point that holds `/home`, and the disks under it (through

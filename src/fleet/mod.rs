@@ -240,7 +240,25 @@ fn disk_slug(o: &identity::Observed) -> String {
 }
 
 /// Joins the hosts' parts: a disk seen on several hosts becomes one history.
-pub fn merge(parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> Fleet {
+pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> Fleet {
+    let renames = {
+        let ids: Vec<(&str, Option<&str>)> =
+            parts.iter().flat_map(|p| &p.disks).map(|d| (d.id.as_str(), d.wwn.as_deref())).collect();
+        identity::reunite(&ids)
+    };
+    for part in parts.iter_mut().filter(|_| !renames.is_empty()) {
+        for disk in &mut part.disks {
+            if let Some(id) = renames.get(&disk.id) {
+                disk.slug = crate::slug::hashed_slug(disk.slug.rsplit_once('-').map_or("", |(r, _)| r), id);
+                disk.id = id.clone();
+            }
+        }
+        for id in part.host.disk_ids.iter_mut().chain(part.host.home_disks.iter_mut()) {
+            if let Some(new) = renames.get(id) {
+                *id = new.clone();
+            }
+        }
+    }
     let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
     let mut hosts = Vec::with_capacity(parts.len());
     for part in parts {
