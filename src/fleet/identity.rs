@@ -194,7 +194,8 @@ pub fn reunite(ids: &[(&str, Option<&str>)]) -> HashMap<String, String> {
         .iter()
         .filter_map(|(id, wwn)| {
             let w = (*wwn)?.to_ascii_lowercase();
-            id.ends_with(&format!("|{w}")).then(|| (w, *id))
+            let qualified = id.ends_with(&format!("|{w}"));
+            qualified.then_some((w, *id))
         })
         .collect();
     ids.iter()
