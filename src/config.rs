@@ -52,8 +52,12 @@ pub struct SshConfig {
     pub known_hosts: Option<PathBuf>,
     /// An ssh_config file used for every host (`ssh -F`).
     pub config_file: Option<PathBuf>,
-    /// Run the commands that need root through `sudo -n`.
+    /// Run the commands that need root through `sudo -n` and the root wrapper.
     pub sudo: bool,
+    /// The root wrapper sudo runs (`parc probe-script --sudo-wrapper`);
+    /// default `/usr/local/sbin/parc-root`. Empty: `sudo -n` runs the
+    /// commands themselves.
+    pub sudo_wrapper: Option<String>,
     /// Hosts collected at the same time (default 8).
     pub concurrency: Option<usize>,
     /// Seconds a whole host may take, connection included (default 300).
@@ -67,6 +71,14 @@ impl SshConfig {
 
     pub fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout.unwrap_or(300).max(1))
+    }
+
+    /// What the probe scripts put before a command that needs root.
+    pub fn sudo_prefix(&self) -> String {
+        match self.sudo_wrapper.as_deref().unwrap_or("/usr/local/sbin/parc-root") {
+            "" => "sudo -n".into(),
+            wrapper => format!("sudo -n {wrapper}"),
+        }
     }
 }
 

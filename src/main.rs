@@ -33,8 +33,8 @@ fn main() -> ExitCode {
         if let Command::ReadJson { dir } = &cli.command {
             return cli::build::read_json(dir);
         }
-        if let Command::ProbeScript { kind } = &cli.command {
-            return cli::collect::probe_script(kind);
+        if let Command::ProbeScript { kind, sudo_wrapper } = &cli.command {
+            return cli::collect::probe_script(kind.as_deref(), *sudo_wrapper);
         }
         let config = Config::load(&config_path, cli.config.is_some())?;
         match cli.command {

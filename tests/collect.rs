@@ -322,6 +322,7 @@ impl SpawnOutput for Command {
 
 #[test]
 fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
+    install_sudo_wrapper();
     let sshd = Sshd::start();
     let tmp = tempfile::tempdir().unwrap();
     let snaps = tmp.path().join("snapshots");
@@ -339,7 +340,7 @@ fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
     for (key, probe) in probes {
         let cmd = probe["cmd"].as_str().unwrap();
         let needs_root = key.starts_with("smartctl") || ["pvs", "lvs", "home", "ceph-osd"].contains(&key.as_str());
-        assert_eq!(cmd.starts_with("sudo -n "), needs_root, "{key}: {cmd}");
+        assert_eq!(cmd.starts_with("sudo -n /usr/local/sbin/parc-root "), needs_root, "{key}: {cmd}");
     }
     assert_eq!(probes["smartctl-scan"]["exit"], 0, "sudo -n ran smartctl: {:#}", probes["smartctl-scan"]);
 }
@@ -409,4 +410,103 @@ fn odd_bytes_from_real_tools_never_cost_a_host_its_data() {
     assert!(models.contains(&"USB3.0 \\xff Disk".to_string()), "{models:?}");
     let page = read(&site.join("hosts/old.html"));
     assert!(page.contains("parc-caf\\xe9") && page.contains("USB3.0 \\xff Disk"), "the host page shows both names");
+}
+
+/// The sudoers rule the README gives, for `user`.
+fn readme_sudoers(user: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let rule =
+        readme.lines().find(|l| l.starts_with("parc ALL=(root) NOPASSWD:")).expect("a sudoers rule in the README");
+    format!("{user}{}\n", rule.strip_prefix("parc").unwrap())
+}
+
+#[test]
+fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
+    let wrapper = install_sudo_wrapper();
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let user = common::user::User::create("sudo", &tmp.path().join("home"));
+    // The README's sudoers file, installed for this user, checked by visudo.
+    let sudoers = std::path::PathBuf::from(format!("/etc/sudoers.d/{}", user.name));
+    std::fs::write(&sudoers, readme_sudoers(&user.name)).unwrap();
+    let _cleanup = RemoveFileOnDrop(sudoers.clone());
+    Command::new("chmod").arg("440").arg(&sudoers).status().unwrap();
+    let visudo = Command::new("visudo").arg("-cf").arg(&sudoers).output().unwrap();
+    assert!(visudo.status.success(), "{}", String::from_utf8_lossy(&visudo.stderr));
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nuser = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nsudo = true\n",
+            user.name,
+            sshd.path("id").display(),
+            sshd.path("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let snaps = tmp.path().join("snapshots");
+    parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--kinds", "disks", "--snapshots"])
+        .arg(&snaps)
+        .args(["--ssh", &format!("127.0.0.1:{}", sshd.port)])
+        .assert()
+        .success();
+    let folder = std::fs::read_dir(&snaps).unwrap().next().unwrap().unwrap().path();
+    let disks = read_json(&folder.join("disks.json"));
+    let probes = disks["probes"].as_object().unwrap();
+    let root_probes: Vec<&String> =
+        probes.keys().filter(|k| probes[*k]["cmd"].as_str().unwrap().starts_with("sudo -n")).collect();
+    assert!(root_probes.len() >= 4, "smartctl-scan, pvs, lvs, home: {root_probes:?}");
+    for key in root_probes {
+        let probe = &probes[key];
+        let err = probe["err"].as_str().unwrap_or_default();
+        assert!(!err.contains("sudo:") && !err.contains("refused"), "{key}: sudo or the wrapper refused it: {probe:#}");
+    }
+    for key in ["smartctl-scan", "pvs", "lvs"] {
+        assert_eq!(probes[key]["exit"], 0, "{key} ran as root: {:#}", probes[key]);
+    }
+    // What the rule does not name is refused, by the wrapper or by sudo itself.
+    let as_user = |args: &[&str]| user.command(tmp.path(), Path::new("/usr/bin/sudo"), args).output().unwrap();
+    for forbidden in [
+        vec!["-n", wrapper.to_str().unwrap(), "smartctl", "-s", "off", "/dev/sda"],
+        vec!["-n", wrapper.to_str().unwrap(), "smartctl", "-j", "-a", "/dev/../etc/shadow"],
+        vec!["-n", wrapper.to_str().unwrap(), "du", "-sb", "/root"],
+        vec!["-n", "/usr/sbin/smartctl", "-j", "-a", "/dev/sda"],
+        vec!["-n", "/bin/sh", "-c", "id"],
+    ] {
+        let out = as_user(&forbidden);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{forbidden:?} ran");
+        assert!(stderr.contains("refused") || stderr.contains("sudo:"), "{forbidden:?}: {stderr}");
+    }
+}
+
+struct RemoveFileOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveFileOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_smartctl_that_hangs_is_stopped_at_the_probe_limit_on_every_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let bin = tmp.path().join("bin");
+    let path = path_without_smartctl(&bin);
+    // Hangs whatever it is asked: the JSON scan, the plain scan the script reads, each disk.
+    std::fs::write(bin.join("smartctl"), "#!/bin/sh\nexec sleep 600\n").unwrap();
+    Command::new("chmod").arg("755").arg(bin.join("smartctl")).status().unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), "[collect]\nprobe_timeout = 1\n").unwrap();
+    let run = parc()
+        .current_dir(tmp.path())
+        .env("PARC_PATH", &path)
+        .args(["collect", "--host", "stuck", "--kinds", "disks", "--snapshots"])
+        .arg(&snaps)
+        .assert()
+        .success();
+    assert!(stderr(&run).contains("ok, 1 snapshots"), "{}", stderr(&run));
+    let disks = read_json(&snaps.join("stuck/disks.json"));
+    assert_eq!(disks["probes"]["smartctl-scan"]["exit"], 124, "{:#}", disks["probes"]["smartctl-scan"]);
 }

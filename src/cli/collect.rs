@@ -81,7 +81,12 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
     Ok(if failed > 0 { exit::HOSTS_FAILED } else { exit::OK })
 }
 
-pub fn probe_script(kind: &str) -> Result<u8> {
-    super::print(&script::for_kind(kind).map_err(anyhow::Error::msg)?)?;
+pub fn probe_script(kind: Option<&str>, sudo_wrapper: bool) -> Result<u8> {
+    let text = match kind {
+        _ if sudo_wrapper => script::SUDO_WRAPPER.to_string(),
+        Some(kind) => script::for_kind(kind).map_err(anyhow::Error::msg)?,
+        None => bail!("give a kind (system, disks) or --sudo-wrapper"),
+    };
+    super::print(&text)?;
     Ok(exit::OK)
 }

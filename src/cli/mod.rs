@@ -64,7 +64,11 @@ pub enum Command {
     /// Print the probe script of a kind (system, disks).
     ProbeScript {
         /// The kind: system or disks.
-        kind: String,
+        #[arg(required_unless_present = "sudo_wrapper")]
+        kind: Option<String>,
+        /// Print instead `parc-root`, the root wrapper that the sudoers rule of ssh.sudo names.
+        #[arg(long, conflicts_with = "kind")]
+        sudo_wrapper: bool,
     },
     /// Write a generated example fleet (deterministic) as dated snapshot files.
     Demo(demo::DemoArgs),

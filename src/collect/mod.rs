@@ -95,7 +95,7 @@ pub fn check_host_name(name: &str) -> Result<(), String> {
 fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
     let mut env = vec![("LC_ALL", "C".to_string()), ("PARC_PROBE_TIMEOUT", config.collect.probe_timeout.to_string())];
     if sudo {
-        env.push(("PARC_SUDO", "sudo -n".into()));
+        env.push(("PARC_SUDO", config.ssh.sudo_prefix()));
     }
     env
 }

@@ -7,6 +7,10 @@ const PRELUDE: &str = include_str!("probes/prelude.sh");
 pub const KINDS: &[(&str, &str)] =
     &[("system", include_str!("probes/system.sh")), ("disks", include_str!("probes/disks.sh"))];
 
+/// `parc-root`: the one program sudo lets the probes run as root, which runs
+/// exactly the probes' root commands and refuses anything else.
+pub const SUDO_WRAPPER: &str = include_str!("probes/parc-root.sh");
+
 /// The whole script of a kind: the shared prelude, then the kind's probes.
 pub fn script(kind: &str) -> Option<String> {
     let (_, body) = KINDS.iter().find(|(k, _)| *k == kind)?;

@@ -144,3 +144,15 @@ pub fn closed_pipe() -> std::process::Stdio {
         std::process::Stdio::from(std::os::fd::OwnedFd::from_raw_fd(fds[1]))
     }
 }
+
+/// Installs the root wrapper where the README puts it, from
+/// `parc probe-script --sudo-wrapper` (atomically: tests run side by side).
+pub fn install_sudo_wrapper() -> PathBuf {
+    let path = PathBuf::from("/usr/local/sbin/parc-root");
+    let script = parc().args(["probe-script", "--sudo-wrapper"]).output().unwrap().stdout;
+    let mut tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap()).unwrap();
+    std::io::Write::write_all(&mut tmp, &script).unwrap();
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    tmp.persist(&path).unwrap();
+    path
+}

@@ -28,6 +28,10 @@ impl Sshd {
         keygen(&d.join("id"));
         keygen(&d.join("stranger")); // a key the server does not know
         std::fs::copy(d.join("id.pub"), d.join("authorized_keys")).unwrap();
+        // sshd reads the keys file as the user logging in, who may not be root.
+        for (path, mode) in [(d.to_path_buf(), "711"), (d.join("authorized_keys"), "644")] {
+            assert!(Command::new("chmod").arg(mode).arg(&path).status().unwrap().success());
+        }
         std::fs::create_dir_all("/run/sshd").unwrap();
         let port = free_port();
         let config = format!(

@@ -30,6 +30,8 @@ impl User {
             let _lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
             let _ = Command::new("userdel").arg(&name).output();
             must(Command::new("useradd").args(["-M", "-s", "/bin/sh", "-d"]).arg(home).arg(&name));
+            // No password, but not locked: sshd (without PAM) refuses locked accounts even with a key.
+            must(Command::new("usermod").args(["-p", "*", &name]));
         }
         std::fs::create_dir_all(home.join(".ssh")).unwrap();
         let user = User { name, home: home.to_path_buf() };

@@ -6,7 +6,7 @@ probe lsblk "lsblk -J -b -o $COLS 2>/dev/null || lsblk -J -b -o $(echo $COLS | s
 # Every disk smartctl can open, behind RAID controllers too (-d megaraid,N …).
 probe smartctl-scan "$SUDO smartctl --scan-open -j"
 : > "$TMP/seen"
-$SUDO smartctl --scan-open 2>/dev/null > "$TMP/scan"
+limited $SUDO smartctl --scan-open 2>/dev/null > "$TMP/scan"
 while read -r dev _ type _; do
   case $dev in /dev/*) ;; *) continue ;; esac
   case $type in
@@ -17,7 +17,7 @@ while read -r dev _ type _; do
 done < "$TMP/scan"
 # Disks the scan missed (virtual disks, SD cards, no smartctl at all) are
 # probed too, so that why there is no SMART is on record.
-for dev in $(lsblk -dn -o NAME,TYPE 2>/dev/null | awk '$2 == "disk" { print "/dev/" $1 }'); do
+for dev in $(limited lsblk -dn -o NAME,TYPE 2>/dev/null | awk '$2 == "disk" { print "/dev/" $1 }'); do
   case $dev in /dev/zram*|/dev/ram*|/dev/loop*) continue ;; esac
   case $dev in /dev/nvme*n*) ctrl=${dev%n*} ;; *) ctrl=$dev ;; esac
   grep -qx -e "$dev" -e "$ctrl" "$TMP/seen" && continue

@@ -10,8 +10,9 @@
 #   ===PARC:EXIT=<exit status; 124 when it ran past its time limit>===
 #
 # Environment: PARC_PROBE_TIMEOUT (seconds per probe, default 60),
-# PARC_SUDO ("sudo -n" to run the commands that need root through sudo) and
-# PARC_PATH (the PATH the probes run with; default: PATH and the sbin folders).
+# PARC_SUDO (the prefix of the commands that need root, e.g.
+# "sudo -n /usr/local/sbin/parc-root") and PARC_PATH (the PATH the probes run
+# with; default: PATH and the sbin folders).
 export LC_ALL=C
 # LVM warns about every descriptor it inherits; they are ours, not leaks.
 export LVM_SUPPRESS_FD_WARNINGS=1
@@ -57,3 +58,8 @@ finish() {
 }
 
 has() { command -v "$1" >/dev/null 2>&1; }
+
+# limited COMMAND...: runs COMMAND in the foreground under the time limit.
+limited() {
+  if has timeout; then timeout -k 2 "$LIMIT" "$@"; else "$@"; fi
+}
