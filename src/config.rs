@@ -33,11 +33,14 @@ pub struct CollectConfig {
     pub kinds: Vec<String>,
     /// Seconds one probe may run before it is stopped and recorded as timed out.
     pub probe_timeout: u64,
+    /// Local collection by a user other than root (a host agent): run the
+    /// commands that need root through `sudo -n` and `ssh.sudo_wrapper`.
+    pub sudo: bool,
 }
 
 impl Default for CollectConfig {
     fn default() -> Self {
-        CollectConfig { kinds: vec!["system".into(), "disks".into()], probe_timeout: 60 }
+        CollectConfig { kinds: vec!["system".into(), "disks".into()], probe_timeout: 60, sudo: false }
     }
 }
 

@@ -465,6 +465,23 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
     for key in ["smartctl-scan", "pvs", "lvs"] {
         assert_eq!(probes[key]["exit"], 0, "{key} ran as root: {:#}", probes[key]);
     }
+    // A host agent running as that user collects itself the same way (collect.sudo).
+    let agent = tmp.path().join("agent");
+    std::fs::create_dir_all(agent.join("bin")).unwrap();
+    std::fs::copy(assert_cmd::cargo::cargo_bin("parc"), agent.join("bin/parc")).unwrap();
+    std::fs::write(agent.join("parc.toml"), "[collect]\nsudo = true\n").unwrap();
+    user.own(&agent);
+    let local = user
+        .command(&agent, &agent.join("bin/parc"), &["collect", "--kinds", "disks", "--host", "self"])
+        .output()
+        .unwrap();
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    let mine = read_json(&agent.join("snapshots/self/disks.json"));
+    for key in ["smartctl-scan", "pvs", "lvs"] {
+        let probe = &mine["probes"][key];
+        assert!(probe["cmd"].as_str().unwrap().starts_with("sudo -n /usr/local/sbin/parc-root "), "{probe:#}");
+        assert_eq!(probe["exit"], 0, "{key} ran as root for a local agent: {probe:#}");
+    }
     // What the rule does not name is refused, by the wrapper or by sudo itself.
     let as_user = |args: &[&str]| user.command(tmp.path(), Path::new("/usr/bin/sudo"), args).output().unwrap();
     for forbidden in [

@@ -128,7 +128,7 @@ pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &
             None => local::hostname()?,
         };
         check_host_name(&host)?;
-        let env = environment(config, false);
+        let env = environment(config, config.collect.sudo);
         // Probes run in parallel inside a script; the whole run gets room for
         // the slowest of them, and a margin.
         let limit = Duration::from_secs(config.collect.probe_timeout * 2 + 10);
