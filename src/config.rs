@@ -197,8 +197,15 @@ pub struct SmartConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttributeRule {
-    /// The attribute's usual name, used in reasons.
+    /// The attribute's usual name: the rule applies to it, and names the
+    /// attribute in reasons when smartctl gives no name.
     pub name: String,
+    /// The names smartctl may print for this id that the rule applies to,
+    /// or `"all"`. Default: `name` only. Vendors reuse ids above the few
+    /// universal ones, so a rule never applies to a name it does not list
+    /// (smartctl's `Unknown_Attribute` and no name excepted).
+    #[serde(default)]
+    pub names: Option<AttributeNames>,
     /// A raw value above this makes the drive `watch`.
     pub watch_above: u64,
     /// A raw value above this makes the drive `failing` (none by default).
@@ -206,25 +213,55 @@ pub struct AttributeRule {
     pub failing_above: Option<u64>,
 }
 
+/// `names = ["Reallocated_Sector_Ct", "Retired_Block_Count"]` or `names = "all"`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum AttributeNames {
+    List(Vec<String>),
+    /// Only `"all"` is accepted (checked when the file is read).
+    Word(String),
+}
+
+impl AttributeRule {
+    /// Whether the rule applies to an attribute smartctl calls `name`.
+    pub fn applies_to(&self, name: &str) -> bool {
+        if name.is_empty() || name == "Unknown_Attribute" {
+            return true;
+        }
+        match &self.names {
+            Some(AttributeNames::Word(_)) => true,
+            Some(AttributeNames::List(names)) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+            None => self.name.eq_ignore_ascii_case(name),
+        }
+    }
+}
+
 impl Default for SmartConfig {
     fn default() -> Self {
         // Backblaze's failure-predicting attributes, as Scrutiny uses them:
-        // any raw count above zero is worth watching.
-        let critical = [
-            (5, "Reallocated_Sector_Ct"),
-            (10, "Spin_Retry_Count"),
-            (184, "End-to-End_Error"),
-            (187, "Reported_Uncorrect"),
-            (188, "Command_Timeout"),
-            (196, "Reallocated_Event_Count"),
-            (197, "Current_Pending_Sector"),
-            (198, "Offline_Uncorrectable"),
-            (201, "Soft_Read_Error_Rate"),
+        // any raw count above zero is worth watching. Each under the names
+        // smartctl's drive database gives the same counter on other drives.
+        let critical: [(u8, &[&str]); 9] = [
+            (5, &["Reallocated_Sector_Ct", "Retired_Block_Count", "Reallocate_NAND_Blk_Cnt"]),
+            (10, &["Spin_Retry_Count"]),
+            (184, &["End-to-End_Error", "End-to-End_Error_Count"]),
+            (187, &["Reported_Uncorrect", "Uncorrectable_Error_Cnt"]),
+            (188, &["Command_Timeout"]),
+            (196, &["Reallocated_Event_Count"]),
+            (197, &["Current_Pending_Sector", "Current_Pending_ECC_Cnt"]),
+            (198, &["Offline_Uncorrectable"]),
+            (201, &["Soft_Read_Error_Rate"]),
         ];
         let attributes = critical
             .into_iter()
-            .map(|(id, name)| {
-                (id.to_string(), AttributeRule { name: name.into(), watch_above: 0, failing_above: None })
+            .map(|(id, names)| {
+                let rule = AttributeRule {
+                    name: names[0].into(),
+                    names: Some(AttributeNames::List(names.iter().map(|n| n.to_string()).collect())),
+                    watch_above: 0,
+                    failing_above: None,
+                };
+                (id.to_string(), rule)
             })
             .collect();
         SmartConfig {
@@ -256,7 +293,14 @@ impl Config {
         for (id, rule) in SmartConfig::default().attributes {
             config.smart.attributes.entry(id).or_insert(rule);
         }
-        for key in config.smart.attributes.keys() {
+        for (key, rule) in &config.smart.attributes {
+            if let Some(AttributeNames::Word(word)) = &rule.names {
+                anyhow::ensure!(
+                    word == "all",
+                    "invalid config {}: smart.attributes.{key}.names is {word:?}: give a list of names or \"all\"",
+                    path.display()
+                );
+            }
             key.parse::<u8>().with_context(|| {
                 format!(
                     "invalid config {}: smart.attributes key {key:?} is not an attribute id (1-255)",

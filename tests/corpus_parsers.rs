@@ -163,3 +163,79 @@ fn lvm_reports() {
     assert_eq!(lvm::size("<1.82t"), Some(2_001_111_162_552));
     assert_eq!(lvm::size("4.00G"), Some(4_000_000_000));
 }
+
+/// `config` read from TOML text, as parc.toml would give it.
+fn smart_config(toml_text: &str) -> SmartConfig {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parc.toml");
+    std::fs::write(&path, toml_text).unwrap();
+    parc::config::Config::load(&path, true).unwrap().smart
+}
+
+fn reasons_with(name: &str, config: &SmartConfig) -> Vec<(String, u64)> {
+    assess_report(&smart(name), config)
+        .into_iter()
+        .filter(|r| r.code == "ata_attribute")
+        .map(|r| (r.values["name"].as_str().unwrap().to_string(), r.values["raw"].as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn an_attribute_rule_applies_only_to_the_names_it_lists() {
+    // Real outputs where id 199 means the same counter under two names: the
+    // Samsung 840 says CRC_Error_Count (raw 108), the SAT bridge UDMA_CRC_Error_Count.
+    let samsung = "scrutiny-smart-ata-failed-scrutiny.json";
+    assert_eq!(smart(samsung).attribute(199).unwrap().name, "CRC_Error_Count");
+    let by_name = smart_config("[smart.attributes.199]\nname = \"UDMA_CRC_Error_Count\"\nwatch_above = 100\n");
+    assert_eq!(reasons_with(samsung, &by_name), [], "another name: the rule does not apply");
+    let listed = smart_config(
+        "[smart.attributes.199]\nname = \"UDMA_CRC_Error_Count\"\nnames = [\"UDMA_CRC_Error_Count\", \"CRC_Error_Count\"]\nwatch_above = 100\n",
+    );
+    assert_eq!(reasons_with(samsung, &listed), [("CRC_Error_Count".to_string(), 108)], "smartctl's own name");
+    let all =
+        smart_config("[smart.attributes.199]\nname = \"UDMA_CRC_Error_Count\"\nnames = \"all\"\nwatch_above = 100\n");
+    assert_eq!(reasons_with(samsung, &all).len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("parc.toml"),
+        "[smart.attributes.199]\nname = \"x\"\nnames = \"some\"\nwatch_above = 1\n",
+    )
+    .unwrap();
+    let err = parc::config::Config::load(&dir.path().join("parc.toml"), true).unwrap_err();
+    assert!(format!("{err:#}").contains("names is \"some\""), "{err:#}");
+}
+
+#[test]
+fn a_built_in_rule_never_judges_an_attribute_by_a_name_smartctl_did_not_print() {
+    // The SAT bridge's real 196 is packed (`2111 (12437 0)` is 53416508262463 as
+    // one integer): the reason carries the first number and smartctl's name.
+    let config = SmartConfig::default();
+    assert_eq!(reasons_with("scrutiny-smart-sat.json", &config), [("Reallocated_Event_Count".to_string(), 2111)]);
+    // A Dell-branded Intel S3520 reports 201 as its capacitor self-test,
+    // raw `18900 (310 1222)`; 201 is Soft_Read_Error_Rate on other drives.
+    let mut s3520: serde_json::Value = serde_json::from_str(&corpus("smartctl/scrutiny-smart-sat.json")).unwrap();
+    let table = s3520["ata_smart_attributes"]["table"].as_array_mut().unwrap();
+    let mut cap_test = table.iter().find(|a| a["id"] == 196).unwrap().clone();
+    cap_test["id"] = 201.into();
+    cap_test["name"] = "Power_Loss_Cap_Test".into();
+    cap_test["raw"] = serde_json::json!({"value": 5248470370772u64, "string": "18900 (310 1222)"});
+    table.push(cap_test);
+    let report = smartctl::parse("smartctl:/dev/sdb", &s3520.to_string()).unwrap();
+    let named: Vec<String> = assess_report(&report, &config)
+        .into_iter()
+        .filter(|r| r.code == "ata_attribute")
+        .map(|r| r.values["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(named, ["Reallocated_Event_Count"], "201 Power_Loss_Cap_Test is not Soft_Read_Error_Rate");
+    // A drive smartctl cannot name an id for is judged by the rule, under the rule's name.
+    let mut unnamed: serde_json::Value = serde_json::from_str(&corpus("smartctl/scrutiny-smart-sat.json")).unwrap();
+    for a in unnamed["ata_smart_attributes"]["table"].as_array_mut().unwrap() {
+        if a["id"] == 196 {
+            a["name"] = "Unknown_Attribute".into();
+        }
+    }
+    let report = smartctl::parse("smartctl:/dev/sdb", &unnamed.to_string()).unwrap();
+    let reasons = assess_report(&report, &config);
+    let reason = reasons.iter().find(|r| r.code == "ata_attribute").unwrap();
+    assert_eq!(reason.values["name"], "Reallocated_Event_Count");
+}

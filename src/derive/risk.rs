@@ -107,7 +107,8 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
             "past" => reasons.push(reason(Level::Watch, "attribute_failed_past", &values())),
             _ => {}
         }
-        if let Some(rule) = config.rule(attribute.id) {
+        // Vendors reuse ids: a rule applies only to the names it lists.
+        if let Some(rule) = config.rule(attribute.id).filter(|r| r.applies_to(&attribute.name)) {
             let level = match rule.failing_above {
                 Some(limit) if attribute.raw > limit => Some((Level::Failing, limit)),
                 _ if attribute.raw > rule.watch_above => Some((Level::Watch, rule.watch_above)),
@@ -115,7 +116,9 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
             };
             if let Some((level, limit)) = level {
                 let mut v = values();
-                v[1] = ("name", json!(rule.name));
+                if attribute.name.is_empty() || attribute.name == "Unknown_Attribute" {
+                    v[1] = ("name", json!(rule.name));
+                }
                 v.push(("above", json!(limit)));
                 reasons.push(reason(level, "ata_attribute", &v));
             }

@@ -273,9 +273,7 @@ struct RawValue {
 
 impl RawAttribute {
     fn into_attribute(self) -> Option<AtaAttribute> {
-        // Vendors pack several counters into the 48-bit raw value; the first
-        // number smartctl prints is the one that means something.
-        let lead: String = self.raw.string.trim().chars().take_while(char::is_ascii_digit).collect();
+        let raw = first_number(&self.raw.string).unwrap_or(self.raw.value);
         Some(AtaAttribute {
             id: u8::try_from(self.id).ok()?,
             name: self.name,
@@ -283,8 +281,43 @@ impl RawAttribute {
             worst: self.worst,
             thresh: self.thresh,
             when_failed: self.when_failed,
-            raw: lead.parse().unwrap_or(self.raw.value),
+            raw,
         })
+    }
+}
+
+/// The first number smartctl prints in a raw value: vendors pack several
+/// counters into the 48-bit integer (`2111 (12437 0)`, Seagate's `12 12 12`
+/// for 188 Command_Timeout is 51540393996 as one integer), and the first
+/// printed number is the one that counts. `0x…` is read as hex. `None` when
+/// smartctl printed no number (then the integer is all there is).
+pub fn first_number(printed: &str) -> Option<u64> {
+    let start = printed.find(|c: char| c.is_ascii_digit())?;
+    let rest = &printed[start..];
+    if let Some(hex) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+        let digits: String = hex.chars().take_while(char::is_ascii_hexdigit).collect();
+        if !digits.is_empty() {
+            return u64::from_str_radix(&digits, 16).ok();
+        }
+    }
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_number;
+
+    #[test]
+    fn the_first_printed_number_of_a_packed_raw_value() {
+        assert_eq!(first_number("2111 (12437 0)"), Some(2111));
+        assert_eq!(first_number("36 (Min/Max 0/48)"), Some(36));
+        assert_eq!(first_number("12 12 12"), Some(12), "Seagate's three counters in 188");
+        assert_eq!(first_number("18900 (310 1222)"), Some(18900));
+        assert_eq!(first_number("  7"), Some(7));
+        assert_eq!(first_number("0x000c000c000c"), Some(0xc000c000c), "hex48 prints one hex number");
+        assert_eq!(first_number("-"), None);
+        assert_eq!(first_number(""), None);
     }
 }
 
