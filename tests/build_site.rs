@@ -254,3 +254,67 @@ fn the_wwn_tells_apart_disks_that_share_a_serial() {
     assert_eq!(moves.as_array().unwrap().len(), 1, "{moves:#}");
     assert_eq!((moves[0]["from"].as_str(), moves[0]["to"].as_str()), (Some("a"), Some("b")));
 }
+
+#[test]
+fn a_disk_without_smart_is_named_for_what_it_is() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    // A RAID controller's volume (real smartctl output: no SMART, no message).
+    write_dated(&snaps, "nas", &disks("nas", DAY1, &[("sdb", corpus_json("smartctl/scrutiny-smart-raid.json"))], ""));
+    // A VM's virtio disk (real lsblk and smartctl outputs from a Debian 12 VM).
+    let vm = envelope(
+        "disks",
+        "vm",
+        DAY1,
+        json!({
+            "lsblk": probe(corpus_json("lsblk/debian12-vm.json")),
+            "smartctl:/dev/vda": {"cmd": "smartctl -j -a /dev/vda", "exit": 1,
+                                  "out": corpus_json("smartctl/virtio-disk-unable-to-detect.json")},
+        }),
+    );
+    write_dated(&snaps, "vm", &vm);
+    // A Raspberry Pi: its SD card, a USB disk whose bridge passes no SMART, and no smartctl at all.
+    let blocks = json!({"blockdevices": [
+        {"name": "mmcblk0", "type": "disk", "size": 31914983424u64, "model": null, "serial": "0x1b2c3d4e", "tran": null, "rota": false},
+        {"name": "sda", "type": "disk", "size": 1000204886016u64, "model": "External USB 3.0", "serial": "20170331000C3", "tran": "usb", "rota": true},
+    ]});
+    let missing = |dev: &str| json!({"cmd": format!("smartctl -j -a {dev}"), "exit": 127, "out": "", "err": "sh: 1: smartctl: not found"});
+    let pi = envelope(
+        "disks",
+        "pi",
+        DAY1,
+        json!({"lsblk": probe(blocks), "smartctl:/dev/mmcblk0": missing("/dev/mmcblk0")}),
+    );
+    write_dated(&snaps, "pi", &pi);
+    let card = json!({"blockdevices": [{"name": "mmcblk0", "type": "disk", "size": 31914983424u64, "tran": null}]});
+    write_dated(&snaps, "pi2", &envelope("disks", "pi2", DAY1, json!({"lsblk": probe(card)})));
+    build(&snaps, &out).success();
+    let disks = read_json(&out.join("api/v1/disks.json"));
+    let text = |host: &str, device: &str| -> String {
+        let disk = disks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["host"] == host && d["device"] == device)
+            .unwrap_or_else(|| panic!("no {host} {device} in {disks:#}"));
+        assert_eq!(disk["verdict"], "unknown", "{disk:#}");
+        disk["reasons"][0]["text"].as_str().unwrap().to_string()
+    };
+    let raid = text("nas", "/dev/sdb");
+    assert!(raid.starts_with("No SMART data: this is a RAID controller's volume"), "{raid}");
+    assert!(!raid.contains("no SMART data"), "never the same words twice: {raid}");
+    let vda = text("vm", "/dev/vda");
+    assert!(vda.contains("virtual disk") && vda.contains("Unable to detect device type"), "{vda}");
+    assert!(text("pi", "/dev/mmcblk0").contains("smartctl is not installed"), "a missing tool comes first");
+    assert!(text("pi", "/dev/sda").contains("USB bridge"), "{}", text("pi", "/dev/sda"));
+    assert!(text("pi2", "/dev/mmcblk0").contains("SD cards and eMMC have no SMART"), "{}", text("pi2", "/dev/mmcblk0"));
+    for (host, device) in [("nas", "/dev/sdb"), ("vm", "/dev/vda"), ("pi", "/dev/mmcblk0"), ("pi", "/dev/sda")] {
+        eprintln!("{host} {device}: {}", text(host, device));
+    }
+    let detail = read_json(&out.join(format!(
+        "api/v1/disks/{}.json",
+        disks.as_array().unwrap().iter().find(|d| d["host"] == "nas").unwrap()["slug"].as_str().unwrap()
+    )));
+    assert_eq!(detail["no_smart"], "raid_volume");
+}

@@ -194,7 +194,13 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
     // whose SMART can no longer be read.
     match newest.and_then(|s| s.figures.as_ref()).and(disk.report.as_ref()) {
         Some(report) => reasons.extend(assess_report(report, config)),
-        None => reasons.push(reason(Level::Unknown, "no_smart", &[("cause", json!(disk.unavailable))])),
+        None => {
+            let (what, detail) = match &disk.unavailable {
+                Some(n) => (n.what, n.detail.as_deref()),
+                None => ("no_data", None),
+            };
+            reasons.push(reason(Level::Unknown, "no_smart", &[("what", json!(what)), ("detail", json!(detail))]));
+        }
     }
     reasons.extend(growth(disk));
     let verdict = match reasons.iter().map(|r| r.level).filter(|l| *l != Level::Info).max() {

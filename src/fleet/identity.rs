@@ -37,7 +37,63 @@ pub struct Observed<'a> {
     /// lsblk's name for it, when lsblk lists it (`sda`, `nvme0n1`).
     pub block_name: Option<String>,
     /// Why there is no SMART data, when there is none.
-    pub unavailable: Option<String>,
+    pub unavailable: Option<NoSmart>,
+}
+
+/// Why a disk has no SMART data: what it is, as far as smartctl and lsblk
+/// tell, and what smartctl or the probe said. `reason.txt` words `what`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoSmart {
+    /// `raid_volume`, `virtual`, `sd_card`, `card_reader`, `usb_bridge`,
+    /// `undetected`, `no_smartctl`, `probe_failed`, `not_probed` or `no_data`.
+    pub what: &'static str,
+    /// smartctl's own message, or why the probe failed.
+    pub detail: Option<String>,
+}
+
+/// What a disk without SMART is, from the names smartctl and lsblk give it.
+fn no_smart(
+    report: Option<&SmartReport>,
+    block: Option<&BlockDevice>,
+    kind: DiskKind,
+    failure: Option<&str>,
+) -> NoSmart {
+    let detail = report.and_then(|r| r.messages.first().cloned()).or(failure.map(str::to_string));
+    let names: String = [
+        report.and_then(|r| r.model.as_deref()),
+        block.and_then(|b| b.model.as_deref()),
+        block.and_then(|b| b.vendor.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+    .to_ascii_lowercase();
+    let named = |words: &[&str]| words.iter().any(|w| names.contains(w));
+    let usb = block.and_then(|b| b.tran.as_deref()) == Some("usb");
+    let said = |text: &str| detail.as_deref().is_some_and(|d| d.contains(text));
+    let what = if failure.is_some_and(|f| f.contains("exit 127")) {
+        "no_smartctl"
+    } else if named(&["raid", "logical volume", "perc ", "megaraid", "smart array"]) {
+        "raid_volume"
+    } else if kind == DiskKind::Virtual || named(&["qemu", "vbox", "vmware", "virtual disk", "msft virtual", "xen"]) {
+        "virtual"
+    } else if kind == DiskKind::Sd {
+        "sd_card"
+    } else if usb && named(&["card reader", "cardreader", "card-reader", "sd/mmc", "multi-card", "multicard"]) {
+        "card_reader"
+    } else if usb {
+        "usb_bridge"
+    } else if said("Unable to detect device type") {
+        "undetected"
+    } else if failure.is_some() && report.is_none() {
+        "probe_failed"
+    } else if report.is_none() {
+        "not_probed"
+    } else {
+        "no_data"
+    };
+    NoSmart { what, detail }
 }
 
 pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Observed<'a>> {
@@ -71,16 +127,13 @@ pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Obse
             report: Some(report),
             block_name: block.map(|b| b.name.clone()),
             unavailable: (!report.has_health_data())
-                .then(|| report.messages.first().cloned().unwrap_or_else(|| "no SMART data".into())),
+                .then(|| no_smart(Some(report), block, kind(Some(report), block), None)),
         });
     }
     for (block, _) in disks.iter().zip(&used).filter(|(_, used)| !**used) {
         let probe = format!("smartctl:/dev/{}", block.name);
-        let unavailable = failures
-            .iter()
-            .find(|f| f.probe == probe)
-            .map(|f| f.cause.clone())
-            .unwrap_or_else(|| "not probed by smartctl".into());
+        let failure = failures.iter().find(|f| f.probe == probe).map(|f| f.cause.as_str());
+        let kind = kind(None, Some(block));
         observed.push(Observed {
             id: String::new(),
             device: format!("/dev/{}", block.name),
@@ -88,10 +141,10 @@ pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Obse
             serial: block.serial.clone(),
             wwn: block.wwn.clone(),
             capacity: block.size,
-            kind: kind(None, Some(block)),
+            kind,
             report: None,
             block_name: Some(block.name.clone()),
-            unavailable: Some(unavailable),
+            unavailable: Some(no_smart(None, Some(block), kind, failure)),
         });
     }
     assign_ids(&mut observed);

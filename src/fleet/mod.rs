@@ -93,7 +93,7 @@ pub struct Disk {
     #[serde(skip)]
     pub report: Option<SmartReport>,
     /// Why the newest sighting has no SMART data, when it has none.
-    pub unavailable: Option<String>,
+    pub unavailable: Option<identity::NoSmart>,
 }
 
 #[derive(Clone, Debug, Serialize)]

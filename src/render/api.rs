@@ -94,7 +94,10 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView) -> Ho
 pub struct DiskDetail<'a> {
     #[serde(flatten)]
     pub disk: &'a DiskView,
+    /// smartctl's message, or why the probe failed, when there is no SMART data.
     pub unavailable: Option<&'a str>,
+    /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
+    pub no_smart: Option<&'static str>,
     pub moves: Vec<&'a Move>,
     pub sightings: &'a [Sighting],
     /// smartctl's newest report, as parc read it.
@@ -104,7 +107,8 @@ pub struct DiskDetail<'a> {
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView) -> DiskDetail<'a> {
     DiskDetail {
         disk: view,
-        unavailable: disk.unavailable.as_deref(),
+        unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
+        no_smart: disk.unavailable.as_ref().map(|n| n.what),
         moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).collect(),
         sightings: &disk.sightings,
         smart: disk.report.as_ref(),
