@@ -5,21 +5,11 @@
 
 mod common;
 
+use common::git;
 use common::sshd::Sshd;
 use common::user::User;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn ok(out: Output, what: &str) -> Output {
     assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
@@ -41,15 +31,7 @@ impl Fleet {
     fn new(tag: &str) -> Fleet {
         let sshd = Sshd::start();
         let tmp = tempfile::tempdir().unwrap();
-        let remote = tmp.path().join("fleet.git");
-        git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
-        let seed = tmp.path().join("seed");
-        git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
-        std::fs::create_dir_all(seed.join("snapshots")).unwrap();
-        std::fs::write(seed.join("snapshots/README"), "one folder per host\n").unwrap();
-        git(&seed, &["add", "-A"]);
-        git(&seed, &["commit", "-q", "-m", "start"]);
-        git(&seed, &["push", "-q", "origin", "main"]);
+        let remote = common::bare_remote(tmp.path());
         let user = User::create(tag, &tmp.path().join("home"));
         user.write(".ssh/deploy_key", std::fs::read(sshd.path("id")).unwrap());
         user.write(".ssh/known_hosts", std::fs::read(sshd.path("known_hosts")).unwrap());

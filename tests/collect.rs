@@ -8,17 +8,6 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn stderr(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
@@ -265,15 +254,7 @@ fn commit_makes_no_commit_when_nothing_changed() {
 #[test]
 fn twenty_agents_pushing_at_once_all_land_in_a_linear_history() {
     let tmp = tempfile::tempdir().unwrap();
-    let remote = tmp.path().join("fleet.git");
-    git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
-    let seed = tmp.path().join("seed");
-    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
-    std::fs::create_dir_all(seed.join("snapshots")).unwrap();
-    std::fs::write(seed.join("snapshots/README"), "one folder per host\n").unwrap();
-    git(&seed, &["add", "-A"]);
-    git(&seed, &["commit", "-q", "-m", "start"]);
-    git(&seed, &["push", "-q", "origin", "main"]);
+    let remote = bare_remote(tmp.path());
     let agents: Vec<_> = (0..20)
         .map(|i| {
             let clone = tmp.path().join(format!("agent{i}"));
@@ -320,22 +301,28 @@ impl SpawnOutput for Command {
     }
 }
 
-#[test]
-fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
-    install_sudo_wrapper();
-    let sshd = Sshd::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let snaps = tmp.path().join("snapshots");
-    std::fs::write(tmp.path().join("parc.toml"), sshd.config("sudo = true\n")).unwrap();
+/// `parc collect --kinds disks --ssh` of the loopback host, run in `dir`
+/// (with its parc.toml); the snapshot it wrote.
+fn collect_disks_over_ssh(dir: &Path, sshd: &Sshd) -> serde_json::Value {
+    let snaps = dir.join("snapshots");
     parc()
-        .current_dir(tmp.path())
+        .current_dir(dir)
         .args(["collect", "--kinds", "disks", "--snapshots"])
         .arg(&snaps)
         .args(["--ssh", &format!("127.0.0.1:{}", sshd.port)])
         .assert()
         .success();
     let folder = std::fs::read_dir(&snaps).unwrap().next().unwrap().unwrap().path();
-    let disks = read_json(&folder.join("disks.json"));
+    read_json(&folder.join("disks.json"))
+}
+
+#[test]
+fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
+    install_sudo_wrapper();
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), sshd.config("sudo = true\n")).unwrap();
+    let disks = collect_disks_over_ssh(tmp.path(), &sshd);
     let probes = disks["probes"].as_object().unwrap();
     for (key, probe) in probes {
         let cmd = probe["cmd"].as_str().unwrap();
@@ -343,15 +330,6 @@ fn with_ssh_sudo_only_the_commands_that_need_root_go_through_sudo() {
         assert_eq!(cmd.starts_with("sudo -n /usr/local/sbin/parc-root "), needs_root, "{key}: {cmd}");
     }
     assert_eq!(probes["smartctl-scan"]["exit"], 0, "sudo -n ran smartctl: {:#}", probes["smartctl-scan"]);
-}
-
-/// Removes a folder when dropped, even when the test fails.
-struct RemoveOnDrop(std::path::PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -429,7 +407,7 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
     // The README's sudoers file, installed for this user, checked by visudo.
     let sudoers = std::path::PathBuf::from(format!("/etc/sudoers.d/{}", user.name));
     std::fs::write(&sudoers, readme_sudoers(&user.name)).unwrap();
-    let _cleanup = RemoveFileOnDrop(sudoers.clone());
+    let _cleanup = RemoveOnDrop(sudoers.clone());
     Command::new("chmod").arg("440").arg(&sudoers).status().unwrap();
     let visudo = Command::new("visudo").arg("-cf").arg(&sudoers).output().unwrap();
     assert!(visudo.status.success(), "{}", String::from_utf8_lossy(&visudo.stderr));
@@ -443,16 +421,7 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
         ),
     )
     .unwrap();
-    let snaps = tmp.path().join("snapshots");
-    parc()
-        .current_dir(tmp.path())
-        .args(["collect", "--kinds", "disks", "--snapshots"])
-        .arg(&snaps)
-        .args(["--ssh", &format!("127.0.0.1:{}", sshd.port)])
-        .assert()
-        .success();
-    let folder = std::fs::read_dir(&snaps).unwrap().next().unwrap().unwrap().path();
-    let disks = read_json(&folder.join("disks.json"));
+    let disks = collect_disks_over_ssh(tmp.path(), &sshd);
     let probes = disks["probes"].as_object().unwrap();
     let root_probes: Vec<&String> =
         probes.keys().filter(|k| probes[*k]["cmd"].as_str().unwrap().starts_with("sudo -n")).collect();
@@ -495,14 +464,6 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{forbidden:?} ran");
         assert!(stderr.contains("refused") || stderr.contains("sudo:"), "{forbidden:?}: {stderr}");
-    }
-}
-
-struct RemoveFileOnDrop(std::path::PathBuf);
-
-impl Drop for RemoveFileOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -131,6 +131,42 @@ pub fn build_example(out: &Path) {
 }
 
 pub mod sshd;
+
+/// `git ARGS` in `dir`, with an identity and `main` as the first branch; its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=agent", "-c", "user.email=agent@localhost", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `DIR/fleet.git`, a bare repository whose `main` holds one commit
+/// (`snapshots/README`), as a fleet's git server would.
+pub fn bare_remote(dir: &Path) -> PathBuf {
+    let remote = dir.join("fleet.git");
+    git(dir, &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    let seed = dir.join("seed");
+    git(dir, &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
+    std::fs::create_dir_all(seed.join("snapshots")).unwrap();
+    std::fs::write(seed.join("snapshots/README"), "one folder per host\n").unwrap();
+    git(&seed, &["add", "-A"]);
+    git(&seed, &["commit", "-q", "-m", "start"]);
+    git(&seed, &["push", "-q", "origin", "main"]);
+    remote
+}
+
+/// Removes a file or folder when dropped, even when the test fails.
+pub struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0).or_else(|_| std::fs::remove_file(&self.0));
+    }
+}
 pub mod user;
 
 /// A pipe whose reading end is already closed: every write to it fails
