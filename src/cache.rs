@@ -2,10 +2,16 @@
 //! is never parsed twice, and a file whose length and modification time are
 //! unchanged is not even read.
 //!
-//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash)
-//! and `hosts/<hash of the host name>.json` (hash → parse result) for each host, so a build
-//! holds only one host's results in memory at a time.
+//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash),
+//! `hosts/<hash of the host name>.json` (hash → parse result) for each host,
+//! so a build holds only one host's results in memory at a time, and
+//! `assembled/<hash of the host name>.json`: the host assembled from its
+//! versions, with the key of those versions, so that a host with no new
+//! version is neither parsed nor assembled again. `history.json` is the
+//! git walk's (`source/git.rs`).
 
+use crate::fleet::HostPart;
+use crate::problem::Problem;
 use crate::snapshot::Parsed;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,6 +44,26 @@ pub enum Mode {
     ReadOnly,
 }
 
+/// One host assembled from its versions, and what reading them reported.
+#[derive(Deserialize)]
+pub struct Assembled {
+    /// Every input of the host: its candidates' content, kind, precedence and label.
+    pub key: String,
+    pub part: Option<HostPart>,
+    pub problems: Vec<Problem>,
+    /// How many versions it was built from.
+    pub versions: usize,
+}
+
+/// [`Assembled`], borrowed for writing.
+#[derive(Serialize)]
+pub struct AssembledRef<'a> {
+    pub key: &'a str,
+    pub part: Option<&'a HostPart>,
+    pub problems: &'a [Problem],
+    pub versions: usize,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct FileStamp {
     pub len: u64,
@@ -61,9 +87,15 @@ impl ParseCache {
     }
 
     /// The content hash of a file, if its length and mtime are as cached.
+    /// Also known: a file this build already read.
     pub fn file_hash(&self, path: &Path, len: u64, mtime_ns: i128) -> Option<String> {
-        let stamp = self.files.get(path).filter(|s| s.len == len && s.mtime_ns == mtime_ns)?;
-        self.seen.lock().unwrap().insert(path.to_path_buf(), stamp.clone());
+        let same = |s: &&FileStamp| s.len == len && s.mtime_ns == mtime_ns;
+        let mut seen = self.seen.lock().unwrap();
+        if let Some(stamp) = seen.get(path).filter(same) {
+            return Some(stamp.hash.clone());
+        }
+        let stamp = self.files.get(path).filter(same)?;
+        seen.insert(path.to_path_buf(), stamp.clone());
         Some(stamp.hash.clone())
     }
 
@@ -83,6 +115,26 @@ impl ParseCache {
             return Ok(());
         }
         save(&self.host_path(host), results)
+    }
+
+    /// The host as assembled last time, if its inputs' key is still `key`.
+    pub fn assembled(&self, host: &str, key: &str) -> Option<Assembled> {
+        if self.mode != Mode::ReadWrite {
+            return None;
+        }
+        let assembled: Assembled = load(&self.assembled_path(host))?;
+        (assembled.key == key).then_some(assembled)
+    }
+
+    pub fn save_assembled(&self, host: &str, assembled: &AssembledRef) -> std::io::Result<()> {
+        if self.mode == Mode::ReadOnly {
+            return Ok(());
+        }
+        save(&self.assembled_path(host), assembled)
+    }
+
+    fn assembled_path(&self, host: &str) -> PathBuf {
+        self.dir.join("assembled").join(format!("{}.json", crate::slug::hash(host, 16)))
     }
 
     pub fn save_files(&self) -> std::io::Result<()> {

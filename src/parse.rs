@@ -105,6 +105,33 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, re
     HostVersions { versions, problems, parsed_now }
 }
 
+/// A key for everything a host is built from: each candidate's content,
+/// kind, precedence and label, and parc's version. `None` when some file's
+/// content is not known without reading it (new or touched since the last build).
+pub fn host_key(host: &str, candidates: &[Candidate], cache: &ParseCache) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let mut keyed = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let content = match &c.origin {
+            Origin::Blob { oid, .. } => oid.to_string(),
+            Origin::File { path, len, mtime_ns } => cache.file_hash(path, *len, *mtime_ns)?,
+        };
+        keyed.push((c.precedence, c.label.as_str(), c.kind.as_str(), content));
+    }
+    keyed.sort();
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(host);
+    for (precedence, label, kind, content) in keyed {
+        hash.update(precedence.to_le_bytes());
+        for part in [label, kind, &content] {
+            hash.update(part.len().to_le_bytes());
+            hash.update(part);
+        }
+    }
+    Some(format!("{:x}", hash.finalize()))
+}
+
 /// The content hash of a candidate, and its bytes when they had to be read
 /// to get it. Files are hashed as git hashes a blob, so a file and the same
 /// content in the history share one key and are parsed once.

@@ -54,8 +54,11 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
     let inputs = timed("loading templates and content", || render::Inputs::load(config, &options.base))?;
-    let found =
-        timed("discovering snapshots", || source::discover(&options.snapshots, config.build.max_snapshot_bytes))?;
+    let history_file = options.base.join(&config.build.cache_dir).join("history.json");
+    let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
+    let found = timed("discovering snapshots", || {
+        source::discover(&options.snapshots, config.build.max_snapshot_bytes, Some(history))
+    })?;
 
     let fingerprint = fingerprint(config, options, &found)?;
     let marker = options.out.join(MARKER);
@@ -79,11 +82,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         found
             .hosts
             .into_par_iter()
-            .map(|(host, candidates)| {
-                let read = parse::parse_host(&host, candidates, &cache, repo.as_deref());
-                let used = read.versions.len();
-                (fleet::assemble_host(&host, read.versions), read.problems, read.parsed_now, used)
-            })
+            .map(|(host, candidates)| assemble(&host, candidates, &cache, repo.as_deref()))
             .collect::<Vec<_>>()
     });
     if let Err(e) = cache.save_files() {
@@ -101,10 +100,17 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let derived = timed("deriving", || derive::derive(&fleet, config));
 
     let out = Output::open(&options.out)?;
-    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs));
+    // Per output folder: a page is kept only where it was written.
+    let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
+    let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
+    let memo = render::memo::RenderMemo::open(Some(&memo_file), render_salt(config, options), options.use_cache);
+    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo));
     timed("rendering pages", || render::html::render(&site, &out))?;
     timed("writing the JSON API", || render::api::render(&site, &out))?;
     timed("copying static files", || render::copy_static(&options.base.join(&config.build.static_dir), &out))?;
+    if let Err(e) = memo.save() {
+        tracing::warn!("cannot write {}: {e}", memo_file.display());
+    }
     let removed = out.prune()?;
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");
@@ -125,10 +131,40 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     })
 }
 
+/// Stages 3 and 4 for one host: its versions read and assembled, or, when
+/// none of its inputs changed, what the cache kept of the last time.
+/// Returns the part, the problems, how many contents were parsed, and how
+/// many versions were used.
+fn assemble(
+    host: &str,
+    candidates: Vec<source::Candidate>,
+    cache: &ParseCache,
+    repo: Option<&Path>,
+) -> (Option<fleet::HostPart>, Vec<Problem>, usize, usize) {
+    let key = parse::host_key(host, &candidates, cache);
+    if let Some(kept) = key.as_deref().and_then(|k| cache.assembled(host, k)) {
+        return (kept.part, kept.problems, 0, kept.versions);
+    }
+    // Files read for the first time are hashed while parsing: the key can be made after.
+    let later = key.is_none().then(|| candidates.clone());
+    let read = parse::parse_host(host, candidates, cache, repo);
+    let used = read.versions.len();
+    let part = fleet::assemble_host(host, read.versions);
+    if let Some(key) = key.or_else(|| later.and_then(|c| parse::host_key(host, &c, cache))) {
+        let kept = cache::AssembledRef { key: &key, part: part.as_ref(), problems: &read.problems, versions: used };
+        if let Err(e) = cache.save_assembled(host, &kept) {
+            tracing::warn!("cannot write the assembled cache for {host}: {e}");
+        }
+    }
+    (part, read.problems, read.parsed_now, used)
+}
+
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the parse cache included.
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
-    let found = source::discover(snapshots, config.build.max_snapshot_bytes)?;
+    let history_file = base.join(&config.build.cache_dir).join("history.json");
+    let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
+    let found = source::discover(snapshots, config.build.max_snapshot_bytes, Some(history))?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
     let candidates = found.versions();
     let repo = found.repository.clone();
@@ -180,6 +216,21 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
         }
     }
     Ok(format!("{:x}", hash.finalize()))
+}
+
+/// What shapes a page besides its context: parc's version (and so the
+/// built-in templates) and the site's own templates.
+fn render_salt(config: &Config, options: &BuildOptions) -> String {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    let dir = options.base.join(&config.build.templates);
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
+        if entry.file_type().is_file() {
+            hash.update(entry.path().to_string_lossy().as_bytes());
+            hash.update(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    format!("{:x}", hash.finalize())
 }
 
 /// The problems of the previous build, for a build that changed nothing.

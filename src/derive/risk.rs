@@ -197,7 +197,7 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
         None => {
             let (what, detail) = match &disk.unavailable {
                 Some(n) => (n.what, n.detail.as_deref()),
-                None => ("no_data", None),
+                None => (crate::fleet::identity::WithoutSmart::NoData, None),
             };
             reasons.push(reason(Level::Unknown, "no_smart", &[("what", json!(what)), ("detail", json!(detail))]));
         }

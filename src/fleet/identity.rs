@@ -44,11 +44,35 @@ pub struct Observed<'a> {
 /// tell, and what smartctl or the probe said. `reason.txt` words `what`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoSmart {
-    /// `raid_volume`, `virtual`, `sd_card`, `card_reader`, `usb_bridge`,
-    /// `undetected`, `no_smartctl`, `probe_failed`, `not_probed` or `no_data`.
-    pub what: &'static str,
+    pub what: WithoutSmart,
     /// smartctl's own message, or why the probe failed.
     pub detail: Option<String>,
+}
+
+/// What a disk without SMART data is, the first that fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithoutSmart {
+    /// The probe exited 127: smartctl is not installed.
+    NoSmartctl,
+    /// A RAID controller's volume; its members are the disks.
+    RaidVolume,
+    /// A virtual machine's disk.
+    Virtual,
+    /// An SD card or eMMC.
+    SdCard,
+    /// A USB card reader.
+    CardReader,
+    /// A USB disk whose bridge passes no SMART commands.
+    UsbBridge,
+    /// smartctl could not detect the device type.
+    Undetected,
+    /// The probe failed for another reason.
+    ProbeFailed,
+    /// No probe ran for this disk.
+    NotProbed,
+    /// smartctl answered without health data.
+    NoData,
 }
 
 /// What a disk without SMART is, from the names smartctl and lsblk give it.
@@ -73,25 +97,25 @@ fn no_smart(
     let usb = block.and_then(|b| b.tran.as_deref()) == Some("usb");
     let said = |text: &str| detail.as_deref().is_some_and(|d| d.contains(text));
     let what = if failure.is_some_and(|f| f.contains("exit 127")) {
-        "no_smartctl"
+        WithoutSmart::NoSmartctl
     } else if named(&["raid", "logical volume", "perc ", "megaraid", "smart array"]) {
-        "raid_volume"
+        WithoutSmart::RaidVolume
     } else if kind == DiskKind::Virtual || named(&["qemu", "vbox", "vmware", "virtual disk", "msft virtual", "xen"]) {
-        "virtual"
+        WithoutSmart::Virtual
     } else if kind == DiskKind::Sd {
-        "sd_card"
+        WithoutSmart::SdCard
     } else if usb && named(&["card reader", "cardreader", "card-reader", "sd/mmc", "multi-card", "multicard"]) {
-        "card_reader"
+        WithoutSmart::CardReader
     } else if usb {
-        "usb_bridge"
+        WithoutSmart::UsbBridge
     } else if said("Unable to detect device type") {
-        "undetected"
+        WithoutSmart::Undetected
     } else if failure.is_some() && report.is_none() {
-        "probe_failed"
+        WithoutSmart::ProbeFailed
     } else if report.is_none() {
-        "not_probed"
+        WithoutSmart::NotProbed
     } else {
-        "no_data"
+        WithoutSmart::NoData
     };
     NoSmart { what, detail }
 }

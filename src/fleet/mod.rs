@@ -11,7 +11,7 @@ use crate::snapshot::system::SystemFacts;
 use crate::snapshot::{Facts, ProbeFailure};
 use crate::time::Instant;
 use identity::DiskKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Debug, Default)]
@@ -33,7 +33,7 @@ impl Fleet {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Host {
     pub name: String,
     pub slug: String,
@@ -60,14 +60,14 @@ pub struct Host {
     pub boots: usize,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct KindSeen {
     pub versions: usize,
     pub last: Option<Instant>,
 }
 
 /// One version of a host, summed up.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: String,
@@ -78,7 +78,7 @@ pub struct HostVersion {
     pub failures: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Disk {
     pub id: String,
     pub slug: String,
@@ -90,13 +90,12 @@ pub struct Disk {
     /// Oldest first.
     pub sightings: Vec<Sighting>,
     /// smartctl's newest full report, if any sighting had one.
-    #[serde(skip)]
     pub report: Option<SmartReport>,
     /// Why the newest sighting has no SMART data, when it has none.
     pub unavailable: Option<identity::NoSmart>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sighting {
     pub at: Instant,
     pub host: String,
@@ -105,7 +104,7 @@ pub struct Sighting {
 }
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SmartFigures {
     pub passed: Option<bool>,
     pub temperature: Option<i64>,
@@ -133,6 +132,7 @@ impl SmartFigures {
 }
 
 /// A host's part of the tree, built independently of every other host.
+#[derive(Serialize, Deserialize)]
 pub struct HostPart {
     pub host: Host,
     pub disks: Vec<Disk>,

@@ -97,7 +97,7 @@ pub struct DiskDetail<'a> {
     /// smartctl's message, or why the probe failed, when there is no SMART data.
     pub unavailable: Option<&'a str>,
     /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
-    pub no_smart: Option<&'static str>,
+    pub no_smart: Option<crate::fleet::identity::WithoutSmart>,
     pub moves: Vec<&'a Move>,
     pub sightings: &'a [Sighting],
     /// smartctl's newest report, as parc read it.

@@ -9,16 +9,30 @@ use anyhow::{anyhow, Result};
 use rayon::prelude::*;
 use tera::Context;
 
-/// What every page shows: the site, the way back to the root, the fleet's "now".
+/// What every page shows: the site, the way back to the root, the
+/// navigation. Only what every page needs: a page whose own facts did not
+/// change keeps its bytes, and is not even rendered again.
 fn base(site: &Site, root: &str, section: &str) -> Context {
+    #[derive(serde::Serialize)]
+    struct Nav<'a> {
+        title: &'a str,
+        page: &'a str,
+    }
     let mut ctx = Context::new();
     ctx.insert("site", &site.config.site);
     ctx.insert("root", root);
     ctx.insert("section", section);
-    ctx.insert("newest", &site.fleet.newest);
-    ctx.insert("pages", &site.inputs.pages);
+    let nav: Vec<Nav> = site.inputs.pages.iter().map(|p| Nav { title: &p.title, page: &p.page }).collect();
+    ctx.insert("pages", &nav);
     ctx.insert("problem_count", &site.fleet.problems.len());
     ctx.insert("version", env!("CARGO_PKG_VERSION"));
+    ctx
+}
+
+/// [`base`] for a page about the whole fleet, which says how recent its data is.
+fn fleet_base(site: &Site, root: &str, section: &str) -> Context {
+    let mut ctx = base(site, root, section);
+    ctx.insert("newest", &site.fleet.newest);
     ctx
 }
 
@@ -30,16 +44,22 @@ fn render_template(site: &Site, template: &str, ctx: &Context, what: &str) -> Re
         .map_err(|e| anyhow!("cannot render {what}: {}", crate::problem::error_chain(&e)))
 }
 
+/// Renders a page, unless it was made from the same context last time and is still there.
 fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
-    let html = render_template(site, template, ctx, &format!("{path} with {template}"))?;
-    out.write(path, html.as_bytes())
+    let key = site.memo.key(template, ctx);
+    if !(site.memo.same(path, &key) && out.keep(path)?) {
+        let html = render_template(site, template, ctx, &format!("{path} with {template}"))?;
+        out.write(path, html.as_bytes())?;
+    }
+    site.memo.record(path, key);
+    Ok(())
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
     let derived = site.derived;
     let risky = site.views.at_risk();
 
-    let mut ctx = base(site, "", "dashboard");
+    let mut ctx = fleet_base(site, "", "dashboard");
     ctx.insert("summary", &derived.summary);
     ctx.insert("at_risk", &risky);
     ctx.insert("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
@@ -47,19 +67,19 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     ctx.insert("hosts", &site.views.hosts);
     page(site, out, "dashboard.html", "index.html", &ctx)?;
 
-    let mut ctx = base(site, "../", "hosts");
+    let mut ctx = fleet_base(site, "../", "hosts");
     ctx.insert("hosts", &site.views.hosts);
     page(site, out, "hosts.html", "hosts/index.html", &ctx)?;
 
-    let mut ctx = base(site, "../", "disks");
+    let mut ctx = fleet_base(site, "../", "disks");
     ctx.insert("disks", &site.views.disks);
     page(site, out, "disks.html", "disks/index.html", &ctx)?;
 
-    let mut ctx = base(site, "", "moves");
+    let mut ctx = fleet_base(site, "", "moves");
     ctx.insert("moves", &derived.moves);
     page(site, out, "moves.html", "moves.html", &ctx)?;
 
-    let mut ctx = base(site, "", "risk");
+    let mut ctx = fleet_base(site, "", "risk");
     ctx.insert("disks", &risky);
     ctx.insert(
         "unknown",
@@ -67,11 +87,11 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     );
     page(site, out, "risk.html", "risk.html", &ctx)?;
 
-    let mut ctx = base(site, "", "backup");
+    let mut ctx = fleet_base(site, "", "backup");
     ctx.insert("homes", &derived.backup);
     page(site, out, "backup.html", "backup.html", &ctx)?;
 
-    let mut ctx = base(site, "", "problems");
+    let mut ctx = fleet_base(site, "", "problems");
     ctx.insert("problems", &site.fleet.problems);
     ctx.insert(
         "hosts",

@@ -5,6 +5,7 @@ pub mod api;
 pub mod chart;
 pub mod content;
 pub mod html;
+pub mod memo;
 pub mod output;
 pub mod templates;
 pub mod view;
@@ -39,12 +40,20 @@ pub struct Site<'a> {
     pub config: &'a Config,
     pub inputs: &'a Inputs,
     pub views: view::Views,
+    /// What each page showed last time.
+    pub memo: &'a memo::RenderMemo,
 }
 
 impl<'a> Site<'a> {
-    pub fn new(fleet: &'a Fleet, derived: &'a Derived, config: &'a Config, inputs: &'a Inputs) -> Site<'a> {
+    pub fn new(
+        fleet: &'a Fleet,
+        derived: &'a Derived,
+        config: &'a Config,
+        inputs: &'a Inputs,
+        memo: &'a memo::RenderMemo,
+    ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
-        Site { fleet, derived, config, inputs, views }
+        Site { fleet, derived, config, inputs, views, memo }
     }
 }
 

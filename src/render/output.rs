@@ -63,6 +63,19 @@ impl Output {
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Keeps `rel` as the last build wrote it, if it is still there: counted
+    /// as written and unchanged, never pruned. False when it has to be written.
+    pub fn keep(&self, rel: &str) -> Result<bool> {
+        let path = self.resolve(rel)?;
+        if !path.is_file() {
+            return Ok(false);
+        }
+        self.written.lock().unwrap().insert(path);
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+        Ok(true)
+    }
+
     /// Writes the build's fingerprint into the marker; last, so that a build
     /// stopped half-way is not taken for a finished one. Not counted among
     /// the site's files.

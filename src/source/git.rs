@@ -3,15 +3,60 @@
 //! Each commit that changed a file under the folder gives a version of it.
 //! Trees are compared by id, so unchanged hosts cost nothing, and a blob
 //! already seen at the same path is not read again.
+//!
+//! The walk is incremental: what it found is kept in the cache
+//! (`history.json`) with the commit it walked to. The next build walks only
+//! the commits since; when that commit is no longer an ancestor of HEAD
+//! (history was rewritten: a force-push, a rebase) it walks everything
+//! again. Commits are compared with their parent in parallel.
 
 use super::{classify, files::too_large, Candidate, Discovery, Origin};
 use crate::problem::Problem;
 use anyhow::Context;
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result<()> {
+/// Bumped whenever what the walk records changes; another version walks again.
+const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/1");
+
+/// Everything one walk found, as the cache keeps it.
+#[derive(Default, Serialize, Deserialize)]
+struct History {
+    format: String,
+    /// What was walked: the repository's folder, the snapshots folder in it, the size limit.
+    workdir: PathBuf,
+    prefix: PathBuf,
+    max_bytes: u64,
+    /// The commit walked to, and how many commits that was (new ones number on from there).
+    head: String,
+    commits: u64,
+    candidates: Vec<Found>,
+    problems: Vec<Problem>,
+}
+
+/// One blob at one path, found in one commit.
+#[derive(Clone, Serialize, Deserialize)]
+struct Found {
+    host: String,
+    kind: String,
+    label: String,
+    path: String,
+    oid: String,
+    len: u64,
+    precedence: u64,
+}
+
+/// Where the walk's record lives, and whether it may be read and written.
+pub struct HistoryCache<'a> {
+    pub file: &'a Path,
+    pub read: bool,
+    pub write: bool,
+}
+
+pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<HistoryCache>) -> anyhow::Result<()> {
     let Ok(repo) = Repository::discover(dir) else {
         return Ok(());
     };
@@ -29,51 +74,134 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
     found.repository = Some(workdir.clone());
     found.head = Some(head);
 
+    let known = cache
+        .as_ref()
+        .filter(|c| c.read)
+        .and_then(|c| std::fs::read(c.file).ok())
+        .and_then(|bytes| serde_json::from_slice::<History>(&bytes).ok())
+        .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix && h.max_bytes == max_bytes);
+    // Only a history that still leads to HEAD can be extended.
+    let since = known.as_ref().and_then(|h| {
+        let old = Oid::from_str(&h.head).ok()?;
+        (old == head || repo.graph_descendant_of(head, old).ok()?).then_some(old)
+    });
+    let mut history = match known {
+        Some(known) if since.is_some() => known,
+        known => {
+            if known.is_some() {
+                tracing::info!("the history was rewritten since the last build: reading all of it again");
+            }
+            History { format: FORMAT.into(), workdir, prefix, max_bytes, ..History::default() }
+        }
+    };
+    let fresh = since != Some(head);
+    if fresh {
+        extend(&repo, &mut history, head, since)?;
+    }
+    if let Some(cache) = cache.filter(|c| c.write && fresh) {
+        if let Err(e) = save(cache.file, &history) {
+            tracing::warn!("cannot write {}: {e}", cache.file.display());
+        }
+    }
+    for f in history.candidates {
+        let oid = Oid::from_str(&f.oid)?;
+        let origin = Origin::Blob { oid, len: f.len };
+        found.add(Candidate { host: f.host, kind: f.kind, label: f.label, origin, precedence: f.precedence });
+    }
+    found.problems.extend(history.problems);
+    Ok(())
+}
+
+fn save(file: &Path, history: &History) -> anyhow::Result<()> {
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(history)?)?;
+    std::fs::rename(tmp, file)?;
+    Ok(())
+}
+
+/// What one commit changed under the prefix: path parts, blob, size.
+type Changes = Vec<(Vec<String>, Oid, u64)>;
+
+/// Walks the commits after `since` (all of them without it) up to `head`,
+/// adding what they changed under the prefix.
+fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid>) -> anyhow::Result<()> {
     let mut walk = repo.revwalk()?;
     walk.push(head)?;
+    if let Some(old) = since {
+        walk.hide(old)?;
+    }
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)?;
-    let mut seen: HashSet<(String, Oid)> = HashSet::new();
-    let odb = repo.odb()?;
-    for (order, oid) in walk.enumerate() {
-        let commit = repo.find_commit(oid?)?;
-        let Some(tree) = subtree(&repo, &commit.tree()?, &prefix)? else {
-            continue;
-        };
-        let parent = match commit.parents().next() {
-            Some(p) => subtree(&repo, &p.tree()?, &prefix)?,
-            None => None,
-        };
-        if parent.as_ref().map(Tree::id) == Some(tree.id()) {
-            continue;
-        }
-        let short = &commit.id().to_string()[..10];
-        let mut changed = Vec::new();
-        changed_blobs(&repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
-        for (parts, blob) in changed {
-            if !seen.insert((parts.join("/"), blob)) {
+    let commits: Vec<Oid> = walk.collect::<Result<_, _>>()?;
+    let path = repo.path().to_path_buf();
+    let prefix = history.prefix.clone();
+    // Each commit against its first parent, on every core; a Repository is
+    // not Sync, so each task opens its own.
+    let changes: Vec<Changes> = commits
+        .par_chunks(256)
+        .map_init(
+            || Repository::open(&path),
+            |repo, chunk| -> anyhow::Result<Vec<Changes>> {
+                let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+                let odb = repo.odb()?;
+                chunk.iter().map(|oid| changed_in(repo, &odb, *oid, &prefix)).collect()
+            },
+        )
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut seen: HashSet<(String, String)> =
+        history.candidates.iter().map(|f| (f.path.clone(), f.oid.clone())).collect();
+    for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
+        let order = history.commits + i as u64;
+        let short = &oid.to_string()[..10];
+        for (parts, blob, len) in changed {
+            let path = parts.join("/");
+            if !seen.insert((path.clone(), blob.to_string())) {
                 continue;
             }
-            let label = format!("git:{short}:{}", prefix.join(parts.join("/")).display());
+            let label = format!("git:{short}:{}", history.prefix.join(&path).display());
             let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
             let (host, kind) = match classify(&refs) {
                 None => continue,
                 Some(Err(cause)) => {
-                    found.problems.push(Problem::new(label, cause));
+                    history.problems.push(Problem::new(label, cause));
                     continue;
                 }
                 Some(Ok(pair)) => pair,
             };
-            let (len, _) = odb.read_header(blob)?;
-            let len = len as u64;
-            if len > max_bytes {
-                found.problems.push(too_large(label, len, max_bytes));
+            if len > history.max_bytes {
+                history.problems.push(too_large(label, len, history.max_bytes));
                 continue;
             }
-            let origin = Origin::Blob { oid: blob, len };
-            found.add(Candidate { host, kind, label, origin, precedence: order as u64 });
+            let oid = blob.to_string();
+            history.candidates.push(Found { host, kind, label, path, oid, len, precedence: order });
         }
     }
+    history.commits += commits.len() as u64;
+    history.head = head.to_string();
     Ok(())
+}
+
+/// The blobs one commit changed under `prefix`, with their sizes.
+fn changed_in(repo: &Repository, odb: &git2::Odb, oid: Oid, prefix: &Path) -> anyhow::Result<Changes> {
+    let commit = repo.find_commit(oid)?;
+    let Some(tree) = subtree(repo, &commit.tree()?, prefix)? else {
+        return Ok(Vec::new());
+    };
+    let parent = match commit.parents().next() {
+        Some(p) => subtree(repo, &p.tree()?, prefix)?,
+        None => None,
+    };
+    if parent.as_ref().map(Tree::id) == Some(tree.id()) {
+        return Ok(Vec::new());
+    }
+    let mut changed = Vec::new();
+    changed_blobs(repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
+    changed.into_iter().map(|(parts, blob)| Ok((parts, blob, odb.read_header(blob)?.0 as u64))).collect()
 }
 
 /// The tree at `prefix` inside `root`, if there is one.

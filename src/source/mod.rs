@@ -55,11 +55,12 @@ impl Discovery {
     }
 }
 
-/// Finds every candidate version under `dir`.
-pub fn discover(dir: &Path, max_bytes: u64) -> anyhow::Result<Discovery> {
+/// Finds every candidate version under `dir`; `history` is where the walk
+/// of the git history is remembered between builds.
+pub fn discover(dir: &Path, max_bytes: u64, history: Option<git::HistoryCache>) -> anyhow::Result<Discovery> {
     let mut found = Discovery::default();
     files::walk(dir, max_bytes, &mut found)?;
-    git::walk(dir, max_bytes, &mut found)?;
+    git::walk(dir, max_bytes, &mut found, history)?;
     Ok(found)
 }
 

@@ -1,0 +1,88 @@
+//! What each page showed last time, so that a page whose context did not
+//! change is not rendered again. The context is the whole input of a page
+//! (with the templates, which the salt covers), so equal hashes mean equal
+//! bytes; the cache may be lost at any time, and then every page is rendered.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub struct RenderMemo {
+    file: Option<PathBuf>,
+    salt: String,
+    before: HashMap<String, String>,
+    now: Mutex<HashMap<String, String>>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    salt: String,
+    pages: HashMap<String, String>,
+}
+
+/// Writes into a hash what serde_json writes.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl RenderMemo {
+    /// `salt` names everything besides the context that shapes a page: parc's
+    /// version and the templates. `file` is `None` when nothing may be reused.
+    pub fn open(file: Option<&Path>, salt: String, read: bool) -> RenderMemo {
+        let before = file
+            .filter(|_| read)
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
+            .filter(|s| s.salt == salt)
+            .map(|s| s.pages)
+            .unwrap_or_default();
+        RenderMemo { file: file.map(Path::to_path_buf), salt, before, now: Mutex::default() }
+    }
+
+    /// A memo that remembers nothing (tests, `check`).
+    pub fn none() -> RenderMemo {
+        RenderMemo::open(None, String::new(), false)
+    }
+
+    /// The key of a page: its template and everything its context holds.
+    pub fn key(&self, template: &str, ctx: &tera::Context) -> String {
+        let mut hash = Sha256::new();
+        hash.update(&self.salt);
+        hash.update(template);
+        // A context that cannot be written as JSON gets a key no page had.
+        if serde_json::to_writer(HashWriter(&mut hash), &ctx.clone().into_json()).is_err() {
+            return String::new();
+        }
+        format!("{:x}", hash.finalize())
+    }
+
+    /// Whether `path` was made from `key` last time.
+    pub fn same(&self, path: &str, key: &str) -> bool {
+        !key.is_empty() && self.before.get(path).is_some_and(|k| k == key)
+    }
+
+    pub fn record(&self, path: &str, key: String) {
+        self.now.lock().unwrap().insert(path.to_string(), key);
+    }
+
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let stored = Stored { salt: self.salt.clone(), pages: std::mem::take(&mut *self.now.lock().unwrap()) };
+        let tmp = file.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&stored)?)?;
+        std::fs::rename(tmp, file)
+    }
+}

@@ -1,0 +1,167 @@
+//! Incremental builds give the bytes a build from scratch gives. The fleet
+//! is the layout agents write — stable paths in git, one commit per host per
+//! collection — and each step below changes it the way fleets change, then
+//! builds twice: incrementally (with every cache of the previous builds) and
+//! from scratch in a folder of its own, and compares every file.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A repository whose `snapshots/` receives `parc demo`'s collections as commits.
+struct Fleet {
+    tmp: tempfile::TempDir,
+    /// Collections not yet committed: stamp → host → kind → file.
+    pending: BTreeMap<String, BTreeMap<String, BTreeMap<String, PathBuf>>>,
+}
+
+impl Fleet {
+    fn new() -> Fleet {
+        let tmp = tempfile::tempdir().unwrap();
+        let dated = tmp.path().join("dated");
+        parc().args(["demo", "--hosts", "6", "--days", "6", "--out"]).arg(&dated).assert().success();
+        let mut pending: BTreeMap<String, BTreeMap<String, BTreeMap<String, PathBuf>>> = BTreeMap::new();
+        for file in files(&dated) {
+            let parts: Vec<String> = file.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            let stamp = parts[2].trim_end_matches(".json").to_string();
+            pending
+                .entry(stamp)
+                .or_default()
+                .entry(parts[0].clone())
+                .or_default()
+                .insert(parts[1].clone(), dated.join(&file));
+        }
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(repo.join("snapshots")).unwrap();
+        git(&repo, &["init", "-q"]);
+        Fleet { tmp, pending }
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.tmp.path().join("repo")
+    }
+
+    fn snapshots(&self) -> PathBuf {
+        self.repo().join("snapshots")
+    }
+
+    /// Commits the next `days` collections, one commit per host (only `host` when given).
+    fn commit_days(&mut self, days: usize, host: Option<&str>) {
+        let (repo, snapshots) = (self.repo(), self.snapshots());
+        let stamps: Vec<String> = self.pending.keys().take(days).cloned().collect();
+        for stamp in stamps {
+            let hosts = self.pending.get_mut(&stamp).unwrap();
+            let names: Vec<String> = hosts.keys().filter(|h| host.is_none_or(|only| only == *h)).cloned().collect();
+            for name in names {
+                for (kind, from) in hosts.remove(&name).unwrap() {
+                    let to = snapshots.join(&name).join(format!("{kind}.json"));
+                    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                    std::fs::copy(&from, &to).unwrap();
+                }
+                git(&repo, &["add", "-A", "snapshots"]);
+                git(&repo, &["commit", "-q", "-m", &format!("parc collect: {name}")]);
+            }
+            if self.pending[&stamp].is_empty() {
+                self.pending.remove(&stamp);
+            }
+        }
+    }
+
+    /// Builds incrementally into `site` (from the repository, with its caches),
+    /// then from scratch elsewhere (a copy of parc.toml and templates/ beside
+    /// it), and compares every file.
+    fn assert_incremental_equals_fresh(&self, step: &str) {
+        let site = self.tmp.path().join("site");
+        build_cmd(&self.snapshots(), &site, &[]).current_dir(self.repo()).assert().success();
+        let fresh_base = tempfile::tempdir().unwrap();
+        for extra in ["parc.toml", "templates"] {
+            let from = self.repo().join(extra);
+            if from.is_file() {
+                std::fs::copy(&from, fresh_base.path().join(extra)).unwrap();
+            } else if from.is_dir() {
+                std::fs::create_dir_all(fresh_base.path().join(extra)).unwrap();
+                for f in files(&from) {
+                    std::fs::copy(from.join(&f), fresh_base.path().join(extra).join(&f)).unwrap();
+                }
+            }
+        }
+        let fresh = fresh_base.path().join("site");
+        build_cmd(&self.snapshots(), &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
+        let (ours, theirs) = (files(&site), files(&fresh));
+        assert_eq!(ours, theirs, "{step}: the same files");
+        for f in &theirs {
+            let (a, b) = (std::fs::read(site.join(f)).unwrap(), std::fs::read(fresh.join(f)).unwrap());
+            assert!(a == b, "{step}: {} differs from a build from scratch", f.display());
+        }
+    }
+}
+
+#[test]
+fn an_incremental_build_is_byte_for_byte_a_build_from_scratch() {
+    let mut fleet = Fleet::new();
+    fleet.commit_days(3, None);
+    fleet.assert_incremental_equals_fresh("first build");
+
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("a new day, one commit per host");
+
+    let host = fleet.pending.values().next().unwrap().keys().next().unwrap().clone();
+    fleet.commit_days(1, Some(&host));
+    fleet.assert_incremental_equals_fresh("one new commit, one host");
+
+    let gone = std::fs::read_dir(fleet.snapshots()).unwrap().next().unwrap().unwrap().file_name();
+    git(&fleet.repo(), &["rm", "-q", "-r", &format!("snapshots/{}", gone.to_string_lossy())]);
+    git(&fleet.repo(), &["commit", "-q", "-m", "a host retired"]);
+    fleet.assert_incremental_equals_fresh("a host removed");
+
+    // History rewritten: the last three commits dropped, others made instead.
+    git(&fleet.repo(), &["reset", "-q", "--hard", "HEAD~3"]);
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("history rewritten");
+
+    std::fs::write(fleet.repo().join("parc.toml"), "[fleet]\nstale_after_hours = 1\n[smart]\ntemperature_max = 30\n")
+        .unwrap();
+    fleet.assert_incremental_equals_fresh("a configuration change");
+
+    std::fs::create_dir_all(fleet.repo().join("templates")).unwrap();
+    let host_template = include_str!("../templates/host.html").replace("<h1", "<h1 data-changed=\"yes\"");
+    std::fs::write(fleet.repo().join("templates/host.html"), host_template).unwrap();
+    fleet.assert_incremental_equals_fresh("a template change");
+    let hosts = read_json(&fleet.tmp.path().join("site/api/v1/hosts.json"));
+    let page = read(&fleet.tmp.path().join("site").join(hosts[0]["page"].as_str().unwrap()));
+    assert!(page.contains("data-changed=\"yes\""), "the changed template was used");
+
+    // A working-tree edit, not committed, on top of the history.
+    let edited = files(&fleet.snapshots()).into_iter().find(|f| f.ends_with("system.json")).unwrap();
+    let edited = fleet.snapshots().join(edited);
+    let text = std::fs::read_to_string(&edited).unwrap().replace("Debian", "Devuan");
+    std::fs::write(&edited, text).unwrap();
+    fleet.assert_incremental_equals_fresh("an uncommitted edit");
+}
+
+#[test]
+fn the_caches_can_be_lost_or_come_from_another_version() {
+    let mut fleet = Fleet::new();
+    fleet.commit_days(2, None);
+    fleet.assert_incremental_equals_fresh("first build");
+    let cache = fleet.repo().join(".parc-cache");
+    // Another parc version's cache: every file says another format.
+    for f in files(&cache) {
+        let path = cache.join(&f);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(env!("CARGO_PKG_VERSION"), "0.0.0-other")).unwrap();
+    }
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("a cache from another version");
+    // Damaged, then lost.
+    for f in files(&cache) {
+        std::fs::write(cache.join(&f), b"{not json").unwrap();
+    }
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("a damaged cache");
+    std::fs::remove_dir_all(&cache).unwrap();
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("no cache");
+}
