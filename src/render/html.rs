@@ -1,5 +1,11 @@
 //! The HTML pages: dashboard, hosts, host, disks, disk, moves, SMART risk,
 //! backup-needed homes, problems, and the Markdown pages.
+//!
+//! Each page says what it shows through a [`Fill`], twice when needed:
+//! first into a hash, which is compared with the hash of what the page
+//! showed last time (`memo.rs`), then, only when that changed, into Tera's
+//! context to be rendered. An unchanged page costs one serialisation into a
+//! hash: no context, no template, no write.
 
 use super::output::Output;
 use super::view::device_rows;
@@ -7,33 +13,51 @@ use super::{chart, Site};
 use crate::derive::risk::Verdict;
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
+use serde::Serialize;
 use tera::Context;
 
+/// Where a page's values go: a hash of them, or the context Tera renders.
+pub enum Fill {
+    Hash(super::memo::ContextHash),
+    Context(Context),
+}
+
+impl Fill {
+    pub fn put<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        match self {
+            Fill::Hash(hash) => hash.put(key, value),
+            Fill::Context(ctx) => ctx.insert(key, value),
+        }
+    }
+
+    /// Whether the page is being rendered (not only compared).
+    pub fn rendering(&self) -> bool {
+        matches!(self, Fill::Context(_))
+    }
+}
+
 /// What every page shows: the site, the way back to the root, the
-/// navigation. Only what every page needs: a page whose own facts did not
-/// change keeps its bytes, and is not even rendered again.
-fn base(site: &Site, root: &str, section: &str) -> Context {
-    #[derive(serde::Serialize)]
+/// navigation. Only what every page needs, so that a page whose own facts
+/// did not change keeps its bytes.
+fn base(site: &Site, fill: &mut Fill, root: &str, section: &str) {
+    #[derive(Serialize)]
     struct Nav<'a> {
         title: &'a str,
         page: &'a str,
     }
-    let mut ctx = Context::new();
-    ctx.insert("site", &site.config.site);
-    ctx.insert("root", root);
-    ctx.insert("section", section);
+    fill.put("site", &site.config.site);
+    fill.put("root", root);
+    fill.put("section", section);
     let nav: Vec<Nav> = site.inputs.pages.iter().map(|p| Nav { title: &p.title, page: &p.page }).collect();
-    ctx.insert("pages", &nav);
-    ctx.insert("problem_count", &site.fleet.problems.len());
-    ctx.insert("version", env!("CARGO_PKG_VERSION"));
-    ctx
+    fill.put("pages", &nav);
+    fill.put("problem_count", &site.fleet.problems.len());
+    fill.put("version", env!("CARGO_PKG_VERSION"));
 }
 
 /// [`base`] for a page about the whole fleet, which says how recent its data is.
-fn fleet_base(site: &Site, root: &str, section: &str) -> Context {
-    let mut ctx = base(site, root, section);
-    ctx.insert("newest", &site.fleet.newest);
-    ctx
+fn fleet_base(site: &Site, fill: &mut Fill, root: &str, section: &str) {
+    base(site, fill, root, section);
+    fill.put("newest", &site.fleet.newest);
 }
 
 /// Renders `template`; an error names `what` was being rendered and every cause.
@@ -44,11 +68,17 @@ fn render_template(site: &Site, template: &str, ctx: &Context, what: &str) -> Re
         .map_err(|e| anyhow!("cannot render {what}: {}", crate::problem::error_chain(&e)))
 }
 
-/// Renders a page, unless it was made from the same context last time and is still there.
-fn page(site: &Site, out: &Output, template: &str, path: &str, ctx: &Context) -> Result<()> {
-    let key = site.memo.key(template, ctx);
+/// Renders a page, unless it was made from the same values last time and is still there.
+fn page(site: &Site, out: &Output, template: &str, path: &str, fill: impl Fn(&mut Fill) -> Result<()>) -> Result<()> {
+    let mut hash = Fill::Hash(site.memo.hasher(template));
+    fill(&mut hash)?;
+    let Fill::Hash(hash) = hash else { unreachable!("filled as a hash") };
+    let key = hash.finish();
     if !(site.memo.same(path, &key) && out.keep(path)?) {
-        let html = render_template(site, template, ctx, &format!("{path} with {template}"))?;
+        let mut ctx = Fill::Context(Context::new());
+        fill(&mut ctx)?;
+        let Fill::Context(ctx) = ctx else { unreachable!("filled as a context") };
+        let html = render_template(site, template, &ctx, &format!("{path} with {template}"))?;
         out.write(path, html.as_bytes())?;
     }
     site.memo.record(path, key);
@@ -59,77 +89,86 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     let derived = site.derived;
     let risky = site.views.at_risk();
 
-    let mut ctx = fleet_base(site, "", "dashboard");
-    ctx.insert("summary", &derived.summary);
-    ctx.insert("at_risk", &risky);
-    ctx.insert("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
-    ctx.insert("backup", &derived.backup.iter().take(5).collect::<Vec<_>>());
-    ctx.insert("hosts", &site.views.hosts);
-    page(site, out, "dashboard.html", "index.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "../", "hosts");
-    ctx.insert("hosts", &site.views.hosts);
-    page(site, out, "hosts.html", "hosts/index.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "../", "disks");
-    ctx.insert("disks", &site.views.disks);
-    page(site, out, "disks.html", "disks/index.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "", "moves");
-    ctx.insert("moves", &derived.moves);
-    page(site, out, "moves.html", "moves.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "", "risk");
-    ctx.insert("disks", &risky);
-    ctx.insert(
-        "unknown",
-        &site.views.disks.iter().filter(|d| d.present && d.verdict == Verdict::Unknown).collect::<Vec<_>>(),
-    );
-    page(site, out, "risk.html", "risk.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "", "backup");
-    ctx.insert("homes", &derived.backup);
-    page(site, out, "backup.html", "backup.html", &ctx)?;
-
-    let mut ctx = fleet_base(site, "", "problems");
-    ctx.insert("problems", &site.fleet.problems);
-    ctx.insert(
-        "hosts",
-        &site
-            .fleet
-            .hosts
-            .iter()
-            .filter(|h| !h.failures.is_empty())
-            .map(|h| (&h.name, &h.slug, &h.failures))
-            .collect::<Vec<_>>(),
-    );
-    page(site, out, "problems.html", "problems.html", &ctx)?;
-
+    page(site, out, "dashboard.html", "index.html", |f| {
+        fleet_base(site, f, "", "dashboard");
+        f.put("summary", &derived.summary);
+        f.put("at_risk", &risky);
+        f.put("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
+        f.put("backup", &derived.backup.iter().take(5).collect::<Vec<_>>());
+        f.put("hosts", &site.views.hosts);
+        Ok(())
+    })?;
+    page(site, out, "hosts.html", "hosts/index.html", |f| {
+        fleet_base(site, f, "../", "hosts");
+        f.put("hosts", &site.views.hosts);
+        Ok(())
+    })?;
+    page(site, out, "disks.html", "disks/index.html", |f| {
+        fleet_base(site, f, "../", "disks");
+        f.put("disks", &site.views.disks);
+        Ok(())
+    })?;
+    page(site, out, "moves.html", "moves.html", |f| {
+        fleet_base(site, f, "", "moves");
+        f.put("moves", &derived.moves);
+        Ok(())
+    })?;
+    let unknown: Vec<_> = site.views.disks.iter().filter(|d| d.present && d.verdict == Verdict::Unknown).collect();
+    page(site, out, "risk.html", "risk.html", |f| {
+        fleet_base(site, f, "", "risk");
+        f.put("disks", &risky);
+        f.put("unknown", &unknown);
+        Ok(())
+    })?;
+    page(site, out, "backup.html", "backup.html", |f| {
+        fleet_base(site, f, "", "backup");
+        f.put("homes", &derived.backup);
+        Ok(())
+    })?;
+    let failed: Vec<_> =
+        site.fleet.hosts.iter().filter(|h| !h.failures.is_empty()).map(|h| (&h.name, &h.slug, &h.failures)).collect();
+    page(site, out, "problems.html", "problems.html", |f| {
+        fleet_base(site, f, "", "problems");
+        f.put("problems", &site.fleet.problems);
+        f.put("hosts", &failed);
+        Ok(())
+    })?;
     for content in &site.inputs.pages {
-        let mut ctx = base(site, "../", "page");
-        ctx.insert("page", content);
-        page(site, out, "page.html", &content.page, &ctx)?;
+        page(site, out, "page.html", &content.page, |f| {
+            base(site, f, "../", "page");
+            f.put("page", content);
+            Ok(())
+        })?;
     }
 
     site.fleet.hosts.par_iter().zip(&site.views.hosts).try_for_each(|(host, view)| {
-        let mut ctx = base(site, "../", "hosts");
-        ctx.insert("host", view);
-        ctx.insert("detail", &super::api::host_detail(site, host, view));
-        ctx.insert("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
-        page(site, out, "host.html", &view.page, &ctx)
+        page(site, out, "host.html", &view.page, |f| {
+            base(site, f, "../", "hosts");
+            f.put("host", view);
+            f.put("detail", &super::api::host_detail(site, host, view));
+            f.put("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
+            Ok(())
+        })
     })?;
 
     site.fleet.disks.par_iter().zip(&site.views.disks).try_for_each(|(disk, view)| {
-        let mut ctx = base(site, "../", "disks");
-        ctx.insert("disk", view);
-        ctx.insert("detail", &super::api::disk_detail(site, disk, view));
-        if let Some(chart) = chart::chart(&disk.sightings) {
-            let mut chart_ctx = Context::new();
-            chart_ctx.insert("chart", &chart);
-            let svg = render_template(site, "chart.svg", &chart_ctx, "chart.svg")?;
-            ctx.insert("chart", &svg);
-        }
-        page(site, out, "disk.html", &view.page, &ctx)
+        let chart = chart::chart(&disk.sightings);
+        page(site, out, "disk.html", &view.page, |f| {
+            base(site, f, "../", "disks");
+            f.put("disk", view);
+            f.put("detail", &super::api::disk_detail(site, disk, view));
+            match &chart {
+                // The chart's figures decide whether the page changed; its SVG is drawn only to render.
+                Some(chart) if f.rendering() => {
+                    let mut chart_ctx = Context::new();
+                    chart_ctx.insert("chart", chart);
+                    f.put("chart", &render_template(site, "chart.svg", &chart_ctx, "chart.svg")?);
+                }
+                Some(chart) => f.put("chart", chart),
+                None => {}
+            }
+            Ok(())
+        })
     })?;
 
     let mut ctx = Context::new();

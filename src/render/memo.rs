@@ -21,6 +21,30 @@ struct Stored {
     pages: HashMap<String, String>,
 }
 
+/// The hash of everything a page shows.
+pub struct ContextHash {
+    hash: Sha256,
+    /// A value that could not be written as JSON: the page is always rendered.
+    failed: bool,
+}
+
+impl ContextHash {
+    pub fn put<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.hash.update(key.len().to_le_bytes());
+        self.hash.update(key);
+        self.failed |= serde_json::to_writer(HashWriter(&mut self.hash), value).is_err();
+        self.hash.update([0xff]);
+    }
+
+    /// The key of the page; empty (matching nothing) when a value failed.
+    pub fn finish(self) -> String {
+        if self.failed {
+            return String::new();
+        }
+        format!("{:x}", self.hash.finalize())
+    }
+}
+
 /// Writes into a hash what serde_json writes.
 struct HashWriter<'a>(&'a mut Sha256);
 
@@ -54,16 +78,12 @@ impl RenderMemo {
         RenderMemo::open(None, String::new(), false)
     }
 
-    /// The key of a page: its template and everything its context holds.
-    pub fn key(&self, template: &str, ctx: &tera::Context) -> String {
+    /// A hash to put a page's values into, for `template`.
+    pub fn hasher(&self, template: &str) -> ContextHash {
         let mut hash = Sha256::new();
         hash.update(&self.salt);
         hash.update(template);
-        // A context that cannot be written as JSON gets a key no page had.
-        if serde_json::to_writer(HashWriter(&mut hash), &ctx.clone().into_json()).is_err() {
-            return String::new();
-        }
-        format!("{:x}", hash.finalize())
+        ContextHash { hash, failed: false }
     }
 
     /// Whether `path` was made from `key` last time.
