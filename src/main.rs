@@ -30,8 +30,8 @@ fn main() -> ExitCode {
         if let Command::Demo(args) = &cli.command {
             return cli::demo::run(args);
         }
-        if let Command::ReadJson { dir } = &cli.command {
-            return cli::build::read_json(dir);
+        if let Command::ReadJson { dir, git } = &cli.command {
+            return cli::build::read_json(dir, *git);
         }
         if let Command::ProbeScript { kind, sudo_wrapper } = &cli.command {
             return cli::collect::probe_script(kind.as_deref(), *sudo_wrapper);

@@ -84,29 +84,47 @@ pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8>
     Ok(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
 }
 
-/// The benchmark's baseline: the cost of merely reading and parsing the bytes.
-pub fn read_json(dir: &Path) -> Result<u8> {
+/// The benchmark's baseline: the cost of merely reading and parsing the
+/// bytes — every `.json` file under DIR, or with `--git`, every blob of the
+/// repository that holds DIR (its whole history), as untyped JSON.
+pub fn read_json(dir: &Path, git: bool) -> Result<u8> {
     use rayon::prelude::*;
     let start = std::time::Instant::now();
-    let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
-        .map(|e| e.into_path())
-        .collect();
-    let bytes: u64 = files
-        .par_iter()
-        .map(|p| {
-            let data = std::fs::read(p).unwrap_or_default();
-            let _: serde_json::Value = serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
-            data.len() as u64
-        })
-        .sum();
-    super::print(&format!(
-        "read-json files={} bytes={} seconds={:.3}\n",
-        files.len(),
-        bytes,
-        start.elapsed().as_secs_f64()
-    ))?;
+    let untyped = |data: &[u8]| {
+        let _: serde_json::Value = serde_json::from_slice(data).unwrap_or(serde_json::Value::Null);
+        data.len() as u64
+    };
+    let (count, bytes) = if git {
+        git2::opts::strict_hash_verification(false); // as the build reads
+        let repo = git2::Repository::discover(dir)?;
+        let mut blobs = Vec::new();
+        repo.odb()?.foreach(|oid| {
+            blobs.push(*oid);
+            true
+        })?;
+        let path = repo.path().to_path_buf();
+        let sizes: Vec<u64> = blobs
+            .par_chunks(512)
+            .map_init(
+                || git2::Repository::open(&path).ok(),
+                |repo, chunk| {
+                    let Some(repo) = repo else { return Vec::new() };
+                    chunk.iter().filter_map(|oid| repo.find_blob(*oid).ok()).map(|b| untyped(b.content())).collect()
+                },
+            )
+            .flatten()
+            .collect();
+        (sizes.len(), sizes.iter().sum())
+    } else {
+        let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
+            .map(|e| e.into_path())
+            .collect();
+        let bytes: u64 = files.par_iter().map(|p| untyped(&std::fs::read(p).unwrap_or_default())).sum();
+        (files.len(), bytes)
+    };
+    super::print(&format!("read-json files={count} bytes={bytes} seconds={:.3}\n", start.elapsed().as_secs_f64()))?;
     Ok(exit::OK)
 }

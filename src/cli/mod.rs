@@ -72,7 +72,12 @@ pub enum Command {
     },
     /// Write a generated example fleet (deterministic) as dated snapshot files.
     Demo(demo::DemoArgs),
-    /// Benchmark baseline: read every .json file under DIR and parse it as untyped JSON.
+    /// Benchmark baseline: read every .json file under DIR (with --git, every
+    /// blob of its repository) and parse it as untyped JSON.
     #[command(hide = true)]
-    ReadJson { dir: PathBuf },
+    ReadJson {
+        dir: PathBuf,
+        #[arg(long)]
+        git: bool,
+    },
 }

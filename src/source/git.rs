@@ -57,6 +57,10 @@ pub struct HistoryCache<'a> {
 }
 
 pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<HistoryCache>) -> anyhow::Result<()> {
+    // libgit2 hashes every object it reads, with a collision-detecting SHA-1,
+    // to check it: a third of a cold build. git itself checks objects when
+    // they arrive (fetch, fsck), not at every read; so does parc.
+    git2::opts::strict_hash_verification(false);
     let Ok(repo) = Repository::discover(dir) else {
         return Ok(());
     };
@@ -223,19 +227,32 @@ fn changed_blobs(
     path: &mut Vec<String>,
     out: &mut Vec<(Vec<String>, Oid)>,
 ) -> anyhow::Result<()> {
+    // Both trees list their entries in the same order: walk them side by
+    // side instead of looking each name up (a commit of one host leaves
+    // the other thousand entries of the folder alike).
+    let mut before = parent.map(|p| p.iter().peekable());
     for entry in tree.iter() {
-        let Some(name) = entry.name() else { continue };
-        let before = parent.and_then(|p| p.get_name(name)).map(|e| e.id());
-        if before == Some(entry.id()) || name.starts_with('.') {
+        let name = entry.name_bytes();
+        let mut same = None;
+        if let Some(before) = before.as_mut() {
+            while before.peek().is_some_and(|b| b.name_bytes() < name) {
+                before.next();
+            }
+            if let Some(b) = before.peek().filter(|b| b.name_bytes() == name) {
+                same = Some((b.id(), b.kind()));
+            }
+        }
+        if same.map(|(id, _)| id) == Some(entry.id()) || name.starts_with(b".") {
             continue;
         }
+        let Ok(name) = std::str::from_utf8(name) else { continue };
         path.push(name.to_string());
         match entry.kind() {
             Some(ObjectType::Blob) if entry.filemode() != 0o120000 => out.push((path.clone(), entry.id())),
             Some(ObjectType::Tree) if path.len() < 3 => {
                 let sub = repo.find_tree(entry.id())?;
-                let parent_sub = match parent.and_then(|p| p.get_name(name)) {
-                    Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+                let parent_sub = match same {
+                    Some((id, Some(ObjectType::Tree))) => Some(repo.find_tree(id)?),
                     _ => None,
                 };
                 changed_blobs(repo, &sub, parent_sub.as_ref(), path, out)?;
