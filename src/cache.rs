@@ -2,27 +2,24 @@
 //! is never parsed twice, and a file whose length and modification time are
 //! unchanged is not even read.
 //!
-//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash),
-//! `hosts/<hash of the host name>.json` (hash → parse result) for each host,
-//! so a build holds only one host's results in memory at a time, and
-//! `assembled/<hash of the host name>.json`: the host assembled from its
-//! versions, with the key of those versions, so that a host with no new
-//! version is neither parsed nor assembled again. `history.json` is the
-//! git walk's (`source/git.rs`).
+//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash)
+//! and `assembled/<hash of the host name>.json`: the host assembled from its
+//! versions, with what they were, so that a host with no new version is
+//! neither parsed nor assembled again, and one with new versions only reads
+//! those (`assemble.rs`). `history.json` is the git walk's (`source/git.rs`),
+//! `pages-*.json` the rendered pages' (`render/memo.rs`).
 
-use crate::fleet::HostPart;
+use crate::fleet::Assembly;
+use crate::parse::Input;
 use crate::problem::Problem;
-use crate::snapshot::Parsed;
+use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// What the parse of one content gave.
-pub type ParseResult = Result<Parsed, String>;
-
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/3");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/4");
 
 pub struct ParseCache {
     dir: PathBuf,
@@ -47,21 +44,24 @@ pub enum Mode {
 /// One host assembled from its versions, and what reading them reported.
 #[derive(Deserialize)]
 pub struct Assembled {
-    /// Every input of the host: its candidates' content, kind, precedence and label.
+    /// The key of `inputs` (`parse::key`).
     pub key: String,
-    pub part: Option<HostPart>,
+    /// Every candidate it was built from.
+    pub inputs: Vec<Input>,
+    /// The versions used: kind and time.
+    pub taken: Vec<(String, Instant)>,
+    pub assembly: Assembly,
     pub problems: Vec<Problem>,
-    /// How many versions it was built from.
-    pub versions: usize,
 }
 
 /// [`Assembled`], borrowed for writing.
 #[derive(Serialize)]
 pub struct AssembledRef<'a> {
     pub key: &'a str,
-    pub part: Option<&'a HostPart>,
+    pub inputs: &'a [Input],
+    pub taken: &'a [(String, Instant)],
+    pub assembly: &'a Assembly,
     pub problems: &'a [Problem],
-    pub versions: usize,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -103,27 +103,12 @@ impl ParseCache {
         self.seen.lock().unwrap().insert(path.to_path_buf(), stamp);
     }
 
-    pub fn host_results(&self, host: &str) -> HashMap<String, ParseResult> {
+    /// The host as assembled last time.
+    pub fn assembled(&self, host: &str) -> Option<Assembled> {
         if self.mode == Mode::WriteOnly {
-            return HashMap::new();
-        }
-        load(&self.host_path(host)).unwrap_or_default()
-    }
-
-    pub fn save_host_results(&self, host: &str, results: &HashMap<String, ParseResult>) -> std::io::Result<()> {
-        if self.mode == Mode::ReadOnly {
-            return Ok(());
-        }
-        save(&self.host_path(host), results)
-    }
-
-    /// The host as assembled last time, if its inputs' key is still `key`.
-    pub fn assembled(&self, host: &str, key: &str) -> Option<Assembled> {
-        if self.mode != Mode::ReadWrite {
             return None;
         }
-        let assembled: Assembled = load(&self.assembled_path(host))?;
-        (assembled.key == key).then_some(assembled)
+        load(&self.assembled_path(host))
     }
 
     pub fn save_assembled(&self, host: &str, assembled: &AssembledRef) -> std::io::Result<()> {
@@ -142,12 +127,6 @@ impl ParseCache {
             return Ok(());
         }
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
-    }
-
-    /// Named by a wide hash of the host's name, never by its slug: two hosts
-    /// may share a slug until the fleet is assembled.
-    fn host_path(&self, host: &str) -> PathBuf {
-        self.dir.join("hosts").join(format!("{}.json", crate::slug::hash(host, 16)))
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`derive`] decides what it means (risk, moves, backups), and [`render`]
 //! writes the site. [`pipeline`] runs them in order.
 
+pub mod assemble;
 pub mod cache;
 pub mod cli;
 pub mod collect;

@@ -1,7 +1,7 @@
-//! Stage 3: read each candidate version of one host, parse what the cache
-//! does not already know, and resolve duplicates into one list of versions.
+//! Stage 3: read each candidate version of one host, parse it, and resolve
+//! duplicates into one list of versions.
 
-use crate::cache::{FileStamp, ParseCache, ParseResult};
+use crate::cache::{FileStamp, ParseCache};
 use crate::problem::Problem;
 use crate::snapshot::{self, Parsed};
 use crate::source::{git, Candidate, Origin};
@@ -25,10 +25,12 @@ pub struct HostVersions {
     pub parsed_now: usize,
 }
 
+/// What parsing one content gave.
+type ParseResult = Result<Parsed, String>;
+
 pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>) -> HostVersions {
-    let mut known = cache.host_results(host);
-    // Each content is parsed (or taken from the cache) once, even when several
-    // candidates hold it; `order` says which candidates hold which content.
+    // Each content is parsed once, even when several candidates hold it;
+    // `order` says which candidates hold which content.
     let mut results: HashMap<String, ParseResult> = HashMap::new();
     let mut order: Vec<(u64, String, String, String)> = Vec::with_capacity(candidates.len());
     let mut problems = Vec::new();
@@ -43,31 +45,20 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, re
             }
         };
         if !results.contains_key(&key) {
-            let result = match known.remove(&key) {
-                Some(result) => result,
-                None => {
-                    let bytes = match bytes {
-                        Some(bytes) => bytes,
-                        None => match read(&candidate, repo, &mut git_repo) {
-                            Ok(bytes) => bytes,
-                            Err(cause) => {
-                                problems.push(Problem::new(&candidate.label, cause));
-                                continue;
-                            }
-                        },
-                    };
-                    parsed_now += 1;
-                    snapshot::parse(&bytes)
-                }
+            let bytes = match bytes {
+                Some(bytes) => bytes,
+                None => match read(&candidate, repo, &mut git_repo) {
+                    Ok(bytes) => bytes,
+                    Err(cause) => {
+                        problems.push(Problem::new(&candidate.label, cause));
+                        continue;
+                    }
+                },
             };
-            results.insert(key.clone(), result);
+            parsed_now += 1;
+            results.insert(key.clone(), snapshot::parse(&bytes));
         }
         order.push((candidate.precedence, candidate.label, candidate.kind, key));
-    }
-    if parsed_now > 0 || !known.is_empty() {
-        if let Err(e) = cache.save_host_results(host, &results) {
-            tracing::warn!("cannot write the parse cache for {host}: {e}");
-        }
     }
 
     // One version per (kind, collected_at): the highest precedence wins. The
@@ -105,31 +96,46 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, re
     HostVersions { versions, problems, parsed_now }
 }
 
-/// A key for everything a host is built from: each candidate's content,
-/// kind, precedence and label, and parc's version. `None` when some file's
-/// content is not known without reading it (new or touched since the last build).
-pub fn host_key(host: &str, candidates: &[Candidate], cache: &ParseCache) -> Option<String> {
+/// One candidate as a host's build depends on it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Input {
+    pub precedence: u64,
+    pub label: String,
+    pub kind: String,
+    /// The content hash (git's blob id).
+    pub content: String,
+}
+
+/// The inputs of a host's candidates, in their order: a file not seen
+/// before is read to hash it. `None` when one cannot be read (the full path
+/// reports it).
+pub fn inputs(candidates: &[Candidate], cache: &ParseCache, repo: Option<&Path>) -> Option<Vec<Input>> {
+    let mut git_repo = None;
+    candidates
+        .iter()
+        .map(|c| {
+            let (content, _) = content_key(c, cache, repo, &mut git_repo).ok()?;
+            Some(Input { precedence: c.precedence, label: c.label.clone(), kind: c.kind.clone(), content })
+        })
+        .collect()
+}
+
+/// A key for everything a host is built from: its inputs and parc's version.
+pub fn key(host: &str, inputs: &[Input]) -> String {
     use sha2::{Digest, Sha256};
-    let mut keyed = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        let content = match &c.origin {
-            Origin::Blob { oid, .. } => oid.to_string(),
-            Origin::File { path, len, mtime_ns } => cache.file_hash(path, *len, *mtime_ns)?,
-        };
-        keyed.push((c.precedence, c.label.as_str(), c.kind.as_str(), content));
-    }
-    keyed.sort();
+    let mut sorted: Vec<&Input> = inputs.iter().collect();
+    sorted.sort();
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
     hash.update(host);
-    for (precedence, label, kind, content) in keyed {
-        hash.update(precedence.to_le_bytes());
-        for part in [label, kind, &content] {
+    for input in sorted {
+        hash.update(input.precedence.to_le_bytes());
+        for part in [&input.label, &input.kind, &input.content] {
             hash.update(part.len().to_le_bytes());
             hash.update(part);
         }
     }
-    Some(format!("{:x}", hash.finalize()))
+    format!("{:x}", hash.finalize())
 }
 
 /// The content hash of a candidate, and its bytes when they had to be read

@@ -11,7 +11,7 @@ use crate::cache::{self, ParseCache};
 use crate::config::Config;
 use crate::problem::Problem;
 use crate::render::output::{Output, MARKER};
-use crate::{derive, fleet, parse, render, source};
+use crate::{assemble, derive, fleet, render, source};
 use anyhow::Result;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -82,7 +82,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         found
             .hosts
             .into_par_iter()
-            .map(|(host, candidates)| assemble(&host, candidates, &cache, repo.as_deref()))
+            .map(|(host, candidates)| assemble::host(&host, candidates, &cache, repo.as_deref()))
             .collect::<Vec<_>>()
     });
     if let Err(e) = cache.save_files() {
@@ -90,11 +90,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     }
     let mut host_parts = Vec::with_capacity(parts.len());
     let (mut parsed, mut used) = (0, 0);
-    for (part, host_problems, parsed_now, used_versions) in parts {
-        host_parts.extend(part);
-        problems.extend(host_problems);
-        parsed += parsed_now;
-        used += used_versions;
+    for built in parts {
+        host_parts.extend(built.part);
+        problems.extend(built.problems);
+        parsed += built.parsed;
+        used += built.versions;
     }
     let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
     let derived = timed("deriving", || derive::derive(&fleet, config));
@@ -131,34 +131,6 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     })
 }
 
-/// Stages 3 and 4 for one host: its versions read and assembled, or, when
-/// none of its inputs changed, what the cache kept of the last time.
-/// Returns the part, the problems, how many contents were parsed, and how
-/// many versions were used.
-fn assemble(
-    host: &str,
-    candidates: Vec<source::Candidate>,
-    cache: &ParseCache,
-    repo: Option<&Path>,
-) -> (Option<fleet::HostPart>, Vec<Problem>, usize, usize) {
-    let key = parse::host_key(host, &candidates, cache);
-    if let Some(kept) = key.as_deref().and_then(|k| cache.assembled(host, k)) {
-        return (kept.part, kept.problems, 0, kept.versions);
-    }
-    // Files read for the first time are hashed while parsing: the key can be made after.
-    let later = key.is_none().then(|| candidates.clone());
-    let read = parse::parse_host(host, candidates, cache, repo);
-    let used = read.versions.len();
-    let part = fleet::assemble_host(host, read.versions);
-    if let Some(key) = key.or_else(|| later.and_then(|c| parse::host_key(host, &c, cache))) {
-        let kept = cache::AssembledRef { key: &key, part: part.as_ref(), problems: &read.problems, versions: used };
-        if let Err(e) = cache.save_assembled(host, &kept) {
-            tracing::warn!("cannot write the assembled cache for {host}: {e}");
-        }
-    }
-    (part, read.problems, read.parsed_now, used)
-}
-
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the parse cache included.
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
@@ -173,7 +145,7 @@ pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, V
         found
             .hosts
             .into_par_iter()
-            .flat_map_iter(|(host, c)| parse::parse_host(&host, c, &cache, repo.as_deref()).problems),
+            .flat_map_iter(|(host, c)| assemble::host(&host, c, &cache, repo.as_deref()).problems),
     );
     problems.sort();
     problems.dedup();

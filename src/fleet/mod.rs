@@ -8,7 +8,7 @@ use crate::problem::Problem;
 use crate::snapshot::disks::smartctl::SmartReport;
 use crate::snapshot::disks::DisksFacts;
 use crate::snapshot::system::SystemFacts;
-use crate::snapshot::{Facts, ProbeFailure};
+use crate::snapshot::{Facts, Parsed, ProbeFailure};
 use crate::time::Instant;
 use identity::DiskKind;
 use serde::{Deserialize, Serialize};
@@ -138,30 +138,49 @@ pub struct HostPart {
     pub disks: Vec<Disk>,
 }
 
-/// Builds one host's history from its versions (oldest first).
-pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
-    let first = versions.first()?.parsed.collected_at;
-    let mut host = Host {
-        name: name.to_string(),
-        slug: crate::slug::slug(name),
-        first_seen: first,
-        last_seen: first,
-        mode: None,
-        kinds: BTreeMap::new(),
-        system: None,
-        disks: None,
-        disk_ids: Vec::new(),
-        home_mount: None,
-        home_disks: Vec::new(),
-        failures: Vec::new(),
-        timeline: Vec::with_capacity(versions.len()),
-        boots: 0,
-    };
-    let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
-    let mut boots = BTreeSet::new();
-    let mut failures: BTreeMap<String, Vec<ProbeFailure>> = BTreeMap::new();
-    for Version { parsed, .. } in versions {
+/// One host's history being folded, version by version, oldest first. It
+/// is kept in the cache between builds, so that new versions are added to
+/// it instead of the whole history being read again.
+#[derive(Serialize, Deserialize)]
+pub struct Assembly {
+    host: Option<Host>,
+    disks: BTreeMap<String, Disk>,
+    boots: BTreeSet<String>,
+    failures: BTreeMap<String, Vec<ProbeFailure>>,
+    /// The newest version added: its time and kind.
+    last: Option<(Instant, String)>,
+}
+
+impl Assembly {
+    pub fn new() -> Assembly {
+        Assembly { host: None, disks: BTreeMap::new(), boots: BTreeSet::new(), failures: BTreeMap::new(), last: None }
+    }
+
+    /// Whether a version at `at` of `kind` comes after every version added.
+    pub fn comes_after(&self, at: Instant, kind: &str) -> bool {
+        self.last.as_ref().map_or(true, |(last_at, last_kind)| (at, kind) > (*last_at, last_kind.as_str()))
+    }
+
+    /// Adds the next version (newer than every version added).
+    pub fn add(&mut self, name: &str, parsed: Parsed) {
         let at = parsed.collected_at;
+        self.last = Some((at, parsed.kind.clone()));
+        let host = self.host.get_or_insert_with(|| Host {
+            name: name.to_string(),
+            slug: crate::slug::slug(name),
+            first_seen: at,
+            last_seen: at,
+            mode: None,
+            kinds: BTreeMap::new(),
+            system: None,
+            disks: None,
+            disk_ids: Vec::new(),
+            home_mount: None,
+            home_disks: Vec::new(),
+            failures: Vec::new(),
+            timeline: Vec::new(),
+            boots: 0,
+        });
         host.last_seen = host.last_seen.max(at);
         host.mode = parsed.mode.or(host.mode.take());
         let seen = host.kinds.entry(parsed.kind.clone()).or_default();
@@ -180,7 +199,7 @@ pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
             Facts::System(system) => {
                 entry.os = system.os.clone();
                 entry.kernel = system.kernel.clone();
-                boots.extend(system.boot_id.clone());
+                self.boots.extend(system.boot_id.clone());
                 host.system = Some(system);
             }
             Facts::Disks(facts) => {
@@ -188,7 +207,7 @@ pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
                 entry.disks = Some(observed.len());
                 entry.home_bytes = Some(facts.homes.iter().map(|h| h.bytes).sum());
                 for o in &observed {
-                    let disk = disks.entry(o.id.clone()).or_insert_with(|| Disk {
+                    let disk = self.disks.entry(o.id.clone()).or_insert_with(|| Disk {
                         id: o.id.clone(),
                         slug: disk_slug(o),
                         model: None,
@@ -226,12 +245,32 @@ pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
             }
             Facts::Other => {}
         }
-        failures.insert(parsed.kind, parsed.failures);
+        self.failures.insert(parsed.kind, parsed.failures);
         host.timeline.push(entry);
     }
-    host.failures = failures.into_values().flatten().collect();
-    host.boots = boots.len();
-    Some(HostPart { host, disks: disks.into_values().collect() })
+
+    /// The host's part of the tree; `None` when no version was added.
+    pub fn into_part(self) -> Option<HostPart> {
+        let mut host = self.host?;
+        host.failures = self.failures.into_values().flatten().collect();
+        host.boots = self.boots.len();
+        Some(HostPart { host, disks: self.disks.into_values().collect() })
+    }
+}
+
+impl Default for Assembly {
+    fn default() -> Self {
+        Assembly::new()
+    }
+}
+
+/// Builds one host's history from its versions (oldest first).
+pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
+    let mut assembly = Assembly::new();
+    for version in versions {
+        assembly.add(name, version.parsed);
+    }
+    assembly.into_part()
 }
 
 fn disk_slug(o: &identity::Observed) -> String {

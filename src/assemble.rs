@@ -1,0 +1,122 @@
+//! Stages 3 and 4 for one host, costing what is new. A host whose inputs
+//! (its candidates' contents, kinds, precedences and labels) are what they
+//! were is taken from the cache as it was assembled. A host that only got
+//! newer versions — the way agents write, one collection after another —
+//! has only those read, parsed and added to the assembly kept in the cache.
+//! Anything else (a rewritten history, an older version turning up, an
+//! edited file) reads and assembles the host from all of its versions.
+//! Every path gives the same host: `tests/incremental.rs` holds them to it.
+
+use crate::cache::{AssembledRef, ParseCache};
+use crate::fleet::{Assembly, HostPart};
+use crate::parse::{self, Input};
+use crate::problem::Problem;
+use crate::source::Candidate;
+use crate::time::Instant;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// One host, built.
+pub struct Built {
+    pub part: Option<HostPart>,
+    pub problems: Vec<Problem>,
+    /// Contents parsed by this build.
+    pub parsed: usize,
+    /// Versions the host was built from.
+    pub versions: usize,
+}
+
+pub fn host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>) -> Built {
+    let inputs = parse::inputs(&candidates, cache, repo);
+    if let (Some(inputs), Some(kept)) = (&inputs, cache.assembled(host)) {
+        let key = parse::key(host, inputs);
+        if kept.key == key {
+            let versions = kept.taken.len();
+            return Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions };
+        }
+        if let Some(built) = extend(host, &candidates, inputs, &key, kept, cache, repo) {
+            return built;
+        }
+    }
+    rebuild(host, candidates, inputs, cache, repo)
+}
+
+/// Adds the new candidates to the kept assembly, when they only add newer versions.
+fn extend(
+    host: &str,
+    candidates: &[Candidate],
+    inputs: &[Input],
+    key: &str,
+    kept: crate::cache::Assembled,
+    cache: &ParseCache,
+    repo: Option<&Path>,
+) -> Option<Built> {
+    let now: HashSet<&Input> = inputs.iter().collect();
+    let before: HashSet<&Input> = kept.inputs.iter().collect();
+    let contents: HashSet<&str> = inputs.iter().map(|i| i.content.as_str()).collect();
+    // An input may go only if its content is still there (a working-tree
+    // file now committed) and no problem names it.
+    for gone in kept.inputs.iter().filter(|i| !now.contains(i)) {
+        if !contents.contains(gone.content.as_str()) || kept.problems.iter().any(|p| p.path == gone.label) {
+            return None;
+        }
+    }
+    let new: Vec<Candidate> =
+        candidates.iter().zip(inputs).filter(|(_, i)| !before.contains(i)).map(|(c, _)| c.clone()).collect();
+    let read = parse::parse_host(host, new, cache, repo);
+    let mut taken: HashSet<(String, Instant)> = kept.taken.iter().cloned().collect();
+    let mut assembly = kept.assembly;
+    for v in &read.versions {
+        let version = (v.parsed.kind.clone(), v.parsed.collected_at);
+        if taken.contains(&version) || !assembly.comes_after(version.1, &version.0) {
+            return None; // an older or a competing version: the whole history decides
+        }
+        taken.insert(version);
+    }
+    let mut taken = kept.taken;
+    let parsed = read.parsed_now;
+    for v in read.versions {
+        taken.push((v.parsed.kind.clone(), v.parsed.collected_at));
+        assembly.add(host, v.parsed);
+    }
+    let mut problems = kept.problems;
+    problems.extend(read.problems);
+    save(cache, host, key, inputs, &taken, &assembly, &problems);
+    Some(Built { part: assembly.into_part(), problems, parsed, versions: taken.len() })
+}
+
+/// Reads, parses and assembles every version of the host.
+fn rebuild(
+    host: &str,
+    candidates: Vec<Candidate>,
+    inputs: Option<Vec<Input>>,
+    cache: &ParseCache,
+    repo: Option<&Path>,
+) -> Built {
+    let read = parse::parse_host(host, candidates, cache, repo);
+    let taken: Vec<(String, Instant)> =
+        read.versions.iter().map(|v| (v.parsed.kind.clone(), v.parsed.collected_at)).collect();
+    let mut assembly = Assembly::new();
+    for v in read.versions {
+        assembly.add(host, v.parsed);
+    }
+    if let Some(inputs) = inputs {
+        save(cache, host, &parse::key(host, &inputs), &inputs, &taken, &assembly, &read.problems);
+    }
+    Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions: taken.len() }
+}
+
+fn save(
+    cache: &ParseCache,
+    host: &str,
+    key: &str,
+    inputs: &[Input],
+    taken: &[(String, Instant)],
+    assembly: &Assembly,
+    problems: &[Problem],
+) {
+    let kept = AssembledRef { key, inputs, taken, assembly, problems };
+    if let Err(e) = cache.save_assembled(host, &kept) {
+        tracing::warn!("cannot write the assembled cache for {host}: {e}");
+    }
+}
