@@ -3,11 +3,12 @@
 repository whose `snapshots/<host>/<kind>.json` is overwritten at each
 collection, one commit per host per collection, in time order.
 
-    bench-git-history.py DATED_DIR REPO [--since STAMP] [--until STAMP]
+    bench-git-history.py DATED_DIR REPO [--since STAMP] [--until STAMP] [--host NAME] [--skip-host NAME]
 
 Collections whose file stamp (e.g. 2026-11-21T020202Z) is before --since or
 at/after --until are left out, so a bench can add a later day as new commits
-to the same repository (run again with --since). Uses git fast-import: 30,000
+to the same repository (run again with --since); --host keeps one host,
+--skip-host leaves one out. Uses git fast-import: 30,000
 commits take seconds, not minutes.
 """
 import argparse
@@ -21,10 +22,14 @@ args.add_argument("dated")
 args.add_argument("repo")
 args.add_argument("--since", default="")
 args.add_argument("--until", default="")
+args.add_argument("--host", default="")
+args.add_argument("--skip-host", default="")
 a = args.parse_args()
 
 collections = defaultdict(dict)  # (stamp, host) -> {kind: path}
 for host in sorted(os.listdir(a.dated)):
+    if (a.host and host != a.host) or host == a.skip_host:
+        continue
     for kind in sorted(os.listdir(os.path.join(a.dated, host))):
         folder = os.path.join(a.dated, host, kind)
         for name in os.listdir(folder):

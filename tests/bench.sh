@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `make bench`: builds generated fleets of 100 and 1,000 hosts with 30 daily
-# versions each and prints, per fleet: the untyped-JSON baseline, then a full
-# build, a rebuild with nothing changed, and a rebuild after one new day:
-# wall time, versions parsed per second, files written per second, peak memory.
+# versions each, in both layouts — dated files, and git history as agents
+# write it (stable paths, one commit per host per collection) — and prints,
+# per fleet and layout: the untyped-JSON baseline, then a full build, a
+# rebuild with nothing changed, (git) a rebuild after one new commit of one
+# host, and a rebuild after one new day of every host: wall time, versions
+# parsed per second, files written per second, peak memory.
 # Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
 set -euo pipefail
 PARC=$(realpath "${1:-target/release/parc}")
+HERE=$(dirname "$(realpath "$0")")
 WORK=${BENCH_DIR:-/tmp/parc-bench}
 SIZES=${BENCH_SIZES:-"100 1000"}
 DAYS=30
@@ -46,6 +50,29 @@ for N in $SIZES; do
   run build --snapshots snapshots --out site
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s new versions parsed)\n' "$N" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
+
+  # The same fleet as git history: one commit per host per collection.
+  GIT=$FLEET/git; rm -rf "$GIT"; mkdir -p "$GIT"; cd "$GIT"
+  python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --until 2026-11-21
+  COMMITS=$(git -C repo rev-list --count HEAD)
+  run read-json --git repo/snapshots
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s commits)\n' "$N" "git: baseline" "$WALL" "-" "-" "-" "$RSS" "$COMMITS"
+  BASE=$WALL
+  run build --no-cache --snapshots repo/snapshots --out site
+  V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  FULL=$WALL
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$N" "git: full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
+  run build --snapshots repo/snapshots --out site
+  printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$N" "git: no change" "$WALL" "-" "-" "-" "$RSS"
+  FIRST=$(ls "$FLEET/snapshots" | head -1)
+  python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --since 2026-11-21 --host "$FIRST"
+  run build --snapshots repo/snapshots --out site
+  P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed)\n' "$N" "git: one new commit" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
+  python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --since 2026-11-21 --skip-host "$FIRST"
+  run build --snapshots repo/snapshots --out site
+  P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed, %.0f %% of a full build)\n' "$N" "git: one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P" "$(awk -v a="$WALL" -v b="$FULL" 'BEGIN {print 100 * a / b}')"
   cd - >/dev/null
 done
 
