@@ -64,7 +64,7 @@ for N in $SIZES; do
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$N" "git: full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
   run build --snapshots repo/snapshots --out site
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$N" "git: no change" "$WALL" "-" "-" "-" "$RSS"
-  FIRST=$(ls "$FLEET/snapshots" | head -1)
+  FIRST=$(ls "$FLEET/snapshots" | sed -n 1p)
   python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --since 2026-11-21 --host "$FIRST"
   run build --snapshots repo/snapshots --out site
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")

@@ -131,7 +131,11 @@ pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Obse
         if !report.has_health_data() && report.serial.is_none() && report.model.is_none() {
             continue; // smartctl could not even identify it: lsblk's view stands.
         }
-        let block = disks.iter().position(|d| matches_report(d, report));
+        // Each block device is one disk: among those not taken yet that
+        // match, the one smartctl names (two disks may share a serial).
+        let named = |d: &&BlockDevice| report.device.as_deref().and_then(|n| n.strip_prefix("/dev/")) == Some(&d.name);
+        let free: Vec<usize> = (0..disks.len()).filter(|&i| !used[i] && matches_report(disks[i], report)).collect();
+        let block = free.iter().copied().find(|&i| named(&disks[i])).or(free.first().copied());
         if let Some(i) = block {
             used[i] = true;
         }
