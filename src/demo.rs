@@ -486,7 +486,8 @@ impl Host<'_> {
         let mut blocks: Vec<Value> = Vec::new();
         let mut scan = Vec::new();
         for (d, (drive, template)) in role.drives.iter().zip(self.templates).enumerate() {
-            if self.progress < drive.span.0 || self.progress >= drive.span.1 {
+            // A span that ends at 100 holds the last day too.
+            if self.progress < drive.span.0 || (self.progress >= drive.span.1 && drive.span.1 < 100) {
                 continue;
             }
             let smart = self.smart(drive, template, d);
@@ -509,7 +510,13 @@ impl Host<'_> {
                 json!({"cmd": cmd, "exit": exit, "ms": 180 + d as u64 * 40, "out": smart}),
             );
         }
-        blocks.extend(role.extra_block.iter().cloned());
+        // Block devices only lsblk knows (an SD card) get their own serial per copy too.
+        blocks.extend(role.extra_block.iter().cloned().map(|mut block| {
+            if let Some(serial) = block["serial"].as_str() {
+                block["serial"] = json!(self.serial(serial));
+            }
+            block
+        }));
         let lsblk = if role.name == "vm-web1" {
             serde_json::from_str(VM_LSBLK).expect("corpus")
         } else {
@@ -563,11 +570,13 @@ impl Host<'_> {
             v["serial_number"] = json!(serial);
         }
         if let Some(id) = v["wwn"]["id"].as_u64() {
-            // One WWN per serial; masked serials keep the template's (they differ).
+            // One WWN per copy: the first group keeps the template's; the
+            // others, masked serials too (they share the serial, never the WWN).
             let salt = if serial == template_serial && self.group == 0 {
                 0
             } else {
-                Dice::new(&[fnv(&serial)]).below(1 << 20)
+                let seed = if self.group == 0 { vec![fnv(&serial)] } else { vec![fnv(&serial), self.group as u64] };
+                Dice::new(&seed).below(1 << 20)
             };
             v["wwn"]["id"] = json!(id ^ salt);
         }

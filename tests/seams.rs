@@ -54,7 +54,7 @@ fn what_identifies_a_disk() {
         ],
         "",
     ));
-    let observed = observe(facts(&snapshot), &snapshot.failures);
+    let observed = observe("h", facts(&snapshot), &snapshot.failures);
     let id = |device: &str| {
         let found = observed.iter().find(|o| o.device.split(' ').next() == Some(device));
         found
@@ -69,7 +69,11 @@ fn what_identifies_a_disk() {
     assert!(id("/dev/sdc").starts_with("WDC WD140EDFZ-11A0VA0|WD-SHARED|0x"));
     assert_ne!(id("/dev/sdc"), id("/dev/sdd"));
     assert_eq!(observed.len(), 6, "each block device is one disk, twins included");
-    assert!(id("/dev/sde").contains("|at:/dev/sde") && id("/dev/sdf").contains("|at:/dev/sdf"), "{}", id("/dev/sde"));
+    assert!(
+        id("/dev/sde").contains("|at:h:/dev/sde") && id("/dev/sdf").contains("|at:h:/dev/sdf"),
+        "{}",
+        id("/dev/sde")
+    );
     // Nothing but a place: a disk lsblk lists and smartctl never named.
     let bare = parsed(&envelope(
         "disks",
@@ -77,8 +81,8 @@ fn what_identifies_a_disk() {
         DAY1,
         json!({"lsblk": probe(json!({"blockdevices": [{"name": "vda", "type": "disk", "size": 1000}]}))}),
     ));
-    let observed = observe(facts(&bare), &bare.failures);
-    assert_eq!(observed[0].id, "|local:/dev/vda");
+    let observed = observe("h", facts(&bare), &bare.failures);
+    assert_eq!(observed[0].id, "|local:h:/dev/vda", "a disk of this host alone");
 }
 
 #[test]
@@ -129,7 +133,7 @@ fn the_disks_under_home_through_partitions_lvm_and_zfs() {
     );
     for (how, snapshot) in [("a partition", part), ("LVM", lvm), ("ZFS", zfs)] {
         let f = facts(&snapshot);
-        let observed = observe(f, &snapshot.failures);
+        let observed = observe("h", f, &snapshot.failures);
         let (mount, home) = disks_under_home(f, &observed);
         assert_eq!((mount.as_deref(), home), (Some("/home"), vec![expected.to_string()]), "{how}");
     }

@@ -120,7 +120,8 @@ fn no_smart(
     NoSmart { what, detail }
 }
 
-pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Observed<'a>> {
+/// The disks `host`'s snapshot shows.
+pub fn observe<'a>(host: &str, facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Observed<'a>> {
     // A block device that smartctl reports disks behind (`sat+megaraid,1` on
     // /dev/sda) is a controller's volume, not a disk: its members are the disks.
     let disks: Vec<&BlockDevice> =
@@ -175,7 +176,7 @@ pub fn observe<'a>(facts: &'a DisksFacts, failures: &[ProbeFailure]) -> Vec<Obse
             unavailable: Some(no_smart(None, Some(block), kind, failure)),
         });
     }
-    assign_ids(&mut observed);
+    assign_ids(host, &mut observed);
     observed
 }
 
@@ -231,8 +232,9 @@ pub fn looks_masked(serial: &str) -> bool {
 
 /// A disk is its model and serial, plus its WWN when the serial cannot tell
 /// disks apart: masked, or shared by two disks in this snapshot. Two disks
-/// that still look alike stay two disks, told apart by where they are.
-fn assign_ids(observed: &mut [Observed]) {
+/// that still look alike stay two disks, told apart by where they are (host
+/// and device).
+fn assign_ids(host: &str, observed: &mut [Observed]) {
     let base = |disk: &Observed| {
         let model = disk.model.as_deref().map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
         (model.unwrap_or_default(), disk.serial.as_deref().filter(|s| !s.trim().is_empty()).map(str::to_string))
@@ -250,10 +252,14 @@ fn assign_ids(observed: &mut [Observed]) {
             (Some(s), Some(w)) if looks_masked(&s) || serials[&(model.clone(), s.clone())] > 1 => {
                 format!("{model}|{s}|{w}")
             }
+            // A masked serial and no WWN: nothing tells it from its likes on
+            // other hosts, so it stays a disk of this host.
+            (Some(s), None) if looks_masked(&s) => format!("{model}|{s}|local:{host}:{}", disk.device),
             (Some(s), _) => format!("{model}|{s}"),
             (None, Some(w)) => format!("{model}||{w}"),
-            // Nothing identifies it beyond this host: it stays a disk of this host.
-            (None, None) => format!("{model}|local:{}", disk.device),
+            // Nothing identifies it beyond this host: it stays a disk of this
+            // host (every VM has a /dev/vda; they are not one disk).
+            (None, None) => format!("{model}|local:{host}:{}", disk.device),
         };
     }
     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -262,7 +268,7 @@ fn assign_ids(observed: &mut [Observed]) {
     }
     for disk in observed.iter_mut() {
         if counts[&disk.id] > 1 {
-            disk.id = format!("{}|at:{}", disk.id, disk.device);
+            disk.id = format!("{}|at:{host}:{}", disk.id, disk.device);
         }
     }
 }

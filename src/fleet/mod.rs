@@ -203,7 +203,7 @@ impl Assembly {
                 host.system = Some(system);
             }
             Facts::Disks(facts) => {
-                let observed = identity::observe(&facts, &parsed.failures);
+                let observed = identity::observe(name, &facts, &parsed.failures);
                 entry.disks = Some(observed.len());
                 entry.home_bytes = Some(facts.homes.iter().map(|h| h.bytes).sum());
                 for o in &observed {
