@@ -49,8 +49,10 @@ fn what_identifies_a_disk() {
             ("sdb", twin(raid, "XXXXXXXX", Some(2))), // masked: the WWN joins in
             ("sdc", twin(ata, "WD-SHARED", Some(3))), // shared in this snapshot: the WWN tells apart
             ("sdd", twin(ata, "WD-SHARED", Some(4))),
-            ("sde", twin(raid, "0000", None)), // masked, no WWN, and a look-alike: by place
+            ("sde", twin(raid, "0000", None)), // masked, no WWN: a disk of this host
             ("sdf", twin(raid, "0000", None)),
+            ("sdg", twin(ata, "WD-TWIN", None)), // a shared serial, no WWN: by place
+            ("sdh", twin(ata, "WD-TWIN", None)),
         ],
         "",
     ));
@@ -68,11 +70,17 @@ fn what_identifies_a_disk() {
     assert!(id("/dev/sdb").contains("|XXXXXXXX|0x"), "{}", id("/dev/sdb"));
     assert!(id("/dev/sdc").starts_with("WDC WD140EDFZ-11A0VA0|WD-SHARED|0x"));
     assert_ne!(id("/dev/sdc"), id("/dev/sdd"));
-    assert_eq!(observed.len(), 6, "each block device is one disk, twins included");
+    assert_eq!(
+        observed.len(),
+        8,
+        "each block device is one disk, twins included: {:?}",
+        observed.iter().map(|o| (&o.device, &o.id)).collect::<Vec<_>>()
+    );
+    assert!(id("/dev/sde").contains("|0000|local:h:/dev/sde"), "{}", id("/dev/sde"));
     assert!(
-        id("/dev/sde").contains("|at:h:/dev/sde") && id("/dev/sdf").contains("|at:h:/dev/sdf"),
+        id("/dev/sdg").ends_with("|WD-TWIN|at:h:/dev/sdg") && id("/dev/sdh").ends_with("|WD-TWIN|at:h:/dev/sdh"),
         "{}",
-        id("/dev/sde")
+        id("/dev/sdg")
     );
     // Nothing but a place: a disk lsblk lists and smartctl never named.
     let bare = parsed(&envelope(
