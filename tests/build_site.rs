@@ -318,3 +318,45 @@ fn a_disk_without_smart_is_named_for_what_it_is() {
     )));
     assert_eq!(detail["no_smart"], "raid_volume");
 }
+
+#[test]
+fn long_lists_come_in_pages_and_long_histories_in_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    let hosts = parc::render::html::ROWS * 2 + 1;
+    for i in 0..hosts {
+        let name = format!("h{i:04}");
+        write_dated(&snaps, &name, &system(&name, DAY1));
+    }
+    // One disk seen 40 days in a row, its temperature changing, nothing else.
+    for day in 0..40 {
+        let mut smart = drive("scrutiny-smart-ata.json", "WD-LONG", None);
+        smart["temperature"]["current"] = serde_json::json!(30 + day % 3);
+        let at =
+            format!("2026-09-{:02}T03:00:00Z", 1 + day % 30).replace("-09-", if day < 30 { "-09-" } else { "-10-" });
+        write_dated(&snaps, "h0000", &disks("h0000", &at, &[("sda", smart)], ""));
+    }
+    build(&snaps, &out).success();
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, page) in ["hosts/index.html", "hosts/page-2.html", "hosts/page-3.html"].iter().enumerate() {
+        let html = read(&out.join(page));
+        let rows = html.matches("<tr").count() - 1;
+        assert!(rows <= parc::render::html::ROWS, "{page}: {rows} rows");
+        assert!(html.contains(&format!("Page {} of 3", n + 1)) && html.contains("page-3.html"), "{page}");
+        for i in 0..hosts {
+            if html.contains(&format!(">h{i:04}</a>")) {
+                assert!(seen.insert(i), "h{i:04} on two pages");
+            }
+        }
+    }
+    assert_eq!(seen.len(), hosts, "every host on exactly one page");
+    assert!(!out.join("hosts/page-4.html").exists());
+    // The disk page shows the changes and the newest; its JSON every sighting.
+    let disk = &read_json(&out.join("api/v1/disks.json"))[0];
+    let json = read_json(&out.join("api/v1").join(disk["api"].as_str().unwrap()));
+    assert_eq!(json["sightings"].as_array().unwrap().len(), 40);
+    let html = read(&out.join(disk["page"].as_str().unwrap()));
+    let table = html.split("<table id=\"sightings\">").nth(1).unwrap().split("</table>").next().unwrap();
+    assert_eq!(table.matches("<tr>").count() - 1, 10 + 1, "the first sighting and the newest 10: {table}");
+    assert!(html.contains("The 11 of 40 sightings"));
+}

@@ -63,10 +63,34 @@ pub struct HostDetail<'a> {
     pub failures: &'a [ProbeFailure],
     pub kinds: &'a BTreeMap<String, KindSeen>,
     pub boots: usize,
-    pub timeline: &'a [HostVersion],
+    pub timeline: Vec<&'a HostVersion>,
 }
 
-pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView) -> HostDetail<'a> {
+/// How much of a long history a page shows: every change, and the newest entries.
+#[derive(Clone, Copy, PartialEq)]
+pub enum History {
+    /// Every entry (the JSON API).
+    All,
+    /// Changes and the newest entries (a page: it must stay small at any age).
+    Summary,
+}
+
+/// The newest entries a summary always keeps.
+const NEWEST: usize = 10;
+
+/// `entries` (oldest first), or for a summary, those that differ from the one
+/// before them (by `same`) and the newest.
+fn history<'a, T>(entries: &'a [T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&'a T> {
+    let newest = entries.len().saturating_sub(NEWEST);
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| which == History::All || *i == 0 || *i >= newest || !same(&entries[i - 1], e))
+        .map(|(_, e)| e)
+        .collect()
+}
+
+pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
     let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
     let facts = host.disks.as_ref();
     HostDetail {
@@ -86,7 +110,9 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView) -> Ho
         failures: &host.failures,
         kinds: &host.kinds,
         boots: host.boots,
-        timeline: &host.timeline,
+        timeline: history(&host.timeline, which, |a, b| {
+            (&a.kind, &a.os, &a.kernel, a.disks, a.failures) == (&b.kind, &b.os, &b.kernel, b.disks, b.failures)
+        }),
     }
 }
 
@@ -99,18 +125,22 @@ pub struct DiskDetail<'a> {
     /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
     pub no_smart: Option<crate::fleet::identity::WithoutSmart>,
     pub moves: Vec<&'a Move>,
-    pub sightings: &'a [Sighting],
+    pub sightings: Vec<&'a Sighting>,
     /// smartctl's newest report, as parc read it.
     pub smart: Option<&'a SmartReport>,
 }
 
-pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView) -> DiskDetail<'a> {
+pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
     DiskDetail {
         disk: view,
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
         no_smart: disk.unavailable.as_ref().map(|n| n.what),
         moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).collect(),
-        sightings: &disk.sightings,
+        sightings: history(&disk.sightings, which, |a, b| {
+            let figures =
+                |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
+            (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
+        }),
         smart: disk.report.as_ref(),
     }
 }
@@ -175,12 +205,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         .hosts
         .par_iter()
         .zip(&site.views.hosts)
-        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view)))?;
+        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view, History::All)))?;
     site.fleet
         .disks
         .par_iter()
         .zip(&site.views.disks)
-        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view)))?;
+        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view, History::All)))?;
 
     for (name, schema) in SCHEMAS {
         out.write(&format!("{ROOT}/schemas/{name}.schema.json"), schema.as_bytes())?;

@@ -7,6 +7,7 @@
 //! context to be rendered. An unchanged page costs one serialisation into a
 //! hash: no context, no template, no write.
 
+use super::api::History;
 use super::output::Output;
 use super::view::device_rows;
 use super::{chart, Site};
@@ -85,53 +86,104 @@ fn page(site: &Site, out: &Output, template: &str, path: &str, fill: impl Fn(&mu
     Ok(())
 }
 
+/// Rows per page of a list: a page stays well under a megabyte at any fleet size.
+pub const ROWS: usize = 500;
+
+/// Where a list's page is, and the way to the others.
+#[derive(Serialize)]
+struct Pager {
+    page: usize,
+    pages: usize,
+    /// Rows in the whole list.
+    total: usize,
+    /// Every page of the list, from the site's root.
+    paths: Vec<String>,
+}
+
+/// The path of page `n` of the list whose first page is `first`:
+/// `hosts/index.html` → `hosts/page-2.html`, `risk.html` → `risk-2.html`.
+fn page_path(first: &str, n: usize) -> String {
+    match (n, first.strip_suffix("/index.html"), first.strip_suffix(".html")) {
+        (1, _, _) => first.to_string(),
+        (_, Some(folder), _) => format!("{folder}/page-{n}.html"),
+        (_, None, Some(stem)) => format!("{stem}-{n}.html"),
+        _ => format!("{first}-{n}"),
+    }
+}
+
+/// A list in pages of [`ROWS`]: `fill` says what each page shows besides its rows.
+fn paged<T: Serialize>(
+    site: &Site,
+    out: &Output,
+    template: &str,
+    first: &str,
+    items: &[T],
+    fill: impl Fn(&mut Fill, &[T], bool),
+) -> Result<()> {
+    let pages = items.len().div_ceil(ROWS).max(1);
+    let paths: Vec<String> = (1..=pages).map(|n| page_path(first, n)).collect();
+    for (i, path) in paths.iter().enumerate() {
+        let rows = &items[(i * ROWS).min(items.len())..((i + 1) * ROWS).min(items.len())];
+        page(site, out, template, path, |f| {
+            fill(f, rows, i == 0);
+            f.put("pager", &Pager { page: i + 1, pages, total: items.len(), paths: paths.clone() });
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// How many entries the dashboard shows of each list before it links to the whole list.
+const DASHBOARD_ROWS: usize = 50;
+
 pub fn render(site: &Site, out: &Output) -> Result<()> {
     let derived = site.derived;
     let risky = site.views.at_risk();
 
+    // The dashboard: what needs attention first, never the whole fleet.
+    let attention: Vec<_> =
+        site.views.hosts.iter().filter(|h| h.stale || matches!(h.verdict, Verdict::Failing | Verdict::Watch)).collect();
     page(site, out, "dashboard.html", "index.html", |f| {
         fleet_base(site, f, "", "dashboard");
         f.put("summary", &derived.summary);
-        f.put("at_risk", &risky);
+        f.put("at_risk", &risky.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());
+        f.put("at_risk_total", &risky.len());
         f.put("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
         f.put("backup", &derived.backup.iter().take(5).collect::<Vec<_>>());
-        f.put("hosts", &site.views.hosts);
+        f.put("hosts", &attention.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());
+        f.put("attention_total", &attention.len());
         Ok(())
     })?;
-    page(site, out, "hosts.html", "hosts/index.html", |f| {
+    paged(site, out, "hosts.html", "hosts/index.html", &site.views.hosts, |f, rows, _| {
         fleet_base(site, f, "../", "hosts");
-        f.put("hosts", &site.views.hosts);
-        Ok(())
+        f.put("hosts", rows);
     })?;
-    page(site, out, "disks.html", "disks/index.html", |f| {
+    paged(site, out, "disks.html", "disks/index.html", &site.views.disks, |f, rows, _| {
         fleet_base(site, f, "../", "disks");
-        f.put("disks", &site.views.disks);
-        Ok(())
+        f.put("disks", rows);
     })?;
-    page(site, out, "moves.html", "moves.html", |f| {
+    paged(site, out, "moves.html", "moves.html", &derived.moves, |f, rows, _| {
         fleet_base(site, f, "", "moves");
-        f.put("moves", &derived.moves);
-        Ok(())
+        f.put("moves", rows);
     })?;
     let unknown: Vec<_> = site.views.disks.iter().filter(|d| d.present && d.verdict == Verdict::Unknown).collect();
-    page(site, out, "risk.html", "risk.html", |f| {
+    paged(site, out, "risk.html", "risk.html", &risky, |f, rows, first| {
         fleet_base(site, f, "", "risk");
-        f.put("disks", &risky);
-        f.put("unknown", &unknown);
-        Ok(())
+        f.put("disks", rows);
+        // Disks without SMART: on the first page, as many as a page holds.
+        f.put("unknown", if first { &unknown[..unknown.len().min(ROWS)] } else { &[] });
+        f.put("unknown_total", &unknown.len());
     })?;
-    page(site, out, "backup.html", "backup.html", |f| {
+    paged(site, out, "backup.html", "backup.html", &derived.backup, |f, rows, _| {
         fleet_base(site, f, "", "backup");
-        f.put("homes", &derived.backup);
-        Ok(())
+        f.put("homes", rows);
     })?;
     let failed: Vec<_> =
         site.fleet.hosts.iter().filter(|h| !h.failures.is_empty()).map(|h| (&h.name, &h.slug, &h.failures)).collect();
-    page(site, out, "problems.html", "problems.html", |f| {
+    paged(site, out, "problems.html", "problems.html", &site.fleet.problems, |f, rows, first| {
         fleet_base(site, f, "", "problems");
-        f.put("problems", &site.fleet.problems);
-        f.put("hosts", &failed);
-        Ok(())
+        f.put("problems", rows);
+        f.put("hosts", if first { &failed[..failed.len().min(ROWS)] } else { &[] });
     })?;
     for content in &site.inputs.pages {
         page(site, out, "page.html", &content.page, |f| {
@@ -145,7 +197,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             f.put("host", view);
-            f.put("detail", &super::api::host_detail(site, host, view));
+            f.put("detail", &super::api::host_detail(site, host, view, History::Summary));
+            f.put("timeline_total", &host.timeline.len());
             f.put("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
             Ok(())
         })
@@ -156,7 +209,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
             f.put("disk", view);
-            f.put("detail", &super::api::disk_detail(site, disk, view));
+            f.put("detail", &super::api::disk_detail(site, disk, view, History::Summary));
+            f.put("sightings_total", &disk.sightings.len());
             match &chart {
                 // The chart's figures decide whether the page changed; its SVG is drawn only to render.
                 Some(chart) if f.rendering() => {
