@@ -80,7 +80,7 @@ const NEWEST: usize = 10;
 
 /// `entries` (oldest first), or for a summary, those that differ from the one
 /// before them (by `same`) and the newest.
-fn history<'a, T>(entries: &'a [T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&'a T> {
+fn history<T>(entries: &[T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&T> {
     let newest = entries.len().saturating_sub(NEWEST);
     entries
         .iter()
