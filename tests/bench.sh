@@ -76,6 +76,24 @@ for N in $SIZES; do
   cd - >/dev/null
 done
 
+# Fleet scale: 10,000 hosts x 30 days as dated files (BENCH_LARGE=0 to skip):
+# a full build's time and peak memory, and the largest page it wrote.
+LARGE=${BENCH_LARGE:-10000}
+if [ "$LARGE" -gt 0 ]; then
+  FLEET=$WORK/large-$LARGE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
+  "$PARC" demo --hosts "$LARGE" --days $DAYS --out snapshots 2>/dev/null
+  BYTES=$(du -sb snapshots | cut -f1)
+  run build --no-cache --snapshots snapshots --out site
+  V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  PAGE=$(find site -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
+  JSON=$(find site -name '*.json' -printf '%s %P\n' | sort -n | tail -1)
+  echo
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$LARGE" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$((BYTES / 1000000))"
+  printf '%-6s largest page: %s bytes (%s); largest JSON file: %s bytes (%s)\n' "$LARGE" ${PAGE% *} "${PAGE#* }" ${JSON% *} "${JSON#* }"
+  cd - >/dev/null
+  rm -rf "$FLEET"
+fi
+
 # Pull mode: 50 inventory hosts, all reached through one sshd on 127.0.0.1
 # with throwaway keys, collected one at a time and then concurrently.
 if [ -x /usr/sbin/sshd ] && [ "${BENCH_SSH:-1}" = 1 ]; then
