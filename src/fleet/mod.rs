@@ -241,7 +241,8 @@ impl Assembly {
                 host.disk_ids = observed.iter().map(|o| o.id.clone()).collect();
                 host.home_mount = mount;
                 host.home_disks = home_disks;
-                host.disks = Some(facts);
+                // The reports live on in the disks; the host keeps the rest of its facts.
+                host.disks = Some(DisksFacts { smart: Vec::new(), ..facts });
             }
             Facts::Other => {}
         }

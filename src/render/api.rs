@@ -171,18 +171,27 @@ struct Endpoint {
     schema: String,
 }
 
-fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value)?;
-    bytes.push(b'\n');
-    out.write(&format!("{ROOT}/{rel}"), &bytes)
+/// Writes one endpoint, unless it holds the same value as last time and is still there.
+fn json<T: Serialize + ?Sized>(site: &Site, out: &Output, rel: &str, value: &T) -> Result<()> {
+    let path = format!("{ROOT}/{rel}");
+    let mut hash = site.memo.hasher("json");
+    hash.put("", value);
+    let key = hash.finish();
+    if !(site.memo.same(&path, &key) && out.keep(&path)?) {
+        let mut bytes = serde_json::to_vec_pretty(value)?;
+        bytes.push(b'\n');
+        out.write(&path, &bytes)?;
+    }
+    site.memo.record(&path, key);
+    Ok(())
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
     let derived = site.derived;
-    json(out, "summary.json", &derived.summary)?;
-    json(out, "hosts.json", &site.views.hosts)?;
-    json(out, "disks.json", &site.views.disks)?;
-    json(out, "moves.json", &derived.moves)?;
+    json(site, out, "summary.json", &derived.summary)?;
+    json(site, out, "hosts.json", &site.views.hosts)?;
+    json(site, out, "disks.json", &site.views.disks)?;
+    json(site, out, "moves.json", &derived.moves)?;
     let risky = site.views.at_risk();
     let at_risk: Vec<AtRisk> = risky
         .iter()
@@ -197,20 +206,20 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             reasons: &d.reasons,
         })
         .collect();
-    json(out, "at-risk.json", &at_risk)?;
-    json(out, "backup-needed.json", &derived.backup)?;
-    json(out, "problems.json", &site.fleet.problems)?;
+    json(site, out, "at-risk.json", &at_risk)?;
+    json(site, out, "backup-needed.json", &derived.backup)?;
+    json(site, out, "problems.json", &site.fleet.problems)?;
 
     site.fleet
         .hosts
         .par_iter()
         .zip(&site.views.hosts)
-        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view, History::All)))?;
+        .try_for_each(|(host, view)| json(site, out, &view.api, &host_detail(site, host, view, History::All)))?;
     site.fleet
         .disks
         .par_iter()
         .zip(&site.views.disks)
-        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view, History::All)))?;
+        .try_for_each(|(disk, view)| json(site, out, &view.api, &disk_detail(site, disk, view, History::All)))?;
 
     for (name, schema) in SCHEMAS {
         out.write(&format!("{ROOT}/schemas/{name}.schema.json"), schema.as_bytes())?;
@@ -225,5 +234,5 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     endpoints.extend(
         site.views.disks.iter().map(|d| Endpoint { path: d.api.clone(), schema: "schemas/disk.schema.json".into() }),
     );
-    json(out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
+    json(site, out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
 }
