@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever what the walk records changes; another version walks again.
-const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/1");
+const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/2");
 
 /// Everything one walk found, as the cache keeps it.
 #[derive(Default, Serialize, Deserialize)]
@@ -37,17 +37,12 @@ struct History {
     problems: Vec<Problem>,
 }
 
-/// One blob at one path, found in one commit.
+/// One blob at one path (below the snapshots folder), found in one commit:
+/// path, blob id, size, precedence, the commit's short id. Kept as a JSON
+/// array, and host, kind and label are made again from it: the record of a
+/// long history stays small, and quick to read and write at every build.
 #[derive(Clone, Serialize, Deserialize)]
-struct Found {
-    host: String,
-    kind: String,
-    label: String,
-    path: String,
-    oid: String,
-    len: u64,
-    precedence: u64,
-}
+struct Found(String, String, u64, u64, String);
 
 /// Where the walk's record lives, and whether it may be read and written.
 pub struct HistoryCache<'a> {
@@ -107,10 +102,12 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<His
             tracing::warn!("cannot write {}: {e}", cache.file.display());
         }
     }
-    for f in history.candidates {
-        let oid = Oid::from_str(&f.oid)?;
-        let origin = Origin::Blob { oid, len: f.len };
-        found.add(Candidate { host: f.host, kind: f.kind, label: f.label, origin, precedence: f.precedence });
+    for Found(path, oid, len, precedence, short) in history.candidates {
+        let parts: Vec<&str> = path.split('/').collect();
+        let Some(Ok((host, kind))) = classify(&parts) else { continue };
+        let label = format!("git:{short}:{}", history.prefix.join(&path).display());
+        let origin = Origin::Blob { oid: Oid::from_str(&oid)?, len };
+        found.add(Candidate { host, kind, label, origin, precedence });
     }
     found.problems.extend(history.problems);
     Ok(())
@@ -157,8 +154,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .into_iter()
         .flatten()
         .collect();
-    let mut seen: HashSet<(String, String)> =
-        history.candidates.iter().map(|f| (f.path.clone(), f.oid.clone())).collect();
+    let mut seen: HashSet<(String, String)> = history.candidates.iter().map(|f| (f.0.clone(), f.1.clone())).collect();
     for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
         let order = history.commits + i as u64;
         let short = &oid.to_string()[..10];
@@ -169,20 +165,19 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             }
             let label = format!("git:{short}:{}", history.prefix.join(&path).display());
             let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-            let (host, kind) = match classify(&refs) {
+            match classify(&refs) {
                 None => continue,
                 Some(Err(cause)) => {
                     history.problems.push(Problem::new(label, cause));
                     continue;
                 }
-                Some(Ok(pair)) => pair,
-            };
+                Some(Ok(_)) => {}
+            }
             if len > history.max_bytes {
                 history.problems.push(too_large(label, len, history.max_bytes));
                 continue;
             }
-            let oid = blob.to_string();
-            history.candidates.push(Found { host, kind, label, path, oid, len, precedence: order });
+            history.candidates.push(Found(path, blob.to_string(), len, order, short.to_string()));
         }
     }
     history.commits += commits.len() as u64;
