@@ -1,4 +1,4 @@
-//! The parse cache: results keyed by content hash, so an unchanged snapshot
+//! The build cache: what a build keeps for the next, so that an unchanged snapshot
 //! is never parsed twice, and a file whose length and modification time are
 //! unchanged is not even read.
 //!

@@ -146,7 +146,7 @@ pub struct BuildConfig {
     /// Files copied as they are into the output folder.
     #[serde(rename = "static")]
     pub static_dir: PathBuf,
-    /// Where parse results are cached between builds.
+    /// Where incremental builds keep what they remember between builds.
     pub cache_dir: PathBuf,
     /// A snapshot file larger than this is reported and skipped.
     pub max_snapshot_bytes: u64,

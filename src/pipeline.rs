@@ -86,7 +86,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             .collect::<Vec<_>>()
     });
     if let Err(e) = cache.save_files() {
-        tracing::warn!("cannot write the parse cache: {e}");
+        tracing::warn!("cannot write the file cache: {e}");
     }
     let mut host_parts = Vec::with_capacity(parts.len());
     let (mut parsed, mut used) = (0, 0);
@@ -132,7 +132,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 }
 
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
-/// files were read; nothing is written, the parse cache included.
+/// files were read; nothing is written, the caches included.
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
     let history_file = base.join(&config.build.cache_dir).join("history.json");
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };

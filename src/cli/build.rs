@@ -18,7 +18,7 @@ pub struct BuildArgs {
     /// Exit with status 3 when any snapshot had a problem.
     #[arg(long)]
     pub strict: bool,
-    /// Ignore the parse cache and the no-change check: build from scratch.
+    /// Ignore the caches and the no-change check: build from scratch.
     #[arg(long)]
     pub no_cache: bool,
 }
