@@ -7,9 +7,7 @@ use super::Site;
 use crate::derive::moves::Move;
 use crate::derive::risk::Verdict;
 use crate::fleet::{Disk, Host, HostVersion, KindSeen, Sighting};
-use crate::snapshot::disks::smartctl::SmartReport;
 use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
-use crate::snapshot::system::SystemFacts;
 use crate::snapshot::ProbeFailure;
 use crate::time::Instant;
 use anyhow::Result;
@@ -46,7 +44,7 @@ const SCHEMAS: &[(&str, &str)] = &[
 pub struct HostDetail<'a> {
     #[serde(flatten)]
     pub host: &'a HostView,
-    pub system: Option<&'a SystemFacts>,
+    pub system: Option<super::published::System<'a>>,
     /// Disks in the newest `disks` snapshot.
     pub disks: Vec<&'a DiskView>,
     pub disks_at: Option<Instant>,
@@ -95,7 +93,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
     let facts = host.disks.as_ref();
     HostDetail {
         host: view,
-        system: host.system.as_ref(),
+        system: host.system.as_ref().map(super::published::System::of),
         disks: host.disk_ids.iter().filter_map(disk).collect(),
         disks_at: host.kinds.get("disks").and_then(|k| k.last),
         block_devices: facts.map_or(&[], |f| &f.devices),
@@ -127,7 +125,7 @@ pub struct DiskDetail<'a> {
     pub moves: Vec<&'a Move>,
     pub sightings: Vec<&'a Sighting>,
     /// smartctl's newest report, as parc read it.
-    pub smart: Option<&'a SmartReport>,
+    pub smart: Option<super::published::Smart<'a>>,
 }
 
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
@@ -141,7 +139,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
                 |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
             (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
         }),
-        smart: disk.report.as_ref(),
+        smart: disk.report.as_ref().map(super::published::Smart::of),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod content;
 pub mod html;
 pub mod memo;
 pub mod output;
+pub mod published;
 pub mod templates;
 pub mod view;
 

@@ -1,0 +1,156 @@
+//! Types the JSON API publishes for what the parsers read. They are the API's
+//! own: a parser's field renamed or added changes nothing in `api/v1` until
+//! it is mapped here (and the compiler says where). Each borrows from the
+//! data tree, and each has its JSON Schema in `schemas/`.
+
+use crate::snapshot::disks::smartctl::{AtaAttribute, SmartReport};
+use crate::snapshot::system::SystemFacts;
+use serde::Serialize;
+
+/// `system` of a host: the newest `system` snapshot, as read.
+#[derive(Serialize)]
+pub struct System<'a> {
+    pub hostname: Option<&'a str>,
+    pub os: Option<&'a str>,
+    pub os_id: Option<&'a str>,
+    pub os_version: Option<&'a str>,
+    pub kernel: Option<&'a str>,
+    pub arch: Option<&'a str>,
+    pub boot_id: Option<&'a str>,
+    pub uptime_seconds: Option<u64>,
+    pub addresses: Vec<Address<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Address<'a> {
+    pub interface: &'a str,
+    pub address: &'a str,
+}
+
+impl<'a> System<'a> {
+    pub fn of(facts: &'a SystemFacts) -> System<'a> {
+        System {
+            hostname: facts.hostname.as_deref(),
+            os: facts.os.as_deref(),
+            os_id: facts.os_id.as_deref(),
+            os_version: facts.os_version.as_deref(),
+            kernel: facts.kernel.as_deref(),
+            arch: facts.arch.as_deref(),
+            boot_id: facts.boot_id.as_deref(),
+            uptime_seconds: facts.uptime_seconds,
+            addresses: facts
+                .addresses
+                .iter()
+                .map(|a| Address { interface: &a.interface, address: &a.address })
+                .collect(),
+        }
+    }
+}
+
+/// `smart` of a disk: smartctl's newest report with health data, as read.
+#[derive(Serialize)]
+pub struct Smart<'a> {
+    /// The probe key, e.g. `smartctl:/dev/bus/0:megaraid,1`.
+    pub probe: &'a str,
+    pub device: Option<&'a str>,
+    pub device_type: Option<&'a str>,
+    /// `ATA`, `NVMe` or `SCSI`.
+    pub protocol: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub serial: Option<&'a str>,
+    pub wwn: Option<&'a str>,
+    pub firmware: Option<&'a str>,
+    pub capacity_bytes: Option<u64>,
+    pub rotation_rate: Option<u64>,
+    pub form_factor: Option<&'a str>,
+    /// smartctl's overall health self-assessment.
+    pub passed: Option<bool>,
+    pub exit_status: Option<u64>,
+    pub messages: &'a [String],
+    pub temperature: Option<i64>,
+    pub temperature_limit: Option<i64>,
+    pub power_on_hours: Option<u64>,
+    pub attributes: Vec<Attribute<'a>>,
+    pub nvme: Option<Nvme>,
+    pub scsi: Option<Scsi>,
+    pub self_test_errors: Option<u64>,
+    pub error_log_count: Option<u64>,
+}
+
+/// One ATA attribute; `raw` is the first number smartctl prints of it.
+#[derive(Serialize)]
+pub struct Attribute<'a> {
+    pub id: u8,
+    pub name: &'a str,
+    pub value: u16,
+    pub worst: u16,
+    pub thresh: u16,
+    pub when_failed: &'a str,
+    pub raw: u64,
+}
+
+#[derive(Serialize)]
+pub struct Nvme {
+    pub critical_warning: u64,
+    pub available_spare: Option<u64>,
+    pub available_spare_threshold: Option<u64>,
+    pub percentage_used: Option<u64>,
+    pub media_errors: u64,
+    pub unsafe_shutdowns: Option<u64>,
+    pub error_log_entries: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct Scsi {
+    pub grown_defects: Option<u64>,
+    pub uncorrected_errors: u64,
+}
+
+impl<'a> Smart<'a> {
+    pub fn of(r: &'a SmartReport) -> Smart<'a> {
+        let attribute = |a: &'a AtaAttribute| Attribute {
+            id: a.id,
+            name: &a.name,
+            value: a.value,
+            worst: a.worst,
+            thresh: a.thresh,
+            when_failed: &a.when_failed,
+            raw: a.raw,
+        };
+        Smart {
+            probe: &r.probe,
+            device: r.device.as_deref(),
+            device_type: r.device_type.as_deref(),
+            protocol: r.protocol.as_deref(),
+            model: r.model.as_deref(),
+            serial: r.serial.as_deref(),
+            wwn: r.wwn.as_deref(),
+            firmware: r.firmware.as_deref(),
+            capacity_bytes: r.capacity_bytes,
+            rotation_rate: r.rotation_rate,
+            form_factor: r.form_factor.as_deref(),
+            passed: r.passed,
+            exit_status: r.exit_status,
+            messages: &r.messages,
+            temperature: r.temperature,
+            temperature_limit: r.temperature_limit,
+            power_on_hours: r.power_on_hours,
+            attributes: r.attributes.iter().map(attribute).collect(),
+            nvme: r.nvme.as_ref().map(|n| Nvme {
+                critical_warning: n.critical_warning,
+                available_spare: n.available_spare,
+                available_spare_threshold: n.available_spare_threshold,
+                percentage_used: n.percentage_used,
+                media_errors: n.media_errors,
+                unsafe_shutdowns: n.unsafe_shutdowns,
+                error_log_entries: n.error_log_entries,
+            }),
+            scsi: r
+                .scsi
+                .as_ref()
+                .map(|s| Scsi { grown_defects: s.grown_defects, uncorrected_errors: s.uncorrected_errors }),
+            self_test_errors: r.self_test_errors,
+            error_log_count: r.error_log_count,
+        }
+    }
+}
