@@ -3,12 +3,10 @@
 
 use super::output::Output;
 use super::view::{DiskView, HostView, ReasonView};
-use super::Site;
+use super::{published, Site};
 use crate::derive::moves::Move;
 use crate::derive::risk::Verdict;
 use crate::fleet::{Disk, Host, HostVersion, KindSeen, Sighting};
-use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
-use crate::snapshot::ProbeFailure;
 use crate::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -44,21 +42,21 @@ const SCHEMAS: &[(&str, &str)] = &[
 pub struct HostDetail<'a> {
     #[serde(flatten)]
     pub host: &'a HostView,
-    pub system: Option<super::published::System<'a>>,
+    pub system: Option<published::System<'a>>,
     /// Disks in the newest `disks` snapshot.
     pub disks: Vec<&'a DiskView>,
     pub disks_at: Option<Instant>,
-    pub block_devices: &'a [lsblk::BlockDevice],
-    pub filesystems: &'a [df::Filesystem],
-    pub physical_volumes: &'a [lvm::PhysicalVolume],
-    pub logical_volumes: &'a [lvm::LogicalVolume],
-    pub homes: &'a [home::HomeUsage],
+    pub block_devices: Vec<published::BlockDevice<'a>>,
+    pub filesystems: Vec<published::Filesystem<'a>>,
+    pub physical_volumes: Vec<published::PhysicalVolume<'a>>,
+    pub logical_volumes: Vec<published::LogicalVolume<'a>>,
+    pub homes: Vec<published::Home<'a>>,
     pub home_mount: Option<&'a str>,
     /// Slugs of the disks under /home.
     pub home_disks: Vec<&'a str>,
-    pub pools: &'a [zpool::Pool],
-    pub ceph_osds: &'a [ceph::CephOsd],
-    pub failures: &'a [ProbeFailure],
+    pub pools: Vec<published::Pool<'a>>,
+    pub ceph_osds: Vec<published::CephOsd<'a>>,
+    pub failures: Vec<published::Failure<'a>>,
     pub kinds: &'a BTreeMap<String, KindSeen>,
     pub boots: usize,
     pub timeline: Vec<&'a HostVersion>,
@@ -93,19 +91,19 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
     let facts = host.disks.as_ref();
     HostDetail {
         host: view,
-        system: host.system.as_ref().map(super::published::System::of),
+        system: host.system.as_ref().map(published::System::of),
         disks: host.disk_ids.iter().filter_map(disk).collect(),
         disks_at: host.kinds.get("disks").and_then(|k| k.last),
-        block_devices: facts.map_or(&[], |f| &f.devices),
-        filesystems: facts.map_or(&[], |f| &f.filesystems),
-        physical_volumes: facts.map_or(&[], |f| &f.physical_volumes),
-        logical_volumes: facts.map_or(&[], |f| &f.logical_volumes),
-        homes: facts.map_or(&[], |f| &f.homes),
+        block_devices: published::all(facts.map_or(&[], |f| &f.devices), published::BlockDevice::of),
+        filesystems: published::all(facts.map_or(&[], |f| &f.filesystems), published::Filesystem::of),
+        physical_volumes: published::all(facts.map_or(&[], |f| &f.physical_volumes), published::PhysicalVolume::of),
+        logical_volumes: published::all(facts.map_or(&[], |f| &f.logical_volumes), published::LogicalVolume::of),
+        homes: published::all(facts.map_or(&[], |f| &f.homes), published::Home::of),
         home_mount: host.home_mount.as_deref(),
         home_disks: host.home_disks.iter().filter_map(disk).map(|d| d.slug.as_str()).collect(),
-        pools: facts.map_or(&[], |f| &f.pools),
-        ceph_osds: facts.map_or(&[], |f| &f.ceph_osds),
-        failures: &host.failures,
+        pools: published::all(facts.map_or(&[], |f| &f.pools), published::Pool::of),
+        ceph_osds: published::all(facts.map_or(&[], |f| &f.ceph_osds), published::CephOsd::of),
+        failures: published::all(&host.failures, published::Failure::of),
         kinds: &host.kinds,
         boots: host.boots,
         timeline: history(&host.timeline, which, |a, b| {
@@ -125,7 +123,7 @@ pub struct DiskDetail<'a> {
     pub moves: Vec<&'a Move>,
     pub sightings: Vec<&'a Sighting>,
     /// smartctl's newest report, as parc read it.
-    pub smart: Option<super::published::Smart<'a>>,
+    pub smart: Option<published::Smart<'a>>,
 }
 
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
@@ -139,7 +137,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
                 |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
             (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
         }),
-        smart: disk.report.as_ref().map(super::published::Smart::of),
+        smart: disk.report.as_ref().map(published::Smart::of),
     }
 }
 

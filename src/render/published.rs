@@ -4,7 +4,9 @@
 //! data tree, and each has its JSON Schema in `schemas/`.
 
 use crate::snapshot::disks::smartctl::{AtaAttribute, SmartReport};
+use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
 use crate::snapshot::system::SystemFacts;
+use crate::snapshot::ProbeFailure;
 use serde::Serialize;
 
 /// `system` of a host: the newest `system` snapshot, as read.
@@ -153,4 +155,170 @@ impl<'a> Smart<'a> {
             error_log_count: r.error_log_count,
         }
     }
+}
+
+/// A block device of lsblk's tree, with what it holds.
+#[derive(Serialize)]
+pub struct BlockDevice<'a> {
+    pub name: &'a str,
+    /// lsblk's TYPE: `disk`, `part`, `lvm`, `crypt`, `raid1`, `loop`, …
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub size: Option<u64>,
+    pub model: Option<&'a str>,
+    pub serial: Option<&'a str>,
+    pub wwn: Option<&'a str>,
+    pub fstype: Option<&'a str>,
+    pub mountpoints: &'a [String],
+    pub rotational: Option<bool>,
+    pub tran: Option<&'a str>,
+    pub vendor: Option<&'a str>,
+    pub hotplug: Option<bool>,
+    pub children: Vec<BlockDevice<'a>>,
+}
+
+impl<'a> BlockDevice<'a> {
+    pub fn of(d: &'a lsblk::BlockDevice) -> BlockDevice<'a> {
+        BlockDevice {
+            name: &d.name,
+            kind: &d.kind,
+            size: d.size,
+            model: d.model.as_deref(),
+            serial: d.serial.as_deref(),
+            wwn: d.wwn.as_deref(),
+            fstype: d.fstype.as_deref(),
+            mountpoints: &d.mountpoints,
+            rotational: d.rotational,
+            tran: d.tran.as_deref(),
+            vendor: d.vendor.as_deref(),
+            hotplug: d.hotplug,
+            children: d.children.iter().map(BlockDevice::of).collect(),
+        }
+    }
+}
+
+/// A mounted file system, from `df`.
+#[derive(Serialize)]
+pub struct Filesystem<'a> {
+    pub source: &'a str,
+    pub fstype: &'a str,
+    pub target: &'a str,
+    pub size: u64,
+    pub used: u64,
+    pub avail: u64,
+}
+
+impl<'a> Filesystem<'a> {
+    pub fn of(f: &'a df::Filesystem) -> Filesystem<'a> {
+        Filesystem {
+            source: &f.source,
+            fstype: &f.fstype,
+            target: &f.target,
+            size: f.size,
+            used: f.used,
+            avail: f.avail,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PhysicalVolume<'a> {
+    pub pv_name: &'a str,
+    pub vg_name: &'a str,
+    pub size: Option<u64>,
+    pub free: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct LogicalVolume<'a> {
+    pub lv_name: &'a str,
+    pub vg_name: &'a str,
+    pub size: Option<u64>,
+}
+
+impl<'a> PhysicalVolume<'a> {
+    pub fn of(p: &'a lvm::PhysicalVolume) -> PhysicalVolume<'a> {
+        PhysicalVolume { pv_name: &p.pv_name, vg_name: &p.vg_name, size: p.size, free: p.free }
+    }
+}
+
+impl<'a> LogicalVolume<'a> {
+    pub fn of(l: &'a lvm::LogicalVolume) -> LogicalVolume<'a> {
+        LogicalVolume { lv_name: &l.lv_name, vg_name: &l.vg_name, size: l.size }
+    }
+}
+
+/// A user's home and its size, from `du`.
+#[derive(Serialize)]
+pub struct Home<'a> {
+    pub user: &'a str,
+    pub path: &'a str,
+    pub bytes: u64,
+}
+
+impl<'a> Home<'a> {
+    pub fn of(h: &'a home::HomeUsage) -> Home<'a> {
+        Home { user: &h.user, path: &h.path, bytes: h.bytes }
+    }
+}
+
+/// A ZFS pool and its leaf devices.
+#[derive(Serialize)]
+pub struct Pool<'a> {
+    pub name: &'a str,
+    pub state: &'a str,
+    pub members: Vec<PoolMember<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct PoolMember<'a> {
+    pub path: &'a str,
+    pub state: &'a str,
+    /// Read, write and checksum error counts.
+    pub errors: [u64; 3],
+}
+
+impl<'a> Pool<'a> {
+    pub fn of(p: &'a zpool::Pool) -> Pool<'a> {
+        Pool {
+            name: &p.name,
+            state: &p.state,
+            members: p
+                .members
+                .iter()
+                .map(|m| PoolMember { path: &m.path, state: &m.state, errors: m.errors })
+                .collect(),
+        }
+    }
+}
+
+/// A Ceph OSD and the devices holding its data.
+#[derive(Serialize)]
+pub struct CephOsd<'a> {
+    pub id: &'a str,
+    pub devices: &'a [String],
+}
+
+impl<'a> CephOsd<'a> {
+    pub fn of(o: &'a ceph::CephOsd) -> CephOsd<'a> {
+        CephOsd { id: &o.id, devices: &o.devices }
+    }
+}
+
+/// A probe that failed, and why.
+#[derive(Serialize)]
+pub struct Failure<'a> {
+    pub probe: &'a str,
+    pub cause: &'a str,
+}
+
+impl<'a> Failure<'a> {
+    pub fn of(f: &'a ProbeFailure) -> Failure<'a> {
+        Failure { probe: &f.probe, cause: &f.cause }
+    }
+}
+
+/// Everything one list of the parsers' values becomes in the API.
+pub fn all<'a, T, U>(items: &'a [T], of: fn(&'a T) -> U) -> Vec<U> {
+    items.iter().map(of).collect()
 }
