@@ -206,3 +206,47 @@ fn smartctl_limit(template: &str) -> Option<i64> {
     let v = corpus_json(&format!("smartctl/{template}"));
     ["op_limit_max", "drive_trip", "limit_max"].iter().find_map(|k| v["temperature"][*k].as_i64()).filter(|&t| t > 0)
 }
+
+/// `parc build` through the library: the pipeline's own report, not its words on stderr.
+fn build_report(snaps: &std::path::Path, out: &std::path::Path, base: &std::path::Path) -> parc::pipeline::BuildReport {
+    let options = parc::pipeline::BuildOptions {
+        snapshots: snaps.to_path_buf(),
+        out: out.to_path_buf(),
+        base: base.to_path_buf(),
+        use_cache: true,
+    };
+    parc::pipeline::build(&parc::config::Config::default(), &options).unwrap()
+}
+
+#[test]
+fn the_pipeline_reports_what_it_read_and_what_it_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    for host in ["a", "b"] {
+        write_dated(&snaps, host, &system(host, DAY1));
+        write_dated(
+            &snaps,
+            host,
+            &disks(host, DAY1, &[("sda", drive("scrutiny-smart-ata.json", &format!("WD-{host}"), None))], ""),
+        );
+    }
+    let first = build_report(&snaps, &out, tmp.path());
+    assert_eq!((first.hosts, first.disks, first.versions, first.parsed, first.skipped), (2, 2, 4, 4, false));
+    assert!(first.problems.is_empty(), "{:?}", first.problems);
+    let again = build_report(&snaps, &out, tmp.path());
+    assert!(again.skipped, "nothing changed: nothing done");
+    // One new version of one host: only it is read.
+    write_dated(&snaps, "a", &system("a", DAY2));
+    let next = build_report(&snaps, &out, tmp.path());
+    assert_eq!((next.versions, next.parsed, next.skipped), (5, 1, false));
+    assert!(next.unchanged > 0 && next.unchanged < next.pages, "only some files changed: {next:?}");
+    // A bad file is a problem in the report, and the rest is built.
+    std::fs::write(snaps.join("b/system/broken.json"), "{").unwrap();
+    let bad = build_report(&snaps, &out, tmp.path());
+    assert_eq!(bad.hosts, 2);
+    assert!(
+        bad.problems.iter().any(|p| p.path.ends_with("broken.json") && p.cause.contains("invalid JSON")),
+        "{:?}",
+        bad.problems
+    );
+}
