@@ -105,9 +105,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
     let memo = render::memo::RenderMemo::open(Some(&memo_file), render_salt(config, options), options.use_cache);
     let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo));
-    timed("rendering pages", || render::html::render(&site, &out))?;
-    timed("writing the JSON API", || render::api::render(&site, &out))?;
-    timed("copying static files", || render::copy_static(&options.base.join(&config.build.static_dir), &out))?;
+    let static_dir = options.base.join(&config.build.static_dir);
+    let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
+    for renderer in renderers {
+        timed(renderer.name(), || renderer.render(&site, &out))?;
+    }
     if let Err(e) = memo.save() {
         tracing::warn!("cannot write {}: {e}", memo_file.display());
     }

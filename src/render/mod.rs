@@ -58,6 +58,52 @@ impl<'a> Site<'a> {
     }
 }
 
+/// One way of writing the site from the same views: HTML pages, the JSON
+/// API, the static files. The pipeline runs each as a timed stage; `check`
+/// runs none.
+pub trait Renderer: Sync {
+    /// What the stage is called in `-v` output.
+    fn name(&self) -> &'static str;
+    fn render(&self, site: &Site, out: &Output) -> Result<()>;
+}
+
+/// The HTML pages (`html.rs`).
+pub struct Html;
+/// The JSON API and its schemas (`api.rs`).
+pub struct JsonApi;
+/// `static/`, and the built-in files it does not replace.
+pub struct StaticFiles<'a>(pub &'a Path);
+
+impl Renderer for Html {
+    fn name(&self) -> &'static str {
+        "rendering pages"
+    }
+
+    fn render(&self, site: &Site, out: &Output) -> Result<()> {
+        html::render(site, out)
+    }
+}
+
+impl Renderer for JsonApi {
+    fn name(&self) -> &'static str {
+        "writing the JSON API"
+    }
+
+    fn render(&self, site: &Site, out: &Output) -> Result<()> {
+        api::render(site, out)
+    }
+}
+
+impl Renderer for StaticFiles<'_> {
+    fn name(&self) -> &'static str {
+        "copying static files"
+    }
+
+    fn render(&self, _: &Site, out: &Output) -> Result<()> {
+        copy_static(self.0, out)
+    }
+}
+
 /// A reason in words, from the `reason.txt` template.
 fn reason_text(tera: &tera::Tera, reason: &Reason) -> String {
     let mut ctx = tera::Context::new();
