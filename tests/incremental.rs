@@ -165,3 +165,49 @@ fn the_caches_can_be_lost_or_come_from_another_version() {
     fleet.commit_days(1, None);
     fleet.assert_incremental_equals_fresh("no cache");
 }
+
+#[test]
+fn dated_files_too_new_days_and_a_late_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = tmp.path().join("all");
+    parc().args(["demo", "--hosts", "6", "--days", "5", "--out"]).arg(&all).assert().success();
+    let snaps = tmp.path().join("snapshots");
+    let stamps: Vec<String> = {
+        let mut s: Vec<String> =
+            files(&all).iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        s.sort();
+        s.dedup_by(|a, b| a[..10] == b[..10]);
+        s.into_iter().map(|f| f[..10].to_string()).collect()
+    };
+    let copy_day = |day: &str| {
+        for f in files(&all).iter().filter(|f| f.file_name().unwrap().to_string_lossy().starts_with(day)) {
+            std::fs::create_dir_all(snaps.join(f).parent().unwrap()).unwrap();
+            std::fs::copy(all.join(f), snaps.join(f)).unwrap();
+        }
+    };
+    let site = tmp.path().join("site");
+    let compare = |step: &str| {
+        build_cmd(&snaps, &site, &[]).current_dir(tmp.path()).assert().success();
+        let fresh_base = tempfile::tempdir().unwrap();
+        let fresh = fresh_base.path().join("site");
+        build_cmd(&snaps, &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
+        assert_eq!(files(&site), files(&fresh), "{step}");
+        for f in files(&fresh) {
+            assert!(
+                std::fs::read(site.join(&f)).unwrap() == std::fs::read(fresh.join(&f)).unwrap(),
+                "{step}: {}",
+                f.display()
+            );
+        }
+    };
+    // Days 1, 2 and 4 first; then day 5, one after the other (the kept assembly grows)...
+    for day in [&stamps[0], &stamps[1], &stamps[3]] {
+        copy_day(day);
+    }
+    compare("first build");
+    copy_day(&stamps[4]);
+    compare("a new day");
+    // ... then day 3, older than what was kept: the hosts are read again, all of them.
+    copy_day(&stamps[2]);
+    compare("a day that arrived late");
+}
