@@ -89,12 +89,7 @@ impl Fleet {
         }
         let fresh = fresh_base.path().join("site");
         build_cmd(&self.snapshots(), &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
-        let (ours, theirs) = (files(&site), files(&fresh));
-        assert_eq!(ours, theirs, "{step}: the same files");
-        for f in &theirs {
-            let (a, b) = (std::fs::read(site.join(f)).unwrap(), std::fs::read(fresh.join(f)).unwrap());
-            assert!(a == b, "{step}: {} differs from a build from scratch", f.display());
-        }
+        assert_same_site(&site, &fresh, step);
     }
 }
 
@@ -191,14 +186,7 @@ fn dated_files_too_new_days_and_a_late_file() {
         let fresh_base = tempfile::tempdir().unwrap();
         let fresh = fresh_base.path().join("site");
         build_cmd(&snaps, &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
-        assert_eq!(files(&site), files(&fresh), "{step}");
-        for f in files(&fresh) {
-            assert!(
-                std::fs::read(site.join(&f)).unwrap() == std::fs::read(fresh.join(&f)).unwrap(),
-                "{step}: {}",
-                f.display()
-            );
-        }
+        assert_same_site(&site, &fresh, step);
     };
     // Days 1, 2 and 4 first; then day 5, one after the other (the kept assembly grows)...
     for day in [&stamps[0], &stamps[1], &stamps[3]] {

@@ -110,6 +110,16 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Two sites are the same files with the same bytes (`step` names the case).
+pub fn assert_same_site(ours: &Path, fresh: &Path, step: &str) {
+    let theirs = files(fresh);
+    assert_eq!(files(ours), theirs, "{step}: the same files");
+    for f in &theirs {
+        let (a, b) = (std::fs::read(ours.join(f)).unwrap(), std::fs::read(fresh.join(f)).unwrap());
+        assert!(a == b, "{step}: {} differs from a build from scratch", f.display());
+    }
+}
+
 /// `parc build [flags] --snapshots SNAPS --out OUT`, run from SNAPS's parent folder.
 pub fn build_cmd(snapshots: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Command {
     let mut cmd = parc();
