@@ -18,8 +18,8 @@ test: test-deps
 # Debian packages the tests use for real: Chromium (browser smoke test),
 # an sshd (collection over SSH on 127.0.0.1), smartmontools and lvm2 (the
 # probes run on this machine), git (repositories and a bare remote), sudo
-# (ssh.sudo).
-TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo
+# (ssh.sudo), openssl and python3 (a git server over HTTPS on 127.0.0.1).
+TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

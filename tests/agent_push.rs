@@ -165,3 +165,138 @@ fn commit_takes_only_the_snapshots_it_wrote_never_what_a_person_staged() {
     assert_eq!(git(tmp.path(), &["diff", "--cached", "--name-only"]), "notes.txt\n", "still staged, uncommitted");
     assert_eq!(git(tmp.path(), &["status", "--porcelain", "snapshots"]), "", "the index follows the commit");
 }
+
+/// A git server over HTTPS on 127.0.0.1 (`tests/git-https-server.py`: git's
+/// http-backend behind TLS and basic authentication), with its own CA.
+struct HttpsGit {
+    child: std::process::Child,
+    port: u16,
+    ca: PathBuf,
+}
+
+impl HttpsGit {
+    fn start(root: &Path, user: &str, password: &str) -> HttpsGit {
+        let d = root.join("tls");
+        std::fs::create_dir_all(&d).unwrap();
+        let openssl =
+            |args: &[&str]| ok(Command::new("openssl").current_dir(&d).args(args).output().unwrap(), "openssl");
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=parc test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        std::fs::write(d.join("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/git-https-server.py");
+        let portfile = d.join("port");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(root)
+            .arg(d.join("leaf.pem"))
+            .arg(d.join("leaf.key"))
+            .args([user, password])
+            .arg(&portfile)
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if portfile.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let port = std::fs::read_to_string(&portfile).expect("the HTTPS server started").trim().parse().unwrap();
+        HttpsGit { child, port, ca: d.join("ca.pem") }
+    }
+}
+
+impl Drop for HttpsGit {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_https_remote_uses_the_credential_helper_and_a_wrong_password_stops_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::bare_remote(tmp.path());
+    let server = HttpsGit::start(tmp.path(), "parc", "s3cret");
+    let url = format!("https://127.0.0.1:{}/fleet.git", server.port);
+    // The user's own git setup: the server's CA, and git's credential store.
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".gitconfig"),
+        format!("[http]\n\tsslCAInfo = {}\n[credential]\n\thelper = store\n", server.ca.display()),
+    )
+    .unwrap();
+    let credentials = |password: &str| {
+        std::fs::write(home.join(".git-credentials"), format!("https://parc:{password}@127.0.0.1:{}\n", server.port))
+            .unwrap()
+    };
+    credentials("s3cret");
+    // As the user runs it: their HOME, no prompt, no CA from our own environment.
+    let as_user = |cmd: &mut Command| {
+        cmd.env("HOME", &home).env_remove("GIT_SSL_CAINFO").env_remove("SSL_CERT_FILE").env_remove("CURL_CA_BUNDLE");
+    };
+    let mut clone = Command::new("git");
+    as_user(clone.current_dir(tmp.path()).args(["clone", "-q", &url, "agent"]));
+    ok(clone.output().unwrap(), "git clone over HTTPS");
+    let agent = tmp.path().join("agent");
+    let collect = || {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("parc"));
+        as_user(cmd.current_dir(&agent).args(["collect", "--kinds", "system", "--host", "web", "--commit", "--push"]));
+        cmd.output().unwrap()
+    };
+    ok(collect(), "collect --push over HTTPS");
+    let remote = tmp.path().join("fleet.git");
+    assert!(git(&remote, &["log", "--format=%s", "main"]).starts_with("parc collect: web"));
+    // A wrong password: one clear line, no retries, nothing pushed.
+    credentials("wrong");
+    let before = git(&remote, &["rev-parse", "main"]);
+    std::fs::write(agent.join("snapshots/web/system.json"), "{}\n").unwrap(); // something to commit
+    let out = collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("authentication failed") && stderr.contains("attempt 1, not retried"), "{stderr}");
+    assert_eq!(git(&remote, &["rev-parse", "main"]), before, "nothing was pushed");
+}

@@ -191,7 +191,8 @@ pub fn classify(context: &str, said: &str) -> Failure {
         return Failure::Stop(format!("{context}: the host key changed; it is not trusted: {}{offending}", tidy(why)));
     }
     if let Some(line) = find(HOST_KEY) {
-        return stop("host key not trusted", line);
+        let what = if line.contains("certificate") { "certificate not trusted" } else { "host key not trusted" };
+        return stop(what, line);
     }
     if let Some(line) = find(RESOLVE) {
         return stop("name does not resolve", line);
@@ -309,6 +310,10 @@ mod tests {
         stop(
             "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n",
             "host key not trusted",
+        );
+        stop(
+            "fatal: unable to access 'https://git.lan/fleet.git/': server certificate verification failed. CAfile: /etc/ssl/certs/ca-certificates.crt CRLfile: none\n",
+            "certificate not trusted",
         );
         stop("ssh: connect to host 127.0.0.1 port 9: Connection refused\nfatal: Could not read from remote repository.\n", "Connection refused");
         stop(
