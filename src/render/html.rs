@@ -7,7 +7,7 @@
 //! context to be rendered. An unchanged page costs one serialisation into a
 //! hash: no context, no template, no write.
 
-use super::api::History;
+use super::detail::{disk_detail, host_detail, History};
 use super::output::Output;
 use super::view::device_rows;
 use super::{chart, Site};
@@ -197,7 +197,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             f.put("host", view);
-            f.put("detail", &super::api::host_detail(site, host, view, History::Summary));
+            f.put("detail", &host_detail(site, host, view, History::Summary));
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
             Ok(())
@@ -209,7 +209,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
             f.put("disk", view);
-            f.put("detail", &super::api::disk_detail(site, disk, view, History::Summary));
+            f.put("detail", &disk_detail(site, disk, view, History::Summary));
             f.put("sightings_total", &disk.sightings.len());
             match &chart {
                 // The chart's figures decide whether the page changed; its SVG is drawn only to render.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod chart;
 pub mod content;
+pub mod detail;
 pub mod html;
 pub mod memo;
 pub mod output;

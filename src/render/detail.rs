@@ -1,0 +1,114 @@
+//! One host's or one disk's whole view: what its page shows and what its
+//! JSON file holds, the same for both (the page summarises long histories).
+
+use super::published;
+use super::view::{DiskView, HostView};
+use super::Site;
+use crate::derive::moves::Move;
+use crate::fleet::{Disk, Host, HostVersion, KindSeen, Sighting};
+use crate::time::Instant;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+pub struct HostDetail<'a> {
+    #[serde(flatten)]
+    pub host: &'a HostView,
+    pub system: Option<published::System<'a>>,
+    /// Disks in the newest `disks` snapshot.
+    pub disks: Vec<&'a DiskView>,
+    pub disks_at: Option<Instant>,
+    pub block_devices: Vec<published::BlockDevice<'a>>,
+    pub filesystems: Vec<published::Filesystem<'a>>,
+    pub physical_volumes: Vec<published::PhysicalVolume<'a>>,
+    pub logical_volumes: Vec<published::LogicalVolume<'a>>,
+    pub homes: Vec<published::Home<'a>>,
+    pub home_mount: Option<&'a str>,
+    /// Slugs of the disks under /home.
+    pub home_disks: Vec<&'a str>,
+    pub pools: Vec<published::Pool<'a>>,
+    pub ceph_osds: Vec<published::CephOsd<'a>>,
+    pub failures: Vec<published::Failure<'a>>,
+    pub kinds: &'a BTreeMap<String, KindSeen>,
+    pub boots: usize,
+    pub timeline: Vec<&'a HostVersion>,
+}
+
+/// How much of a long history a page shows: every change, and the newest entries.
+#[derive(Clone, Copy, PartialEq)]
+pub enum History {
+    /// Every entry (the JSON API).
+    All,
+    /// Changes and the newest entries (a page: it must stay small at any age).
+    Summary,
+}
+
+/// The newest entries a summary always keeps.
+const NEWEST: usize = 10;
+
+/// `entries` (oldest first), or for a summary, those that differ from the one
+/// before them (by `same`) and the newest.
+fn history<T>(entries: &[T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&T> {
+    let newest = entries.len().saturating_sub(NEWEST);
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| which == History::All || *i == 0 || *i >= newest || !same(&entries[i - 1], e))
+        .map(|(_, e)| e)
+        .collect()
+}
+
+pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
+    let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
+    let facts = host.disks.as_ref();
+    HostDetail {
+        host: view,
+        system: host.system.as_ref().map(published::System::of),
+        disks: host.disk_ids.iter().filter_map(disk).collect(),
+        disks_at: host.kinds.get("disks").and_then(|k| k.last),
+        block_devices: published::all(facts.map_or(&[], |f| &f.devices), published::BlockDevice::of),
+        filesystems: published::all(facts.map_or(&[], |f| &f.filesystems), published::Filesystem::of),
+        physical_volumes: published::all(facts.map_or(&[], |f| &f.physical_volumes), published::PhysicalVolume::of),
+        logical_volumes: published::all(facts.map_or(&[], |f| &f.logical_volumes), published::LogicalVolume::of),
+        homes: published::all(facts.map_or(&[], |f| &f.homes), published::Home::of),
+        home_mount: host.home_mount.as_deref(),
+        home_disks: host.home_disks.iter().filter_map(disk).map(|d| d.slug.as_str()).collect(),
+        pools: published::all(facts.map_or(&[], |f| &f.pools), published::Pool::of),
+        ceph_osds: published::all(facts.map_or(&[], |f| &f.ceph_osds), published::CephOsd::of),
+        failures: published::all(&host.failures, published::Failure::of),
+        kinds: &host.kinds,
+        boots: host.boots,
+        timeline: history(&host.timeline, which, |a, b| {
+            (&a.kind, &a.os, &a.kernel, a.disks, a.failures) == (&b.kind, &b.os, &b.kernel, b.disks, b.failures)
+        }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct DiskDetail<'a> {
+    #[serde(flatten)]
+    pub disk: &'a DiskView,
+    /// smartctl's message, or why the probe failed, when there is no SMART data.
+    pub unavailable: Option<&'a str>,
+    /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
+    pub no_smart: Option<crate::fleet::identity::WithoutSmart>,
+    pub moves: Vec<&'a Move>,
+    pub sightings: Vec<&'a Sighting>,
+    /// smartctl's newest report, as parc read it.
+    pub smart: Option<published::Smart<'a>>,
+}
+
+pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
+    DiskDetail {
+        disk: view,
+        unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
+        no_smart: disk.unavailable.as_ref().map(|n| n.what),
+        moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).collect(),
+        sightings: history(&disk.sightings, which, |a, b| {
+            let figures =
+                |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
+            (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
+        }),
+        smart: disk.report.as_ref().map(published::Smart::of),
+    }
+}
