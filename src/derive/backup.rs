@@ -6,7 +6,7 @@ use crate::fleet::{Disk, Host};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BackupNeeded {
     pub host: String,
     pub host_slug: String,

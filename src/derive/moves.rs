@@ -5,7 +5,7 @@ use crate::fleet::Disk;
 use crate::time::Instant;
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Move {
     pub disk: String,
     pub disk_slug: String,

@@ -6,7 +6,7 @@ use crate::time::Instant;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// The newest snapshot in the fleet: the "now" of every figure.
     pub newest: Option<Instant>,
@@ -28,7 +28,7 @@ pub struct Summary {
     pub not_seen: Vec<NotSeen>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct NotSeen {
     pub host: String,
     pub slug: String,

@@ -60,14 +60,14 @@ pub struct Host {
     pub boots: usize,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KindSeen {
     pub versions: usize,
     pub last: Option<Instant>,
 }
 
 /// One version of a host, summed up.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: String,
@@ -95,7 +95,7 @@ pub struct Disk {
     pub unavailable: Option<identity::NoSmart>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sighting {
     pub at: Instant,
     pub host: String,
@@ -104,7 +104,7 @@ pub struct Sighting {
 }
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SmartFigures {
     pub passed: Option<bool>,
     pub temperature: Option<i64>,

@@ -1,9 +1,9 @@
 //! The static JSON API under `api/v1/`: one file per list and per entity,
 //! JSON Schemas, and `index.json` listing every endpoint.
 
-use super::detail::{disk_detail, host_detail, History};
+use super::detail::{disk_detail, host_detail, DiskDetail, History, HostDetail};
 use super::output::Output;
-use super::view::ReasonView;
+use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
 use crate::derive::risk::Verdict;
 use crate::time::Instant;
@@ -24,19 +24,24 @@ const LISTS: &[(&str, &str)] = &[
     ("problems.json", "problems"),
 ];
 
-const SCHEMAS: &[(&str, &str)] = &[
-    ("summary", include_str!("schemas/summary.schema.json")),
-    ("hosts", include_str!("schemas/hosts.schema.json")),
-    ("host", include_str!("schemas/host.schema.json")),
-    ("disks", include_str!("schemas/disks.schema.json")),
-    ("disk", include_str!("schemas/disk.schema.json")),
-    ("moves", include_str!("schemas/moves.schema.json")),
-    ("at-risk", include_str!("schemas/at-risk.schema.json")),
-    ("backup-needed", include_str!("schemas/backup-needed.schema.json")),
-    ("problems", include_str!("schemas/problems.schema.json")),
-];
+/// Each endpoint's JSON Schema, derived from the very types it is written
+/// from: the published shape and its schema cannot drift apart.
+fn schemas() -> Vec<(&'static str, schemars::Schema)> {
+    use schemars::schema_for;
+    vec![
+        ("summary", schema_for!(crate::derive::summary::Summary)),
+        ("hosts", schema_for!(Vec<HostView>)),
+        ("host", schema_for!(HostDetail<'static>)),
+        ("disks", schema_for!(Vec<DiskView>)),
+        ("disk", schema_for!(DiskDetail<'static>)),
+        ("moves", schema_for!(Vec<crate::derive::moves::Move>)),
+        ("at-risk", schema_for!(Vec<AtRisk<'static>>)),
+        ("backup-needed", schema_for!(Vec<crate::derive::backup::BackupNeeded>)),
+        ("problems", schema_for!(Vec<crate::problem::Problem>)),
+    ]
+}
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct AtRisk<'a> {
     disk: &'a str,
     slug: &'a str,
@@ -112,8 +117,10 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         .zip(&site.views.disks)
         .try_for_each(|(disk, view)| json(site, out, &view.api, &disk_detail(site, disk, view, History::All)))?;
 
-    for (name, schema) in SCHEMAS {
-        out.write(&format!("{ROOT}/schemas/{name}.schema.json"), schema.as_bytes())?;
+    for (name, schema) in schemas() {
+        let mut bytes = serde_json::to_vec_pretty(&schema)?;
+        bytes.push(b'\n');
+        out.write(&format!("{ROOT}/schemas/{name}.schema.json"), &bytes)?;
     }
     let mut endpoints: Vec<Endpoint> = LISTS
         .iter()

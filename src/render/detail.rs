@@ -10,10 +10,28 @@ use crate::time::Instant;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Serialize)]
+// Not a flattened `HostView`: its `disks` and `failures` counts would be
+// written under the same names as the lists below.
+/// A host: the fields of its entry in `hosts.json`, then everything else.
+/// Here `disks` and `failures` are the lists themselves, not their counts.
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct HostDetail<'a> {
-    #[serde(flatten)]
-    pub host: &'a HostView,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub os: Option<&'a str>,
+    pub os_id: Option<&'a str>,
+    pub kernel: Option<&'a str>,
+    pub arch: Option<&'a str>,
+    pub mode: Option<&'a str>,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+    /// Not seen for longer than `fleet.stale_after_hours`.
+    pub stale: bool,
+    /// The worst verdict among its present disks.
+    pub verdict: crate::derive::risk::Verdict,
+    pub addresses: &'a [String],
+    pub page: &'a str,
+    pub api: &'a str,
     pub system: Option<published::System<'a>>,
     /// Disks in the newest `disks` snapshot.
     pub disks: Vec<&'a DiskView>,
@@ -62,7 +80,20 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
     let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
     let facts = host.disks.as_ref();
     HostDetail {
-        host: view,
+        name: &view.name,
+        slug: &view.slug,
+        os: view.os.as_deref(),
+        os_id: view.os_id.as_deref(),
+        kernel: view.kernel.as_deref(),
+        arch: view.arch.as_deref(),
+        mode: view.mode.as_deref(),
+        first_seen: view.first_seen,
+        last_seen: view.last_seen,
+        stale: view.stale,
+        verdict: view.verdict,
+        addresses: &view.addresses,
+        page: &view.page,
+        api: &view.api,
         system: host.system.as_ref().map(published::System::of),
         disks: host.disk_ids.iter().filter_map(disk).collect(),
         disks_at: host.kinds.get("disks").and_then(|k| k.last),
@@ -84,7 +115,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct DiskDetail<'a> {
     #[serde(flatten)]
     pub disk: &'a DiskView,

@@ -10,7 +10,7 @@ use crate::snapshot::ProbeFailure;
 use serde::Serialize;
 
 /// `system` of a host: the newest `system` snapshot, as read.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct System<'a> {
     pub hostname: Option<&'a str>,
     pub os: Option<&'a str>,
@@ -23,7 +23,7 @@ pub struct System<'a> {
     pub addresses: Vec<Address<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Address<'a> {
     pub interface: &'a str,
     pub address: &'a str,
@@ -50,7 +50,7 @@ impl<'a> System<'a> {
 }
 
 /// `smart` of a disk: smartctl's newest report with health data, as read.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Smart<'a> {
     /// The probe key, e.g. `smartctl:/dev/bus/0:megaraid,1`.
     pub probe: &'a str,
@@ -80,7 +80,7 @@ pub struct Smart<'a> {
 }
 
 /// One ATA attribute; `raw` is the first number smartctl prints of it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Attribute<'a> {
     pub id: u8,
     pub name: &'a str,
@@ -91,7 +91,7 @@ pub struct Attribute<'a> {
     pub raw: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Nvme {
     pub critical_warning: u64,
     pub available_spare: Option<u64>,
@@ -102,7 +102,7 @@ pub struct Nvme {
     pub error_log_entries: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Scsi {
     pub grown_defects: Option<u64>,
     pub uncorrected_errors: u64,
@@ -158,7 +158,7 @@ impl<'a> Smart<'a> {
 }
 
 /// A block device of lsblk's tree, with what it holds.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct BlockDevice<'a> {
     pub name: &'a str,
     /// lsblk's TYPE: `disk`, `part`, `lvm`, `crypt`, `raid1`, `loop`, …
@@ -198,7 +198,7 @@ impl<'a> BlockDevice<'a> {
 }
 
 /// A mounted file system, from `df`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Filesystem<'a> {
     pub source: &'a str,
     pub fstype: &'a str,
@@ -221,7 +221,7 @@ impl<'a> Filesystem<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct PhysicalVolume<'a> {
     pub pv_name: &'a str,
     pub vg_name: &'a str,
@@ -229,7 +229,7 @@ pub struct PhysicalVolume<'a> {
     pub free: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct LogicalVolume<'a> {
     pub lv_name: &'a str,
     pub vg_name: &'a str,
@@ -249,7 +249,7 @@ impl<'a> LogicalVolume<'a> {
 }
 
 /// A user's home and its size, from `du`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Home<'a> {
     pub user: &'a str,
     pub path: &'a str,
@@ -263,14 +263,14 @@ impl<'a> Home<'a> {
 }
 
 /// A ZFS pool and its leaf devices.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Pool<'a> {
     pub name: &'a str,
     pub state: &'a str,
     pub members: Vec<PoolMember<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct PoolMember<'a> {
     pub path: &'a str,
     pub state: &'a str,
@@ -293,7 +293,7 @@ impl<'a> Pool<'a> {
 }
 
 /// A Ceph OSD and the devices holding its data.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct CephOsd<'a> {
     pub id: &'a str,
     pub devices: &'a [String],
@@ -306,7 +306,7 @@ impl<'a> CephOsd<'a> {
 }
 
 /// A probe that failed, and why.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Failure<'a> {
     pub probe: &'a str,
     pub cause: &'a str,

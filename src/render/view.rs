@@ -11,7 +11,7 @@ use crate::time::Instant;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReasonView {
     pub level: Level,
     pub code: &'static str,
@@ -20,7 +20,7 @@ pub struct ReasonView {
     pub values: BTreeMap<&'static str, serde_json::Value>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct DiskView {
     pub id: String,
     pub slug: String,
@@ -46,7 +46,7 @@ pub struct DiskView {
     pub api: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct HostView {
     pub name: String,
     pub slug: String,
