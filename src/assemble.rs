@@ -64,16 +64,18 @@ fn extend(
     let new: Vec<Candidate> =
         candidates.iter().zip(inputs).filter(|(_, i)| !before.contains(i)).map(|(c, _)| c.clone()).collect();
     let read = parse::parse_host(host, new, cache, repo);
-    let mut taken: HashSet<(String, Instant)> = kept.taken.iter().cloned().collect();
-    let mut assembly = kept.assembly;
-    for v in &read.versions {
-        let version = (v.parsed.kind.clone(), v.parsed.collected_at);
-        if taken.contains(&version) || !assembly.comes_after(version.1, &version.0) {
-            return None; // an older or a competing version: the whole history decides
-        }
-        taken.insert(version);
+    // The new versions come in time order; each must come after all the kept
+    // ones, and a version already taken is a competing one: either way the
+    // whole history decides.
+    let taken: HashSet<(&str, Instant)> = kept.taken.iter().map(|(k, at)| (k.as_str(), *at)).collect();
+    let newer = |v: &parse::Version| {
+        let (kind, at) = (v.parsed.kind.as_str(), v.parsed.collected_at);
+        !taken.contains(&(kind, at)) && kept.assembly.comes_after(at, kind)
+    };
+    if !read.versions.iter().all(newer) {
+        return None;
     }
-    let mut taken = kept.taken;
+    let (mut taken, mut assembly) = (kept.taken, kept.assembly);
     let parsed = read.parsed_now;
     for v in read.versions {
         taken.push((v.parsed.kind.clone(), v.parsed.collected_at));
@@ -96,7 +98,7 @@ fn rebuild(
     let read = parse::parse_host(host, candidates, cache, repo);
     let taken: Vec<(String, Instant)> =
         read.versions.iter().map(|v| (v.parsed.kind.clone(), v.parsed.collected_at)).collect();
-    let mut assembly = Assembly::new();
+    let mut assembly = Assembly::default();
     for v in read.versions {
         assembly.add(host, v.parsed);
     }

@@ -137,11 +137,16 @@ fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
 }
 
 fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
+    write_json(path, &Stored { format: FORMAT.into(), entries })
+}
+
+/// Writes `value` as JSON at `path` through a temporary file and a rename:
+/// a build stopped half-way never leaves half a cache file.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let bytes = serde_json::to_vec(&Stored { format: FORMAT.into(), entries })?;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
+    std::fs::write(&tmp, serde_json::to_vec(value)?)?;
     std::fs::rename(tmp, path)
 }

@@ -54,10 +54,10 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
     let inputs = timed("loading templates and content", || render::Inputs::load(config, &options.base))?;
-    let history_file = options.base.join(&config.build.cache_dir).join("history.json");
+    let history_file = history_file(config, &options.base);
     let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
     let found = timed("discovering snapshots", || {
-        source::discover(&options.snapshots, config.build.max_snapshot_bytes, Some(history))
+        source::discover(&options.snapshots, config.build.max_snapshot_bytes, history)
     })?;
 
     let fingerprint = fingerprint(config, options, &found)?;
@@ -103,7 +103,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // Per output folder: a page is kept only where it was written.
     let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
     let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
-    let memo = render::memo::RenderMemo::open(Some(&memo_file), render_salt(config, options), options.use_cache);
+    let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), options.use_cache);
     let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo));
     let static_dir = options.base.join(&config.build.static_dir);
     let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
@@ -136,9 +136,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the caches included.
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
-    let history_file = base.join(&config.build.cache_dir).join("history.json");
+    let history_file = history_file(config, base);
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
-    let found = source::discover(snapshots, config.build.max_snapshot_bytes, Some(history))?;
+    let found = source::discover(snapshots, config.build.max_snapshot_bytes, history)?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
     let candidates = found.versions();
     let repo = found.repository.clone();
@@ -178,18 +178,24 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
         hash.update(p.to_string());
     }
     for dir in [&config.build.templates, &config.build.content, &config.build.static_dir] {
-        let dir = options.base.join(dir);
-        if !dir.is_dir() {
-            continue;
-        }
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
-            if entry.file_type().is_file() {
-                hash.update(entry.path().to_string_lossy().as_bytes());
-                hash.update(std::fs::read(entry.path()).unwrap_or_default());
-            }
-        }
+        hash_files(&mut hash, &options.base.join(dir));
     }
     Ok(format!("{:x}", hash.finalize()))
+}
+
+/// Where the git walk is remembered between builds (`source/git.rs`).
+fn history_file(config: &Config, base: &Path) -> PathBuf {
+    base.join(&config.build.cache_dir).join("history.json")
+}
+
+/// Every file under `dir` (none when it does not exist), path and bytes, in a stable order.
+fn hash_files(hash: &mut Sha256, dir: &Path) {
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().flatten() {
+        if entry.file_type().is_file() {
+            hash.update(entry.path().to_string_lossy().as_bytes());
+            hash.update(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
 }
 
 /// What shapes a page besides its context: parc's version (and so the
@@ -197,13 +203,7 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
 fn render_salt(config: &Config, options: &BuildOptions) -> String {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
-    let dir = options.base.join(&config.build.templates);
-    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
-        if entry.file_type().is_file() {
-            hash.update(entry.path().to_string_lossy().as_bytes());
-            hash.update(std::fs::read(entry.path()).unwrap_or_default());
-        }
-    }
+    hash_files(&mut hash, &options.base.join(&config.build.templates));
     format!("{:x}", hash.finalize())
 }
 

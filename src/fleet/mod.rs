@@ -132,7 +132,6 @@ impl SmartFigures {
 }
 
 /// A host's part of the tree, built independently of every other host.
-#[derive(Serialize, Deserialize)]
 pub struct HostPart {
     pub host: Host,
     pub disks: Vec<Disk>,
@@ -141,7 +140,7 @@ pub struct HostPart {
 /// One host's history being folded, version by version, oldest first. It
 /// is kept in the cache between builds, so that new versions are added to
 /// it instead of the whole history being read again.
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Assembly {
     host: Option<Host>,
     disks: BTreeMap<String, Disk>,
@@ -152,10 +151,6 @@ pub struct Assembly {
 }
 
 impl Assembly {
-    pub fn new() -> Assembly {
-        Assembly { host: None, disks: BTreeMap::new(), boots: BTreeSet::new(), failures: BTreeMap::new(), last: None }
-    }
-
     /// Whether a version at `at` of `kind` comes after every version added.
     pub fn comes_after(&self, at: Instant, kind: &str) -> bool {
         self.last.as_ref().map_or(true, |(last_at, last_kind)| (at, kind) > (*last_at, last_kind.as_str()))
@@ -259,15 +254,9 @@ impl Assembly {
     }
 }
 
-impl Default for Assembly {
-    fn default() -> Self {
-        Assembly::new()
-    }
-}
-
 /// Builds one host's history from its versions (oldest first).
 pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
-    let mut assembly = Assembly::new();
+    let mut assembly = Assembly::default();
     for version in versions {
         assembly.add(name, version.parsed);
     }

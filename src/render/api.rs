@@ -72,14 +72,11 @@ fn json<T: Serialize + ?Sized>(site: &Site, out: &Output, rel: &str, value: &T) 
     let path = format!("{ROOT}/{rel}");
     let mut hash = site.memo.hasher("json");
     hash.put("", value);
-    let key = hash.finish();
-    if !(site.memo.same(&path, &key) && out.keep(&path)?) {
+    site.memo.write(out, &path, hash.finish(), || {
         let mut bytes = serde_json::to_vec_pretty(value)?;
         bytes.push(b'\n');
-        out.write(&path, &bytes)?;
-    }
-    site.memo.record(&path, key);
-    Ok(())
+        Ok(bytes)
+    })
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {

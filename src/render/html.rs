@@ -74,16 +74,12 @@ fn page(site: &Site, out: &Output, template: &str, path: &str, fill: impl Fn(&mu
     let mut hash = Fill::Hash(site.memo.hasher(template));
     fill(&mut hash)?;
     let Fill::Hash(hash) = hash else { unreachable!("filled as a hash") };
-    let key = hash.finish();
-    if !(site.memo.same(path, &key) && out.keep(path)?) {
+    site.memo.write(out, path, hash.finish(), || {
         let mut ctx = Fill::Context(Context::new());
         fill(&mut ctx)?;
         let Fill::Context(ctx) = ctx else { unreachable!("filled as a context") };
-        let html = render_template(site, template, &ctx, &format!("{path} with {template}"))?;
-        out.write(path, html.as_bytes())?;
-    }
-    site.memo.record(path, key);
-    Ok(())
+        Ok(render_template(site, template, &ctx, &format!("{path} with {template}"))?.into_bytes())
+    })
 }
 
 /// Rows per page of a list: a page stays well under a megabyte at any fleet size.

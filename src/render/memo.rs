@@ -3,13 +3,14 @@
 //! (with the templates, which the salt covers), so equal hashes mean equal
 //! bytes; the cache may be lost at any time, and then every page is rendered.
 
+use super::output::Output;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub struct RenderMemo {
-    file: Option<PathBuf>,
+    file: PathBuf,
     salt: String,
     before: HashMap<String, String>,
     now: Mutex<HashMap<String, String>>,
@@ -61,21 +62,16 @@ impl std::io::Write for HashWriter<'_> {
 
 impl RenderMemo {
     /// `salt` names everything besides the context that shapes a page: parc's
-    /// version and the templates. `file` is `None` when nothing may be reused.
-    pub fn open(file: Option<&Path>, salt: String, read: bool) -> RenderMemo {
-        let before = file
-            .filter(|_| read)
-            .and_then(|f| std::fs::read(f).ok())
+    /// version and the templates. With `read` false nothing is reused.
+    pub fn open(file: &Path, salt: String, read: bool) -> RenderMemo {
+        let before = read
+            .then(|| std::fs::read(file).ok())
+            .flatten()
             .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
             .filter(|s| s.salt == salt)
             .map(|s| s.pages)
             .unwrap_or_default();
-        RenderMemo { file: file.map(Path::to_path_buf), salt, before, now: Mutex::default() }
-    }
-
-    /// A memo that remembers nothing (tests, `check`).
-    pub fn none() -> RenderMemo {
-        RenderMemo::open(None, String::new(), false)
+        RenderMemo { file: file.to_path_buf(), salt, before, now: Mutex::default() }
     }
 
     /// A hash to put a page's values into, for `template`.
@@ -86,23 +82,25 @@ impl RenderMemo {
         ContextHash { hash, failed: false }
     }
 
-    /// Whether `path` was made from `key` last time.
-    pub fn same(&self, path: &str, key: &str) -> bool {
-        !key.is_empty() && self.before.get(path).is_some_and(|k| k == key)
-    }
-
-    pub fn record(&self, path: &str, key: String) {
+    /// Writes `path` with the bytes `make` gives, unless it was made from
+    /// `key` last time and is still in the output folder; remembers `key`.
+    pub fn write(
+        &self,
+        out: &Output,
+        path: &str,
+        key: String,
+        make: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        let same = !key.is_empty() && self.before.get(path).is_some_and(|k| *k == key);
+        if !(same && out.keep(path)?) {
+            out.write(path, &make()?)?;
+        }
         self.now.lock().unwrap().insert(path.to_string(), key);
+        Ok(())
     }
 
     pub fn save(&self) -> std::io::Result<()> {
-        let Some(file) = &self.file else { return Ok(()) };
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
         let stored = Stored { salt: self.salt.clone(), pages: std::mem::take(&mut *self.now.lock().unwrap()) };
-        let tmp = file.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&stored)?)?;
-        std::fs::rename(tmp, file)
+        crate::cache::write_json(&self.file, &stored)
     }
 }

@@ -51,7 +51,7 @@ pub struct HistoryCache<'a> {
     pub write: bool,
 }
 
-pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<HistoryCache>) -> anyhow::Result<()> {
+pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCache) -> anyhow::Result<()> {
     // libgit2 hashes every object it reads, with a collision-detecting SHA-1,
     // to check it: a third of a cold build. git itself checks objects when
     // they arrive (fetch, fsck), not at every read; so does parc.
@@ -74,9 +74,9 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<His
     found.head = Some(head);
 
     let known = cache
-        .as_ref()
-        .filter(|c| c.read)
-        .and_then(|c| std::fs::read(c.file).ok())
+        .read
+        .then(|| std::fs::read(cache.file).ok())
+        .flatten()
         .and_then(|bytes| serde_json::from_slice::<History>(&bytes).ok())
         .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix && h.max_bytes == max_bytes);
     // Only a history that still leads to HEAD can be extended.
@@ -97,15 +97,15 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<His
     if fresh {
         extend(&repo, &mut history, head, since)?;
     }
-    if let Some(cache) = cache.filter(|c| c.write && fresh) {
-        if let Err(e) = save(cache.file, &history) {
+    if cache.write && fresh {
+        if let Err(e) = crate::cache::write_json(cache.file, &history) {
             tracing::warn!("cannot write {}: {e}", cache.file.display());
         }
     }
     for Found(path, oid, len, precedence, short) in history.candidates {
         let parts: Vec<&str> = path.split('/').collect();
         let Some(Ok((host, kind))) = classify(&parts) else { continue };
-        let label = format!("git:{short}:{}", history.prefix.join(&path).display());
+        let label = label(&history.prefix, &short, &path);
         let origin = Origin::Blob { oid: Oid::from_str(&oid)?, len };
         found.add(Candidate { host, kind, label, origin, precedence });
     }
@@ -113,14 +113,9 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: Option<His
     Ok(())
 }
 
-fn save(file: &Path, history: &History) -> anyhow::Result<()> {
-    if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = file.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec(history)?)?;
-    std::fs::rename(tmp, file)?;
-    Ok(())
+/// How a version from the history is named in messages: `git:<commit>:<path>`.
+fn label(prefix: &Path, short: &str, path: &str) -> String {
+    format!("git:{short}:{}", prefix.join(path).display())
 }
 
 /// What one commit changed under the prefix: path parts, blob, size.
@@ -163,7 +158,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             if !seen.insert((path.clone(), blob.to_string())) {
                 continue;
             }
-            let label = format!("git:{short}:{}", history.prefix.join(&path).display());
+            let label = label(&history.prefix, short, &path);
             let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
             match classify(&refs) {
                 None => continue,

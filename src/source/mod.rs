@@ -57,7 +57,7 @@ impl Discovery {
 
 /// Finds every candidate version under `dir`; `history` is where the walk
 /// of the git history is remembered between builds.
-pub fn discover(dir: &Path, max_bytes: u64, history: Option<git::HistoryCache>) -> anyhow::Result<Discovery> {
+pub fn discover(dir: &Path, max_bytes: u64, history: git::HistoryCache) -> anyhow::Result<Discovery> {
     let mut found = Discovery::default();
     files::walk(dir, max_bytes, &mut found)?;
     git::walk(dir, max_bytes, &mut found, history)?;
