@@ -82,6 +82,13 @@ fn path_without_smartctl(dir: &Path) -> String {
     dir.display().to_string()
 }
 
+/// Puts in `bin` a tool `name` that runs `script` (replacing the real one's link).
+fn fake_tool(bin: &Path, name: &str, script: &str) {
+    let _ = std::fs::remove_file(bin.join(name));
+    std::fs::write(bin.join(name), format!("#!/bin/sh\n{script}\n")).unwrap();
+    assert!(Command::new("chmod").arg("755").arg(bin.join(name)).status().unwrap().success());
+}
+
 #[test]
 fn a_host_without_smartctl_and_a_probe_that_hangs_are_recorded_not_fatal() {
     let tmp = tempfile::tempdir().unwrap();
@@ -89,9 +96,7 @@ fn a_host_without_smartctl_and_a_probe_that_hangs_are_recorded_not_fatal() {
     let bin = tmp.path().join("bin");
     let path = path_without_smartctl(&bin);
     // df that never answers.
-    std::fs::remove_file(bin.join("df")).unwrap();
-    std::fs::write(bin.join("df"), "#!/bin/sh\nexec sleep 600\n").unwrap();
-    Command::new("chmod").arg("755").arg(bin.join("df")).status().unwrap();
+    fake_tool(&bin, "df", "exec sleep 600");
     std::fs::write(tmp.path().join("parc.toml"), "[collect]\nprobe_timeout = 1\n").unwrap();
     parc()
         .current_dir(tmp.path())
@@ -356,10 +361,7 @@ fn odd_bytes_from_real_tools_never_cost_a_host_its_data() {
     bytes.extend_from_slice(b"USB3.0 \xff Disk");
     bytes.extend_from_slice(after.as_bytes());
     std::fs::write(tmp.path().join("lsblk.json"), bytes).unwrap();
-    std::fs::remove_file(bin.join("lsblk")).unwrap();
-    std::fs::write(bin.join("lsblk"), format!("#!/bin/sh\ncat '{}'\n", tmp.path().join("lsblk.json").display()))
-        .unwrap();
-    Command::new("chmod").arg("755").arg(bin.join("lsblk")).status().unwrap();
+    fake_tool(&bin, "lsblk", &format!("cat '{}'", tmp.path().join("lsblk.json").display()));
     parc()
         .current_dir(tmp.path())
         .env("PARC_PATH", &path)
@@ -474,8 +476,7 @@ fn a_smartctl_that_hangs_is_stopped_at_the_probe_limit_on_every_path() {
     let bin = tmp.path().join("bin");
     let path = path_without_smartctl(&bin);
     // Hangs whatever it is asked: the JSON scan, the plain scan the script reads, each disk.
-    std::fs::write(bin.join("smartctl"), "#!/bin/sh\nexec sleep 600\n").unwrap();
-    Command::new("chmod").arg("755").arg(bin.join("smartctl")).status().unwrap();
+    fake_tool(&bin, "smartctl", "exec sleep 600");
     std::fs::write(tmp.path().join("parc.toml"), "[collect]\nprobe_timeout = 1\n").unwrap();
     let run = parc()
         .current_dir(tmp.path())
