@@ -14,6 +14,7 @@ use crate::parse::Input;
 use crate::problem::Problem;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -131,8 +132,7 @@ impl ParseCache {
 }
 
 fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    let bytes = std::fs::read(path).ok()?;
-    let stored: Stored<T> = serde_json::from_slice(&bytes).ok()?;
+    let stored: Stored<T> = read_json(path)?;
     (stored.format == FORMAT).then_some(stored.entries)
 }
 
@@ -140,13 +140,52 @@ fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
     write_json(path, &Stored { format: FORMAT.into(), entries })
 }
 
-/// Writes `value` as JSON at `path` through a temporary file and a rename:
-/// a build stopped half-way never leaves half a cache file.
+/// Writes `value` as JSON at `path`, after a line holding the SHA-256 of
+/// that JSON. In place (see `render/output.rs` for why not a fresh file):
+/// a write torn by a stopped build fails the check in [`read_json`], and the
+/// file counts as absent, never as a wrong cache.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec(value)?)?;
-    std::fs::rename(tmp, path)
+    let json = serde_json::to_vec(value)?;
+    let mut bytes = format!("{:x}\n", Sha256::digest(&json)).into_bytes();
+    bytes.extend_from_slice(&json);
+    crate::render::output::overwrite(path, &bytes)
+}
+
+/// What [`write_json`] wrote, if it is whole and of type `T`.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    let bytes = std::fs::read(path).ok()?;
+    let newline = bytes.iter().position(|&b| b == b'\n')?;
+    let (sum, json) = (&bytes[..newline], &bytes[newline + 1..]);
+    if sum != format!("{:x}", Sha256::digest(json)).as_bytes() {
+        tracing::debug!("{}: torn or edited, ignored", path.display());
+        return None;
+    }
+    serde_json::from_slice(json).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_or_edited_cache_file_counts_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        write_json(&path, &vec![1u32, 2, 3]).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), Some(vec![1, 2, 3]));
+        // Shorter values overwrite longer ones completely.
+        write_json(&path, &vec![7u32]).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), Some(vec![7]));
+        // Valid JSON, but not what was written: a write stopped half-way.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] = b'8';
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), None);
+        std::fs::write(&path, b"[1]").unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), None);
+    }
 }

@@ -103,13 +103,16 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // Per output folder: a page is kept only where it was written.
     let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
     let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
-    let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), options.use_cache);
+    // A build stopped half-way may have left a page half-written that the
+    // memo still takes for whole: its memo is not trusted.
+    let reuse = options.use_cache && out.previous_finished;
+    let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
     let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo));
     let static_dir = options.base.join(&config.build.static_dir);
     let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
-    for renderer in renderers {
-        timed(renderer.name(), || renderer.render(&site, &out))?;
-    }
+    // Side by side: each renderer's sequential parts (the lists) fill the
+    // cores the other leaves idle.
+    renderers.par_iter().try_for_each(|renderer| timed(renderer.name(), || renderer.render(&site, &out)))?;
     if let Err(e) = memo.save() {
         tracing::warn!("cannot write {}: {e}", memo_file.display());
     }

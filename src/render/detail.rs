@@ -55,9 +55,12 @@ pub struct HostDetail<'a> {
 /// How much of a long history a page shows: every change, and the newest entries.
 #[derive(Clone, Copy, PartialEq)]
 pub enum History {
-    /// Every entry (the JSON API).
+    /// Every entry, oldest first (the JSON API).
     All,
-    /// Changes and the newest entries (a page: it must stay small at any age).
+    /// Changes and the newest entries, newest first (a page: it must stay
+    /// small at any age, and reads from the top). In this order already, so
+    /// that the template needs no `reverse` filter, which copies the list
+    /// and makes Tera copy each row again at every field it reads.
     Summary,
 }
 
@@ -65,13 +68,17 @@ pub enum History {
 const NEWEST: usize = 10;
 
 /// `entries` (oldest first), or for a summary, those that differ from the one
-/// before them (by `same`) and the newest.
+/// before them (by `same`) and the newest, newest first.
 fn history<T>(entries: &[T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&T> {
+    if which == History::All {
+        return entries.iter().collect();
+    }
     let newest = entries.len().saturating_sub(NEWEST);
     entries
         .iter()
         .enumerate()
-        .filter(|(i, e)| which == History::All || *i == 0 || *i >= newest || !same(&entries[i - 1], e))
+        .rev()
+        .filter(|(i, e)| *i == 0 || *i >= newest || !same(&entries[i - 1], e))
         .map(|(_, e)| e)
         .collect()
 }
@@ -141,5 +148,35 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
             (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
         }),
         smart: disk.report.as_ref().map(published::Smart::of),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_keeps_the_changes_and_the_newest_newest_first() {
+        // 30 entries: a change at 5 and at 12, then the same value to the end.
+        let values: Vec<u32> = (0..30)
+            .map(|i| {
+                if i < 5 {
+                    0
+                } else if i < 12 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let indices = |kept: Vec<&u32>| -> Vec<usize> {
+            kept.iter().map(|k| values.iter().position(|v| std::ptr::eq(v, *k)).unwrap()).collect()
+        };
+        let all = indices(history(&values, History::All, |a, b| a == b));
+        assert_eq!(all, (0..30).collect::<Vec<_>>(), "the API has every entry, oldest first");
+        let summary = indices(history(&values, History::Summary, |a, b| a == b));
+        let mut expected: Vec<usize> = (20..30).rev().collect();
+        expected.extend([12, 5, 0]);
+        assert_eq!(summary, expected);
     }
 }

@@ -37,6 +37,11 @@ impl ContextHash {
         self.hash.update([0xff]);
     }
 
+    /// Bytes that stand for the whole page (a JSON file's own bytes).
+    pub fn put_bytes(&mut self, bytes: &[u8]) {
+        self.hash.update(bytes);
+    }
+
     /// The key of the page; empty (matching nothing) when a value failed.
     pub fn finish(self) -> String {
         if self.failed {
@@ -65,9 +70,8 @@ impl RenderMemo {
     /// version and the templates. With `read` false nothing is reused.
     pub fn open(file: &Path, salt: String, read: bool) -> RenderMemo {
         let before = read
-            .then(|| std::fs::read(file).ok())
+            .then(|| crate::cache::read_json::<Stored>(file))
             .flatten()
-            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
             .filter(|s| s.salt == salt)
             .map(|s| s.pages)
             .unwrap_or_default();

@@ -75,9 +75,8 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCac
 
     let known = cache
         .read
-        .then(|| std::fs::read(cache.file).ok())
+        .then(|| crate::cache::read_json::<History>(cache.file))
         .flatten()
-        .and_then(|bytes| serde_json::from_slice::<History>(&bytes).ok())
         .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix && h.max_bytes == max_bytes);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
