@@ -159,6 +159,15 @@ fn the_caches_can_be_lost_or_come_from_another_version() {
     std::fs::remove_dir_all(&cache).unwrap();
     fleet.commit_days(1, None);
     fleet.assert_incremental_equals_fresh("no cache");
+    // A build stopped while writing pages: one page half-written, the
+    // marker still "unfinished", every cache as the last finished build left it.
+    let site = fleet.tmp.path().join("site");
+    let hosts = read_json(&site.join("api/v1/hosts.json"));
+    let page = site.join(hosts[0]["page"].as_str().unwrap());
+    let whole = std::fs::read(&page).unwrap();
+    std::fs::write(&page, &whole[..whole.len() / 2]).unwrap();
+    std::fs::write(site.join(".parc-site"), "unfinished\n").unwrap();
+    fleet.assert_incremental_equals_fresh("after a build stopped half-way");
 }
 
 #[test]
