@@ -26,19 +26,20 @@ pub struct Built {
     pub versions: usize,
 }
 
-pub fn host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>) -> Built {
-    let inputs = parse::inputs(&candidates, cache, repo);
+pub fn host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>, max_bytes: u64) -> Built {
+    let mut reader = parse::Reader::new(cache, repo, max_bytes);
+    let inputs = parse::inputs(&candidates, &mut reader);
     if let (Some(inputs), Some(kept)) = (&inputs, cache.assembled(host)) {
         let key = parse::key(host, inputs);
         if kept.key == key {
             let versions = kept.taken.len();
             return Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions };
         }
-        if let Some(built) = extend(host, &candidates, inputs, &key, kept, cache, repo) {
+        if let Some(built) = extend(host, &candidates, inputs, &key, kept, cache, &mut reader) {
             return built;
         }
     }
-    rebuild(host, candidates, inputs, cache, repo)
+    rebuild(host, candidates, inputs, cache, &mut reader)
 }
 
 /// Adds the new candidates to the kept assembly, when they only add newer versions.
@@ -49,7 +50,7 @@ fn extend(
     key: &str,
     kept: crate::cache::Assembled,
     cache: &ParseCache,
-    repo: Option<&Path>,
+    reader: &mut parse::Reader,
 ) -> Option<Built> {
     let now: HashSet<&Input> = inputs.iter().collect();
     let before: HashSet<&Input> = kept.inputs.iter().collect();
@@ -63,7 +64,7 @@ fn extend(
     }
     let new: Vec<Candidate> =
         candidates.iter().zip(inputs).filter(|(_, i)| !before.contains(i)).map(|(c, _)| c.clone()).collect();
-    let read = parse::parse_host(host, new, cache, repo);
+    let read = parse::parse_host(host, new, reader);
     // The new versions come in time order; each must come after all the kept
     // ones, and a version already taken is a competing one: either way the
     // whole history decides.
@@ -93,9 +94,9 @@ fn rebuild(
     candidates: Vec<Candidate>,
     inputs: Option<Vec<Input>>,
     cache: &ParseCache,
-    repo: Option<&Path>,
+    reader: &mut parse::Reader,
 ) -> Built {
-    let read = parse::parse_host(host, candidates, cache, repo);
+    let read = parse::parse_host(host, candidates, reader);
     let taken: Vec<(String, Instant)> =
         read.versions.iter().map(|v| (v.parsed.kind.clone(), v.parsed.collected_at)).collect();
     let mut assembly = Assembly::default();

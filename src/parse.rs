@@ -28,32 +28,87 @@ pub struct HostVersions {
 /// What parsing one content gave.
 type ParseResult = Result<Parsed, String>;
 
-pub fn parse_host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>) -> HostVersions {
+/// Reads one host's candidates: files, and blobs from the repository
+/// (opened once, when a blob is first needed). Bytes read to hash a file
+/// are kept until it is parsed, so that no file is read twice.
+pub struct Reader<'a> {
+    cache: &'a ParseCache,
+    repo_path: Option<&'a Path>,
+    /// `build.max_snapshot_bytes`, for blobs (files are measured when found).
+    max_bytes: u64,
+    repo: Option<git2::Repository>,
+    read: HashMap<String, Vec<u8>>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(cache: &'a ParseCache, repo_path: Option<&'a Path>, max_bytes: u64) -> Reader<'a> {
+        Reader { cache, repo_path, max_bytes, repo: None, read: HashMap::new() }
+    }
+
+    /// The content hash of a candidate. Files are hashed as git hashes a
+    /// blob, so that a file and the same content in the history share one
+    /// key and are parsed once; a file whose length and mtime are as cached
+    /// is not read.
+    fn content_key(&mut self, candidate: &Candidate) -> Result<String, String> {
+        match &candidate.origin {
+            Origin::Blob { oid, .. } => Ok(oid.to_string()),
+            Origin::File { path, len, mtime_ns } => {
+                if let Some(hash) = self.cache.file_hash(path, *len, *mtime_ns) {
+                    return Ok(hash);
+                }
+                let bytes = self.bytes(candidate)?;
+                let hash = blob_id(&bytes);
+                self.cache.remember_file(path, FileStamp { len: *len, mtime_ns: *mtime_ns, hash: hash.clone() });
+                self.read.insert(hash.clone(), bytes);
+                Ok(hash)
+            }
+        }
+    }
+
+    /// The bytes of the content `key`, held by `candidate`.
+    fn content(&mut self, key: &str, candidate: &Candidate) -> Result<Vec<u8>, String> {
+        match self.read.remove(key) {
+            Some(bytes) => Ok(bytes),
+            None => self.bytes(candidate),
+        }
+    }
+
+    fn bytes(&mut self, candidate: &Candidate) -> Result<Vec<u8>, String> {
+        match &candidate.origin {
+            Origin::File { path, .. } => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
+            Origin::Blob { oid, .. } => {
+                if self.repo.is_none() {
+                    self.repo = self.repo_path.and_then(git::open);
+                }
+                let repo = self.repo.as_ref().ok_or("cannot open the git repository")?;
+                git::read_blob(repo, *oid, self.max_bytes)
+            }
+        }
+    }
+}
+
+pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -> HostVersions {
     // Each content is parsed once, even when several candidates hold it;
     // `order` says which candidates hold which content.
     let mut results: HashMap<String, ParseResult> = HashMap::new();
     let mut order: Vec<(u64, String, String, String)> = Vec::with_capacity(candidates.len());
     let mut problems = Vec::new();
     let mut parsed_now = 0;
-    let mut git_repo = None;
     for candidate in candidates {
-        let (key, bytes) = match content_key(&candidate, cache, repo, &mut git_repo) {
-            Ok(found) => found,
+        let key = match reader.content_key(&candidate) {
+            Ok(key) => key,
             Err(cause) => {
                 problems.push(Problem::new(&candidate.label, cause));
                 continue;
             }
         };
         if !results.contains_key(&key) {
-            let bytes = match bytes {
-                Some(bytes) => bytes,
-                None => match read(&candidate, repo, &mut git_repo) {
-                    Ok(bytes) => bytes,
-                    Err(cause) => {
-                        problems.push(Problem::new(&candidate.label, cause));
-                        continue;
-                    }
-                },
+            let bytes = match reader.content(&key, &candidate) {
+                Ok(bytes) => bytes,
+                Err(cause) => {
+                    problems.push(Problem::new(&candidate.label, cause));
+                    continue;
+                }
             };
             parsed_now += 1;
             results.insert(key.clone(), snapshot::parse(&bytes));
@@ -109,12 +164,11 @@ pub struct Input {
 /// The inputs of a host's candidates, in their order: a file not seen
 /// before is read to hash it. `None` when one cannot be read (the full path
 /// reports it).
-pub fn inputs(candidates: &[Candidate], cache: &ParseCache, repo: Option<&Path>) -> Option<Vec<Input>> {
-    let mut git_repo = None;
+pub fn inputs(candidates: &[Candidate], reader: &mut Reader) -> Option<Vec<Input>> {
     candidates
         .iter()
         .map(|c| {
-            let (content, _) = content_key(c, cache, repo, &mut git_repo).ok()?;
+            let content = reader.content_key(c).ok()?;
             Some(Input { precedence: c.precedence, label: c.label.clone(), kind: c.kind.clone(), content })
         })
         .collect()
@@ -136,46 +190,6 @@ pub fn key(host: &str, inputs: &[Input]) -> String {
         }
     }
     format!("{:x}", hash.finalize())
-}
-
-/// The content hash of a candidate, and its bytes when they had to be read
-/// to get it. Files are hashed as git hashes a blob, so a file and the same
-/// content in the history share one key and are parsed once.
-fn content_key(
-    candidate: &Candidate,
-    cache: &ParseCache,
-    repo: Option<&Path>,
-    git_repo: &mut Option<git2::Repository>,
-) -> Result<(String, Option<Vec<u8>>), String> {
-    match &candidate.origin {
-        Origin::Blob { oid, .. } => Ok((oid.to_string(), None)),
-        Origin::File { path, len, mtime_ns } => {
-            if let Some(hash) = cache.file_hash(path, *len, *mtime_ns) {
-                return Ok((hash, None));
-            }
-            let bytes = read(candidate, repo, git_repo)?;
-            let hash = blob_id(&bytes);
-            cache.remember_file(path, FileStamp { len: *len, mtime_ns: *mtime_ns, hash: hash.clone() });
-            Ok((hash, Some(bytes)))
-        }
-    }
-}
-
-fn read(
-    candidate: &Candidate,
-    repo: Option<&Path>,
-    git_repo: &mut Option<git2::Repository>,
-) -> Result<Vec<u8>, String> {
-    match &candidate.origin {
-        Origin::File { path, .. } => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
-        Origin::Blob { oid, .. } => {
-            if git_repo.is_none() {
-                *git_repo = repo.and_then(git::open);
-            }
-            let repo = git_repo.as_ref().ok_or("cannot open the git repository")?;
-            git::read_blob(repo, *oid)
-        }
-    }
 }
 
 /// The id git gives these bytes as a blob (`git hash-object`), computed with

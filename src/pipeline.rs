@@ -82,7 +82,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         found
             .hosts
             .into_par_iter()
-            .map(|(host, candidates)| assemble::host(&host, candidates, &cache, repo.as_deref()))
+            .map(|(host, candidates)| {
+                assemble::host(&host, candidates, &cache, repo.as_deref(), config.build.max_snapshot_bytes)
+            })
             .collect::<Vec<_>>()
     });
     if let Err(e) = cache.save_files() {
@@ -146,12 +148,9 @@ pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, V
     let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
-    problems.par_extend(
-        found
-            .hosts
-            .into_par_iter()
-            .flat_map_iter(|(host, c)| assemble::host(&host, c, &cache, repo.as_deref()).problems),
-    );
+    problems.par_extend(found.hosts.into_par_iter().flat_map_iter(|(host, c)| {
+        assemble::host(&host, c, &cache, repo.as_deref(), config.build.max_snapshot_bytes).problems
+    }));
     problems.sort();
     problems.dedup();
     Ok((candidates, problems))

@@ -228,3 +228,28 @@ fn a_build_killed_at_any_point_leaves_a_folder_the_next_build_takes() {
     build_cmd(&snaps, &fresh, &["--no-cache"]).assert().success();
     assert_same_site(&out, &fresh, "after the kills");
 }
+
+#[test]
+fn a_blob_over_the_limit_in_the_history_is_reported_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    git(tmp.path(), &["init", "-q"]);
+    let file = snaps.join("big/system.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut big = system("big", AT);
+    big["pad"] = json!("a".repeat(4000));
+    std::fs::write(&file, serde_json::to_vec(&big).unwrap()).unwrap();
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-q", "-m", "one big snapshot"]);
+    // The working tree has a small one now: only the history holds the big one.
+    std::fs::write(&file, serde_json::to_vec(&system("big", "2026-11-02T03:00:00+01:00")).unwrap()).unwrap();
+    git(tmp.path(), &["commit", "-q", "-a", "-m", "a small one"]);
+    std::fs::write(tmp.path().join("parc.toml"), "[build]\nmax_snapshot_bytes = 3000\n").unwrap();
+
+    let run = build_cmd(&snaps, &tmp.path().join("site"), &[]).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let problem = stderr.lines().find(|l| l.contains("over the limit of 3000 bytes")).expect(&stderr);
+    assert!(problem.contains("git:") && problem.contains("big/system.json"), "{problem}");
+    let host = read_json(&tmp.path().join("site/api/v1/hosts/big.json"));
+    assert_eq!(host["timeline"].as_array().unwrap().len(), 1, "the small version is built, the big one is not");
+}

@@ -78,6 +78,9 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
 }
 
 pub(crate) fn too_large(label: String, len: u64, max: u64) -> Problem {
-    let cause = format!("snapshot is {len} bytes, over the limit of {max} bytes (build.max_snapshot_bytes); not read");
-    Problem::new(label, cause)
+    Problem::new(label, too_large_cause(len, max))
+}
+
+pub(crate) fn too_large_cause(len: u64, max: u64) -> String {
+    format!("snapshot is {len} bytes, over the limit of {max} bytes (build.max_snapshot_bytes); not read")
 }

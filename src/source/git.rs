@@ -10,7 +10,7 @@
 //! (history was rewritten: a force-push, a rebase) it walks everything
 //! again. Commits are compared with their parent in parallel.
 
-use super::{classify, files::too_large, Candidate, Discovery, Origin};
+use super::{classify, Candidate, Discovery, Origin};
 use crate::problem::Problem;
 use anyhow::Context;
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
@@ -20,16 +20,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever what the walk records changes; another version walks again.
-const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/2");
+const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/3");
 
 /// Everything one walk found, as the cache keeps it.
 #[derive(Default, Serialize, Deserialize)]
 struct History {
     format: String,
-    /// What was walked: the repository's folder, the snapshots folder in it, the size limit.
+    /// What was walked: the repository's folder, the snapshots folder in it.
     workdir: PathBuf,
     prefix: PathBuf,
-    max_bytes: u64,
     /// The commit walked to, and how many commits that was (new ones number on from there).
     head: String,
     commits: u64,
@@ -38,11 +37,11 @@ struct History {
 }
 
 /// One blob at one path (below the snapshots folder), found in one commit:
-/// path, blob id, size, precedence, the commit's short id. Kept as a JSON
+/// path, blob id, precedence, the commit's short id. Kept as a JSON
 /// array, and host, kind and label are made again from it: the record of a
 /// long history stays small, and quick to read and write at every build.
 #[derive(Clone, Serialize, Deserialize)]
-struct Found(String, String, u64, u64, String);
+struct Found(String, String, u64, String);
 
 /// Where the walk's record lives, and whether it may be read and written.
 pub struct HistoryCache<'a> {
@@ -51,7 +50,7 @@ pub struct HistoryCache<'a> {
     pub write: bool,
 }
 
-pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCache) -> anyhow::Result<()> {
+pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::Result<()> {
     // libgit2 hashes every object it reads, with a collision-detecting SHA-1,
     // to check it: a third of a cold build. git itself checks objects when
     // they arrive (fetch, fsck), not at every read; so does parc.
@@ -77,7 +76,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCac
         .read
         .then(|| crate::cache::read_json::<History>(cache.file))
         .flatten()
-        .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix && h.max_bytes == max_bytes);
+        .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
         let old = Oid::from_str(&h.head).ok()?;
@@ -89,7 +88,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCac
             if known.is_some() {
                 tracing::info!("the history was rewritten since the last build: reading all of it again");
             }
-            History { format: FORMAT.into(), workdir, prefix, max_bytes, ..History::default() }
+            History { format: FORMAT.into(), workdir, prefix, ..History::default() }
         }
     };
     let fresh = since != Some(head);
@@ -101,11 +100,11 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery, cache: HistoryCac
             tracing::warn!("cannot write {}: {e}", cache.file.display());
         }
     }
-    for Found(path, oid, len, precedence, short) in history.candidates {
+    for Found(path, oid, precedence, short) in history.candidates {
         let parts: Vec<&str> = path.split('/').collect();
         let Some(Ok((host, kind))) = classify(&parts) else { continue };
         let label = label(&history.prefix, &short, &path);
-        let origin = Origin::Blob { oid: Oid::from_str(&oid)?, len };
+        let origin = Origin::Blob { oid: Oid::from_str(&oid)? };
         found.add(Candidate { host, kind, label, origin, precedence });
     }
     found.problems.extend(history.problems);
@@ -117,8 +116,8 @@ fn label(prefix: &Path, short: &str, path: &str) -> String {
     format!("git:{short}:{}", prefix.join(path).display())
 }
 
-/// What one commit changed under the prefix: path parts, blob, size.
-type Changes = Vec<(Vec<String>, Oid, u64)>;
+/// What one commit changed under the prefix: path parts, blob.
+type Changes = Vec<(Vec<String>, Oid)>;
 
 /// Walks the commits after `since` (all of them without it) up to `head`,
 /// adding what they changed under the prefix.
@@ -140,8 +139,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             || Repository::open(&path),
             |repo, chunk| -> anyhow::Result<Vec<Changes>> {
                 let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-                let odb = repo.odb()?;
-                chunk.iter().map(|oid| changed_in(repo, &odb, *oid, &prefix)).collect()
+                chunk.iter().map(|oid| changed_in(repo, *oid, &prefix)).collect()
             },
         )
         .collect::<anyhow::Result<Vec<_>>>()?
@@ -152,7 +150,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
     for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
         let order = history.commits + i as u64;
         let short = &oid.to_string()[..10];
-        for (parts, blob, len) in changed {
+        for (parts, blob) in changed {
             let path = parts.join("/");
             if !seen.insert((path.clone(), blob.to_string())) {
                 continue;
@@ -167,11 +165,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
                 }
                 Some(Ok(_)) => {}
             }
-            if len > history.max_bytes {
-                history.problems.push(too_large(label, len, history.max_bytes));
-                continue;
-            }
-            history.candidates.push(Found(path, blob.to_string(), len, order, short.to_string()));
+            history.candidates.push(Found(path, blob.to_string(), order, short.to_string()));
         }
     }
     history.commits += commits.len() as u64;
@@ -179,8 +173,8 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
     Ok(())
 }
 
-/// The blobs one commit changed under `prefix`, with their sizes.
-fn changed_in(repo: &Repository, odb: &git2::Odb, oid: Oid, prefix: &Path) -> anyhow::Result<Changes> {
+/// The blobs one commit changed under `prefix`.
+fn changed_in(repo: &Repository, oid: Oid, prefix: &Path) -> anyhow::Result<Changes> {
     let commit = repo.find_commit(oid)?;
     let Some(tree) = subtree(repo, &commit.tree()?, prefix)? else {
         return Ok(Vec::new());
@@ -194,7 +188,7 @@ fn changed_in(repo: &Repository, odb: &git2::Odb, oid: Oid, prefix: &Path) -> an
     }
     let mut changed = Vec::new();
     changed_blobs(repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
-    changed.into_iter().map(|(parts, blob)| Ok((parts, blob, odb.read_header(blob)?.0 as u64))).collect()
+    Ok(changed)
 }
 
 /// The tree at `prefix` inside `root`, if there is one.
@@ -258,6 +252,13 @@ pub fn open(path: &Path) -> Option<Repository> {
     Repository::open(path).ok()
 }
 
-pub fn read_blob(repo: &Repository, oid: Oid) -> Result<Vec<u8>, String> {
-    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(|e| format!("cannot read from git: {}", e.message()))
+/// A blob's bytes, unless it is larger than `max_bytes`: its size is read
+/// first, from the object's header, so a huge blob is never inflated.
+pub fn read_blob(repo: &Repository, oid: Oid, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let cannot = |e: git2::Error| format!("cannot read from git: {}", e.message());
+    let (len, _) = repo.odb().and_then(|odb| odb.read_header(oid)).map_err(cannot)?;
+    if len as u64 > max_bytes {
+        return Err(super::files::too_large_cause(len as u64, max_bytes));
+    }
+    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(cannot)
 }

@@ -15,8 +15,10 @@ pub enum Origin {
     /// A file in the working tree, with its length and modification time
     /// (which let an unchanged file skip being read again).
     File { path: PathBuf, len: u64, mtime_ns: i128 },
-    /// A blob in the git repository; its id is already a content hash.
-    Blob { oid: git2::Oid, len: u64 },
+    /// A blob in the git repository; its id is already a content hash. Its
+    /// size is looked up only if it has to be read (`parse.rs`): most new
+    /// blobs are also in the working tree, and never are.
+    Blob { oid: git2::Oid },
 }
 
 /// One snapshot file version, not yet read.
@@ -60,7 +62,7 @@ impl Discovery {
 pub fn discover(dir: &Path, max_bytes: u64, history: git::HistoryCache) -> anyhow::Result<Discovery> {
     let mut found = Discovery::default();
     files::walk(dir, max_bytes, &mut found)?;
-    git::walk(dir, max_bytes, &mut found, history)?;
+    git::walk(dir, &mut found, history)?;
     Ok(found)
 }
 
