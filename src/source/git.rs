@@ -95,20 +95,33 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     if fresh {
         extend(&repo, &mut history, head, since)?;
     }
-    if cache.write && fresh {
-        if let Err(e) = crate::cache::write_json(cache.file, &history) {
-            tracing::warn!("cannot write {}: {e}", cache.file.display());
-        }
+    // The record is written while the candidates are made from it.
+    let (written, candidates) = rayon::join(
+        || (cache.write && fresh).then(|| crate::cache::write_json(cache.file, &history)),
+        || history.candidates.par_iter().filter_map(|found| candidate(&history.prefix, found)).collect::<Vec<_>>(),
+    );
+    if let Some(Err(e)) = written {
+        tracing::warn!("cannot write {}: {e}", cache.file.display());
     }
-    for Found(path, oid, precedence, short) in history.candidates {
-        let parts: Vec<&str> = path.split('/').collect();
-        let Some(Ok((host, kind))) = classify(&parts) else { continue };
-        let label = label(&history.prefix, &short, &path);
-        let origin = Origin::Blob { oid: Oid::from_str(&oid)? };
-        found.add(Candidate { host, kind, label, origin, precedence });
+    for candidate in candidates {
+        found.add(candidate?);
     }
     found.problems.extend(history.problems);
     Ok(())
+}
+
+/// The candidate a blob found in the history stands for (`None`: no snapshot).
+fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(Ok((host, kind))) = classify(&parts) else { return None };
+    let label = label(prefix, short, path);
+    Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
+        host,
+        kind,
+        label,
+        origin: Origin::Blob { oid },
+        precedence: *precedence,
+    }))
 }
 
 /// How a version from the history is named in messages: `git:<commit>:<path>`.
@@ -139,7 +152,17 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             || Repository::open(&path),
             |repo, chunk| -> anyhow::Result<Vec<Changes>> {
                 let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-                chunk.iter().map(|oid| changed_in(repo, *oid, &prefix)).collect()
+                // In a linear history a commit's parent is the commit before:
+                // its folder's tree is at hand, not read and parsed again.
+                let mut before: Option<(Oid, Option<Tree>)> = None;
+                chunk
+                    .iter()
+                    .map(|oid| {
+                        let (changes, tree) = changed_in(repo, *oid, &prefix, before.take())?;
+                        before = Some((*oid, tree));
+                        Ok(changes)
+                    })
+                    .collect()
             },
         )
         .collect::<anyhow::Result<Vec<_>>>()?
@@ -173,22 +196,28 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
     Ok(())
 }
 
-/// The blobs one commit changed under `prefix`.
-fn changed_in(repo: &Repository, oid: Oid, prefix: &Path) -> anyhow::Result<Changes> {
+/// The blobs one commit changed under `prefix`, and the commit's tree
+/// there. `before` is a commit already read, with its tree there.
+fn changed_in<'r>(
+    repo: &'r Repository,
+    oid: Oid,
+    prefix: &Path,
+    before: Option<(Oid, Option<Tree<'r>>)>,
+) -> anyhow::Result<(Changes, Option<Tree<'r>>)> {
     let commit = repo.find_commit(oid)?;
     let Some(tree) = subtree(repo, &commit.tree()?, prefix)? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
-    let parent = match commit.parents().next() {
-        Some(p) => subtree(repo, &p.tree()?, prefix)?,
-        None => None,
+    let parent = match (commit.parent_ids().next(), before) {
+        (Some(id), Some((known, tree))) if id == known => tree,
+        (Some(id), _) => subtree(repo, &repo.find_commit(id)?.tree()?, prefix)?,
+        (None, _) => None,
     };
-    if parent.as_ref().map(Tree::id) == Some(tree.id()) {
-        return Ok(Vec::new());
-    }
     let mut changed = Vec::new();
-    changed_blobs(repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
-    Ok(changed)
+    if parent.as_ref().map(Tree::id) != Some(tree.id()) {
+        changed_blobs(repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
+    }
+    Ok((changed, Some(tree)))
 }
 
 /// The tree at `prefix` inside `root`, if there is one.

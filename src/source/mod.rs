@@ -60,9 +60,17 @@ impl Discovery {
 /// Finds every candidate version under `dir`; `history` is where the walk
 /// of the git history is remembered between builds.
 pub fn discover(dir: &Path, max_bytes: u64, history: git::HistoryCache) -> anyhow::Result<Discovery> {
-    let mut found = Discovery::default();
-    files::walk(dir, max_bytes, &mut found)?;
-    git::walk(dir, &mut found, history)?;
+    let (mut found, mut history_found) = (Discovery::default(), Discovery::default());
+    let (files, git) =
+        rayon::join(|| files::walk(dir, max_bytes, &mut found), || git::walk(dir, &mut history_found, history));
+    files?;
+    git?;
+    for (host, candidates) in history_found.hosts {
+        found.hosts.entry(host).or_default().extend(candidates);
+    }
+    found.problems.extend(history_found.problems);
+    found.repository = history_found.repository;
+    found.head = history_found.head;
     Ok(found)
 }
 
