@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One thing wrong with the input, named by where it is and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Problem {
     /// The file (or `git:<commit>:<path>`) the problem was found in.
     pub path: String,

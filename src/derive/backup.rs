@@ -2,25 +2,21 @@
 //! /home is `watch` or `failing`, largest first.
 
 use super::risk::Verdict;
-use crate::fleet::{Disk, Host};
-use serde::Serialize;
+use crate::fleet::Host;
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BackupNeeded {
     pub host: String,
-    pub host_slug: String,
     pub user: String,
     pub path: String,
     pub bytes: u64,
     /// The riskiest disk under /home.
     pub disk: String,
-    pub disk_slug: String,
     pub verdict: Verdict,
 }
 
-pub fn backup_needed(hosts: &[Host], disks: &[Disk], verdicts: &HashMap<&str, Verdict>) -> Vec<BackupNeeded> {
-    let slugs: HashMap<&str, &str> = disks.iter().map(|d| (d.id.as_str(), d.slug.as_str())).collect();
+pub fn backup_needed(hosts: &[Host], verdicts: &HashMap<&str, Verdict>) -> Vec<BackupNeeded> {
     let mut needed = Vec::new();
     for host in hosts {
         let riskiest = host
@@ -35,12 +31,10 @@ pub fn backup_needed(hosts: &[Host], disks: &[Disk], verdicts: &HashMap<&str, Ve
         for home in &facts.homes {
             needed.push(BackupNeeded {
                 host: host.name.clone(),
-                host_slug: host.slug.clone(),
                 user: home.user.clone(),
                 path: home.path.clone(),
                 bytes: home.bytes,
                 disk: disk.clone(),
-                disk_slug: slugs.get(disk.as_str()).unwrap_or(&"").to_string(),
                 verdict,
             });
         }

@@ -25,7 +25,7 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     let verdicts: HashMap<&str, risk::Verdict> =
         fleet.disks.iter().zip(&assessments).map(|(d, a)| (d.id.as_str(), a.verdict)).collect();
     let moves = moves::moves(&fleet.disks);
-    let backup = backup::backup_needed(&fleet.hosts, &fleet.disks, &verdicts);
+    let backup = backup::backup_needed(&fleet.hosts, &verdicts);
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
     Derived { assessments, moves, backup, summary }
 }

@@ -3,12 +3,10 @@
 
 use crate::fleet::Disk;
 use crate::time::Instant;
-use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Move {
     pub disk: String,
-    pub disk_slug: String,
     pub model: Option<String>,
     pub serial: Option<String>,
     pub from: String,
@@ -25,7 +23,6 @@ pub fn moves(disks: &[Disk]) -> Vec<Move> {
         .flat_map(|disk| {
             disk.sightings.windows(2).filter(|w| w[0].host != w[1].host).map(move |w| Move {
                 disk: disk.id.clone(),
-                disk_slug: disk.slug.clone(),
                 model: disk.model.clone(),
                 serial: disk.serial.clone(),
                 from: w[0].host.clone(),

@@ -3,10 +3,9 @@
 use super::risk::Verdict;
 use crate::fleet::{identity::DiskKind, Fleet};
 use crate::time::Instant;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug)]
 pub struct Summary {
     /// The newest snapshot in the fleet: the "now" of every figure.
     pub newest: Option<Instant>,
@@ -28,10 +27,9 @@ pub struct Summary {
     pub not_seen: Vec<NotSeen>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug)]
 pub struct NotSeen {
     pub host: String,
-    pub slug: String,
     pub last_seen: Instant,
     pub hours: i64,
 }
@@ -59,12 +57,7 @@ pub fn summary(
         .iter()
         .filter_map(|h| {
             let hours = (newest?.0 - h.last_seen.0) / 3600;
-            (hours > stale_after_hours as i64).then(|| NotSeen {
-                host: h.name.clone(),
-                slug: h.slug.clone(),
-                last_seen: h.last_seen,
-                hours,
-            })
+            (hours > stale_after_hours as i64).then(|| NotSeen { host: h.name.clone(), last_seen: h.last_seen, hours })
         })
         .collect();
     Summary {

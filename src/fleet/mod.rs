@@ -36,7 +36,6 @@ impl Fleet {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Host {
     pub name: String,
-    pub slug: String,
     pub first_seen: Instant,
     pub last_seen: Instant,
     /// `local` or `ssh`, from the newest snapshot that said.
@@ -60,14 +59,14 @@ pub struct Host {
     pub boots: usize,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct KindSeen {
     pub versions: usize,
     pub last: Option<Instant>,
 }
 
 /// One version of a host, summed up.
-#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: String,
@@ -81,7 +80,6 @@ pub struct HostVersion {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Disk {
     pub id: String,
-    pub slug: String,
     pub model: Option<String>,
     pub serial: Option<String>,
     pub wwn: Option<String>,
@@ -95,7 +93,7 @@ pub struct Disk {
     pub unavailable: Option<identity::NoSmart>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sighting {
     pub at: Instant,
     pub host: String,
@@ -104,7 +102,7 @@ pub struct Sighting {
 }
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SmartFigures {
     pub passed: Option<bool>,
     pub temperature: Option<i64>,
@@ -162,7 +160,6 @@ impl Assembly {
         self.last = Some((at, parsed.kind.clone()));
         let host = self.host.get_or_insert_with(|| Host {
             name: name.to_string(),
-            slug: crate::slug::slug(name),
             first_seen: at,
             last_seen: at,
             mode: None,
@@ -204,7 +201,6 @@ impl Assembly {
                 for o in &observed {
                     let disk = self.disks.entry(o.id.clone()).or_insert_with(|| Disk {
                         id: o.id.clone(),
-                        slug: disk_slug(o),
                         model: None,
                         serial: None,
                         wwn: None,
@@ -263,11 +259,6 @@ pub fn assemble_host(name: &str, versions: Vec<Version>) -> Option<HostPart> {
     assembly.into_part()
 }
 
-fn disk_slug(o: &identity::Observed) -> String {
-    let readable = format!("{} {}", o.model.as_deref().unwrap_or("disk"), o.serial.as_deref().unwrap_or(""));
-    crate::slug::hashed_slug(&readable, &o.id)
-}
-
 /// Joins the hosts' parts: a disk seen on several hosts becomes one history.
 pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) -> Fleet {
     let renames = {
@@ -278,7 +269,6 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
     for part in parts.iter_mut().filter(|_| !renames.is_empty()) {
         for disk in &mut part.disks {
             if let Some(id) = renames.get(&disk.id) {
-                disk.slug = crate::slug::hashed_slug(disk.slug.rsplit_once('-').map_or("", |(r, _)| r), id);
                 disk.id = id.clone();
             }
         }
@@ -315,14 +305,6 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         disk.sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
-    let host_slugs = crate::slug::unique(&hosts.iter().map(|h| (h.name.as_str(), h.slug.as_str())).collect::<Vec<_>>());
-    for (host, slug) in hosts.iter_mut().zip(host_slugs) {
-        host.slug = slug;
-    }
-    let disk_slugs = crate::slug::unique(&disks.iter().map(|d| (d.id.as_str(), d.slug.as_str())).collect::<Vec<_>>());
-    for (disk, slug) in disks.iter_mut().zip(disk_slugs) {
-        disk.slug = slug;
-    }
     let newest = hosts.iter().map(|h| h.last_seen).max();
     let mut problems = problems;
     problems.sort();

@@ -3,6 +3,7 @@
 
 use super::detail::{disk_detail, host_detail, DiskDetail, History, HostDetail};
 use super::output::Output;
+use super::published;
 use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
 use crate::derive::risk::Verdict;
@@ -29,15 +30,15 @@ const LISTS: &[(&str, &str)] = &[
 fn schemas() -> Vec<(&'static str, schemars::Schema)> {
     use schemars::schema_for;
     vec![
-        ("summary", schema_for!(crate::derive::summary::Summary)),
+        ("summary", schema_for!(published::Summary<'static>)),
         ("hosts", schema_for!(Vec<HostView>)),
         ("host", schema_for!(HostDetail<'static>)),
         ("disks", schema_for!(Vec<DiskView>)),
         ("disk", schema_for!(DiskDetail<'static>)),
-        ("moves", schema_for!(Vec<crate::derive::moves::Move>)),
+        ("moves", schema_for!(Vec<published::Move<'static>>)),
         ("at-risk", schema_for!(Vec<AtRisk<'static>>)),
-        ("backup-needed", schema_for!(Vec<crate::derive::backup::BackupNeeded>)),
-        ("problems", schema_for!(Vec<crate::problem::Problem>)),
+        ("backup-needed", schema_for!(Vec<published::BackupNeeded<'static>>)),
+        ("problems", schema_for!(Vec<published::Problem<'static>>)),
     ]
 }
 
@@ -80,11 +81,10 @@ fn json<T: Serialize + ?Sized>(site: &Site, out: &Output, rel: &str, value: &T) 
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
-    let derived = site.derived;
-    json(site, out, "summary.json", &derived.summary)?;
+    json(site, out, "summary.json", &published::Summary::of(site))?;
     json(site, out, "hosts.json", &site.views.hosts)?;
     json(site, out, "disks.json", &site.views.disks)?;
-    json(site, out, "moves.json", &derived.moves)?;
+    json(site, out, "moves.json", &published::Move::list(site))?;
     let risky = site.views.at_risk();
     let at_risk: Vec<AtRisk> = risky
         .iter()
@@ -100,8 +100,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })
         .collect();
     json(site, out, "at-risk.json", &at_risk)?;
-    json(site, out, "backup-needed.json", &derived.backup)?;
-    json(site, out, "problems.json", &site.fleet.problems)?;
+    json(site, out, "backup-needed.json", &published::BackupNeeded::list(site))?;
+    json(site, out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
 
     site.fleet
         .hosts

@@ -4,8 +4,7 @@
 use super::published;
 use super::view::{DiskView, HostView};
 use super::Site;
-use crate::derive::moves::Move;
-use crate::fleet::{Disk, Host, HostVersion, KindSeen, Sighting};
+use crate::fleet::{Disk, Host, Sighting};
 use crate::time::Instant;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -47,9 +46,9 @@ pub struct HostDetail<'a> {
     pub pools: Vec<published::Pool<'a>>,
     pub ceph_osds: Vec<published::CephOsd<'a>>,
     pub failures: Vec<published::Failure<'a>>,
-    pub kinds: &'a BTreeMap<String, KindSeen>,
+    pub kinds: BTreeMap<&'a str, published::Seen>,
     pub boots: usize,
-    pub timeline: Vec<&'a HostVersion>,
+    pub timeline: Vec<published::Version<'a>>,
 }
 
 /// How much of a long history a page shows: every change, and the newest entries.
@@ -114,11 +113,14 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         pools: published::all(facts.map_or(&[], |f| &f.pools), published::Pool::of),
         ceph_osds: published::all(facts.map_or(&[], |f| &f.ceph_osds), published::CephOsd::of),
         failures: published::all(&host.failures, published::Failure::of),
-        kinds: &host.kinds,
+        kinds: published::kinds(&host.kinds),
         boots: host.boots,
         timeline: history(&host.timeline, which, |a, b| {
             (&a.kind, &a.os, &a.kernel, a.disks, a.failures) == (&b.kind, &b.os, &b.kernel, b.disks, b.failures)
-        }),
+        })
+        .into_iter()
+        .map(published::Version::of)
+        .collect(),
     }
 }
 
@@ -129,9 +131,9 @@ pub struct DiskDetail<'a> {
     /// smartctl's message, or why the probe failed, when there is no SMART data.
     pub unavailable: Option<&'a str>,
     /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
-    pub no_smart: Option<crate::fleet::identity::WithoutSmart>,
-    pub moves: Vec<&'a Move>,
-    pub sightings: Vec<&'a Sighting>,
+    pub no_smart: Option<published::NoSmart>,
+    pub moves: Vec<published::Move<'a>>,
+    pub sightings: Vec<published::Sighting<'a>>,
     /// smartctl's newest report, as parc read it.
     pub smart: Option<published::Smart<'a>>,
 }
@@ -140,13 +142,16 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
     DiskDetail {
         disk: view,
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
-        no_smart: disk.unavailable.as_ref().map(|n| n.what),
-        moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).collect(),
+        no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
+        moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).map(|m| published::Move::of(site, m)).collect(),
         sightings: history(&disk.sightings, which, |a, b| {
             let figures =
                 |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
             (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
-        }),
+        })
+        .into_iter()
+        .map(published::Sighting::of)
+        .collect(),
         smart: disk.report.as_ref().map(published::Smart::of),
     }
 }

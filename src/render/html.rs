@@ -9,6 +9,7 @@
 
 use super::detail::{disk_detail, host_detail, History};
 use super::output::Output;
+use super::published::{self, BackupNeeded, Move, Summary};
 use super::view::device_rows;
 use super::{chart, Site};
 use crate::derive::risk::Verdict;
@@ -133,19 +134,19 @@ fn paged<T: Serialize>(
 const DASHBOARD_ROWS: usize = 50;
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
-    let derived = site.derived;
     let risky = site.views.at_risk();
+    let (summary, moves, backup) = (Summary::of(site), Move::list(site), BackupNeeded::list(site));
 
     // The dashboard: what needs attention first, never the whole fleet.
     let attention: Vec<_> =
         site.views.hosts.iter().filter(|h| h.stale || matches!(h.verdict, Verdict::Failing | Verdict::Watch)).collect();
     page(site, out, "dashboard.html", "index.html", |f| {
         fleet_base(site, f, "", "dashboard");
-        f.put("summary", &derived.summary);
+        f.put("summary", &summary);
         f.put("at_risk", &risky.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());
         f.put("at_risk_total", &risky.len());
-        f.put("moves", &derived.moves.iter().take(5).collect::<Vec<_>>());
-        f.put("backup", &derived.backup.iter().take(5).collect::<Vec<_>>());
+        f.put("moves", &moves[..moves.len().min(5)]);
+        f.put("backup", &backup[..backup.len().min(5)]);
         f.put("hosts", &attention.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());
         f.put("attention_total", &attention.len());
         Ok(())
@@ -158,7 +159,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         fleet_base(site, f, "../", "disks");
         f.put("disks", rows);
     })?;
-    paged(site, out, "moves.html", "moves.html", &derived.moves, |f, rows, _| {
+    paged(site, out, "moves.html", "moves.html", &moves, |f, rows, _| {
         fleet_base(site, f, "", "moves");
         f.put("moves", rows);
     })?;
@@ -170,13 +171,16 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         f.put("unknown", if first { &unknown[..unknown.len().min(ROWS)] } else { &[] });
         f.put("unknown_total", &unknown.len());
     })?;
-    paged(site, out, "backup.html", "backup.html", &derived.backup, |f, rows, _| {
+    paged(site, out, "backup.html", "backup.html", &backup, |f, rows, _| {
         fleet_base(site, f, "", "backup");
         f.put("homes", rows);
     })?;
-    let failed: Vec<_> =
-        site.fleet.hosts.iter().filter(|h| !h.failures.is_empty()).map(|h| (&h.name, &h.slug, &h.failures)).collect();
-    paged(site, out, "problems.html", "problems.html", &site.fleet.problems, |f, rows, first| {
+    let failed: Vec<_> = (site.fleet.hosts.iter().zip(&site.views.hosts))
+        .filter(|(h, _)| !h.failures.is_empty())
+        .map(|(h, view)| (&view.name, &view.slug, published::all(&h.failures, published::Failure::of)))
+        .collect();
+    let problems = published::all(&site.fleet.problems, published::Problem::of);
+    paged(site, out, "problems.html", "problems.html", &problems, |f, rows, first| {
         fleet_base(site, f, "", "problems");
         f.put("problems", rows);
         f.put("hosts", if first { &failed[..failed.len().min(ROWS)] } else { &[] });
@@ -222,7 +226,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     })?;
 
     let mut ctx = Context::new();
-    ctx.insert("summary", &derived.summary);
+    ctx.insert("summary", &summary);
     ctx.insert("site", &site.config.site);
     let llms = render_template(site, "llms.txt", &ctx, "llms.txt")?;
     out.write("llms.txt", llms.as_bytes())?;

@@ -1,13 +1,21 @@
-//! Types the JSON API publishes for what the parsers read. They are the API's
-//! own: a parser's field renamed or added changes nothing in `api/v1` until
-//! it is mapped here (and the compiler says where). Each borrows from the
-//! data tree, and each has its JSON Schema in `schemas/`.
+//! Types the JSON API publishes (and the pages show) for what the parsers
+//! read, the data tree holds and the derived facts say. They are the API's
+//! own: a parser's or the data tree's field renamed or added changes nothing
+//! in `api/v1` until it is mapped here (and the compiler says where). Each
+//! borrows from the data tree; slugs come from the views, since page paths
+//! are render's business. Each has its JSON Schema in `schemas/`.
 
+use super::Site;
+use crate::derive::risk::Verdict;
+use crate::derive::{backup, moves, summary};
+use crate::fleet::{identity::WithoutSmart, HostVersion, KindSeen, SmartFigures};
 use crate::snapshot::disks::smartctl::{AtaAttribute, SmartReport};
 use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
 use crate::snapshot::system::SystemFacts;
 use crate::snapshot::ProbeFailure;
+use crate::time::Instant;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// `system` of a host: the newest `system` snapshot, as read.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -321,4 +329,271 @@ impl<'a> Failure<'a> {
 /// Everything one list of the parsers' values becomes in the API.
 pub fn all<'a, T, U>(items: &'a [T], of: fn(&'a T) -> U) -> Vec<U> {
     items.iter().map(of).collect()
+}
+
+/// One entry of a host's `timeline`: one version, summed up.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Version<'a> {
+    pub at: Instant,
+    pub kind: &'a str,
+    pub os: Option<&'a str>,
+    pub kernel: Option<&'a str>,
+    /// Disks seen (a `disks` version).
+    pub disks: Option<usize>,
+    /// Bytes under /home (a `disks` version).
+    pub home_bytes: Option<u64>,
+    /// Probes that failed.
+    pub failures: usize,
+}
+
+impl<'a> Version<'a> {
+    pub fn of(v: &'a HostVersion) -> Version<'a> {
+        Version {
+            at: v.at,
+            kind: &v.kind,
+            os: v.os.as_deref(),
+            kernel: v.kernel.as_deref(),
+            disks: v.disks,
+            home_bytes: v.home_bytes,
+            failures: v.failures,
+        }
+    }
+}
+
+/// A kind of snapshot a host sends: how many versions, and the newest.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Seen {
+    pub versions: usize,
+    pub last: Option<Instant>,
+}
+
+pub fn kinds(kinds: &BTreeMap<String, KindSeen>) -> BTreeMap<&str, Seen> {
+    kinds.iter().map(|(k, s)| (k.as_str(), Seen { versions: s.versions, last: s.last })).collect()
+}
+
+/// One sighting of a disk: when, where, and its SMART figures then.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Sighting<'a> {
+    pub at: Instant,
+    pub host: &'a str,
+    pub device: &'a str,
+    pub figures: Option<Figures>,
+}
+
+/// The SMART figures kept for every sighting.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Figures {
+    /// smartctl's overall health self-assessment.
+    pub passed: Option<bool>,
+    pub temperature: Option<i64>,
+    pub power_on_hours: Option<u64>,
+    /// ATA 5, or SCSI grown defects.
+    pub reallocated: Option<u64>,
+    /// ATA 197.
+    pub pending: Option<u64>,
+    pub media_errors: Option<u64>,
+    pub percentage_used: Option<u64>,
+}
+
+impl<'a> Sighting<'a> {
+    pub fn of(s: &'a crate::fleet::Sighting) -> Sighting<'a> {
+        let figures = |f: &SmartFigures| Figures {
+            passed: f.passed,
+            temperature: f.temperature,
+            power_on_hours: f.power_on_hours,
+            reallocated: f.reallocated,
+            pending: f.pending,
+            media_errors: f.media_errors,
+            percentage_used: f.percentage_used,
+        };
+        Sighting { at: s.at, host: &s.host, device: &s.device, figures: s.figures.as_ref().map(figures) }
+    }
+}
+
+/// What a disk without SMART data is.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoSmart {
+    /// smartctl is not installed.
+    NoSmartctl,
+    /// A RAID controller's volume; its members are the disks.
+    RaidVolume,
+    /// A virtual machine's disk.
+    Virtual,
+    /// An SD card or eMMC.
+    SdCard,
+    /// A USB card reader.
+    CardReader,
+    /// A USB disk whose bridge passes no SMART commands.
+    UsbBridge,
+    /// smartctl could not detect the device type.
+    Undetected,
+    /// The probe failed for another reason.
+    ProbeFailed,
+    /// No probe ran for this disk.
+    NotProbed,
+    /// smartctl answered without health data.
+    NoData,
+}
+
+impl NoSmart {
+    pub fn of(what: WithoutSmart) -> NoSmart {
+        match what {
+            WithoutSmart::NoSmartctl => NoSmart::NoSmartctl,
+            WithoutSmart::RaidVolume => NoSmart::RaidVolume,
+            WithoutSmart::Virtual => NoSmart::Virtual,
+            WithoutSmart::SdCard => NoSmart::SdCard,
+            WithoutSmart::CardReader => NoSmart::CardReader,
+            WithoutSmart::UsbBridge => NoSmart::UsbBridge,
+            WithoutSmart::Undetected => NoSmart::Undetected,
+            WithoutSmart::ProbeFailed => NoSmart::ProbeFailed,
+            WithoutSmart::NotProbed => NoSmart::NotProbed,
+            WithoutSmart::NoData => NoSmart::NoData,
+        }
+    }
+}
+
+/// A disk that changed host between two sightings.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Move<'a> {
+    pub disk: &'a str,
+    pub disk_slug: &'a str,
+    pub model: Option<&'a str>,
+    pub serial: Option<&'a str>,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Last seen on `from`.
+    pub left: Instant,
+    /// First seen on `to`: the move's date.
+    pub at: Instant,
+}
+
+impl<'a> Move<'a> {
+    pub fn of(site: &'a Site, m: &'a moves::Move) -> Move<'a> {
+        Move {
+            disk: &m.disk,
+            disk_slug: site.views.disk_slug(&m.disk),
+            model: m.model.as_deref(),
+            serial: m.serial.as_deref(),
+            from: &m.from,
+            to: &m.to,
+            left: m.left,
+            at: m.at,
+        }
+    }
+
+    /// Every move, newest first.
+    pub fn list(site: &'a Site) -> Vec<Move<'a>> {
+        site.derived.moves.iter().map(|m| Move::of(site, m)).collect()
+    }
+}
+
+/// A user's home on a host whose disk under /home is `watch` or `failing`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct BackupNeeded<'a> {
+    pub host: &'a str,
+    pub host_slug: &'a str,
+    pub user: &'a str,
+    pub path: &'a str,
+    pub bytes: u64,
+    /// The riskiest disk under /home.
+    pub disk: &'a str,
+    pub disk_slug: &'a str,
+    pub verdict: Verdict,
+}
+
+impl<'a> BackupNeeded<'a> {
+    /// Every home that needs a backup, largest first.
+    pub fn list(site: &'a Site) -> Vec<BackupNeeded<'a>> {
+        let of = |b: &'a backup::BackupNeeded| BackupNeeded {
+            host: &b.host,
+            host_slug: site.views.host_slug(&b.host),
+            user: &b.user,
+            path: &b.path,
+            bytes: b.bytes,
+            disk: &b.disk,
+            disk_slug: site.views.disk_slug(&b.disk),
+            verdict: b.verdict,
+        };
+        site.derived.backup.iter().map(of).collect()
+    }
+}
+
+/// The fleet in figures.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Summary<'a> {
+    /// The newest snapshot in the fleet: the "now" of every figure.
+    pub newest: Option<Instant>,
+    pub hosts: usize,
+    /// Disks present in their host's newest `disks` snapshot.
+    pub disks: usize,
+    /// Every disk ever seen, present or not.
+    pub disks_known: usize,
+    /// Present disks by verdict: `ok`, `watch`, `failing`, `unknown`.
+    pub by_verdict: &'a BTreeMap<&'static str, usize>,
+    /// Present disks by kind.
+    pub by_kind: &'a BTreeMap<String, usize>,
+    /// Sum of the present disks' capacities, bytes.
+    pub capacity_bytes: u64,
+    pub moves: usize,
+    pub backup_needed: usize,
+    pub versions: usize,
+    pub problems: usize,
+    pub stale_after_hours: u64,
+    /// Hosts whose newest snapshot is older than `stale_after_hours` before `newest`.
+    pub not_seen: Vec<NotSeen<'a>>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct NotSeen<'a> {
+    pub host: &'a str,
+    pub slug: &'a str,
+    pub last_seen: Instant,
+    /// Hours between its newest snapshot and the fleet's.
+    pub hours: i64,
+}
+
+impl<'a> Summary<'a> {
+    pub fn of(site: &'a Site) -> Summary<'a> {
+        let s: &'a summary::Summary = &site.derived.summary;
+        Summary {
+            newest: s.newest,
+            hosts: s.hosts,
+            disks: s.disks,
+            disks_known: s.disks_known,
+            by_verdict: &s.by_verdict,
+            by_kind: &s.by_kind,
+            capacity_bytes: s.capacity_bytes,
+            moves: s.moves,
+            backup_needed: s.backup_needed,
+            versions: s.versions,
+            problems: s.problems,
+            stale_after_hours: s.stale_after_hours,
+            not_seen: s
+                .not_seen
+                .iter()
+                .map(|n| NotSeen {
+                    host: &n.host,
+                    slug: site.views.host_slug(&n.host),
+                    last_seen: n.last_seen,
+                    hours: n.hours,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One thing wrong with the input.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Problem<'a> {
+    /// The file (or `git:<commit>:<path>`) the problem was found in.
+    pub path: &'a str,
+    /// What is wrong, in words.
+    pub cause: &'a str,
+}
+
+impl<'a> Problem<'a> {
+    pub fn of(p: &'a crate::problem::Problem) -> Problem<'a> {
+        Problem { path: &p.path, cause: &p.cause }
+    }
 }

@@ -106,10 +106,22 @@ pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
 pub struct Views {
     pub disks: Vec<DiskView>,
     pub hosts: Vec<HostView>,
+    /// A disk's id, a host's name → its view.
     pub disk_index: HashMap<String, usize>,
+    pub host_index: HashMap<String, usize>,
 }
 
 impl Views {
+    /// The slug of the host named `name` (empty for a host not in the fleet).
+    pub fn host_slug(&self, name: &str) -> &str {
+        self.host_index.get(name).map_or("", |&i| &self.hosts[i].slug)
+    }
+
+    /// The slug of the disk `id` (empty for a disk not in the fleet).
+    pub fn disk_slug(&self, id: &str) -> &str {
+        self.disk_index.get(id).map_or("", |&i| &self.disks[i].slug)
+    }
+
     /// Present disks that are failing or to watch: failing first, then by host and device.
     pub fn at_risk(&self) -> Vec<&DiskView> {
         let mut risky: Vec<&DiskView> =
@@ -128,22 +140,37 @@ pub fn build(
 ) -> Views {
     use rayon::prelude::*;
     let present = fleet.present_disks();
-    let slugs: HashMap<&str, &str> = fleet.hosts.iter().map(|h| (h.name.as_str(), h.slug.as_str())).collect();
-    let disks: Vec<DiskView> = fleet
-        .disks
-        .par_iter()
-        .zip(&derived.assessments)
-        .map(|(disk, assessment)| disk_view(disk, assessment, present.contains(disk.id.as_str()), &slugs, reason_text))
+    let host_slugs = slugs(fleet.hosts.iter().map(|h| (h.name.as_str(), crate::slug::slug(&h.name))));
+    let disk_slugs = slugs(fleet.disks.iter().map(|d| {
+        let readable = format!("{} {}", d.model.as_deref().unwrap_or("disk"), d.serial.as_deref().unwrap_or(""));
+        (d.id.as_str(), crate::slug::hashed_slug(&readable, &d.id))
+    }));
+    let by_name: HashMap<&str, &str> =
+        fleet.hosts.iter().zip(&host_slugs).map(|(h, s)| (h.name.as_str(), s.as_str())).collect();
+    let disks: Vec<DiskView> = (fleet.disks.par_iter().zip(&derived.assessments).zip(disk_slugs))
+        .map(|((disk, assessment), slug)| {
+            disk_view(disk, slug, assessment, present.contains(disk.id.as_str()), &by_name, reason_text)
+        })
         .collect();
     let disk_index: HashMap<String, usize> = disks.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
     let stale: HashSet<&str> = derived.summary.not_seen.iter().map(|n| n.host.as_str()).collect();
-    let hosts =
-        fleet.hosts.iter().map(|h| host_view(h, &disks, &disk_index, stale.contains(h.name.as_str()))).collect();
-    Views { disks, hosts, disk_index }
+    let hosts: Vec<HostView> = (fleet.hosts.iter().zip(host_slugs))
+        .map(|(h, slug)| host_view(h, slug, &disks, &disk_index, stale.contains(h.name.as_str())))
+        .collect();
+    let host_index = hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), i)).collect();
+    Views { disks, hosts, disk_index, host_index }
+}
+
+/// Slugs for (identity, readable slug) pairs, made unique (`slug::unique`).
+/// Page paths are render's business: the data tree knows names and ids only.
+fn slugs<'a>(items: impl Iterator<Item = (&'a str, String)>) -> Vec<String> {
+    let items: Vec<(&str, String)> = items.collect();
+    crate::slug::unique(&items.iter().map(|(id, slug)| (*id, slug.as_str())).collect::<Vec<_>>())
 }
 
 fn disk_view(
     disk: &Disk,
+    slug: String,
     assessment: &Assessment,
     present: bool,
     host_slugs: &HashMap<&str, &str>,
@@ -155,7 +182,6 @@ fn disk_view(
     let hosts_seen = disk.sightings.iter().map(|s| s.host.as_str()).collect::<HashSet<_>>().len();
     DiskView {
         id: disk.id.clone(),
-        slug: disk.slug.clone(),
         model: disk.model.clone(),
         serial: disk.serial.clone(),
         wwn: disk.wwn.clone(),
@@ -176,12 +202,13 @@ fn disk_view(
         temperature: figures.and_then(|f| f.temperature),
         power_on_hours: figures.and_then(|f| f.power_on_hours),
         hosts_seen,
-        page: format!("disks/{}.html", disk.slug),
-        api: format!("disks/{}.json", disk.slug),
+        page: format!("disks/{slug}.html"),
+        api: format!("disks/{slug}.json"),
+        slug,
     }
 }
 
-fn host_view(host: &Host, disks: &[DiskView], index: &HashMap<String, usize>, stale: bool) -> HostView {
+fn host_view(host: &Host, slug: String, disks: &[DiskView], index: &HashMap<String, usize>, stale: bool) -> HostView {
     let verdict = host
         .disk_ids
         .iter()
@@ -191,7 +218,6 @@ fn host_view(host: &Host, disks: &[DiskView], index: &HashMap<String, usize>, st
     let system = host.system.as_ref();
     HostView {
         name: host.name.clone(),
-        slug: host.slug.clone(),
         os: system.and_then(|s| s.os.clone()),
         os_id: system.and_then(|s| s.os_id.clone()),
         kernel: system.and_then(|s| s.kernel.clone()),
@@ -204,7 +230,8 @@ fn host_view(host: &Host, disks: &[DiskView], index: &HashMap<String, usize>, st
         verdict,
         addresses: system.map(|s| s.addresses.iter().map(|a| a.address.clone()).collect()).unwrap_or_default(),
         failures: host.failures.len(),
-        page: format!("hosts/{}.html", host.slug),
-        api: format!("hosts/{}.json", host.slug),
+        page: format!("hosts/{slug}.html"),
+        api: format!("hosts/{slug}.json"),
+        slug,
     }
 }
