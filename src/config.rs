@@ -36,11 +36,19 @@ pub struct CollectConfig {
     /// Local collection by a user other than root (a host agent): run the
     /// commands that need root through `sudo -n` and `ssh.sudo_wrapper`.
     pub sudo: bool,
+    /// The `apt` kind runs `apt-get update` first (root, network). Off by
+    /// default: an agent must not touch the network or the lists unless asked.
+    pub apt_update: bool,
 }
 
 impl Default for CollectConfig {
     fn default() -> Self {
-        CollectConfig { kinds: vec!["system".into(), "disks".into()], probe_timeout: 60, sudo: false }
+        CollectConfig {
+            kinds: vec!["system".into(), "disks".into(), "apt".into()],
+            probe_timeout: 60,
+            sudo: false,
+            apt_update: false,
+        }
     }
 }
 

@@ -239,3 +239,103 @@ fn a_built_in_rule_never_judges_an_attribute_by_a_name_smartctl_did_not_print() 
     let reason = reasons.iter().find(|r| r.code == "ata_attribute").unwrap();
     assert_eq!(reason.values["name"], "Reallocated_Event_Count");
 }
+
+mod apt {
+    use super::corpus;
+    use parc::snapshot::apt::simulate::{self, Op};
+    use parc::snapshot::apt::{files, sources};
+
+    /// The counts apt's own summary line states: upgraded, newly installed, to remove, not upgraded.
+    fn stated(text: &str) -> Option<[usize; 4]> {
+        let line = text.lines().find(|l| l.contains(" upgraded, "))?;
+        let numbers: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+        numbers.try_into().ok()
+    }
+
+    #[test]
+    fn every_simulation_gives_the_counts_apt_states() {
+        // Files with Inst lines and the summary line that goes with them.
+        for name in [
+            "debian12-sim-upgrade.txt",
+            "debian12-sim-dist-upgrade.txt",
+            "raspios11-sim-upgrade.txt",
+            "ubuntu2204-sim-upgrade-kept-back-security.txt",
+            "ubuntu2404-sim-upgrade-phased.txt",
+            "ubuntu-apt-full-upgrade-kept-back-phased.txt",
+        ] {
+            let text = corpus(&format!("apt/{name}"));
+            let sim = simulate::parse(&text);
+            let count = |op: Op| sim.actions.iter().filter(|a| a.op == op).count();
+            let [upgraded, installed, removed, not_upgraded] = stated(&text).unwrap();
+            assert_eq!(count(Op::Upgrade), upgraded, "{name}: upgraded");
+            assert_eq!(count(Op::Install), installed, "{name}: newly installed");
+            assert_eq!(count(Op::Remove) + count(Op::Purge), removed, "{name}: to remove");
+            assert_eq!(sim.not_upgraded, Some(not_upgraded as u64), "{name}: not upgraded");
+            // What was not upgraded is listed: kept back or deferred by phasing
+            // (this capture has "netplan. io", one name cut in two by a space).
+            let split = usize::from(name.starts_with("ubuntu2204"));
+            assert_eq!(sim.kept_back.len() + sim.phased.len(), not_upgraded + split, "{name}: the lists");
+            assert!(sim.errors.is_empty(), "{name}: {:?}", sim.errors);
+        }
+        let sim = simulate::parse(&corpus("apt/ubuntu2204-sim-upgrade-kept-back-security.txt"));
+        assert!(sim.kept_back.contains(&"sg3-utils".to_string()));
+        // apt 3 wording: phasing list on one line, an indented summary.
+        let sim = simulate::parse(&corpus("apt/kubuntu2510-apt3-upgrade-dry-run-phased.txt"));
+        assert_eq!((sim.phased.len(), sim.not_upgraded, sim.actions.len()), (16, Some(16), 0));
+        assert!(sim.phased.contains(&"libudev1:i386".to_string()));
+    }
+
+    #[test]
+    fn security_updates_are_counted_as_check_apt_counts_them() {
+        // check_apt's own test expectations for these inputs: updates, security updates.
+        for (name, updates, security) in
+            [("debian6-check_apt-debian3.txt", 19, 4), ("ubuntu1204-check_apt-ubuntu2.txt", 25, 14)]
+        {
+            let sim = simulate::parse(&corpus(&format!("apt/{name}")));
+            assert_eq!(sim.actions.len(), updates, "{name}");
+            assert_eq!(sim.actions.iter().filter(|a| a.security()).count(), security, "{name}");
+        }
+        let sim = simulate::parse(&corpus("apt/debian12-sim-upgrade.txt"));
+        let security = sim.actions.iter().filter(|a| a.security()).count();
+        let lines = corpus("apt/debian12-sim-upgrade.txt")
+            .lines()
+            .filter(|l| l.starts_with("Inst") && l.contains("Debian-Security:"))
+            .count();
+        assert_eq!(security, lines);
+        let pi = simulate::parse(&corpus("apt/raspios11-sim-upgrade.txt"));
+        assert_eq!(pi.actions[1].origins, ["Raspberry Pi Foundation:stable"]);
+    }
+
+    #[test]
+    fn update_errors_and_warnings_in_both_wordings() {
+        let sim = simulate::parse(&corpus("apt/pve8-apt-update-401.txt"));
+        assert_eq!((sim.errors.len(), sim.warnings.len()), (4, 0));
+        let sim = simulate::parse(&corpus("apt/debian13-apt3-update-no-release-file.txt"));
+        assert_eq!(sim.errors.len(), 1);
+        let sim = simulate::parse(&corpus("apt/debian12-apt-update-nopubkey-warn.txt"));
+        assert!(sim.errors.is_empty() && !sim.warnings.is_empty());
+    }
+
+    #[test]
+    fn sources_in_both_formats() {
+        let deb822 = sources::parse("/etc/apt/sources.list.d/debian.sources", &corpus("apt/debian12-debian.sources"));
+        assert_eq!(deb822.len(), 2);
+        assert!(deb822.iter().all(|s| s.components.contains(&"non-free-firmware".to_string())));
+        let modern =
+            sources::parse("/etc/apt/sources.list.d/debian.sources", &corpus("apt/debian13-debian.sources-modernized"));
+        assert!(!modern.is_empty() && modern.iter().all(|s| s.suites.iter().all(|x| !x.ends_with(' '))));
+        let ubuntu = sources::parse("/etc/apt/sources.list.d/ubuntu.sources", &corpus("apt/ubuntu2404-ubuntu.sources"));
+        assert_eq!(ubuntu.len(), 2);
+        let commented = sources::parse(
+            "/etc/apt/sources.list.d/pve-enterprise.list",
+            &corpus("apt/pve8-pve-enterprise.list-commented"),
+        );
+        assert!(commented.is_empty(), "a commented line is no source");
+        let list = sources::parse("/etc/apt/sources.list", &corpus("apt/pve8-sources.list-mixed-suites"));
+        assert_eq!(list.len(), 8);
+        assert!(list.iter().any(|s| s.components == ["pve-no-subscription"]));
+        // The probe prints files as tail does.
+        let both = files("==> /etc/apt/sources.list <==\ndeb http://x bookworm main\n\n==> /etc/apt/sources.list.d/a.sources <==\nTypes: deb\nURIs: http://y\nSuites: bookworm\n");
+        assert_eq!(both.len(), 2);
+    }
+}

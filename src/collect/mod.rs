@@ -93,7 +93,14 @@ pub fn check_host_name(name: &str) -> Result<(), String> {
 }
 
 fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
-    let mut env = vec![("LC_ALL", "C".to_string()), ("PARC_PROBE_TIMEOUT", config.collect.probe_timeout.to_string())];
+    let mut env = vec![
+        ("LC_ALL", "C".to_string()),
+        ("DEBIAN_FRONTEND", "noninteractive".to_string()),
+        ("PARC_PROBE_TIMEOUT", config.collect.probe_timeout.to_string()),
+    ];
+    if config.collect.apt_update {
+        env.push(("PARC_APT_UPDATE", "1".to_string()));
+    }
     if sudo {
         env.push(("PARC_SUDO", config.ssh.sudo_prefix()));
     }

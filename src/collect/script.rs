@@ -4,8 +4,11 @@
 const PRELUDE: &str = include_str!("probes/prelude.sh");
 
 /// The kinds parc has a probe script for.
-pub const KINDS: &[(&str, &str)] =
-    &[("system", include_str!("probes/system.sh")), ("disks", include_str!("probes/disks.sh"))];
+pub const KINDS: &[(&str, &str)] = &[
+    ("system", include_str!("probes/system.sh")),
+    ("disks", include_str!("probes/disks.sh")),
+    ("apt", include_str!("probes/apt.sh")),
+];
 
 /// `parc-root`: the one program sudo lets the probes run as root, which runs
 /// exactly the probes' root commands and refuses anything else.

@@ -1,6 +1,7 @@
 //! Stage 5: what the data tree means — SMART verdicts, moves, homes that need
 //! a backup, and the fleet summary.
 
+pub mod apt;
 pub mod backup;
 pub mod moves;
 pub mod risk;
@@ -16,6 +17,8 @@ pub struct Derived {
     pub moves: Vec<moves::Move>,
     pub backup: Vec<backup::BackupNeeded>,
     pub summary: summary::Summary,
+    /// One APT state per host, in the order of `Fleet::hosts` (`None`: no APT).
+    pub apt: Vec<Option<apt::AptState>>,
 }
 
 pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
@@ -27,5 +30,6 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     let moves = moves::moves(&fleet.disks);
     let backup = backup::backup_needed(&fleet.hosts, &verdicts);
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
-    Derived { assessments, moves, backup, summary }
+    let apt = fleet.hosts.par_iter().map(apt::assess).collect();
+    Derived { assessments, moves, backup, summary, apt }
 }

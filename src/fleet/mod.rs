@@ -1,6 +1,7 @@
 //! Stage 4: the versioned data tree. Per host: identity, OS, disks, homes
 //! over time. Per disk, keyed by identity: every sighting, on any host.
 
+pub mod apt;
 pub mod identity;
 
 use crate::parse::Version;
@@ -57,6 +58,19 @@ pub struct Host {
     pub timeline: Vec<HostVersion>,
     /// How many different boots the history shows.
     pub boots: usize,
+    /// Reboots: a `boot_id` that changed between two `system` snapshots.
+    #[serde(default)]
+    pub reboots: Vec<Reboot>,
+    /// The APT history, from `apt` snapshots.
+    #[serde(default)]
+    pub apt: Option<apt::AptHistory>,
+}
+
+/// A reboot, dated between the two `system` snapshots whose boot ids differ.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reboot {
+    pub after: Instant,
+    pub before: Instant,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -146,6 +160,9 @@ pub struct Assembly {
     failures: BTreeMap<String, Vec<ProbeFailure>>,
     /// The newest version added: its time and kind.
     last: Option<(Instant, String)>,
+    /// The newest `system` version's boot id, and its time.
+    #[serde(default)]
+    last_boot: Option<(String, Instant)>,
 }
 
 impl Assembly {
@@ -172,6 +189,8 @@ impl Assembly {
             failures: Vec::new(),
             timeline: Vec::new(),
             boots: 0,
+            reboots: Vec::new(),
+            apt: None,
         });
         host.last_seen = host.last_seen.max(at);
         host.mode = parsed.mode.or(host.mode.take());
@@ -191,6 +210,14 @@ impl Assembly {
             Facts::System(system) => {
                 entry.os = system.os.clone();
                 entry.kernel = system.kernel.clone();
+                if let Some(boot) = &system.boot_id {
+                    if let Some((last, last_at)) = &self.last_boot {
+                        if last != boot {
+                            host.reboots.push(Reboot { after: *last_at, before: at });
+                        }
+                    }
+                    self.last_boot = Some((boot.clone(), at));
+                }
                 self.boots.extend(system.boot_id.clone());
                 host.system = Some(system);
             }
@@ -235,6 +262,7 @@ impl Assembly {
                 // The reports live on in the disks; the host keeps the rest of its facts.
                 host.disks = Some(DisksFacts { smart: Vec::new(), ..facts });
             }
+            Facts::Apt(facts) => host.apt.get_or_insert_with(Default::default).add(at, *facts),
             Facts::Other => {}
         }
         self.failures.insert(parsed.kind, parsed.failures);

@@ -4,6 +4,7 @@
 //! modules turn that output into typed facts. They are pure functions of the
 //! bytes, so a parse result can be cached by content hash.
 
+pub mod apt;
 pub mod disks;
 pub mod system;
 
@@ -115,6 +116,7 @@ pub struct ProbeFailure {
 pub enum Facts {
     System(system::SystemFacts),
     Disks(disks::DisksFacts),
+    Apt(Box<apt::AptFacts>),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -168,6 +170,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
         "disks" => Facts::Disks(disks::parse(&envelope.probes, &mut failures)),
+        "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures))),
         _ => Facts::Other,
     };
     Ok(Parsed {

@@ -14,6 +14,9 @@ pub struct SystemFacts {
     pub os_id: Option<String>,
     /// os-release `VERSION_ID`.
     pub os_version: Option<String>,
+    /// os-release `VERSION_CODENAME`, e.g. `bookworm`.
+    #[serde(default)]
+    pub os_codename: Option<String>,
     /// Kernel release, e.g. `6.1.0-13-amd64`.
     pub kernel: Option<String>,
     /// Machine architecture, e.g. `x86_64`, `aarch64`.
@@ -43,6 +46,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
         facts.os = release.get("PRETTY_NAME").cloned();
         facts.os_id = release.get("ID").cloned();
         facts.os_version = release.get("VERSION_ID").cloned();
+        facts.os_codename = release.get("VERSION_CODENAME").cloned();
     }
     if let Some(text) = probe_text(probes, "uname", failures) {
         (facts.kernel, facts.arch) = uname(&text);

@@ -8,6 +8,8 @@
 #   pvs|lvs --reportformat json --units b --nosuffix
 #   du -sb /home/NAME...
 #   ceph-volume lvm list --format json
+#   apt-get -q update                (only with collect.apt_update)
+#   needrestart -b
 #
 # Install (root):
 #   parc probe-script --sudo-wrapper > /usr/local/sbin/parc-root
@@ -71,6 +73,14 @@ case $command in
       for folder in "$@"; do home "$folder" || refuse "du -sb $folder"; done
       exec du -sb -- "$@"
     fi
+    ;;
+  apt-get)
+    if [ $# -eq 2 ] && [ "$1 $2" = "-q update" ]; then
+      DEBIAN_FRONTEND=noninteractive exec apt-get -q update
+    fi
+    ;;
+  needrestart)
+    if [ $# -eq 1 ] && [ "$1" = -b ]; then exec needrestart -b; fi
     ;;
   ceph-volume)
     if [ $# -eq 4 ] && [ "$1 $2 $3 $4" = "lvm list --format json" ]; then

@@ -1,0 +1,275 @@
+//! What a host's APT state means: a status with its reasons (like SMART
+//! verdicts), the counts, whether it needs a reboot, and its OS profile's
+//! own checks. Reasons carry codes and values; `reason.txt` words them.
+
+use super::risk::{Level, Reason};
+use crate::fleet::apt::AptHistory;
+use crate::fleet::Host;
+use crate::snapshot::apt::simulate::{Op, Simulation};
+use crate::snapshot::apt::sources::Source;
+use crate::time::Instant;
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Updates,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Debian,
+    Ubuntu,
+    Proxmox,
+    Raspbian,
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct AptState {
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+    pub profile: Profile,
+    pub upgrades: usize,
+    pub security: usize,
+    pub new: usize,
+    pub removals: usize,
+    pub held: usize,
+    pub kept_back: usize,
+    pub reboot_required: bool,
+    pub reboot_since: Option<Instant>,
+    /// The flag was set before the newest reboot and is still there.
+    pub reboot_suspect: bool,
+}
+
+/// The share of /boot that must stay free on a Raspberry Pi (firmware and kernels land there).
+const BOOT_FREE_MIN: f64 = 0.20;
+
+/// `None` for a host that never sent an `apt` snapshot, or is not an APT host.
+pub fn assess(host: &Host) -> Option<AptState> {
+    let history = host.apt.as_ref()?;
+    let apt = &history.newest;
+    if !apt.apt {
+        return None;
+    }
+    let mut reasons = Vec::new();
+    let mut reason = |level: Level, code: &'static str, values: Vec<(&'static str, serde_json::Value)>| {
+        reasons.push(Reason { level, code, values: values.into_iter().collect() });
+    };
+    // Errors: the update or a simulation failed; apt's own lines say why.
+    if let Some(update) = &apt.update {
+        if update.exit.is_some_and(|e| e != 0) || !update.errors.is_empty() {
+            reason(
+                Level::Failing,
+                "apt_update_failed",
+                vec![("errors", json!(update.errors)), ("exit", json!(update.exit))],
+            );
+        }
+        if !update.warnings.is_empty() {
+            reason(Level::Info, "apt_update_warnings", vec![("warnings", json!(update.warnings))]);
+        }
+    }
+    for (name, sim) in [("upgrade", &apt.upgrade), ("dist-upgrade", &apt.dist_upgrade)] {
+        if let Some(sim) = sim.as_ref().filter(|s| !s.errors.is_empty()) {
+            reason(
+                Level::Failing,
+                "apt_simulation_failed",
+                vec![("simulation", json!(name)), ("errors", json!(sim.errors))],
+            );
+        }
+    }
+    let upgrade = apt.upgrade.as_ref();
+    let dist = apt.dist_upgrade.as_ref();
+    let count = |sim: Option<&Simulation>, op: Op| sim.map_or(0, |s| s.actions.iter().filter(|a| a.op == op).count());
+    let upgrades = count(upgrade, Op::Upgrade);
+    let security = upgrade.map_or(0, |s| s.actions.iter().filter(|a| a.op == Op::Upgrade && a.security()).count());
+    let new = count(dist, Op::Install);
+    let removals = count(dist, Op::Remove) + count(dist, Op::Purge);
+    let kept_back = upgrade.map_or(0, |s| s.kept_back.len());
+    // Warnings.
+    if removals > 0 {
+        let packages: Vec<&str> = dist
+            .map(|s| {
+                s.actions
+                    .iter()
+                    .filter(|a| matches!(a.op, Op::Remove | Op::Purge))
+                    .map(|a| a.package.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        reason(
+            Level::Watch,
+            "apt_dist_upgrade_removes",
+            vec![("count", json!(removals)), ("packages", json!(packages))],
+        );
+    }
+    if !apt.held.is_empty() {
+        reason(Level::Watch, "apt_held", vec![("count", json!(apt.held.len())), ("packages", json!(apt.held))]);
+    }
+    if kept_back > 0 {
+        reason(
+            Level::Watch,
+            "apt_kept_back",
+            vec![("count", json!(kept_back)), ("packages", json!(upgrade.map(|s| &s.kept_back)))],
+        );
+    }
+    let system = host.system.as_ref();
+    let codename = system.and_then(|s| s.os_codename.as_deref());
+    let enabled: Vec<&Source> =
+        apt.sources.iter().filter(|s| s.enabled && s.types.iter().any(|t| t == "deb")).collect();
+    if let Some(codename) = codename {
+        let foreign = foreign_suites(&enabled, codename);
+        if !foreign.is_empty() {
+            reason(
+                Level::Watch,
+                "apt_foreign_release",
+                vec![("codename", json!(codename)), ("suites", json!(foreign))],
+            );
+        }
+    }
+    let profile = profile(system.and_then(|s| s.os_id.as_deref()), &enabled);
+    match profile {
+        Profile::Proxmox => {
+            let enterprise = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-enterprise"));
+            let no_subscription = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-no-subscription"));
+            if enterprise && !apt.pve_subscription {
+                reason(Level::Watch, "pve_enterprise_without_subscription", Vec::new());
+            }
+            if !enterprise && !no_subscription {
+                reason(Level::Watch, "pve_no_repository", Vec::new());
+            }
+        }
+        Profile::Debian => {
+            let major =
+                system.and_then(|s| s.os_version.as_deref()).and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+            let debian_archive =
+                |s: &&&Source| s.uris.iter().any(|u| u.contains("debian.org") || u.contains("/debian"));
+            let firmware =
+                enabled.iter().filter(debian_archive).any(|s| s.components.iter().any(|c| c == "non-free-firmware"));
+            if major.is_some_and(|m| m >= 12) && enabled.iter().any(|s| debian_archive(&s)) && !firmware {
+                reason(Level::Watch, "debian_no_non_free_firmware", vec![("version", json!(major))]);
+            }
+        }
+        Profile::Raspbian => {
+            let boot = host.disks.as_ref().and_then(|d| {
+                ["/boot/firmware", "/boot"].iter().find_map(|t| d.filesystems.iter().find(|f| f.target == *t))
+            });
+            if let Some(fs) = boot.filter(|f| f.size > 0) {
+                let free = fs.avail as f64 / fs.size as f64;
+                if free < BOOT_FREE_MIN {
+                    let percent = (free * 100.0).round() as u64;
+                    reason(
+                        Level::Watch,
+                        "rpi_boot_full",
+                        vec![("mount", json!(fs.target)), ("free_percent", json!(percent))],
+                    );
+                }
+            }
+        }
+        Profile::Ubuntu | Profile::Other => {}
+    }
+    if upgrades > 0 {
+        reason(Level::Info, "apt_upgrades", vec![("count", json!(upgrades)), ("security", json!(security))]);
+    }
+    let (reboot_required, reboot_since, reboot_suspect) = reboot(host, history);
+    if reboot_required {
+        let values = vec![
+            ("since", json!(reboot_since)),
+            ("packages", json!(apt.reboot_packages)),
+            ("suspect", json!(reboot_suspect)),
+        ];
+        reason(Level::Info, "reboot_required", values);
+    }
+    if let Some(n) = apt.needrestart.as_ref().filter(|n| matches!(n.kernel_status, Some(2 | 3))) {
+        let values = vec![
+            ("running", json!(n.kernel_current)),
+            ("expected", json!(n.kernel_expected)),
+            ("status", json!(n.kernel_status)),
+        ];
+        reason(Level::Info, "kernel_upgrade_pending", values);
+    }
+    if let Some(n) = apt.needrestart.as_ref().filter(|n| !n.services.is_empty()) {
+        reason(Level::Info, "services_to_restart", vec![("services", json!(n.services))]);
+    }
+    let status = if reasons.iter().any(|r| r.level == Level::Failing) {
+        Status::Error
+    } else if reasons.iter().any(|r| r.level == Level::Watch) {
+        Status::Warning
+    } else if upgrades > 0 {
+        Status::Updates
+    } else {
+        Status::Ok
+    };
+    Some(AptState {
+        status,
+        reasons,
+        profile,
+        upgrades,
+        security,
+        new,
+        removals,
+        held: apt.held.len(),
+        kept_back,
+        reboot_required,
+        reboot_since,
+        reboot_suspect,
+    })
+}
+
+/// Whether the host needs a reboot, since when, and whether the flag looks stale:
+/// it was set before a reboot and is still there. needrestart's kernel
+/// state counts too: a newer kernel waits for a reboot.
+fn reboot(host: &Host, history: &AptHistory) -> (bool, Option<Instant>, bool) {
+    let apt = &history.newest;
+    let kernel = apt.needrestart.as_ref().is_some_and(|n| matches!(n.kernel_status, Some(2 | 3)));
+    let required = apt.reboot_required || kernel;
+    let since = history.reboot_since.or(kernel.then_some(history.at).flatten());
+    let suspect = apt.reboot_required
+        && history.reboot_since.is_some_and(|since| host.reboots.iter().any(|r| r.before > since && r.after >= since));
+    (required, since, suspect)
+}
+
+/// Suites of the enabled sources naming another release than `codename`
+/// (`bullseye-updates` on a bookworm host). Suites that name no release
+/// (`stable`, a vendor's own) are not judged.
+fn foreign_suites(sources: &[&Source], codename: &str) -> Vec<String> {
+    const RELEASES: &[&str] = &[
+        "buster", "bullseye", "bookworm", "trixie", "forky", "sid", "bionic", "focal", "jammy", "noble", "oracular",
+        "plucky", "questing", "xenial",
+    ];
+    let mut foreign: Vec<String> = sources
+        .iter()
+        .flat_map(|s| &s.suites)
+        .filter(|suite| {
+            let release = suite.split(['-', '/']).next().unwrap_or(suite);
+            RELEASES.contains(&release) && release != codename
+        })
+        .cloned()
+        .collect();
+    foreign.sort();
+    foreign.dedup();
+    foreign
+}
+
+/// The OS profile: Proxmox when a source is Proxmox's, else os-release's ID.
+fn profile(os_id: Option<&str>, sources: &[&Source]) -> Profile {
+    let proxmox = sources.iter().any(|s| {
+        s.uris.iter().any(|u| u.contains("proxmox.com")) || s.components.iter().any(|c| c.starts_with("pve-"))
+    });
+    if proxmox {
+        return Profile::Proxmox;
+    }
+    let raspberry = sources.iter().any(|s| s.uris.iter().any(|u| u.contains("raspberrypi") || u.contains("raspbian")));
+    match os_id {
+        Some("raspbian") => Profile::Raspbian,
+        _ if raspberry => Profile::Raspbian,
+        Some("debian") => Profile::Debian,
+        Some("ubuntu") => Profile::Ubuntu,
+        _ => Profile::Other,
+    }
+}
