@@ -36,6 +36,20 @@ const VM_DF: &str = corpus!("df/debian12-vm.txt");
 const VM_DU: &str = corpus!("home/du-sb-home.txt");
 const VM_PVS: &str = corpus!("lvm/pvs-one-pv-no-lv.json");
 const VM_LVS: &str = corpus!("lvm/lvs-empty.json");
+const DPKG: &str = corpus!("apt/dpkg-query-3col.tsv");
+const SIM_DEBIAN12: &str = corpus!("apt/debian12-sim-upgrade.txt");
+const SIM_RASPIOS: &str = corpus!("apt/raspios11-sim-upgrade.txt");
+const SIM_UBUNTU_KEPT: &str = corpus!("apt/ubuntu-apt-full-upgrade-kept-back-phased.txt");
+const SIM_UBUNTU_PHASED: &str = corpus!("apt/ubuntu2404-sim-upgrade-phased.txt");
+const SHOWHOLD: &str = corpus!("apt/ubuntu2204-apt-mark-showhold.txt");
+const REBOOT_PKGS: &str = corpus!("apt/ubuntu-reboot-required-pkgs-duplicates.txt");
+const NEEDRESTART_KSTA3: &str = corpus!("apt/needrestart-b-debian11-ksta3.txt");
+const NEEDRESTART_PERL: &str = corpus!("apt/needrestart-b-with-perl-warnings.txt");
+const UPDATE_PVE_401: &str = corpus!("apt/pve8-apt-update-401.txt");
+const SOURCES_DEBIAN12: &str = corpus!("apt/debian12-debian.sources");
+const SOURCES_UBUNTU: &str = corpus!("apt/ubuntu2404-ubuntu.sources");
+const SOURCES_PVE: &str = corpus!("apt/pve8-sources.list-no-non-free-firmware");
+const SOURCES_PVE_ENTERPRISE: &str = corpus!("apt/pve8-pve-enterprise.list-commented");
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -246,7 +260,7 @@ fn roles() -> Vec<Role> {
                 "children": [part("mmcblk0p1", 268_435_456, Some("vfat"), Some("/boot"), json!([])),
                              part("mmcblk0p2", 31_645_499_392, Some("ext4"), Some("/"), json!([]))]})],
             extra_probes: vec![("smartctl:/dev/mmcblk0".into(), no_smart("/dev/mmcblk0"))],
-            df: df(&[("/dev/root", "ext4", "/", 31 * GB, 9 * GB), ("/dev/mmcblk0p1", "vfat", "/boot", 268_435_456, 52_428_800),
+            df: df(&[("/dev/root", "ext4", "/", 31 * GB, 9 * GB), ("/dev/mmcblk0p1", "vfat", "/boot", 268_435_456, 231_735_296),
                      ("/dev/sda1", "ext4", "/srv/backup", 492 * GB, 301 * GB)]),
             homes: vec![("pi", 1_800_000_000)],
             old_lsblk: false,
@@ -316,7 +330,7 @@ fn roles() -> Vec<Role> {
         },
         Role {
             name: "db1",
-            os_release: "PRETTY_NAME=\"Debian GNU/Linux 11 (bullseye)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"11\"\nVERSION=\"11 (bullseye)\"\nID=debian\n",
+            os_release: "PRETTY_NAME=\"Debian GNU/Linux 11 (bullseye)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"11\"\nVERSION=\"11 (bullseye)\"\nVERSION_CODENAME=bullseye\nID=debian\n",
             kernel: "5.10.0-32-amd64",
             arch: "x86_64",
             drives: vec![mega0, mega1],
@@ -388,10 +402,11 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
                 group,
                 at,
                 days_ago,
+                days: args.days,
                 progress,
                 templates: &templates[first_template..],
             };
-            for (kind, envelope) in [("system", host.system()), ("disks", host.disks())] {
+            for (kind, envelope) in [("system", host.system()), ("disks", host.disks()), ("apt", host.apt())] {
                 let path = args.out.join(&name).join(kind).join(file_name(at));
                 write(&path, &envelope)?;
                 files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -419,6 +434,8 @@ struct Host<'a> {
     group: usize,
     at: Instant,
     days_ago: u32,
+    /// Days in the whole history.
+    days: u32,
     /// How far into the history this version is, 0..=100.
     progress: u64,
     templates: &'a [Value],
@@ -673,4 +690,186 @@ fn stringify(v: Value) -> Value {
 /// FNV-1a: a stable hash of a string, for seeding.
 fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// What a role's `apt` snapshots say, from real apt outputs. Each host
+/// upgrades (or not) at one point of its history: its inventory takes the
+/// simulation's new versions, and the simulation empties.
+struct AptRole {
+    /// `apt-get -s upgrade` before the upgrade.
+    sim: &'static str,
+    sources: Vec<(&'static str, String)>,
+    held: &'static str,
+    /// `apt-get update`'s output, when the agent runs it.
+    update: Option<&'static str>,
+    needrestart: Option<&'static str>,
+    /// When it upgrades (progress, 0..=100), and a package that stays behind.
+    upgrade_at: Option<u64>,
+    left_behind: Option<&'static str>,
+    /// A package the upgrade removes (its configuration stays: `rc`).
+    removes: Option<&'static str>,
+    /// The reboot-required flag: set from the upgrade on (or from the start),
+    /// cleared by the next reboot unless it survives reboots.
+    reboot_flag: bool,
+    flag_survives: bool,
+}
+
+fn apt_role(name: &str) -> AptRole {
+    let plain = AptRole {
+        sim: SIM_DEBIAN12,
+        sources: vec![("/etc/apt/sources.list.d/debian.sources", SOURCES_DEBIAN12.to_string())],
+        held: "",
+        update: None,
+        needrestart: None,
+        upgrade_at: None,
+        left_behind: None,
+        removes: None,
+        reboot_flag: false,
+        flag_survives: false,
+    };
+    let pve = vec![
+        ("/etc/apt/sources.list", SOURCES_PVE.to_string()),
+        ("/etc/apt/sources.list.d/pve-enterprise.list", SOURCES_PVE_ENTERPRISE.to_string()),
+    ];
+    match name {
+        // Pending security updates on a Proxmox host on pve-no-subscription.
+        "pve1" => AptRole { sources: pve, ..plain },
+        // Proxmox with the enterprise repository enabled and no subscription: update fails with 401.
+        "pve2" => AptRole {
+            sources: pve
+                .into_iter()
+                .map(|(f, t)| (f, t.replace("# deb https://enterprise", "deb https://enterprise")))
+                .collect(),
+            update: Some(UPDATE_PVE_401),
+            ..plain
+        },
+        // Ubuntu 18.04: kept-back upgrades, and a reboot needed.
+        "files" => AptRole {
+            sim: SIM_UBUNTU_KEPT,
+            sources: vec![("/etc/apt/sources.list.d/ubuntu.sources", SOURCES_UBUNTU.to_string())],
+            reboot_flag: true,
+            ..plain
+        },
+        // A Raspberry Pi whose /boot is nearly full.
+        "pi-garage" => AptRole { sim: SIM_RASPIOS, sources: Vec::new(), ..plain },
+        // Upgrades a third of the way through; one package removed; reboots after.
+        "ws-anna" => AptRole {
+            upgrade_at: Some(35),
+            removes: Some("linux-perf"),
+            reboot_flag: true,
+            needrestart: Some(NEEDRESTART_KSTA3),
+            ..plain
+        },
+        // Ubuntu 24.04: held kernel packages, upgrades deferred by phasing.
+        "ws-marc" => AptRole {
+            sim: SIM_UBUNTU_PHASED,
+            sources: vec![("/etc/apt/sources.list.d/ubuntu.sources", SOURCES_UBUNTU.to_string())],
+            held: SHOWHOLD,
+            needrestart: Some(NEEDRESTART_PERL),
+            ..plain
+        },
+        // Debian 11 with bookworm sources; its upgrade passed one package over.
+        "db1" => AptRole { upgrade_at: Some(60), left_behind: Some("openssl"), ..plain },
+        // Upgraded early; the reboot-required flag outlives every reboot since.
+        "vm-web1" => AptRole { upgrade_at: Some(20), reboot_flag: true, flag_survives: true, ..plain },
+        _ => plain,
+    }
+}
+
+impl Host<'_> {
+    fn apt(&self) -> Value {
+        let role = apt_role(self.role.name);
+        let upgraded = role.upgrade_at.is_some_and(|at| self.progress >= at);
+        // The inventory: the real one, with the simulation's versions once upgraded.
+        let mut versions: Vec<(String, String, String, &str)> = DPKG
+            .lines()
+            .filter_map(|l| {
+                let mut c = l.split('\t');
+                Some((c.next()?.to_string(), c.next()?.to_string(), c.next()?.to_string(), "ii "))
+            })
+            .collect();
+        let sim = crate::snapshot::apt::simulate::parse(role.sim);
+        if upgraded {
+            for action in &sim.actions {
+                if Some(action.package.as_str()) == role.left_behind {
+                    continue;
+                }
+                if let Some(p) = versions
+                    .iter_mut()
+                    .find(|p| p.0 == action.package || p.0.split(':').next() == Some(&action.package))
+                {
+                    p.1 = action.to.clone().unwrap_or_default();
+                }
+            }
+            if let Some(gone) = role.removes {
+                if let Some(p) = versions.iter_mut().find(|p| p.0 == gone) {
+                    p.3 = "rc ";
+                }
+            }
+        }
+        let dpkg: String = versions.iter().map(|(n, v, a, s)| format!("{n}\t{v}\t{a}\t{s}\n")).collect();
+        // After the upgrade, apt has nothing left to do (but what it passed over).
+        let sim_text = if upgraded {
+            let left: Vec<&str> = role
+                .sim
+                .lines()
+                .filter(|l| {
+                    role.left_behind
+                        .is_some_and(|p| l.starts_with(&format!("Inst {p} ")) || l.starts_with(&format!("Conf {p} ")))
+                })
+                .collect();
+            format!(
+                "Reading package lists...\nBuilding dependency tree...\nReading state information...\nCalculating upgrade...\n{} upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n{}",
+                left.len() / 2,
+                left.iter().map(|l| format!("{l}\n")).collect::<String>()
+            )
+        } else {
+            role.sim.to_string()
+        };
+        // Reboots happen every ten days (see `system`); the flag is cleared by the first one after it was set.
+        // Without an upgrade in the history, the flag was set in the last few days.
+        let flag = role.reboot_flag
+            && match role.upgrade_at {
+                None => self.days_ago < 6,
+                Some(at) => upgraded && (role.flag_survives || self.days_before(at) / 10 == self.days_ago / 10),
+            };
+        let reboot = if flag {
+            format!("==> /run/reboot-required <==\n*** System restart required ***\n\n==> /run/reboot-required.pkgs <==\n{REBOOT_PKGS}\n")
+        } else {
+            String::new()
+        };
+        let sources: String = role.sources.iter().map(|(f, t)| format!("==> {f} <==\n{t}\n")).collect();
+        let mut probes = serde_json::Map::new();
+        if let Some(update) = role.update {
+            let (out, err): (Vec<&str>, Vec<&str>) =
+                update.lines().partition(|l| !l.starts_with("E: ") && !l.starts_with("W: "));
+            probes.insert("apt-update".into(), json!({"cmd": "apt-get -q update", "exit": 100, "ms": 2400, "out": out.join("\n"), "err": err.join("\n")}));
+        }
+        probes.insert("apt-sim-upgrade".into(), Self::probe("apt-get -s -y upgrade", json!(sim_text), 900));
+        probes.insert("apt-sim-dist-upgrade".into(), Self::probe("apt-get -s -y dist-upgrade", json!(sim_text), 950));
+        probes.insert("apt-showhold".into(), Self::probe("apt-mark showhold", json!(role.held), 120));
+        probes.insert(
+            "reboot-required".into(),
+            Self::probe("for f in /run/reboot-required /run/reboot-required.pkgs; do …; done", json!(reboot), 2),
+        );
+        if let Some(n) = role.needrestart.filter(|_| !role.reboot_flag || flag) {
+            probes.insert("needrestart".into(), Self::probe("needrestart -b", json!(n), 1800));
+        }
+        probes.insert(
+            "dpkg-query".into(),
+            Self::probe(
+                "dpkg-query -W -f='${binary:Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n'",
+                json!(dpkg),
+                60,
+            ),
+        );
+        probes.insert("apt-sources".into(), Self::probe("for f in /etc/apt/sources.list …; done", json!(sources), 3));
+        self.envelope("apt", probes)
+    }
+
+    /// How many days before the end the history is `progress` % through.
+    fn days_before(&self, progress: u64) -> u32 {
+        let span = u64::from(self.days.max(2) - 1);
+        (span - progress * span / 100) as u32
+    }
 }

@@ -14,7 +14,7 @@ fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 
 #[test]
 fn probe_scripts_are_printed_with_their_markers() {
-    for kind in ["system", "disks"] {
+    for kind in ["system", "disks", "apt"] {
         let out = parc().args(["probe-script", kind]).assert().success();
         let script = String::from_utf8_lossy(&out.get_output().stdout).to_string();
         assert!(
@@ -26,7 +26,7 @@ fn probe_scripts_are_printed_with_their_markers() {
         let syntax = Command::new("sh").arg("-n").arg("-c").arg(&script).status().unwrap();
         assert!(syntax.success(), "{kind}: sh -n");
     }
-    parc().args(["probe-script", "apt"]).assert().code(1);
+    parc().args(["probe-script", "nosuch"]).assert().code(1);
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn collects_this_machine_and_builds_a_site_that_shows_it() {
         .arg(&snaps)
         .assert()
         .success();
-    assert!(stderr(&run).contains("here") && stderr(&run).contains("ok, 2 snapshots"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("here") && stderr(&run).contains("ok, 3 snapshots"), "{}", stderr(&run));
     let system = read_json(&snaps.join("here/system.json"));
     assert_eq!(
         (system["schema"].as_str(), system["host"].as_str(), system["agent"]["mode"].as_str()),
@@ -63,6 +63,20 @@ fn collects_this_machine_and_builds_a_site_that_shows_it() {
             assert!(disk["reasons"][0]["text"].as_str().unwrap().starts_with("No SMART data"), "{disk}");
         }
     }
+    // This machine is a Debian: its real apt answers, never an update (collect.apt_update is off).
+    let apt = read_json(&snaps.join("here/apt.json"));
+    assert!(apt["probes"].get("apt-update").is_none(), "no apt-get update unless asked");
+    for key in
+        ["apt-sim-upgrade", "apt-sim-dist-upgrade", "apt-showhold", "reboot-required", "dpkg-query", "apt-sources"]
+    {
+        assert_eq!(apt["probes"][key]["exit"], 0, "{key}: {}", apt["probes"][key]);
+    }
+    let hosts = read_json(&site.join("api/v1/apt/hosts.json"));
+    assert_eq!(hosts[0]["host"], "here");
+    let installed = read_json(&site.join("api/v1/apt/packages.json"));
+    let dpkg = apt["probes"]["dpkg-query"]["out"].as_str().unwrap().lines().filter(|l| l.contains("\tii")).count();
+    assert_eq!(installed.as_array().unwrap().len(), dpkg, "every installed package is in the index");
+    assert!(site.join("apt/here.html").is_file());
 }
 
 /// A PATH with the tools the probes use, but not smartctl.
@@ -136,7 +150,7 @@ fn collects_over_ssh_and_names_the_folder_by_inventory_or_reported_name() {
     .unwrap();
     // From the inventory.
     let run = parc().current_dir(tmp.path()).args(["collect", "--ssh", "--snapshots"]).arg(&snaps).assert().success();
-    assert!(stderr(&run).contains("loop") && stderr(&run).contains("ok, 2 snapshots"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("loop") && stderr(&run).contains("ok, 3 snapshots"), "{}", stderr(&run));
     let system = read_json(&snaps.join("loop/system.json"));
     assert_eq!((system["host"].as_str(), system["agent"]["mode"].as_str()), (Some("loop"), Some("ssh")));
     assert_eq!(system["probes"]["hostname"]["exit"], 0);

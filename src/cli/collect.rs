@@ -15,7 +15,7 @@ pub struct CollectArgs {
     /// The host's folder name instead of this machine's name (local collection).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// Kinds to collect, comma-separated [default: collect.kinds, "system,disks"].
+    /// Kinds to collect, comma-separated [default: collect.kinds, "system,disks,apt"].
     #[arg(long, value_name = "KINDS", value_delimiter = ',')]
     pub kinds: Option<Vec<String>>,
     /// Collect over SSH from these hosts; with no host, from the inventory ([[hosts]] in parc.toml).

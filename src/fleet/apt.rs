@@ -73,7 +73,7 @@ impl AptHistory {
                     let installed: BTreeMap<&str, &str> =
                         new.iter().filter(|p| installed(p)).map(|p| (p.name.as_str(), p.version.as_str())).collect();
                     for (package, version) in &self.pending {
-                        if installed.get(package.as_str()) == Some(&version.as_str()) {
+                        if lookup(&installed, package).map(|(_, v)| *v) == Some(version.as_str()) {
                             let (package, version) = (package.clone(), version.clone());
                             self.anomalies.push(Anomaly { package, version, after, before: at });
                         }
@@ -107,6 +107,18 @@ impl AptHistory {
         }
         self.at = Some(at);
     }
+}
+
+/// The inventory entry apt means by `package`: dpkg names a package of a
+/// multi-arch library with its architecture (`libaom3:amd64`), apt does not.
+pub fn lookup<'m, 'k, V>(inventory: &'m BTreeMap<&'k str, V>, package: &str) -> Option<(&'m &'k str, &'m V)> {
+    if let Some(found) = inventory.get_key_value(package) {
+        return Some(found);
+    }
+    let prefix = format!("{package}:");
+    use std::ops::Bound;
+    let from: (Bound<&str>, Bound<&str>) = (Bound::Included(prefix.as_str()), Bound::Unbounded);
+    inventory.range::<str, _>(from).next().filter(|(k, _)| k.starts_with(&prefix))
 }
 
 /// Installed, in dpkg's words: the status's second letter is `i` (`ii`, `hi`);
@@ -280,5 +292,14 @@ mod tests {
         );
         assert_eq!((h.changes[0].after, h.changes[0].before), (Instant(100), Instant(200)));
         assert_eq!((h.first_inventory, h.last_inventory), (Some(Instant(100)), Some(Instant(200))));
+    }
+
+    #[test]
+    fn apt_names_find_dpkgs_multiarch_names() {
+        let inventory: BTreeMap<&str, &str> =
+            [("libaom3:amd64", "3.6.0-1"), ("libc6", "2.36-9"), ("libc6:i386", "2.36-9")].into();
+        assert_eq!(lookup(&inventory, "libaom3").map(|(k, _)| *k), Some("libaom3:amd64"));
+        assert_eq!(lookup(&inventory, "libc6").map(|(k, _)| *k), Some("libc6"), "the native one first");
+        assert_eq!(lookup(&inventory, "libaom"), None);
     }
 }

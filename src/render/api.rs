@@ -3,9 +3,9 @@
 
 use super::detail::{disk_detail, host_detail, DiskDetail, History, HostDetail};
 use super::output::Output;
-use super::published;
 use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
+use super::{apt, published};
 use crate::derive::risk::Verdict;
 use crate::time::Instant;
 use anyhow::Result;
@@ -23,6 +23,10 @@ const LISTS: &[(&str, &str)] = &[
     ("at-risk.json", "at-risk"),
     ("backup-needed.json", "backup-needed"),
     ("problems.json", "problems"),
+    ("apt/hosts.json", "apt-hosts"),
+    ("apt/changes.json", "apt-changes"),
+    ("apt/packages.json", "apt-packages"),
+    ("apt/pending.json", "apt-pending"),
 ];
 
 /// Each endpoint's JSON Schema, derived from the very types it is written
@@ -39,6 +43,10 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("at-risk", schema_for!(Vec<AtRisk<'static>>)),
         ("backup-needed", schema_for!(Vec<published::BackupNeeded<'static>>)),
         ("problems", schema_for!(Vec<published::Problem<'static>>)),
+        ("apt-hosts", schema_for!(Vec<apt::AptHost>)),
+        ("apt-changes", schema_for!(Vec<apt::Change<'static>>)),
+        ("apt-packages", schema_for!(Vec<apt::PackageIndex<'static>>)),
+        ("apt-pending", schema_for!(Vec<apt::Pending<'static>>)),
     ]
 }
 
@@ -102,6 +110,11 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "at-risk.json", &at_risk)?;
     json(site, out, "backup-needed.json", &published::BackupNeeded::list(site))?;
     json(site, out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
+    json(site, out, "apt/hosts.json", &apt::hosts(site))?;
+    json(site, out, "apt/changes.json", &apt::changes(site))?;
+    json(site, out, "apt/packages.json", &apt::packages(site))?;
+    let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
+    json(site, out, "apt/pending.json", &pending)?;
 
     site.fleet
         .hosts

@@ -7,11 +7,13 @@
 //! context to be rendered. An unchanged page costs one serialisation into a
 //! hash: no context, no template, no write.
 
+use super::apt;
 use super::detail::{disk_detail, host_detail, History};
 use super::output::Output;
 use super::published::{self, BackupNeeded, Move, Summary};
 use super::view::device_rows;
 use super::{chart, Site};
+use crate::derive::apt::Status;
 use crate::derive::risk::Verdict;
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
@@ -193,10 +195,11 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })?;
     }
 
-    site.fleet.hosts.par_iter().zip(&site.views.hosts).try_for_each(|(host, view)| {
+    site.fleet.hosts.par_iter().zip(&site.views.hosts).zip(&site.derived.apt).try_for_each(|((host, view), apt)| {
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             f.put("host", view);
+            f.put("apt_status", &apt.as_ref().map(|a| a.status));
             f.put("detail", &host_detail(site, host, view, History::Summary));
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
@@ -225,6 +228,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })
     })?;
 
+    render_apt(site, out)?;
+
     let mut ctx = Context::new();
     ctx.insert("summary", &summary);
     ctx.insert("site", &site.config.site);
@@ -232,3 +237,95 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     out.write("llms.txt", llms.as_bytes())?;
     Ok(())
 }
+
+/// The APT pages: the overview, one page per host, the package index.
+fn render_apt(site: &Site, out: &Output) -> Result<()> {
+    let hosts = apt::hosts(site);
+    let count = |status: Status| hosts.iter().filter(|h| h.status == status).count();
+    let counts = [
+        ("error", count(Status::Error)),
+        ("warning", count(Status::Warning)),
+        ("updates", count(Status::Updates)),
+        ("ok", count(Status::Ok)),
+    ];
+    let reboots = hosts.iter().filter(|h| h.reboot_required).count();
+    let security = hosts.iter().filter(|h| h.security > 0).count();
+    paged(site, out, "apt.html", "apt/index.html", &hosts, |f, rows, _| {
+        fleet_base(site, f, "../", "apt");
+        f.put("hosts", rows);
+        f.put("counts", &counts);
+        f.put("reboots", &reboots);
+        f.put("security_hosts", &security);
+        f.put("not_apt", &(site.fleet.hosts.len() - hosts.len()));
+    })?;
+    let by_name: std::collections::HashMap<&str, &apt::AptHost> = hosts.iter().map(|h| (h.host.as_str(), h)).collect();
+    site.fleet.hosts.par_iter().try_for_each(|host| {
+        let Some(view) = by_name.get(host.name.as_str()) else { return Ok(()) };
+        let history = host.apt.as_ref().expect("a host with an APT view has an APT history");
+        // The newest changes: a page stays small however long the history.
+        let changes: Vec<apt::Change> =
+            history.changes.iter().rev().take(APT_CHANGES).map(|c| apt::change(host, c)).collect();
+        let newest = &history.newest;
+        page(site, out, "apt-host.html", &view.page, |f| {
+            base(site, f, "../", "apt");
+            f.put("apt", view);
+            f.put("host_page", &format!("hosts/{}.html", view.slug));
+            f.put("pending", &apt::pending(host));
+            f.put("held", &newest.held);
+            f.put("kept_back", &newest.upgrade.as_ref().map(|s| &s.kept_back));
+            f.put("phased", &newest.upgrade.as_ref().map(|s| &s.phased));
+            f.put("changes", &changes);
+            f.put("changes_total", &history.changes.len());
+            f.put(
+                "anomalies",
+                &history.anomalies.iter().map(|a| (&a.package, &a.version, a.after, a.before)).collect::<Vec<_>>(),
+            );
+            f.put("reboots", &host.reboots.iter().rev().map(|r| (r.after, r.before)).collect::<Vec<_>>());
+            f.put("reboot_packages", &newest.reboot_packages);
+            f.put(
+                "needrestart",
+                &newest
+                    .needrestart
+                    .as_ref()
+                    .map(|n| (&n.kernel_current, &n.kernel_expected, n.kernel_status, &n.services)),
+            );
+            Ok(())
+        })
+    })?;
+    // One row per package: each version with how many hosts run it, named
+    // when they are few (the page stays small; packages.json has every host).
+    #[derive(Serialize)]
+    struct Row<'a> {
+        package: &'a str,
+        versions: Vec<(&'a str, usize, Vec<&'a str>)>,
+        pending: usize,
+        security: usize,
+    }
+    const NAMED: usize = 5;
+    let packages = apt::packages(site);
+    let rows: Vec<Row> = packages
+        .iter()
+        .map(|p| Row {
+            package: p.package,
+            versions: (p.versions.iter())
+                .map(|v| {
+                    (
+                        v.version,
+                        v.hosts.len(),
+                        if v.hosts.len() <= NAMED { v.hosts.iter().map(|h| h.host).collect() } else { Vec::new() },
+                    )
+                })
+                .collect(),
+            pending: p.pending.len(),
+            security: p.pending.iter().filter(|x| x.security).count(),
+        })
+        .collect();
+    page(site, out, "apt-packages.html", "apt/packages.html", |f| {
+        fleet_base(site, f, "../", "apt");
+        f.put("packages", &rows);
+        Ok(())
+    })
+}
+
+/// The newest package changes a host's APT page lists; `apt/changes.json` has them all.
+const APT_CHANGES: usize = 200;

@@ -2,6 +2,7 @@
 //! static files, all written through [`output::Output`].
 
 pub mod api;
+pub mod apt;
 pub mod chart;
 pub mod content;
 pub mod detail;
@@ -56,6 +57,16 @@ impl<'a> Site<'a> {
     ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
         Site { fleet, derived, config, inputs, views, memo }
+    }
+
+    /// A reason with its words (`reason.txt`).
+    pub fn reason_view(&self, r: &Reason) -> view::ReasonView {
+        view::ReasonView {
+            level: r.level,
+            code: r.code,
+            text: reason_text(&self.inputs.tera, r),
+            values: r.values.clone(),
+        }
     }
 }
 

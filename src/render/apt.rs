@@ -1,0 +1,270 @@
+//! What the APT pages and `api/v1/apt/` show: a host's APT state, its
+//! pending upgrades, the package changes, and the package index. Built from
+//! the data tree (`fleet/apt.rs`) and the derived state (`derive/apt.rs`).
+
+use super::view::ReasonView;
+use super::Site;
+use crate::derive::apt::{Profile, Status};
+use crate::fleet::{apt as history, Host};
+use crate::snapshot::apt::simulate::{self, Action};
+use crate::time::Instant;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One host in `apt/hosts.json` and the APT overview.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct AptHost {
+    pub host: String,
+    pub slug: String,
+    /// `ok`, `updates`, `warning` or `error`.
+    pub status: Status,
+    pub reasons: Vec<ReasonView>,
+    /// Upgrades `apt-get upgrade` would make.
+    pub upgrades: usize,
+    /// Of those, from a security archive.
+    pub security: usize,
+    /// Packages a dist-upgrade would install.
+    pub new: usize,
+    /// Packages a dist-upgrade would remove.
+    pub removals: usize,
+    pub held: usize,
+    pub kept_back: usize,
+    pub reboot_required: bool,
+    /// Since when a reboot has been needed without a break.
+    pub reboot_since: Option<Instant>,
+    /// The reboot-required flag outlived a reboot.
+    pub reboot_suspect: bool,
+    /// `debian`, `ubuntu`, `proxmox`, `raspbian` or `other`.
+    pub profile: Profile,
+    /// When the newest package inventory was taken.
+    pub last_inventory: Option<Instant>,
+    /// When the newest `apt` snapshot was collected.
+    pub at: Option<Instant>,
+    pub page: String,
+}
+
+/// One package change in `apt/changes.json`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Change<'a> {
+    pub host: &'a str,
+    pub package: &'a str,
+    pub arch: &'a str,
+    pub change: ChangeKind,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    /// The two snapshots it happened between.
+    pub after: Instant,
+    pub before: Instant,
+}
+
+/// One pending upgrade (or install, or removal) in `apt/pending.json`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Pending<'a> {
+    pub host: &'a str,
+    pub package: &'a str,
+    pub op: Op,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub origins: &'a [String],
+    pub security: bool,
+    /// Only a dist-upgrade would do it (a new package, a removal, a kept-back upgrade).
+    pub dist_upgrade_only: bool,
+}
+
+/// How a package changed between two inventories.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Installed,
+    Upgraded,
+    Downgraded,
+    /// Removed, its configuration left (`rc`).
+    Removed,
+    /// Gone with its configuration: from `rc`, or straight from installed.
+    Purged,
+}
+
+impl ChangeKind {
+    fn of(c: history::ChangeKind) -> ChangeKind {
+        match c {
+            history::ChangeKind::Installed => ChangeKind::Installed,
+            history::ChangeKind::Upgraded => ChangeKind::Upgraded,
+            history::ChangeKind::Downgraded => ChangeKind::Downgraded,
+            history::ChangeKind::Removed => ChangeKind::Removed,
+            history::ChangeKind::Purged => ChangeKind::Purged,
+        }
+    }
+}
+
+/// What a simulation would do to a package.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Upgrade,
+    Install,
+    Remove,
+    Purge,
+}
+
+impl Op {
+    fn of(op: simulate::Op) -> Op {
+        match op {
+            simulate::Op::Upgrade => Op::Upgrade,
+            simulate::Op::Install => Op::Install,
+            simulate::Op::Remove => Op::Remove,
+            simulate::Op::Purge => Op::Purge,
+        }
+    }
+}
+
+/// One package name in `apt/packages.json`: which version each host runs, since when, and what is pending.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct PackageIndex<'a> {
+    pub package: &'a str,
+    pub versions: Vec<Installed<'a>>,
+    /// Hosts with an upgrade of it pending.
+    pub pending: Vec<PendingVersion<'a>>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Installed<'a> {
+    pub version: &'a str,
+    pub hosts: Vec<HostSince<'a>>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct HostSince<'a> {
+    pub host: &'a str,
+    /// The snapshot it was first seen in at this version (the first inventory for what was there from the start).
+    pub since: Option<Instant>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct PendingVersion<'a> {
+    pub host: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub security: bool,
+}
+
+/// The APT views of every host with APT, most urgent first: error, warning,
+/// updates, ok; more security upgrades first; then by name.
+pub fn hosts(site: &Site) -> Vec<AptHost> {
+    let mut hosts: Vec<AptHost> = (site.fleet.hosts.iter().zip(&site.derived.apt).zip(&site.views.hosts))
+        .filter_map(|((host, state), view)| {
+            let state = state.as_ref()?;
+            let history = host.apt.as_ref()?;
+            Some(AptHost {
+                host: host.name.clone(),
+                slug: view.slug.clone(),
+                status: state.status,
+                reasons: state.reasons.iter().map(|r| site.reason_view(r)).collect(),
+                upgrades: state.upgrades,
+                security: state.security,
+                new: state.new,
+                removals: state.removals,
+                held: state.held,
+                kept_back: state.kept_back,
+                reboot_required: state.reboot_required,
+                reboot_since: state.reboot_since,
+                reboot_suspect: state.reboot_suspect,
+                profile: state.profile,
+                last_inventory: history.last_inventory,
+                at: history.at,
+                page: format!("apt/{}.html", view.slug),
+            })
+        })
+        .collect();
+    hosts.sort_by(|a, b| b.status.cmp(&a.status).then(b.security.cmp(&a.security)).then_with(|| a.host.cmp(&b.host)));
+    hosts
+}
+
+/// Every package change of every host, newest first.
+pub fn changes<'a>(site: &'a Site) -> Vec<Change<'a>> {
+    let mut changes: Vec<Change> = site
+        .fleet
+        .hosts
+        .iter()
+        .filter_map(|h| Some((h, h.apt.as_ref()?)))
+        .flat_map(|(h, apt)| apt.changes.iter().map(move |c| change(h, c)))
+        .collect();
+    changes.sort_by(|a, b| b.before.cmp(&a.before).then_with(|| (a.host, a.package).cmp(&(b.host, b.package))));
+    changes
+}
+
+pub fn change<'a>(host: &'a Host, c: &'a history::Change) -> Change<'a> {
+    Change {
+        host: &host.name,
+        package: &c.package,
+        arch: &c.arch,
+        change: ChangeKind::of(c.change),
+        from: c.from.as_deref(),
+        to: c.to.as_deref(),
+        after: c.after,
+        before: c.before,
+    }
+}
+
+/// A host's pending changes: what `upgrade` would do, then what only `dist-upgrade` would.
+pub fn pending(host: &Host) -> Vec<Pending<'_>> {
+    let Some(apt) = host.apt.as_ref().map(|a| &a.newest) else { return Vec::new() };
+    let upgrade: Vec<&Action> = apt.upgrade.iter().flat_map(|s| &s.actions).collect();
+    let in_upgrade: std::collections::HashSet<&str> = upgrade.iter().map(|a| a.package.as_str()).collect();
+    let dist_only =
+        (apt.dist_upgrade.iter().flat_map(|s| &s.actions)).filter(|a| !in_upgrade.contains(a.package.as_str()));
+    let mut pending: Vec<Pending> = upgrade.iter().map(|a| one_pending(host, a, false)).collect();
+    pending.extend(dist_only.map(|a| one_pending(host, a, true)));
+    pending
+}
+
+fn one_pending<'a>(host: &'a Host, a: &'a Action, dist_upgrade_only: bool) -> Pending<'a> {
+    Pending {
+        host: &host.name,
+        package: &a.package,
+        op: Op::of(a.op),
+        from: a.from.as_deref(),
+        to: a.to.as_deref(),
+        origins: &a.origins,
+        security: a.security(),
+        dist_upgrade_only,
+    }
+}
+
+/// Every package name any host has installed, with each host's version.
+pub fn packages<'a>(site: &'a Site) -> Vec<PackageIndex<'a>> {
+    // Package → (version → hosts, pending upgrades).
+    type Entry<'a> = (BTreeMap<&'a str, Vec<HostSince<'a>>>, Vec<PendingVersion<'a>>);
+    let mut index: BTreeMap<&str, Entry> = BTreeMap::new();
+    for host in &site.fleet.hosts {
+        let Some(apt) = host.apt.as_ref() else { continue };
+        // When each package reached the version it is at: its newest change, or the baseline.
+        let mut since: BTreeMap<&str, Instant> = BTreeMap::new();
+        for c in &apt.changes {
+            since.insert(&c.package, c.before);
+        }
+        for p in apt.newest.packages.iter().flatten().filter(|p| history::installed(p)) {
+            let when = since.get(p.name.as_str()).copied().or(apt.first_inventory);
+            let entry = index.entry(&p.name).or_default();
+            entry.0.entry(&p.version).or_default().push(HostSince { host: &host.name, since: when });
+        }
+        let names: BTreeMap<&str, ()> = (apt.newest.packages.iter().flatten()).map(|p| (p.name.as_str(), ())).collect();
+        for a in apt.newest.upgrade.iter().flat_map(|s| &s.actions).filter(|a| a.op == simulate::Op::Upgrade) {
+            let pending = PendingVersion {
+                host: &host.name,
+                from: a.from.as_deref(),
+                to: a.to.as_deref(),
+                security: a.security(),
+            };
+            let name = history::lookup(&names, &a.package).map_or(a.package.as_str(), |(name, _)| *name);
+            index.entry(name).or_default().1.push(pending);
+        }
+    }
+    index
+        .into_iter()
+        .map(|(package, (versions, pending))| PackageIndex {
+            package,
+            versions: versions.into_iter().map(|(version, hosts)| Installed { version, hosts }).collect(),
+            pending,
+        })
+        .collect()
+}
