@@ -170,7 +170,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
         "disks" => Facts::Disks(disks::parse(&envelope.probes, &mut failures)),
-        "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures))),
+        "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures, &mut notes))),
         _ => Facts::Other,
     };
     Ok(Parsed {

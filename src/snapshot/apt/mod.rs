@@ -59,7 +59,10 @@ pub struct Package {
     pub status: Option<String>,
 }
 
-pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> AptFacts {
+/// Reads the `apt` probes. A probe that failed is a failure of the host; an
+/// output read only in part (a cut simulation, dpkg lines without their
+/// columns) is a note on the snapshot, reported as a problem with its path.
+pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>, notes: &mut Vec<String>) -> AptFacts {
     if probes.contains_key("apt-absent") {
         return AptFacts::default();
     }
@@ -81,6 +84,11 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
     };
     facts.upgrade = simulation("apt-sim-upgrade", failures);
     facts.dist_upgrade = simulation("apt-sim-dist-upgrade", failures);
+    for (key, sim) in [("apt-sim-upgrade", &facts.upgrade), ("apt-sim-dist-upgrade", &facts.dist_upgrade)] {
+        if let Some(lines) = sim.as_ref().map(|s| &s.unreadable).filter(|l| !l.is_empty()) {
+            notes.push(format!("{key}: {} action line(s) cut or unreadable (line {})", lines.len(), numbers(lines)));
+        }
+    }
     facts.held = text("apt-showhold", failures).map(|t| names(&t)).unwrap_or_default();
     if let Some(t) = text("reboot-required", failures) {
         let files = files(&t);
@@ -96,7 +104,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
         }
         p.text().map(|t| needrestart(&t))
     });
-    facts.packages = text("dpkg-query", failures).map(|t| dpkg(&t, failures));
+    facts.packages = text("dpkg-query", failures).map(|t| dpkg(&t, notes));
     facts.pve_subscription = probes.get("pve-subscription").and_then(Probe::text).is_some_and(|t| !t.trim().is_empty());
     if let Some(t) = text("apt-sources", failures) {
         facts.sources = files(&t).into_iter().flat_map(|(path, body)| sources::parse(&path, &body)).collect();
@@ -146,8 +154,18 @@ fn needrestart(text: &str) -> NeedRestart {
     n
 }
 
-/// `name\tversion\tarch[\tstatus]` lines; a line with fewer columns is a failure named by its number.
-fn dpkg(text: &str, failures: &mut Vec<ProbeFailure>) -> Vec<Package> {
+/// The first few line numbers of a list, for a message.
+fn numbers(lines: &[usize]) -> String {
+    let shown: Vec<String> = lines.iter().take(5).map(usize::to_string).collect();
+    if lines.len() > 5 {
+        format!("{}, …", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// `name\tversion\tarch[\tstatus]` lines; lines with fewer columns are noted by number.
+fn dpkg(text: &str, notes: &mut Vec<String>) -> Vec<Package> {
     let mut packages = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -163,9 +181,11 @@ fn dpkg(text: &str, failures: &mut Vec<ProbeFailure>) -> Vec<Package> {
         }
     }
     if !bad.is_empty() {
-        let shown: Vec<String> = bad.iter().take(5).map(usize::to_string).collect();
-        let cause = format!("{} line(s) without name, version and architecture (line {})", bad.len(), shown.join(", "));
-        failures.push(ProbeFailure { probe: "dpkg-query".into(), cause });
+        notes.push(format!(
+            "dpkg-query: {} line(s) without name, version and architecture (line {})",
+            bad.len(),
+            numbers(&bad)
+        ));
     }
     packages.sort();
     packages
@@ -199,7 +219,7 @@ mod tests {
             (Some("rc"), None, Some("ii"))
         );
         assert_eq!(failures.len(), 1);
-        assert!(failures[0].cause.contains("line 3"), "{}", failures[0].cause);
+        assert!(failures[0].contains("line 3"), "{}", failures[0]);
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct Simulation {
     pub warnings: Vec<String>,
     /// The summary line's "N not upgraded", when printed.
     pub not_upgraded: Option<u64>,
+    /// Action lines that could not be read (a cut output), by line number.
+    #[serde(default)]
+    pub unreadable: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,7 +67,7 @@ pub fn parse(text: &str) -> Simulation {
     let mut sim = Simulation::default();
     // Which indented list the lines below belong to.
     let mut list = List::Other;
-    for line in text.lines() {
+    for (number, line) in text.lines().enumerate() {
         if line.starts_with(' ') {
             let names = line.split_whitespace().map(str::to_string);
             match list {
@@ -84,7 +87,10 @@ pub fn parse(text: &str) -> Simulation {
             List::Other
         };
         if let Some(rest) = line.strip_prefix("Inst ") {
-            sim.actions.extend(inst(rest));
+            match inst(rest) {
+                Some(action) => sim.actions.push(action),
+                None => sim.unreadable.push(number + 1),
+            }
         } else if let Some(rest) = line.strip_prefix("Remv ") {
             sim.actions.push(removal(Op::Remove, rest));
         } else if let Some(rest) = line.strip_prefix("Purg ") {
