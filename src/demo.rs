@@ -68,6 +68,13 @@ pub struct DemoArgs {
     /// Where to write: one folder per host.
     #[arg(long, value_name = "DIR")]
     pub out: std::path::PathBuf,
+    /// The kinds to write, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "system,disks,apt")]
+    pub kinds: Vec<String>,
+    /// Packages in each inventory: the real 707-package one, padded with
+    /// copies of its lines under other names when more (a bench's 2,000).
+    #[arg(long, default_value_t = 707)]
+    pub packages: usize,
 }
 
 /// A small deterministic generator (SplitMix64): the same fleet every time.
@@ -406,7 +413,13 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
                 progress,
                 templates: &templates[first_template..],
             };
-            for (kind, envelope) in [("system", host.system()), ("disks", host.disks()), ("apt", host.apt())] {
+            for kind in &args.kinds {
+                let envelope = match kind.as_str() {
+                    "system" => host.system(),
+                    "disks" => host.disks(),
+                    "apt" => host.apt(args.packages),
+                    other => anyhow::bail!("no generator for kind {other:?} (known: system, disks, apt)"),
+                };
                 let path = args.out.join(&name).join(kind).join(file_name(at));
                 write(&path, &envelope)?;
                 files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -777,7 +790,7 @@ fn apt_role(name: &str) -> AptRole {
 }
 
 impl Host<'_> {
-    fn apt(&self) -> Value {
+    fn apt(&self, packages: usize) -> Value {
         let role = apt_role(self.role.name);
         let upgraded = role.upgrade_at.is_some_and(|at| self.progress >= at);
         // The inventory: the real one, with the simulation's versions once upgraded.
@@ -788,6 +801,12 @@ impl Host<'_> {
                 Some((c.next()?.to_string(), c.next()?.to_string(), c.next()?.to_string(), "ii "))
             })
             .collect();
+        // A larger inventory: the real lines again, under names of their own.
+        let real = versions.len();
+        for i in real..packages {
+            let (name, version, arch, status) = versions[i % real].clone();
+            versions.push((format!("{name}-x{}", i / real), version, arch, status));
+        }
         let sim = crate::snapshot::apt::simulate::parse(role.sim);
         if upgraded {
             for action in &sim.actions {

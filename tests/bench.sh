@@ -5,7 +5,8 @@
 # per fleet and layout: the untyped-JSON baseline, then a full build, a
 # rebuild with nothing changed, (git) a rebuild after one new commit of one
 # host, and a rebuild after one new day of every host: wall time, versions
-# parsed per second, files written per second, peak memory.
+# parsed per second, files written per second, peak memory. Then the apt
+# kind at 1,000 hosts, 10,000 hosts for scale, and pull mode over SSH.
 # Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
 set -euo pipefail
 PARC=$(realpath "${1:-target/release/parc}")
@@ -29,7 +30,7 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s 
 printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts step "wall s" versions "versions/s" "files/s" "peak MiB"
 for N in $SIZES; do
   FLEET=$WORK/$N; rm -rf "$FLEET"; mkdir -p "$FLEET/later"
-  "$PARC" demo --hosts "$N" --days $((DAYS + 1)) --out "$FLEET/snapshots" 2>/dev/null
+  "$PARC" demo --hosts "$N" --days $((DAYS + 1)) --kinds system,disks --out "$FLEET/snapshots" 2>/dev/null
   # Hold back the newest day (the demo ends on 2026-11-21): the "one new day" rebuild brings it in.
   (cd "$FLEET/snapshots" && find . -name '2026-11-21T*.json' | while read -r f; do mkdir -p "../later/$(dirname "$f")"; mv "$f" "../later/$f"; done)
   BYTES=$(du -sb "$FLEET/snapshots" | cut -f1)
@@ -41,6 +42,7 @@ for N in $SIZES; do
 
   run build --no-cache --snapshots snapshots --out site
   V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  [ "$N" = "${BENCH_APT:-1000}" ] && DATED_FULL=$WALL
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$N" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
 
   run build --snapshots snapshots --out site
@@ -76,12 +78,43 @@ for N in $SIZES; do
   cd - >/dev/null
 done
 
+# The apt kind: 1,000 hosts x 30 days of dpkg inventories of 2,000 packages
+# (BENCH_APT=0 to skip), as dated files: baseline, full build, one new day,
+# and its share of a build of every kind (the system and disks figures of
+# the same fleet size above).
+APT_HOSTS=${BENCH_APT:-1000}
+if [ "$APT_HOSTS" -gt 0 ]; then
+  FLEET=$WORK/apt-$APT_HOSTS; rm -rf "$FLEET"; mkdir -p "$FLEET/later"; cd "$FLEET"
+  "$PARC" demo --hosts "$APT_HOSTS" --days $((DAYS + 1)) --kinds apt --packages 2000 --out snapshots 2>/dev/null
+  (cd snapshots && find . -name '2026-11-21T*.json' | while read -r f; do mkdir -p "../later/$(dirname "$f")"; mv "$f" "../later/$f"; done)
+  BYTES=$(du -sb snapshots | cut -f1)
+  echo
+  printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts "apt, 2,000 packages" "wall s" versions "versions/s" "files/s" "peak MiB"
+  run read-json snapshots
+  BASE=$WALL
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$APT_HOSTS" "baseline: untyped JSON" "$WALL" "-" "-" "-" "$RSS" "$((BYTES / 1000000))"
+  run build --no-cache --snapshots snapshots --out site
+  V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
+  APT_FULL=$WALL
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$APT_HOSTS" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
+  (cd later && find . -type f | while read -r f; do mkdir -p "../snapshots/$(dirname "$f")"; mv "$f" "../snapshots/$f"; done)
+  run build --snapshots snapshots --out site
+  P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE")
+  printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$APT_HOSTS" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "-" "$RSS"
+  if [ -n "${DATED_FULL:-}" ]; then
+    printf '%-6s apt is %.0f %% of a full build of all three kinds (%s s + %s s for system and disks)\n' "$APT_HOSTS" \
+      "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" 'BEGIN {print 100 * a / (a + b)}')" "$APT_FULL" "$DATED_FULL"
+  fi
+  cd - >/dev/null
+  rm -rf "$FLEET"
+fi
+
 # Fleet scale: 10,000 hosts x 30 days as dated files (BENCH_LARGE=0 to skip):
 # a full build's time and peak memory, and the largest page it wrote.
 LARGE=${BENCH_LARGE:-10000}
 if [ "$LARGE" -gt 0 ]; then
   FLEET=$WORK/large-$LARGE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
-  "$PARC" demo --hosts "$LARGE" --days $DAYS --out snapshots 2>/dev/null
+  "$PARC" demo --hosts "$LARGE" --days $DAYS --kinds system,disks --out snapshots 2>/dev/null
   BYTES=$(du -sb snapshots | cut -f1)
   run build --no-cache --snapshots snapshots --out site
   V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")

@@ -473,6 +473,10 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
         vec!["-n", wrapper.to_str().unwrap(), "smartctl", "-s", "off", "/dev/sda"],
         vec!["-n", wrapper.to_str().unwrap(), "smartctl", "-j", "-a", "/dev/../etc/shadow"],
         vec!["-n", wrapper.to_str().unwrap(), "du", "-sb", "/root"],
+        // apt: only `-q update`, needrestart only `-b` (its -r a restarts services).
+        vec!["-n", wrapper.to_str().unwrap(), "apt-get", "install", "-y", "netcat-openbsd"],
+        vec!["-n", wrapper.to_str().unwrap(), "apt-get", "-q", "update", "-o", "APT::Update::Pre-Invoke::=id"],
+        vec!["-n", wrapper.to_str().unwrap(), "needrestart", "-r", "a"],
         vec!["-n", "/usr/sbin/smartctl", "-j", "-a", "/dev/sda"],
         vec!["-n", "/bin/sh", "-c", "id"],
     ] {

@@ -64,9 +64,12 @@ pub struct Anomaly {
 impl AptHistory {
     /// Adds the next `apt` version.
     pub fn add(&mut self, at: Instant, facts: AptFacts) {
-        match (&self.newest.packages, &facts.packages, self.last_inventory) {
+        match (&self.newest.inventory, &facts.inventory, self.last_inventory) {
+            // The same inventory as the day before, as most days: nothing to read.
+            (Some(old), Some(new), Some(_)) if old == new => {}
             (Some(old), Some(new), Some(after)) => {
-                let changes = diff(old, new, after, at);
+                let new = new.packages();
+                let changes = diff(&old.packages(), &new, after, at);
                 let upgraded =
                     changes.iter().any(|c| matches!(c.change, ChangeKind::Upgraded | ChangeKind::Downgraded));
                 if upgraded {
@@ -84,7 +87,7 @@ impl AptHistory {
             (_, Some(_), None) => self.first_inventory = Some(at),
             _ => {}
         }
-        if facts.packages.is_some() {
+        if facts.inventory.is_some() {
             self.last_inventory = Some(at);
         }
         self.reboot_since = match (facts.reboot_required, self.reboot_since) {
@@ -98,12 +101,11 @@ impl AptHistory {
                 .filter_map(|a| Some((a.package.clone(), a.from.clone()?)))
                 .collect();
         }
-        // Kept for the next diff only when there is one: a version whose
-        // dpkg-query failed leaves the last inventory in place.
-        let keep = if facts.packages.is_none() { self.newest.packages.take() } else { None };
+        // A version whose dpkg-query failed leaves the last inventory in place.
+        let keep = if facts.inventory.is_none() { self.newest.inventory.take() } else { None };
         self.newest = facts;
         if keep.is_some() {
-            self.newest.packages = keep;
+            self.newest.inventory = keep;
         }
         self.at = Some(at);
     }
@@ -267,7 +269,17 @@ mod tests {
 
     #[test]
     fn the_diff_names_every_kind_of_change_and_the_first_inventory_is_a_baseline() {
-        let facts = |packages: Vec<Package>| AptFacts { apt: true, packages: Some(packages), ..AptFacts::default() };
+        let facts = |packages: Vec<Package>| {
+            let text: String = packages
+                .iter()
+                .map(|p| format!("{}\t{}\t{}\t{}\n", p.name, p.version, p.arch, p.status.as_deref().unwrap_or("")))
+                .collect();
+            AptFacts {
+                apt: true,
+                inventory: Some(crate::snapshot::apt::Inventory::read(text, &mut Vec::new())),
+                ..AptFacts::default()
+            }
+        };
         let mut h = AptHistory::default();
         h.add(
             Instant(100),

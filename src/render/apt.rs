@@ -120,23 +120,28 @@ impl Op {
 /// One package name in `apt/packages.json`: which version each host runs, since when, and what is pending.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct PackageIndex<'a> {
-    pub package: &'a str,
+    pub package: String,
     pub versions: Vec<Installed<'a>>,
     /// Hosts with an upgrade of it pending.
     pub pending: Vec<PendingVersion<'a>>,
 }
 
+/// One version of a package and the hosts that run it.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Installed<'a> {
-    pub version: &'a str,
-    pub hosts: Vec<HostSince<'a>>,
+    pub version: String,
+    /// Every host that runs it.
+    pub hosts: Vec<&'a str>,
+    /// The hosts that reached it by a change, and when (the snapshot after
+    /// it); the others have run it since their first inventory. A list of
+    /// names, not an object per host: the index stays small at fleet scale.
+    pub changed: Vec<HostSince<'a>>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct HostSince<'a> {
     pub host: &'a str,
-    /// The snapshot it was first seen in at this version (the first inventory for what was there from the start).
-    pub since: Option<Instant>,
+    pub since: Instant,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -147,8 +152,8 @@ pub struct PendingVersion<'a> {
     pub security: bool,
 }
 
-/// The APT views of every host with APT, most urgent first: error, warning,
-/// updates, ok; more security upgrades first; then by name.
+/// The APT views of every host with APT, most urgent first: errors, then
+/// the most security upgrades, then warning, updates, ok; then by name.
 pub fn hosts(site: &Site) -> Vec<AptHost> {
     let mut hosts: Vec<AptHost> = (site.fleet.hosts.iter().zip(&site.derived.apt).zip(&site.views.hosts))
         .filter_map(|((host, state), view)| {
@@ -175,7 +180,8 @@ pub fn hosts(site: &Site) -> Vec<AptHost> {
             })
         })
         .collect();
-    hosts.sort_by(|a, b| b.status.cmp(&a.status).then(b.security.cmp(&a.security)).then_with(|| a.host.cmp(&b.host)));
+    let key = |h: &AptHost| (h.status == Status::Error, h.security, h.status);
+    hosts.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.host.cmp(&b.host)));
     hosts
 }
 
@@ -232,22 +238,26 @@ fn one_pending<'a>(host: &'a Host, a: &'a Action, dist_upgrade_only: bool) -> Pe
 
 /// Every package name any host has installed, with each host's version.
 pub fn packages<'a>(site: &'a Site) -> Vec<PackageIndex<'a>> {
-    // Package → (version → hosts, pending upgrades).
-    type Entry<'a> = (BTreeMap<&'a str, Vec<HostSince<'a>>>, Vec<PendingVersion<'a>>);
-    let mut index: BTreeMap<&str, Entry> = BTreeMap::new();
+    // Package → (version → (hosts, changed), pending upgrades).
+    type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Vec<HostSince<'a>>)>;
+    let mut index: BTreeMap<String, (Versions, Vec<PendingVersion>)> = BTreeMap::new();
     for host in &site.fleet.hosts {
         let Some(apt) = host.apt.as_ref() else { continue };
-        // When each package reached the version it is at: its newest change, or the baseline.
+        // When each package reached the version it is at: its newest change.
         let mut since: BTreeMap<&str, Instant> = BTreeMap::new();
         for c in &apt.changes {
             since.insert(&c.package, c.before);
         }
-        for p in apt.newest.packages.iter().flatten().filter(|p| history::installed(p)) {
-            let when = since.get(p.name.as_str()).copied().or(apt.first_inventory);
-            let entry = index.entry(&p.name).or_default();
-            entry.0.entry(&p.version).or_default().push(HostSince { host: &host.name, since: when });
+        let packages = apt.newest.inventory.as_ref().map(|i| i.packages()).unwrap_or_default();
+        for p in packages.iter().filter(|p| history::installed(p)) {
+            let entry = index.entry(p.name.clone()).or_default();
+            let (hosts, changed) = entry.0.entry(p.version.clone()).or_default();
+            hosts.push(&host.name);
+            if let Some(&at) = since.get(p.name.as_str()) {
+                changed.push(HostSince { host: &host.name, since: at });
+            }
         }
-        let names: BTreeMap<&str, ()> = (apt.newest.packages.iter().flatten()).map(|p| (p.name.as_str(), ())).collect();
+        let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name.as_str(), ())).collect();
         for a in apt.newest.upgrade.iter().flat_map(|s| &s.actions).filter(|a| a.op == simulate::Op::Upgrade) {
             let pending = PendingVersion {
                 host: &host.name,
@@ -256,14 +266,17 @@ pub fn packages<'a>(site: &'a Site) -> Vec<PackageIndex<'a>> {
                 security: a.security(),
             };
             let name = history::lookup(&names, &a.package).map_or(a.package.as_str(), |(name, _)| *name);
-            index.entry(name).or_default().1.push(pending);
+            index.entry(name.to_string()).or_default().1.push(pending);
         }
     }
     index
         .into_iter()
         .map(|(package, (versions, pending))| PackageIndex {
             package,
-            versions: versions.into_iter().map(|(version, hosts)| Installed { version, hosts }).collect(),
+            versions: versions
+                .into_iter()
+                .map(|(version, (hosts, changed))| Installed { version, hosts, changed })
+                .collect(),
             pending,
         })
         .collect()

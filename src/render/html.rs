@@ -142,9 +142,17 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     // The dashboard: what needs attention first, never the whole fleet.
     let attention: Vec<_> =
         site.views.hosts.iter().filter(|h| h.stale || matches!(h.verdict, Verdict::Failing | Verdict::Watch)).collect();
+    let apt_hosts = apt::hosts(site);
+    let apt_counts = (
+        apt_hosts.len(),
+        apt_hosts.iter().filter(|h| h.security > 0).count(),
+        apt_hosts.iter().filter(|h| h.reboot_required).count(),
+        apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
+    );
     page(site, out, "dashboard.html", "index.html", |f| {
         fleet_base(site, f, "", "dashboard");
         f.put("summary", &summary);
+        f.put("apt", &apt_counts);
         f.put("at_risk", &risky.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());
         f.put("at_risk_total", &risky.len());
         f.put("moves", &moves[..moves.len().min(5)]);
@@ -306,13 +314,13 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
     let rows: Vec<Row> = packages
         .iter()
         .map(|p| Row {
-            package: p.package,
+            package: &p.package,
             versions: (p.versions.iter())
                 .map(|v| {
                     (
-                        v.version,
+                        v.version.as_str(),
                         v.hosts.len(),
-                        if v.hosts.len() <= NAMED { v.hosts.iter().map(|h| h.host).collect() } else { Vec::new() },
+                        if v.hosts.len() <= NAMED { v.hosts.clone() } else { Vec::new() },
                     )
                 })
                 .collect(),

@@ -149,21 +149,13 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         notes.push(format!("not UTF-8: {escaped} byte(s) read as \\xNN, the rest of the snapshot is kept"));
     }
     let text = text.as_ref();
-    // Read the schema first so a future format is named as such, not as a type error.
-    #[derive(Deserialize)]
-    struct Head {
-        schema: Option<serde_json::Value>,
-    }
-    let head: Head = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => "not a JSON object: not a parc snapshot".to_string(),
-        _ => format!("invalid JSON: {e}"),
-    })?;
-    match head.schema.as_ref().and_then(|s| s.as_str()) {
-        Some(SCHEMA) => {}
-        Some(other) => return Err(format!("unknown schema {other:?} (this parc reads {SCHEMA:?})")),
-        None => return Err("no \"schema\" field: not a parc snapshot".into()),
-    }
-    let envelope: Envelope = serde_json::from_str(text).map_err(|e| format!("invalid snapshot: {e}"))?;
+    // Read in one pass; only a snapshot that does not read is read again for
+    // its schema, so that a future format is named as such, not as a type error.
+    let envelope: Envelope = match serde_json::from_str::<Envelope>(text) {
+        Ok(envelope) if envelope.schema == SCHEMA => envelope,
+        Ok(envelope) => return Err(format!("unknown schema {:?} (this parc reads {SCHEMA:?})", envelope.schema)),
+        Err(e) => return Err(why_unreadable(text, e)),
+    };
     let collected_at = Instant::parse_rfc3339(&envelope.collected_at)
         .map_err(|cause| format!("collected_at {:?} is not an RFC 3339 time: {cause}", envelope.collected_at))?;
     let mut failures = Vec::new();
@@ -182,6 +174,26 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         failures,
         notes,
     })
+}
+
+/// Why a snapshot's text is not an envelope: not JSON, not an object, another schema, or a field of the wrong shape.
+fn why_unreadable(text: &str, error: serde_json::Error) -> String {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    let head: Head = match serde_json::from_str(text) {
+        Ok(head) => head,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            return "not a JSON object: not a parc snapshot".into()
+        }
+        Err(e) => return format!("invalid JSON: {e}"),
+    };
+    match head.schema.as_ref().and_then(|s| s.as_str()) {
+        Some(SCHEMA) => format!("invalid snapshot: {error}"),
+        Some(other) => format!("unknown schema {other:?} (this parc reads {SCHEMA:?})"),
+        None => "no \"schema\" field: not a parc snapshot".into(),
+    }
 }
 
 /// Reads a probe's output as typed JSON, recording why when it cannot.

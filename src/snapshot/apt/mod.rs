@@ -23,8 +23,8 @@ pub struct AptFacts {
     /// `/run/reboot-required.pkgs`, each once.
     pub reboot_packages: Vec<String>,
     pub needrestart: Option<NeedRestart>,
-    /// `dpkg-query`, sorted by name; none when the probe failed.
-    pub packages: Option<Vec<Package>>,
+    /// `dpkg-query`'s output; none when the probe failed.
+    pub inventory: Option<Inventory>,
     pub sources: Vec<sources::Source>,
     /// A Proxmox VE subscription key file is there (`/etc/subscription`).
     pub pve_subscription: bool,
@@ -104,7 +104,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>,
         }
         p.text().map(|t| needrestart(&t))
     });
-    facts.packages = text("dpkg-query", failures).map(|t| dpkg(&t, notes));
+    facts.inventory = inventory(probes, failures, notes);
     facts.pve_subscription = probes.get("pve-subscription").and_then(Probe::text).is_some_and(|t| !t.trim().is_empty());
     if let Some(t) = text("apt-sources", failures) {
         facts.sources = files(&t).into_iter().flat_map(|(path, body)| sources::parse(&path, &body)).collect();
@@ -164,31 +164,106 @@ fn numbers(lines: &[usize]) -> String {
     }
 }
 
-/// `name\tversion\tarch[\tstatus]` lines; lines with fewer columns are noted by number.
-fn dpkg(text: &str, notes: &mut Vec<String>) -> Vec<Package> {
-    let mut packages = Vec::new();
-    let mut bad = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        match cols[..] {
-            [name, version, arch] | [name, version, arch, _] if !name.is_empty() => packages.push(Package {
-                name: name.to_string(),
-                version: version.to_string(),
-                arch: arch.to_string(),
-                status: cols.get(3).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-            }),
-            _ => bad.push(i + 1),
+/// The `dpkg-query` probe's inventory, as the JSON string the snapshot holds.
+fn inventory(
+    probes: &BTreeMap<String, Probe>,
+    failures: &mut Vec<ProbeFailure>,
+    notes: &mut Vec<String>,
+) -> Option<Inventory> {
+    let probe = probes.get("dpkg-query")?;
+    if let Some(cause) = probe.failure() {
+        failures.push(ProbeFailure { probe: "dpkg-query".into(), cause });
+        return None;
+    }
+    match probe.out.map(|raw| raw.get()).filter(|raw| raw.starts_with('"')) {
+        Some(raw) => Some(Inventory::from_json(raw.to_string(), notes)),
+        None => {
+            failures.push(ProbeFailure { probe: "dpkg-query".into(), cause: "output is not text".into() });
+            None
         }
     }
-    if !bad.is_empty() {
-        notes.push(format!(
-            "dpkg-query: {} line(s) without name, version and architecture (line {})",
-            bad.len(),
-            numbers(&bad)
-        ));
+}
+
+/// A `dpkg-query` inventory, kept as the JSON string literal the snapshot
+/// holds it in: most days it is the same as the day before, and then it is
+/// compared, not read (`fleet/apt.rs`); it is unescaped and read into
+/// packages only when it changed, or for the package index.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Inventory(String);
+
+impl Inventory {
+    /// From the text dpkg-query printed.
+    pub fn read(text: String, notes: &mut Vec<String>) -> Inventory {
+        let raw = serde_json::to_string(&text).expect("a string is JSON");
+        Inventory::from_json(raw, notes)
     }
-    packages.sort();
-    packages
+
+    /// From a JSON string literal. Lines without their columns are noted by
+    /// number (and skipped when read); the text is only unescaped and read
+    /// line by line when one line's count of tabs is not two or three.
+    fn from_json(raw: String, notes: &mut Vec<String>) -> Inventory {
+        let inventory = Inventory(raw);
+        // One pass over the escaped text: each line's tabs, as `\\t` escapes.
+        let inner = inventory.0.get(1..inventory.0.len().saturating_sub(1)).unwrap_or_default();
+        let (mut tabs, mut chars, mut suspect) = (0, 0, false);
+        let mut bytes = inner.bytes();
+        loop {
+            let next = bytes.next();
+            let escaped = if next == Some(b'\\') { bytes.next() } else { None };
+            match (next, escaped) {
+                (Some(_), Some(b't')) => tabs += 1,
+                (Some(_), Some(b'n')) | (None, _) => {
+                    suspect |= chars > 0 && !(2..=3).contains(&tabs);
+                    (tabs, chars) = (0, 0);
+                    if next.is_none() {
+                        break;
+                    }
+                }
+                _ => chars += 1,
+            }
+        }
+        if suspect {
+            let text = inventory.text();
+            let bad: Vec<usize> = (text.lines().enumerate())
+                .filter(|(_, l)| !l.trim().is_empty() && Self::line(l).is_none())
+                .map(|(i, _)| i + 1)
+                .collect();
+            if !bad.is_empty() {
+                notes.push(format!(
+                    "dpkg-query: {} line(s) without name, version and architecture (line {})",
+                    bad.len(),
+                    numbers(&bad)
+                ));
+            }
+        }
+        inventory
+    }
+
+    /// The text dpkg-query printed.
+    pub fn text(&self) -> String {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+
+    /// `name\tversion\tarch[\tstatus]` lines, sorted by name.
+    pub fn packages(&self) -> Vec<Package> {
+        let mut packages: Vec<Package> = self.text().lines().filter_map(Self::line).collect();
+        if !packages.windows(2).all(|w| w[0] <= w[1]) {
+            packages.sort();
+        }
+        packages
+    }
+
+    fn line(line: &str) -> Option<Package> {
+        let mut cols = line.split('\t');
+        let (name, version, arch) = (cols.next()?, cols.next()?, cols.next()?);
+        let status = cols.next().map(str::trim).filter(|s| !s.is_empty());
+        if name.is_empty() || cols.next().is_some() {
+            return None;
+        }
+        let status = status.map(str::to_string);
+        Some(Package { name: name.to_string(), version: version.to_string(), arch: arch.to_string(), status })
+    }
 }
 
 #[cfg(test)]
@@ -208,18 +283,16 @@ mod tests {
 
     #[test]
     fn reads_dpkg_lines_of_three_and_four_columns_and_names_bad_ones() {
-        let mut failures = Vec::new();
-        let p = dpkg(
-            "zsh\t5.9-4\tamd64\tii \nlibc6:i386\t2.36-9\ti386\nbroken line\nadduser\t3.134\tall\trc\n",
-            &mut failures,
-        );
+        let mut notes = Vec::new();
+        let text = "zsh\t5.9-4\tamd64\tii \nlibc6:i386\t2.36-9\ti386\tii \nbroken line\nadduser\t3.134\tall\trc\n";
+        let p = Inventory::read(text.into(), &mut notes).packages();
         assert_eq!(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["adduser", "libc6:i386", "zsh"]);
-        assert_eq!(
-            (p[0].status.as_deref(), p[1].status.as_deref(), p[2].status.as_deref()),
-            (Some("rc"), None, Some("ii"))
-        );
-        assert_eq!(failures.len(), 1);
-        assert!(failures[0].contains("line 3"), "{}", failures[0]);
+        assert_eq!((p[0].status.as_deref(), p[2].status.as_deref()), (Some("rc"), Some("ii")));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("line 3"), "{}", notes[0]);
+        // Older probes print three columns: installed packages, no status.
+        let p = Inventory::read("a\t1\tall\nb\t2\tamd64".into(), &mut notes).packages();
+        assert_eq!((p.len(), p[1].status.as_deref(), notes.len()), (2, None, 1));
     }
 
     #[test]
