@@ -112,7 +112,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
     json(site, out, "apt/hosts.json", &apt::hosts(site))?;
     json(site, out, "apt/changes.json", &apt::changes(site))?;
-    json(site, out, "apt/packages.json", &apt::packages(site))?;
+    json(site, out, "apt/packages.json", site.apt_packages())?;
     let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
     json(site, out, "apt/pending.json", &pending)?;
 

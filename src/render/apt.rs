@@ -5,7 +5,7 @@
 use super::view::ReasonView;
 use super::Site;
 use crate::derive::apt::{Profile, Status};
-use crate::fleet::{apt as history, Host};
+use crate::fleet::{apt as history, Fleet, Host};
 use crate::snapshot::apt::simulate::{self, Action};
 use crate::time::Instant;
 use serde::Serialize;
@@ -237,11 +237,12 @@ fn one_pending<'a>(host: &'a Host, a: &'a Action, dist_upgrade_only: bool) -> Pe
 }
 
 /// Every package name any host has installed, with each host's version.
-pub fn packages<'a>(site: &'a Site) -> Vec<PackageIndex<'a>> {
+/// Built once per build (`Site::apt_packages`), for the page and the JSON.
+pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
     // Package → (version → (hosts, changed), pending upgrades).
     type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Vec<HostSince<'a>>)>;
     let mut index: BTreeMap<String, (Versions, Vec<PendingVersion>)> = BTreeMap::new();
-    for host in &site.fleet.hosts {
+    for host in &fleet.hosts {
         let Some(apt) = host.apt.as_ref() else { continue };
         // When each package reached the version it is at: its newest change.
         let mut since: BTreeMap<&str, Instant> = BTreeMap::new();
@@ -250,8 +251,15 @@ pub fn packages<'a>(site: &'a Site) -> Vec<PackageIndex<'a>> {
         }
         let packages = apt.newest.inventory.as_ref().map(|i| i.packages()).unwrap_or_default();
         for p in packages.iter().filter(|p| history::installed(p)) {
-            let entry = index.entry(p.name.clone()).or_default();
-            let (hosts, changed) = entry.0.entry(p.version.clone()).or_default();
+            // Names and versions repeat on every host: allocated once each.
+            if !index.contains_key(&p.name) {
+                index.insert(p.name.clone(), Default::default());
+            }
+            let versions = &mut index.get_mut(&p.name).expect("just inserted").0;
+            if !versions.contains_key(&p.version) {
+                versions.insert(p.version.clone(), Default::default());
+            }
+            let (hosts, changed) = versions.get_mut(&p.version).expect("just inserted");
             hosts.push(&host.name);
             if let Some(&at) = since.get(p.name.as_str()) {
                 changed.push(HostSince { host: &host.name, since: at });

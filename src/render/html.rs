@@ -310,7 +310,7 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
         security: usize,
     }
     const NAMED: usize = 5;
-    let packages = apt::packages(site);
+    let packages = site.apt_packages();
     let rows: Vec<Row> = packages
         .iter()
         .map(|p| Row {

@@ -45,6 +45,8 @@ pub struct Site<'a> {
     pub views: view::Views,
     /// What each page showed last time.
     pub memo: &'a memo::RenderMemo,
+    /// The package index, made once for the page and the JSON.
+    apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
 }
 
 impl<'a> Site<'a> {
@@ -56,7 +58,12 @@ impl<'a> Site<'a> {
         memo: &'a memo::RenderMemo,
     ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
-        Site { fleet, derived, config, inputs, views, memo }
+        Site { fleet, derived, config, inputs, views, memo, apt_packages: std::sync::OnceLock::new() }
+    }
+
+    /// Every installed package with each host's version (`apt::packages`).
+    pub fn apt_packages(&self) -> &[apt::PackageIndex<'a>] {
+        self.apt_packages.get_or_init(|| apt::packages(self.fleet))
     }
 
     /// A reason with its words (`reason.txt`).
