@@ -131,13 +131,24 @@ fn dashboard_host_and_disk_pages_load_cleanly() {
             vec!["id=\"disk-name\"", "id=\"reasons\"", "id=\"sightings\"", "<svg", "polyline"],
         ),
     ];
-    for (page, elements) in pages {
+    let apt_pages = [
+        ("apt/index.html".to_string(), vec!["id=\"apt-hosts\"", "id=\"apt-summary\"", "pve2"]),
+        ("apt/db1.html".to_string(), vec!["id=\"apt-host\"", "id=\"apt-reasons\"", "id=\"apt-changes\"", "id=\"apt-anomalies\""]),
+    ];
+    for (page, elements) in pages.into_iter().chain(apt_pages) {
         let (dom, console) = load(&format!("http://127.0.0.1:{port}/{page}"));
         assert!(console.is_empty(), "{page}: console says {console:?}");
         for element in elements {
             assert!(dom.contains(element), "{page}: no {element} in the rendered page");
         }
     }
+    // The package index filters from ?q=: only openssl's rows stay shown.
+    let (dom, console) = load(&format!("http://127.0.0.1:{port}/apt/packages.html?q=openssl"));
+    assert!(console.is_empty(), "packages.html: console says {console:?}");
+    let rows: Vec<&str> = dom.split("<tr").skip(2).collect();
+    let shown: Vec<&&str> = rows.iter().filter(|r| !r.starts_with(" hidden")).collect();
+    assert!(!shown.is_empty() && shown.iter().all(|r| r.contains("openssl")), "{} rows shown", shown.len());
+    assert!(rows.len() > shown.len() + 100, "the others are hidden");
     assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
     std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
 }
