@@ -133,7 +133,10 @@ fn dashboard_host_and_disk_pages_load_cleanly() {
     ];
     let apt_pages = [
         ("apt/index.html".to_string(), vec!["id=\"apt-hosts\"", "id=\"apt-summary\"", "pve2"]),
-        ("apt/db1.html".to_string(), vec!["id=\"apt-host\"", "id=\"apt-reasons\"", "id=\"apt-changes\"", "id=\"apt-anomalies\""]),
+        (
+            "apt/db1.html".to_string(),
+            vec!["id=\"apt-host\"", "id=\"apt-reasons\"", "id=\"apt-changes\"", "id=\"apt-anomalies\""],
+        ),
     ];
     for (page, elements) in pages.into_iter().chain(apt_pages) {
         let (dom, console) = load(&format!("http://127.0.0.1:{port}/{page}"));
