@@ -206,23 +206,26 @@ impl Inventory {
         let inventory = Inventory(raw);
         // One pass over the escaped text: each line's tabs, as `\\t` escapes.
         let inner = inventory.0.get(1..inventory.0.len().saturating_sub(1)).unwrap_or_default();
-        let (mut tabs, mut chars, mut suspect) = (0, 0, false);
-        let mut bytes = inner.bytes();
-        loop {
-            let next = bytes.next();
-            let escaped = if next == Some(b'\\') { bytes.next() } else { None };
-            match (next, escaped) {
-                (Some(_), Some(b't')) => tabs += 1,
-                (Some(_), Some(b'n')) | (None, _) => {
-                    suspect |= chars > 0 && !(2..=3).contains(&tabs);
-                    (tabs, chars) = (0, 0);
-                    if next.is_none() {
-                        break;
-                    }
+        let bytes = inner.as_bytes();
+        // From escape to escape (found with memchr), not byte by byte.
+        let (mut tabs, mut line_start, mut after, mut suspect) = (0, 0, 0, false);
+        // A line with anything besides its tabs must have two or three.
+        let wrong = |line: std::ops::Range<usize>, tabs: usize| line.len() > 2 * tabs && !(2..=3).contains(&tabs);
+        for (at, _) in inner.match_indices('\\') {
+            if at < after {
+                continue; // the second half of an escaped backslash
+            }
+            after = at + 2;
+            match bytes.get(at + 1) {
+                Some(b't') => tabs += 1,
+                Some(b'n') => {
+                    suspect |= wrong(line_start..at, tabs);
+                    (tabs, line_start) = (0, at + 2);
                 }
-                _ => chars += 1,
+                _ => {}
             }
         }
+        suspect |= wrong(line_start..bytes.len(), tabs);
         if suspect {
             let text = inventory.text();
             let bad: Vec<usize> = (text.lines().enumerate())
