@@ -42,7 +42,7 @@ for N in $SIZES; do
 
   run build --no-cache --snapshots snapshots --out site
   V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
-  [ "$N" = "${BENCH_APT:-1000}" ] && DATED_FULL=$WALL
+  [ "$N" = "${BENCH_APT:-1000}" ] && DATED_FULL=$WALL && DATED_BASE=$BASE
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$N" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
 
   run build --snapshots snapshots --out site
@@ -91,7 +91,7 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   echo
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts "apt, 2,000 packages" "wall s" versions "versions/s" "files/s" "peak MiB"
   run read-json snapshots
-  BASE=$WALL
+  BASE=$WALL; APT_BASE=$WALL
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$APT_HOSTS" "baseline: untyped JSON" "$WALL" "-" "-" "-" "$RSS" "$((BYTES / 1000000))"
   run build --no-cache --snapshots snapshots --out site
   V=$(sed -E 's/.* from ([0-9]+) versions.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
@@ -104,6 +104,9 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   if [ -n "${DATED_FULL:-}" ]; then
     printf '%-6s apt is %.0f %% of a full build of all three kinds (%s s + %s s for system and disks)\n' "$APT_HOSTS" \
       "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" 'BEGIN {print 100 * a / (a + b)}')" "$APT_FULL" "$DATED_FULL"
+    printf '%-6s all three kinds: %.2f x their baseline ((%s + %s) s over (%s + %s) s)\n' "$APT_HOSTS" \
+      "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" -v c="$APT_BASE" -v d="$DATED_BASE" 'BEGIN {print (a + b) / (c + d)}')" \
+      "$APT_FULL" "$DATED_FULL" "$APT_BASE" "$DATED_BASE"
   fi
   cd - >/dev/null
   rm -rf "$FLEET"
