@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/5");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/6");
 
 pub struct ParseCache {
     dir: PathBuf,
@@ -131,13 +131,18 @@ impl ParseCache {
     }
 }
 
+/// [`FORMAT`] and the program that wrote it: a cache never outlives a change of parc.
+fn format() -> String {
+    format!("{FORMAT}/{}", crate::build_id())
+}
+
 fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     let stored: Stored<T> = read_json(path)?;
-    (stored.format == FORMAT).then_some(stored.entries)
+    (stored.format == format()).then_some(stored.entries)
 }
 
 fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
-    write_json(path, &Stored { format: FORMAT.into(), entries })
+    write_json(path, &Stored { format: format(), entries })
 }
 
 /// Writes `value` as JSON at `path`, after a line holding the SHA-256 of

@@ -23,3 +23,19 @@ pub mod slug;
 pub mod snapshot;
 pub mod source;
 pub mod time;
+
+/// What identifies this parc program: its version and a hash of its own
+/// executable. Caches and the no-change check carry it, so that they never
+/// outlive a change of the program, even one that kept the version number
+/// (a development build, CI building a new commit with `.parc-cache` kept).
+pub fn build_id() -> &'static str {
+    use sha2::{Digest, Sha256};
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe().and_then(std::fs::read).map(Sha256::digest);
+        match exe {
+            Ok(hash) => format!("{}+{:x}", env!("CARGO_PKG_VERSION"), hash),
+            Err(_) => env!("CARGO_PKG_VERSION").to_string(),
+        }
+    })
+}

@@ -180,7 +180,7 @@ pub fn key(host: &str, inputs: &[Input]) -> String {
     let mut sorted: Vec<&Input> = inputs.iter().collect();
     sorted.sort();
     let mut hash = Sha256::new();
-    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(crate::build_id());
     hash.update(host);
     for input in sorted {
         hash.update(input.precedence.to_le_bytes());

@@ -161,7 +161,7 @@ pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, V
 /// content and static files. Equal fingerprints mean an equal site.
 fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discovery) -> Result<String> {
     let mut hash = Sha256::new();
-    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(crate::build_id());
     hash.update(toml::to_string(config)?);
     hash.update(options.snapshots.to_string_lossy().as_bytes());
     if let Some(head) = found.head {
@@ -204,7 +204,7 @@ fn hash_files(hash: &mut Sha256, dir: &Path) {
 /// built-in templates) and the site's own templates.
 fn render_salt(config: &Config, options: &BuildOptions) -> String {
     let mut hash = Sha256::new();
-    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(crate::build_id());
     hash_files(&mut hash, &options.base.join(&config.build.templates));
     format!("{:x}", hash.finalize())
 }

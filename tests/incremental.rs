@@ -208,3 +208,29 @@ fn dated_files_too_new_days_and_a_late_file() {
     copy_day(&stamps[2]);
     compare("a day that arrived late");
 }
+
+#[test]
+fn a_changed_program_never_reuses_what_an_older_one_cached() {
+    let mut fleet = Fleet::new();
+    fleet.commit_days(2, None);
+    fleet.assert_incremental_equals_fresh("first build");
+    // Another parc with the same version number: the same program with one
+    // byte more at its end (a development build, CI building a new commit).
+    let other = fleet.tmp.path().join("parc-other");
+    let mut bytes = std::fs::read(assert_cmd::cargo::cargo_bin("parc")).unwrap();
+    bytes.push(0);
+    std::fs::write(&other, bytes).unwrap();
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = std::process::Command::new(&other)
+        .current_dir(fleet.repo())
+        .args(["build", "--snapshots"])
+        .arg(fleet.snapshots())
+        .arg("--out")
+        .arg(fleet.tmp.path().join("site"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("nothing changed"), "{stderr}");
+    assert!(!stderr.contains("(0 parsed"), "every version is parsed again: {stderr}");
+}

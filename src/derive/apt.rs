@@ -228,7 +228,10 @@ fn reboot(host: &Host, history: &AptHistory) -> (bool, Option<Instant>, bool) {
     let apt = &history.newest;
     let kernel = apt.needrestart.as_ref().is_some_and(|n| matches!(n.kernel_status, Some(2 | 3)));
     let required = apt.reboot_required || kernel;
-    let since = history.reboot_since.or(kernel.then_some(history.at).flatten());
+    let since = match (history.reboot_since, history.kernel_since.filter(|_| kernel)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let suspect = apt.reboot_required
         && history.reboot_since.is_some_and(|since| host.reboots.iter().any(|r| r.before > since && r.after >= since));
     (required, since, suspect)

@@ -22,6 +22,9 @@ pub struct AptHistory {
     pub anomalies: Vec<Anomaly>,
     /// Since when the reboot-required flag has been set without a break.
     pub reboot_since: Option<Instant>,
+    /// Since when needrestart has said, without a break, that a newer kernel waits.
+    #[serde(default)]
+    pub kernel_since: Option<Instant>,
     /// Upgrades the newest simulation had pending: package → installed version.
     pending: BTreeMap<String, String>,
 }
@@ -90,11 +93,9 @@ impl AptHistory {
         if facts.inventory.is_some() {
             self.last_inventory = Some(at);
         }
-        self.reboot_since = match (facts.reboot_required, self.reboot_since) {
-            (true, Some(since)) => Some(since),
-            (true, None) => Some(at),
-            (false, _) => None,
-        };
+        self.reboot_since = since(facts.reboot_required, self.reboot_since, at);
+        let kernel = facts.needrestart.as_ref().is_some_and(|n| matches!(n.kernel_status, Some(2 | 3)));
+        self.kernel_since = since(kernel, self.kernel_since, at);
         if let Some(sim) = &facts.upgrade {
             self.pending = (sim.actions.iter())
                 .filter(|a| a.op == Op::Upgrade)
@@ -109,6 +110,11 @@ impl AptHistory {
         }
         self.at = Some(at);
     }
+}
+
+/// When a condition that holds `now` began: kept while it holds, `at` when it starts, gone when it ends.
+fn since(now: bool, before: Option<Instant>, at: Instant) -> Option<Instant> {
+    now.then(|| before.unwrap_or(at))
 }
 
 /// The inventory entry apt means by `package`: dpkg names a package of a
@@ -304,6 +310,28 @@ mod tests {
         );
         assert_eq!((h.changes[0].after, h.changes[0].before), (Instant(100), Instant(200)));
         assert_eq!((h.first_inventory, h.last_inventory), (Some(Instant(100)), Some(Instant(200))));
+    }
+
+    #[test]
+    fn a_reboot_is_needed_since_the_first_snapshot_of_an_unbroken_run() {
+        use crate::snapshot::apt::NeedRestart;
+        let facts = |flag: bool, ksta: u8| AptFacts {
+            apt: true,
+            reboot_required: flag,
+            needrestart: Some(NeedRestart { kernel_status: Some(ksta), ..NeedRestart::default() }),
+            ..AptFacts::default()
+        };
+        let mut h = AptHistory::default();
+        for (at, flag, ksta) in [(1, false, 1), (2, true, 3), (3, true, 3), (4, false, 1), (5, true, 2)] {
+            h.add(Instant(at), facts(flag, ksta));
+        }
+        assert_eq!(
+            (h.reboot_since, h.kernel_since),
+            (Some(Instant(5)), Some(Instant(5))),
+            "a run that broke starts again"
+        );
+        h.add(Instant(6), facts(true, 1));
+        assert_eq!((h.reboot_since, h.kernel_since), (Some(Instant(5)), None));
     }
 
     #[test]
