@@ -96,7 +96,7 @@ fn every_status_and_profile_check() {
     let debian = "deb http://deb.debian.org/debian bookworm main contrib\n";
     let sim = "Inst openssl [3.0.1] (3.0.2 Debian-Security:12/stable-security [amd64])\n1 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n";
     let removes = "Remv libold [1.0]\nInst openssl [3.0.1] (3.0.2 Debian:12/stable [amd64])\n1 upgraded, 0 newly installed, 1 to remove and 0 not upgraded.\n";
-    let failed = "E: Could not get lock /var/lib/dpkg/lock-frontend\n";
+    let failed = "W: Not using locking for read only lock file /var/lib/dpkg/lock-frontend\nE: Could not get lock /var/lib/dpkg/lock-frontend\n";
     for (host, sim, sources) in [
         ("clean", SIM_EMPTY, "deb http://deb.debian.org/debian bookworm main non-free-firmware\n"),
         ("no-firmware", SIM_EMPTY, debian),
@@ -133,9 +133,10 @@ fn every_status_and_profile_check() {
         (Some("warning"), Some(1))
     );
     assert_eq!(hosts["locked"]["status"], "error");
+    let text = hosts["locked"]["reasons"][0]["text"].as_str().unwrap();
     assert!(
-        hosts["locked"]["reasons"][0]["text"].as_str().unwrap().contains("Could not get lock"),
-        "apt's own line is shown"
+        text.contains("Could not get lock") && text.contains("Not using locking"),
+        "apt's own lines are shown: {text}"
     );
     assert_eq!(
         (hosts["pve-none"]["profile"].as_str(), hosts["pve-none"].codes()[0].as_str()),

@@ -79,7 +79,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
             reason(
                 Level::Failing,
                 "apt_simulation_failed",
-                vec![("simulation", json!(name)), ("errors", json!(sim.errors))],
+                vec![("simulation", json!(name)), ("errors", json!(sim.errors)), ("warnings", json!(sim.warnings))],
             );
         }
     }
