@@ -7,6 +7,7 @@ use crate::fleet::apt::AptHistory;
 use crate::fleet::Host;
 use crate::snapshot::apt::simulate::{Op, Simulation};
 use crate::snapshot::apt::sources::Source;
+use crate::snapshot::apt::NeedRestart;
 use crate::time::Instant;
 use serde::Serialize;
 use serde_json::json;
@@ -185,7 +186,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
         ];
         reason(Level::Info, "reboot_required", values);
     }
-    if let Some(n) = apt.needrestart.as_ref().filter(|n| matches!(n.kernel_status, Some(2 | 3))) {
+    if let Some(n) = apt.needrestart.as_ref().filter(|n| n.newer_kernel()) {
         let values = vec![
             ("running", json!(n.kernel_current)),
             ("expected", json!(n.kernel_expected)),
@@ -226,7 +227,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
 /// state counts too: a newer kernel waits for a reboot.
 fn reboot(host: &Host, history: &AptHistory) -> (bool, Option<Instant>, bool) {
     let apt = &history.newest;
-    let kernel = apt.needrestart.as_ref().is_some_and(|n| matches!(n.kernel_status, Some(2 | 3)));
+    let kernel = apt.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
     let required = apt.reboot_required || kernel;
     let since = match (history.reboot_since, history.kernel_since.filter(|_| kernel)) {
         (Some(a), Some(b)) => Some(a.min(b)),

@@ -2,7 +2,7 @@
 //! consecutive `dpkg-query` inventories (the APT diff). The first inventory
 //! is the baseline: nothing in it counts as installed.
 
-use crate::snapshot::apt::{simulate::Op, AptFacts, Package};
+use crate::snapshot::apt::{simulate::Op, AptFacts, NeedRestart, Package};
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -94,7 +94,7 @@ impl AptHistory {
             self.last_inventory = Some(at);
         }
         self.reboot_since = since(facts.reboot_required, self.reboot_since, at);
-        let kernel = facts.needrestart.as_ref().is_some_and(|n| matches!(n.kernel_status, Some(2 | 3)));
+        let kernel = facts.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
         self.kernel_since = since(kernel, self.kernel_since, at);
         if let Some(sim) = &facts.upgrade {
             self.pending = (sim.actions.iter())

@@ -48,6 +48,13 @@ pub struct NeedRestart {
     pub services: Vec<String>,
 }
 
+impl NeedRestart {
+    /// A newer kernel is installed and waits for a reboot (KSTA 2 or 3).
+    pub fn newer_kernel(&self) -> bool {
+        matches!(self.kernel_status, Some(2 | 3))
+    }
+}
+
 /// One line of `dpkg-query -W`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Package {
@@ -69,8 +76,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>,
     let text = |key: &str, failures: &mut Vec<ProbeFailure>| super::probe_text(probes, key, failures);
     let mut facts = AptFacts { apt: true, ..AptFacts::default() };
     if let Some(probe) = probes.get("apt-update") {
-        let out = [probe.text(), probe.err.clone()].into_iter().flatten().collect::<Vec<_>>().join("\n");
-        let sim = simulate::parse(&out);
+        let sim = simulate::parse(&all_output(probe));
         facts.update = Some(Update { exit: probe.exit, errors: sim.errors, warnings: sim.warnings });
     }
     // A simulation that failed still says why on stderr: its E: lines are the point.
@@ -79,8 +85,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>,
         if let Some(cause) = probe.failure() {
             failures.push(ProbeFailure { probe: key.into(), cause });
         }
-        let out = [probe.text(), probe.err.clone()].into_iter().flatten().collect::<Vec<_>>().join("\n");
-        Some(simulate::parse(&out))
+        Some(simulate::parse(&all_output(probe)))
     };
     facts.upgrade = simulation("apt-sim-upgrade", failures);
     facts.dist_upgrade = simulation("apt-sim-dist-upgrade", failures);
@@ -110,6 +115,11 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>,
         facts.sources = files(&t).into_iter().flat_map(|(path, body)| sources::parse(&path, &body)).collect();
     }
     facts
+}
+
+/// What apt printed on stdout, then on stderr: its `E:` and `W:` lines go to stderr.
+fn all_output(probe: &Probe) -> String {
+    [probe.text(), probe.err.clone()].into_iter().flatten().collect::<Vec<_>>().join("\n")
 }
 
 /// Names one or more a line, each once, in order.
