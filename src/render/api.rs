@@ -110,7 +110,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "at-risk.json", &at_risk)?;
     json(site, out, "backup-needed.json", &published::BackupNeeded::list(site))?;
     json(site, out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
-    json(site, out, "apt/hosts.json", &apt::hosts(site))?;
+    json(site, out, "apt/hosts.json", site.apt_hosts())?;
     json(site, out, "apt/changes.json", &apt::changes(site))?;
     json(site, out, "apt/packages.json", site.apt_packages())?;
     let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();

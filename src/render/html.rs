@@ -142,7 +142,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     // The dashboard: what needs attention first, never the whole fleet.
     let attention: Vec<_> =
         site.views.hosts.iter().filter(|h| h.stale || matches!(h.verdict, Verdict::Failing | Verdict::Watch)).collect();
-    let apt_hosts = apt::hosts(site);
+    let apt_hosts = site.apt_hosts();
     let apt_counts = (
         apt_hosts.len(),
         apt_hosts.iter().filter(|h| h.security > 0).count(),
@@ -248,7 +248,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
 
 /// The APT pages: the overview, one page per host, the package index.
 fn render_apt(site: &Site, out: &Output) -> Result<()> {
-    let hosts = apt::hosts(site);
+    let hosts = site.apt_hosts();
     let count = |status: Status| hosts.iter().filter(|h| h.status == status).count();
     let counts = [
         ("error", count(Status::Error)),
@@ -258,7 +258,7 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
     ];
     let reboots = hosts.iter().filter(|h| h.reboot_required).count();
     let security = hosts.iter().filter(|h| h.security > 0).count();
-    paged(site, out, "apt.html", "apt/index.html", &hosts, |f, rows, _| {
+    paged(site, out, "apt.html", "apt/index.html", hosts, |f, rows, _| {
         fleet_base(site, f, "../", "apt");
         f.put("hosts", rows);
         f.put("counts", &counts);

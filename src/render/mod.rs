@@ -45,7 +45,8 @@ pub struct Site<'a> {
     pub views: view::Views,
     /// What each page showed last time.
     pub memo: &'a memo::RenderMemo,
-    /// The package index, made once for the page and the JSON.
+    /// The APT views and the package index, made once for the pages and the JSON.
+    apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
 }
 
@@ -58,7 +59,13 @@ impl<'a> Site<'a> {
         memo: &'a memo::RenderMemo,
     ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
-        Site { fleet, derived, config, inputs, views, memo, apt_packages: std::sync::OnceLock::new() }
+        let (apt_hosts, apt_packages) = Default::default();
+        Site { fleet, derived, config, inputs, views, memo, apt_hosts, apt_packages }
+    }
+
+    /// Every APT host's view, most urgent first (`apt::hosts`).
+    pub fn apt_hosts(&self) -> &[apt::AptHost] {
+        self.apt_hosts.get_or_init(|| apt::hosts(self))
     }
 
     /// Every installed package with each host's version (`apt::packages`).
