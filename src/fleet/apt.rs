@@ -314,7 +314,6 @@ mod tests {
 
     #[test]
     fn a_reboot_is_needed_since_the_first_snapshot_of_an_unbroken_run() {
-        use crate::snapshot::apt::NeedRestart;
         let facts = |flag: bool, ksta: u8| AptFacts {
             apt: true,
             reboot_required: flag,
