@@ -24,6 +24,10 @@ pub struct Config {
     pub hosts: Vec<HostEntry>,
     /// Where `parc collect --push` pushes.
     pub git: GitConfig,
+    /// Archive jobs (`[[archive]]`), planned by `parc plan`, carried out by `parc apply`.
+    pub archive: Vec<crate::archive::job::ArchiveJob>,
+    /// Mail settings by name (`[mail.NAME]`), named by a job's `mail`.
+    pub mail: BTreeMap<String, crate::mail::MailConfig>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -315,6 +319,27 @@ impl Config {
                     path.display()
                 )
             })?;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for job in &config.archive {
+            job.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
+            anyhow::ensure!(
+                names.insert(&job.name),
+                "invalid config {}: two archive jobs are named {}",
+                path.display(),
+                job.name
+            );
+            if let Some(mail) = &job.mail {
+                anyhow::ensure!(
+                    config.mail.contains_key(mail),
+                    "invalid config {}: archive job {} names mail {mail:?}, but there is no [mail.{mail}] table",
+                    path.display(),
+                    job.name
+                );
+            }
+        }
+        for (name, mail) in &config.mail {
+            mail.check(name).map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
         }
         Ok(config)
     }

@@ -6,6 +6,7 @@
 //! [`derive`] decides what it means (risk, moves, backups), and [`render`]
 //! writes the site. [`pipeline`] runs them in order.
 
+pub mod archive;
 pub mod assemble;
 pub mod cache;
 pub mod cli;
@@ -15,10 +16,14 @@ pub mod demo;
 pub mod derive;
 pub mod escape;
 pub mod fleet;
+pub mod http;
+pub mod mail;
 pub mod parse;
 pub mod pipeline;
 pub mod problem;
+pub mod progress;
 pub mod render;
+pub mod secret;
 pub mod slug;
 pub mod snapshot;
 pub mod source;

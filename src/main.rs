@@ -33,6 +33,9 @@ fn main() -> ExitCode {
         if let Command::ReadJson { dir, git } = &cli.command {
             return cli::build::read_json(dir, *git);
         }
+        if let Command::Retention(args) = cli.command {
+            return cli::archive::retention(args);
+        }
         if let Command::ProbeScript { kind, sudo_wrapper } = &cli.command {
             return cli::collect::probe_script(kind.as_deref(), *sudo_wrapper);
         }
@@ -43,7 +46,11 @@ fn main() -> ExitCode {
             Command::Collect(args) => {
                 cli::collect::collect(args, &config, &cli::build::base_of(&config_path), cli.quiet)
             }
-            Command::Demo(_) | Command::ReadJson { .. } | Command::ProbeScript { .. } => unreachable!("handled above"),
+            Command::Plan(args) => cli::archive::plan(args, &config, &config_path, cli.quiet),
+            Command::Apply(args) => cli::archive::apply(args, &config, &config_path, cli.quiet),
+            Command::Demo(_) | Command::ReadJson { .. } | Command::ProbeScript { .. } | Command::Retention(_) => {
+                unreachable!("handled above")
+            }
         }
     };
     match run() {

@@ -1,5 +1,6 @@
 //! The command line: arguments only; the work is in the library modules.
 
+pub mod archive;
 pub mod build;
 pub mod collect;
 pub mod demo;
@@ -19,6 +20,8 @@ pub mod exit {
     pub const PROBLEMS: u8 = 3;
     /// `collect`: at least one host failed (every other host was collected).
     pub const HOSTS_FAILED: u8 = 4;
+    /// `apply`: an archive run failed (its log says which step and why).
+    pub const RUN_FAILED: u8 = 5;
 }
 
 /// Writes to stdout. A reader that went away (`parc check | head`) is not
@@ -70,6 +73,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "kind")]
         sudo_wrapper: bool,
     },
+    /// Decide the archive runs and retention deletions due; change nothing.
+    Plan(archive::PlanArgs),
+    /// Carry out a plan: fetch, verify, archive, upload, prune, report.
+    Apply(archive::ApplyArgs),
+    /// Read archive names on stdin; print what a retention policy keeps and deletes.
+    Retention(archive::RetentionArgs),
     /// Write a generated example fleet (deterministic) as dated snapshot files.
     Demo(demo::DemoArgs),
     /// Benchmark baseline: read every .json file under DIR (with --git, every

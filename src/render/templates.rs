@@ -32,6 +32,8 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "chart.svg",
     "reason.txt",
     "llms.txt",
+    "archive-log.txt",
+    "archive-mail.txt",
 ];
 
 /// Built-in static files, written unless `static/` has a file of the same name.

@@ -1,0 +1,218 @@
+//! Where archives go. Every transport gives the same operations behind one
+//! trait — list, upload (to a temporary name, verified, then renamed),
+//! delete — so that retention and the run's log never care which it is.
+
+mod ftps;
+mod local;
+mod sftp;
+mod webdav;
+
+use super::job::ArchiveJob;
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A `destination` of `parc.toml`, read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Location {
+    /// A local folder: a disk, or a mounted NFS or SMB/CIFS share.
+    Local(PathBuf),
+    Sftp {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+        path: String,
+    },
+    WebDav {
+        tls: bool,
+        host: String,
+        path: String,
+    },
+    Ftps {
+        user: Option<String>,
+        host: String,
+        port: u16,
+        path: String,
+    },
+}
+
+impl Location {
+    pub fn parse(text: &str) -> Result<Location, String> {
+        let Some((scheme, rest)) = text.split_once("://") else {
+            if text.is_empty() {
+                return Err("destination is empty".into());
+            }
+            return Ok(Location::Local(PathBuf::from(text)));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].to_string()),
+            None => (rest, "/".to_string()),
+        };
+        let (user, hostport) = match authority.rsplit_once('@') {
+            Some((user, hostport)) => (Some(user.to_string()), hostport),
+            None => (None, authority),
+        };
+        let (host, port) = match hostport.rsplit_once(':').filter(|(_, p)| !p.is_empty() && !p.contains(']')) {
+            Some((host, port)) => {
+                (host, Some(port.parse::<u16>().map_err(|_| format!("destination {text:?}: bad port {port:?}"))?))
+            }
+            None => (hostport, None),
+        };
+        if host.is_empty() {
+            return Err(format!("destination {text:?} names no host"));
+        }
+        let host = host.to_string();
+        match scheme {
+            "sftp" => Ok(Location::Sftp { user, host, port, path }),
+            "webdav" | "webdavs" => {
+                let tls = scheme == "webdavs";
+                let host = match port {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                };
+                Ok(Location::WebDav { tls, host, path })
+            }
+            "ftps" => Ok(Location::Ftps { user, host, port: port.unwrap_or(21), path }),
+            "file" => Ok(Location::Local(PathBuf::from(path))),
+            other => Err(format!(
+                "destination {text:?}: {other}:// is not one of sftp, webdav, webdavs, ftps, or a local path"
+            )),
+        }
+    }
+}
+
+/// An archive as the destination lists it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Listed {
+    pub name: String,
+    pub bytes: Option<u64>,
+}
+
+/// What every transport can do, in the destination's own folder.
+pub trait Transport {
+    /// Reaches the destination and checks it can be used (connected,
+    /// logged in, the folder there); says what was checked.
+    fn check(&mut self) -> Result<String>;
+    /// Every file in the folder.
+    fn list(&mut self) -> Result<Vec<Listed>>;
+    /// Writes `file` as `name`, replacing any file of that name.
+    fn put(&mut self, file: &Path, name: &str) -> Result<()>;
+    /// Reads `name` back through `sink` (to verify what arrived).
+    fn get(&mut self, name: &str, sink: &mut dyn FnMut(&[u8])) -> Result<()>;
+    fn rename(&mut self, from: &str, to: &str) -> Result<()>;
+    fn delete(&mut self, name: &str) -> Result<()>;
+}
+
+/// Opens the transport of a job's destination.
+pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
+    let location = Location::parse(&job.destination).map_err(anyhow::Error::msg)?;
+    let timeout = std::time::Duration::from_secs(job.timeout.max(1));
+    Ok(match location {
+        Location::Local(path) => Box::new(local::Local::new(path, job.require_mount)),
+        Location::Sftp { user, host, port, path } => Box::new(sftp::Sftp::new(sftp::Target {
+            user,
+            host,
+            port,
+            path,
+            identity_file: job.identity_file.clone(),
+            known_hosts: job.known_hosts.clone(),
+            timeout,
+        })?),
+        Location::WebDav { tls, host, path } => {
+            let password = job.password().get()?;
+            Box::new(webdav::WebDav::new(
+                tls,
+                &host,
+                &path,
+                job.user.clone(),
+                password,
+                job.ca_file.as_deref(),
+                timeout,
+            )?)
+        }
+        Location::Ftps { user, host, port, path } => {
+            let user = job.user.clone().or(user).unwrap_or_else(|| "anonymous".into());
+            let password = job.password().get()?.unwrap_or_default();
+            Box::new(ftps::Ftps::new(host, port, path, user, password, job.ca_file.clone(), timeout))
+        }
+    })
+}
+
+/// The temporary name an upload has until it is verified. It never matches
+/// an archive pattern, so retention never sees a half-written file.
+pub fn temporary(name: &str) -> String {
+    format!(".{name}.part")
+}
+
+/// Uploads `file` as `name`: under a temporary name, then the size and
+/// SHA-256 of what arrived are checked against the local file, then it is
+/// renamed. A failed check removes the temporary file and says what differed.
+pub fn upload_verified(t: &mut dyn Transport, file: &Path, name: &str, bytes: u64, sha256: &str) -> Result<()> {
+    let part = temporary(name);
+    t.put(file, &part).with_context(|| format!("upload of {name} (as {part})"))?;
+    let mut hasher = Sha256::new();
+    let mut got = 0u64;
+    t.get(&part, &mut |chunk| {
+        got += chunk.len() as u64;
+        hasher.update(chunk);
+    })
+    .with_context(|| format!("reading back {part}"))?;
+    let digest = hex(&hasher.finalize());
+    if got != bytes || digest != sha256 {
+        let _ = t.delete(&part);
+        bail!("upload of {name} is not complete: {got} bytes arrived (sha256 {digest}), {bytes} were sent (sha256 {sha256})");
+    }
+    t.rename(&part, name).with_context(|| format!("renaming {part} to {name}"))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 and size of a file.
+pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((total, hex(&hasher.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            Location::parse("sftp://backup@nas.example:22/srv/archives/db").unwrap(),
+            Location::Sftp {
+                user: Some("backup".into()),
+                host: "nas.example".into(),
+                port: Some(22),
+                path: "/srv/archives/db".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("webdavs://cloud.example/remote.php/dav/files/parc/db").unwrap(),
+            Location::WebDav { tls: true, host: "cloud.example".into(), path: "/remote.php/dav/files/parc/db".into() }
+        );
+        assert_eq!(
+            Location::parse("ftps://parc@ftp.example/db").unwrap(),
+            Location::Ftps { user: Some("parc".into()), host: "ftp.example".into(), port: 21, path: "/db".into() }
+        );
+        assert_eq!(Location::parse("/mnt/nas/db").unwrap(), Location::Local("/mnt/nas/db".into()));
+        assert!(Location::parse("s3://bucket/x").is_err());
+        assert!(Location::parse("sftp:///x").is_err());
+        assert!(Location::parse("sftp://h:99999/x").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! An `[[archive]]` job of `parc.toml`: where the dump comes from, where its
+//! archives go, how long they are kept, who is told.
+
+use super::pattern::Pattern;
+use super::retention::{Duration, Policy};
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveJob {
+    /// Names the job: `archive-<name>` snapshots, `api/v1/archives/<name>.json`.
+    pub name: String,
+    /// The zip to fetch, over HTTPS (or HTTP).
+    pub url: String,
+    /// An extra trust root for the URL's certificate (PEM), besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The file the zip must hold: the dump.
+    pub expect: String,
+    /// The archive's name; `%Y %m %d %H %M %S` are the run's local date and time.
+    #[serde(default = "default_pattern")]
+    pub pattern: String,
+    /// Where archives go: `sftp://user@host:port/path`, `webdav[s]://host/path`,
+    /// `ftps://user@host:port/path`, or a local path (a mounted share).
+    pub destination: String,
+    /// SFTP: the private key (only this one is offered).
+    #[serde(default)]
+    pub identity_file: Option<PathBuf>,
+    /// SFTP: the known_hosts file instead of the user's own. Host keys are always checked.
+    #[serde(default)]
+    pub known_hosts: Option<PathBuf>,
+    /// WebDAV and FTPS: the login (FTPS also takes it from the URL).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// WebDAV and FTPS: a file whose first line is the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// WebDAV and FTPS: an environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// A local destination must be a mount point (an unmounted share never fills the local disk).
+    #[serde(default)]
+    pub require_mount: bool,
+    /// Archive the dump even when it is identical to the previous run's.
+    #[serde(default)]
+    pub archive_unchanged: bool,
+    /// Skip a run that comes sooner than this after the last good one (e.g. `20h`).
+    #[serde(default)]
+    pub min_interval: Option<Duration>,
+    /// The largest zip accepted, in bytes (default 4 GiB).
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Seconds the download or the upload may stall before the run fails (default 60).
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    /// Names a `[mail.NAME]` table: who is told how the run went.
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// The host folder under the snapshots folder the run's log goes to
+    /// (default: this machine's host name).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Retention, restic's rules: keep the N newest archives…
+    #[serde(default)]
+    pub keep_last: Option<u32>,
+    /// …the newest of each of the N newest hours, days, weeks, months, years that have one…
+    #[serde(default)]
+    pub keep_hourly: Option<u32>,
+    #[serde(default)]
+    pub keep_daily: Option<u32>,
+    #[serde(default)]
+    pub keep_weekly: Option<u32>,
+    #[serde(default)]
+    pub keep_monthly: Option<u32>,
+    #[serde(default)]
+    pub keep_yearly: Option<u32>,
+    /// …and every archive newer than the newest one minus this (e.g. `30d`).
+    #[serde(default)]
+    pub keep_within: Option<Duration>,
+}
+
+fn default_pattern() -> String {
+    "%Y%m%d.tgz".into()
+}
+
+fn default_max_bytes() -> u64 {
+    4 << 30
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+
+impl ArchiveJob {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            keep_last: self.keep_last,
+            keep_hourly: self.keep_hourly,
+            keep_daily: self.keep_daily,
+            keep_weekly: self.keep_weekly,
+            keep_monthly: self.keep_monthly,
+            keep_yearly: self.keep_yearly,
+            keep_within: self.keep_within,
+        }
+    }
+
+    pub fn password(&self) -> Secret {
+        Secret { password_file: self.password_file.clone(), password_env: self.password_env.clone() }
+    }
+
+    pub fn pattern(&self) -> Result<Pattern, String> {
+        Pattern::parse(&self.pattern)
+    }
+
+    /// What is wrong with the job, if anything: checked when the file is read.
+    pub fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(format!("archive job name {name:?}: use letters, digits, - and _ only"));
+        }
+        self.pattern().map_err(|e| format!("archive job {name}: {e}"))?;
+        if self.expect.is_empty() || self.expect.contains("..") {
+            return Err(format!("archive job {name}: expect must name a file inside the zip"));
+        }
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
+            return Err(format!("archive job {name}: url {:?} must be https:// (or http://)", self.url));
+        }
+        super::destination::Location::parse(&self.destination).map_err(|e| format!("archive job {name}: {e}"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! Which archives a policy keeps: restic's `forget` rules, exactly, so that a
+//! technician can reason with a well-known model.
+//!
+//! Archives are taken newest first. `keep_last N` keeps the N newest;
+//! `keep_hourly/daily/weekly/monthly/yearly N` keep the newest archive of each
+//! of the N newest periods that have one; one archive can satisfy several
+//! rules; a rule that still has count left when the list ends also keeps the
+//! oldest archive (the longest history the counts allow). `keep_within D`
+//! keeps every archive newer than the newest one minus D. With no rule at
+//! all, everything is kept.
+
+use super::pattern::Pattern;
+use jiff::civil::DateTime;
+use jiff::{Span, ToSpan};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A restic duration: years, months, days and hours, e.g. `30d`, `1y6m`, `20h`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Duration {
+    pub years: i64,
+    pub months: i64,
+    pub days: i64,
+    pub hours: i64,
+}
+
+impl Duration {
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let mut d = Duration::default();
+        let mut number = String::new();
+        let mut any = false;
+        for c in text.trim().chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let n: i64 = number.parse().map_err(|_| format!("{text:?}: a number must come before {c:?}"))?;
+            number.clear();
+            match c {
+                'y' => d.years += n,
+                'm' => d.months += n,
+                'd' => d.days += n,
+                'h' => d.hours += n,
+                _ => return Err(format!("{text:?}: {c:?} is not a unit (y, m, d, h: years, months, days, hours)")),
+            }
+            any = true;
+        }
+        if !number.is_empty() || !any {
+            return Err(format!("{text:?} is not a duration such as 30d, 1y6m or 20h"));
+        }
+        Ok(d)
+    }
+
+    /// `at` minus this duration, in calendar terms (a month back from 31 March is 28 or 29 February).
+    pub fn before(&self, at: DateTime) -> DateTime {
+        let span: Span = self.years.years().months(self.months).days(self.days).hours(self.hours);
+        at.checked_sub(span).unwrap_or(DateTime::MIN)
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, unit) in [(self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h')] {
+            if n != 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Duration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The retention rules of a job, as the configuration keys name them.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Policy {
+    pub keep_last: Option<u32>,
+    pub keep_hourly: Option<u32>,
+    pub keep_daily: Option<u32>,
+    pub keep_weekly: Option<u32>,
+    pub keep_monthly: Option<u32>,
+    pub keep_yearly: Option<u32>,
+    pub keep_within: Option<Duration>,
+}
+
+impl Policy {
+    pub fn is_empty(&self) -> bool {
+        self.counts().iter().all(|(_, n)| n.unwrap_or(0) == 0) && self.keep_within.is_none()
+    }
+
+    fn counts(&self) -> [(&'static str, Option<u32>); 6] {
+        [
+            ("keep_last", self.keep_last),
+            ("keep_hourly", self.keep_hourly),
+            ("keep_daily", self.keep_daily),
+            ("keep_weekly", self.keep_weekly),
+            ("keep_monthly", self.keep_monthly),
+            ("keep_yearly", self.keep_yearly),
+        ]
+    }
+}
+
+impl fmt::Display for Policy {
+    /// `keep_daily 7, keep_within 30d`: the rules that are set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rules: Vec<String> =
+            self.counts().iter().filter_map(|(rule, n)| n.filter(|n| *n > 0).map(|n| format!("{rule} {n}"))).collect();
+        if let Some(within) = self.keep_within {
+            rules.push(format!("keep_within {within}"));
+        }
+        if rules.is_empty() {
+            return f.write_str("no rule (everything is kept)");
+        }
+        f.write_str(&rules.join(", "))
+    }
+}
+
+/// An archive the policy keeps, and every rule that keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Kept {
+    pub name: String,
+    /// The rules that keep it: `keep_last`, `keep_daily`, …, `keep_within 30d`, or `no rule set`.
+    pub reasons: Vec<String>,
+}
+
+/// An archive the policy deletes, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Deleted {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What a policy does to a list of archive names.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Verdict {
+    /// Newest first.
+    pub keep: Vec<Kept>,
+    /// Newest first.
+    pub delete: Vec<Deleted>,
+    /// Names the pattern did not make: listed apart, never deleted.
+    #[serde(default)]
+    pub ignored: Vec<String>,
+}
+
+/// Applies `policy` to `names`: which archives are kept (and by which rules),
+/// which are deleted (and why), which names are not the pattern's.
+pub fn apply(policy: &Policy, pattern: &Pattern, names: &[String]) -> Verdict {
+    let mut ignored = Vec::new();
+    let mut dated: Vec<(DateTime, &str)> = Vec::new();
+    for name in names {
+        match pattern.date(name) {
+            Some(at) => dated.push((at, name)),
+            None => ignored.push(name.clone()),
+        }
+    }
+    // Newest first; equal dates in name order, so the outcome never depends on the listing's order.
+    dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(a.1)));
+    dated.dedup_by(|a, b| a.1 == b.1);
+    ignored.sort();
+    ignored.dedup();
+
+    let mut verdict = Verdict { ignored, ..Verdict::default() };
+    if policy.is_empty() {
+        verdict.keep =
+            dated.iter().map(|(_, n)| Kept { name: n.to_string(), reasons: vec!["no rule set".into()] }).collect();
+        return verdict;
+    }
+    type Bucket = fn(DateTime, usize) -> i64;
+    let buckets: [Bucket; 6] = [
+        |_, nr| nr as i64,
+        |d, _| ((d.year() as i64 * 100 + d.month() as i64) * 100 + d.day() as i64) * 100 + d.hour() as i64,
+        |d, _| (d.year() as i64 * 100 + d.month() as i64) * 100 + d.day() as i64,
+        |d, _| {
+            let week = d.date().iso_week_date();
+            week.year() as i64 * 100 + week.week() as i64
+        },
+        |d, _| d.year() as i64 * 100 + d.month() as i64,
+        |d, _| d.year() as i64,
+    ];
+    let mut left: Vec<(&str, i64, Option<i64>)> =
+        policy.counts().iter().map(|(rule, n)| (*rule, n.map_or(0, i64::from), None)).collect();
+    let newest = dated.first().map(|(at, _)| *at);
+    let within = policy.keep_within.zip(newest).map(|(d, newest)| (d, d.before(newest)));
+    let last = dated.len().saturating_sub(1);
+    for (nr, (at, name)) in dated.iter().enumerate() {
+        let mut reasons = Vec::new();
+        if let Some((d, since)) = within {
+            if *at > since {
+                reasons.push(format!("keep_within {d}"));
+            }
+        }
+        for (bucket, (rule, count, previous)) in buckets.iter().zip(left.iter_mut()) {
+            if *count > 0 {
+                let value = bucket(*at, nr);
+                // A rule with count left also keeps the oldest archive: the longest history it allows.
+                if Some(value) != *previous || nr == last {
+                    *previous = Some(value);
+                    *count -= 1;
+                    reasons.push(rule.to_string());
+                }
+            }
+        }
+        if reasons.is_empty() {
+            verdict.delete.push(Deleted { name: name.to_string(), reason: format!("no rule keeps it ({policy})") });
+        } else {
+            verdict.keep.push(Kept { name: name.to_string(), reasons });
+        }
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(days: &[&str]) -> Vec<String> {
+        days.iter().map(|d| format!("{}.tgz", d.replace('-', ""))).collect()
+    }
+
+    fn run(policy: Policy, list: &[&str]) -> (Vec<String>, Vec<String>) {
+        let v = apply(&policy, &Pattern::parse("%Y%m%d.tgz").unwrap(), &names(list));
+        (
+            v.keep.iter().map(|k| format!("{} {}", &k.name[..8], k.reasons.join("+"))).collect(),
+            v.delete.iter().map(|d| d.name[..8].to_string()).collect(),
+        )
+    }
+
+    /// Every day of a month and a half, newest last in the listing (order must not matter).
+    fn days() -> Vec<String> {
+        let start = jiff::civil::date(2026, 10, 1);
+        (0..45).map(|i| start.checked_add(i.days()).unwrap().to_string()).collect()
+    }
+
+    fn kept(policy: Policy) -> Vec<String> {
+        let list = days();
+        let list: Vec<&str> = list.iter().map(String::as_str).collect();
+        run(policy, &list).0
+    }
+
+    #[test]
+    fn keep_last_keeps_the_newest() {
+        let keep = kept(Policy { keep_last: Some(3), ..Policy::default() });
+        assert_eq!(keep, ["20261114 keep_last", "20261113 keep_last", "20261112 keep_last"]);
+    }
+
+    #[test]
+    fn keep_daily_keeps_the_newest_of_each_day() {
+        let (keep, delete) =
+            run(Policy { keep_daily: Some(2), ..Policy::default() }, &["2026-11-20", "2026-11-21", "2026-11-19"]);
+        assert_eq!(keep, ["20261121 keep_daily", "20261120 keep_daily"]);
+        assert_eq!(delete, ["20261119"]);
+        // Two archives on one day: only the newest counts for the day.
+        let p = Pattern::parse("%Y%m%d-%H.tgz").unwrap();
+        let v = apply(
+            &Policy { keep_daily: Some(2), ..Policy::default() },
+            &p,
+            &["20261121-03.tgz".into(), "20261121-15.tgz".into(), "20261120-03.tgz".into()],
+        );
+        assert_eq!(v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261121-15.tgz", "20261120-03.tgz"]);
+        assert_eq!(v.delete[0].name, "20261121-03.tgz");
+    }
+
+    #[test]
+    fn keep_hourly_counts_hours() {
+        let p = Pattern::parse("%Y%m%d-%H%M.tgz").unwrap();
+        let list: Vec<String> = ["20261121-0310", "20261121-0350", "20261121-0410", "20261121-0510"]
+            .iter()
+            .map(|n| format!("{n}.tgz"))
+            .collect();
+        let v = apply(&Policy { keep_hourly: Some(2), ..Policy::default() }, &p, &list);
+        assert_eq!(
+            v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+            ["20261121-0510.tgz", "20261121-0410.tgz"]
+        );
+        assert_eq!(v.delete.len(), 2);
+    }
+
+    #[test]
+    fn keep_weekly_uses_iso_weeks() {
+        // 2026-11-16 is a Monday: 15 and 16 are in different ISO weeks, 16 to 22 in one.
+        let keep = kept(Policy { keep_weekly: Some(3), ..Policy::default() });
+        assert_eq!(keep, ["20261114 keep_weekly", "20261108 keep_weekly", "20261101 keep_weekly"]);
+        // ISO week 1 of 2027 starts on Monday 2027-01-04; 2027-01-03 is in week 53 of 2026.
+        let (keep, _) = run(
+            Policy { keep_weekly: Some(9), ..Policy::default() },
+            &["2027-01-04", "2027-01-03", "2026-12-28", "2026-12-27"],
+        );
+        assert_eq!(keep, ["20270104 keep_weekly", "20270103 keep_weekly", "20261227 keep_weekly"]);
+    }
+
+    #[test]
+    fn keep_monthly_and_yearly() {
+        let keep = kept(Policy { keep_monthly: Some(2), ..Policy::default() });
+        assert_eq!(keep, ["20261114 keep_monthly", "20261031 keep_monthly"]);
+        let (keep, delete) = run(
+            Policy { keep_yearly: Some(5), ..Policy::default() },
+            &["2024-12-31", "2025-06-01", "2025-12-31", "2026-01-01"],
+        );
+        // Count left at the end of the list: the oldest is kept too (2024-12-31 is also its year's newest).
+        assert_eq!(keep, ["20260101 keep_yearly", "20251231 keep_yearly", "20241231 keep_yearly"]);
+        assert_eq!(delete, ["20250601"]);
+    }
+
+    #[test]
+    fn a_rule_with_count_left_keeps_the_oldest() {
+        // keep_daily 10 on three archives of one day: the newest (first of its day) and the oldest.
+        let (keep, delete) =
+            run(Policy { keep_daily: Some(10), ..Policy::default() }, &["2026-11-21", "2026-11-20", "2026-11-19"]);
+        assert_eq!(keep.len(), 3);
+        assert!(delete.is_empty());
+        let p = Pattern::parse("%Y%m%d-%H.tgz").unwrap();
+        let list: Vec<String> =
+            ["20261121-01", "20261121-02", "20261121-03"].iter().map(|n| format!("{n}.tgz")).collect();
+        let v = apply(&Policy { keep_daily: Some(10), ..Policy::default() }, &p, &list);
+        assert_eq!(v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261121-03.tgz", "20261121-01.tgz"]);
+        assert_eq!(v.delete.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261121-02.tgz"]);
+        // A rule whose count ran out does not keep the oldest.
+        let v = apply(&Policy { keep_daily: Some(1), ..Policy::default() }, &p, &list);
+        assert_eq!(v.keep.len(), 1);
+    }
+
+    #[test]
+    fn rules_combine_and_name_every_reason() {
+        let keep =
+            kept(Policy { keep_daily: Some(2), keep_weekly: Some(2), keep_monthly: Some(2), ..Policy::default() });
+        assert_eq!(
+            keep,
+            [
+                "20261114 keep_daily+keep_weekly+keep_monthly",
+                "20261113 keep_daily",
+                "20261108 keep_weekly",
+                "20261031 keep_monthly"
+            ]
+        );
+    }
+
+    #[test]
+    fn keep_within_is_relative_to_the_newest_archive() {
+        // The newest is 2026-11-14: 30 days before is 2026-10-15, and only later archives are kept.
+        let (keep, delete) = {
+            let list = days();
+            let list: Vec<&str> = list.iter().map(String::as_str).collect();
+            run(Policy { keep_within: Some(Duration::parse("30d").unwrap()), ..Policy::default() }, &list)
+        };
+        assert_eq!(keep.len(), 30);
+        assert_eq!(keep.last().unwrap(), "20261016 keep_within 30d");
+        assert_eq!(delete.first().unwrap(), "20261015");
+        // Months are calendar months.
+        assert_eq!(
+            Duration::parse("1m").unwrap().before(jiff::civil::date(2026, 3, 31).at(0, 0, 0, 0)),
+            jiff::civil::date(2026, 2, 28).at(0, 0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn no_rule_keeps_everything_and_foreign_names_are_never_deleted() {
+        let pattern = Pattern::parse("%Y%m%d.tgz").unwrap();
+        let list: Vec<String> =
+            vec!["20261121.tgz".into(), "20261120.tgz".into(), "README".into(), "20261119.tgz.part".into()];
+        let v = apply(&Policy::default(), &pattern, &list);
+        assert_eq!(v.keep.len(), 2);
+        assert!(v.delete.is_empty());
+        let v = apply(&Policy { keep_last: Some(1), ..Policy::default() }, &pattern, &list);
+        assert_eq!(v.delete.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["20261120.tgz"]);
+        assert_eq!(v.delete[0].reason, "no rule keeps it (keep_last 1)");
+        assert_eq!(v.ignored, ["20261119.tgz.part", "README"]);
+    }
+
+    #[test]
+    fn the_newest_is_always_kept_by_any_rule() {
+        for policy in [
+            Policy { keep_last: Some(1), ..Policy::default() },
+            Policy { keep_yearly: Some(1), ..Policy::default() },
+            Policy { keep_within: Some(Duration::parse("1h").unwrap()), ..Policy::default() },
+        ] {
+            assert!(kept(policy.clone())[0].starts_with("20261114"), "{policy}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("1y2m3d4h").unwrap(), Duration { years: 1, months: 2, days: 3, hours: 4 });
+        assert_eq!(Duration::parse("30d").unwrap().to_string(), "30d");
+        for bad in ["", "30", "d", "30x", "-3d"] {
+            assert!(Duration::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

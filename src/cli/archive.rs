@@ -1,0 +1,178 @@
+//! `parc retention`, `parc plan` and `parc apply`.
+
+use super::exit;
+use crate::archive::{apply, pattern::Pattern, plan, retention};
+use crate::config::Config;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct RetentionArgs {
+    /// Keep the N newest archives.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest archive of each of the N newest hours that have one.
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// … days.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// … ISO weeks.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// … months.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// … years.
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// Keep every archive newer than the newest one minus this (e.g. 30d, 1y6m, 20h).
+    #[arg(long, value_name = "DURATION", value_parser = retention::Duration::parse)]
+    pub keep_within: Option<retention::Duration>,
+    /// The archive name pattern.
+    #[arg(long, default_value = "%Y%m%d.tgz")]
+    pub pattern: String,
+    /// Print JSON: {"keep": [{"name", "reasons"}], "delete": [{"name", "reason"}], "ignored": [...]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads archive names on stdin, prints what the policy keeps and deletes.
+pub fn retention(args: RetentionArgs) -> Result<u8> {
+    use std::io::BufRead;
+    let pattern = Pattern::parse(&args.pattern).map_err(anyhow::Error::msg)?;
+    let policy = retention::Policy {
+        keep_last: args.keep_last,
+        keep_hourly: args.keep_hourly,
+        keep_daily: args.keep_daily,
+        keep_weekly: args.keep_weekly,
+        keep_monthly: args.keep_monthly,
+        keep_yearly: args.keep_yearly,
+        keep_within: args.keep_within,
+    };
+    let mut names = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.context("cannot read names on stdin")?;
+        let name = line.trim();
+        if !name.is_empty() {
+            names.push(name.to_string());
+        }
+    }
+    let verdict = retention::apply(&policy, &pattern, &names);
+    if args.json {
+        super::print(&(serde_json::to_string_pretty(&verdict)? + "\n"))?;
+        return Ok(exit::OK);
+    }
+    let mut text = format!("policy: {policy}\n");
+    for k in &verdict.keep {
+        text.push_str(&format!("keep    {}  ({})\n", k.name, k.reasons.join(", ")));
+    }
+    for d in &verdict.delete {
+        text.push_str(&format!("delete  {}  ({})\n", d.name, d.reason));
+    }
+    for n in &verdict.ignored {
+        text.push_str(&format!("ignore  {n}  (not made by the pattern {pattern}: never deleted)\n"));
+    }
+    super::print(&text)?;
+    Ok(exit::OK)
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// Snapshots folder [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Where the plan goes ("-": stdout).
+    #[arg(short, long, value_name = "FILE", default_value = "plan.json")]
+    pub output: PathBuf,
+    /// Plan as if it were this time (RFC 3339), to replay or test a schedule.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// The plan made by `parc plan`.
+    pub plan: PathBuf,
+    /// Snapshots folder, where run logs go [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Print what would be done; do nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run as if it were this time (RFC 3339): names the archive and dates the run.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+fn now(arg: Option<&str>) -> Result<jiff::Zoned> {
+    match arg {
+        None => Ok(jiff::Zoned::now()),
+        Some(text) => {
+            let ts: jiff::Timestamp =
+                text.parse().with_context(|| format!("--now {text:?} is not an RFC 3339 time"))?;
+            // The offset written decides the local date and time (the archive's name).
+            let offset = jiff::fmt::temporal::Pieces::parse(text)
+                .ok()
+                .and_then(|p| match p.offset() {
+                    Some(jiff::fmt::temporal::PiecesOffset::Numeric(n)) => Some(n.offset()),
+                    _ => None,
+                })
+                .unwrap_or(jiff::tz::Offset::UTC);
+            Ok(ts.to_zoned(jiff::tz::TimeZone::fixed(offset)))
+        }
+    }
+}
+
+fn snapshots_dir(arg: Option<PathBuf>, config: &Config, config_path: &Path) -> PathBuf {
+    arg.unwrap_or_else(|| super::build::base_of(config_path).join(&config.build.snapshots))
+}
+
+pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
+    let snapshots = snapshots_dir(args.snapshots, config, config_path);
+    let now = now(args.now.as_deref())?;
+    let plan = plan::make(&config.archive, &snapshots, &now)?;
+    let json = serde_json::to_string_pretty(&plan)? + "\n";
+    if args.output.as_os_str() == "-" {
+        super::print(&json)?;
+    } else {
+        std::fs::write(&args.output, &json).with_context(|| format!("cannot write {}", args.output.display()))?;
+    }
+    if !quiet {
+        for j in &plan.jobs {
+            let action = match j.action {
+                plan::Action::Run => format!("run, as {}", j.archive),
+                plan::Action::Skip => "skip".to_string(),
+            };
+            eprintln!("job {}: {action} ({}); retention deletes {}", j.job, j.reason, j.retention.delete.len());
+        }
+        if plan.jobs.is_empty() {
+            eprintln!("no [[archive]] job in the configuration: the plan is empty");
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
+    let snapshots = snapshots_dir(args.snapshots, config, config_path);
+    let plan = plan::read(&args.plan)?;
+    let options = apply::Options {
+        dry_run: args.dry_run,
+        now: now(args.now.as_deref())?,
+        progress: !quiet && crate::progress::on_terminal(),
+        lock: super::build::base_of(config_path).join(&config.build.cache_dir).join("apply.lock"),
+    };
+    let done = apply::apply(config, &snapshots, &plan, &options)?;
+    let mut failed = false;
+    for d in &done {
+        failed |= d.outcome == crate::archive::run::Outcome::Failed;
+        if !quiet || d.outcome == crate::archive::run::Outcome::Failed {
+            eprintln!("{}", d.headline);
+            for f in &d.files {
+                eprintln!("  wrote {}", f.display());
+            }
+        }
+    }
+    Ok(if failed { exit::RUN_FAILED } else { exit::OK })
+}
