@@ -20,12 +20,19 @@ test: test-deps
 # probes run on this machine), git (repositories and a bare remote), sudo
 # (ssh.sudo), openssl and python3 (a git server over HTTPS on 127.0.0.1).
 TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3
+# Real servers for the archive tests, from PyPI: WebDAV (wsgidav on cheroot),
+# FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd).
+PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd
+PIP_MODULES := wsgidav,cheroot,pyftpdlib,OpenSSL,aiosmtpd
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@python3 -c "import $(PIP_MODULES)" 2>/dev/null || { echo "installing: $(PIP_PACKAGES) (PyPI)"; \
+	  python3 -m pip --version >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; \
+	  python3 -m pip install -q $(PIP_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PIP_PACKAGES); }
 
 ## Regenerate the example fleet (deterministic: same files every time).
 example:

@@ -177,61 +177,14 @@ struct HttpsGit {
 impl HttpsGit {
     fn start(root: &Path, user: &str, password: &str) -> HttpsGit {
         let d = root.join("tls");
-        std::fs::create_dir_all(&d).unwrap();
-        let openssl =
-            |args: &[&str]| ok(Command::new("openssl").current_dir(&d).args(args).output().unwrap(), "openssl");
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=parc test CA",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "leaf.key",
-            "-out",
-            "leaf.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ]);
-        std::fs::write(d.join("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "leaf.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ]);
+        let tls = common::tls::make(&d);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/git-https-server.py");
         let portfile = d.join("port");
         let child = Command::new("python3")
             .arg(script)
             .arg(root)
-            .arg(d.join("leaf.pem"))
-            .arg(d.join("leaf.key"))
+            .arg(&tls.cert)
+            .arg(&tls.key)
             .args([user, password])
             .arg(&portfile)
             .spawn()
@@ -243,7 +196,7 @@ impl HttpsGit {
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
         let port = std::fs::read_to_string(&portfile).expect("the HTTPS server started").trim().parse().unwrap();
-        HttpsGit { child, port, ca: d.join("ca.pem") }
+        HttpsGit { child, port, ca: tls.ca }
     }
 }
 

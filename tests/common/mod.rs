@@ -140,7 +140,9 @@ pub fn build_example(out: &Path) {
     build_cmd(&snapshots, out, &["--no-cache"]).current_dir(out.parent().unwrap()).assert().success();
 }
 
+pub mod server;
 pub mod sshd;
+pub mod tls;
 
 /// `git ARGS` in `dir`, with an identity and `main` as the first branch; its stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {

@@ -150,7 +150,11 @@ pub fn temporary(name: &str) -> String {
 /// renamed. A failed check removes the temporary file and says what differed.
 pub fn upload_verified(t: &mut dyn Transport, file: &Path, name: &str, bytes: u64, sha256: &str) -> Result<()> {
     let part = temporary(name);
-    t.put(file, &part).with_context(|| format!("upload of {name} (as {part})"))?;
+    if let Err(e) = t.put(file, &part) {
+        // Half a file must not stay behind (a full share, a cut connection).
+        let _ = t.delete(&part);
+        return Err(e.context(format!("upload of {name} (as {part})")));
+    }
     let mut hasher = Sha256::new();
     let mut got = 0u64;
     t.get(&part, &mut |chunk| {

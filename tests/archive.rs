@@ -1,0 +1,483 @@
+//! Archive jobs end to end, with real servers on loopback: a zip served
+//! over TLS, destinations on a local folder (and a mounted tmpfs), SFTP
+//! through a real sshd, WebDAV and FTPS servers, and mail received by a
+//! real SMTP server. Every failure says its cause and deletes nothing.
+
+mod common;
+
+use common::server::Server;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A job's world: the HTTPS server and its files, the snapshots, the config.
+struct World {
+    tmp: tempfile::TempDir,
+    tls: common::tls::Tls,
+    https: Server,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let tls = common::tls::make(&tmp.path().join("tls"));
+        std::fs::create_dir_all(tmp.path().join("www")).unwrap();
+        let https = Server::start(
+            &tmp.path().join("run"),
+            "https",
+            &[&s(&tmp.path().join("www")), &s(&tls.cert), &s(&tls.key)],
+        );
+        World { tmp, tls, https }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("https://127.0.0.1:{}/{name}", self.https.port)
+    }
+
+    /// Serves a zip holding `files` as `www/<name>`.
+    fn serve_zip(&self, name: &str, files: &[(&str, &[u8])]) {
+        let file = std::fs::File::create(self.path("www").join(name)).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        for (member, data) in files {
+            zip.start_file(*member, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    /// Writes parc.toml with one job `db` and the given extra keys.
+    fn config(&self, job: &str, extra: &str) {
+        let text = format!(
+            "[build]\nsnapshots = \"snapshots\"\n\n[[archive]]\nname = \"db\"\nca_file = \"{}\"\nexpect = \"dump.sql\"\nhost = \"backup1\"\ntimeout = 10\n{job}\n{extra}",
+            self.tls.ca.display()
+        );
+        std::fs::write(self.path("parc.toml"), text).unwrap();
+    }
+
+    fn parc(&self, args: &[&str]) -> std::process::Output {
+        common::parc().current_dir(self.tmp.path()).args(args).output().unwrap()
+    }
+
+    /// `parc plan` then `parc apply` at `now`; the apply's output.
+    fn run_at(&self, now: &str) -> std::process::Output {
+        let plan = self.parc(&["plan", "--now", now, "-o", "plan.json"]);
+        assert!(plan.status.success(), "plan: {}", String::from_utf8_lossy(&plan.stderr));
+        self.parc(&["apply", "--now", now, "plan.json"])
+    }
+
+    fn run_log(&self) -> Value {
+        common::read_json(&self.path("snapshots/backup1/archive-db.json"))
+    }
+
+    fn text_log(&self) -> String {
+        std::fs::read_to_string(self.path("snapshots/backup1/archive-db.log")).unwrap()
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn tar_member(path: &Path) -> (String, String) {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()));
+    let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+    let name = entry.path().unwrap().display().to_string();
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    (name, text)
+}
+
+#[test]
+fn runs_to_a_local_folder_skip_an_unchanged_dump_and_prune_by_policy() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    // Something of the user's that the pattern did not make: never deleted.
+    std::fs::write(dest.join("README.txt"), "archives of db\n").unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"\nkeep_last = 2", w.url("dump.zip"), s(&dest)), "");
+
+    w.serve_zip("dump.zip", &[("dump.sql", b"-- day 1\n")]);
+    let out = w.run_at("2026-11-18T03:00:00+01:00");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&dest), ["20261118.tgz", "README.txt"]);
+    assert_eq!(tar_member(&dest.join("20261118.tgz")), ("dump.sql".into(), "-- day 1\n".into()));
+    let log = w.run_log();
+    assert_eq!(log["kind"], "archive-db");
+    assert_eq!(log["run"]["outcome"], "ok");
+    let steps: Vec<&str> =
+        log["run"]["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["download", "verify", "compare", "pack", "reach", "upload", "retention"]);
+    assert!(w.text_log().starts_with("archive db OK: 20261118.tgz"), "{}", w.text_log());
+
+    // The same dump the next day: reported, not archived again.
+    let out = w.run_at("2026-11-19T03:00:00+01:00");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(w.run_log()["run"]["outcome"], "unchanged");
+    assert_eq!(names(&dest), ["20261118.tgz", "README.txt"]);
+    assert!(w.text_log().starts_with("archive db UNCHANGED"), "{}", w.text_log());
+
+    // Two new dumps: keep_last 2 deletes the oldest, with its reason.
+    for (day, text) in [("20", "-- day 3\n"), ("21", "-- day 4\n")] {
+        w.serve_zip("dump.zip", &[("export/dump.sql", text.as_bytes())]);
+        let out = w.run_at(&format!("2026-11-{day}T03:00:00+01:00"));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(names(&dest), ["20261120.tgz", "20261121.tgz", "README.txt"]);
+    let run = &w.run_log()["run"];
+    assert_eq!(run["deleted"][0]["name"], "20261118.tgz");
+    assert_eq!(run["deleted"][0]["reason"], "no rule keeps it (keep_last 2)");
+    assert_eq!(run["last_good"]["archive"], "20261121.tgz");
+    assert!(w.text_log().contains("deleted 20261118.tgz: no rule keeps it"), "{}", w.text_log());
+}
+
+#[test]
+fn min_interval_skips_a_run_too_soon_after_a_good_one() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"\nmin_interval = \"20h\"", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"x")]);
+    assert!(w.run_at("2026-11-20T03:00:00Z").status.success());
+    w.serve_zip("dump.zip", &[("dump.sql", b"y")]);
+    let plan = w.parc(&["plan", "--now", "2026-11-20T12:00:00Z", "-o", "-"]);
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["jobs"][0]["action"], "skip", "{plan}");
+    let plan = w.parc(&["plan", "--now", "2026-11-21T03:00:00Z", "-o", "-"]);
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["jobs"][0]["action"], "run", "{plan}");
+}
+
+/// Each failure: exit 5, the failed step and its cause in the log's first
+/// line, and the old archives (which the policy would delete) still there.
+#[test]
+fn failures_name_their_cause_and_delete_nothing() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    for old in ["20261101.tgz", "20261102.tgz", "20261103.tgz"] {
+        std::fs::write(dest.join(old), "old").unwrap();
+    }
+    w.serve_zip("good.zip", &[("dump.sql", b"data")]);
+    w.serve_zip("other.zip", &[("backup.sql", b"data")]);
+    std::fs::write(w.path("www/corrupt.zip"), b"PK\x03\x04 this is not a zip at all").unwrap();
+    let refused = format!("https://127.0.0.1:{}/dump.zip", common::sshd::free_port());
+    let cases = [
+        (w.url("missing.zip"), "download", "HTTP 404 Not Found"),
+        (refused, "download", "connection error"),
+        (w.url("corrupt.zip"), "verify", "not a valid zip"),
+        (w.url("other.zip"), "verify", "does not hold dump.sql (it holds: backup.sql)"),
+        (w.url("cut/good.zip"), "download", "cut short"),
+    ];
+    for (url, step, cause) in cases {
+        w.config(&format!("url = \"{url}\"\ndestination = \"{}\"\nkeep_last = 1", s(&dest)), "");
+        let out = w.run_at("2026-11-21T03:00:00Z");
+        assert_eq!(out.status.code(), Some(5), "{url}: {}", stderr(&out));
+        let run = &w.run_log()["run"];
+        assert_eq!(run["outcome"], "failed", "{url}");
+        assert_eq!(run["failed_step"], step, "{url}: {run}");
+        assert!(run["cause"].as_str().unwrap().contains(cause), "{url}: {}", run["cause"]);
+        let first = w.text_log().lines().next().unwrap().to_string();
+        assert!(first.starts_with(&format!("archive db FAILED at {step}: ")) && first.contains(cause), "{first}");
+        assert!(stderr(&out).contains(cause), "{}", stderr(&out));
+        assert_eq!(names(&dest), ["20261101.tgz", "20261102.tgz", "20261103.tgz"], "{url}: nothing deleted");
+    }
+    // A TLS failure is told as such: the server's CA is not trusted without ca_file.
+    std::fs::write(
+        w.path("parc.toml"),
+        format!("[[archive]]\nname = \"db\"\nexpect = \"dump.sql\"\nhost = \"backup1\"\nurl = \"{}\"\ndestination = \"{}\"\n", w.url("good.zip"), s(&dest)),
+    )
+    .unwrap();
+    let out = w.run_at("2026-11-22T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5));
+    assert!(w.run_log()["run"]["cause"].as_str().unwrap().starts_with("TLS error"), "{}", w.run_log()["run"]["cause"]);
+}
+
+#[test]
+fn a_stale_plan_is_refused_and_two_applies_never_overlap() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"one")]);
+    assert!(w.parc(&["plan", "--now", "2026-11-21T03:00:00Z", "-o", "old-plan.json"]).status.success());
+    assert!(w.run_at("2026-11-21T04:00:00Z").status.success());
+    let out = w.parc(&["apply", "old-plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("the plan is stale: job db ran at"), "{}", stderr(&out));
+
+    // A live lock stops a second apply; a lock whose process is gone is taken over.
+    assert!(w.parc(&["plan", "--now", "2026-11-22T03:00:00Z", "-o", "plan.json"]).status.success());
+    let lock = w.path(".parc-cache/apply.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    std::fs::write(&lock, format!("1 {}", host.trim())).unwrap();
+    let out = w.parc(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("another parc apply is running"), "{}", stderr(&out));
+    std::fs::write(&lock, format!("999999999 {}", host.trim())).unwrap();
+    let out = w.parc(&["apply", "--now", "2026-11-22T03:00:00Z", "plan.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stale lock"), "{}", stderr(&out));
+    assert!(!lock.exists());
+
+    // --dry-run says what it would do and does nothing.
+    w.serve_zip("dump.zip", &[("dump.sql", b"two")]);
+    assert!(w.parc(&["plan", "--now", "2026-11-23T03:00:00Z", "-o", "plan.json"]).status.success());
+    let before = std::fs::read(w.path("snapshots/backup1/archive-db.json")).unwrap();
+    let out = w.parc(&["apply", "--dry-run", "plan.json"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would fetch"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(std::fs::read(w.path("snapshots/backup1/archive-db.json")).unwrap(), before);
+    assert_eq!(names(&dest), ["20261121.tgz"]);
+}
+
+/// A mounted share: `require_mount` refuses an unmounted folder, and an
+/// upload cut short by a full disk fails, leaves no partial file and deletes nothing.
+#[test]
+fn a_share_must_be_mounted_and_a_full_one_fails_the_upload() {
+    let w = World::new();
+    let share = w.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    w.config(
+        &format!(
+            "url = \"{}\"\ndestination = \"{}\"\nrequire_mount = true\nkeep_last = 1",
+            w.url("dump.zip"),
+            s(&share)
+        ),
+        "",
+    );
+    // Bytes deflate cannot shrink: the archive is bigger than the 64 KiB share.
+    let mut x: u64 = 1;
+    let random: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect();
+    w.serve_zip("dump.zip", &[("dump.sql", &random)]);
+    let out = w.run_at("2026-11-21T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(w.run_log()["run"]["failed_step"], "reach");
+    assert!(w.run_log()["run"]["cause"].as_str().unwrap().contains("is not a mount point"), "{}", w.run_log());
+
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&share)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount a small tmpfs (the tests run as root)");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(share.clone());
+    std::fs::write(share.join("20261101.tgz"), "old").unwrap();
+    let out = w.run_at("2026-11-22T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let run = &w.run_log()["run"];
+    assert_eq!(run["failed_step"], "upload", "{run}");
+    assert!(run["cause"].as_str().unwrap().contains("upload of 20261122.tgz"), "{}", run["cause"]);
+    assert_eq!(names(&share), ["20261101.tgz"], "no partial file, nothing deleted");
+}
+
+#[test]
+fn sftp_through_a_real_sshd_and_a_refused_key() {
+    let sshd = common::sshd::Sshd::start();
+    let w = World::new();
+    let dest = w.path("remote");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::write(dest.join("20261101.tgz"), "old").unwrap();
+    let job = |key: &str| {
+        format!(
+            "url = \"{}\"\ndestination = \"sftp://root@127.0.0.1:{}{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nkeep_last = 1",
+            w.url("dump.zip"),
+            sshd.port,
+            s(&dest),
+            s(&sshd.path(key)),
+            s(&sshd.path("known_hosts"))
+        )
+    };
+    w.serve_zip("dump.zip", &[("dump.sql", b"over sftp")]);
+    w.config(&job("stranger"), "");
+    let out = w.run_at("2026-11-21T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5));
+    let run = &w.run_log()["run"];
+    assert_eq!(run["failed_step"], "reach");
+    assert!(run["cause"].as_str().unwrap().contains("Permission denied"), "{}", run["cause"]);
+    assert_eq!(names(&dest), ["20261101.tgz"]);
+
+    w.config(&job("id"), "");
+    let out = w.run_at("2026-11-21T04:00:00Z");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The plan knew no listing yet: nothing is deleted before the next plan has seen one.
+    assert_eq!(names(&dest), ["20261101.tgz", "20261121.tgz"]);
+    assert_eq!(tar_member(&dest.join("20261121.tgz")).1, "over sftp");
+    assert_eq!(w.run_log()["run"]["remote"].as_array().unwrap().len(), 2);
+    w.serve_zip("dump.zip", &[("dump.sql", b"day two")]);
+    let out = w.run_at("2026-11-22T04:00:00Z");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&dest), ["20261122.tgz"], "uploaded, renamed, the older ones pruned over SFTP");
+
+    // A changed host key is a failure, never trusted.
+    std::fs::write(
+        sshd.path("known_hosts"),
+        format!("[127.0.0.1]:{} {}", sshd.port, std::fs::read_to_string(sshd.path("stranger.pub")).unwrap()),
+    )
+    .unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"again")]);
+    let out = w.run_at("2026-11-23T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(w.run_log()["run"]["failed_step"], "reach", "{}", w.run_log());
+    assert_eq!(names(&dest), ["20261122.tgz"]);
+}
+
+#[test]
+fn webdav_and_ftps_servers() {
+    let w = World::new();
+    let dav_root = w.path("dav");
+    std::fs::create_dir_all(dav_root.join("db")).unwrap();
+    std::fs::write(dav_root.join("db/20261101.tgz"), "old").unwrap();
+    let dav = Server::start(&w.path("run"), "webdav", &[&s(&dav_root), "parc", "s3cret"]);
+    std::fs::write(w.path("dav-password"), "s3cret\n").unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"over webdav")]);
+    w.config(
+        &format!(
+            "url = \"{}\"\ndestination = \"webdav://127.0.0.1:{}/dav/db\"\nuser = \"parc\"\npassword_file = \"{}\"\nkeep_last = 1",
+            w.url("dump.zip"),
+            dav.port,
+            s(&w.path("dav-password"))
+        ),
+        "",
+    );
+    let out = w.run_at("2026-11-21T03:00:00Z");
+    assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    assert_eq!(names(&dav_root.join("db")), ["20261101.tgz", "20261121.tgz"]);
+    assert_eq!(tar_member(&dav_root.join("db/20261121.tgz")).1, "over webdav");
+    w.serve_zip("dump.zip", &[("dump.sql", b"day two")]);
+    let out = w.run_at("2026-11-22T03:00:00Z");
+    assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    assert_eq!(names(&dav_root.join("db")), ["20261122.tgz"], "listed by PROPFIND, pruned by DELETE");
+
+    // A wrong password: refused at the destination, said as HTTP 401.
+    std::fs::write(w.path("dav-password"), "wrong\n").unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"again")]);
+    let out = w.run_at("2026-11-23T03:00:00Z");
+    assert_eq!(out.status.code(), Some(5));
+    assert!(w.run_log()["run"]["cause"].as_str().unwrap().contains("HTTP 401"), "{}", w.run_log());
+
+    let ftp_root = w.path("ftp");
+    std::fs::create_dir_all(ftp_root.join("db")).unwrap();
+    std::fs::write(ftp_root.join("db/20261101.tgz"), "old").unwrap();
+    let ftps =
+        Server::start(&w.path("run"), "ftps", &[&s(&ftp_root), &s(&w.tls.cert), &s(&w.tls.key), "parc", "s3cret"]);
+    w.serve_zip("dump.zip", &[("dump.sql", b"over ftps")]);
+    w.config(
+        &format!(
+            "url = \"{}\"\ndestination = \"ftps://parc@127.0.0.1:{}/db\"\npassword_env = \"PARC_TEST_FTP\"\nkeep_last = 1",
+            w.url("dump.zip"),
+            ftps.port
+        ),
+        "",
+    );
+    let ftp_run = |now: &str| {
+        assert!(w.parc(&["plan", "--now", now, "-o", "plan.json"]).status.success());
+        let out = common::parc()
+            .current_dir(w.tmp.path())
+            .env("PARC_TEST_FTP", "s3cret")
+            .args(["apply", "--now", now, "plan.json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    };
+    ftp_run("2026-11-24T03:00:00Z");
+    assert_eq!(names(&ftp_root.join("db")), ["20261101.tgz", "20261124.tgz"]);
+    assert_eq!(tar_member(&ftp_root.join("db/20261124.tgz")).1, "over ftps");
+    w.serve_zip("dump.zip", &[("dump.sql", b"ftps day two")]);
+    ftp_run("2026-11-25T03:00:00Z");
+    assert_eq!(names(&ftp_root.join("db")), ["20261125.tgz"], "listed, pruned over FTPS");
+}
+
+#[test]
+fn the_report_is_mailed_over_smtp_with_starttls_and_auth() {
+    let w = World::new();
+    let inbox = w.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let smtp = Server::start(&w.path("run"), "smtp", &[&s(&inbox), &s(&w.tls.cert), &s(&w.tls.key), "parc", "mailpw"]);
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(
+        &format!("url = \"{}\"\ndestination = \"{}\"\nmail = \"ops\"", w.url("dump.zip"), s(&dest)),
+        &format!(
+            "[mail.ops]\nto = [\"ops@example.org\"]\nfrom = \"parc@example.org\"\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"parc\"\npassword_env = \"PARC_TEST_SMTP\"\nca_file = \"{}\"\n",
+            smtp.port,
+            s(&w.tls.ca)
+        ),
+    );
+    w.serve_zip("dump.zip", &[("dump.sql", b"mailed")]);
+    assert!(w.parc(&["plan", "--now", "2026-11-21T03:00:00+01:00", "-o", "plan.json"]).status.success());
+    let out = common::parc()
+        .current_dir(w.tmp.path())
+        .env("PARC_TEST_SMTP", "mailpw")
+        .args(["apply", "--now", "2026-11-21T03:00:00+01:00", "plan.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(w.run_log()["run"]["mail"], "sent to ops@example.org", "{}", w.run_log());
+    let mail = std::fs::read_to_string(inbox.join("1.eml")).unwrap();
+    assert!(mail.contains("Subject: [parc] db OK 2026-11-21"), "{mail}");
+    assert!(mail.contains("Archived 20261121.tgz"), "{mail}");
+    assert!(mail.contains("archive-db-2026-11-21.log"), "the log is attached: {mail}");
+
+    // A wrong password: the run's own result stands, the log says the mail failed.
+    w.serve_zip("dump.zip", &[("dump.sql", b"again")]);
+    assert!(w.parc(&["plan", "--now", "2026-11-22T03:00:00+01:00", "-o", "plan.json"]).status.success());
+    let out = common::parc()
+        .current_dir(w.tmp.path())
+        .env("PARC_TEST_SMTP", "wrong")
+        .args(["apply", "--now", "2026-11-22T03:00:00+01:00", "plan.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(w.run_log()["run"]["outcome"], "ok");
+    assert!(w.run_log()["run"]["mail"].as_str().unwrap().starts_with("not sent: SMTP"), "{}", w.run_log());
+}
+
+#[test]
+fn retention_reads_names_on_stdin() {
+    let input = "20261121.tgz\n20261120.tgz\n20261119.tgz\nnotes.txt\n20261114.tgz\n";
+    let out = common::parc()
+        .args(["retention", "--keep-daily", "2", "--keep-weekly", "2", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["keep"][0], serde_json::json!({"name": "20261121.tgz", "reasons": ["keep_daily", "keep_weekly"]}));
+    assert_eq!(v["keep"][1]["name"], "20261120.tgz");
+    assert_eq!(v["keep"][2], serde_json::json!({"name": "20261114.tgz", "reasons": ["keep_weekly"]}));
+    assert_eq!(v["delete"][0]["name"], "20261119.tgz");
+    assert_eq!(v["ignored"], serde_json::json!(["notes.txt"]));
+    let out = common::parc().args(["retention", "--keep-within", "3d"]).write_stdin(input).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("keep    20261119.tgz  (keep_within 3d)"), "{text}");
+    assert!(text.contains("delete  20261114.tgz"), "{text}");
+    assert!(text.contains("ignore  notes.txt"), "{text}");
+}
