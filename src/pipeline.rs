@@ -51,6 +51,23 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     value
 }
 
+/// Stage 7: the archive plan as of the newest snapshot (so that the same
+/// inputs give the same site), shown on the archives page. It changes
+/// nothing: `parc plan` writes the plan that `parc apply` carries out.
+fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option<crate::archive::plan::Plan> {
+    if config.archive.is_empty() {
+        return None;
+    }
+    let now = jiff::Timestamp::from_second(fleet.newest.map_or(0, |n| n.0)).ok()?.to_zoned(jiff::tz::TimeZone::UTC);
+    match crate::archive::plan::make(&config.archive, &options.snapshots, &now) {
+        Ok(plan) => Some(plan),
+        Err(e) => {
+            tracing::warn!("cannot plan the archive jobs: {e:#}");
+            None
+        }
+    }
+}
+
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
     let inputs = timed("loading templates and content", || render::Inputs::load(config, &options.base))?;
@@ -100,6 +117,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     }
     let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
     let derived = timed("deriving", || derive::derive(&fleet, config));
+    let plan = timed("planning", || plan(config, options, &fleet));
 
     let out = Output::open(&options.out)?;
     // Per output folder: a page is kept only where it was written.
@@ -109,7 +127,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // memo still takes for whole: its memo is not trusted.
     let reuse = options.use_cache && out.previous_finished;
     let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
-    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo));
+    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo, plan.as_ref()));
     let static_dir = options.base.join(&config.build.static_dir);
     let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
     // Side by side: each renderer's sequential parts (the lists) fill the

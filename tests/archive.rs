@@ -481,3 +481,73 @@ fn retention_reads_names_on_stdin() {
     assert!(text.contains("delete  20261114.tgz"), "{text}");
     assert!(text.contains("ignore  notes.txt"), "{text}");
 }
+
+/// The example fleet's archive history on the site and in the API: every
+/// outcome, the failed step and its cause, the remote archives with the
+/// rules that keep them, and the plan.
+#[test]
+fn the_site_shows_every_run_the_remote_archives_and_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    common::build_cmd(&root.join("snapshots"), &out, &["--no-cache", "--config", &s(&root.join("parc.toml"))])
+        .current_dir(tmp.path())
+        .assert()
+        .success();
+    let runs = common::read_json(&out.join("api/v1/archives.json"));
+    let runs = runs.as_array().unwrap();
+    let outcome = |o: &str| runs.iter().filter(|r| r["outcome"] == o).count();
+    assert!(outcome("ok") > 5 && outcome("unchanged") == 1 && outcome("failed") == 2, "{runs:?}");
+    let failed: Vec<(&str, &str)> = runs
+        .iter()
+        .filter(|r| r["outcome"] == "failed")
+        .map(|r| (r["failed_step"].as_str().unwrap(), r["cause"].as_str().unwrap()))
+        .collect();
+    assert!(failed.iter().any(|(step, cause)| *step == "download" && cause.starts_with("HTTP 404")), "{failed:?}");
+    assert!(failed.iter().any(|(step, _)| *step == "upload"), "{failed:?}");
+    assert!(runs.windows(2).all(|w| w[0]["at"].as_i64() >= w[1]["at"].as_i64()), "newest first");
+
+    let job = common::read_json(&out.join("api/v1/archives/db.json"));
+    assert_eq!(job["job"], "db");
+    let remote = job["remote"].as_array().unwrap();
+    assert!(
+        remote
+            .iter()
+            .any(|a| a["status"] == "kept" && a["reasons"].as_array().unwrap().contains(&"keep_weekly".into())),
+        "{remote:?}"
+    );
+    // The newest good archive is the last good one, and the plan knows it.
+    assert_eq!(job["last_good_archive"], remote.iter().find(|a| a["status"] == "kept").unwrap()["name"]);
+    assert_eq!(job["plan"]["job"], "db");
+    let plan = common::read_json(&out.join("api/v1/plan.json"));
+    assert_eq!(plan["schema"], "parc.plan/1");
+    assert_eq!(plan["jobs"][0]["inputs"], job["plan"]["inputs"]);
+
+    let page = std::fs::read_to_string(out.join("archives.html")).unwrap();
+    assert!(page.contains("HTTP 404 Not Found"), "the cause of a failure is on the page");
+    assert!(page.contains("Last good archive"));
+    assert!(page.contains("keep_daily"));
+}
+
+/// A run written by `parc apply` is a snapshot like any other: the next build shows it.
+#[test]
+fn a_run_shows_on_the_next_build_and_a_broken_run_log_is_a_problem() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"", w.url("missing.zip"), s(&dest)), "");
+    assert_eq!(w.run_at("2026-11-21T03:00:00Z").status.code(), Some(5));
+    std::fs::create_dir_all(w.path("snapshots/other/archive-x")).unwrap();
+    std::fs::write(
+        w.path("snapshots/other/archive-x/2026-11-21T000000Z.json"),
+        r#"{"schema":"parc.snapshot/1","kind":"archive-x","host":"other","collected_at":"2026-11-21T00:00:00Z","probes":{}}"#,
+    )
+    .unwrap();
+    let out = w.parc(&["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("archive-x") && stderr(&out).contains("without its run log"), "{}", stderr(&out));
+    let runs = common::read_json(&w.path("site/api/v1/archives.json"));
+    assert_eq!(runs[0]["job"], "db");
+    assert_eq!(runs[0]["failed_step"], "download");
+    assert_eq!(runs[0]["host"], "backup1");
+}

@@ -55,6 +55,9 @@ pub struct ArchiveJob {
     /// Seconds the download or the upload may stall before the run fails (default 60).
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// The site highlights the job when its last good archive is older than this (default `36h`).
+    #[serde(default)]
+    pub stale_after: Option<Duration>,
     /// Names a `[mail.NAME]` table: who is told how the run went.
     #[serde(default)]
     pub mail: Option<String>,

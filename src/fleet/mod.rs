@@ -64,6 +64,16 @@ pub struct Host {
     /// The APT history, from `apt` snapshots.
     #[serde(default)]
     pub apt: Option<apt::AptHistory>,
+    /// Archive runs this host carried out (`archive-<job>` snapshots), oldest first.
+    #[serde(default)]
+    pub archives: Vec<ArchiveRun>,
+}
+
+/// One archive run, dated by its snapshot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ArchiveRun {
+    pub at: Instant,
+    pub run: crate::archive::run::Run,
 }
 
 /// A reboot, dated between the two `system` snapshots whose boot ids differ.
@@ -191,6 +201,7 @@ impl Assembly {
             boots: 0,
             reboots: Vec::new(),
             apt: None,
+            archives: Vec::new(),
         });
         host.last_seen = host.last_seen.max(at);
         host.mode = parsed.mode.or(host.mode.take());
@@ -263,6 +274,7 @@ impl Assembly {
                 host.disks = Some(DisksFacts { smart: Vec::new(), ..facts });
             }
             Facts::Apt(facts) => host.apt.get_or_insert_with(Default::default).add(at, *facts),
+            Facts::Archive(run) => host.archives.push(ArchiveRun { at, run: *run }),
             Facts::Other => {}
         }
         self.failures.insert(parsed.kind, parsed.failures);

@@ -5,7 +5,7 @@ use super::detail::{disk_detail, host_detail, DiskDetail, History, HostDetail};
 use super::output::Output;
 use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
-use super::{apt, published};
+use super::{apt, archive, published};
 use crate::derive::risk::Verdict;
 use crate::time::Instant;
 use anyhow::Result;
@@ -27,6 +27,8 @@ const LISTS: &[(&str, &str)] = &[
     ("apt/changes.json", "apt-changes"),
     ("apt/packages.json", "apt-packages"),
     ("apt/pending.json", "apt-pending"),
+    ("archives.json", "archives"),
+    ("plan.json", "plan"),
 ];
 
 /// Each endpoint's JSON Schema, derived from the very types it is written
@@ -47,6 +49,9 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("apt-changes", schema_for!(Vec<apt::Change<'static>>)),
         ("apt-packages", schema_for!(Vec<apt::PackageIndex<'static>>)),
         ("apt-pending", schema_for!(Vec<apt::Pending<'static>>)),
+        ("archives", schema_for!(Vec<archive::RunView<'static>>)),
+        ("archive-job", schema_for!(archive::JobView<'static>)),
+        ("plan", schema_for!(crate::archive::plan::Plan)),
     ]
 }
 
@@ -115,6 +120,19 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "apt/packages.json", site.apt_packages())?;
     let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
     json(site, out, "apt/pending.json", &pending)?;
+    json(site, out, "archives.json", &archive::runs(site))?;
+    let jobs = archive::jobs(site);
+    for job in &jobs {
+        json(site, out, &format!("archives/{}.json", crate::slug::slug(job.job)), job)?;
+    }
+    // The plan as of the newest snapshot; empty when no job is configured.
+    let empty = crate::archive::plan::Plan {
+        schema: crate::archive::plan::SCHEMA.into(),
+        made_at: String::new(),
+        fingerprint: String::new(),
+        jobs: Vec::new(),
+    };
+    json(site, out, "plan.json", site.plan.unwrap_or(&empty))?;
 
     site.fleet
         .hosts
@@ -142,5 +160,9 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     endpoints.extend(
         site.views.disks.iter().map(|d| Endpoint { path: d.api.clone(), schema: "schemas/disk.schema.json".into() }),
     );
+    endpoints.extend(jobs.iter().map(|j| Endpoint {
+        path: format!("archives/{}.json", crate::slug::slug(j.job)),
+        schema: "schemas/archive-job.schema.json".into(),
+    }));
     json(site, out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
 }

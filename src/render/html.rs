@@ -238,6 +238,20 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
 
     render_apt(site, out)?;
 
+    #[derive(Serialize)]
+    struct Job<'a> {
+        slug: String,
+        #[serde(flatten)]
+        view: &'a super::archive::JobView<'a>,
+    }
+    let jobs = super::archive::jobs(site);
+    let jobs: Vec<Job> = jobs.iter().map(|view| Job { slug: crate::slug::slug(view.job), view }).collect();
+    page(site, out, "archives.html", "archives.html", |f| {
+        fleet_base(site, f, "", "archives");
+        f.put("jobs", &jobs);
+        Ok(())
+    })?;
+
     let mut ctx = Context::new();
     ctx.insert("summary", &summary);
     ctx.insert("site", &site.config.site);

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod apt;
+pub mod archive;
 pub mod chart;
 pub mod content;
 pub mod detail;
@@ -45,6 +46,8 @@ pub struct Site<'a> {
     pub views: view::Views,
     /// What each page showed last time.
     pub memo: &'a memo::RenderMemo,
+    /// The archive plan as of the newest snapshot, when jobs are configured.
+    pub plan: Option<&'a crate::archive::plan::Plan>,
     /// The APT views and the package index, made once for the pages and the JSON.
     apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
@@ -57,10 +60,11 @@ impl<'a> Site<'a> {
         config: &'a Config,
         inputs: &'a Inputs,
         memo: &'a memo::RenderMemo,
+        plan: Option<&'a crate::archive::plan::Plan>,
     ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
         let (apt_hosts, apt_packages) = Default::default();
-        Site { fleet, derived, config, inputs, views, memo, apt_hosts, apt_packages }
+        Site { fleet, derived, config, inputs, views, memo, plan, apt_hosts, apt_packages }
     }
 
     /// Every APT host's view, most urgent first (`apt::hosts`).

@@ -27,6 +27,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "apt.html",
     "apt-host.html",
     "apt-packages.html",
+    "archives.html",
     "page.html",
     "macros.html",
     "chart.svg",

@@ -30,8 +30,11 @@ pub struct Envelope<'a> {
     #[serde(default)]
     pub agent: Option<Agent>,
     /// Raw tool outputs by probe key.
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub probes: BTreeMap<String, Probe<'a>>,
+    /// `archive-<job>` snapshots: the run's log, as `parc apply` wrote it.
+    #[serde(borrow, default)]
+    pub run: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +120,8 @@ pub enum Facts {
     System(system::SystemFacts),
     Disks(disks::DisksFacts),
     Apt(Box<apt::AptFacts>),
+    /// An archive run (`archive-<job>`).
+    Archive(Box<crate::archive::run::Run>),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -163,6 +168,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
         "disks" => Facts::Disks(disks::parse(&envelope.probes, &mut failures)),
         "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures, &mut notes))),
+        kind if kind.starts_with("archive-") => match envelope.run.map(|r| serde_json::from_str(r.get())) {
+            Some(Ok(run)) => Facts::Archive(Box::new(run)),
+            Some(Err(e)) => return Err(format!("the archive run log is unreadable: {e}")),
+            None => return Err("an archive snapshot without its run log (\"run\")".into()),
+        },
         _ => Facts::Other,
     };
     Ok(Parsed {
