@@ -1,4 +1,6 @@
-//! Markdown pages from `content/*.md`, with TOML front matter between `+++` lines.
+//! Markdown pages from `content/**/*.md`, with TOML front matter between
+//! `+++` lines. Pages at the top of `content/` are in every page's
+//! navigation; pages in sub-folders (`content/docs/`) are reached by links.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,8 @@ pub struct ContentPage {
     /// its HTML is kept).
     pub html: String,
     pub page: String,
+    /// In the navigation: a page at the top of `content/`.
+    pub nav: bool,
 }
 
 #[derive(Deserialize)]
@@ -29,15 +33,19 @@ pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
     if !dir.is_dir() {
         return Ok(pages);
     }
-    for entry in walkdir::WalkDir::new(dir).min_depth(1).max_depth(1).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry?;
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("md") {
             continue;
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        pages.push(parse(&text).with_context(|| format!("invalid page {}", path.display()))?.into_page(path));
-        stems.push(path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+        // `docs/archives.md` is the page `docs-archives`.
+        let stem = path.strip_prefix(dir)?.with_extension("").to_string_lossy().replace(['/', '\\'], "-");
+        let mut page = parse(&text).with_context(|| format!("invalid page {}", path.display()))?.into_page(&stem);
+        page.nav = entry.depth() == 1;
+        pages.push(page);
+        stems.push(stem);
     }
     let items: Vec<(&str, &str)> = stems.iter().zip(&pages).map(|(stem, p)| (stem.as_str(), p.slug.as_str())).collect();
     let slugs = crate::slug::unique(&items);
@@ -55,9 +63,10 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn into_page(self, path: &Path) -> ContentPage {
-        let slug = crate::slug::slug(&path.file_stem().unwrap_or_default().to_string_lossy());
+    fn into_page(self, stem: &str) -> ContentPage {
+        let slug = crate::slug::slug(stem);
         ContentPage {
+            nav: true,
             page: String::new(), // set once slugs are unique
             slug,
             title: self.front.title,

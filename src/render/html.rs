@@ -52,7 +52,8 @@ fn base(site: &Site, fill: &mut Fill, root: &str, section: &str) {
     fill.put("site", &site.config.site);
     fill.put("root", root);
     fill.put("section", section);
-    let nav: Vec<Nav> = site.inputs.pages.iter().map(|p| Nav { title: &p.title, page: &p.page }).collect();
+    let nav: Vec<Nav> =
+        site.inputs.pages.iter().filter(|p| p.nav).map(|p| Nav { title: &p.title, page: &p.page }).collect();
     fill.put("pages", &nav);
     fill.put("problem_count", &site.fleet.problems.len());
     fill.put("version", env!("CARGO_PKG_VERSION"));
