@@ -551,3 +551,59 @@ fn a_run_shows_on_the_next_build_and_a_broken_run_log_is_a_problem() {
     assert_eq!(runs[0]["failed_step"], "download");
     assert_eq!(runs[0]["host"], "backup1");
 }
+
+/// The deployment the user guide describes: cron runs `parc plan && parc
+/// apply` as an ordinary user, with no ssh-agent and a bare environment,
+/// and SFTP reaches the NAS through that user's own `~/.ssh/config` alias
+/// (no identity_file nor known_hosts in parc.toml).
+#[test]
+fn cron_as_a_plain_user_reaches_sftp_through_its_own_ssh_config() {
+    let sshd = common::sshd::Sshd::start();
+    let w = World::new();
+    let user = common::user::User::create("arch", &w.path("home"));
+    user.write(".ssh/nas_key", std::fs::read(sshd.path("id")).unwrap());
+    let known = std::fs::read_to_string(sshd.path("known_hosts")).unwrap().replace("[127.0.0.1]", "[nas.lan]");
+    user.write(".ssh/known_hosts", known);
+    user.write(
+        ".ssh/config",
+        format!(
+            "Host nas.lan\n  HostName 127.0.0.1\n  Port {}\n  User root\n  IdentityFile ~/.ssh/nas_key\n  HostKeyAlias [nas.lan]:{}\n",
+            sshd.port, sshd.port
+        ),
+    );
+    let dest = w.path("remote");
+    std::fs::create_dir_all(&dest).unwrap();
+    let work = w.path("fleet");
+    std::fs::create_dir_all(work.join("snapshots")).unwrap();
+    std::fs::write(
+        work.join("parc.toml"),
+        format!(
+            "[[archive]]\nname = \"db\"\nurl = \"{}\"\nca_file = \"{}\"\nexpect = \"dump.sql\"\nhost = \"backup1\"\ndestination = \"sftp://nas.lan{}\"\n",
+            w.url("dump.zip"),
+            s(&w.tls.ca),
+            s(&dest)
+        ),
+    )
+    .unwrap();
+    user.own(&work);
+    std::process::Command::new("chmod").args(["a+r"]).arg(&w.tls.ca).status().unwrap();
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let parc = bin.join("parc");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("parc"), &parc).unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"from cron")]);
+    let out = user
+        .command(
+            &work,
+            Path::new("/bin/sh"),
+            &["-c", &format!("{0} -q plan -o plan.json && {0} -q apply plan.json", s(&parc))],
+        )
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(work.join("snapshots/backup1/archive-db.log")).unwrap_or_default();
+    assert!(out.status.success(), "{}\n{log}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "quiet under cron: {}", String::from_utf8_lossy(&out.stderr));
+    let made = names(&dest);
+    assert_eq!(made.len(), 1, "{made:?}\n{log}");
+    assert_eq!(tar_member(&dest.join(&made[0])).1, "from cron", "{log}");
+}

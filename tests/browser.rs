@@ -137,6 +137,10 @@ fn dashboard_host_and_disk_pages_load_cleanly() {
             "apt/db1.html".to_string(),
             vec!["id=\"apt-host\"", "id=\"apt-reasons\"", "id=\"apt-changes\"", "id=\"apt-anomalies\""],
         ),
+        (
+            "archives.html".to_string(),
+            vec!["id=\"job-db\"", "class=\"archive-runs\"", "HTTP 404 Not Found", "keep_weekly"],
+        ),
     ];
     for (page, elements) in pages.into_iter().chain(apt_pages) {
         let (dom, console) = load(&format!("http://127.0.0.1:{port}/{page}"));
