@@ -607,3 +607,35 @@ fn cron_as_a_plain_user_reaches_sftp_through_its_own_ssh_config() {
     assert_eq!(made.len(), 1, "{made:?}\n{log}");
     assert_eq!(tar_member(&dest.join(&made[0])).1, "from cron", "{log}");
 }
+
+/// `when = "failure"` over SMTPS (implicit TLS): a good run is not mailed,
+/// a failed one is, with FAILED in the subject and the cause in the body.
+#[test]
+fn failures_only_are_mailed_over_implicit_tls() {
+    let w = World::new();
+    let inbox = w.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let smtps =
+        Server::start(&w.path("run"), "smtps", &[&s(&inbox), &s(&w.tls.cert), &s(&w.tls.key), "parc", "mailpw"]);
+    std::fs::write(w.path("smtp-password"), "mailpw\n").unwrap();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    let mail = format!(
+        "[mail.ops]\nto = [\"ops@example.org\", \"boss@example.org\"]\nfrom = \"parc@example.org\"\nwhen = \"failure\"\nattach_log = false\ntransport = \"smtps\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"parc\"\npassword_file = \"{}\"\nca_file = \"{}\"\n",
+        smtps.port,
+        s(&w.path("smtp-password")),
+        s(&w.tls.ca)
+    );
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"\nmail = \"ops\"", w.url("dump.zip"), s(&dest)), &mail);
+    w.serve_zip("dump.zip", &[("dump.sql", b"fine")]);
+    assert!(w.run_at("2026-11-21T03:00:00Z").status.success());
+    assert_eq!(w.run_log()["run"]["mail"], "not sent: when = failure");
+    assert!(names(&inbox).is_empty());
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"\nmail = \"ops\"", w.url("gone.zip"), s(&dest)), &mail);
+    assert_eq!(w.run_at("2026-11-22T03:00:00Z").status.code(), Some(5));
+    assert_eq!(w.run_log()["run"]["mail"], "sent to ops@example.org, boss@example.org");
+    let sent = std::fs::read_to_string(inbox.join("1.eml")).unwrap();
+    assert!(sent.contains("Subject: [parc] db FAILED 2026-11-22"), "{sent}");
+    assert!(sent.contains("It failed at step \"download\"") && sent.contains("HTTP 404 Not Found"), "{sent}");
+    assert!(sent.contains("Nothing was deleted."), "{sent}");
+}

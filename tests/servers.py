@@ -10,6 +10,8 @@
     servers.py smtp   OUTDIR CERT KEY USER PASSWORD PORTFILE
                                                     SMTP with STARTTLS required and
                                                     AUTH; each message to OUTDIR/N.eml
+    servers.py smtps  OUTDIR CERT KEY USER PASSWORD PORTFILE
+                                                    the same over implicit TLS
 
 Each writes the port it listens on to PORTFILE once it listens. Loopback only.
 """
@@ -122,7 +124,11 @@ def ftps(root, cert, key, user, password, portfile):
     server.serve_forever()
 
 
-def smtp(outdir, cert, key, user, password, portfile):
+def smtps(outdir, cert, key, user, password, portfile):
+    smtp(outdir, cert, key, user, password, portfile, implicit=True)
+
+
+def smtp(outdir, cert, key, user, password, portfile, implicit=False):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -144,15 +150,20 @@ def smtp(outdir, cert, key, user, password, portfile):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     port = free_port()
-    controller = Controller(
-        Save(),
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=ctx,
-        require_starttls=True,
-        authenticator=authenticator,
-        auth_require_tls=True,
-    )
+    if implicit:
+        controller = Controller(
+            Save(), hostname="127.0.0.1", port=port, ssl_context=ctx, authenticator=authenticator, auth_require_tls=False
+        )
+    else:
+        controller = Controller(
+            Save(),
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=ctx,
+            require_starttls=True,
+            authenticator=authenticator,
+            auth_require_tls=True,
+        )
     controller.start()
     announce(portfile, port)
     while True:
@@ -161,4 +172,4 @@ def smtp(outdir, cert, key, user, password, portfile):
 
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    {"https": https, "webdav": webdav, "ftps": ftps, "smtp": smtp}[mode](*args)
+    {"https": https, "webdav": webdav, "ftps": ftps, "smtp": smtp, "smtps": smtps}[mode](*args)
