@@ -77,7 +77,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         source::discover(&options.snapshots, config.build.max_snapshot_bytes, history)
     })?;
 
-    let fingerprint = fingerprint(config, options, &found)?;
+    let fingerprint = timed("fingerprinting the inputs", || fingerprint(config, options, &found))?;
     let marker = options.out.join(MARKER);
     if options.use_cache && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint) {
         tracing::info!("nothing changed since the last build of {}", options.out.display());
@@ -104,7 +104,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             })
             .collect::<Vec<_>>()
     });
-    if let Err(e) = cache.save_files() {
+    if let Err(e) = timed("saving the file cache", || cache.save_files()) {
         tracing::warn!("cannot write the file cache: {e}");
     }
     let mut host_parts = Vec::with_capacity(parts.len());
@@ -133,10 +133,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // Side by side: each renderer's sequential parts (the lists) fill the
     // cores the other leaves idle.
     renderers.par_iter().try_for_each(|renderer| timed(renderer.name(), || renderer.render(&site, &out)))?;
-    if let Err(e) = memo.save() {
+    if let Err(e) = timed("saving the page memo", || memo.save()) {
         tracing::warn!("cannot write {}: {e}", memo_file.display());
     }
-    let removed = out.prune()?;
+    let removed = timed("removing files no longer made", || out.prune())?;
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");
     }
