@@ -22,8 +22,8 @@ test: test-deps
 TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3
 # Real servers for the archive tests, from PyPI: WebDAV (wsgidav on cheroot),
 # FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd).
-PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd
-PIP_MODULES := wsgidav,cheroot,pyftpdlib,OpenSSL,aiosmtpd
+PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd feedparser
+PIP_MODULES := wsgidav,cheroot,pyftpdlib,OpenSSL,aiosmtpd,feedparser
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -28,6 +28,39 @@ pub struct Config {
     pub archive: Vec<crate::archive::job::ArchiveJob>,
     /// Mail settings by name (`[mail.NAME]`), named by a job's `mail`.
     pub mail: BTreeMap<String, crate::mail::MailConfig>,
+    /// When a condition becomes a finding.
+    pub findings: FindingsConfig,
+}
+
+/// `[findings]`: the thresholds of the findings (`derive/findings.rs`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FindingsConfig {
+    /// A file system at or above this use (percent) is `filesystem-full`.
+    pub filesystem_full_percent: u8,
+    /// Per mount point, instead: `"/boot" = 95`.
+    pub filesystem_full: BTreeMap<String, u8>,
+    /// A reboot required for longer than this is `reboot-required`.
+    pub reboot_required_after_hours: u64,
+    /// Security upgrades pending for longer than this are `security-updates`.
+    pub security_updates_after_hours: u64,
+    /// No good archive for longer than this is `archive-stale` (a job's own `stale_after` wins).
+    pub archive_stale_after_hours: u64,
+    /// A disk move is news (`disk-moved`) for this many days.
+    pub disk_moved_days: u64,
+}
+
+impl Default for FindingsConfig {
+    fn default() -> Self {
+        FindingsConfig {
+            filesystem_full_percent: 90,
+            filesystem_full: BTreeMap::new(),
+            reboot_required_after_hours: 24,
+            security_updates_after_hours: 72,
+            archive_stale_after_hours: 36,
+            disk_moved_days: 7,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -18,6 +18,7 @@ pub mod escape;
 pub mod fleet;
 pub mod http;
 pub mod mail;
+pub mod notify;
 pub mod parse;
 pub mod pipeline;
 pub mod problem;

@@ -118,6 +118,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
     let derived = timed("deriving", || derive::derive(&fleet, config));
     let plan = timed("planning", || plan(config, options, &fleet));
+    let silences = crate::notify::silence::read(&options.snapshots).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}: no finding is silenced");
+        Default::default()
+    });
 
     let out = Output::open(&options.out)?;
     // Per output folder: a page is kept only where it was written.
@@ -127,7 +131,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // memo still takes for whole: its memo is not trusted.
     let reuse = options.use_cache && out.previous_finished;
     let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
-    let site = timed("preparing views", || render::Site::new(&fleet, &derived, config, &inputs, &memo, plan.as_ref()));
+    let site = timed("preparing views", || {
+        render::Site::new(&fleet, &derived, config, &inputs, &memo, plan.as_ref(), &silences)
+    });
     let static_dir = options.base.join(&config.build.static_dir);
     let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
     // Side by side: each renderer's sequential parts (the lists) fill the
@@ -196,6 +202,10 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
     }
     for p in &found.problems {
         hash.update(p.to_string());
+    }
+    // Silences change what the site says without being snapshots.
+    if let Ok(bytes) = std::fs::read(crate::notify::silence::path(&options.snapshots)) {
+        hash.update(bytes);
     }
     for dir in [&config.build.templates, &config.build.content, &config.build.static_dir] {
         hash_files(&mut hash, &options.base.join(dir));

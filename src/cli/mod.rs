@@ -4,6 +4,7 @@ pub mod archive;
 pub mod build;
 pub mod collect;
 pub mod demo;
+pub mod findings;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -77,6 +78,8 @@ pub enum Command {
     Plan(archive::PlanArgs),
     /// Carry out a plan: fetch, verify, archive, upload, prune, report.
     Apply(archive::ApplyArgs),
+    /// Acknowledge a finding until a date (silences.toml), list or remove silences.
+    Silence(findings::SilenceArgs),
     /// Read archive names on stdin; print what a retention policy keeps and deletes.
     Retention(archive::RetentionArgs),
     /// Write a generated example fleet (deterministic) as dated snapshot files.

@@ -3,6 +3,7 @@
 
 pub mod apt;
 pub mod backup;
+pub mod findings;
 pub mod moves;
 pub mod risk;
 pub mod summary;
@@ -19,6 +20,8 @@ pub struct Derived {
     pub summary: summary::Summary,
     /// One APT state per host, in the order of `Fleet::hosts` (`None`: no APT).
     pub apt: Vec<Option<apt::AptState>>,
+    /// What needs a person, most severe and oldest first.
+    pub findings: Vec<findings::Finding>,
 }
 
 pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
@@ -31,5 +34,7 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     let backup = backup::backup_needed(&fleet.hosts, &verdicts);
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
     let apt = fleet.hosts.par_iter().map(apt::assess).collect();
-    Derived { assessments, moves, backup, summary, apt }
+    let mut derived = Derived { assessments, moves, backup, summary, apt, findings: Vec::new() };
+    derived.findings = findings::findings(fleet, &derived, config);
+    derived
 }

@@ -25,6 +25,15 @@ pub struct AptHistory {
     /// Since when needrestart has said, without a break, that a newer kernel waits.
     #[serde(default)]
     pub kernel_since: Option<Instant>,
+    /// Since when, without a break, security upgrades have been pending…
+    #[serde(default)]
+    pub security_since: Option<Instant>,
+    /// …packages have been held…
+    #[serde(default)]
+    pub held_since: Option<Instant>,
+    /// …and `apt-get update` or a simulation has failed.
+    #[serde(default)]
+    pub error_since: Option<Instant>,
     /// Upgrades the newest simulation had pending: package → installed version.
     pending: BTreeMap<String, String>,
 }
@@ -96,6 +105,15 @@ impl AptHistory {
         self.reboot_since = since(facts.reboot_required, self.reboot_since, at);
         let kernel = facts.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
         self.kernel_since = since(kernel, self.kernel_since, at);
+        let security =
+            (facts.upgrade.as_ref()).is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security()));
+        self.security_since = since(security, self.security_since, at);
+        self.held_since = since(!facts.held.is_empty(), self.held_since, at);
+        let update_failed =
+            facts.update.as_ref().is_some_and(|u| u.exit.is_some_and(|e| e != 0) || !u.errors.is_empty());
+        let sim_failed =
+            [&facts.upgrade, &facts.dist_upgrade].iter().any(|s| s.as_ref().is_some_and(|s| !s.errors.is_empty()));
+        self.error_since = since(update_failed || sim_failed, self.error_since, at);
         if let Some(sim) = &facts.upgrade {
             self.pending = (sim.actions.iter())
                 .filter(|a| a.op == Op::Upgrade)

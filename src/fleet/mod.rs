@@ -67,6 +67,20 @@ pub struct Host {
     /// Archive runs this host carried out (`archive-<job>` snapshots), oldest first.
     #[serde(default)]
     pub archives: Vec<ArchiveRun>,
+    /// Probes failing in the newest version of their kind that worked in an
+    /// earlier one, with since when they fail without a break.
+    #[serde(default)]
+    pub probes_broken: Vec<ProbeBroken>,
+}
+
+/// A probe that used to work and now fails.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeBroken {
+    pub kind: String,
+    pub probe: String,
+    pub cause: String,
+    /// The first version of the failure's unbroken run.
+    pub since: Instant,
 }
 
 /// One archive run, dated by its snapshot.
@@ -99,6 +113,9 @@ pub struct HostVersion {
     pub disks: Option<usize>,
     pub home_bytes: Option<u64>,
     pub failures: usize,
+    /// `disks` versions: each file system's use in percent, as df counts it (used / (used + available)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub use_percent: Vec<(String, u8)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -173,6 +190,12 @@ pub struct Assembly {
     /// The newest `system` version's boot id, and its time.
     #[serde(default)]
     last_boot: Option<(String, Instant)>,
+    /// Probes failing now: kind, probe, since when, and whether an earlier version had it working.
+    #[serde(default)]
+    failing: Vec<(String, String, Instant, bool)>,
+    /// Kinds with at least one version added.
+    #[serde(default)]
+    kinds_seen: BTreeSet<String>,
 }
 
 impl Assembly {
@@ -202,6 +225,7 @@ impl Assembly {
             reboots: Vec::new(),
             apt: None,
             archives: Vec::new(),
+            probes_broken: Vec::new(),
         });
         host.last_seen = host.last_seen.max(at);
         host.mode = parsed.mode.or(host.mode.take());
@@ -216,7 +240,18 @@ impl Assembly {
             disks: None,
             home_bytes: None,
             failures: parsed.failures.len(),
+            use_percent: Vec::new(),
         };
+        // A probe failing now: since when, and whether an earlier version of its kind had it working.
+        let seen_before = self.kinds_seen.contains(&parsed.kind);
+        self.failing
+            .retain(|(kind, probe, ..)| kind != &parsed.kind || parsed.failures.iter().any(|f| &f.probe == probe));
+        for f in &parsed.failures {
+            if !self.failing.iter().any(|(kind, probe, ..)| kind == &parsed.kind && probe == &f.probe) {
+                self.failing.push((parsed.kind.clone(), f.probe.clone(), at, seen_before));
+            }
+        }
+        self.kinds_seen.insert(parsed.kind.clone());
         match parsed.facts {
             Facts::System(system) => {
                 entry.os = system.os.clone();
@@ -236,6 +271,10 @@ impl Assembly {
                 let observed = identity::observe(name, &facts, &parsed.failures);
                 entry.disks = Some(observed.len());
                 entry.home_bytes = Some(facts.homes.iter().map(|h| h.bytes).sum());
+                entry.use_percent = (facts.filesystems.iter())
+                    .filter(|f| f.used + f.avail > 0)
+                    .map(|f| (f.target.clone(), (f.used.saturating_mul(100)).div_ceil(f.used + f.avail).min(100) as u8))
+                    .collect();
                 for o in &observed {
                     let disk = self.disks.entry(o.id.clone()).or_insert_with(|| Disk {
                         id: o.id.clone(),
@@ -284,6 +323,18 @@ impl Assembly {
     /// The host's part of the tree; `None` when no version was added.
     pub fn into_part(self) -> Option<HostPart> {
         let mut host = self.host?;
+        host.probes_broken = (self.failing.iter())
+            .filter(|(.., worked)| *worked)
+            .map(|(kind, probe, since, _)| ProbeBroken {
+                kind: kind.clone(),
+                probe: probe.clone(),
+                cause: (self.failures.get(kind).into_iter().flatten())
+                    .find(|f| &f.probe == probe)
+                    .map(|f| f.cause.clone())
+                    .unwrap_or_default(),
+                since: *since,
+            })
+            .collect();
         host.failures = self.failures.into_values().flatten().collect();
         host.boots = self.boots.len();
         Some(HostPart { host, disks: self.disks.into_values().collect() })

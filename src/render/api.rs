@@ -27,6 +27,7 @@ const LISTS: &[(&str, &str)] = &[
     ("apt/changes.json", "apt-changes"),
     ("apt/packages.json", "apt-packages"),
     ("apt/pending.json", "apt-pending"),
+    ("findings.json", "findings"),
     ("archives.json", "archives"),
     ("plan.json", "plan"),
 ];
@@ -49,6 +50,8 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("apt-changes", schema_for!(Vec<apt::Change<'static>>)),
         ("apt-packages", schema_for!(Vec<apt::PackageIndex<'static>>)),
         ("apt-pending", schema_for!(Vec<apt::Pending<'static>>)),
+        ("findings", schema_for!(Vec<super::findings::FindingView<'static>>)),
+        ("badge", schema_for!(super::findings::Badge)),
         ("archives", schema_for!(Vec<archive::RunView<'static>>)),
         ("archive-job", schema_for!(archive::JobView<'static>)),
         ("plan", schema_for!(crate::archive::plan::Plan)),
@@ -120,6 +123,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "apt/packages.json", site.apt_packages())?;
     let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
     json(site, out, "apt/pending.json", &pending)?;
+    let findings = super::findings::views(site);
+    json(site, out, "findings.json", &findings)?;
+    let badges = super::findings::badges(site, &findings);
+    for (slug, badge) in &badges {
+        json(site, out, &format!("badges/{slug}.json"), badge)?;
+    }
     json(site, out, "archives.json", &archive::runs(site))?;
     let jobs = archive::jobs(site);
     for job in &jobs {
@@ -159,6 +168,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     );
     endpoints.extend(
         site.views.disks.iter().map(|d| Endpoint { path: d.api.clone(), schema: "schemas/disk.schema.json".into() }),
+    );
+    endpoints.extend(
+        badges.iter().map(|(slug, _)| Endpoint {
+            path: format!("badges/{slug}.json"),
+            schema: "schemas/badge.schema.json".into(),
+        }),
     );
     endpoints.extend(jobs.iter().map(|j| Endpoint {
         path: format!("archives/{}.json", crate::slug::slug(j.job)),

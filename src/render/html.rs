@@ -150,8 +150,24 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         apt_hosts.iter().filter(|h| h.reboot_required).count(),
         apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
     );
+    let finding_views = super::findings::views(site);
+    let findings = super::findings::rows(&finding_views);
+    page(site, out, "findings.html", "findings.html", |f| {
+        fleet_base(site, f, "", "findings");
+        f.put("findings", &findings);
+        Ok(())
+    })?;
+    let mut ctx = Context::new();
+    ctx.insert("site", &site.config.site);
+    ctx.insert("findings", &findings);
+    ctx.insert("feed_id", &crate::slug::slug(&site.config.site.title));
+    ctx.insert("updated", &findings.iter().map(|f| f.updated).max().or(site.fleet.newest));
+    ctx.insert("version", env!("CARGO_PKG_VERSION"));
+    out.write("findings.atom", render_template(site, "findings.atom", &ctx, "findings.atom")?.as_bytes())?;
     page(site, out, "dashboard.html", "index.html", |f| {
         fleet_base(site, f, "", "dashboard");
+        f.put("findings", &findings[..findings.len().min(DASHBOARD_ROWS)]);
+        f.put("findings_total", &findings.len());
         f.put("summary", &summary);
         f.put("apt", &apt_counts);
         f.put("at_risk", &risky.iter().take(DASHBOARD_ROWS).collect::<Vec<_>>());

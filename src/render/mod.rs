@@ -7,6 +7,7 @@ pub mod archive;
 pub mod chart;
 pub mod content;
 pub mod detail;
+pub mod findings;
 pub mod html;
 pub mod memo;
 pub mod output;
@@ -48,6 +49,8 @@ pub struct Site<'a> {
     pub memo: &'a memo::RenderMemo,
     /// The archive plan as of the newest snapshot, when jobs are configured.
     pub plan: Option<&'a crate::archive::plan::Plan>,
+    /// `silences.toml` of the snapshots folder.
+    pub silences: &'a crate::notify::silence::Silences,
     /// The APT views and the package index, made once for the pages and the JSON.
     apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
@@ -61,10 +64,11 @@ impl<'a> Site<'a> {
         inputs: &'a Inputs,
         memo: &'a memo::RenderMemo,
         plan: Option<&'a crate::archive::plan::Plan>,
+        silences: &'a crate::notify::silence::Silences,
     ) -> Site<'a> {
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
         let (apt_hosts, apt_packages) = Default::default();
-        Site { fleet, derived, config, inputs, views, memo, plan, apt_hosts, apt_packages }
+        Site { fleet, derived, config, inputs, views, memo, plan, silences, apt_hosts, apt_packages }
     }
 
     /// Every APT host's view, most urgent first (`apt::hosts`).

@@ -28,6 +28,10 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "apt-host.html",
     "apt-packages.html",
     "archives.html",
+    "findings.html",
+    "findings.atom",
+    "finding.txt",
+    "badge.txt",
     "page.html",
     "macros.html",
     "chart.svg",
@@ -63,13 +67,14 @@ pub fn load(dir: &Path) -> Result<Tera> {
         }
     }
     let mut tera = Tera::default();
-    tera.autoescape_on(vec![".html", ".svg"]);
+    tera.autoescape_on(vec![".html", ".svg", ".atom"]);
     tera.set_escape_fn(escape);
     tera.add_raw_templates(sources)
         .map_err(|e| anyhow::anyhow!("invalid template: {}", crate::problem::error_chain(&e)))?;
     tera.register_filter("bytes", bytes);
     tera.register_filter("when", when);
     tera.register_filter("day", day);
+    tera.register_filter("rfc3339", rfc3339);
     Ok(tera)
 }
 
@@ -112,6 +117,11 @@ fn when(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     };
     let iso = crate::time::Instant(t).rfc3339();
     Ok(Value::String(format!("{} {} UTC", &iso[..10], &iso[11..16])))
+}
+
+/// An instant (seconds) → `2026-11-21T02:00:00Z` (Atom's dates).
+fn rfc3339(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(value.as_i64().map(|t| crate::time::Instant(t).rfc3339()).unwrap_or_default()))
 }
 
 /// An instant (seconds) → `2026-11-21`.

@@ -1,0 +1,139 @@
+//! What the site publishes of findings: `api/v1/findings.json`, the
+//! findings page and the dashboard's first section, an Atom feed, and a
+//! shields.io badge per host.
+
+use super::Site;
+use crate::derive::findings::{Evidence, Finding, Severity};
+use crate::notify::silence::Silence;
+use crate::time::Instant;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// One finding (`api/v1/findings.json`).
+#[derive(Serialize, JsonSchema)]
+pub struct FindingView<'a> {
+    /// Stable: the same problem keeps its id from build to build.
+    pub id: &'a str,
+    pub host: &'a str,
+    pub host_slug: &'a str,
+    /// `host-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
+    /// `security-updates`, `held-packages`, `apt-error`, `archive-failed`, `archive-stale`,
+    /// `disk-moved`, `probe-failed`.
+    pub kind: &'a str,
+    pub severity: Severity,
+    /// What to do, in words.
+    pub text: String,
+    /// The first snapshot from which the condition held without a break (seconds since the epoch).
+    pub since: Instant,
+    pub evidence: &'a [Evidence],
+    /// The silence that covers it, when one does.
+    pub silenced: Option<&'a Silence>,
+    pub escalation: Escalation,
+}
+
+/// The escalation steps sent for this occurrence, and the next one due.
+#[derive(Default, Serialize, JsonSchema)]
+pub struct Escalation {
+    pub sent: Vec<SentStep>,
+    pub next: Option<NextStep>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct SentStep {
+    pub step: usize,
+    pub notify: String,
+    pub at: Instant,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct NextStep {
+    pub step: usize,
+    pub notify: String,
+    /// When it is due (seconds since the epoch).
+    pub due: Instant,
+}
+
+/// Every finding's view, most severe and oldest first.
+pub fn views<'a>(site: &'a Site) -> Vec<FindingView<'a>> {
+    let now = site.fleet.newest.unwrap_or(Instant(0));
+    site.derived
+        .findings
+        .iter()
+        .map(|f| FindingView {
+            id: &f.id,
+            host: &f.host,
+            host_slug: site.views.host_slug(&f.host),
+            kind: f.kind,
+            severity: f.severity,
+            text: text(&site.inputs.tera, f),
+            since: f.since,
+            evidence: &f.evidence,
+            silenced: site.silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now)),
+            escalation: Escalation::default(),
+        })
+        .collect()
+}
+
+/// A finding as the page and the feed list it: an anchor, and when it last changed.
+#[derive(Serialize)]
+pub struct Row<'a> {
+    pub slug: String,
+    /// When the entry last changed: the occurrence began, or a silence was set.
+    pub updated: Instant,
+    #[serde(flatten)]
+    pub view: &'a FindingView<'a>,
+}
+
+pub fn rows<'a>(views: &'a [FindingView<'a>]) -> Vec<Row<'a>> {
+    views
+        .iter()
+        .map(|v| {
+            let silenced = v.silenced.and_then(|s| Instant::parse_rfc3339(&s.at).ok());
+            Row { slug: crate::slug::slug(v.id), updated: silenced.map_or(v.since, |s| s.max(v.since)), view: v }
+        })
+        .collect()
+}
+
+/// A finding in words, from the `finding.txt` template.
+pub fn text(tera: &tera::Tera, f: &Finding) -> String {
+    let mut ctx = tera::Context::new();
+    ctx.insert("f", f);
+    match tera.render("finding.txt", &ctx) {
+        Ok(text) => text.trim().to_string(),
+        Err(e) => format!("{} ({})", f.kind, crate::problem::error_chain(&e)),
+    }
+}
+
+/// A shields.io endpoint (`api/v1/badges/<host>.json`).
+#[derive(Serialize, JsonSchema)]
+pub struct Badge {
+    #[serde(rename = "schemaVersion")]
+    pub schema_version: u8,
+    pub label: String,
+    pub message: String,
+    pub color: &'static str,
+}
+
+/// Each host's badge: its worst unsilenced finding's severity and how many there are.
+pub fn badges<'a>(site: &'a Site, findings: &[FindingView<'a>]) -> Vec<(&'a str, Badge)> {
+    site.views
+        .hosts
+        .iter()
+        .map(|h| {
+            let open: Vec<&FindingView> =
+                findings.iter().filter(|f| f.host == h.name && f.silenced.is_none()).collect();
+            let count = |s: Severity| open.iter().filter(|f| f.severity == s).count();
+            let (critical, warning) = (count(Severity::Critical), count(Severity::Warning));
+            let color = match (critical, warning) {
+                (0, 0) => "brightgreen",
+                (0, _) => "orange",
+                _ => "red",
+            };
+            let mut ctx = tera::Context::new();
+            ctx.insert("critical", &critical);
+            ctx.insert("warning", &warning);
+            let message = site.inputs.tera.render("badge.txt", &ctx).map(|m| m.trim().to_string()).unwrap_or_default();
+            (h.slug.as_str(), Badge { schema_version: 1, label: h.name.clone(), message, color })
+        })
+        .collect()
+}

@@ -1,0 +1,235 @@
+//! Findings from history: each kind appears, and `since` is the first
+//! snapshot of the condition's unbroken run (a condition that clears and
+//! comes back starts again); silences mark a finding and pause it; the
+//! Atom feed is read by a real feed parser; badges follow shields.io.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// `df` as `df -B1 --output=source,fstype,target,size,used,avail` prints it, with `/` at `percent`.
+fn df(percent: u64) -> String {
+    let size: u64 = 100_000_000_000;
+    let used = size * percent / 100;
+    format!(
+        "Filesystem Type Mounted on 1B-blocks Used Avail\n/dev/vda ext4 / {size} {used} {}\n/dev/vdb ext4 /srv {size} 1000 {}\n",
+        size - used,
+        size - 1000
+    )
+}
+
+fn day(d: u32) -> String {
+    format!("2026-11-{d:02}T03:00:00Z")
+}
+
+fn at(d: u32) -> i64 {
+    common_instant(&day(d))
+}
+
+fn common_instant(s: &str) -> i64 {
+    let ts: jiff::Timestamp = s.parse().unwrap();
+    ts.as_second()
+}
+
+/// An archive run snapshot as `parc apply` writes it.
+fn run(host: &str, d: u32, ok: bool, last_good_day: Option<u32>) -> Value {
+    let mut run = json!({
+        "job": "db", "plan": "p", "outcome": if ok { "ok" } else { "failed" },
+        "started_at": day(d), "duration_ms": 10, "url": "https://intranet.example/dump.zip",
+        "destination": "/mnt/archives", "steps": [], "kept": [], "deleted": []
+    });
+    if !ok {
+        run["failed_step"] = json!("download");
+        run["cause"] = json!("HTTP 404 Not Found: https://intranet.example/dump.zip");
+    }
+    if let Some(g) = last_good_day {
+        run["last_good"] = json!({"at": day(g), "archive": format!("202611{g:02}.tgz"), "dump_sha256": "aa"});
+    }
+    json!({"schema": "parc.snapshot/1", "kind": "archive-db", "host": host, "collected_at": day(d),
+           "agent": {"mode": "apply"}, "probes": {}, "run": run})
+}
+
+/// h1 reports six days: `/` full on days 2-3, clear on 4, full again on 5-6;
+/// a reallocated count from day 3; the `home` probe broken from day 5; its
+/// archive job good on day 3, failing from day 4. h2 stops after day 2.
+fn fleet(snaps: &Path) {
+    for d in 1..=6 {
+        write_dated(snaps, "h1", &system("h1", &day(d)));
+        let realloc = if d >= 3 { Some(8) } else { Some(0) };
+        let mut snap =
+            disks("h1", &day(d), &[("sda", drive("scrutiny-smart-ata.json", "S1", realloc))], "100\t/home/a\n");
+        let percent = match d {
+            2 | 3 => 95,
+            5 => 93,
+            6 => 97,
+            _ => 50,
+        };
+        snap["probes"]["df"] = json!({"cmd": "df", "exit": 0, "out": df(percent)});
+        if d >= 5 {
+            snap["probes"]["home"] =
+                json!({"cmd": "du -sb /home/*", "exit": 2, "err": "du: cannot access '/home': Input/output error"});
+        }
+        write_dated(snaps, "h1", &snap);
+        if d >= 3 {
+            write_dated(snaps, "h1", &run("h1", d, d == 3, Some(3)));
+        }
+    }
+    for d in 1..=2 {
+        write_dated(snaps, "h2", &system("h2", &day(d)));
+    }
+}
+
+fn build(snaps: &Path, out: &Path) {
+    build_cmd(snaps, out, &["--no-cache"]).current_dir(out.parent().unwrap()).assert().success();
+}
+
+fn by_id(findings: &Value) -> std::collections::BTreeMap<String, Value> {
+    findings.as_array().unwrap().iter().map(|f| (f["id"].as_str().unwrap().to_string(), f.clone())).collect()
+}
+
+#[test]
+fn each_kind_with_since_from_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fleet(&snaps);
+    build(&snaps, &out);
+    let findings = read_json(&out.join("api/v1/findings.json"));
+    let f = by_id(&findings);
+    let ids: Vec<&String> = f.keys().collect();
+
+    // Full on days 2-3, cleared on 4, back on 5: since day 5, not day 2.
+    let fs = &f["filesystem-full:h1:/"];
+    assert_eq!(fs["since"], at(5), "{fs}");
+    assert_eq!(fs["severity"], "warning");
+    assert_eq!(fs["evidence"][0], json!({"what": "use_percent", "value": 97, "kind": "disks", "at": at(6)}));
+    assert!(fs["text"].as_str().unwrap().contains("/ on h1 is 97% full"), "{fs}");
+    assert!(!ids.iter().any(|i| i.contains("/srv")), "/srv is nearly empty");
+
+    let stale = &f["host-stale:h2"];
+    assert_eq!((stale["since"].as_i64(), stale["severity"].as_str()), (Some(at(2)), Some("warning")));
+
+    let smart = f
+        .iter()
+        .find(|(id, _)| id.starts_with("smart-watch:h1:"))
+        .expect("the reallocated count makes the disk `watch`")
+        .1;
+    assert_eq!(smart["since"], at(3), "the first sighting with the reallocated count");
+
+    // The probe worked on days 1-4, fails from day 5.
+    let probe = &f["probe-failed:h1:disks/home"];
+    assert_eq!(probe["since"], at(5), "{probe}");
+
+    let failed = &f["archive-failed:h1:db"];
+    assert_eq!((failed["since"].as_i64(), failed["severity"].as_str()), (Some(at(4)), Some("critical")));
+    assert!(failed["text"].as_str().unwrap().contains("HTTP 404"), "{failed}");
+    let stale_archive = &f["archive-stale:h1:db"];
+    assert_eq!(stale_archive["since"], at(3), "the last good archive");
+
+    // Most severe first, then oldest first.
+    let order: Vec<(&str, i64)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["severity"].as_str().unwrap(), f["since"].as_i64().unwrap()))
+        .collect();
+    let rank = |s: &str| match s {
+        "critical" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    assert!(order.windows(2).all(|w| (rank(w[0].0), w[0].1) <= (rank(w[1].0), w[1].1)), "{order:?}");
+
+    // The ids are stable: a rebuild with one more day keeps them.
+    write_dated(&snaps, "h2", &system("h2", &day(7)));
+    build(&snaps, &out);
+    let again = by_id(&read_json(&out.join("api/v1/findings.json")));
+    assert!(!again.contains_key("host-stale:h2"), "h2 reported again: no longer stale");
+    assert_eq!(again["filesystem-full:h1:/"]["since"], at(5));
+    assert_eq!(again["archive-failed:h1:db"]["id"], "archive-failed:h1:db");
+
+    // The dashboard opens with them.
+    let dashboard = read(&out.join("index.html"));
+    let first_h2 = dashboard.find("<h2>").unwrap();
+    assert!(dashboard[first_h2..].starts_with("<h2>Findings</h2>"), "the first section is the findings");
+    assert!(dashboard.contains("archive-failed:h1:db"));
+}
+
+#[test]
+fn a_silence_marks_the_finding_until_its_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fleet(&snaps);
+    let silence = |args: &[&str]| {
+        let out =
+            parc().current_dir(tmp.path()).arg("silence").args(args).arg("--snapshots").arg(&snaps).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // A cached build first: adding a silence must not be taken for "nothing changed".
+    build_cmd(&snaps, &out, &[]).current_dir(tmp.path()).assert().success();
+    silence(&["filesystem-full:h1:/", "--until", "2026-12-01", "--reason", "disk ordered"]);
+    let file = read(&snaps.join("silences.toml"));
+    assert!(file.contains("id = \"filesystem-full:h1:/\"") && file.contains("reason = \"disk ordered\""), "{file}");
+    assert!(silence(&["--list"]).contains("filesystem-full:h1:/  until 2026-12-01"));
+    build_cmd(&snaps, &out, &[]).current_dir(tmp.path()).assert().success();
+    let f = by_id(&read_json(&out.join("api/v1/findings.json")));
+    let silenced = &f["filesystem-full:h1:/"]["silenced"];
+    assert_eq!(silenced["until"], "2026-12-01");
+    assert_eq!(silenced["reason"], "disk ordered");
+    assert!(silenced["by"].as_str().is_some_and(|b| !b.is_empty()));
+    assert!(f["archive-failed:h1:db"]["silenced"].is_null());
+    assert!(read(&out.join("findings.html")).contains("Silenced until 2026-12-01"));
+
+    // Expired: the fleet's newest snapshot is after the silence's last day.
+    let bad = parc()
+        .current_dir(tmp.path())
+        .args(["silence", "x", "--until", "tomorrow", "--reason", "r"])
+        .arg("--snapshots")
+        .arg(&snaps)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1), "a bad date is refused");
+    silence(&["filesystem-full:h1:/", "--until", "2026-11-05", "--reason", "too short"]);
+    build(&snaps, &out);
+    let f = by_id(&read_json(&out.join("api/v1/findings.json")));
+    assert!(f["filesystem-full:h1:/"]["silenced"].is_null(), "expired on 2026-11-05, the data is of 2026-11-06");
+
+    silence(&["--remove", "filesystem-full:h1:/"]);
+    assert!(silence(&["--list"]).is_empty());
+}
+
+#[test]
+fn the_feed_reads_in_a_feed_parser_and_badges_follow_shields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fleet(&snaps);
+    build(&snaps, &out);
+    let script = r#"
+import feedparser, json, sys
+d = feedparser.parse(sys.argv[1])
+print(json.dumps({"bozo": bool(d.bozo), "error": str(d.get("bozo_exception", "")), "title": d.feed.get("title"),
+                  "entries": [{"id": e.id, "title": e.title, "updated": e.updated, "link": e.link} for e in d.entries]}))
+"#;
+    let parsed =
+        std::process::Command::new("python3").args(["-c", script]).arg(out.join("findings.atom")).output().unwrap();
+    assert!(parsed.status.success(), "{} (make test installs feedparser)", String::from_utf8_lossy(&parsed.stderr));
+    let feed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    assert_eq!(feed["bozo"], false, "{feed}");
+    let findings = read_json(&out.join("api/v1/findings.json"));
+    assert_eq!(feed["entries"].as_array().unwrap().len(), findings.as_array().unwrap().len());
+    let first = &feed["entries"][0];
+    assert!(first["title"].as_str().unwrap().starts_with("[critical]"), "{first}");
+    assert!(first["link"].as_str().unwrap().contains("findings.html#"), "{first}");
+    let ids: std::collections::BTreeSet<&str> =
+        feed["entries"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), findings.as_array().unwrap().len(), "one id per entry");
+
+    let h1 = read_json(&out.join("api/v1/badges/h1.json"));
+    assert_eq!(h1["schemaVersion"], 1);
+    assert_eq!(h1["label"], "h1");
+    assert_eq!((h1["message"].as_str(), h1["color"].as_str()), (Some("1 critical"), Some("red")));
+    let h2 = read_json(&out.join("api/v1/badges/h2.json"));
+    assert_eq!((h2["message"].as_str(), h2["color"].as_str()), (Some("1 warning"), Some("orange")));
+}
