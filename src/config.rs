@@ -30,6 +30,8 @@ pub struct Config {
     pub mail: BTreeMap<String, crate::mail::MailConfig>,
     /// When a condition becomes a finding.
     pub findings: FindingsConfig,
+    /// Who is told about findings, and when (`[[escalation]]`).
+    pub escalation: Vec<crate::notify::escalation::Rule>,
 }
 
 /// `[findings]`: the thresholds of the findings (`derive/findings.rs`).
@@ -368,6 +370,17 @@ impl Config {
                     "invalid config {}: archive job {} names mail {mail:?}, but there is no [mail.{mail}] table",
                     path.display(),
                     job.name
+                );
+            }
+        }
+        for rule in &config.escalation {
+            for step in &rule.steps {
+                anyhow::ensure!(
+                    config.mail.contains_key(&step.notify),
+                    "invalid config {}: an escalation step notifies {:?}, but there is no [mail.{}] table",
+                    path.display(),
+                    step.notify,
+                    step.notify
                 );
             }
         }

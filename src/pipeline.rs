@@ -122,6 +122,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         tracing::warn!("{e:#}: no finding is silenced");
         Default::default()
     });
+    let sent = crate::notify::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}: no escalation step is known as sent");
+        Vec::new()
+    });
 
     let out = Output::open(&options.out)?;
     // Per output folder: a page is kept only where it was written.
@@ -132,7 +136,14 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let reuse = options.use_cache && out.previous_finished;
     let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
     let site = timed("preparing views", || {
-        render::Site::new(&fleet, &derived, config, &inputs, &memo, plan.as_ref(), &silences)
+        render::Site::new(
+            &fleet,
+            &derived,
+            config,
+            &inputs,
+            &memo,
+            render::People { plan: plan.as_ref(), silences: &silences, sent: &sent },
+        )
     });
     let static_dir = options.base.join(&config.build.static_dir);
     let renderers: [&dyn render::Renderer; 3] = [&render::Html, &render::JsonApi, &render::StaticFiles(&static_dir)];
@@ -164,6 +175,31 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the caches included.
+/// The data tree and what it means, as a build would make them, without
+/// rendering and without writing any cache: what `parc plan` decides from.
+pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet::Fleet, derive::Derived)> {
+    let history_file = history_file(config, base);
+    let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
+    let found = source::discover(snapshots, config.build.max_snapshot_bytes, history)?;
+    let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
+    let repo = found.repository.clone();
+    let mut problems = found.problems;
+    let built: Vec<_> = found
+        .hosts
+        .into_par_iter()
+        .map(|(host, c)| assemble::host(&host, c, &cache, repo.as_deref(), config.build.max_snapshot_bytes))
+        .collect();
+    let (mut parts, mut used) = (Vec::new(), 0);
+    for b in built {
+        parts.extend(b.part);
+        problems.extend(b.problems);
+        used += b.versions;
+    }
+    let fleet = fleet::merge(parts, used, problems);
+    let derived = derive::derive(&fleet, config);
+    Ok((fleet, derived))
+}
+
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
     let history_file = history_file(config, base);
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };

@@ -233,3 +233,139 @@ print(json.dumps({"bozo": bool(d.bozo), "error": str(d.get("bozo_exception", "")
     let h2 = read_json(&out.join("api/v1/badges/h2.json"));
     assert_eq!((h2["message"].as_str(), h2["color"].as_str()), (Some("1 warning"), Some("orange")));
 }
+
+/// Escalation over time, mailed to a real SMTP server: each step once, one
+/// mail per mail table, paused while silenced, stopped when cleared; the
+/// site shows what was sent and what comes next.
+#[test]
+fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() {
+    use common::server::Server;
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fleet(&snaps);
+    let tls = common::tls::make(&tmp.path().join("tls"));
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let s = |p: &Path| p.display().to_string();
+    let smtp = Server::start(&tmp.path().join("run"), "smtp", &[&s(&inbox), &s(&tls.cert), &s(&tls.key), "parc", "pw"]);
+    let mail = |name: &str, to: &str| {
+        format!(
+            "[mail.{name}]\nto = [\"{to}\"]\nfrom = \"parc@example.org\"\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"parc\"\npassword_env = \"PARC_TEST_SMTP\"\nca_file = \"{}\"\n",
+            smtp.port,
+            s(&tls.ca)
+        )
+    };
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[build]\nsnapshots = \"snapshots\"\n\n[[escalation]]\nkinds = [\"archive-failed\", \"filesystem-full\"]\nsteps = [ {{ after = \"0h\", notify = \"ops\" }}, {{ after = \"24h\", notify = \"ops\" }}, {{ after = \"72h\", notify = \"boss\" }} ]\n\n{}\n{}",
+            mail("ops", "ops@example.org"),
+            mail("boss", "boss@example.org")
+        ),
+    )
+    .unwrap();
+    let plan = |now: &str| -> Value {
+        let out = parc().current_dir(tmp.path()).args(["plan", "--now", now, "-o", "plan.json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        read_json(&tmp.path().join("plan.json"))
+    };
+    let apply = |now: &str| {
+        let out = parc()
+            .current_dir(tmp.path())
+            .env("PARC_TEST_SMTP", "pw")
+            .args(["apply", "--now", now, "plan.json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let due = |plan: &Value| -> Vec<String> {
+        let mut due: Vec<String> = plan["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|n| {
+                n["findings"].as_array().unwrap().iter().map(move |f| {
+                    format!("{} {} {}", n["notify"].as_str().unwrap(), f["finding"].as_str().unwrap(), f["step"])
+                })
+            })
+            .collect();
+        due.sort();
+        due
+    };
+
+    // archive-failed began on day 4, filesystem-full on day 5: steps 0 and 1 of each are due by day 6.
+    let p = plan("2026-11-06T04:00:00Z");
+    assert_eq!(
+        due(&p),
+        [
+            "ops archive-failed:h1:db 0",
+            "ops archive-failed:h1:db 1",
+            "ops filesystem-full:h1:/ 0",
+            "ops filesystem-full:h1:/ 1"
+        ]
+    );
+    apply("2026-11-06T04:00:00Z");
+    let mails = std::fs::read_dir(&inbox).unwrap().count();
+    assert_eq!(mails, 1, "one mail per mail table, grouping its findings");
+    let sent = read(&inbox.join("1.eml"));
+    assert!(sent.contains("Subject: [parc] findings CRITICAL 2026-11-06"), "{sent}");
+    assert!(sent.contains("archive-failed:h1:db") && sent.contains("filesystem-full:h1:/"), "{sent}");
+    assert!(read(&snaps.join(format!("{}/notify.json", hostname()))).contains("archive-failed:h1:db"));
+
+    // Never twice.
+    assert!(due(&plan("2026-11-06T05:00:00Z")).is_empty());
+
+    // Day 8: the third step, to boss — but filesystem-full is silenced.
+    let silenced = parc()
+        .current_dir(tmp.path())
+        .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
+        .output()
+        .unwrap();
+    assert!(silenced.status.success());
+    let p = plan("2026-11-08T04:00:00Z");
+    assert_eq!(due(&p), ["boss archive-failed:h1:db 2"], "paused while silenced");
+    std::fs::copy(tmp.path().join("plan.json"), tmp.path().join("old-plan.json")).unwrap();
+    apply("2026-11-08T04:00:00Z");
+    assert!(read(&inbox.join("2.eml")).contains("To: boss@example.org"));
+
+    // The same plan again, after its steps were sent: refused, nothing mailed twice.
+    let again =
+        parc().current_dir(tmp.path()).env("PARC_TEST_SMTP", "pw").args(["apply", "old-plan.json"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("the plan is stale"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 2);
+
+    // The site shows what was sent and what comes next (none left for the archive).
+    build_cmd(&snaps, &out, &[])
+        .current_dir(tmp.path())
+        .arg("--config")
+        .arg(tmp.path().join("parc.toml"))
+        .assert()
+        .success();
+    let f = by_id(&read_json(&out.join("api/v1/findings.json")));
+    let steps: Vec<i64> = f["archive-failed:h1:db"]["escalation"]["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, [0, 1, 2]);
+    assert!(f["archive-failed:h1:db"]["escalation"]["next"].is_null());
+    assert!(f["filesystem-full:h1:/"]["escalation"]["next"].is_null(), "silenced: paused");
+
+    // Cleared: / back to 50% on day 9; its escalation is over.
+    let mut snap = disks("h1", &day(9), &[("sda", drive("scrutiny-smart-ata.json", "S1", Some(8)))], "100\t/home/a\n");
+    snap["probes"]["df"] = json!({"cmd": "df", "exit": 0, "out": df(50)});
+    write_dated(&snaps, "h1", &snap);
+    std::fs::remove_file(snaps.join("silences.toml")).unwrap();
+    let p = plan("2026-11-12T04:00:00Z");
+    assert!(!due(&p).iter().any(|d| d.contains("filesystem-full")), "{:?}", due(&p));
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
+}

@@ -36,11 +36,23 @@ pub struct Done {
     pub files: Vec<PathBuf>,
 }
 
+/// What `apply` did: each job's run, and the notifications sent.
+pub struct Applied {
+    pub runs: Vec<Done>,
+    /// A line per mail sent (or not), and the `notify.json` written.
+    pub notices: Vec<String>,
+    pub notice_failed: bool,
+}
+
 /// Carries out `plan`. An error is a refusal (stale plan, lock held, bad
 /// configuration): nothing was done. A run that failed is a [`Done`] with
 /// outcome `failed`.
-pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> Result<Vec<Done>> {
+pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> Result<Applied> {
     let _lock = if opts.dry_run { None } else { Some(lock::Lock::take(&opts.lock)?) };
+    // Notifications: refused when a step was sent or a silence set since the plan.
+    if !plan.notify_inputs.is_empty() && crate::notify::send::inputs(snapshots)? != plan.notify_inputs {
+        bail!("the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan");
+    }
     // Every job must still hold before anything is done.
     let mut work = Vec::new();
     for planned in &plan.jobs {
@@ -72,7 +84,17 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
         }
         done.push(run_job(config, &templates, snapshots, plan, job, planned, opts)?);
     }
-    Ok(done)
+    // Under the same lock: two applies never send the same step.
+    let (notices, notice_failed) = if opts.dry_run {
+        let lines = plan.notifications.iter().map(|n| {
+            let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
+            format!("would mail {} about {}", n.notify, ids.join(", "))
+        });
+        (lines.collect(), false)
+    } else {
+        crate::notify::send::send(config, snapshots, &plan.notifications, &opts.now)?
+    };
+    Ok(Applied { runs: done, notices, notice_failed })
 }
 
 fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {

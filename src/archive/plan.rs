@@ -25,6 +25,12 @@ pub struct Plan {
     /// SHA-256 of every job's `inputs`: the plan as a whole.
     pub fingerprint: String,
     pub jobs: Vec<JobPlan>,
+    /// Escalation steps due: one mail per mail table, grouping its findings.
+    #[serde(default)]
+    pub notifications: Vec<crate::notify::escalation::Notification>,
+    /// SHA-256 of what the notifications were planned from (every `notify.json`, `silences.toml`).
+    #[serde(default)]
+    pub notify_inputs: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -137,6 +143,8 @@ pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned) -> Result<Plan> 
         made_at: now.timestamp().to_string(),
         fingerprint: super::destination::hex(&h.finalize()),
         jobs,
+        notifications: Vec::new(),
+        notify_inputs: String::new(),
     })
 }
 

@@ -132,7 +132,12 @@ fn snapshots_dir(arg: Option<PathBuf>, config: &Config, config_path: &Path) -> P
 pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
     let snapshots = snapshots_dir(args.snapshots, config, config_path);
     let now = now(args.now.as_deref())?;
-    let plan = plan::make(&config.archive, &snapshots, &now)?;
+    let mut plan = plan::make(&config.archive, &snapshots, &now)?;
+    let base = super::build::base_of(config_path);
+    let (notifications, inputs) =
+        crate::notify::send::plan(config, &snapshots, &base, crate::time::Instant(now.timestamp().as_second()))?;
+    plan.notifications = notifications;
+    plan.notify_inputs = inputs;
     let json = serde_json::to_string_pretty(&plan)? + "\n";
     if args.output.as_os_str() == "-" {
         super::print(&json)?;
@@ -147,8 +152,11 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
             };
             eprintln!("job {}: {action} ({}); retention deletes {}", j.job, j.reason, j.retention.delete.len());
         }
-        if plan.jobs.is_empty() {
-            eprintln!("no [[archive]] job in the configuration: the plan is empty");
+        for n in &plan.notifications {
+            eprintln!("notify {}: {} finding(s) due", n.notify, n.findings.len());
+        }
+        if plan.jobs.is_empty() && plan.notifications.is_empty() {
+            eprintln!("no archive job and no notification due: the plan is empty");
         }
     }
     Ok(exit::OK)
@@ -163,8 +171,16 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
         progress: !quiet && crate::progress::on_terminal(),
         lock: super::build::base_of(config_path).join(&config.build.cache_dir).join("apply.lock"),
     };
-    let done = apply::apply(config, &snapshots, &plan, &options)?;
-    let mut failed = false;
+    let applied = apply::apply(config, &snapshots, &plan, &options)?;
+    let done = applied.runs;
+    let mut failed = applied.notice_failed;
+    for line in &applied.notices {
+        if args.dry_run {
+            super::print(&format!("{line}\n"))?;
+        } else if !quiet || applied.notice_failed {
+            eprintln!("{line}");
+        }
+    }
     for d in &done {
         failed |= d.outcome == crate::archive::run::Outcome::Failed;
         if !quiet || d.outcome == crate::archive::run::Outcome::Failed {

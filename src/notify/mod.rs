@@ -3,4 +3,6 @@
 //! everything else) and escalation (steps planned by `parc plan`, sent by
 //! `parc apply`, recorded in `notify.json` snapshots).
 
+pub mod escalation;
+pub mod send;
 pub mod silence;

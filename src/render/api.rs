@@ -140,6 +140,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         made_at: String::new(),
         fingerprint: String::new(),
         jobs: Vec::new(),
+        notifications: Vec::new(),
+        notify_inputs: String::new(),
     };
     json(site, out, "plan.json", site.plan.unwrap_or(&empty))?;
 

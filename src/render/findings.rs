@@ -32,7 +32,7 @@ pub struct FindingView<'a> {
 }
 
 /// The escalation steps sent for this occurrence, and the next one due.
-#[derive(Default, Serialize, JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 pub struct Escalation {
     pub sent: Vec<SentStep>,
     pub next: Option<NextStep>,
@@ -59,17 +59,30 @@ pub fn views<'a>(site: &'a Site) -> Vec<FindingView<'a>> {
     site.derived
         .findings
         .iter()
-        .map(|f| FindingView {
-            id: &f.id,
-            host: &f.host,
-            host_slug: site.views.host_slug(&f.host),
-            kind: f.kind,
-            severity: f.severity,
-            text: text(&site.inputs.tera, f),
-            since: f.since,
-            evidence: &f.evidence,
-            silenced: site.silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now)),
-            escalation: Escalation::default(),
+        .map(|f| {
+            let silenced = site.silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now));
+            let (sent, todo) = crate::notify::escalation::steps(&site.config.escalation, f, site.sent);
+            let escalation = Escalation {
+                sent: sent.into_iter().map(|s| SentStep { step: s.step, notify: s.notify, at: s.at }).collect(),
+                // Paused while silenced.
+                next: todo.into_iter().next().filter(|_| silenced.is_none()).map(|d| NextStep {
+                    step: d.step,
+                    notify: d.notify,
+                    due: d.due,
+                }),
+            };
+            FindingView {
+                id: &f.id,
+                host: &f.host,
+                host_slug: site.views.host_slug(&f.host),
+                kind: f.kind,
+                severity: f.severity,
+                text: text(&site.inputs.tera, f),
+                since: f.since,
+                evidence: &f.evidence,
+                silenced,
+                escalation,
+            }
         })
         .collect()
 }

@@ -38,6 +38,14 @@ impl Inputs {
     }
 }
 
+/// What people decided or were told, besides the snapshots: the archive
+/// plan, the silences, the escalation steps sent.
+pub struct People<'a> {
+    pub plan: Option<&'a crate::archive::plan::Plan>,
+    pub silences: &'a crate::notify::silence::Silences,
+    pub sent: &'a [crate::notify::escalation::Sent],
+}
+
 /// Everything a renderer reads.
 pub struct Site<'a> {
     pub fleet: &'a Fleet,
@@ -51,6 +59,8 @@ pub struct Site<'a> {
     pub plan: Option<&'a crate::archive::plan::Plan>,
     /// `silences.toml` of the snapshots folder.
     pub silences: &'a crate::notify::silence::Silences,
+    /// Escalation steps sent (every `notify.json`).
+    pub sent: &'a [crate::notify::escalation::Sent],
     /// The APT views and the package index, made once for the pages and the JSON.
     apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
@@ -63,12 +73,12 @@ impl<'a> Site<'a> {
         config: &'a Config,
         inputs: &'a Inputs,
         memo: &'a memo::RenderMemo,
-        plan: Option<&'a crate::archive::plan::Plan>,
-        silences: &'a crate::notify::silence::Silences,
+        people: People<'a>,
     ) -> Site<'a> {
+        let People { plan, silences, sent } = people;
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
         let (apt_hosts, apt_packages) = Default::default();
-        Site { fleet, derived, config, inputs, views, memo, plan, silences, apt_hosts, apt_packages }
+        Site { fleet, derived, config, inputs, views, memo, plan, silences, sent, apt_hosts, apt_packages }
     }
 
     /// Every APT host's view, most urgent first (`apt::hosts`).

@@ -32,6 +32,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "findings.atom",
     "finding.txt",
     "badge.txt",
+    "findings-mail.txt",
     "page.html",
     "macros.html",
     "chart.svg",

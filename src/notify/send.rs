@@ -1,0 +1,96 @@
+//! The notifications of a plan: planned from the findings, sent by
+//! `parc apply` (one mail per mail table), recorded in `notify.json`.
+
+use super::escalation::{self, Notification, Sent};
+use crate::config::Config;
+use crate::time::Instant;
+use anyhow::{anyhow, Result};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// SHA-256 of what notifications are planned from besides the findings:
+/// every `notify.json` and `silences.toml`. A plan whose inputs changed
+/// (another apply sent a step, a silence was set) is refused.
+pub fn inputs(snapshots: &Path) -> Result<String> {
+    let (_, sent) = escalation::read_sent(snapshots)?;
+    let mut h = Sha256::new();
+    h.update(sent);
+    h.update([0]);
+    h.update(std::fs::read(super::silence::path(snapshots)).unwrap_or_default());
+    Ok(crate::archive::destination::hex(&h.finalize()))
+}
+
+/// The notifications due at `now`, from the findings of the snapshots.
+pub fn plan(config: &Config, snapshots: &Path, base: &Path, now: Instant) -> Result<(Vec<Notification>, String)> {
+    if config.escalation.is_empty() {
+        return Ok((Vec::new(), String::new()));
+    }
+    let (fleet, derived) = crate::pipeline::analyse(config, snapshots, base)?;
+    let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
+    let findings: Vec<_> =
+        derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();
+    let (sent, _) = escalation::read_sent(snapshots)?;
+    let silences = super::silence::read(snapshots)?;
+    drop(fleet);
+    Ok((escalation::plan(&config.escalation, &findings, &sent, &silences, now), inputs(snapshots)?))
+}
+
+/// Sends each notification; returns a line per mail and whether one failed.
+/// What was sent is recorded in this host's `notify.json`; what failed is
+/// not, and comes due again at the next run.
+pub fn send(
+    config: &Config,
+    snapshots: &Path,
+    notifications: &[Notification],
+    now: &jiff::Zoned,
+) -> Result<(Vec<String>, bool)> {
+    if notifications.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let tera = crate::render::templates::load(&config.build.templates)?;
+    let at = Instant(now.timestamp().as_second());
+    let date = now.strftime("%Y-%m-%d").to_string();
+    let mut lines = Vec::new();
+    let mut failed = false;
+    let mut sent = Vec::new();
+    for n in notifications {
+        let outcome = (|| -> Result<String> {
+            let mail = crate::mail::lookup(&config.mail, &n.notify)?;
+            let worst = n.findings.iter().map(|f| f.severity).max().map_or("INFO", |s| match s {
+                crate::derive::findings::Severity::Critical => "CRITICAL",
+                crate::derive::findings::Severity::Warning => "WARNING",
+                crate::derive::findings::Severity::Info => "INFO",
+            });
+            let subject = mail.subject.replace("{job}", "findings").replace("{status}", worst).replace("{date}", &date);
+            let mut ctx = tera::Context::new();
+            ctx.insert("n", n);
+            let body = tera
+                .render("findings-mail.txt", &ctx)
+                .map_err(|e| anyhow!("cannot render findings-mail.txt: {}", crate::problem::error_chain(&e)))?;
+            mail.send(&crate::mail::Mail { subject, body, attachment: None })?;
+            Ok(format!("mailed {} finding(s) to {} ({})", n.findings.len(), n.notify, mail.to.join(", ")))
+        })();
+        match outcome {
+            Ok(line) => {
+                lines.push(line);
+                sent.extend(n.findings.iter().map(|f| Sent {
+                    finding: f.finding.clone(),
+                    since: f.since,
+                    step: f.step,
+                    notify: n.notify.clone(),
+                    at,
+                }));
+            }
+            Err(e) => {
+                failed = true;
+                lines.push(format!("could not mail {}: {}", n.notify, crate::problem::error_chain(e.as_ref())));
+            }
+        }
+    }
+    if !sent.is_empty() {
+        let host = crate::collect::local::hostname().map_err(anyhow::Error::msg)?;
+        let path = escalation::record(snapshots, &host, sent, now)?;
+        lines.push(format!("wrote {}", path.display()));
+    }
+    Ok((lines, failed))
+}
