@@ -39,6 +39,9 @@ example:
 	$(CARGO) build --release --locked
 	rm -rf snapshots
 	$(PARC) demo --hosts 8 --days 42 --every 3 --out snapshots
+	# What people did, beside what machines collected: a silence, and the escalation sent for a failing disk.
+	cp tests/example/silences.toml snapshots/silences.toml
+	cp tests/example/notify.json snapshots/files/notify.json
 
 ## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
 bench:

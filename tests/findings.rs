@@ -369,3 +369,28 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
 }
+
+/// The example fleet shows findings of several kinds, one silenced, one escalated.
+#[test]
+fn the_example_fleet_has_findings_a_silence_and_an_escalation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    build_cmd(
+        &root.join("snapshots"),
+        &out,
+        &["--no-cache", "--config", &root.join("parc.toml").display().to_string()],
+    )
+    .current_dir(tmp.path())
+    .assert()
+    .success();
+    let findings = read_json(&out.join("api/v1/findings.json"));
+    let all = findings.as_array().unwrap();
+    let kinds: std::collections::BTreeSet<&str> = all.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    assert_eq!(all.iter().filter(|f| !f["silenced"].is_null()).count(), 1, "one silenced");
+    let escalated =
+        all.iter().find(|f| !f["escalation"]["sent"].as_array().unwrap().is_empty()).expect("one escalated");
+    assert_eq!(escalated["kind"], "smart-failing");
+    assert_eq!(all[0]["severity"], "critical", "most severe first");
+}
