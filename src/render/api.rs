@@ -123,9 +123,9 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(site, out, "apt/packages.json", site.apt_packages())?;
     let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
     json(site, out, "apt/pending.json", &pending)?;
-    let findings = super::findings::views(site);
-    json(site, out, "findings.json", &findings)?;
-    let badges = super::findings::badges(site, &findings);
+    let findings = site.findings();
+    json(site, out, "findings.json", findings)?;
+    let badges = super::findings::badges(site, findings);
     for (slug, badge) in &badges {
         json(site, out, &format!("badges/{slug}.json"), badge)?;
     }

@@ -15,7 +15,7 @@ pub struct FindingView<'a> {
     /// Stable: the same problem keeps its id from build to build.
     pub id: &'a str,
     pub host: &'a str,
-    pub host_slug: &'a str,
+    pub host_slug: String,
     /// `host-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
     /// `security-updates`, `held-packages`, `apt-error`, `archive-failed`, `archive-stale`,
     /// `disk-moved`, `probe-failed`.
@@ -54,7 +54,7 @@ pub struct NextStep {
 }
 
 /// Every finding's view, most severe and oldest first.
-pub fn views<'a>(site: &'a Site) -> Vec<FindingView<'a>> {
+pub fn views<'a>(site: &Site<'a>) -> Vec<FindingView<'a>> {
     let now = site.fleet.newest.unwrap_or(Instant(0));
     site.derived
         .findings
@@ -74,7 +74,7 @@ pub fn views<'a>(site: &'a Site) -> Vec<FindingView<'a>> {
             FindingView {
                 id: &f.id,
                 host: &f.host,
-                host_slug: site.views.host_slug(&f.host),
+                host_slug: site.views.host_slug(&f.host).to_string(),
                 kind: f.kind,
                 severity: f.severity,
                 text: text(&site.inputs.tera, f),

@@ -150,8 +150,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         apt_hosts.iter().filter(|h| h.reboot_required).count(),
         apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
     );
-    let finding_views = super::findings::views(site);
-    let findings = super::findings::rows(&finding_views);
+    let findings = super::findings::rows(site.findings());
     page(site, out, "findings.html", "findings.html", |f| {
         fleet_base(site, f, "", "findings");
         f.put("findings", &findings);

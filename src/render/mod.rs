@@ -64,6 +64,8 @@ pub struct Site<'a> {
     /// The APT views and the package index, made once for the pages and the JSON.
     apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
+    /// The findings' views, made once for the pages, the feed and the JSON.
+    findings: std::sync::OnceLock<Vec<findings::FindingView<'a>>>,
 }
 
 impl<'a> Site<'a> {
@@ -78,7 +80,20 @@ impl<'a> Site<'a> {
         let People { plan, silences, sent } = people;
         let views = view::build(fleet, derived, &|r| reason_text(&inputs.tera, r));
         let (apt_hosts, apt_packages) = Default::default();
-        Site { fleet, derived, config, inputs, views, memo, plan, silences, sent, apt_hosts, apt_packages }
+        Site {
+            fleet,
+            derived,
+            config,
+            inputs,
+            views,
+            memo,
+            plan,
+            silences,
+            sent,
+            apt_hosts,
+            apt_packages,
+            findings: Default::default(),
+        }
     }
 
     /// Every APT host's view, most urgent first (`apt::hosts`).
@@ -89,6 +104,11 @@ impl<'a> Site<'a> {
     /// Every installed package with each host's version (`apt::packages`).
     pub fn apt_packages(&self) -> &[apt::PackageIndex<'a>] {
         self.apt_packages.get_or_init(|| apt::packages(self.fleet))
+    }
+
+    /// Every finding's view, most severe and oldest first (`findings::views`).
+    pub fn findings(&self) -> &[findings::FindingView<'a>] {
+        self.findings.get_or_init(|| findings::views(self))
     }
 
     /// A reason with its words (`reason.txt`).
