@@ -260,7 +260,7 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
         format!(
             "[build]\nsnapshots = \"snapshots\"\n\n[[escalation]]\nkinds = [\"archive-failed\", \"filesystem-full\"]\nsteps = [ {{ after = \"0h\", notify = \"ops\" }}, {{ after = \"24h\", notify = \"ops\" }}, {{ after = \"72h\", notify = \"boss\" }} ]\n\n{}\n{}",
             mail("ops", "ops@example.org"),
-            mail("boss", "boss@example.org")
+            mail("boss", "boss@example.org\", \"ops@example.org")
         ),
     )
     .unwrap();
@@ -293,40 +293,49 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
         due
     };
 
-    // archive-failed began on day 4, filesystem-full on day 5: steps 0 and 1 of each are due by day 6.
-    let p = plan("2026-11-06T04:00:00Z");
+    // archive-failed began on day 4 (steps 0, 1, 2 due by day 7), filesystem-full on day 5 (0 and 1).
+    let p = plan("2026-11-07T04:00:00Z");
     assert_eq!(
         due(&p),
         [
+            "boss archive-failed:h1:db 2",
             "ops archive-failed:h1:db 0",
             "ops archive-failed:h1:db 1",
             "ops filesystem-full:h1:/ 0",
             "ops filesystem-full:h1:/ 1"
         ]
     );
-    apply("2026-11-06T04:00:00Z");
-    let mails = std::fs::read_dir(&inbox).unwrap().count();
-    assert_eq!(mails, 1, "one mail per mail table, grouping its findings");
-    let sent = read(&inbox.join("1.eml"));
-    assert!(sent.contains("Subject: [parc] findings CRITICAL 2026-11-06"), "{sent}");
-    assert!(sent.contains("archive-failed:h1:db") && sent.contains("filesystem-full:h1:/"), "{sent}");
+    apply("2026-11-07T04:00:00Z");
+    // One mail per recipient: ops is in both tables and gets one mail with all five.
+    let mut mails: Vec<String> = (1..=2).map(|i| read(&inbox.join(format!("{i}.eml")))).collect();
+    mails.sort_by_key(|m| m.contains("To: ops@example.org"));
+    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 2, "one mail per recipient");
+    let (boss, ops) = (&mails[0], &mails[1]);
+    assert!(boss.contains("To: boss@example.org") && boss.contains("1 finding needs attention"), "{boss}");
+    assert!(ops.contains("Subject: [parc] findings CRITICAL 2026-11-07"), "{ops}");
+    assert!(ops.contains("5 findings need attention"), "{ops}");
+    assert!(ops.contains("archive-failed:h1:db") && ops.contains("filesystem-full:h1:/"), "{ops}");
     assert!(read(&snaps.join(format!("{}/notify.json", hostname()))).contains("archive-failed:h1:db"));
 
     // Never twice.
-    assert!(due(&plan("2026-11-06T05:00:00Z")).is_empty());
+    assert!(due(&plan("2026-11-07T05:00:00Z")).is_empty());
 
-    // Day 8: the third step, to boss — but filesystem-full is silenced.
+    // Day 8: filesystem-full's third step is due, but it is silenced: paused.
     let silenced = parc()
         .current_dir(tmp.path())
         .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
         .output()
         .unwrap();
     assert!(silenced.status.success());
+    assert!(due(&plan("2026-11-08T04:00:00Z")).is_empty(), "paused while silenced");
+    let removed =
+        parc().current_dir(tmp.path()).args(["silence", "--remove", "filesystem-full:h1:/"]).output().unwrap();
+    assert!(removed.status.success());
     let p = plan("2026-11-08T04:00:00Z");
-    assert_eq!(due(&p), ["boss archive-failed:h1:db 2"], "paused while silenced");
+    assert_eq!(due(&p), ["boss filesystem-full:h1:/ 2"], "resumes once the silence is gone");
     std::fs::copy(tmp.path().join("plan.json"), tmp.path().join("old-plan.json")).unwrap();
     apply("2026-11-08T04:00:00Z");
-    assert!(read(&inbox.join("2.eml")).contains("To: boss@example.org"));
+    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 4, "boss and ops, one mail each");
 
     // The same plan again, after its steps were sent: refused, nothing mailed twice.
     let again =
@@ -337,7 +346,15 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 2);
+    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 4);
+
+    // Silenced again: shown as such on the site.
+    let silenced = parc()
+        .current_dir(tmp.path())
+        .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
+        .output()
+        .unwrap();
+    assert!(silenced.status.success());
 
     // The site shows what was sent and what comes next (none left for the archive).
     build_cmd(&snaps, &out, &[])
@@ -355,7 +372,8 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
         .collect();
     assert_eq!(steps, [0, 1, 2]);
     assert!(f["archive-failed:h1:db"]["escalation"]["next"].is_null());
-    assert!(f["filesystem-full:h1:/"]["escalation"]["next"].is_null(), "silenced: paused");
+    assert!(f["filesystem-full:h1:/"]["escalation"]["next"].is_null(), "every step sent");
+    assert_eq!(f["filesystem-full:h1:/"]["escalation"]["sent"].as_array().unwrap().len(), 3);
 
     // Cleared: / back to 50% on day 9; its escalation is over.
     let mut snap = disks("h1", &day(9), &[("sda", drive("scrutiny-smart-ata.json", "S1", Some(8)))], "100\t/home/a\n");
