@@ -412,3 +412,59 @@ fn the_example_fleet_has_findings_a_silence_and_an_escalation() {
     assert_eq!(escalated["kind"], "smart-failing");
     assert_eq!(all[0]["severity"], "critical", "most severe first");
 }
+
+/// The APT findings and a broken probe: each appears, clears and comes
+/// back, and `since` starts again with the new occurrence.
+#[test]
+fn apt_findings_and_a_broken_probe_restart_when_they_come_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    let empty = "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n";
+    let security = "Inst openssl [3.0.1] (3.0.2 Debian-Security:12/stable-security [amd64])\n1 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n";
+    let locked = "E: Could not get lock /var/lib/dpkg/lock-frontend\n";
+    let dpkg = "base-files\t12.4\tamd64\tii \nopenssl\t3.0.1\tamd64\tii \n";
+    // Day by day: (security pending, held, apt error, reboot flag, dpkg-query broken).
+    let days = [
+        (1, true, false, true, true, false),
+        (2, true, true, false, true, true),
+        (3, false, true, false, false, false),
+        (4, true, false, false, false, false),
+        (5, true, true, false, true, true),
+        (6, true, true, true, true, true),
+    ];
+    for (d, sec, held, error, reboot, broken) in days {
+        let sim = if sec { security } else { empty };
+        let mut probes = json!({
+            "apt-sim-upgrade": probe(json!(sim)),
+            // The error in the second simulation: the first still says what is pending.
+            "apt-sim-dist-upgrade": probe(json!(if error { locked } else { sim })),
+            "apt-showhold": probe(json!(if held { "linux-image-amd64\n" } else { "" })),
+            "reboot-required": probe(json!(if reboot { "==> /run/reboot-required <==\n*** System restart required ***\n" } else { "" })),
+            "dpkg-query": probe(json!(dpkg)),
+            "apt-sources": probe(json!("==> /etc/apt/sources.list <==\ndeb http://deb.debian.org/debian bookworm main non-free-firmware\n")),
+        });
+        if broken {
+            probes["dpkg-query"] =
+                json!({"cmd": "dpkg-query -W", "exit": 2, "err": "dpkg-query: error: cannot access archive"});
+        }
+        write_dated(&snaps, "a1", &system("a1", &day(d)));
+        write_dated(&snaps, "a1", &envelope("apt", "a1", &day(d), probes));
+    }
+    let config = tmp.path().join("parc.toml");
+    std::fs::write(&config, "[findings]\nreboot_required_after_hours = 0\nsecurity_updates_after_hours = 0\n").unwrap();
+    build_cmd(&snaps, &out, &["--no-cache", "--config", &config.display().to_string()])
+        .current_dir(tmp.path())
+        .assert()
+        .success();
+    let f = by_id(&read_json(&out.join("api/v1/findings.json")));
+    let since = |id: &str| {
+        f.get(id).unwrap_or_else(|| panic!("no {id} in {:?}", f.keys())).get("since").and_then(Value::as_i64)
+    };
+    assert_eq!(since("security-updates:a1"), Some(at(4)), "pending on 1-2, none on 3, again from 4");
+    assert_eq!(since("held-packages:a1"), Some(at(5)));
+    assert_eq!(since("apt-error:a1"), Some(at(6)), "failed on 1, fine on 2-5, failing again on 6");
+    assert_eq!(since("reboot-required:a1"), Some(at(5)));
+    // dpkg-query worked on day 1, broke on 2, worked on 3-4, broke again on 5.
+    assert_eq!(since("probe-failed:a1:apt/dpkg-query"), Some(at(5)));
+    assert_eq!(f["held-packages:a1"]["severity"], "info");
+}
