@@ -639,3 +639,25 @@ fn failures_only_are_mailed_over_implicit_tls() {
     assert!(sent.contains("It failed at step \"download\"") && sent.contains("HTTP 404 Not Found"), "{sent}");
     assert!(sent.contains("Nothing was deleted."), "{sent}");
 }
+
+/// `apply --commit`: the run's snapshot and text log become a commit of the
+/// snapshots repository, so git keeps every run.
+#[test]
+fn apply_commits_the_run_log() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    common::git(w.tmp.path(), &["init", "-q", "-b", "main"]);
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"committed")]);
+    assert!(w.parc(&["plan", "--now", "2026-11-21T03:00:00Z", "-o", "plan.json"]).status.success());
+    let out = w.parc(&["apply", "--commit", "--now", "2026-11-21T03:00:00Z", "plan.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = common::git(w.tmp.path(), &["log", "--format=%s", "--name-only", "-1"]);
+    assert!(log.starts_with("parc apply: db OK"), "{log}");
+    assert!(
+        log.contains("snapshots/backup1/archive-db.json") && log.contains("snapshots/backup1/archive-db.log"),
+        "{log}"
+    );
+    assert!(!log.contains("plan.json") && !log.contains("parc.toml"), "only what apply wrote: {log}");
+}

@@ -42,6 +42,8 @@ pub struct Applied {
     /// A line per mail sent (or not), and the `notify.json` written.
     pub notices: Vec<String>,
     pub notice_failed: bool,
+    /// The `notify.json` written, when a step was sent.
+    pub notify_file: Option<PathBuf>,
 }
 
 /// Carries out `plan`. An error is a refusal (stale plan, lock held, bad
@@ -85,16 +87,16 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
         done.push(run_job(config, &templates, snapshots, plan, job, planned, opts)?);
     }
     // Under the same lock: two applies never send the same step.
-    let (notices, notice_failed) = if opts.dry_run {
+    let (notices, notice_failed, notify_file) = if opts.dry_run {
         let lines = plan.notifications.iter().map(|n| {
             let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
             format!("would mail {} about {}", n.notify, ids.join(", "))
         });
-        (lines.collect(), false)
+        (lines.collect(), false, None)
     } else {
         crate::notify::send::send(config, snapshots, &plan.notifications, &opts.now)?
     };
-    Ok(Applied { runs: done, notices, notice_failed })
+    Ok(Applied { runs: done, notices, notice_failed, notify_file })
 }
 
 fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {

@@ -104,6 +104,12 @@ pub struct ApplyArgs {
     /// Run as if it were this time (RFC 3339): names the archive and dates the run.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Commit the run logs and notify.json to the git repository that holds the snapshots folder.
+    #[arg(long)]
+    pub commit: bool,
+    /// Commit, then push the current branch (fetch, replay on the remote branch, retry).
+    #[arg(long)]
+    pub push: bool,
 }
 
 fn now(arg: Option<&str>) -> Result<jiff::Zoned> {
@@ -187,6 +193,35 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
             eprintln!("{}", d.headline);
             for f in &d.files {
                 eprintln!("  wrote {}", f.display());
+            }
+        }
+    }
+    if (args.commit || args.push) && !args.dry_run {
+        let mut files: Vec<PathBuf> = done.iter().flat_map(|d| d.files.iter().cloned()).collect();
+        files.extend(applied.notify_file.clone());
+        let jobs: Vec<String> =
+            done.iter().filter(|d| !d.files.is_empty()).map(|d| format!("{} {}", d.job, d.outcome.word())).collect();
+        let message = if jobs.is_empty() {
+            "parc apply: notifications".to_string()
+        } else {
+            format!("parc apply: {}", jobs.join(", "))
+        };
+        if !files.is_empty() {
+            match crate::collect::git::commit(&snapshots, &files, &message).map_err(anyhow::Error::msg)? {
+                Some(id) if !quiet => eprintln!("committed {id}: {message}"),
+                _ => {}
+            }
+        }
+        if args.push {
+            let attempts = crate::collect::git::push(
+                &snapshots,
+                &config.git.remote,
+                config.git.push_retries,
+                config.git.timeout(),
+            )
+            .map_err(anyhow::Error::msg)?;
+            if !quiet {
+                eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
             }
         }
     }

@@ -39,15 +39,16 @@ pub fn plan(config: &Config, snapshots: &Path, base: &Path, now: Instant) -> Res
 /// finding due for any mail table that names them (sent through the first
 /// such table's settings). A step is recorded in this host's `notify.json`
 /// once every recipient of its table got it; otherwise it comes due again
-/// at the next run. Returns a line per mail and whether one failed.
+/// at the next run. Returns a line per mail, whether one failed, and the
+/// `notify.json` written.
 pub fn send(
     config: &Config,
     snapshots: &Path,
     notifications: &[Notification],
     now: &jiff::Zoned,
-) -> Result<(Vec<String>, bool)> {
+) -> Result<(Vec<String>, bool, Option<std::path::PathBuf>)> {
     if notifications.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok((Vec::new(), false, None));
     }
     let tera = crate::render::templates::load(&config.build.templates)?;
     let at = Instant(now.timestamp().as_second());
@@ -119,10 +120,12 @@ pub fn send(
             }));
         }
     }
+    let mut written = None;
     if !sent.is_empty() {
         let host = crate::collect::local::hostname().map_err(anyhow::Error::msg)?;
         let path = escalation::record(snapshots, &host, sent, now)?;
         lines.push(format!("wrote {}", path.display()));
+        written = Some(path);
     }
-    Ok((lines, failed))
+    Ok((lines, failed, written))
 }
