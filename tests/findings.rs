@@ -94,10 +94,18 @@ fn each_kind_with_since_from_history() {
     let tmp = tempfile::tempdir().unwrap();
     let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
     fleet(&snaps);
+    // The machine that runs `parc apply` records the notices it sent, now and then: not a host gone quiet.
+    std::fs::create_dir_all(snaps.join("backup")).unwrap();
+    std::fs::write(
+        snaps.join("backup/notify.json"),
+        json!({"schema": "parc.snapshot/1", "kind": "notify", "host": "backup", "collected_at": day(1), "probes": {}, "sent": []}).to_string(),
+    )
+    .unwrap();
     build(&snaps, &out);
     let findings = read_json(&out.join("api/v1/findings.json"));
     let f = by_id(&findings);
     let ids: Vec<&String> = f.keys().collect();
+    assert!(!f.contains_key("host-stale:backup"), "{ids:?}");
 
     // Full on days 2-3, cleared on 4, back on 5: since day 5, not day 2.
     let fs = &f["filesystem-full:h1:/"];

@@ -143,23 +143,14 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
                 since,
             });
         };
+    // What the host collects, not the notices `parc apply` records now and then (`notify`).
+    let collected = host.kinds.iter().filter(|(kind, _)| kind.as_str() != "notify").filter_map(|(_, k)| k.last).max();
     let stale_after = hours(config.fleet.stale_after_hours);
-    if now.0 - host.last_seen.0 > stale_after {
-        let h = (now.0 - host.last_seen.0) / 3600;
-        let ev = vec![Evidence {
-            what: "last_seen".into(),
-            value: json!(host.last_seen),
-            kind: "any".into(),
-            at: host.last_seen,
-        }];
-        push(
-            "host-stale",
-            None,
-            Severity::Warning,
-            vec![("hours", json!(h)), ("after_hours", json!(config.fleet.stale_after_hours))],
-            ev,
-            host.last_seen,
-        );
+    if let Some(last) = collected.filter(|last| now.0 - last.0 > stale_after) {
+        let h = (now.0 - last.0) / 3600;
+        let ev = vec![Evidence { what: "last_seen".into(), value: json!(last), kind: "any".into(), at: last }];
+        let values = vec![("hours", json!(h)), ("after_hours", json!(config.fleet.stale_after_hours))];
+        push("host-stale", None, Severity::Warning, values, ev, last);
     }
 
     // File systems over their threshold, since the first version of the unbroken run above it.
