@@ -466,7 +466,7 @@ impl Host<'_> {
         let local = Instant(self.at.0 + 3600).rfc3339();
         json!({"schema": crate::snapshot::SCHEMA, "kind": kind, "host": self.name,
                "collected_at": format!("{}+01:00", &local[..19]),
-               "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": if self.index % 3 == 0 { "ssh" } else { "local" }},
+               "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": if self.index.is_multiple_of(3) { "ssh" } else { "local" }},
                "probes": probes})
     }
 

@@ -53,7 +53,7 @@ impl Fleet {
         let stamps: Vec<String> = self.pending.keys().take(days).cloned().collect();
         for stamp in stamps {
             let hosts = self.pending.get_mut(&stamp).unwrap();
-            let names: Vec<String> = hosts.keys().filter(|h| host.map_or(true, |only| only == *h)).cloned().collect();
+            let names: Vec<String> = hosts.keys().filter(|h| host.is_none_or(|only| only == *h)).cloned().collect();
             for name in names {
                 for (kind, from) in hosts.remove(&name).unwrap() {
                     let to = snapshots.join(&name).join(format!("{kind}.json"));

@@ -150,7 +150,7 @@ pub fn lookup<'m, 'k, V>(inventory: &'m BTreeMap<&'k str, V>, package: &str) -> 
 /// Installed, in dpkg's words: the status's second letter is `i` (`ii`, `hi`);
 /// an inventory without status (an older probe) lists installed packages only.
 pub fn installed(p: &Package) -> bool {
-    p.status.as_deref().map_or(true, |s| s.as_bytes().get(1) == Some(&b'i'))
+    p.status.as_deref().is_none_or(|s| s.as_bytes().get(1) == Some(&b'i'))
 }
 
 fn config_only(p: &Package) -> bool {

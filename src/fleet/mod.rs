@@ -201,7 +201,7 @@ pub struct Assembly {
 impl Assembly {
     /// Whether a version at `at` of `kind` comes after every version added.
     pub fn comes_after(&self, at: Instant, kind: &str) -> bool {
-        self.last.as_ref().map_or(true, |(last_at, last_kind)| (at, kind) > (*last_at, last_kind.as_str()))
+        self.last.as_ref().is_none_or(|(last_at, last_kind)| (at, kind) > (*last_at, last_kind.as_str()))
     }
 
     /// Adds the next version (newer than every version added).

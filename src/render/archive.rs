@@ -177,7 +177,7 @@ pub fn jobs<'a>(site: &'a Site) -> Vec<JobView<'a>> {
                 last_good: last_good_at,
                 last_good_archive: last_good.map(|g| g.archive.as_str()),
                 last_good_age_hours: age,
-                stale: age.map_or(true, |a| a > stale_after_hours),
+                stale: age.is_none_or(|a| a > stale_after_hours),
                 stale_after_hours,
                 remote,
                 plan: site.plan.and_then(|p| p.jobs.iter().find(|j| j.job == name)),
