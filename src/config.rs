@@ -328,6 +328,14 @@ impl SmartConfig {
 }
 
 impl Config {
+    /// How old an archive job's last good archive may be: the job's own
+    /// `stale_after`, else `[findings] archive_stale_after_hours`. The
+    /// archives page and the `archive-stale` finding both ask here.
+    pub fn archive_stale_after_hours(&self, job: &str) -> i64 {
+        let own = self.archive.iter().find(|j| j.name == job).and_then(|j| j.stale_after);
+        own.map_or(self.findings.archive_stale_after_hours as i64, |d| d.hours())
+    }
+
     /// Reads `path`; a missing file means defaults unless the user named it.
     pub fn load(path: &Path, named_by_user: bool) -> Result<Config> {
         let text = match std::fs::read_to_string(path) {

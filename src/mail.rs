@@ -2,7 +2,6 @@
 //! when, and through what — the local MTA (sendmail), or SMTP with
 //! STARTTLS or implicit TLS, with authentication.
 
-use crate::secret::Secret;
 use anyhow::{anyhow, bail, Context, Result};
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -145,8 +144,7 @@ impl MailConfig {
                     .timeout(Some(Duration::from_secs(self.timeout.unwrap_or(30))));
                 if let Some(user) = &self.user {
                     let password =
-                        Secret { password_file: self.password_file.clone(), password_env: self.password_env.clone() }
-                            .get()?
+                        crate::secret::password(self.password_file.as_deref(), self.password_env.as_deref())?
                             .unwrap_or_default();
                     smtp = smtp.credentials(Credentials::new(user.clone(), password));
                 }

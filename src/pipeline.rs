@@ -93,28 +93,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
     let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), mode);
     let candidates = found.versions();
-    let repo = found.repository.clone();
-    let mut problems = found.problems;
-    let parts = timed("parsing and assembling", || {
-        found
-            .hosts
-            .into_par_iter()
-            .map(|(host, candidates)| {
-                assemble::host(&host, candidates, &cache, repo.as_deref(), config.build.max_snapshot_bytes)
-            })
-            .collect::<Vec<_>>()
-    });
+    let assembled = timed("parsing and assembling", || assemble_all(found, &cache, config));
     if let Err(e) = timed("saving the file cache", || cache.save_files()) {
         tracing::warn!("cannot write the file cache: {e}");
     }
-    let mut host_parts = Vec::with_capacity(parts.len());
-    let (mut parsed, mut used) = (0, 0);
-    for built in parts {
-        host_parts.extend(built.part);
-        problems.extend(built.problems);
-        parsed += built.parsed;
-        used += built.versions;
-    }
+    let Assembled { parts: host_parts, problems, parsed, used } = assembled;
     let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
     let derived = timed("deriving", || derive::derive(&fleet, config));
     let plan = timed("planning", || plan(config, options, &fleet));
@@ -175,6 +158,36 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the caches included.
+/// What stages 3 and 4 made of every host.
+struct Assembled {
+    parts: Vec<fleet::HostPart>,
+    /// Discovery's problems, then each host's.
+    problems: Vec<Problem>,
+    /// Versions parsed (not read from the cache), and versions used.
+    parsed: usize,
+    used: usize,
+}
+
+/// Stages 3 and 4 for every host, side by side.
+fn assemble_all(found: source::Discovery, cache: &ParseCache, config: &Config) -> Assembled {
+    let repo = found.repository.clone();
+    let built: Vec<_> = found
+        .hosts
+        .into_par_iter()
+        .map(|(host, candidates)| {
+            assemble::host(&host, candidates, cache, repo.as_deref(), config.build.max_snapshot_bytes)
+        })
+        .collect();
+    let mut out = Assembled { parts: Vec::with_capacity(built.len()), problems: found.problems, parsed: 0, used: 0 };
+    for b in built {
+        out.parts.extend(b.part);
+        out.problems.extend(b.problems);
+        out.parsed += b.parsed;
+        out.used += b.versions;
+    }
+    out
+}
+
 /// The data tree and what it means, as a build would make them, without
 /// rendering and without writing any cache: what `parc plan` decides from.
 pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet::Fleet, derive::Derived)> {
@@ -182,19 +195,7 @@ pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet:
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
     let found = source::discover(snapshots, config.build.max_snapshot_bytes, history)?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
-    let repo = found.repository.clone();
-    let mut problems = found.problems;
-    let built: Vec<_> = found
-        .hosts
-        .into_par_iter()
-        .map(|(host, c)| assemble::host(&host, c, &cache, repo.as_deref(), config.build.max_snapshot_bytes))
-        .collect();
-    let (mut parts, mut used) = (Vec::new(), 0);
-    for b in built {
-        parts.extend(b.part);
-        problems.extend(b.problems);
-        used += b.versions;
-    }
+    let Assembled { parts, problems, used, .. } = assemble_all(found, &cache, config);
     let fleet = fleet::merge(parts, used, problems);
     let derived = derive::derive(&fleet, config);
     Ok((fleet, derived))

@@ -17,6 +17,10 @@ pub fn bytes(total: Option<u64>, label: &str) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(label.to_string());
+    if total.is_none() {
+        // Nothing may count bytes (an upload is one call): the spinner still says it is working.
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
     bar
 }
 

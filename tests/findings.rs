@@ -329,12 +329,15 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
     assert!(due(&plan("2026-11-07T05:00:00Z")).is_empty());
 
     // Day 8: filesystem-full's third step is due, but it is silenced: paused.
-    let silenced = parc()
-        .current_dir(tmp.path())
-        .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
-        .output()
-        .unwrap();
-    assert!(silenced.status.success());
+    let silence_fs = || {
+        let out = parc()
+            .current_dir(tmp.path())
+            .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    silence_fs();
     assert!(due(&plan("2026-11-08T04:00:00Z")).is_empty(), "paused while silenced");
     let removed =
         parc().current_dir(tmp.path()).args(["silence", "--remove", "filesystem-full:h1:/"]).output().unwrap();
@@ -357,12 +360,7 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
     assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 4);
 
     // Silenced again: shown as such on the site.
-    let silenced = parc()
-        .current_dir(tmp.path())
-        .args(["silence", "filesystem-full:h1:/", "--until", "2026-12-31", "--reason", "bigger disk ordered"])
-        .output()
-        .unwrap();
-    assert!(silenced.status.success());
+    silence_fs();
 
     // The site shows what was sent and what comes next (none left for the archive).
     build_cmd(&snaps, &out, &[])
@@ -382,6 +380,7 @@ fn escalation_steps_are_mailed_once_pause_when_silenced_and_stop_when_cleared() 
     assert!(f["archive-failed:h1:db"]["escalation"]["next"].is_null());
     assert!(f["filesystem-full:h1:/"]["escalation"]["next"].is_null(), "every step sent");
     assert_eq!(f["filesystem-full:h1:/"]["escalation"]["sent"].as_array().unwrap().len(), 3);
+    assert_eq!(f["filesystem-full:h1:/"]["silenced"]["reason"], "bigger disk ordered");
 
     // Cleared: / back to 50% on day 9; its escalation is over.
     let mut snap = disks("h1", &day(9), &[("sda", drive("scrutiny-smart-ata.json", "S1", Some(8)))], "100\t/home/a\n");

@@ -24,6 +24,8 @@ pub struct Options {
     pub progress: bool,
     /// Where the lock file goes.
     pub lock: PathBuf,
+    /// The site's templates folder (the report and mail templates can be replaced there).
+    pub templates: PathBuf,
 }
 
 /// What one job's run came to, for the command's own report.
@@ -68,7 +70,7 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
         }
         work.push((job, planned));
     }
-    let templates = crate::render::templates::load(&config.build.templates)?;
+    let templates = crate::render::templates::load(&opts.templates)?;
     let mut done = Vec::new();
     for (job, planned) in work {
         if opts.dry_run {
@@ -94,7 +96,7 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
         });
         (lines.collect(), false, None)
     } else {
-        crate::notify::send::send(config, snapshots, &plan.notifications, &opts.now)?
+        crate::notify::send::send(config, &templates, snapshots, &plan.notifications, &opts.now)?
     };
     Ok(Applied { runs: done, notices, notice_failed, notify_file })
 }

@@ -3,7 +3,6 @@
 
 use super::pattern::Pattern;
 use super::retention::{Duration, Policy};
-use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -55,7 +54,8 @@ pub struct ArchiveJob {
     /// Seconds the download or the upload may stall before the run fails (default 60).
     #[serde(default = "default_timeout")]
     pub timeout: u64,
-    /// The site highlights the job when its last good archive is older than this (default `36h`).
+    /// The site highlights the job, and `archive-stale` is found, when its last good
+    /// archive is older than this (default: `[findings] archive_stale_after_hours`, 36).
     #[serde(default)]
     pub stale_after: Option<Duration>,
     /// Names a `[mail.NAME]` table: who is told how the run went.
@@ -109,8 +109,9 @@ impl ArchiveJob {
         }
     }
 
-    pub fn password(&self) -> Secret {
-        Secret { password_file: self.password_file.clone(), password_env: self.password_env.clone() }
+    /// The WebDAV or FTPS password, from `password_file` or `password_env`.
+    pub fn password(&self) -> anyhow::Result<Option<String>> {
+        crate::secret::password(self.password_file.as_deref(), self.password_env.as_deref())
     }
 
     pub fn pattern(&self) -> Result<Pattern, String> {

@@ -51,6 +51,12 @@ impl Duration {
         Ok(d)
     }
 
+    /// In hours, a month counted as 730 and a year as 8,766 (their average
+    /// lengths): for thresholds, where calendar exactness does not matter.
+    pub fn hours(&self) -> i64 {
+        self.years * 8766 + self.months * 730 + self.days * 24 + self.hours
+    }
+
     /// `at` minus this duration, in calendar terms (a month back from 31 March is 28 or 29 February).
     pub fn before(&self, at: DateTime) -> DateTime {
         let span: Span = self.years.years().months(self.months).days(self.days).hours(self.hours);

@@ -176,6 +176,7 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
         now: now(args.now.as_deref())?,
         progress: !quiet && crate::progress::on_terminal(),
         lock: super::build::base_of(config_path).join(&config.build.cache_dir).join("apply.lock"),
+        templates: super::build::base_of(config_path).join(&config.build.templates),
     };
     let applied = apply::apply(config, &snapshots, &plan, &options)?;
     let done = applied.runs;

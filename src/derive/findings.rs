@@ -265,14 +265,7 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
                 since,
             );
         }
-        let stale_after = config
-            .archive
-            .iter()
-            .find(|j| j.name == job)
-            .and_then(|j| j.stale_after)
-            .map_or(hours(cfg.archive_stale_after_hours), |d| {
-                (d.years * 8766 + d.months * 730 + d.days * 24 + d.hours) * 3600
-            });
+        let stale_after = config.archive_stale_after_hours(job) * 3600;
         let last_good = newest.run.last_good.as_ref().and_then(|g| Instant::parse_rfc3339(&g.at).ok());
         let since = last_good.unwrap_or(runs[0].at);
         if now.0 - since.0 > stale_after {

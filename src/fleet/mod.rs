@@ -193,9 +193,6 @@ pub struct Assembly {
     /// Probes failing now: kind, probe, since when, and whether an earlier version had it working.
     #[serde(default)]
     failing: Vec<(String, String, Instant, bool)>,
-    /// Kinds with at least one version added.
-    #[serde(default)]
-    kinds_seen: BTreeSet<String>,
 }
 
 impl Assembly {
@@ -231,6 +228,7 @@ impl Assembly {
         host.mode = parsed.mode.or(host.mode.take());
         let seen = host.kinds.entry(parsed.kind.clone()).or_default();
         seen.versions += 1;
+        let seen_before = seen.versions > 1;
         seen.last = Some(at);
         let mut entry = HostVersion {
             at,
@@ -243,7 +241,6 @@ impl Assembly {
             use_percent: Vec::new(),
         };
         // A probe failing now: since when, and whether an earlier version of its kind had it working.
-        let seen_before = self.kinds_seen.contains(&parsed.kind);
         self.failing
             .retain(|(kind, probe, ..)| kind != &parsed.kind || parsed.failures.iter().any(|f| &f.probe == probe));
         for f in &parsed.failures {
@@ -251,7 +248,6 @@ impl Assembly {
                 self.failing.push((parsed.kind.clone(), f.probe.clone(), at, seen_before));
             }
         }
-        self.kinds_seen.insert(parsed.kind.clone());
         match parsed.facts {
             Facts::System(system) => {
                 entry.os = system.os.clone();

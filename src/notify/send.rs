@@ -25,13 +25,12 @@ pub fn plan(config: &Config, snapshots: &Path, base: &Path, now: Instant) -> Res
     if config.escalation.is_empty() {
         return Ok((Vec::new(), String::new()));
     }
-    let (fleet, derived) = crate::pipeline::analyse(config, snapshots, base)?;
+    let (_, derived) = crate::pipeline::analyse(config, snapshots, base)?;
     let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
     let findings: Vec<_> =
         derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();
     let (sent, _) = escalation::read_sent(snapshots)?;
     let silences = super::silence::read(snapshots)?;
-    drop(fleet);
     Ok((escalation::plan(&config.escalation, &findings, &sent, &silences, now), inputs(snapshots)?))
 }
 
@@ -43,6 +42,7 @@ pub fn plan(config: &Config, snapshots: &Path, base: &Path, now: Instant) -> Res
 /// `notify.json` written.
 pub fn send(
     config: &Config,
+    tera: &tera::Tera,
     snapshots: &Path,
     notifications: &[Notification],
     now: &jiff::Zoned,
@@ -50,7 +50,6 @@ pub fn send(
     if notifications.is_empty() {
         return Ok((Vec::new(), false, None));
     }
-    let tera = crate::render::templates::load(&config.build.templates)?;
     let at = Instant(now.timestamp().as_second());
     let date = now.strftime("%Y-%m-%d").to_string();
     let mut lines = Vec::new();

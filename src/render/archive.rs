@@ -124,9 +124,6 @@ pub fn runs<'a>(site: &'a Site) -> Vec<RunView<'a>> {
     all
 }
 
-/// Default `stale_after`: a daily job that missed one night.
-const STALE_AFTER_HOURS: i64 = 36;
-
 /// Every job seen in a run or in the configuration, by name.
 pub fn jobs<'a>(site: &'a Site) -> Vec<JobView<'a>> {
     let mut by_job: BTreeMap<&str, Vec<(&'a str, &'a str, &'a ArchiveRun)>> = BTreeMap::new();
@@ -144,9 +141,7 @@ pub fn jobs<'a>(site: &'a Site) -> Vec<JobView<'a>> {
         .map(|(name, mut runs)| {
             runs.sort_by_key(|r| std::cmp::Reverse(r.2.at));
             let config = site.config.archive.iter().find(|j| j.name == name);
-            let stale_after_hours = config
-                .and_then(|j| j.stale_after)
-                .map_or(STALE_AFTER_HOURS, |d| d.years * 8766 + d.months * 730 + d.days * 24 + d.hours);
+            let stale_after_hours = site.config.archive_stale_after_hours(name);
             let last_good = runs.iter().find_map(|(_, _, r)| r.run.last_good.as_ref());
             let last_good_at = last_good.and_then(|g| Instant::parse_rfc3339(&g.at).ok());
             let age = last_good_at.zip(newest).map(|(at, newest)| (newest.0 - at.0) / 3600);

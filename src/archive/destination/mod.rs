@@ -120,7 +120,7 @@ pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
             timeout,
         })?),
         Location::WebDav { tls, host, path } => {
-            let password = job.password().get()?;
+            let password = job.password()?;
             Box::new(webdav::WebDav::new(
                 tls,
                 &host,
@@ -133,7 +133,7 @@ pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
         }
         Location::Ftps { user, host, port, path } => {
             let user = job.user.clone().or(user).unwrap_or_else(|| "anonymous".into());
-            let password = job.password().get()?.unwrap_or_default();
+            let password = job.password()?.unwrap_or_default();
             Box::new(ftps::Ftps::new(host, port, path, user, password, job.ca_file.clone(), timeout))
         }
     })
