@@ -38,11 +38,12 @@ pub struct Reader<'a> {
     max_bytes: u64,
     repo: Option<git2::Repository>,
     read: HashMap<String, Vec<u8>>,
+    memo: snapshot::Memo,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(cache: &'a ParseCache, repo_path: Option<&'a Path>, max_bytes: u64) -> Reader<'a> {
-        Reader { cache, repo_path, max_bytes, repo: None, read: HashMap::new() }
+        Reader { cache, repo_path, max_bytes, repo: None, read: HashMap::new(), memo: snapshot::Memo::default() }
     }
 
     /// The content hash of a candidate. Files are hashed as git hashes a
@@ -111,7 +112,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
                 }
             };
             parsed_now += 1;
-            results.insert(key.clone(), snapshot::parse(&bytes));
+            results.insert(key.clone(), snapshot::parse_with(&bytes, &mut reader.memo));
         }
         order.push((candidate.precedence, candidate.label, candidate.kind, key));
     }

@@ -84,8 +84,8 @@ pub fn assess(host: &Host) -> Option<AptState> {
             );
         }
     }
-    let upgrade = apt.upgrade.as_ref();
-    let dist = apt.dist_upgrade.as_ref();
+    let upgrade = apt.upgrade.as_deref();
+    let dist = apt.dist_upgrade.as_deref();
     let count = |sim: Option<&Simulation>, op: Op| sim.map_or(0, |s| s.actions.iter().filter(|a| a.op == op).count());
     let upgrades = count(upgrade, Op::Upgrade);
     let security = upgrade.map_or(0, |s| s.actions.iter().filter(|a| a.op == Op::Upgrade && a.security()).count());

@@ -144,7 +144,7 @@ pub struct HostSince<'a> {
     pub since: Instant,
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct PendingVersion<'a> {
     pub host: &'a str,
     pub from: Option<&'a str>,
@@ -239,53 +239,67 @@ fn one_pending<'a>(host: &'a Host, a: &'a Action, dist_upgrade_only: bool) -> Pe
 /// Every package name any host has installed, with each host's version.
 /// Built once per build (`Site::apt_packages`), for the page and the JSON.
 pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
-    // Package → (version → (hosts, changed), pending upgrades).
-    type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Vec<HostSince<'a>>)>;
-    let mut index: BTreeMap<String, (Versions, Vec<PendingVersion>)> = BTreeMap::new();
-    for host in &fleet.hosts {
-        let Some(apt) = host.apt.as_ref() else { continue };
-        // When each package reached the version it is at: its newest change.
-        let mut since: BTreeMap<&str, Instant> = BTreeMap::new();
-        for c in &apt.changes {
-            since.insert(&c.package, c.before);
-        }
-        let packages = apt.newest.inventory.as_ref().map(|i| i.packages()).unwrap_or_default();
-        for p in packages.iter().filter(|p| history::installed(p)) {
-            // Names and versions repeat on every host: allocated once each.
-            if !index.contains_key(&p.name) {
-                index.insert(p.name.clone(), Default::default());
-            }
-            let versions = &mut index.get_mut(&p.name).expect("just inserted").0;
-            if !versions.contains_key(&p.version) {
-                versions.insert(p.version.clone(), Default::default());
-            }
-            let (hosts, changed) = versions.get_mut(&p.version).expect("just inserted");
-            hosts.push(&host.name);
-            if let Some(&at) = since.get(p.name.as_str()) {
-                changed.push(HostSince { host: &host.name, since: at });
-            }
-        }
-        let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name.as_str(), ())).collect();
-        for a in apt.newest.upgrade.iter().flat_map(|s| &s.actions).filter(|a| a.op == simulate::Op::Upgrade) {
-            let pending = PendingVersion {
-                host: &host.name,
-                from: a.from.as_deref(),
-                to: a.to.as_deref(),
-                security: a.security(),
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+    /// One host's share, read on every core: its inventory, its pending upgrades.
+    struct Part<'a> {
+        host: &'a str,
+        packages: Vec<crate::snapshot::apt::Package>,
+        /// When each package reached the version it is at: its newest change.
+        since: HashMap<&'a str, Instant>,
+        pending: Vec<(String, PendingVersion<'a>)>,
+    }
+    let parts: Vec<Part> = (fleet.hosts.par_iter())
+        .filter_map(|host| {
+            let apt = host.apt.as_ref()?;
+            let since = apt.changes.iter().map(|c| (c.package.as_str(), c.before)).collect();
+            let packages = apt.newest.inventory.as_ref().map(|i| i.packages()).unwrap_or_default();
+            let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name.as_str(), ())).collect();
+            let pending = (apt.newest.upgrade.iter().flat_map(|s| &s.actions))
+                .filter(|a| a.op == simulate::Op::Upgrade)
+                .map(|a| {
+                    let name = history::lookup(&names, &a.package).map_or(a.package.as_str(), |(name, _)| *name);
+                    let host = &host.name;
+                    let (from, to) = (a.from.as_deref(), a.to.as_deref());
+                    (name.to_string(), PendingVersion { host, from, to, security: a.security() })
+                })
+                .collect();
+            Some(Part { host: &host.name, packages, since, pending })
+        })
+        .collect();
+    // Package → (version → (hosts, changed), pending upgrades), hosts in the fleet's order.
+    type Versions<'a, 'p> = Vec<(&'p str, Vec<&'a str>, Vec<HostSince<'a>>)>;
+    let mut index: HashMap<&str, (Versions, Vec<PendingVersion>)> = HashMap::new();
+    for part in &parts {
+        for p in part.packages.iter().filter(|p| history::installed(p)) {
+            let versions = &mut index.entry(p.name.as_str()).or_default().0;
+            let at = match versions.iter().position(|(v, ..)| *v == p.version) {
+                Some(at) => at,
+                None => {
+                    versions.push((&p.version, Vec::new(), Vec::new()));
+                    versions.len() - 1
+                }
             };
-            let name = history::lookup(&names, &a.package).map_or(a.package.as_str(), |(name, _)| *name);
-            index.entry(name.to_string()).or_default().1.push(pending);
+            let (_, hosts, changed) = &mut versions[at];
+            hosts.push(part.host);
+            if let Some(&since) = part.since.get(p.name.as_str()) {
+                changed.push(HostSince { host: part.host, since });
+            }
+        }
+        for (name, pending) in &part.pending {
+            index.entry(name.as_str()).or_default().1.push(*pending);
         }
     }
-    index
+    let mut index: Vec<PackageIndex> = index
         .into_iter()
-        .map(|(package, (versions, pending))| PackageIndex {
-            package,
-            versions: versions
-                .into_iter()
-                .map(|(version, (hosts, changed))| Installed { version, hosts, changed })
-                .collect(),
-            pending,
+        .map(|(package, (mut versions, pending))| {
+            versions.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let versions = (versions.into_iter())
+                .map(|(version, hosts, changed)| Installed { version: version.to_string(), hosts, changed })
+                .collect();
+            PackageIndex { package: package.to_string(), versions, pending }
         })
-        .collect()
+        .collect();
+    index.sort_unstable_by(|a, b| a.package.cmp(&b.package));
+    index
 }

@@ -145,7 +145,20 @@ pub struct Parsed {
 
 /// Parses one snapshot file's bytes. An error here means the whole snapshot
 /// is unusable; a failed probe inside a good snapshot is not an error.
+/// What the parsers keep from one snapshot of a host for the next (see
+/// [`apt::Memo`]): reading a host's versions in a row with one memo gives
+/// what reading each alone gives, in less time.
+#[derive(Default)]
+pub struct Memo {
+    apt: apt::Memo,
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+    parse_with(bytes, &mut Memo::default())
+}
+
+/// [`parse`], with what the host's previous snapshot gave.
+pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, String> {
     // Written by hand or by an agent older than its escaping: read the odd
     // bytes as `\xNN` rather than lose the snapshot, and say so.
     let (text, escaped) = crate::escape::escape_invalid(bytes, crate::escape::Into::JsonString);
@@ -167,7 +180,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
         "disks" => Facts::Disks(disks::parse(&envelope.probes, &mut failures)),
-        "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures, &mut notes))),
+        "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures, &mut notes, &mut memo.apt))),
         kind if kind.starts_with("archive-") => match envelope.run.map(|r| serde_json::from_str(r.get())) {
             Some(Ok(run)) => Facts::Archive(Box::new(run)),
             Some(Err(e)) => return Err(format!("the archive run log is unreadable: {e}")),

@@ -7,6 +7,7 @@ pub mod sources;
 use super::{Probe, ProbeFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AptFacts {
@@ -14,8 +15,9 @@ pub struct AptFacts {
     pub apt: bool,
     /// `apt-get update`, when the agent ran it: its `E:` and `W:` lines.
     pub update: Option<Update>,
-    pub upgrade: Option<simulate::Simulation>,
-    pub dist_upgrade: Option<simulate::Simulation>,
+    /// Shared with the versions before, while apt prints the same.
+    pub upgrade: Option<Arc<simulate::Simulation>>,
+    pub dist_upgrade: Option<Arc<simulate::Simulation>>,
     /// `apt-mark showhold`.
     pub held: Vec<String>,
     /// `/run/reboot-required` exists.
@@ -66,26 +68,57 @@ pub struct Package {
     pub status: Option<String>,
 }
 
+/// What one host's previous `apt` snapshot read from its largest outputs.
+/// A host prints the same inventory and simulations day after day: an
+/// output equal to the one before is compared, not read again, and what it
+/// gave is shared. The result is the same as reading it.
+#[derive(Default)]
+pub struct Memo {
+    inventory: Option<(Inventory, Vec<String>)>,
+    /// Per simulation probe: its raw output and stderr, and what they gave.
+    simulations: Vec<(&'static str, String, Option<String>, Arc<simulate::Simulation>)>,
+}
+
+impl Memo {
+    fn simulation(&mut self, key: &'static str, probe: &Probe) -> Arc<simulate::Simulation> {
+        let raw = probe.out.map_or("", |r| r.get());
+        let same = |(k, out, err, _): &&(&str, String, Option<String>, _)| *k == key && out == raw && *err == probe.err;
+        if let Some((.., sim)) = self.simulations.iter().find(same) {
+            return Arc::clone(sim);
+        }
+        let sim = Arc::new(simulate::parse(&all_output(probe)));
+        self.simulations.retain(|(k, ..)| *k != key);
+        self.simulations.push((key, raw.to_string(), probe.err.clone(), Arc::clone(&sim)));
+        sim
+    }
+}
+
 /// Reads the `apt` probes. A probe that failed is a failure of the host; an
 /// output read only in part (a cut simulation, dpkg lines without their
 /// columns) is a note on the snapshot, reported as a problem with its path.
-pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>, notes: &mut Vec<String>) -> AptFacts {
+pub fn parse(
+    probes: &BTreeMap<String, Probe>,
+    failures: &mut Vec<ProbeFailure>,
+    notes: &mut Vec<String>,
+    memo: &mut Memo,
+) -> AptFacts {
     if probes.contains_key("apt-absent") {
         return AptFacts::default();
     }
     let text = |key: &str, failures: &mut Vec<ProbeFailure>| super::probe_text(probes, key, failures);
     let mut facts = AptFacts { apt: true, ..AptFacts::default() };
     if let Some(probe) = probes.get("apt-update") {
-        let sim = simulate::parse(&all_output(probe));
-        facts.update = Some(Update { exit: probe.exit, errors: sim.errors, warnings: sim.warnings });
+        let sim = memo.simulation("apt-update", probe);
+        let (errors, warnings) = (sim.errors.clone(), sim.warnings.clone());
+        facts.update = Some(Update { exit: probe.exit, errors, warnings });
     }
     // A simulation that failed still says why on stderr: its E: lines are the point.
-    let simulation = |key: &str, failures: &mut Vec<ProbeFailure>| {
+    let mut simulation = |key: &'static str, failures: &mut Vec<ProbeFailure>| {
         let probe = probes.get(key)?;
         if let Some(cause) = probe.failure() {
             failures.push(ProbeFailure { probe: key.into(), cause });
         }
-        Some(simulate::parse(&all_output(probe)))
+        Some(memo.simulation(key, probe))
     };
     facts.upgrade = simulation("apt-sim-upgrade", failures);
     facts.dist_upgrade = simulation("apt-sim-dist-upgrade", failures);
@@ -109,7 +142,7 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>,
         }
         p.text().map(|t| needrestart(&t))
     });
-    facts.inventory = inventory(probes, failures, notes);
+    facts.inventory = inventory(probes, failures, notes, memo);
     facts.pve_subscription = probes.get("pve-subscription").and_then(Probe::text).is_some_and(|t| !t.trim().is_empty());
     if let Some(t) = text("apt-sources", failures) {
         facts.sources = files(&t).into_iter().flat_map(|(path, body)| sources::parse(&path, &body)).collect();
@@ -179,6 +212,7 @@ fn inventory(
     probes: &BTreeMap<String, Probe>,
     failures: &mut Vec<ProbeFailure>,
     notes: &mut Vec<String>,
+    memo: &mut Memo,
 ) -> Option<Inventory> {
     let probe = probes.get("dpkg-query")?;
     if let Some(cause) = probe.failure() {
@@ -186,7 +220,18 @@ fn inventory(
         return None;
     }
     match probe.out.map(|raw| raw.get()).filter(|raw| raw.starts_with('"')) {
-        Some(raw) => Some(Inventory::from_json(raw.to_string(), notes)),
+        Some(raw) => {
+            let (inventory, its_notes) = match memo.inventory.take() {
+                Some((same, its_notes)) if *same.0 == *raw => (same, its_notes),
+                _ => {
+                    let mut its_notes = Vec::new();
+                    (Inventory::from_json(raw, &mut its_notes), its_notes)
+                }
+            };
+            notes.extend(its_notes.iter().cloned());
+            memo.inventory = Some((inventory.clone(), its_notes));
+            Some(inventory)
+        }
         None => {
             failures.push(ProbeFailure { probe: "dpkg-query".into(), cause: "output is not text".into() });
             None
@@ -196,24 +241,25 @@ fn inventory(
 
 /// A `dpkg-query` inventory, kept as the JSON string literal the snapshot
 /// holds it in: most days it is the same as the day before, and then it is
-/// compared, not read (`fleet/apt.rs`); it is unescaped and read into
-/// packages only when it changed, or for the package index.
+/// shared with the day before (`Memo`) and compared, not read
+/// (`fleet/apt.rs`); it is unescaped and read into packages only when it
+/// changed, or for the package index.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Inventory(String);
+pub struct Inventory(Arc<str>);
 
 impl Inventory {
     /// From the text dpkg-query printed.
     pub fn read(text: String, notes: &mut Vec<String>) -> Inventory {
         let raw = serde_json::to_string(&text).expect("a string is JSON");
-        Inventory::from_json(raw, notes)
+        Inventory::from_json(&raw, notes)
     }
 
     /// From a JSON string literal. Lines without their columns are noted by
     /// number (and skipped when read); the text is only unescaped and read
     /// line by line when one line's count of tabs is not two or three.
-    fn from_json(raw: String, notes: &mut Vec<String>) -> Inventory {
-        let inventory = Inventory(raw);
+    fn from_json(raw: &str, notes: &mut Vec<String>) -> Inventory {
+        let inventory = Inventory(raw.into());
         // One pass over the escaped text: each line's tabs, as `\\t` escapes.
         let inner = inventory.0.get(1..inventory.0.len().saturating_sub(1)).unwrap_or_default();
         let bytes = inner.as_bytes();
@@ -306,6 +352,45 @@ mod tests {
         // Older probes print three columns: installed packages, no status.
         let p = Inventory::read("a\t1\tall\nb\t2\tamd64".into(), &mut notes).packages();
         assert_eq!((p.len(), p[1].status.as_deref(), notes.len()), (2, None, 1));
+    }
+
+    /// An apt snapshot of one host on `day`, with its inventory and upgrade simulation.
+    fn snapshot(day: u32, inventory: &str, upgrade: &str) -> Vec<u8> {
+        let probe = |out: &str| serde_json::json!({"cmd": "x", "exit": 0, "out": out});
+        serde_json::to_vec(&serde_json::json!({
+            "schema": "parc.snapshot/1", "kind": "apt", "host": "h",
+            "collected_at": format!("2026-11-{day:02}T02:00:00Z"),
+            "probes": {"dpkg-query": probe(inventory), "apt-sim-upgrade": probe(upgrade)},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_host_read_in_a_row_gives_what_each_snapshot_gives_alone() {
+        let bad = "zsh\t5.9-4\tamd64\tii \nbroken line\n";
+        let good = "zsh\t5.9-5\tamd64\tii \n";
+        let sim = "Inst zsh [5.9-4] (5.9-5 Debian:12.5/stable [amd64])\nInst cut";
+        let days = [snapshot(1, bad, sim), snapshot(2, bad, sim), snapshot(3, good, sim), snapshot(4, bad, "")];
+        let mut memo = crate::snapshot::Memo::default();
+        let mut shared = Vec::new();
+        for bytes in &days {
+            let (alone, in_a_row) =
+                (crate::snapshot::parse(bytes).unwrap(), crate::snapshot::parse_with(bytes, &mut memo).unwrap());
+            let (crate::snapshot::Facts::Apt(a), crate::snapshot::Facts::Apt(b)) = (&alone.facts, &in_a_row.facts)
+            else {
+                panic!("apt facts")
+            };
+            assert_eq!((a, &alone.notes), (b, &in_a_row.notes));
+            shared.push(b.clone());
+        }
+        // The bad line is named on each snapshot that has it, not only on the first.
+        let notes = |bytes: &[u8]| crate::snapshot::parse(bytes).unwrap().notes;
+        assert!(notes(&days[1]).iter().any(|n| n.contains("dpkg-query") && n.contains("line 2")));
+        assert!(notes(&days[2]).iter().all(|n| !n.contains("dpkg-query")));
+        // The same output is one value, shared.
+        let (one, two) = (shared[0].upgrade.as_ref().unwrap(), shared[1].upgrade.as_ref().unwrap());
+        assert!(Arc::ptr_eq(one, two));
+        assert!(!Arc::ptr_eq(two, shared[3].upgrade.as_ref().unwrap()));
     }
 
     #[test]
