@@ -46,14 +46,18 @@ impl<'a> Reader<'a> {
         Reader { cache, repo_path, max_bytes, repo: None, read: HashMap::new(), memo: snapshot::Memo::default() }
     }
 
-    /// The content hash of a candidate. Files are hashed as git hashes a
-    /// blob, so that a file and the same content in the history share one
-    /// key and are parsed once; a file whose length and mtime are as cached
-    /// is not read.
+    /// The content key of a candidate. In a git repository, a file has the
+    /// id git gives it as a blob, so that it and the same content in the
+    /// history share one key and are parsed once: the index's, when git
+    /// would take the file as unchanged; else hashed, unless its length and
+    /// mtime are as cached. Outside git a file has nothing to share a key
+    /// with: its path, length and mtime stand for its content, as they do for
+    /// the cache, and it is not read to hash it.
     fn content_key(&mut self, candidate: &Candidate) -> Result<String, String> {
         match &candidate.origin {
-            Origin::Blob { oid, .. } => Ok(oid.to_string()),
-            Origin::File { path, len, mtime_ns } => {
+            Origin::Blob { oid, .. } | Origin::File { indexed: Some(oid), .. } => Ok(oid.to_string()),
+            Origin::File { path, len, mtime_ns, .. } if self.repo_path.is_none() => Ok(stamp(path, *len, *mtime_ns)),
+            Origin::File { path, len, mtime_ns, .. } => {
                 if let Some(hash) = self.cache.file_hash(path, *len, *mtime_ns) {
                     return Ok(hash);
                 }
@@ -191,6 +195,16 @@ pub fn key(host: &str, inputs: &[Input]) -> String {
         }
     }
     format!("{:x}", hash.finalize())
+}
+
+/// The key of a file outside git: its path, length and mtime.
+fn stamp(path: &Path, len: u64, mtime_ns: i128) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(path.as_os_str().as_encoded_bytes());
+    hash.update(len.to_le_bytes());
+    hash.update(mtime_ns.to_le_bytes());
+    format!("file:{:x}", hash.finalize())
 }
 
 /// The id git gives these bytes as a blob (`git hash-object`), computed with

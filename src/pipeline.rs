@@ -230,7 +230,7 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
     }
     for candidates in found.hosts.values() {
         for c in candidates {
-            if let source::Origin::File { path, len, mtime_ns } = &c.origin {
+            if let source::Origin::File { path, len, mtime_ns, .. } = &c.origin {
                 hash.update(path.to_string_lossy().as_bytes());
                 hash.update(len.to_le_bytes());
                 hash.update(mtime_ns.to_le_bytes());

@@ -80,13 +80,14 @@ impl AptHistory {
             // The same inventory as the day before, as most days: nothing to read.
             (Some(old), Some(new), Some(_)) if old == new => {}
             (Some(old), Some(new), Some(after)) => {
-                let new = new.packages();
-                let changes = diff(&old.packages(), &new, after, at);
+                let (old, new) = (old.text(), new.text());
+                let new = crate::snapshot::apt::packages(&new);
+                let changes = diff(&crate::snapshot::apt::packages(&old), &new, after, at);
                 let upgraded =
                     changes.iter().any(|c| matches!(c.change, ChangeKind::Upgraded | ChangeKind::Downgraded));
                 if upgraded {
                     let installed: BTreeMap<&str, &str> =
-                        new.iter().filter(|p| installed(p)).map(|p| (p.name.as_str(), p.version.as_str())).collect();
+                        new.iter().filter(|p| installed(p)).map(|p| (p.name, p.version)).collect();
                     for (package, version) in &self.pending {
                         if lookup(&installed, package).map(|(_, v)| *v) == Some(version.as_str()) {
                             let (package, version) = (package.clone(), version.clone());
@@ -150,31 +151,31 @@ pub fn lookup<'m, 'k, V>(inventory: &'m BTreeMap<&'k str, V>, package: &str) -> 
 /// Installed, in dpkg's words: the status's second letter is `i` (`ii`, `hi`);
 /// an inventory without status (an older probe) lists installed packages only.
 pub fn installed(p: &Package) -> bool {
-    p.status.as_deref().is_none_or(|s| s.as_bytes().get(1) == Some(&b'i'))
+    p.status.is_none_or(|s| s.as_bytes().get(1) == Some(&b'i'))
 }
 
 fn config_only(p: &Package) -> bool {
-    p.status.as_deref().is_some_and(|s| s.as_bytes().get(1) == Some(&b'c'))
+    p.status.is_some_and(|s| s.as_bytes().get(1) == Some(&b'c'))
 }
 
 /// What changed from `old` to `new` (both sorted by name).
 fn diff(old: &[Package], new: &[Package], after: Instant, before: Instant) -> Vec<Change> {
-    let old: BTreeMap<&str, &Package> = old.iter().map(|p| (p.name.as_str(), p)).collect();
-    let new: BTreeMap<&str, &Package> = new.iter().map(|p| (p.name.as_str(), p)).collect();
+    let old: BTreeMap<&str, &Package> = old.iter().map(|p| (p.name, p)).collect();
+    let new: BTreeMap<&str, &Package> = new.iter().map(|p| (p.name, p)).collect();
     let mut changes = Vec::new();
     let change = |p: &Package, change, from: Option<&Package>, to: Option<&Package>| Change {
-        package: p.name.clone(),
-        arch: p.arch.clone(),
+        package: p.name.to_string(),
+        arch: p.arch.to_string(),
         change,
-        from: from.map(|p| p.version.clone()),
-        to: to.map(|p| p.version.clone()),
+        from: from.map(|p| p.version.to_string()),
+        to: to.map(|p| p.version.to_string()),
         after,
         before,
     };
     for (name, n) in &new {
         let o = old.get(name).copied();
         let kind = match o {
-            Some(o) if installed(o) && installed(n) => match compare_versions(&o.version, &n.version) {
+            Some(o) if installed(o) && installed(n) => match compare_versions(o.version, n.version) {
                 Ordering::Less => Some(ChangeKind::Upgraded),
                 Ordering::Greater => Some(ChangeKind::Downgraded),
                 Ordering::Equal => None,
@@ -287,8 +288,8 @@ mod tests {
         }
     }
 
-    fn pkg(name: &str, version: &str, status: &str) -> Package {
-        Package { name: name.into(), version: version.into(), arch: "amd64".into(), status: Some(status.into()) }
+    fn pkg<'a>(name: &'a str, version: &'a str, status: &'a str) -> Package<'a> {
+        Package { name, version, arch: "amd64", status: Some(status) }
     }
 
     #[test]
@@ -296,7 +297,7 @@ mod tests {
         let facts = |packages: Vec<Package>| {
             let text: String = packages
                 .iter()
-                .map(|p| format!("{}\t{}\t{}\t{}\n", p.name, p.version, p.arch, p.status.as_deref().unwrap_or("")))
+                .map(|p| format!("{}\t{}\t{}\t{}\n", p.name, p.version, p.arch, p.status.unwrap_or("")))
                 .collect();
             AptFacts {
                 apt: true,

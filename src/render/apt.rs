@@ -242,19 +242,23 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
     use rayon::prelude::*;
     use std::collections::HashMap;
     /// One host's share, read on every core: its inventory, its pending upgrades.
-    struct Part<'a> {
+    struct Part<'a, 't> {
         host: &'a str,
-        packages: Vec<crate::snapshot::apt::Package>,
+        packages: Vec<crate::snapshot::apt::Package<'t>>,
         /// When each package reached the version it is at: its newest change.
         since: HashMap<&'a str, Instant>,
         pending: Vec<(String, PendingVersion<'a>)>,
     }
-    let parts: Vec<Part> = (fleet.hosts.par_iter())
-        .filter_map(|host| {
-            let apt = host.apt.as_ref()?;
+    let hosts: Vec<(&Host, &history::AptHistory)> =
+        fleet.hosts.iter().filter_map(|host| Some((host, host.apt.as_ref()?))).collect();
+    // The inventories' texts first, so that every package can borrow from its host's.
+    let texts: Vec<String> =
+        hosts.par_iter().map(|(_, apt)| apt.newest.inventory.as_ref().map(|i| i.text()).unwrap_or_default()).collect();
+    let parts: Vec<Part> = (hosts.par_iter().zip(&texts))
+        .map(|((host, apt), text)| {
             let since = apt.changes.iter().map(|c| (c.package.as_str(), c.before)).collect();
-            let packages = apt.newest.inventory.as_ref().map(|i| i.packages()).unwrap_or_default();
-            let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name.as_str(), ())).collect();
+            let packages = crate::snapshot::apt::packages(text);
+            let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name, ())).collect();
             let pending = (apt.newest.upgrade.iter().flat_map(|s| &s.actions))
                 .filter(|a| a.op == simulate::Op::Upgrade)
                 .map(|a| {
@@ -264,7 +268,7 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
                     (name.to_string(), PendingVersion { host, from, to, security: a.security() })
                 })
                 .collect();
-            Some(Part { host: &host.name, packages, since, pending })
+            Part { host: &host.name, packages, since, pending }
         })
         .collect();
     // Package → (version → (hosts, changed), pending upgrades), hosts in the fleet's order.
@@ -272,17 +276,17 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
     let mut index: HashMap<&str, (Versions, Vec<PendingVersion>)> = HashMap::new();
     for part in &parts {
         for p in part.packages.iter().filter(|p| history::installed(p)) {
-            let versions = &mut index.entry(p.name.as_str()).or_default().0;
+            let versions = &mut index.entry(p.name).or_default().0;
             let at = match versions.iter().position(|(v, ..)| *v == p.version) {
                 Some(at) => at,
                 None => {
-                    versions.push((&p.version, Vec::new(), Vec::new()));
+                    versions.push((p.version, Vec::new(), Vec::new()));
                     versions.len() - 1
                 }
             };
             let (_, hosts, changed) = &mut versions[at];
             hosts.push(part.host);
-            if let Some(&since) = part.since.get(p.name.as_str()) {
+            if let Some(&since) = part.since.get(p.name) {
                 changed.push(HostSince { host: part.host, since });
             }
         }

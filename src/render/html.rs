@@ -220,23 +220,27 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     }
 
     site.fleet.hosts.par_iter().zip(&site.views.hosts).zip(&site.derived.apt).try_for_each(|((host, view), apt)| {
+        // Made once, for the hash and, when it changed, for the page.
+        let detail = host_detail(site, host, view, History::Summary);
+        let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             f.put("host", view);
             f.put("apt_status", &apt.as_ref().map(|a| a.status));
-            f.put("detail", &host_detail(site, host, view, History::Summary));
+            f.put("detail", &detail);
             f.put("timeline_total", &host.timeline.len());
-            f.put("devices", &host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default());
+            f.put("devices", &devices);
             Ok(())
         })
     })?;
 
     site.fleet.disks.par_iter().zip(&site.views.disks).try_for_each(|(disk, view)| {
         let chart = chart::chart(&disk.sightings);
+        let detail = disk_detail(site, disk, view, History::Summary);
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
             f.put("disk", view);
-            f.put("detail", &disk_detail(site, disk, view, History::Summary));
+            f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());
             match &chart {
                 // The chart's figures decide whether the page changed; its SVG is drawn only to render.

@@ -55,16 +55,15 @@ impl Output {
         let path = self.resolve(rel)?;
         self.written.lock().unwrap().insert(path.clone());
         self.files.fetch_add(1, Ordering::Relaxed);
-        if let Ok(meta) = std::fs::metadata(&path) {
-            if meta.len() == bytes.len() as u64 && std::fs::read(&path).is_ok_and(|old| old == bytes) {
-                self.unchanged.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
+        let old = std::fs::metadata(&path).ok().map(|meta| meta.len());
+        if old == Some(bytes.len() as u64) && std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
         }
-        if let Some(parent) = path.parent() {
+        if let (None, Some(parent)) = (old, path.parent()) {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        overwrite(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        write_over(&path, bytes, old).with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Keeps `rel` as the last build wrote it, if it is still there: counted
@@ -130,10 +129,19 @@ impl Output {
 /// again, which on a disk mounted with `discard` (common on virtual
 /// machines) made rewriting a site's pages ten times slower.
 pub fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_over(path, bytes, None)
+}
+
+/// [`overwrite`], knowing the file's length before (`None`: unknown): a
+/// file that does not get shorter needs no cut.
+fn write_over(path: &Path, bytes: &[u8], old_len: Option<u64>) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
     file.write_all(bytes)?;
-    file.set_len(bytes.len() as u64)
+    match old_len {
+        Some(old) if old <= bytes.len() as u64 => Ok(()),
+        _ => file.set_len(bytes.len() as u64),
+    }
 }
 
 #[cfg(test)]

@@ -82,17 +82,28 @@ pub fn load(dir: &Path) -> Result<Tera> {
 /// Escapes what can break out of text or a quoted attribute. Tera's own
 /// escaping also turns every `/` into `&#x2F;`, which bloats every link.
 fn escape(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'');
+    // Most values (names, numbers, dates) have nothing to escape.
+    let Some(first) = input.bytes().position(|b| special(&b)) else {
+        return input.to_string();
+    };
+    let mut out = String::with_capacity(input.len() + 16);
+    out.push_str(&input[..first]);
+    // The special characters are ASCII: the text between them is cut at
+    // character boundaries.
+    let mut from = first;
+    for (at, b) in input.bytes().enumerate().skip(first).filter(|(_, b)| special(b)) {
+        out.push_str(&input[from..at]);
+        out.push_str(match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        from = at + 1;
     }
+    out.push_str(&input[from..]);
     out
 }
 
@@ -131,4 +142,18 @@ fn day(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         return Ok(Value::String(String::new()));
     };
     Ok(Value::String(crate::time::Instant(t).date()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_what_breaks_out_of_text_or_an_attribute_and_keeps_the_rest() {
+        assert_eq!(super::escape("plain · é/ok"), "plain · é/ok");
+        assert_eq!(
+            super::escape("é<script>alert('x&y')</script>\"ü"),
+            "é&lt;script&gt;alert(&#39;x&amp;y&#39;)&lt;/script&gt;&quot;ü"
+        );
+        assert_eq!(super::escape("&"), "&amp;");
+        assert_eq!(super::escape(""), "");
+    }
 }

@@ -71,6 +71,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     };
     found.repository = Some(workdir.clone());
     found.head = Some(head);
+    found.index = Some(index(&repo, &prefix));
 
     let known = cache
         .read
@@ -108,6 +109,42 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     }
     found.problems.extend(history.problems);
     Ok(())
+}
+
+/// One file as git's index holds it: its size, mtime and blob.
+pub struct Indexed {
+    len: u64,
+    mtime_ns: i128,
+    blob: Oid,
+    /// Written in the same instant as the index: git's "racily clean" case,
+    /// where a change made right after `git add` would not show in the mtime.
+    racy: bool,
+}
+
+impl Indexed {
+    /// The blob, when the file is still what was added: what `git status` decides from stat data.
+    pub fn blob(&self, len: u64, mtime_ns: i128) -> Option<Oid> {
+        (!self.racy && self.len == len && self.mtime_ns == mtime_ns).then_some(self.blob)
+    }
+}
+
+/// The index's entries below `prefix`, by path below it. An index that
+/// cannot be read gives none: every file is then hashed.
+fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf, Indexed> {
+    let Ok(index) = repo.index() else { return Default::default() };
+    let written = (std::fs::metadata(repo.path().join("index")).and_then(|m| m.modified()).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    let ns = |t: git2::IndexTime| t.seconds() as i128 * 1_000_000_000 + t.nanoseconds() as i128;
+    index
+        .iter()
+        .filter_map(|e| {
+            let path = Path::new(std::str::from_utf8(&e.path).ok()?).strip_prefix(prefix).ok()?.to_path_buf();
+            let mtime_ns = ns(e.mtime);
+            let racy = mtime_ns >= written;
+            Some((path, Indexed { len: e.file_size as u64, mtime_ns, blob: e.id, racy }))
+        })
+        .collect()
 }
 
 /// The candidate a blob found in the history stands for (`None`: no snapshot).

@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 pub enum Origin {
     /// A file in the working tree, with its length and modification time
     /// (which let an unchanged file skip being read again).
-    File { path: PathBuf, len: u64, mtime_ns: i128 },
+    /// `indexed`: the blob git's index holds for it, when git would take the
+    /// file as unchanged since it was added (same size and mtime, not racy);
+    /// its content key then needs no reading.
+    File { path: PathBuf, len: u64, mtime_ns: i128, indexed: Option<git2::Oid> },
     /// A blob in the git repository; its id is already a content hash. Its
     /// size is looked up only if it has to be read (`parse.rs`): most new
     /// blobs are also in the working tree, and never are.
@@ -45,6 +48,8 @@ pub struct Discovery {
     pub repository: Option<PathBuf>,
     /// The commit the history was read from (part of the build's fingerprint).
     pub head: Option<git2::Oid>,
+    /// Git's index, by path below the snapshots folder (`git::index`).
+    index: Option<std::collections::HashMap<PathBuf, git::Indexed>>,
 }
 
 impl Discovery {
@@ -65,6 +70,14 @@ pub fn discover(dir: &Path, max_bytes: u64, history: git::HistoryCache) -> anyho
         rayon::join(|| files::walk(dir, max_bytes, &mut found), || git::walk(dir, &mut history_found, history));
     files?;
     git?;
+    if let Some(index) = history_found.index.take() {
+        for candidate in found.hosts.values_mut().flatten() {
+            if let Origin::File { path, len, mtime_ns, indexed } = &mut candidate.origin {
+                *indexed =
+                    path.strip_prefix(dir).ok().and_then(|rel| index.get(rel)).and_then(|e| e.blob(*len, *mtime_ns));
+            }
+        }
+    }
     for (host, candidates) in history_found.hosts {
         found.hosts.entry(host).or_default().extend(candidates);
     }

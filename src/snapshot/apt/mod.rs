@@ -57,15 +57,26 @@ impl NeedRestart {
     }
 }
 
-/// One line of `dpkg-query -W`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Package {
+/// One line of `dpkg-query -W`, borrowed from the inventory's text
+/// ([`packages`]): thousands a host, read only to compare or index them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Package<'a> {
     /// `${binary:Package}`: the name, with `:arch` for a foreign architecture.
-    pub name: String,
-    pub version: String,
-    pub arch: String,
+    pub name: &'a str,
+    pub version: &'a str,
+    pub arch: &'a str,
     /// `${db:Status-Abbrev}` (`ii`, `rc`, `hi`, …); none from older probes (3 columns).
-    pub status: Option<String>,
+    pub status: Option<&'a str>,
+}
+
+/// The packages of an inventory's text ([`Inventory::text`]): its
+/// `name\tversion\tarch[\tstatus]` lines, sorted by name.
+pub fn packages(text: &str) -> Vec<Package<'_>> {
+    let mut packages: Vec<Package> = text.lines().filter_map(Inventory::line).collect();
+    if !packages.windows(2).all(|w| w[0] <= w[1]) {
+        packages.sort();
+    }
+    packages
 }
 
 /// What one host's previous `apt` snapshot read from its largest outputs.
@@ -304,24 +315,14 @@ impl Inventory {
         serde_json::from_str(&self.0).unwrap_or_default()
     }
 
-    /// `name\tversion\tarch[\tstatus]` lines, sorted by name.
-    pub fn packages(&self) -> Vec<Package> {
-        let mut packages: Vec<Package> = self.text().lines().filter_map(Self::line).collect();
-        if !packages.windows(2).all(|w| w[0] <= w[1]) {
-            packages.sort();
-        }
-        packages
-    }
-
-    fn line(line: &str) -> Option<Package> {
+    fn line(line: &str) -> Option<Package<'_>> {
         let mut cols = line.split('\t');
         let (name, version, arch) = (cols.next()?, cols.next()?, cols.next()?);
         let status = cols.next().map(str::trim).filter(|s| !s.is_empty());
         if name.is_empty() || cols.next().is_some() {
             return None;
         }
-        let status = status.map(str::to_string);
-        Some(Package { name: name.to_string(), version: version.to_string(), arch: arch.to_string(), status })
+        Some(Package { name, version, arch, status })
     }
 }
 
@@ -344,14 +345,16 @@ mod tests {
     fn reads_dpkg_lines_of_three_and_four_columns_and_names_bad_ones() {
         let mut notes = Vec::new();
         let text = "zsh\t5.9-4\tamd64\tii \nlibc6:i386\t2.36-9\ti386\tii \nbroken line\nadduser\t3.134\tall\trc\n";
-        let p = Inventory::read(text.into(), &mut notes).packages();
-        assert_eq!(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["adduser", "libc6:i386", "zsh"]);
-        assert_eq!((p[0].status.as_deref(), p[2].status.as_deref()), (Some("rc"), Some("ii")));
+        let text = Inventory::read(text.into(), &mut notes).text();
+        let p = packages(&text);
+        assert_eq!(p.iter().map(|p| p.name).collect::<Vec<_>>(), ["adduser", "libc6:i386", "zsh"]);
+        assert_eq!((p[0].status, p[2].status), (Some("rc"), Some("ii")));
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("line 3"), "{}", notes[0]);
         // Older probes print three columns: installed packages, no status.
-        let p = Inventory::read("a\t1\tall\nb\t2\tamd64".into(), &mut notes).packages();
-        assert_eq!((p.len(), p[1].status.as_deref(), notes.len()), (2, None, 1));
+        let text = Inventory::read("a\t1\tall\nb\t2\tamd64".into(), &mut notes).text();
+        let p = packages(&text);
+        assert_eq!((p.len(), p[1].status, notes.len()), (2, None, 1));
     }
 
     /// An apt snapshot of one host on `day`, with its inventory and upgrade simulation.
