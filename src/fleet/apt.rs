@@ -80,9 +80,16 @@ impl AptHistory {
             // The same inventory as the day before, as most days: nothing to read.
             (Some(old), Some(new), Some(_)) if old == new => {}
             (Some(old), Some(new), Some(after)) => {
-                let (old, new) = (old.text(), new.text());
-                let new = crate::snapshot::apt::packages(&new);
-                let changes = diff(&crate::snapshot::apt::packages(&old), &new, after, at);
+                // Read in place, or from the text when it must be unescaped.
+                let texts;
+                let (old, new) = match (old.packages_in_place(), new.packages_in_place()) {
+                    (Some(old), Some(new)) => (old, new),
+                    _ => {
+                        texts = (old.text(), new.text());
+                        (crate::snapshot::apt::packages(&texts.0), crate::snapshot::apt::packages(&texts.1))
+                    }
+                };
+                let changes = diff(&old, &new, after, at);
                 let upgraded =
                     changes.iter().any(|c| matches!(c.change, ChangeKind::Upgraded | ChangeKind::Downgraded));
                 if upgraded {
@@ -146,6 +153,16 @@ pub fn lookup<'m, 'k, V>(inventory: &'m BTreeMap<&'k str, V>, package: &str) -> 
     use std::ops::Bound;
     let from: (Bound<&str>, Bound<&str>) = (Bound::Included(prefix.as_str()), Bound::Unbounded);
     inventory.range::<str, _>(from).next().filter(|(k, _)| k.starts_with(&prefix))
+}
+
+/// [`lookup`] in packages sorted by name (`snapshot::apt::packages`), by bisection.
+pub fn lookup_sorted<'p, 't>(packages: &'p [Package<'t>], package: &str) -> Option<&'p Package<'t>> {
+    let first = |from: &str| packages.get(packages.partition_point(|p| p.name < from));
+    if let Some(found) = first(package).filter(|p| p.name == package) {
+        return Some(found);
+    }
+    let prefix = format!("{package}:");
+    first(&prefix).filter(|p| p.name.starts_with(&prefix))
 }
 
 /// Installed, in dpkg's words: the status's second letter is `i` (`ii`, `hi`);
@@ -359,5 +376,14 @@ mod tests {
         assert_eq!(lookup(&inventory, "libaom3").map(|(k, _)| *k), Some("libaom3:amd64"));
         assert_eq!(lookup(&inventory, "libc6").map(|(k, _)| *k), Some("libc6"), "the native one first");
         assert_eq!(lookup(&inventory, "libaom"), None);
+        let sorted = crate::snapshot::apt::packages(
+            "libaom3-dev\t3.6.0-1\tamd64\tii\nlibaom3:amd64\t3.6.0-1\tamd64\tii\nlibc6\t2.36-9\tamd64\tii\nlibc6:i386\t2.36-9\ti386\tii\n",
+        );
+        for package in ["libaom3", "libc6", "libaom", "libaom3-dev", "zsh"] {
+            let in_map: BTreeMap<&str, ()> = sorted.iter().map(|p| (p.name, ())).collect();
+            let expected = lookup(&in_map, package).map(|(k, _)| *k);
+            assert_eq!(lookup_sorted(&sorted, package).map(|p| p.name), expected, "{package}");
+        }
+        assert_eq!(lookup_sorted(&sorted, "libaom3").map(|p| p.name), Some("libaom3:amd64"));
     }
 }

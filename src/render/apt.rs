@@ -9,7 +9,6 @@ use crate::fleet::{apt as history, Fleet, Host};
 use crate::snapshot::apt::simulate::{self, Action};
 use crate::time::Instant;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// One host in `apt/hosts.json` and the APT overview.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -239,30 +238,35 @@ fn one_pending<'a>(host: &'a Host, a: &'a Action, dist_upgrade_only: bool) -> Pe
 /// Every package name any host has installed, with each host's version.
 /// Built once per build (`Site::apt_packages`), for the page and the JSON.
 pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
+    use crate::snapshot::apt::Package;
     use rayon::prelude::*;
     use std::collections::HashMap;
     /// One host's share, read on every core: its inventory, its pending upgrades.
     struct Part<'a, 't> {
         host: &'a str,
-        packages: Vec<crate::snapshot::apt::Package<'t>>,
+        packages: Vec<Package<'t>>,
         /// When each package reached the version it is at: its newest change.
         since: HashMap<&'a str, Instant>,
         pending: Vec<(String, PendingVersion<'a>)>,
     }
     let hosts: Vec<(&Host, &history::AptHistory)> =
         fleet.hosts.iter().filter_map(|host| Some((host, host.apt.as_ref()?))).collect();
-    // The inventories' texts first, so that every package can borrow from its host's.
-    let texts: Vec<String> =
-        hosts.par_iter().map(|(_, apt)| apt.newest.inventory.as_ref().map(|i| i.text()).unwrap_or_default()).collect();
-    let parts: Vec<Part> = (hosts.par_iter().zip(&texts))
-        .map(|((host, apt), text)| {
+    // Packages are read in place; an inventory that must be unescaped first
+    // has its text made here, so that its packages can borrow from it.
+    let in_place: Vec<Option<Vec<Package>>> =
+        hosts.par_iter().map(|(_, apt)| apt.newest.inventory.as_ref().and_then(|i| i.packages_in_place())).collect();
+    let texts: Vec<Option<String>> = (hosts.iter().zip(&in_place))
+        .map(|((_, apt), read)| read.is_none().then(|| apt.newest.inventory.as_ref().map(|i| i.text())).flatten())
+        .collect();
+    let parts: Vec<Part> = (hosts.par_iter().zip(in_place).zip(&texts).collect::<Vec<_>>().into_par_iter())
+        .map(|(((host, apt), read), text)| {
             let since = apt.changes.iter().map(|c| (c.package.as_str(), c.before)).collect();
-            let packages = crate::snapshot::apt::packages(text);
-            let names: BTreeMap<&str, ()> = packages.iter().map(|p| (p.name, ())).collect();
+            let packages =
+                read.unwrap_or_else(|| text.as_deref().map(crate::snapshot::apt::packages).unwrap_or_default());
             let pending = (apt.newest.upgrade.iter().flat_map(|s| &s.actions))
                 .filter(|a| a.op == simulate::Op::Upgrade)
                 .map(|a| {
-                    let name = history::lookup(&names, &a.package).map_or(a.package.as_str(), |(name, _)| *name);
+                    let name = history::lookup_sorted(&packages, &a.package).map_or(a.package.as_str(), |p| p.name);
                     let host = &host.name;
                     let (from, to) = (a.from.as_deref(), a.to.as_deref());
                     (name.to_string(), PendingVersion { host, from, to, security: a.security() })

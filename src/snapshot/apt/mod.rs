@@ -72,7 +72,10 @@ pub struct Package<'a> {
 /// The packages of an inventory's text ([`Inventory::text`]): its
 /// `name\tversion\tarch[\tstatus]` lines, sorted by name.
 pub fn packages(text: &str) -> Vec<Package<'_>> {
-    let mut packages: Vec<Package> = text.lines().filter_map(Inventory::line).collect();
+    sorted(text.lines().filter_map(|l| Inventory::line(l, "\t")).collect())
+}
+
+fn sorted(mut packages: Vec<Package>) -> Vec<Package> {
     if !packages.windows(2).all(|w| w[0] <= w[1]) {
         packages.sort();
     }
@@ -296,7 +299,7 @@ impl Inventory {
         if suspect {
             let text = inventory.text();
             let bad: Vec<usize> = (text.lines().enumerate())
-                .filter(|(_, l)| !l.trim().is_empty() && Self::line(l).is_none())
+                .filter(|(_, l)| !l.trim().is_empty() && Self::line(l, "\t").is_none())
                 .map(|(i, _)| i + 1)
                 .collect();
             if !bad.is_empty() {
@@ -315,8 +318,22 @@ impl Inventory {
         serde_json::from_str(&self.0).unwrap_or_default()
     }
 
-    fn line(line: &str) -> Option<Package<'_>> {
-        let mut cols = line.split('\t');
+    /// The packages, read in place from the JSON string literal when its
+    /// only escapes are tabs and newlines (dpkg's names and versions hold no
+    /// quote, backslash or control character): nothing unescaped or copied.
+    /// `None` when it has others: then read [`Inventory::text`] with [`packages`].
+    pub fn packages_in_place(&self) -> Option<Vec<Package<'_>>> {
+        let inner = self.0.get(1..self.0.len().saturating_sub(1))?;
+        const OTHERS: [&str; 7] = ["\\\\", "\\\"", "\\u", "\\r", "\\/", "\\b", "\\f"];
+        if OTHERS.iter().any(|e| inner.contains(e)) {
+            return None;
+        }
+        Some(sorted(inner.split("\\n").filter_map(|l| Self::line(l, "\\t")).collect()))
+    }
+
+    /// One line's columns, between `tab`s (a tab, or its escape).
+    fn line<'t>(line: &'t str, tab: &str) -> Option<Package<'t>> {
+        let mut cols = line.split(tab);
         let (name, version, arch) = (cols.next()?, cols.next()?, cols.next()?);
         let status = cols.next().map(str::trim).filter(|s| !s.is_empty());
         if name.is_empty() || cols.next().is_some() {
@@ -394,6 +411,24 @@ mod tests {
         let (one, two) = (shared[0].upgrade.as_ref().unwrap(), shared[1].upgrade.as_ref().unwrap());
         assert!(Arc::ptr_eq(one, two));
         assert!(!Arc::ptr_eq(two, shared[3].upgrade.as_ref().unwrap()));
+    }
+
+    #[test]
+    fn packages_read_in_place_are_those_read_from_the_text() {
+        let mut notes = Vec::new();
+        let plain = Inventory::read("zsh\t5.9-4\tamd64\tii \nadduser\t3.134\tall\trc\n\nbroken\n".into(), &mut notes);
+        let text = plain.text();
+        assert_eq!(plain.packages_in_place(), Some(packages(&text)));
+        assert_eq!(packages(&text).len(), 2);
+        // Any other escape: read from the text.
+        for odd in
+            ["we\"ird\t1\tall\tii\n", "back\\slash\t1\tall\tii\n", "cr\t1\tall\tii\r\n", "caf\u{e9}\t1\tall\tii\n"]
+        {
+            let inventory = Inventory::read(odd.into(), &mut notes);
+            let in_place = inventory.packages_in_place();
+            assert!(in_place.is_none() || in_place == Some(packages(&inventory.text())), "{odd:?}");
+        }
+        assert_eq!(Inventory::read("a\\b\t1\tall\tii\n".into(), &mut notes).packages_in_place(), None);
     }
 
     #[test]
