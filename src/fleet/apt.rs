@@ -113,8 +113,15 @@ impl AptHistory {
         self.reboot_since = since(facts.reboot_required, self.reboot_since, at);
         let kernel = facts.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
         self.kernel_since = since(kernel, self.kernel_since, at);
-        let security =
-            (facts.upgrade.as_ref()).is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security()));
+        // The same simulation as the version before (shared, `snapshot::apt::Memo`): the same pending upgrades.
+        let same_upgrade = match (&self.newest.upgrade, &facts.upgrade) {
+            (Some(before), Some(now)) => std::sync::Arc::ptr_eq(before, now) && self.at.is_some(),
+            _ => false,
+        };
+        let security = match &facts.upgrade {
+            _ if same_upgrade => self.security_since.is_some(),
+            upgrade => upgrade.as_ref().is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security())),
+        };
         self.security_since = since(security, self.security_since, at);
         self.held_since = since(!facts.held.is_empty(), self.held_since, at);
         let update_failed =
@@ -122,7 +129,7 @@ impl AptHistory {
         let sim_failed =
             [&facts.upgrade, &facts.dist_upgrade].iter().any(|s| s.as_ref().is_some_and(|s| !s.errors.is_empty()));
         self.error_since = since(update_failed || sim_failed, self.error_since, at);
-        if let Some(sim) = &facts.upgrade {
+        if let Some(sim) = facts.upgrade.as_ref().filter(|_| !same_upgrade) {
             self.pending = (sim.actions.iter())
                 .filter(|a| a.op == Op::Upgrade)
                 .filter_map(|a| Some((a.package.clone(), a.from.clone()?)))
