@@ -328,3 +328,39 @@ pub fn read_blob(repo: &Repository, oid: Oid, max_bytes: u64) -> Result<Vec<u8>,
     }
     repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(cannot)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_vouches_for_a_file_as_git_status_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let file = dir.path().join("snapshots/h/system.json");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, b"{\"a\":1}").unwrap();
+        // Later than the file's mtime, even on a coarse clock: not racy.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let mut git_index = repo.index().unwrap();
+        git_index.add_path(Path::new("snapshots/h/system.json")).unwrap();
+        git_index.write().unwrap();
+        let stamp = |path: &Path| {
+            let meta = std::fs::metadata(path).unwrap();
+            let mtime = meta.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i128;
+            (meta.len(), mtime)
+        };
+        let blob = Oid::hash_object(ObjectType::Blob, b"{\"a\":1}").unwrap();
+        let entries = index(&repo, Path::new("snapshots"));
+        let entry = &entries[Path::new("h/system.json")];
+        let (len, mtime) = stamp(&file);
+        assert_eq!(entry.blob(len, mtime), Some(blob));
+        // Edited since: same length, another mtime: not vouched for.
+        std::fs::write(&file, b"{\"a\":2}").unwrap();
+        let (len, mtime) = stamp(&file);
+        assert_eq!(entry.blob(len, mtime), None);
+        // Written in the instant the index was: racy, never vouched for.
+        let racy = Indexed { len, mtime_ns: mtime, blob, racy: true };
+        assert_eq!(racy.blob(len, mtime), None);
+    }
+}
