@@ -258,7 +258,7 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
     let texts: Vec<Option<String>> = (hosts.iter().zip(&in_place))
         .map(|((_, apt), read)| read.is_none().then(|| apt.newest.inventory.as_ref().map(|i| i.text())).flatten())
         .collect();
-    let parts: Vec<Part> = (hosts.par_iter().zip(in_place).zip(&texts).collect::<Vec<_>>().into_par_iter())
+    let parts: Vec<Part> = (hosts.par_iter().zip(in_place).zip(&texts))
         .map(|(((host, apt), read), text)| {
             let since = apt.changes.iter().map(|c| (c.package.as_str(), c.before)).collect();
             let packages =
