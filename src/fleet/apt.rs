@@ -80,23 +80,15 @@ impl AptHistory {
             // The same inventory as the day before, as most days: nothing to read.
             (Some(old), Some(new), Some(_)) if old == new => {}
             (Some(old), Some(new), Some(after)) => {
-                // Read in place, or from the text when it must be unescaped.
-                let texts;
-                let (old, new) = match (old.packages_in_place(), new.packages_in_place()) {
-                    (Some(old), Some(new)) => (old, new),
-                    _ => {
-                        texts = (old.text(), new.text());
-                        (crate::snapshot::apt::packages(&texts.0), crate::snapshot::apt::packages(&texts.1))
-                    }
-                };
+                let (mut old_text, mut new_text) = (None, None);
+                let (old, new) = (old.packages(&mut old_text), new.packages(&mut new_text));
                 let changes = diff(&old, &new, after, at);
                 let upgraded =
                     changes.iter().any(|c| matches!(c.change, ChangeKind::Upgraded | ChangeKind::Downgraded));
                 if upgraded {
-                    let installed: BTreeMap<&str, &str> =
-                        new.iter().filter(|p| installed(p)).map(|p| (p.name, p.version)).collect();
+                    let installed: Vec<Package> = new.iter().filter(|p| installed(p)).copied().collect();
                     for (package, version) in &self.pending {
-                        if lookup(&installed, package).map(|(_, v)| *v) == Some(version.as_str()) {
+                        if lookup(&installed, package).map(|p| p.version) == Some(version.as_str()) {
                             let (package, version) = (package.clone(), version.clone());
                             self.anomalies.push(Anomaly { package, version, after, before: at });
                         }
@@ -115,12 +107,13 @@ impl AptHistory {
         self.kernel_since = since(kernel, self.kernel_since, at);
         // The same simulation as the version before (shared, `snapshot::apt::Memo`): the same pending upgrades.
         let same_upgrade = match (&self.newest.upgrade, &facts.upgrade) {
-            (Some(before), Some(now)) => std::sync::Arc::ptr_eq(before, now) && self.at.is_some(),
+            (Some(before), Some(now)) => std::sync::Arc::ptr_eq(before, now),
             _ => false,
         };
-        let security = match &facts.upgrade {
-            _ if same_upgrade => self.security_since.is_some(),
-            upgrade => upgrade.as_ref().is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security())),
+        let security = if same_upgrade {
+            self.security_since.is_some()
+        } else {
+            (facts.upgrade.as_ref()).is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security()))
         };
         self.security_since = since(security, self.security_since, at);
         self.held_since = since(!facts.held.is_empty(), self.held_since, at);
@@ -150,20 +143,10 @@ fn since(now: bool, before: Option<Instant>, at: Instant) -> Option<Instant> {
     now.then(|| before.unwrap_or(at))
 }
 
-/// The inventory entry apt means by `package`: dpkg names a package of a
-/// multi-arch library with its architecture (`libaom3:amd64`), apt does not.
-pub fn lookup<'m, 'k, V>(inventory: &'m BTreeMap<&'k str, V>, package: &str) -> Option<(&'m &'k str, &'m V)> {
-    if let Some(found) = inventory.get_key_value(package) {
-        return Some(found);
-    }
-    let prefix = format!("{package}:");
-    use std::ops::Bound;
-    let from: (Bound<&str>, Bound<&str>) = (Bound::Included(prefix.as_str()), Bound::Unbounded);
-    inventory.range::<str, _>(from).next().filter(|(k, _)| k.starts_with(&prefix))
-}
-
-/// [`lookup`] in packages sorted by name (`snapshot::apt::packages`), by bisection.
-pub fn lookup_sorted<'p, 't>(packages: &'p [Package<'t>], package: &str) -> Option<&'p Package<'t>> {
+/// The package apt means by `package`, in packages sorted by name (as
+/// `Inventory::packages` gives them), by bisection: dpkg names a package of
+/// a multi-arch library with its architecture (`libaom3:amd64`), apt does not.
+pub fn lookup<'p, 't>(packages: &'p [Package<'t>], package: &str) -> Option<&'p Package<'t>> {
     let first = |from: &str| packages.get(packages.partition_point(|p| p.name < from));
     if let Some(found) = first(package).filter(|p| p.name == package) {
         return Some(found);
@@ -378,19 +361,20 @@ mod tests {
 
     #[test]
     fn apt_names_find_dpkgs_multiarch_names() {
-        let inventory: BTreeMap<&str, &str> =
-            [("libaom3:amd64", "3.6.0-1"), ("libc6", "2.36-9"), ("libc6:i386", "2.36-9")].into();
-        assert_eq!(lookup(&inventory, "libaom3").map(|(k, _)| *k), Some("libaom3:amd64"));
-        assert_eq!(lookup(&inventory, "libc6").map(|(k, _)| *k), Some("libc6"), "the native one first");
-        assert_eq!(lookup(&inventory, "libaom"), None);
+        let inventory = crate::snapshot::apt::packages(
+            "libaom3:amd64\t3.6.0-1\tamd64\tii\nlibc6\t2.36-9\tamd64\tii\nlibc6:i386\t2.36-9\ti386\tii\n",
+        );
+        let name = |package| lookup(&inventory, package).map(|p| p.name);
+        assert_eq!(name("libaom3"), Some("libaom3:amd64"));
+        assert_eq!(name("libc6"), Some("libc6"), "the native one first");
+        assert_eq!(name("libaom"), None);
+        // `libaom3-dev` sorts between `libaom3` and `libaom3:amd64`.
         let sorted = crate::snapshot::apt::packages(
             "libaom3-dev\t3.6.0-1\tamd64\tii\nlibaom3:amd64\t3.6.0-1\tamd64\tii\nlibc6\t2.36-9\tamd64\tii\nlibc6:i386\t2.36-9\ti386\tii\n",
         );
-        for package in ["libaom3", "libc6", "libaom", "libaom3-dev", "zsh"] {
-            let in_map: BTreeMap<&str, ()> = sorted.iter().map(|p| (p.name, ())).collect();
-            let expected = lookup(&in_map, package).map(|(k, _)| *k);
-            assert_eq!(lookup_sorted(&sorted, package).map(|p| p.name), expected, "{package}");
-        }
-        assert_eq!(lookup_sorted(&sorted, "libaom3").map(|p| p.name), Some("libaom3:amd64"));
+        let name = |package| lookup(&sorted, package).map(|p| p.name);
+        assert_eq!(name("libaom3"), Some("libaom3:amd64"));
+        assert_eq!(name("libaom3-dev"), Some("libaom3-dev"));
+        assert_eq!((name("libaom"), name("zsh")), (None, None));
     }
 }

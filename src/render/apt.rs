@@ -251,22 +251,16 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
     }
     let hosts: Vec<(&Host, &history::AptHistory)> =
         fleet.hosts.iter().filter_map(|host| Some((host, host.apt.as_ref()?))).collect();
-    // Packages are read in place; an inventory that must be unescaped first
-    // has its text made here, so that its packages can borrow from it.
-    let in_place: Vec<Option<Vec<Package>>> =
-        hosts.par_iter().map(|(_, apt)| apt.newest.inventory.as_ref().and_then(|i| i.packages_in_place())).collect();
-    let texts: Vec<Option<String>> = (hosts.iter().zip(&in_place))
-        .map(|((_, apt), read)| read.is_none().then(|| apt.newest.inventory.as_ref().map(|i| i.text())).flatten())
-        .collect();
-    let parts: Vec<Part> = (hosts.par_iter().zip(in_place).zip(&texts))
-        .map(|(((host, apt), read), text)| {
+    // An inventory read from its unescaped text keeps the text here: its packages borrow from it.
+    let mut texts: Vec<Option<String>> = vec![None; hosts.len()];
+    let parts: Vec<Part> = (hosts.par_iter().zip(texts.par_iter_mut()))
+        .map(|((host, apt), text)| {
             let since = apt.changes.iter().map(|c| (c.package.as_str(), c.before)).collect();
-            let packages =
-                read.unwrap_or_else(|| text.as_deref().map(crate::snapshot::apt::packages).unwrap_or_default());
+            let packages = apt.newest.inventory.as_ref().map(|i| i.packages(text)).unwrap_or_default();
             let pending = (apt.newest.upgrade.iter().flat_map(|s| &s.actions))
                 .filter(|a| a.op == simulate::Op::Upgrade)
                 .map(|a| {
-                    let name = history::lookup_sorted(&packages, &a.package).map_or(a.package.as_str(), |p| p.name);
+                    let name = history::lookup(&packages, &a.package).map_or(a.package.as_str(), |p| p.name);
                     let host = &host.name;
                     let (from, to) = (a.from.as_deref(), a.to.as_deref());
                     (name.to_string(), PendingVersion { host, from, to, security: a.security() })

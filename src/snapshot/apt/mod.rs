@@ -321,14 +321,23 @@ impl Inventory {
     /// The packages, read in place from the JSON string literal when its
     /// only escapes are tabs and newlines (dpkg's names and versions hold no
     /// quote, backslash or control character): nothing unescaped or copied.
-    /// `None` when it has others: then read [`Inventory::text`] with [`packages`].
-    pub fn packages_in_place(&self) -> Option<Vec<Package<'_>>> {
+    /// `None` when it has others.
+    fn packages_in_place(&self) -> Option<Vec<Package<'_>>> {
         let inner = self.0.get(1..self.0.len().saturating_sub(1))?;
         const OTHERS: [&str; 7] = ["\\\\", "\\\"", "\\u", "\\r", "\\/", "\\b", "\\f"];
         if OTHERS.iter().any(|e| inner.contains(e)) {
             return None;
         }
         Some(sorted(inner.split("\\n").filter_map(|l| Self::line(l, "\\t")).collect()))
+    }
+
+    /// The packages, sorted by name: read in place when they can be, else
+    /// from the text, unescaped into `text`, which they then borrow from.
+    pub fn packages<'a>(&'a self, text: &'a mut Option<String>) -> Vec<Package<'a>> {
+        match self.packages_in_place() {
+            Some(packages) => packages,
+            None => packages(text.insert(self.text())),
+        }
     }
 
     /// One line's columns, between `tab`s (a tab, or its escape).
