@@ -14,7 +14,6 @@ use crate::parse::Input;
 use crate::problem::Problem;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -145,8 +144,10 @@ fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
     write_json(path, &Stored { format: format(), entries })
 }
 
-/// Writes `value` as JSON at `path`, after a line holding the SHA-256 of
-/// that JSON. In place (see `render/output.rs` for why not a fresh file):
+/// Writes `value` as JSON at `path`, after a line holding the CRC-32 of
+/// that JSON (a check against torn writes, not against an adversary: the
+/// cache is parc's own, and the CRC costs a tenth of a hash on the 40 MB
+/// a fleet's cache holds). In place (see `render/output.rs` for why not a fresh file):
 /// a write torn by a stopped build fails the check in [`read_json`], and the
 /// file counts as absent, never as a wrong cache.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
@@ -154,7 +155,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let json = serde_json::to_vec(value)?;
-    let mut bytes = format!("{:x}\n", Sha256::digest(&json)).into_bytes();
+    let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
     bytes.extend_from_slice(&json);
     crate::render::output::overwrite(path, &bytes)
 }
@@ -164,11 +165,17 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     let bytes = std::fs::read(path).ok()?;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
     let (sum, json) = (&bytes[..newline], &bytes[newline + 1..]);
-    if sum != format!("{:x}", Sha256::digest(json)).as_bytes() {
+    if sum != checksum(json).as_bytes() {
         tracing::debug!("{}: torn or edited, ignored", path.display());
         return None;
     }
     serde_json::from_slice(json).ok()
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    format!("crc32:{:08x}", crc.sum())
 }
 
 #[cfg(test)]

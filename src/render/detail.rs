@@ -66,20 +66,38 @@ pub enum History {
 /// The newest entries a summary always keeps.
 const NEWEST: usize = 10;
 
-/// `entries` (oldest first), or for a summary, those that differ from the one
-/// before them (by `same`) and the newest, newest first.
-fn history<T>(entries: &[T], which: History, same: impl Fn(&T, &T) -> bool) -> Vec<&T> {
+/// `entries` (oldest first), or for a summary, those that differ (by `same`)
+/// from the entry before them in their series (by `series`: a host's
+/// `disks` and `system` versions interleave, and each is compared with its
+/// own kind), and the newest, newest first.
+fn history<'a, T, K: PartialEq>(
+    entries: &'a [T],
+    which: History,
+    series: impl Fn(&'a T) -> K,
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<&'a T> {
     if which == History::All {
         return entries.iter().collect();
     }
     let newest = entries.len().saturating_sub(NEWEST);
-    entries
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(i, e)| *i == 0 || *i >= newest || !same(&entries[i - 1], e))
-        .map(|(_, e)| e)
-        .collect()
+    // The last entry of each series so far: a handful of series at most.
+    let mut last: Vec<(K, &T)> = Vec::new();
+    let mut kept = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = series(entry);
+        let changed = match last.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, before)) => !same(std::mem::replace(before, entry), entry),
+            None => {
+                last.push((key, entry));
+                true
+            }
+        };
+        if changed || i >= newest {
+            kept.push(entry);
+        }
+    }
+    kept.reverse();
+    kept
 }
 
 pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
@@ -115,9 +133,12 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         failures: published::all(&host.failures, published::Failure::of),
         kinds: published::kinds(&host.kinds),
         boots: host.boots,
-        timeline: history(&host.timeline, which, |a, b| {
-            (&a.kind, &a.os, &a.kernel, a.disks, a.failures) == (&b.kind, &b.os, &b.kernel, b.disks, b.failures)
-        })
+        timeline: history(
+            &host.timeline,
+            which,
+            |v| v.kind.as_str(),
+            |a, b| (&a.os, &a.kernel, a.disks, a.failures) == (&b.os, &b.kernel, b.disks, b.failures),
+        )
         .into_iter()
         .map(published::Version::of)
         .collect(),
@@ -144,11 +165,16 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
         no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
         moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).map(|m| published::Move::of(site, m)).collect(),
-        sightings: history(&disk.sightings, which, |a, b| {
-            let figures =
-                |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
-            (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
-        })
+        sightings: history(
+            &disk.sightings,
+            which,
+            |_| (),
+            |a, b| {
+                let figures =
+                    |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
+                (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
+            },
+        )
         .into_iter()
         .map(published::Sighting::of)
         .collect(),
@@ -177,11 +203,25 @@ mod tests {
         let indices = |kept: Vec<&u32>| -> Vec<usize> {
             kept.iter().map(|k| values.iter().position(|v| std::ptr::eq(v, *k)).unwrap()).collect()
         };
-        let all = indices(history(&values, History::All, |a, b| a == b));
+        let all = indices(history(&values, History::All, |_| (), |a, b| a == b));
         assert_eq!(all, (0..30).collect::<Vec<_>>(), "the API has every entry, oldest first");
-        let summary = indices(history(&values, History::Summary, |a, b| a == b));
+        let summary = indices(history(&values, History::Summary, |_| (), |a, b| a == b));
         let mut expected: Vec<usize> = (20..30).rev().collect();
         expected.extend([12, 5, 0]);
         assert_eq!(summary, expected);
+    }
+
+    #[test]
+    fn a_summary_compares_each_entry_with_the_one_before_in_its_series() {
+        // Two kinds collected together, as a host's `disks` and `system`
+        // versions are: each kind stays the same, except one change at 31.
+        let entries: Vec<(&str, u32)> =
+            (0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }).collect();
+        let summary = history(&entries, History::Summary, |e| e.0, |a, b| a.1 == b.1);
+        let indices: Vec<usize> =
+            summary.iter().map(|k| entries.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect();
+        let mut expected: Vec<usize> = (50..60).rev().collect();
+        expected.extend([31, 1, 0]);
+        assert_eq!(indices, expected, "the kinds alternating is no change");
     }
 }
