@@ -157,7 +157,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
 }
 
 /// One candidate as a host's build depends on it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Input {
     pub precedence: u64,
     pub label: String,
@@ -165,6 +165,7 @@ pub struct Input {
     /// The content hash (git's blob id).
     pub content: String,
 }
+crate::cache::cached_as_array!(Input { precedence, label, kind, content });
 
 /// The inputs of a host's candidates, in their order: a file not seen
 /// before is read to hash it. `None` when one cannot be read (the full path

@@ -104,7 +104,7 @@ pub struct KindSeen {
 }
 
 /// One version of a host, summed up.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: String,
@@ -114,9 +114,9 @@ pub struct HostVersion {
     pub home_bytes: Option<u64>,
     pub failures: usize,
     /// `disks` versions: each file system's use in percent, as df counts it (used / (used + available)).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub use_percent: Vec<(String, u8)>,
 }
+crate::cache::cached_as_array!(HostVersion { at, kind, os, kernel, disks, home_bytes, failures, use_percent });
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Disk {
@@ -134,16 +134,17 @@ pub struct Disk {
     pub unavailable: Option<identity::NoSmart>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Sighting {
     pub at: Instant,
     pub host: String,
     pub device: String,
     pub figures: Option<SmartFigures>,
 }
+crate::cache::cached_as_array!(Sighting { at, host, device, figures });
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmartFigures {
     pub passed: Option<bool>,
     pub temperature: Option<i64>,
@@ -155,6 +156,15 @@ pub struct SmartFigures {
     pub media_errors: Option<u64>,
     pub percentage_used: Option<u64>,
 }
+crate::cache::cached_as_array!(SmartFigures {
+    passed,
+    temperature,
+    power_on_hours,
+    reallocated,
+    pending,
+    media_errors,
+    percentage_used
+});
 
 impl SmartFigures {
     pub fn of(report: &SmartReport) -> Option<SmartFigures> {

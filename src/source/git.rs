@@ -13,7 +13,7 @@
 use super::{classify, Candidate, Discovery, Origin};
 use crate::problem::Problem;
 use anyhow::Context;
-use git2::{ObjectType, Oid, Repository, Sort, Tree};
+use git2::{ObjectType, Odb, Oid, Repository, Sort};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -189,13 +189,14 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             || Repository::open(&path),
             |repo, chunk| -> anyhow::Result<Vec<Changes>> {
                 let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+                let odb = repo.odb()?;
                 // In a linear history a commit's parent is the commit before:
-                // its folder's tree is at hand, not read and parsed again.
-                let mut before: Option<(Oid, Option<Tree>)> = None;
+                // its folder's tree is at hand, not read again.
+                let mut before: Option<(Oid, Option<RawTree>)> = None;
                 chunk
                     .iter()
                     .map(|oid| {
-                        let (changes, tree) = changed_in(repo, *oid, &prefix, before.take())?;
+                        let (changes, tree) = changed_in(repo, &odb, *oid, &prefix, before.take())?;
                         before = Some((*oid, tree));
                         Ok(changes)
                     })
@@ -206,13 +207,17 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .into_iter()
         .flatten()
         .collect();
-    let mut seen: HashSet<(String, String)> = history.candidates.iter().map(|f| (f.0.clone(), f.1.clone())).collect();
+    // Blobs already found at their path; the new ones are gathered apart,
+    // so that the record's entries are looked at, never copied.
+    let seen: HashSet<(&str, &str)> = history.candidates.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+    let mut new_seen: HashSet<(String, String)> = HashSet::new();
+    let mut new = Vec::new();
     for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
         let order = history.commits + i as u64;
         let short = &oid.to_string()[..10];
         for (parts, blob) in changed {
-            let path = parts.join("/");
-            if !seen.insert((path.clone(), blob.to_string())) {
+            let (path, blob) = (parts.join("/"), blob.to_string());
+            if seen.contains(&(path.as_str(), blob.as_str())) || !new_seen.insert((path.clone(), blob.clone())) {
                 continue;
             }
             let label = label(&history.prefix, short, &path);
@@ -225,9 +230,11 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
                 }
                 Some(Ok(_)) => {}
             }
-            history.candidates.push(Found(path, blob.to_string(), order, short.to_string()));
+            new.push(Found(path, blob, order, short.to_string()));
         }
     }
+    drop(seen);
+    history.candidates.extend(new);
     history.commits += commits.len() as u64;
     history.head = head.to_string();
     Ok(())
@@ -235,78 +242,109 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
 
 /// The blobs one commit changed under `prefix`, and the commit's tree
 /// there. `before` is a commit already read, with its tree there.
-fn changed_in<'r>(
-    repo: &'r Repository,
+fn changed_in(
+    repo: &Repository,
+    odb: &Odb,
     oid: Oid,
     prefix: &Path,
-    before: Option<(Oid, Option<Tree<'r>>)>,
-) -> anyhow::Result<(Changes, Option<Tree<'r>>)> {
+    before: Option<(Oid, Option<RawTree>)>,
+) -> anyhow::Result<(Changes, Option<RawTree>)> {
     let commit = repo.find_commit(oid)?;
-    let Some(tree) = subtree(repo, &commit.tree()?, prefix)? else {
+    let Some(tree) = subtree(odb, commit.tree_id(), prefix)? else {
         return Ok((Vec::new(), None));
     };
     let parent = match (commit.parent_ids().next(), before) {
         (Some(id), Some((known, tree))) if id == known => tree,
-        (Some(id), _) => subtree(repo, &repo.find_commit(id)?.tree()?, prefix)?,
+        (Some(id), _) => subtree(odb, repo.find_commit(id)?.tree_id(), prefix)?,
         (None, _) => None,
     };
     let mut changed = Vec::new();
-    if parent.as_ref().map(Tree::id) != Some(tree.id()) {
-        changed_blobs(repo, &tree, parent.as_ref(), &mut Vec::new(), &mut changed)?;
+    if parent.as_ref().map(|p| p.id) != Some(tree.id) {
+        changed_blobs(odb, &tree.data, parent.as_ref().map(|p| p.data.as_slice()), &mut Vec::new(), &mut changed)?;
     }
     Ok((changed, Some(tree)))
 }
 
-/// The tree at `prefix` inside `root`, if there is one.
-fn subtree<'r>(repo: &'r Repository, root: &Tree<'r>, prefix: &Path) -> anyhow::Result<Option<Tree<'r>>> {
-    if prefix.as_os_str().is_empty() {
-        return Ok(Some(root.clone()));
+/// A tree object's bytes, compared as they are: libgit2 would parse every
+/// entry of both trees (a thousand hosts) for the one a commit changed.
+struct RawTree {
+    id: Oid,
+    data: Vec<u8>,
+}
+
+const TREE_MODE: &[u8] = b"40000";
+
+fn read_tree(odb: &Odb, id: Oid) -> anyhow::Result<RawTree> {
+    let object = odb.read(id)?;
+    anyhow::ensure!(object.kind() == ObjectType::Tree, "object {id} is not a tree");
+    Ok(RawTree { id, data: object.data().to_vec() })
+}
+
+/// The entries of a tree's bytes, in order: mode, name, id (`<mode> <name>\0<20-byte id>`).
+fn entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let nul = space + rest[space..].iter().position(|&b| b == 0)?;
+        let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+        let entry = (&rest[..space], &rest[space + 1..nul], id);
+        rest = &rest[nul + 21..];
+        Some(entry)
+    })
+}
+
+/// The tree at `prefix` inside the tree `root`, if there is one.
+fn subtree(odb: &Odb, root: Oid, prefix: &Path) -> anyhow::Result<Option<RawTree>> {
+    let mut tree = read_tree(odb, root)?;
+    for part in prefix.iter() {
+        let name = part.as_encoded_bytes();
+        let found = entries(&tree.data).find(|(mode, n, _)| *n == name && *mode == TREE_MODE).map(|e| e.2);
+        match found {
+            Some(id) => tree = read_tree(odb, id)?,
+            None => return Ok(None),
+        }
     }
-    match root.get_path(prefix) {
-        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(Some(repo.find_tree(entry.id())?)),
-        _ => Ok(None),
-    }
+    Ok(Some(tree))
 }
 
 /// Blobs in `tree` that differ from `parent` (depth limited to the layouts).
 fn changed_blobs(
-    repo: &Repository,
-    tree: &Tree,
-    parent: Option<&Tree>,
+    odb: &Odb,
+    tree: &[u8],
+    parent: Option<&[u8]>,
     path: &mut Vec<String>,
     out: &mut Vec<(Vec<String>, Oid)>,
 ) -> anyhow::Result<()> {
     // Both trees list their entries in the same order: walk them side by
     // side instead of looking each name up (a commit of one host leaves
     // the other thousand entries of the folder alike).
-    let mut before = parent.map(|p| p.iter().peekable());
-    for entry in tree.iter() {
-        let name = entry.name_bytes();
+    let mut before = parent.map(|p| entries(p).peekable());
+    for (mode, name, id) in entries(tree) {
         let mut same = None;
         if let Some(before) = before.as_mut() {
-            while before.peek().is_some_and(|b| b.name_bytes() < name) {
+            while before.peek().is_some_and(|b| b.1 < name) {
                 before.next();
             }
-            if let Some(b) = before.peek().filter(|b| b.name_bytes() == name) {
-                same = Some((b.id(), b.kind()));
+            if let Some(b) = before.peek().filter(|b| b.1 == name) {
+                same = Some((b.2, b.0));
             }
         }
-        if same.map(|(id, _)| id) == Some(entry.id()) || name.starts_with(b".") {
+        if same.map(|(id, _)| id) == Some(id) || name.starts_with(b".") {
             continue;
         }
         let Ok(name) = std::str::from_utf8(name) else { continue };
         path.push(name.to_string());
-        match entry.kind() {
-            Some(ObjectType::Blob) if entry.filemode() != 0o120000 => out.push((path.clone(), entry.id())),
-            Some(ObjectType::Tree) if path.len() < 3 => {
-                let sub = repo.find_tree(entry.id())?;
-                let parent_sub = match same {
-                    Some((id, Some(ObjectType::Tree))) => Some(repo.find_tree(id)?),
-                    _ => None,
-                };
-                changed_blobs(repo, &sub, parent_sub.as_ref(), path, out)?;
-            }
-            _ => {}
+        // Regular files (100644, 100755; not symbolic links, 120000), and
+        // folders as deep as a layout goes.
+        if mode.starts_with(b"100") {
+            out.push((path.clone(), id));
+        } else if mode == TREE_MODE && path.len() < 3 {
+            let sub = read_tree(odb, id)?;
+            let parent_sub = match same {
+                Some((id, TREE_MODE)) => Some(read_tree(odb, id)?),
+                _ => None,
+            };
+            changed_blobs(odb, &sub.data, parent_sub.as_ref().map(|p| p.data.as_slice()), path, out)?;
         }
         path.pop();
     }
@@ -362,5 +400,58 @@ mod tests {
         // Written in the instant the index was: racy, never vouched for.
         let racy = Indexed { len, mtime_ns: mtime, blob, racy: true };
         assert_eq!(racy.blob(len, mtime), None);
+    }
+
+    #[test]
+    fn a_commit_gives_the_blobs_it_changed_below_the_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.org").unwrap();
+        let commit = |files: &[(&str, &[u8])], parent: Option<Oid>| -> Oid {
+            let mut index = repo.index().unwrap();
+            for (path, bytes) in files {
+                let file = dir.path().join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(&file, bytes).unwrap();
+                index.add_path(Path::new(path)).unwrap();
+            }
+            let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let parents: Vec<git2::Commit> = parent.map(|p| repo.find_commit(p).unwrap()).into_iter().collect();
+            let parents: Vec<&git2::Commit> = parents.iter().collect();
+            repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &parents).unwrap()
+        };
+        let first = commit(
+            &[
+                ("README", b"not below the prefix"),
+                ("snapshots/h1/system.json", b"1"),
+                ("snapshots/h2/disks/2026-01-01.json", b"2"),
+                ("snapshots/.hidden/x.json", b"3"),
+                ("snapshots/h1/a/b/too-deep.json", b"4"),
+            ],
+            None,
+        );
+        let second =
+            commit(&[("snapshots/h1/system.json", b"1 again"), ("snapshots/h3/system.json", b"5")], Some(first));
+        let odb = repo.odb().unwrap();
+        let prefix = Path::new("snapshots");
+        let found = |changes: Changes| -> Vec<(String, Oid)> {
+            let mut found: Vec<_> = changes.into_iter().map(|(parts, oid)| (parts.join("/"), oid)).collect();
+            found.sort();
+            found
+        };
+        let blob = |bytes: &[u8]| Oid::hash_object(ObjectType::Blob, bytes).unwrap();
+        let (changes, tree) = changed_in(&repo, &odb, first, prefix, None).unwrap();
+        assert_eq!(
+            found(changes),
+            [("h1/system.json".to_string(), blob(b"1")), ("h2/disks/2026-01-01.json".to_string(), blob(b"2"))]
+        );
+        // Against the tree at hand, and against the parent read again: the same.
+        let (changes, _) = changed_in(&repo, &odb, second, prefix, Some((first, tree))).unwrap();
+        let (again, _) = changed_in(&repo, &odb, second, prefix, None).unwrap();
+        let expected = [("h1/system.json".to_string(), blob(b"1 again")), ("h3/system.json".to_string(), blob(b"5"))];
+        assert_eq!(found(changes), expected);
+        assert_eq!(found(again), expected);
+        // A prefix that is not there gives nothing.
+        assert!(changed_in(&repo, &odb, second, Path::new("elsewhere"), None).unwrap().0.is_empty());
     }
 }

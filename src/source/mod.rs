@@ -54,7 +54,13 @@ pub struct Discovery {
 
 impl Discovery {
     fn add(&mut self, candidate: Candidate) {
-        self.hosts.entry(candidate.host.clone()).or_default().push(candidate);
+        // Most candidates join a host already there: no key copied for them.
+        match self.hosts.get_mut(&candidate.host) {
+            Some(candidates) => candidates.push(candidate),
+            None => {
+                self.hosts.insert(candidate.host.clone(), vec![candidate]);
+            }
+        }
     }
 
     pub fn versions(&self) -> usize {
