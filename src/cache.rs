@@ -162,14 +162,19 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
 
 /// What [`write_json`] wrote, if it is whole and of type `T`.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&read_json_bytes(path)?).ok()
+}
+
+/// The JSON [`write_json`] wrote, if it is whole: for a value that borrows from it.
+pub fn read_json_bytes(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = std::fs::read(path).ok()?;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
-    let (sum, json) = (&bytes[..newline], &bytes[newline + 1..]);
-    if sum != checksum(json).as_bytes() {
+    if bytes[..newline] != *checksum(&bytes[newline + 1..]).as_bytes() {
         tracing::debug!("{}: torn or edited, ignored", path.display());
         return None;
     }
-    serde_json::from_slice(json).ok()
+    bytes.drain(..=newline);
+    Some(bytes)
 }
 
 fn checksum(bytes: &[u8]) -> String {

@@ -16,6 +16,7 @@ use anyhow::Context;
 use git2::{ObjectType, Odb, Oid, Repository, Sort};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,7 @@ const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/3");
 
 /// Everything one walk found, as the cache keeps it.
 #[derive(Default, Serialize, Deserialize)]
-struct History {
+struct History<'a> {
     format: String,
     /// What was walked: the repository's folder, the snapshots folder in it.
     workdir: PathBuf,
@@ -32,7 +33,8 @@ struct History {
     /// The commit walked to, and how many commits that was (new ones number on from there).
     head: String,
     commits: u64,
-    candidates: Vec<Found>,
+    #[serde(borrow)]
+    candidates: Vec<Found<'a>>,
     problems: Vec<Problem>,
 }
 
@@ -40,8 +42,10 @@ struct History {
 /// path, blob id, precedence, the commit's short id. Kept as a JSON
 /// array, and host, kind and label are made again from it: the record of a
 /// long history stays small, and quick to read and write at every build.
+/// Read in place from the record's bytes: sixty thousand entries are not
+/// copied into strings of their own.
 #[derive(Clone, Serialize, Deserialize)]
-struct Found(String, String, u64, String);
+struct Found<'a>(#[serde(borrow)] Cow<'a, str>, #[serde(borrow)] Cow<'a, str>, u64, #[serde(borrow)] Cow<'a, str>);
 
 /// Where the walk's record lives, and whether it may be read and written.
 pub struct HistoryCache<'a> {
@@ -73,10 +77,9 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     found.head = Some(head);
     found.index = Some(index(&repo, &prefix));
 
-    let known = cache
-        .read
-        .then(|| crate::cache::read_json::<History>(cache.file))
-        .flatten()
+    let record = cache.read.then(|| crate::cache::read_json_bytes(cache.file)).flatten();
+    let known = (record.as_deref())
+        .and_then(|json| serde_json::from_slice::<History>(json).ok())
         .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
@@ -149,6 +152,7 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
 
 /// The candidate a blob found in the history stands for (`None`: no snapshot).
 fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
+    let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
     let parts: Vec<&str> = path.split('/').collect();
     let Some(Ok((host, kind))) = classify(&parts) else { return None };
     let label = label(prefix, short, path);
@@ -209,7 +213,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .collect();
     // Blobs already found at their path; the new ones are gathered apart,
     // so that the record's entries are looked at, never copied.
-    let seen: HashSet<(&str, &str)> = history.candidates.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+    let seen: HashSet<(&str, &str)> = history.candidates.iter().map(|f| (f.0.as_ref(), f.1.as_ref())).collect();
     let mut new_seen: HashSet<(String, String)> = HashSet::new();
     let mut new = Vec::new();
     for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
@@ -230,7 +234,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
                 }
                 Some(Ok(_)) => {}
             }
-            new.push(Found(path, blob, order, short.to_string()));
+            new.push(Found(path.into(), blob.into(), order, short.to_string().into()));
         }
     }
     drop(seen);
@@ -280,13 +284,14 @@ fn read_tree(odb: &Odb, id: Oid) -> anyhow::Result<RawTree> {
     Ok(RawTree { id, data: object.data().to_vec() })
 }
 
-/// The entries of a tree's bytes, in order: mode, name, id (`<mode> <name>\0<20-byte id>`).
-fn entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], Oid)> {
+/// The entries of a tree's bytes, in order: mode, name, id
+/// (`<mode> <name>\0<20-byte id>`). The id stays bytes: most are only compared.
+fn entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> {
     let mut rest = data;
     std::iter::from_fn(move || {
         let space = rest.iter().position(|&b| b == b' ')?;
         let nul = space + rest[space..].iter().position(|&b| b == 0)?;
-        let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+        let id = rest.get(nul + 1..nul + 21)?;
         let entry = (&rest[..space], &rest[space + 1..nul], id);
         rest = &rest[nul + 21..];
         Some(entry)
@@ -299,7 +304,7 @@ fn subtree(odb: &Odb, root: Oid, prefix: &Path) -> anyhow::Result<Option<RawTree
     for part in prefix.iter() {
         let name = part.as_encoded_bytes();
         let found = entries(&tree.data).find(|(mode, n, _)| *n == name && *mode == TREE_MODE).map(|e| e.2);
-        match found {
+        match found.map(Oid::from_bytes).transpose()? {
             Some(id) => tree = read_tree(odb, id)?,
             None => return Ok(None),
         }
@@ -333,6 +338,7 @@ fn changed_blobs(
             continue;
         }
         let Ok(name) = std::str::from_utf8(name) else { continue };
+        let id = Oid::from_bytes(id)?;
         path.push(name.to_string());
         // Regular files (100644, 100755; not symbolic links, 120000), and
         // folders as deep as a layout goes.
@@ -341,7 +347,7 @@ fn changed_blobs(
         } else if mode == TREE_MODE && path.len() < 3 {
             let sub = read_tree(odb, id)?;
             let parent_sub = match same {
-                Some((id, TREE_MODE)) => Some(read_tree(odb, id)?),
+                Some((id, TREE_MODE)) => Some(read_tree(odb, Oid::from_bytes(id)?)?),
                 _ => None,
             };
             changed_blobs(odb, &sub.data, parent_sub.as_ref().map(|p| p.data.as_slice()), path, out)?;
