@@ -70,12 +70,18 @@ fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
-    let inputs = timed("loading templates and content", || render::Inputs::load(config, &options.base))?;
     let history_file = history_file(config, &options.base);
     let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
-    let found = timed("discovering snapshots", || {
-        source::discover(&options.snapshots, config.build.max_snapshot_bytes, history)
-    })?;
+    // Templates are parsed while the snapshots are found: neither needs the other.
+    let (inputs, found) = rayon::join(
+        || timed("loading templates and content", || render::Inputs::load(config, &options.base)),
+        || {
+            timed("discovering snapshots", || {
+                source::discover(&options.snapshots, config.build.max_snapshot_bytes, history)
+            })
+        },
+    );
+    let (inputs, found) = (inputs?, found?);
 
     let fingerprint = timed("fingerprinting the inputs", || fingerprint(config, options, &found))?;
     let marker = options.out.join(MARKER);
@@ -133,24 +139,34 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // Side by side: each renderer's sequential parts (the lists) fill the
     // cores the other leaves idle.
     renderers.par_iter().try_for_each(|renderer| timed(renderer.name(), || renderer.render(&site, &out)))?;
-    if let Err(e) = timed("saving the page memo", || memo.save()) {
+    let (saved, removed) = rayon::join(
+        || timed("saving the page memo", || memo.save()),
+        || timed("removing files no longer made", || out.prune()),
+    );
+    if let Err(e) = saved {
         tracing::warn!("cannot write {}: {e}", memo_file.display());
     }
-    let removed = timed("removing files no longer made", || out.prune())?;
+    let removed = removed?;
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");
     }
     out.finish(&fingerprint)?;
 
+    let (hosts, disks, versions) = (fleet.hosts.len(), fleet.disks.len(), fleet.versions);
+    let mut fleet = fleet;
+    let problems = std::mem::take(&mut fleet.problems);
+    // The data tree is freed on the side: a fleet's worth of small values
+    // takes tens of milliseconds to drop, and the build is done.
+    std::thread::spawn(move || drop((fleet, derived)));
     Ok(BuildReport {
-        hosts: fleet.hosts.len(),
-        disks: fleet.disks.len(),
+        hosts,
+        disks,
         candidates,
-        versions: fleet.versions,
+        versions,
         parsed,
         pages: out.files.load(std::sync::atomic::Ordering::Relaxed),
         unchanged: out.unchanged.load(std::sync::atomic::Ordering::Relaxed),
-        problems: fleet.problems,
+        problems,
         skipped: false,
         seconds: start.elapsed().as_secs_f64(),
     })

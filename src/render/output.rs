@@ -55,15 +55,21 @@ impl Output {
         let path = self.resolve(rel)?;
         self.written.lock().unwrap().insert(path.clone());
         self.files.fetch_add(1, Ordering::Relaxed);
-        let old = std::fs::metadata(&path).ok().map(|meta| meta.len());
-        if old == Some(bytes.len() as u64) && std::fs::read(&path).is_ok_and(|old| old == bytes) {
-            self.unchanged.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+        match update(&path, bytes) {
+            Ok(changed) => {
+                if !changed {
+                    self.unchanged.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
         }
-        if let (None, Some(parent)) = (old, path.parent()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        write_over(&path, bytes, old).with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Keeps `rel` as the last build wrote it, if it is still there: counted
@@ -129,19 +135,32 @@ impl Output {
 /// again, which on a disk mounted with `discard` (common on virtual
 /// machines) made rewriting a site's pages ten times slower.
 pub fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_over(path, bytes, None)
-}
-
-/// [`overwrite`], knowing the file's length before (`None`: unknown): a
-/// file that does not get shorter needs no cut.
-fn write_over(path: &Path, bytes: &[u8], old_len: Option<u64>) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
     file.write_all(bytes)?;
-    match old_len {
-        Some(old) if old <= bytes.len() as u64 => Ok(()),
-        _ => file.set_len(bytes.len() as u64),
+    file.set_len(bytes.len() as u64)
+}
+
+/// Writes `bytes` over the existing file at `path`, unless it already holds
+/// them: false then. One open for both the comparison and the write (a
+/// site rewrites thousands of pages a day; each system call counts).
+fn update(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let old_len = file.metadata()?.len();
+    if old_len == bytes.len() as u64 {
+        let mut old = Vec::with_capacity(bytes.len() + 1);
+        file.read_to_end(&mut old)?;
+        if old == bytes {
+            return Ok(false);
+        }
     }
+    file.write_all_at(bytes, 0)?;
+    if old_len > bytes.len() as u64 {
+        file.set_len(bytes.len() as u64)?;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
