@@ -153,8 +153,13 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
 /// The candidate a blob found in the history stands for (`None`: no snapshot).
 fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
-    let parts: Vec<&str> = path.split('/').collect();
-    let Some(Ok((host, kind))) = classify(&parts) else { return None };
+    // At most four parts: a fourth is already too deep for classify.
+    let (mut parts, mut n) = ([""; 4], 0);
+    for part in path.split('/').take(4) {
+        parts[n] = part;
+        n += 1;
+    }
+    let Some(Ok((host, kind))) = classify(&parts[..n]) else { return None };
     let label = label(prefix, short, path);
     Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
         host,
@@ -166,8 +171,19 @@ fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Opti
 }
 
 /// How a version from the history is named in messages: `git:<commit>:<path>`.
+/// Made for every version of the history at every build: one allocation.
 fn label(prefix: &Path, short: &str, path: &str) -> String {
-    format!("git:{short}:{}", prefix.join(path).display())
+    let prefix = prefix.to_string_lossy();
+    let mut label = String::with_capacity(6 + short.len() + prefix.len() + path.len());
+    label.push_str("git:");
+    label.push_str(short);
+    label.push(':');
+    if !prefix.is_empty() {
+        label.push_str(&prefix);
+        label.push('/');
+    }
+    label.push_str(path);
+    label
 }
 
 /// What one commit changed under the prefix: path parts, blob.
@@ -211,33 +227,40 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .into_iter()
         .flatten()
         .collect();
-    // Blobs already found at their path; the new ones are gathered apart,
-    // so that the record's entries are looked at, never copied.
-    let seen: HashSet<(&str, &str)> = history.candidates.iter().map(|f| (f.0.as_ref(), f.1.as_ref())).collect();
-    let mut new_seen: HashSet<(String, String)> = HashSet::new();
+    // What the new commits changed, in order: (commit, path, blob).
+    let changed: Vec<(u64, &Oid, String, Vec<String>, Oid)> = (commits.iter().zip(changes).enumerate())
+        .flat_map(|(i, (oid, changed))| {
+            let order = history.commits + i as u64;
+            changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), parts, blob))
+        })
+        .collect();
+    // A blob already found at its path is no new version. Only the paths
+    // the new commits touched are looked for in the record, whose sixty
+    // thousand entries are not all put in a set.
+    let touched: HashSet<&str> = changed.iter().map(|c| c.2.as_str()).collect();
+    let mut seen: HashSet<(&str, String)> = (history.candidates.iter())
+        .filter(|f| touched.contains(f.0.as_ref()))
+        .map(|f| (f.0.as_ref(), f.1.to_string()))
+        .collect();
     let mut new = Vec::new();
-    for (i, (oid, changed)) in commits.iter().zip(changes).enumerate() {
-        let order = history.commits + i as u64;
+    for (order, oid, path, parts, blob) in &changed {
         let short = &oid.to_string()[..10];
-        for (parts, blob) in changed {
-            let (path, blob) = (parts.join("/"), blob.to_string());
-            if seen.contains(&(path.as_str(), blob.as_str())) || !new_seen.insert((path.clone(), blob.clone())) {
+        if !seen.insert((path.as_str(), blob.to_string())) {
+            continue;
+        }
+        let label = label(&history.prefix, short, path);
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        match classify(&refs) {
+            None => continue,
+            Some(Err(cause)) => {
+                history.problems.push(Problem::new(label, cause));
                 continue;
             }
-            let label = label(&history.prefix, short, &path);
-            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-            match classify(&refs) {
-                None => continue,
-                Some(Err(cause)) => {
-                    history.problems.push(Problem::new(label, cause));
-                    continue;
-                }
-                Some(Ok(_)) => {}
-            }
-            new.push(Found(path.into(), blob.into(), order, short.to_string().into()));
+            Some(Ok(_)) => {}
         }
+        new.push(Found(path.clone().into(), blob.to_string().into(), *order, short.to_string().into()));
     }
-    drop(seen);
+    drop((seen, touched));
     history.candidates.extend(new);
     history.commits += commits.len() as u64;
     history.head = head.to_string();
@@ -286,16 +309,48 @@ fn read_tree(odb: &Odb, id: Oid) -> anyhow::Result<RawTree> {
 
 /// The entries of a tree's bytes, in order: mode, name, id
 /// (`<mode> <name>\0<20-byte id>`). The id stays bytes: most are only compared.
-fn entries(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> {
+fn entries(data: &[u8]) -> impl Iterator<Item = Entry<'_>> {
     let mut rest = data;
     std::iter::from_fn(move || {
-        let space = rest.iter().position(|&b| b == b' ')?;
-        let nul = space + rest[space..].iter().position(|&b| b == 0)?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        let entry = (&rest[..space], &rest[space + 1..nul], id);
-        rest = &rest[nul + 21..];
+        let (entry, len) = entry(rest)?;
+        rest = &rest[len..];
         Some(entry)
     })
+}
+
+/// A tree entry's mode, name and id, as bytes.
+type Entry<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// The first entry of a tree's bytes, and its length in bytes.
+fn entry(data: &[u8]) -> Option<(Entry<'_>, usize)> {
+    // A mode is at most six digits; the NUL after the name is found with
+    // memchr, since a folder of a thousand hosts is read at every commit.
+    let space = data.iter().take(7).position(|&b| b == b' ')?;
+    let nul = space + memchr::memchr(0, &data[space..])?;
+    let id = data.get(nul + 1..nul + 21)?;
+    Some(((&data[..space], &data[space + 1..nul], id), nul + 21))
+}
+
+/// Git's order of a tree's entries (mode, name): by name, where a folder's
+/// name counts as if it ended in `/`. So `pve1/` comes after `pve1-backup/`,
+/// which a plain byte order puts the other way round: the side-by-side walk
+/// would then lose its place, and take every host after such a pair as changed.
+fn tree_order(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> std::cmp::Ordering {
+    let end = |mode: &[u8]| if mode == TREE_MODE { b'/' } else { 0 };
+    let n = a.1.len().min(b.1.len());
+    let next = |(mode, name): (&[u8], &[u8])| name.get(n).copied().unwrap_or(end(mode));
+    a.1[..n].cmp(&b.1[..n]).then_with(|| next(a).cmp(&next(b)))
+}
+
+/// How many leading bytes `a` and `b` share, compared a block at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= n && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + a[at..n].iter().zip(&b[at..n]).take_while(|(x, y)| x == y).count()
 }
 
 /// The tree at `prefix` inside the tree `root`, if there is one.
@@ -320,20 +375,36 @@ fn changed_blobs(
     path: &mut Vec<String>,
     out: &mut Vec<(Vec<String>, Oid)>,
 ) -> anyhow::Result<()> {
-    // Both trees list their entries in the same order: walk them side by
-    // side instead of looking each name up (a commit of one host leaves
-    // the other thousand entries of the folder alike).
-    let mut before = parent.map(|p| entries(p).peekable());
-    for (mode, name, id) in entries(tree) {
+    // A commit of one host leaves the other thousand entries of the folder
+    // alike, byte for byte: the entries before the first byte that differs
+    // are skipped unread, and the walk stops where the rest of both trees is
+    // alike. In between, both trees list their entries in the same order:
+    // they are walked side by side instead of each name being looked up.
+    let (mut at, mut at_parent) = (0, 0);
+    if let Some(parent) = parent {
+        let first = common_prefix(tree, parent);
+        while let Some((_, len)) = entry(&tree[at..]).filter(|(_, len)| at + len <= first) {
+            at += len;
+        }
+        at_parent = at;
+    }
+    while let Some(((mode, name, id), len)) = entry(&tree[at..]) {
         let mut same = None;
-        if let Some(before) = before.as_mut() {
-            while before.peek().is_some_and(|b| b.1 < name) {
-                before.next();
+        if let Some(parent) = parent {
+            if tree[at..] == parent[at_parent..] {
+                break;
             }
-            if let Some(b) = before.peek().filter(|b| b.1 == name) {
-                same = Some((b.2, b.0));
+            while let Some((_, len)) =
+                entry(&parent[at_parent..]).filter(|((m, n, _), _)| tree_order((m, n), (mode, name)).is_lt())
+            {
+                at_parent += len;
+            }
+            if let Some(((mode, _, id), len)) = entry(&parent[at_parent..]).filter(|((_, n, _), _)| *n == name) {
+                same = Some((id, mode));
+                at_parent += len;
             }
         }
+        at += len;
         if same.map(|(id, _)| id) == Some(id) || name.starts_with(b".") {
             continue;
         }
@@ -457,6 +528,16 @@ mod tests {
         let expected = [("h1/system.json".to_string(), blob(b"1 again")), ("h3/system.json".to_string(), blob(b"5"))];
         assert_eq!(found(changes), expected);
         assert_eq!(found(again), expected);
+        // A host whose name begins another's: git lists `pve1/` after
+        // `pve1-backup/`. A commit of either gives that host's blob alone.
+        let third =
+            commit(&[("snapshots/pve1/system.json", b"6"), ("snapshots/pve1-backup/system.json", b"7")], Some(second));
+        let fourth = commit(&[("snapshots/pve1-backup/system.json", b"8")], Some(third));
+        let fifth = commit(&[("snapshots/h1/system.json", b"9")], Some(fourth));
+        let (changes, _) = changed_in(&repo, &odb, fourth, prefix, None).unwrap();
+        assert_eq!(found(changes), [("pve1-backup/system.json".to_string(), blob(b"8"))]);
+        let (changes, _) = changed_in(&repo, &odb, fifth, prefix, None).unwrap();
+        assert_eq!(found(changes), [("h1/system.json".to_string(), blob(b"9"))]);
         // A prefix that is not there gives nothing.
         assert!(changed_in(&repo, &odb, second, Path::new("elsewhere"), None).unwrap().0.is_empty());
     }
