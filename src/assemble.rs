@@ -13,7 +13,6 @@ use crate::parse::{self, Input};
 use crate::problem::Problem;
 use crate::source::Candidate;
 use crate::time::Instant;
-use std::collections::HashSet;
 use std::path::Path;
 
 /// One host, built.
@@ -52,26 +51,32 @@ fn extend(
     cache: &ParseCache,
     reader: &mut parse::Reader,
 ) -> Option<Built> {
-    let now: HashSet<&Input> = inputs.iter().collect();
-    let before: HashSet<&Input> = kept.inputs.iter().collect();
-    let contents: HashSet<&str> = inputs.iter().map(|i| i.content.as_str()).collect();
+    // Both lists sorted, and compared by binary search: sixty inputs a host,
+    // each four strings, cost more to hash into sets than to sort.
+    fn sorted(list: &[Input]) -> Vec<&Input> {
+        let mut sorted: Vec<&Input> = list.iter().collect();
+        sorted.sort_unstable();
+        sorted
+    }
+    let (now, before) = (sorted(inputs), sorted(&kept.inputs));
+    let has = |list: &[&Input], input: &Input| list.binary_search(&input).is_ok();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
-    for gone in kept.inputs.iter().filter(|i| !now.contains(i)) {
-        if !contents.contains(gone.content.as_str()) || kept.problems.iter().any(|p| p.path == gone.label) {
+    for gone in kept.inputs.iter().filter(|i| !has(&now, i)) {
+        if !inputs.iter().any(|i| i.content == gone.content) || kept.problems.iter().any(|p| p.path == gone.label) {
             return None;
         }
     }
     let new: Vec<Candidate> =
-        candidates.iter().zip(inputs).filter(|(_, i)| !before.contains(i)).map(|(c, _)| c.clone()).collect();
+        candidates.iter().zip(inputs).filter(|(_, i)| !has(&before, i)).map(|(c, _)| c.clone()).collect();
     let read = parse::parse_host(host, new, reader);
     // The new versions come in time order; each must come after all the kept
     // ones, and a version already taken is a competing one: either way the
     // whole history decides.
-    let taken: HashSet<(&str, Instant)> = kept.taken.iter().map(|(k, at)| (k.as_str(), *at)).collect();
+    // A day brings a version or two: the kept ones are looked through, not put in a set.
     let newer = |v: &parse::Version| {
         let (kind, at) = (v.parsed.kind.as_str(), v.parsed.collected_at);
-        !taken.contains(&(kind, at)) && kept.assembly.comes_after(at, kind)
+        !kept.taken.iter().any(|(k, t)| *t == at && k == kind) && kept.assembly.comes_after(at, kind)
     };
     if !read.versions.iter().all(newer) {
         return None;
