@@ -87,7 +87,7 @@ struct Endpoint {
 /// Writes one endpoint, unless it holds the same value as last time and is
 /// still there. Writing JSON costs what hashing its value would: the bytes
 /// are made once, and their hash is the memo's key. Compact, not indented:
-/// a third fewer bytes to write, to serve, and for an agent to read (`jq .`
+/// a quarter fewer bytes to write, to serve, and for an agent to read (`jq .`
 /// indents it for a person).
 fn json<T: Serialize + ?Sized>(site: &Site, out: &Output, rel: &str, value: &T) -> Result<()> {
     let path = format!("{ROOT}/{rel}");

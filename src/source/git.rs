@@ -227,27 +227,27 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .into_iter()
         .flatten()
         .collect();
-    // What the new commits changed, in order: (commit, path, blob).
-    let changed: Vec<(u64, &Oid, String, Vec<String>, Oid)> = (commits.iter().zip(changes).enumerate())
+    // What the new commits changed, in order: commit, path, its parts, blob.
+    let changed: Vec<(u64, &Oid, String, Vec<String>, String)> = (commits.iter().zip(changes).enumerate())
         .flat_map(|(i, (oid, changed))| {
             let order = history.commits + i as u64;
-            changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), parts, blob))
+            changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), parts, blob.to_string()))
         })
         .collect();
     // A blob already found at its path is no new version. Only the paths
-    // the new commits touched are looked for in the record, whose sixty
-    // thousand entries are not all put in a set.
+    // the new commits touched are looked for in the record: its sixty
+    // thousand entries are not all put in a set for a commit or two.
     let touched: HashSet<&str> = changed.iter().map(|c| c.2.as_str()).collect();
-    let mut seen: HashSet<(&str, String)> = (history.candidates.iter())
+    let mut seen: HashSet<(&str, &str)> = (history.candidates.iter())
         .filter(|f| touched.contains(f.0.as_ref()))
-        .map(|f| (f.0.as_ref(), f.1.to_string()))
+        .map(|f| (f.0.as_ref(), f.1.as_ref()))
         .collect();
     let mut new = Vec::new();
     for (order, oid, path, parts, blob) in &changed {
-        let short = &oid.to_string()[..10];
-        if !seen.insert((path.as_str(), blob.to_string())) {
+        if !seen.insert((path, blob)) {
             continue;
         }
+        let short = &oid.to_string()[..10];
         let label = label(&history.prefix, short, path);
         let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
         match classify(&refs) {
@@ -258,7 +258,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
             }
             Some(Ok(_)) => {}
         }
-        new.push(Found(path.clone().into(), blob.to_string().into(), *order, short.to_string().into()));
+        new.push(Found(path.clone().into(), blob.clone().into(), *order, short.to_string().into()));
     }
     drop((seen, touched));
     history.candidates.extend(new);
