@@ -328,6 +328,8 @@ fn long_lists_come_in_pages_and_long_histories_in_summary() {
         let name = format!("h{i:04}");
         write_dated(&snaps, &name, &system(&name, DAY1));
     }
+    // A week later, one host still reports: the others go stale.
+    write_dated(&snaps, "h0000", &system("h0000", "2026-11-08T03:00:00+01:00"));
     // One disk seen 40 days in a row, its temperature changing, nothing else.
     for day in 0..40 {
         let mut smart = drive("scrutiny-smart-ata.json", "WD-LONG", None);
@@ -351,6 +353,21 @@ fn long_lists_come_in_pages_and_long_histories_in_summary() {
     }
     assert_eq!(seen.len(), hosts, "every host on exactly one page");
     assert!(!out.join("hosts/page-4.html").exists());
+    // So do the findings (each host not seen since the first day is stale),
+    // and the feed links each one to the page that holds it.
+    let findings = read_json(&out.join("api/v1/findings.json")).as_array().unwrap().len();
+    assert!(findings > parc::render::html::ROWS, "{findings} findings");
+    let pages = findings.div_ceil(parc::render::html::ROWS);
+    let mut listed = 0;
+    for n in 1..=pages {
+        let page = if n == 1 { "findings.html".to_string() } else { format!("findings-{n}.html") };
+        let rows = read(&out.join(&page)).matches("<tr id=\"").count();
+        assert!(rows <= parc::render::html::ROWS, "{page}: {rows} rows");
+        listed += rows;
+    }
+    assert_eq!(listed, findings, "every finding on one page");
+    assert!(!out.join(format!("findings-{}.html", pages + 1)).exists());
+    assert!(read(&out.join("findings.atom")).contains(&format!("href=\"findings-{pages}.html#")));
     // The disk page shows the changes and the newest; its JSON every sighting.
     let disk = &read_json(&out.join("api/v1/disks.json"))[0];
     let json = read_json(&out.join("api/v1").join(disk["api"].as_str().unwrap()));

@@ -91,18 +91,27 @@ pub fn views<'a>(site: &Site<'a>) -> Vec<FindingView<'a>> {
 #[derive(Serialize)]
 pub struct Row<'a> {
     pub slug: String,
+    /// The page of the findings list that holds it (`findings.html`, `findings-2.html`, …).
+    pub page: String,
     /// When the entry last changed: the occurrence began, or a silence was set.
     pub updated: Instant,
     #[serde(flatten)]
     pub view: &'a FindingView<'a>,
 }
 
-pub fn rows<'a>(views: &'a [FindingView<'a>]) -> Vec<Row<'a>> {
+/// The findings as rows of the list whose first page is `first`, in pages of `per_page`.
+pub fn rows<'a>(views: &'a [FindingView<'a>], first: &str, per_page: usize) -> Vec<Row<'a>> {
     views
         .iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             let silenced = v.silenced.and_then(|s| Instant::parse_rfc3339(&s.at).ok());
-            Row { slug: crate::slug::slug(v.id), updated: silenced.map_or(v.since, |s| s.max(v.since)), view: v }
+            Row {
+                slug: crate::slug::slug(v.id),
+                page: super::html::page_path(first, i / per_page + 1),
+                updated: silenced.map_or(v.since, |s| s.max(v.since)),
+                view: v,
+            }
         })
         .collect()
 }

@@ -102,7 +102,7 @@ struct Pager {
 
 /// The path of page `n` of the list whose first page is `first`:
 /// `hosts/index.html` → `hosts/page-2.html`, `risk.html` → `risk-2.html`.
-fn page_path(first: &str, n: usize) -> String {
+pub(super) fn page_path(first: &str, n: usize) -> String {
     match (n, first.strip_suffix("/index.html"), first.strip_suffix(".html")) {
         (1, _, _) => first.to_string(),
         (_, Some(folder), _) => format!("{folder}/page-{n}.html"),
@@ -150,11 +150,10 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         apt_hosts.iter().filter(|h| h.reboot_required).count(),
         apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
     );
-    let findings = super::findings::rows(site.findings());
-    page(site, out, "findings.html", "findings.html", |f| {
+    let findings = super::findings::rows(site.findings(), "findings.html", ROWS);
+    paged(site, out, "findings.html", "findings.html", &findings, |f, rows, _| {
         fleet_base(site, f, "", "findings");
-        f.put("findings", &findings);
-        Ok(())
+        f.put("findings", rows);
     })?;
     let mut ctx = Context::new();
     ctx.insert("site", &site.config.site);
