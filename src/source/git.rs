@@ -153,13 +153,8 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
 /// The candidate a blob found in the history stands for (`None`: no snapshot).
 fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
-    // At most four parts: a fourth is already too deep for classify.
-    let (mut parts, mut n) = ([""; 4], 0);
-    for part in path.split('/').take(4) {
-        parts[n] = part;
-        n += 1;
-    }
-    let Some(Ok((host, kind))) = classify(&parts[..n]) else { return None };
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(Ok((host, kind))) = classify(&parts) else { return None };
     let label = label(prefix, short, path);
     Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
         host,
@@ -171,19 +166,12 @@ fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Opti
 }
 
 /// How a version from the history is named in messages: `git:<commit>:<path>`.
-/// Made for every version of the history at every build: one allocation.
+/// Made for every version of the history at every build: no path joined.
 fn label(prefix: &Path, short: &str, path: &str) -> String {
-    let prefix = prefix.to_string_lossy();
-    let mut label = String::with_capacity(6 + short.len() + prefix.len() + path.len());
-    label.push_str("git:");
-    label.push_str(short);
-    label.push(':');
-    if !prefix.is_empty() {
-        label.push_str(&prefix);
-        label.push('/');
+    match prefix.as_os_str().is_empty() {
+        true => format!("git:{short}:{path}"),
+        false => format!("git:{short}:{}/{path}", prefix.display()),
     }
-    label.push_str(path);
-    label
 }
 
 /// What one commit changed under the prefix: path parts, blob.
@@ -227,11 +215,11 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .into_iter()
         .flatten()
         .collect();
-    // What the new commits changed, in order: commit, path, its parts, blob.
-    let changed: Vec<(u64, &Oid, String, Vec<String>, String)> = (commits.iter().zip(changes).enumerate())
+    // What the new commits changed, in order: commit, path, blob.
+    let changed: Vec<(u64, &Oid, String, String)> = (commits.iter().zip(changes).enumerate())
         .flat_map(|(i, (oid, changed))| {
             let order = history.commits + i as u64;
-            changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), parts, blob.to_string()))
+            changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), blob.to_string()))
         })
         .collect();
     // A blob already found at its path is no new version. Only the paths
@@ -243,14 +231,14 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         .map(|f| (f.0.as_ref(), f.1.as_ref()))
         .collect();
     let mut new = Vec::new();
-    for (order, oid, path, parts, blob) in &changed {
+    for (order, oid, path, blob) in &changed {
         if !seen.insert((path, blob)) {
             continue;
         }
         let short = &oid.to_string()[..10];
         let label = label(&history.prefix, short, path);
-        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-        match classify(&refs) {
+        let parts: Vec<&str> = path.split('/').collect();
+        match classify(&parts) {
             None => continue,
             Some(Err(cause)) => {
                 history.problems.push(Problem::new(label, cause));
