@@ -84,25 +84,23 @@ struct Endpoint {
     schema: String,
 }
 
-/// Writes one endpoint, unless it holds the same value as last time and is
-/// still there. Writing JSON costs what hashing its value would: the bytes
-/// are made once, and their hash is the memo's key. Compact, not indented:
-/// a quarter fewer bytes to write, to serve, and for an agent to read (`jq .`
-/// indents it for a person).
-fn json<T: Serialize + ?Sized>(site: &Site, out: &Output, rel: &str, value: &T) -> Result<()> {
-    let path = format!("{ROOT}/{rel}");
+/// Writes one endpoint. Its bytes are made in any case, so the output
+/// compares them with what the file holds (`output.rs`) and no memo is
+/// kept: hashing them would cost more than that comparison, which is
+/// skipped anyway when the length changed, as it does when a history grows.
+/// Compact, not indented: a quarter fewer bytes to write, to serve, and for
+/// an agent to read (`jq .` indents it for a person).
+fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()> {
     let mut bytes = serde_json::to_vec(value)?;
     bytes.push(b'\n');
-    let mut hash = site.memo.hasher("json");
-    hash.put_bytes(&bytes);
-    site.memo.write(out, &path, hash.finish(), || Ok(bytes))
+    out.write(&format!("{ROOT}/{rel}"), &bytes)
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
-    json(site, out, "summary.json", &published::Summary::of(site))?;
-    json(site, out, "hosts.json", &site.views.hosts)?;
-    json(site, out, "disks.json", &site.views.disks)?;
-    json(site, out, "moves.json", &published::Move::list(site))?;
+    json(out, "summary.json", &published::Summary::of(site))?;
+    json(out, "hosts.json", &site.views.hosts)?;
+    json(out, "disks.json", &site.views.disks)?;
+    json(out, "moves.json", &published::Move::list(site))?;
     let risky = site.views.at_risk();
     let at_risk: Vec<AtRisk> = risky
         .iter()
@@ -117,30 +115,30 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             reasons: &d.reasons,
         })
         .collect();
-    json(site, out, "at-risk.json", &at_risk)?;
-    json(site, out, "backup-needed.json", &published::BackupNeeded::list(site))?;
-    json(site, out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
+    json(out, "at-risk.json", &at_risk)?;
+    json(out, "backup-needed.json", &published::BackupNeeded::list(site))?;
+    json(out, "problems.json", &published::all(&site.fleet.problems, published::Problem::of))?;
     // The APT lists are the largest: made side by side.
     let apt_lists: [&(dyn Fn() -> Result<()> + Sync); 4] = [
-        &|| json(site, out, "apt/hosts.json", site.apt_hosts()),
-        &|| json(site, out, "apt/changes.json", &apt::changes(site)),
-        &|| json(site, out, "apt/packages.json", site.apt_packages()),
+        &|| json(out, "apt/hosts.json", site.apt_hosts()),
+        &|| json(out, "apt/changes.json", &apt::changes(site)),
+        &|| json(out, "apt/packages.json", site.apt_packages()),
         &|| {
             let pending: Vec<apt::Pending> = site.fleet.hosts.iter().flat_map(apt::pending).collect();
-            json(site, out, "apt/pending.json", &pending)
+            json(out, "apt/pending.json", &pending)
         },
     ];
     apt_lists.par_iter().try_for_each(|list| list())?;
     let findings = site.findings();
-    json(site, out, "findings.json", findings)?;
+    json(out, "findings.json", findings)?;
     let badges = super::findings::badges(site, findings);
     for (slug, badge) in &badges {
-        json(site, out, &format!("badges/{slug}.json"), badge)?;
+        json(out, &format!("badges/{slug}.json"), badge)?;
     }
-    json(site, out, "archives.json", &archive::runs(site))?;
+    json(out, "archives.json", &archive::runs(site))?;
     let jobs = archive::jobs(site);
     for job in &jobs {
-        json(site, out, &format!("archives/{}.json", crate::slug::slug(job.job)), job)?;
+        json(out, &format!("archives/{}.json", crate::slug::slug(job.job)), job)?;
     }
     // The plan as of the newest snapshot; empty when no job is configured.
     let empty = crate::archive::plan::Plan {
@@ -151,18 +149,18 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         notifications: Vec::new(),
         notify_inputs: String::new(),
     };
-    json(site, out, "plan.json", site.plan.unwrap_or(&empty))?;
+    json(out, "plan.json", site.plan.unwrap_or(&empty))?;
 
     site.fleet
         .hosts
         .par_iter()
         .zip(&site.views.hosts)
-        .try_for_each(|(host, view)| json(site, out, &view.api, &host_detail(site, host, view, History::All)))?;
+        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view, History::All)))?;
     site.fleet
         .disks
         .par_iter()
         .zip(&site.views.disks)
-        .try_for_each(|(disk, view)| json(site, out, &view.api, &disk_detail(site, disk, view, History::All)))?;
+        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view, History::All)))?;
 
     for (name, schema) in schemas() {
         let mut bytes = serde_json::to_vec_pretty(&schema)?;
@@ -189,5 +187,5 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         path: format!("archives/{}.json", crate::slug::slug(j.job)),
         schema: "schemas/archive-job.schema.json".into(),
     }));
-    json(site, out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
+    json(out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
 }

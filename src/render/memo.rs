@@ -44,13 +44,6 @@ impl ContextHash {
         }
     }
 
-    /// Bytes that stand for the whole page (a JSON file's own bytes).
-    pub fn put_bytes(&mut self, bytes: &[u8]) {
-        self.hash.update(&self.buf);
-        self.buf.clear();
-        self.hash.update(bytes);
-    }
-
     /// The key of the page; empty (matching nothing) when a value failed.
     pub fn finish(mut self) -> String {
         if self.failed {
