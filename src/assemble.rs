@@ -7,13 +7,14 @@
 //! edited file) reads and assembles the host from all of its versions.
 //! Every path gives the same host: `tests/incremental.rs` holds them to it.
 
-use crate::cache::{AssembledRef, ParseCache};
+use crate::cache::{Assembled, AssembledRef, ParseCache};
 use crate::fleet::{Assembly, HostPart};
-use crate::parse::{self, Input};
+use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
-use crate::source::Candidate;
+use crate::source::{Candidate, Discovery};
 use crate::time::Instant;
-use std::path::Path;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One host, built.
 pub struct Built {
@@ -25,10 +26,66 @@ pub struct Built {
     pub versions: usize,
 }
 
-pub fn host(host: &str, candidates: Vec<Candidate>, cache: &ParseCache, repo: Option<&Path>, max_bytes: u64) -> Built {
-    let mut reader = parse::Reader::new(cache, repo, max_bytes);
+/// What was done for one host before its turn, while the git history was
+/// still being walked: its kept assembly loaded, and the working-tree
+/// contents that assembly does not hold parsed (on a new day, the day's
+/// snapshots). Its turn then starts from there.
+pub struct Ahead {
+    kept: Option<Assembled>,
+    parsed: HashMap<String, ParseResult>,
+}
+
+impl Ahead {
+    /// How many contents were parsed ahead.
+    pub fn parsed(&self) -> usize {
+        self.parsed.len()
+    }
+}
+
+/// [`Ahead`] for the hosts of the working tree, one after the other, until
+/// `stop` turns true: only the time the history's walk leaves spare is used.
+pub fn ahead(tree: &Discovery, cache: &ParseCache, max_bytes: u64, stop: &AtomicBool) -> HashMap<String, Ahead> {
+    let mut ahead = HashMap::new();
+    let mut repo = parse::Repo::new(tree.repository.as_deref());
+    for (host, candidates) in &tree.hosts {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let kept = cache.assembled(host);
+        let mut reader = parse::Reader::new(cache, &mut repo, max_bytes);
+        let mut parsed = HashMap::new();
+        for candidate in candidates {
+            let Ok(key) = reader.content_key(candidate) else { continue };
+            let known = kept.as_ref().is_some_and(|k| k.inputs.iter().any(|i| i.content == key));
+            if known || parsed.contains_key(&key) {
+                continue;
+            }
+            if let Ok(result) = reader.parse(&key, candidate) {
+                parsed.insert(key, result);
+            }
+        }
+        ahead.insert(host.clone(), Ahead { kept, parsed });
+    }
+    ahead
+}
+
+/// One host built: `repo` is where its blobs are read, shared with the
+/// hosts built before it on the same thread.
+pub fn host(
+    host: &str,
+    candidates: Vec<Candidate>,
+    cache: &ParseCache,
+    repo: &mut parse::Repo,
+    max_bytes: u64,
+    ahead: Option<Ahead>,
+) -> Built {
+    let (kept, parsed) = match ahead {
+        Some(ahead) => (ahead.kept, ahead.parsed),
+        None => (cache.assembled(host), HashMap::new()),
+    };
+    let mut reader = parse::Reader::new(cache, repo, max_bytes).with_parsed(parsed);
     let inputs = parse::inputs(&candidates, &mut reader);
-    if let (Some(inputs), Some(kept)) = (&inputs, cache.assembled(host)) {
+    if let (Some(inputs), Some(kept)) = (&inputs, kept) {
         let key = parse::key(host, inputs);
         if kept.key == key {
             let versions = kept.taken.len();
@@ -47,7 +104,7 @@ fn extend(
     candidates: &[Candidate],
     inputs: &[Input],
     key: &str,
-    kept: crate::cache::Assembled,
+    kept: Assembled,
     cache: &ParseCache,
     reader: &mut parse::Reader,
 ) -> Option<Built> {

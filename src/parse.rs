@@ -6,7 +6,7 @@ use crate::problem::Problem;
 use crate::snapshot::{self, Parsed};
 use crate::source::{git, Candidate, Origin};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One version of one snapshot, ready for the data tree.
 #[derive(Debug)]
@@ -26,24 +26,63 @@ pub struct HostVersions {
 }
 
 /// What parsing one content gave.
-type ParseResult = Result<Parsed, String>;
+pub type ParseResult = Result<Parsed, String>;
 
-/// Reads one host's candidates: files, and blobs from the repository
-/// (opened once, when a blob is first needed). Bytes read to hash a file
-/// are kept until it is parsed, so that no file is read twice.
+/// The git repository blobs are read from, if any: opened when a blob is
+/// first needed, and kept for the hosts read after on the same thread
+/// (opening it, and closing its pack files, cost more than a new day's blob).
+pub struct Repo {
+    path: Option<PathBuf>,
+    opened: Option<git2::Repository>,
+}
+
+impl Repo {
+    pub fn new(path: Option<&Path>) -> Repo {
+        Repo { path: path.map(Path::to_path_buf), opened: None }
+    }
+
+    fn get(&mut self) -> Option<&git2::Repository> {
+        if self.opened.is_none() {
+            self.opened = self.path.as_deref().and_then(git::open);
+        }
+        self.opened.as_ref()
+    }
+}
+
+/// Reads one host's candidates: files, and blobs from the repository.
+/// Bytes read to hash a file are kept until it is parsed, so that no file
+/// is read twice.
 pub struct Reader<'a> {
     cache: &'a ParseCache,
-    repo_path: Option<&'a Path>,
+    repo: &'a mut Repo,
     /// `build.max_snapshot_bytes`, for blobs (files are measured when found).
     max_bytes: u64,
-    repo: Option<git2::Repository>,
     read: HashMap<String, Vec<u8>>,
+    /// Contents parsed ahead of their host's turn, by key (`assemble::ahead`).
+    parsed: HashMap<String, ParseResult>,
     memo: snapshot::Memo,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(cache: &'a ParseCache, repo_path: Option<&'a Path>, max_bytes: u64) -> Reader<'a> {
-        Reader { cache, repo_path, max_bytes, repo: None, read: HashMap::new(), memo: snapshot::Memo::default() }
+    pub fn new(cache: &'a ParseCache, repo: &'a mut Repo, max_bytes: u64) -> Reader<'a> {
+        Reader { cache, repo, max_bytes, read: HashMap::new(), parsed: HashMap::new(), memo: snapshot::Memo::default() }
+    }
+
+    /// A reader that has these contents parsed already.
+    pub fn with_parsed(mut self, parsed: HashMap<String, ParseResult>) -> Self {
+        self.parsed = parsed;
+        self
+    }
+
+    /// What the content `key`, held by `candidate`, parses to: an error
+    /// when it cannot be read (a problem of the candidate) or parsed (of
+    /// every candidate that holds it).
+    pub fn parse(&mut self, key: &str, candidate: &Candidate) -> Result<ParseResult, String> {
+        if let Some(result) = self.parsed.remove(key) {
+            return Ok(result);
+        }
+        let bytes = self.content(key, candidate)?;
+        Ok(snapshot::parse_with(&bytes, &mut self.memo))
     }
 
     /// The content key of a candidate. In a git repository, a file has the
@@ -53,10 +92,10 @@ impl<'a> Reader<'a> {
     /// mtime are as cached. Outside git a file has nothing to share a key
     /// with: its path, length and mtime stand for its content, as they do for
     /// the cache, and it is not read to hash it.
-    fn content_key(&mut self, candidate: &Candidate) -> Result<String, String> {
+    pub fn content_key(&mut self, candidate: &Candidate) -> Result<String, String> {
         match &candidate.origin {
             Origin::Blob { oid, .. } | Origin::File { indexed: Some(oid), .. } => Ok(oid.to_string()),
-            Origin::File { path, len, mtime_ns, .. } if self.repo_path.is_none() => Ok(stamp(path, *len, *mtime_ns)),
+            Origin::File { path, len, mtime_ns, .. } if self.repo.path.is_none() => Ok(stamp(path, *len, *mtime_ns)),
             Origin::File { path, len, mtime_ns, .. } => {
                 if let Some(hash) = self.cache.file_hash(path, *len, *mtime_ns) {
                     return Ok(hash);
@@ -82,10 +121,7 @@ impl<'a> Reader<'a> {
         match &candidate.origin {
             Origin::File { path, .. } => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
             Origin::Blob { oid, .. } => {
-                if self.repo.is_none() {
-                    self.repo = self.repo_path.and_then(git::open);
-                }
-                let repo = self.repo.as_ref().ok_or("cannot open the git repository")?;
+                let repo = self.repo.get().ok_or("cannot open the git repository")?;
                 git::read_blob(repo, *oid, self.max_bytes)
             }
         }
@@ -108,15 +144,14 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
             }
         };
         if !results.contains_key(&key) {
-            let bytes = match reader.content(&key, &candidate) {
-                Ok(bytes) => bytes,
+            match reader.parse(&key, &candidate) {
+                Ok(result) => results.insert(key.clone(), result),
                 Err(cause) => {
                     problems.push(Problem::new(&candidate.label, cause));
                     continue;
                 }
             };
             parsed_now += 1;
-            results.insert(key.clone(), snapshot::parse_with(&bytes, &mut reader.memo));
         }
         order.push((candidate.precedence, candidate.label, candidate.kind, key));
     }

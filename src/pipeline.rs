@@ -15,6 +15,7 @@ use crate::{assemble, derive, fleet, render, source};
 use anyhow::Result;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant as Clock;
 
@@ -72,16 +73,21 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
     let history_file = history_file(config, &options.base);
     let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
+    let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
+    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), mode);
+    let max_bytes = config.build.max_snapshot_bytes;
     // Templates are parsed while the snapshots are found: neither needs the other.
     let (inputs, found) = rayon::join(
         || timed("loading templates and content", || render::Inputs::load(config, &options.base)),
         || {
             timed("discovering snapshots", || {
-                source::discover(&options.snapshots, config.build.max_snapshot_bytes, history)
+                source::discover(&options.snapshots, max_bytes, history, |tree, walked| {
+                    assemble::ahead(tree, &cache, max_bytes, walked)
+                })
             })
         },
     );
-    let (inputs, found) = (inputs?, found?);
+    let (inputs, (found, ahead)) = (inputs?, found?);
 
     let fingerprint = timed("fingerprinting the inputs", || fingerprint(config, options, &found))?;
     let marker = options.out.join(MARKER);
@@ -96,10 +102,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         });
     }
 
-    let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
-    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), mode);
     let candidates = found.versions();
-    let assembled = timed("parsing and assembling", || assemble_all(found, &cache, config));
+    let assembled = timed("parsing and assembling", || assemble_all(found, ahead, &cache, config));
     if let Err(e) = timed("saving the file cache", || cache.save_files()) {
         tracing::warn!("cannot write the file cache: {e}");
     }
@@ -184,15 +188,23 @@ struct Assembled {
     used: usize,
 }
 
-/// Stages 3 and 4 for every host, side by side.
-fn assemble_all(found: source::Discovery, cache: &ParseCache, config: &Config) -> Assembled {
+/// Stages 3 and 4 for every host, side by side, from what was done `ahead`.
+fn assemble_all(
+    found: source::Discovery,
+    mut ahead: HashMap<String, assemble::Ahead>,
+    cache: &ParseCache,
+    config: &Config,
+) -> Assembled {
     let repo = found.repository.clone();
-    let built: Vec<_> = found
-        .hosts
+    let hosts: Vec<_> = found.hosts.into_iter().map(|(host, c)| (ahead.remove(&host), host, c)).collect();
+    let built: Vec<_> = hosts
         .into_par_iter()
-        .map(|(host, candidates)| {
-            assemble::host(&host, candidates, cache, repo.as_deref(), config.build.max_snapshot_bytes)
-        })
+        .map_init(
+            || crate::parse::Repo::new(repo.as_deref()),
+            |repo, (ahead, host, candidates)| {
+                assemble::host(&host, candidates, cache, repo, config.build.max_snapshot_bytes, ahead)
+            },
+        )
         .collect();
     let mut out = Assembled { parts: Vec::with_capacity(built.len()), problems: found.problems, parsed: 0, used: 0 };
     for b in built {
@@ -209,9 +221,9 @@ fn assemble_all(found: source::Discovery, cache: &ParseCache, config: &Config) -
 pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet::Fleet, derive::Derived)> {
     let history_file = history_file(config, base);
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
-    let found = source::discover(snapshots, config.build.max_snapshot_bytes, history)?;
+    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
-    let Assembled { parts, problems, used, .. } = assemble_all(found, &cache, config);
+    let Assembled { parts, problems, used, .. } = assemble_all(found, HashMap::new(), &cache, config);
     let fleet = fleet::merge(parts, used, problems);
     let derived = derive::derive(&fleet, config);
     Ok((fleet, derived))
@@ -220,14 +232,23 @@ pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet:
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
     let history_file = history_file(config, base);
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
-    let found = source::discover(snapshots, config.build.max_snapshot_bytes, history)?;
+    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
     let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
-    problems.par_extend(found.hosts.into_par_iter().flat_map_iter(|(host, c)| {
-        assemble::host(&host, c, &cache, repo.as_deref(), config.build.max_snapshot_bytes).problems
-    }));
+    problems.par_extend(
+        found
+            .hosts
+            .into_par_iter()
+            .map_init(
+                || crate::parse::Repo::new(repo.as_deref()),
+                |repo, (host, c)| {
+                    assemble::host(&host, c, &cache, repo, config.build.max_snapshot_bytes, None).problems
+                },
+            )
+            .flatten_iter(),
+    );
     problems.sort();
     problems.dedup();
     Ok((candidates, problems))

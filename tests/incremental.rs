@@ -234,3 +234,57 @@ fn a_changed_program_never_reuses_what_an_older_one_cached() {
     assert!(!stderr.contains("nothing changed"), "{stderr}");
     assert!(!stderr.contains("(0 parsed"), "every version is parsed again: {stderr}");
 }
+
+#[test]
+fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
+    use parc::{assemble, cache, parse, source};
+    let mut fleet = Fleet::new();
+    fleet.commit_days(3, None);
+    let (repo, snapshots) = (fleet.repo(), fleet.snapshots());
+    let config = parc::config::Config::default();
+    let options = parc::pipeline::BuildOptions {
+        snapshots: snapshots.clone(),
+        out: repo.join("site"),
+        base: repo.clone(),
+        use_cache: true,
+    };
+    // Built in this process, so that its caches are this program's own.
+    parc::pipeline::build(&config, &options).unwrap();
+    fleet.commit_days(1, None);
+
+    let max = config.build.max_snapshot_bytes;
+    let cache = cache::ParseCache::open(&repo.join(".parc-cache"), cache::Mode::ReadOnly);
+    let history_file = repo.join(".parc-cache/history.json");
+    let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
+    // Never told to stop: every host of the working tree is done ahead.
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let (found, mut ahead) =
+        source::discover(&snapshots, max, history, |tree, _| assemble::ahead(tree, &cache, max, &never)).unwrap();
+    let in_tree = std::fs::read_dir(&snapshots).unwrap().count();
+    assert!(in_tree >= 2);
+    assert_eq!(ahead.len(), in_tree, "every host of the working tree");
+    let mut git_repo = parse::Repo::new(found.repository.as_deref());
+    let mut parsed_ahead = 0;
+    let part = |built: &assemble::Built| {
+        let part = built.part.as_ref().unwrap();
+        (serde_json::to_string(&part.host).unwrap(), serde_json::to_string(&part.disks).unwrap())
+    };
+    for (host, candidates) in found.hosts {
+        let Some(ahead) = ahead.remove(&host) else { continue };
+        let on_its_turn = assemble::host(&host, candidates.clone(), &cache, &mut git_repo, max, None);
+        // What a host's turn parses is the new day, which the working tree holds.
+        assert_eq!(ahead.parsed(), on_its_turn.parsed, "{host}");
+        parsed_ahead += ahead.parsed();
+        // Gone from the working tree: only what was parsed ahead can stand for them.
+        for file in files(&snapshots.join(&host)) {
+            std::fs::remove_file(snapshots.join(&host).join(file)).unwrap();
+        }
+        let from_ahead = assemble::host(&host, candidates, &cache, &mut git_repo, max, Some(ahead));
+        assert!(from_ahead.problems.is_empty(), "{host}: {:?}", from_ahead.problems);
+        assert_eq!(on_its_turn.problems, from_ahead.problems, "{host}");
+        assert_eq!((from_ahead.parsed, from_ahead.versions), (on_its_turn.parsed, on_its_turn.versions), "{host}");
+        assert_eq!(part(&from_ahead), part(&on_its_turn), "{host}");
+    }
+    assert!(ahead.is_empty());
+    assert!(parsed_ahead >= 2, "the new day was parsed ahead");
+}

@@ -75,7 +75,6 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     };
     found.repository = Some(workdir.clone());
     found.head = Some(head);
-    found.index = Some(index(&repo, &prefix));
 
     let record = cache.read.then(|| crate::cache::read_json_bytes(cache.file)).flatten();
     let known = (record.as_deref())
@@ -129,6 +128,17 @@ impl Indexed {
     pub fn blob(&self, len: u64, mtime_ns: i128) -> Option<Oid> {
         (!self.racy && self.len == len && self.mtime_ns == mtime_ns).then_some(self.blob)
     }
+}
+
+/// The working tree of the repository `dir` is in, and git's index of the
+/// files below `dir`: none outside git, or before the first commit.
+pub fn working_tree(dir: &Path) -> Option<(PathBuf, std::collections::HashMap<PathBuf, Indexed>)> {
+    let repo = Repository::discover(dir).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let prefix = dir.canonicalize().ok()?.strip_prefix(&workdir).ok()?.to_path_buf();
+    repo.head().ok()?;
+    let index = index(&repo, &prefix);
+    Some((workdir, index))
 }
 
 /// The index's entries below `prefix`, by path below it. An index that

@@ -8,6 +8,7 @@ pub mod git;
 use crate::problem::Problem;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where a candidate version's bytes are.
 #[derive(Clone, Debug)]
@@ -48,8 +49,6 @@ pub struct Discovery {
     pub repository: Option<PathBuf>,
     /// The commit the history was read from (part of the build's fingerprint).
     pub head: Option<git2::Oid>,
-    /// Git's index, by path below the snapshots folder (`git::index`).
-    index: Option<std::collections::HashMap<PathBuf, git::Indexed>>,
 }
 
 impl Discovery {
@@ -69,28 +68,48 @@ impl Discovery {
 }
 
 /// Finds every candidate version under `dir`; `history` is where the walk
-/// of the git history is remembered between builds.
-pub fn discover(dir: &Path, max_bytes: u64, history: git::HistoryCache) -> anyhow::Result<Discovery> {
+/// of the git history is remembered between builds. The working tree is
+/// read first, and `meanwhile` works on what it holds while the history is
+/// still walked (on a new day, that walk keeps one core and leaves the
+/// other idle): `walked` turns true when the walk is done, and then
+/// `meanwhile` should stop, leaving the rest to the stages after.
+pub fn discover<T: Send>(
+    dir: &Path,
+    max_bytes: u64,
+    history: git::HistoryCache,
+    meanwhile: impl FnOnce(&Discovery, &AtomicBool) -> T + Send,
+) -> anyhow::Result<(Discovery, T)> {
     let (mut found, mut history_found) = (Discovery::default(), Discovery::default());
-    let (files, git) =
-        rayon::join(|| files::walk(dir, max_bytes, &mut found), || git::walk(dir, &mut history_found, history));
-    files?;
-    git?;
-    if let Some(index) = history_found.index.take() {
-        for candidate in found.hosts.values_mut().flatten() {
-            if let Origin::File { path, len, mtime_ns, indexed } = &mut candidate.origin {
-                *indexed =
-                    path.strip_prefix(dir).ok().and_then(|rel| index.get(rel)).and_then(|e| e.blob(*len, *mtime_ns));
+    let walked = AtomicBool::new(false);
+    let (tree, git) = rayon::join(
+        || -> anyhow::Result<T> {
+            files::walk(dir, max_bytes, &mut found)?;
+            if let Some((workdir, index)) = git::working_tree(dir) {
+                for candidate in found.hosts.values_mut().flatten() {
+                    if let Origin::File { path, len, mtime_ns, indexed } = &mut candidate.origin {
+                        *indexed = (path.strip_prefix(dir).ok().and_then(|rel| index.get(rel)))
+                            .and_then(|e| e.blob(*len, *mtime_ns));
+                    }
+                }
+                found.repository = Some(workdir);
             }
-        }
-    }
+            Ok(meanwhile(&found, &walked))
+        },
+        || {
+            let walk = git::walk(dir, &mut history_found, history);
+            walked.store(true, Ordering::Relaxed);
+            walk
+        },
+    );
+    let ahead = tree?;
+    git?;
     for (host, candidates) in history_found.hosts {
         found.hosts.entry(host).or_default().extend(candidates);
     }
     found.problems.extend(history_found.problems);
     found.repository = history_found.repository;
     found.head = history_found.head;
-    Ok(found)
+    Ok((found, ahead))
 }
 
 /// Splits a path relative to the snapshots folder into (host, kind), for the
