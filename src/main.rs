@@ -54,13 +54,22 @@ fn main() -> ExitCode {
             }
         }
     };
-    match run() {
-        Ok(code) => ExitCode::from(code),
+    let code = match run() {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(exit::ERROR)
+            exit::ERROR
         }
-    }
+    };
+    // Ended here rather than by returning: at exit the allocator hands every
+    // free page back to the OS, one call and one TLB flush at a time, which
+    // took 15 ms of a 0.44 s build (a new day of 1,000 hosts). The OS takes
+    // the whole address space back at once anyway; only output must not be lost.
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `run` has returned and dropped all it made; nothing else is left to run.
+    unsafe { libc::_exit(code.into()) }
 }
 
 #[global_allocator]
