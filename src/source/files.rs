@@ -72,7 +72,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos() as i128);
         let origin = Origin::File { path: path.to_path_buf(), len: meta.len(), mtime_ns, indexed: None };
-        found.add(Candidate { host, kind, label, origin, precedence: u64::MAX });
+        found.add(host, Candidate { kind: kind.to_string(), label, origin, precedence: u64::MAX });
     }
     Ok(())
 }

@@ -76,9 +76,9 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     found.repository = Some(workdir.clone());
     found.head = Some(head);
 
-    let record = cache.read.then(|| crate::cache::read_json_bytes(cache.file)).flatten();
+    let record = cache.read.then(|| crate::cache::read_json_text(cache.file)).flatten();
     let known = (record.as_deref())
-        .and_then(|json| serde_json::from_slice::<History>(json).ok())
+        .and_then(|json| serde_json::from_str::<History>(json).ok())
         .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
@@ -106,8 +106,15 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     if let Some(Err(e)) = written {
         tracing::warn!("cannot write {}: {e}", cache.file.display());
     }
-    for candidate in candidates {
-        found.add(candidate?);
+    // Grouped by host in the record's order: one hash per candidate, and
+    // one lookup in the sorted map per host rather than per candidate.
+    let mut hosts: std::collections::HashMap<&str, Vec<Candidate>> = std::collections::HashMap::new();
+    for made in candidates {
+        let (host, candidate) = made?;
+        hosts.entry(host).or_default().push(candidate);
+    }
+    for (host, candidates) in hosts {
+        found.hosts.entry(host.to_string()).or_default().extend(candidates);
     }
     found.problems.extend(history.problems);
     Ok(())
@@ -160,18 +167,17 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
         .collect()
 }
 
-/// The candidate a blob found in the history stands for (`None`: no snapshot).
-fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
+/// The host and the candidate a blob found in the history stands for (`None`: no snapshot).
+fn candidate<'a>(
+    prefix: &Path,
+    Found(path, oid, precedence, short): &'a Found,
+) -> Option<anyhow::Result<(&'a str, Candidate)>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
     let parts: Vec<&str> = path.split('/').collect();
     let Some(Ok((host, kind))) = classify(&parts) else { return None };
     let label = label(prefix, short, path);
-    Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
-        host,
-        kind,
-        label,
-        origin: Origin::Blob { oid },
-        precedence: *precedence,
+    Some(Oid::from_str(oid).map_err(Into::into).map(|oid| {
+        (host, Candidate { kind: kind.to_string(), label, origin: Origin::Blob { oid }, precedence: *precedence })
     }))
 }
 

@@ -28,8 +28,6 @@ pub enum Origin {
 /// One snapshot file version, not yet read.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    /// The host, from the folder name (never from the snapshot's content).
-    pub host: String,
     /// The kind, from the file or folder name.
     pub kind: String,
     /// How to name it in messages: a path, or `git:<commit>:<path>`.
@@ -40,7 +38,8 @@ pub struct Candidate {
     pub precedence: u64,
 }
 
-/// Every candidate, grouped by host, and what could not be used.
+/// Every candidate, grouped by host (from the folder name, never from the
+/// snapshot's content), and what could not be used.
 #[derive(Default)]
 pub struct Discovery {
     pub hosts: BTreeMap<String, Vec<Candidate>>,
@@ -52,12 +51,12 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    fn add(&mut self, candidate: Candidate) {
+    fn add(&mut self, host: &str, candidate: Candidate) {
         // Most candidates join a host already there: no key copied for them.
-        match self.hosts.get_mut(&candidate.host) {
+        match self.hosts.get_mut(host) {
             Some(candidates) => candidates.push(candidate),
             None => {
-                self.hosts.insert(candidate.host.clone(), vec![candidate]);
+                self.hosts.insert(host.to_string(), vec![candidate]);
             }
         }
     }
@@ -114,13 +113,13 @@ pub fn discover<T: Send>(
 
 /// Splits a path relative to the snapshots folder into (host, kind), for the
 /// two layouts. `None` for files that are no snapshot (a README, say).
-pub(crate) fn classify(parts: &[&str]) -> Option<Result<(String, String), String>> {
+pub(crate) fn classify<'a>(parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), String>> {
     let file = parts.last()?;
     let stem = file.strip_suffix(".json")?;
-    Some(match parts {
+    Some(match *parts {
         [_] => Err("a snapshot must be in a host's folder: <host>/<kind>.json".into()),
-        [host, _] => Ok((host.to_string(), stem.to_string())),
-        [host, kind, _] => Ok((host.to_string(), kind.to_string())),
+        [host, _] => Ok((host, stem)),
+        [host, kind, _] => Ok((host, kind)),
         _ => Err("too deep: expected <host>/<kind>.json or <host>/<kind>/<time>.json".into()),
     })
 }
