@@ -162,11 +162,13 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
 
 /// What [`write_json`] wrote, if it is whole and of type `T`.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    serde_json::from_slice(&read_json_bytes(path)?).ok()
+    serde_json::from_str(&read_json_text(path)?).ok()
 }
 
-/// The JSON [`write_json`] wrote, if it is whole: for a value that borrows from it.
-pub fn read_json_bytes(path: &Path) -> Option<Vec<u8>> {
+/// The JSON [`write_json`] wrote, if it is whole: for a value that borrows
+/// from it. Text, checked as UTF-8 once: read from bytes, the parser would
+/// check each of the cache's hundreds of thousands of strings on its own.
+pub fn read_json_text(path: &Path) -> Option<String> {
     let mut bytes = std::fs::read(path).ok()?;
     let newline = bytes.iter().position(|&b| b == b'\n')?;
     if bytes[..newline] != *checksum(&bytes[newline + 1..]).as_bytes() {
@@ -174,7 +176,7 @@ pub fn read_json_bytes(path: &Path) -> Option<Vec<u8>> {
         return None;
     }
     bytes.drain(..=newline);
-    Some(bytes)
+    String::from_utf8(bytes).ok()
 }
 
 fn checksum(bytes: &[u8]) -> String {
