@@ -22,13 +22,13 @@ struct Stored {
     pages: HashMap<String, String>,
 }
 
-/// The hash of everything a page shows. Values are written as JSON into a
-/// buffer that is hashed in large pieces: serde_json writes a byte or two at
-/// a time, and a hash fed that way costs more than the writing.
+/// The hash of everything a page shows. Values are written as tagged bytes
+/// (`hash_feed.rs`) into a buffer that is hashed in large pieces: a value is
+/// written a part at a time, and a hash fed that way costs more than the writing.
 pub struct ContextHash {
     hash: Sha256,
     buf: Vec<u8>,
-    /// A value that could not be written as JSON: the page is always rendered.
+    /// A value that could not be written: the page is always rendered.
     failed: bool,
 }
 
@@ -36,8 +36,7 @@ impl ContextHash {
     pub fn put<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
         self.buf.extend_from_slice(&key.len().to_le_bytes());
         self.buf.extend_from_slice(key.as_bytes());
-        self.failed |= serde_json::to_writer(&mut self.buf, value).is_err();
-        self.buf.push(0xff);
+        self.failed |= value.serialize(&mut super::hash_feed::Feed(&mut self.buf)).is_err();
         if self.buf.len() >= 1 << 16 {
             self.hash.update(&self.buf);
             self.buf.clear();

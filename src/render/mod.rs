@@ -8,6 +8,7 @@ pub mod chart;
 pub mod content;
 pub mod detail;
 pub mod findings;
+mod hash_feed;
 pub mod html;
 pub mod memo;
 pub mod output;
