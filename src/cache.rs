@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/7");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/8");
 
 pub struct ParseCache {
     dir: PathBuf,
@@ -151,13 +151,18 @@ fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
 /// a write torn by a stopped build fails the check in [`read_json`], and the
 /// file counts as absent, never as a wrong cache.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
     let json = serde_json::to_vec(value)?;
     let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
     bytes.extend_from_slice(&json);
-    crate::render::output::overwrite(path, &bytes)
+    // Its folder is made when missing, not checked before every write: a
+    // new day writes a thousand hosts into the folder there already.
+    match crate::render::output::overwrite(path, &bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            crate::render::output::overwrite(path, &bytes)
+        }
+        written => written,
+    }
 }
 
 /// What [`write_json`] wrote, if it is whole and of type `T`.

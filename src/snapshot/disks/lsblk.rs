@@ -4,14 +4,14 @@
 //! string (`"rota":"1"`, `"size":"500107862016"`), later ones print numbers and
 //! booleans; `mountpoints` (an array, with `null` for none) arrived in 2.37.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Kept in the cache as an array of its fields: a host has a tree of them.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDevice {
     /// Kernel name, e.g. `sda`, `nvme0n1p2`, `vg0-home`.
     pub name: String,
     /// lsblk's TYPE: `disk`, `part`, `lvm`, `crypt`, `raid1`, `loop`, `rom`, …
-    #[serde(rename = "type")]
     pub kind: String,
     pub size: Option<u64>,
     pub model: Option<String>,
@@ -27,6 +27,21 @@ pub struct BlockDevice {
     pub hotplug: Option<bool>,
     pub children: Vec<BlockDevice>,
 }
+crate::cache::cached_as_array!(BlockDevice {
+    name,
+    kind,
+    size,
+    model,
+    serial,
+    wwn,
+    fstype,
+    mountpoints,
+    rotational,
+    tran,
+    vendor,
+    hotplug,
+    children
+});
 
 pub fn parse(out: LsblkOutput) -> Vec<BlockDevice> {
     out.blockdevices.into_iter().map(RawDevice::into_device).collect()

@@ -49,7 +49,8 @@ pub struct SmartReport {
     pub error_log_count: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Kept in the cache as an array of its fields: a SATA disk has dozens.
+#[derive(Clone, Debug, PartialEq)]
 pub struct AtaAttribute {
     pub id: u8,
     pub name: String,
@@ -62,6 +63,7 @@ pub struct AtaAttribute {
     /// The raw count as smartctl prints it first (`2111 (12437 0)` → 2111).
     pub raw: u64,
 }
+crate::cache::cached_as_array!(AtaAttribute { id, name, value, worst, thresh, when_failed, raw });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NvmeHealth {
