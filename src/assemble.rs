@@ -66,6 +66,7 @@ pub fn ahead(tree: &Discovery, cache: &ParseCache, max_bytes: u64, stop: &Atomic
         }
         ahead.insert(host.clone(), Ahead { kept, parsed });
     }
+    tracing::debug!("{} of {} hosts of the working tree done ahead", ahead.len(), tree.hosts.len());
     ahead
 }
 

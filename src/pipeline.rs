@@ -108,26 +108,37 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         tracing::warn!("cannot write the file cache: {e}");
     }
     let Assembled { parts: host_parts, problems, parsed, used } = assembled;
-    let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
-    let derived = timed("deriving", || derive::derive(&fleet, config));
-    let plan = timed("planning", || plan(config, options, &fleet));
-    let silences = crate::notify::silence::read(&options.snapshots).unwrap_or_else(|e| {
-        tracing::warn!("{e:#}: no finding is silenced");
-        Default::default()
-    });
-    let sent = crate::notify::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent).unwrap_or_else(|e| {
-        tracing::warn!("{e:#}: no escalation step is known as sent");
-        Vec::new()
-    });
-
-    let out = Output::open(&options.out)?;
-    // Per output folder: a page is kept only where it was written.
-    let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
-    let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
-    // A build stopped half-way may have left a page half-written that the
-    // memo still takes for whole: its memo is not trusted.
-    let reuse = options.use_cache && out.previous_finished;
-    let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
+    // What people did (silences, escalations sent) and the output folder
+    // with its memo are read while the data tree is merged and judged.
+    let ((fleet, derived, plan), beside) = rayon::join(
+        || {
+            let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
+            let derived = timed("deriving", || derive::derive(&fleet, config));
+            let plan = timed("planning", || plan(config, options, &fleet));
+            (fleet, derived, plan)
+        },
+        || -> Result<_> {
+            let silences = crate::notify::silence::read(&options.snapshots).unwrap_or_else(|e| {
+                tracing::warn!("{e:#}: no finding is silenced");
+                Default::default()
+            });
+            let sent =
+                (crate::notify::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent)).unwrap_or_else(|e| {
+                    tracing::warn!("{e:#}: no escalation step is known as sent");
+                    Vec::new()
+                });
+            let out = Output::open(&options.out)?;
+            // Per output folder: a page is kept only where it was written.
+            let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
+            let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
+            // A build stopped half-way may have left a page half-written that the
+            // memo still takes for whole: its memo is not trusted.
+            let reuse = options.use_cache && out.previous_finished;
+            let memo = render::memo::RenderMemo::open(&memo_file, render_salt(config, options), reuse);
+            Ok((silences, sent, out, memo_file, memo))
+        },
+    );
+    let (silences, sent, out, memo_file, memo) = beside?;
     let site = timed("preparing views", || {
         render::Site::new(
             &fleet,
