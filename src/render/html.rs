@@ -33,11 +33,6 @@ impl Fill {
             Fill::Context(ctx) => ctx.insert(key, value),
         }
     }
-
-    /// Whether the page is being rendered (not only compared).
-    pub fn rendering(&self) -> bool {
-        matches!(self, Fill::Context(_))
-    }
 }
 
 /// What every page shows: the site, the way back to the root, the
@@ -241,15 +236,9 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             f.put("disk", view);
             f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());
-            match &chart {
-                // The chart's figures decide whether the page changed; its SVG is drawn only to render.
-                Some(chart) if f.rendering() => {
-                    let mut chart_ctx = Context::new();
-                    chart_ctx.insert("chart", chart);
-                    f.put("chart", &render_template(site, "chart.svg", &chart_ctx, "chart.svg")?);
-                }
-                Some(chart) => f.put("chart", chart),
-                None => {}
+            // Drawn by `chart.svg`, which the page includes.
+            if let Some(chart) = &chart {
+                f.put("chart", chart);
             }
             Ok(())
         })
