@@ -9,7 +9,10 @@ use serde::ser::{self, Serialize};
 /// Writes values into the buffer it holds.
 pub struct Feed<'a>(pub &'a mut Vec<u8>);
 
-type Result = std::result::Result<(), serde_json::Error>;
+/// What a part of the serializer gives. The error type is serde_json's: only
+/// a value's own `Serialize` could raise one, writing into a buffer cannot.
+type Made<T> = std::result::Result<T, serde_json::Error>;
+type Result = Made<()>;
 
 impl Feed<'_> {
     fn tag(&mut self, tag: u8) {
@@ -111,40 +114,28 @@ impl ser::Serializer for &mut Feed<'_> {
         self.bytes(b'v', variant.as_bytes());
         v.serialize(self)
     }
-    fn serialize_seq(self, _: Option<usize>) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_seq(self, _: Option<usize>) -> Made<Self> {
         self.tag(b'[');
         Ok(self)
     }
-    fn serialize_tuple(self, len: usize) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_tuple(self, len: usize) -> Made<Self> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Made<Self> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_tuple_variant(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Made<Self> {
         self.bytes(b'v', variant.as_bytes());
         self.serialize_seq(Some(len))
     }
-    fn serialize_map(self, _: Option<usize>) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_map(self, _: Option<usize>) -> Made<Self> {
         self.tag(b'{');
         Ok(self)
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_struct(self, _: &'static str, len: usize) -> Made<Self> {
         self.serialize_map(Some(len))
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> std::result::Result<Self, serde_json::Error> {
+    fn serialize_struct_variant(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Made<Self> {
         self.bytes(b'v', variant.as_bytes());
         self.serialize_map(Some(len))
     }
