@@ -11,7 +11,7 @@ use crate::cache::{Assembled, AssembledRef, ParseCache};
 use crate::fleet::{Assembly, HostPart};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
-use crate::source::{Candidate, Discovery};
+use crate::source::{Candidate, Discovery, Origin};
 use crate::time::Instant;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,13 +42,25 @@ impl Ahead {
     }
 }
 
+/// The snapshot bytes a build parses ahead at most: what is parsed ahead is
+/// held until its host's turn, and a fleet of ten thousand hosts, built from
+/// scratch while its long history is walked, must not hold them all.
+pub const AHEAD_BYTES: u64 = 64 << 20;
+
 /// [`Ahead`] for the hosts of the working tree, one after the other, until
-/// `stop` turns true: only the time the history's walk leaves spare is used.
-pub fn ahead(tree: &Discovery, cache: &ParseCache, max_bytes: u64, stop: &AtomicBool) -> HashMap<String, Ahead> {
+/// `stop` turns true (only the time the history's walk leaves spare is
+/// used) or `budget` bytes of snapshots were parsed.
+pub fn ahead(
+    tree: &Discovery,
+    cache: &ParseCache,
+    max_bytes: u64,
+    stop: &AtomicBool,
+    mut budget: u64,
+) -> HashMap<String, Ahead> {
     let mut ahead = HashMap::new();
     let mut repo = parse::Repo::new(tree.repository.as_deref());
     for (host, candidates) in &tree.hosts {
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) || budget == 0 {
             break;
         }
         let kept = cache.assembled(host);
@@ -62,6 +74,9 @@ pub fn ahead(tree: &Discovery, cache: &ParseCache, max_bytes: u64, stop: &Atomic
             }
             if let Ok(result) = reader.parse(&key, candidate) {
                 parsed.insert(key, result);
+            }
+            if let Origin::File { len, .. } = candidate.origin {
+                budget = budget.saturating_sub(len);
             }
         }
         ahead.insert(host.clone(), Ahead { kept, parsed });

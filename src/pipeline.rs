@@ -82,7 +82,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         || {
             timed("discovering snapshots", || {
                 source::discover(&options.snapshots, max_bytes, history, |tree, walked| {
-                    assemble::ahead(tree, &cache, max_bytes, walked)
+                    assemble::ahead(tree, &cache, max_bytes, walked, assemble::AHEAD_BYTES)
                 })
             })
         },
