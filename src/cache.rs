@@ -154,15 +154,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let json = serde_json::to_vec(value)?;
     let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
     bytes.extend_from_slice(&json);
-    // Its folder is made when missing, not checked before every write: a
-    // new day writes a thousand hosts into the folder there already.
-    match crate::render::output::overwrite(path, &bytes) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-            crate::render::output::overwrite(path, &bytes)
-        }
-        written => written,
-    }
+    crate::render::output::overwrite(path, &bytes)
 }
 
 /// What [`write_json`] wrote, if it is whole and of type `T`.

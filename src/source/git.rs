@@ -59,14 +59,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     // to check it: a third of a cold build. git itself checks objects when
     // they arrive (fetch, fsck), not at every read; so does parc.
     git2::opts::strict_hash_verification(false);
-    let Ok(repo) = Repository::discover(dir) else {
-        return Ok(());
-    };
-    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
-        return Ok(());
-    };
-    let dir = dir.canonicalize()?;
-    let Ok(prefix) = dir.strip_prefix(&workdir).map(Path::to_path_buf) else {
+    let Some((repo, workdir, prefix)) = locate(dir) else {
         return Ok(());
     };
     let head = match repo.head() {
@@ -137,12 +130,19 @@ impl Indexed {
     }
 }
 
-/// The working tree of the repository `dir` is in, and git's index of the
-/// files below `dir`: none outside git, or before the first commit.
-pub fn working_tree(dir: &Path) -> Option<(PathBuf, std::collections::HashMap<PathBuf, Indexed>)> {
+/// The repository `dir` is in, its working tree, and `dir` below that
+/// tree: none outside git, or in a repository with no working tree.
+fn locate(dir: &Path) -> Option<(Repository, PathBuf, PathBuf)> {
     let repo = Repository::discover(dir).ok()?;
     let workdir = repo.workdir()?.canonicalize().ok()?;
     let prefix = dir.canonicalize().ok()?.strip_prefix(&workdir).ok()?.to_path_buf();
+    Some((repo, workdir, prefix))
+}
+
+/// The working tree of the repository `dir` is in, and git's index of the
+/// files below `dir`: none outside git, or before the first commit.
+pub fn working_tree(dir: &Path) -> Option<(PathBuf, std::collections::HashMap<PathBuf, Indexed>)> {
+    let (repo, workdir, prefix) = locate(dir)?;
     repo.head().ok()?;
     let index = index(&repo, &prefix);
     Some((workdir, index))
