@@ -68,7 +68,8 @@ pub fn ahead(
         let mut parsed = HashMap::new();
         for candidate in candidates {
             let Ok(key) = reader.content_key(candidate) else { continue };
-            let known = kept.as_ref().is_some_and(|k| k.inputs.iter().any(|i| i.content == key));
+            let id = parse::content_id(&key);
+            let known = kept.as_ref().is_some_and(|k| k.inputs.iter().any(|i| i.content == id));
             if known || parsed.contains_key(&key) {
                 continue;
             }
@@ -124,19 +125,20 @@ fn extend(
     cache: &ParseCache,
     reader: &mut parse::Reader,
 ) -> Option<Built> {
-    // Both lists sorted, and compared by binary search: sixty inputs a host,
-    // each four strings, cost more to hash into sets than to sort.
-    fn sorted(list: &[Input]) -> Vec<&Input> {
-        let mut sorted: Vec<&Input> = list.iter().collect();
+    // Both lists sorted, and compared by binary search.
+    fn sorted(list: &[Input]) -> Vec<Input> {
+        let mut sorted = list.to_vec();
         sorted.sort_unstable();
         sorted
     }
     let (now, before) = (sorted(inputs), sorted(&kept.inputs));
-    let has = |list: &[&Input], input: &Input| list.binary_search(&input).is_ok();
+    let has = |list: &[Input], input: &Input| list.binary_search(input).is_ok();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
     for gone in kept.inputs.iter().filter(|i| !has(&now, i)) {
-        if !inputs.iter().any(|i| i.content == gone.content) || kept.problems.iter().any(|p| p.path == gone.label) {
+        if !inputs.iter().any(|i| i.content == gone.content)
+            || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label)
+        {
             return None;
         }
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/8");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/9");
 
 pub struct ParseCache {
     dir: PathBuf,
@@ -47,6 +47,7 @@ pub struct Assembled {
     /// The key of `inputs` (`parse::key`).
     pub key: String,
     /// Every candidate it was built from.
+    #[serde(with = "crate::parse::packed")]
     pub inputs: Vec<Input>,
     /// The versions used: kind and time.
     pub taken: Vec<(String, Instant)>,
@@ -58,6 +59,7 @@ pub struct Assembled {
 #[derive(Serialize)]
 pub struct AssembledRef<'a> {
     pub key: &'a str,
+    #[serde(serialize_with = "crate::parse::packed::serialize")]
     pub inputs: &'a [Input],
     pub taken: &'a [(String, Instant)],
     pub assembly: &'a Assembly,

@@ -109,6 +109,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`content_id`] of the candidate's content key; a git blob's without
+    /// making its key.
+    pub fn content_id(&mut self, candidate: &Candidate) -> Result<u128, String> {
+        match &candidate.origin {
+            Origin::Blob { oid, .. } | Origin::File { indexed: Some(oid), .. } => Ok(oid_id(oid)),
+            _ => self.content_key(candidate).map(|key| content_id(&key)),
+        }
+    }
+
     /// The bytes of the content `key`, held by `candidate`.
     fn content(&mut self, key: &str, candidate: &Candidate) -> Result<Vec<u8>, String> {
         match self.read.remove(key) {
@@ -191,16 +200,53 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
     HostVersions { versions, problems, parsed_now }
 }
 
-/// One candidate as a host's build depends on it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One candidate as a host's build depends on it: its precedence, its
+/// label and kind as hashes, and its content's id. Fixed-size: a new day
+/// compares, sorts, hashes and caches the sixty inputs of every host, and
+/// four strings each made most of that cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Input {
     pub precedence: u64,
-    pub label: String,
-    pub kind: String,
-    /// The content hash (git's blob id).
-    pub content: String,
+    /// [`text_id`] of the label and of the kind: only ever compared with
+    /// those of another input of the same host (or a problem's path).
+    pub label: u64,
+    pub kind: u64,
+    /// [`content_id`] of the content key.
+    pub content: u128,
 }
-crate::cache::cached_as_array!(Input { precedence, label, kind, content });
+
+/// A 64-bit hash of a label or a kind. Two inputs of one host that differ
+/// only there would have to collide on it: not a risk worth 128 bits.
+pub fn text_id(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hash = std::hash::DefaultHasher::new();
+    hash.write(text.as_bytes());
+    hash.finish()
+}
+
+/// A content key as 128 bits: a git blob id's first sixteen bytes, so that
+/// a blob and a file of the same bytes (hashed as git does) agree; any
+/// other key (a file outside git) hashed.
+pub fn content_id(key: &str) -> u128 {
+    if key.len() == 40 {
+        if let Ok(id) = u128::from_str_radix(&key[..32], 16) {
+            return id;
+        }
+    }
+    use std::hash::Hasher;
+    let half = |seed: u8| {
+        let mut hash = std::hash::DefaultHasher::new();
+        hash.write_u8(seed);
+        hash.write(key.as_bytes());
+        hash.finish() as u128
+    };
+    half(1) << 64 | half(2)
+}
+
+fn oid_id(oid: &git2::Oid) -> u128 {
+    let bytes: [u8; 16] = oid.as_bytes()[..16].try_into().expect("a git id has 20 bytes");
+    u128::from_be_bytes(bytes)
+}
 
 /// The inputs of a host's candidates, in their order: a file not seen
 /// before is read to hash it. `None` when one cannot be read (the full path
@@ -209,8 +255,12 @@ pub fn inputs(candidates: &[Candidate], reader: &mut Reader) -> Option<Vec<Input
     candidates
         .iter()
         .map(|c| {
-            let content = reader.content_key(c).ok()?;
-            Some(Input { precedence: c.precedence, label: c.label.clone(), kind: c.kind.clone(), content })
+            Some(Input {
+                precedence: c.precedence,
+                label: text_id(&c.label),
+                kind: text_id(&c.kind),
+                content: reader.content_id(c).ok()?,
+            })
         })
         .collect()
 }
@@ -218,19 +268,64 @@ pub fn inputs(candidates: &[Candidate], reader: &mut Reader) -> Option<Vec<Input
 /// A key for everything a host is built from: its inputs and parc's version.
 pub fn key(host: &str, inputs: &[Input]) -> String {
     use sha2::{Digest, Sha256};
-    let mut sorted: Vec<&Input> = inputs.iter().collect();
-    sorted.sort();
+    let mut sorted = inputs.to_vec();
+    sorted.sort_unstable();
     let mut hash = Sha256::new();
     hash.update(crate::build_id());
     hash.update(host);
     for input in sorted {
-        hash.update(input.precedence.to_le_bytes());
-        for part in [&input.label, &input.kind, &input.content] {
-            hash.update(part.len().to_le_bytes());
-            hash.update(part);
-        }
+        hash.update(packed::bytes(&input));
     }
     format!("{:x}", hash.finalize())
+}
+
+/// Inputs as the cache keeps them: one hex string of their fields, not an
+/// array of arrays (one string to read and write for a host's sixty).
+pub mod packed {
+    use super::Input;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::borrow::Cow;
+
+    const BYTES: usize = 40;
+
+    pub(super) fn bytes(input: &Input) -> [u8; BYTES] {
+        let mut out = [0; BYTES];
+        out[..8].copy_from_slice(&input.precedence.to_be_bytes());
+        out[8..16].copy_from_slice(&input.label.to_be_bytes());
+        out[16..24].copy_from_slice(&input.kind.to_be_bytes());
+        out[24..].copy_from_slice(&input.content.to_be_bytes());
+        out
+    }
+
+    pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = Vec::with_capacity(inputs.len() * BYTES * 2);
+        for byte in inputs.iter().flat_map(bytes) {
+            hex.extend([HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+        }
+        serializer.serialize_str(std::str::from_utf8(&hex).expect("hex digits"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Input>, D::Error> {
+        let hex = Cow::<str>::deserialize(deserializer)?;
+        if hex.len() % (BYTES * 2) != 0 {
+            return Err(D::Error::custom("inputs: not a whole number of records"));
+        }
+        let field = |record: &str, from: usize, to: usize| u128::from_str_radix(&record[from * 2..to * 2], 16);
+        (0..hex.len() / (BYTES * 2))
+            .map(|n| {
+                let record =
+                    hex.get(n * BYTES * 2..(n + 1) * BYTES * 2).ok_or_else(|| D::Error::custom("inputs: not hex"))?;
+                let parts = (field(record, 0, 8), field(record, 8, 16), field(record, 16, 24), field(record, 24, 40));
+                match parts {
+                    (Ok(precedence), Ok(label), Ok(kind), Ok(content)) => {
+                        Ok(Input { precedence: precedence as u64, label: label as u64, kind: kind as u64, content })
+                    }
+                    _ => Err(D::Error::custom("inputs: not hex")),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The key of a file outside git: its path, length and mtime.
@@ -262,5 +357,37 @@ mod tests {
         let git = git2::Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap().to_string();
         assert_eq!(super::blob_id(bytes), git);
         assert_eq!(git, "ce013625030ba8dba906f756967f9e9ca394464a");
+    }
+
+    #[test]
+    fn a_blob_and_a_file_of_the_same_bytes_have_one_content_id() {
+        let bytes = b"hello\n";
+        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap();
+        assert_eq!(super::oid_id(&oid), super::content_id(&super::blob_id(bytes)));
+        let stamp = super::stamp(std::path::Path::new("a/disks.json"), 6, 1);
+        assert_ne!(
+            super::content_id(&stamp),
+            super::content_id(&super::stamp(std::path::Path::new("a/disks.json"), 6, 2))
+        );
+    }
+
+    #[test]
+    fn inputs_come_back_from_the_cache_as_they_went() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Kept(#[serde(with = "super::packed")] Vec<super::Input>);
+        let input = |precedence, label: &str, content: &str| super::Input {
+            precedence,
+            label: super::text_id(label),
+            kind: super::text_id("disks"),
+            content: super::content_id(content),
+        };
+        let kept = Kept(vec![
+            input(u64::MAX, "snapshots/a/disks.json", "ce013625030ba8dba906f756967f9e9ca394464a"),
+            input(7, "git:0123456789:snapshots/a/disks.json", "file:00ff"),
+        ]);
+        let json = serde_json::to_string(&kept).unwrap();
+        assert_eq!(serde_json::from_str::<Kept>(&json).unwrap(), kept);
+        assert!(serde_json::from_str::<Kept>(&json.replacen('0', "g", 1)).is_err(), "not hex: {json}");
+        assert!(serde_json::from_str::<Kept>("\"00\"").is_err(), "not a whole record");
     }
 }
