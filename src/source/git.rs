@@ -91,22 +91,35 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     if fresh {
         extend(&repo, &mut history, head, since)?;
     }
-    // The record is written while the candidates are made from it.
-    let (written, candidates) = rayon::join(
+    // The record is written while the candidates are made from it, host
+    // by host: each host's list is made at its size, and no list of every
+    // candidate (ten megabytes of fresh memory on a new day) is made first.
+    let (written, hosts) = rayon::join(
         || (cache.write && fresh).then(|| crate::cache::write_json(cache.file, &history)),
-        || history.candidates.par_iter().filter_map(|found| candidate(&history.prefix, found)).collect::<Vec<_>>(),
+        || {
+            let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
+            for found in &history.candidates {
+                let host = found.0.split('/').next().unwrap_or_default();
+                hosts.entry(host).or_default().push(found);
+            }
+            hosts
+                .into_par_iter()
+                .map(|(host, list)| {
+                    let mut candidates = Vec::with_capacity(list.len());
+                    for found in list {
+                        if let Some(made) = candidate(&history.prefix, found) {
+                            candidates.push(made?);
+                        }
+                    }
+                    Ok((host, candidates))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        },
     );
     if let Some(Err(e)) = written {
         tracing::warn!("cannot write {}: {e}", cache.file.display());
     }
-    // Grouped by host in the record's order: one hash per candidate, and
-    // one lookup in the sorted map per host rather than per candidate.
-    let mut hosts: std::collections::HashMap<&str, Vec<Candidate>> = std::collections::HashMap::new();
-    for made in candidates {
-        let (host, candidate) = made?;
-        hosts.entry(host).or_default().push(candidate);
-    }
-    for (host, candidates) in hosts {
+    for (host, candidates) in hosts? {
         found.hosts.entry(host.to_string()).or_default().extend(candidates);
     }
     found.problems.extend(history.problems);
@@ -167,22 +180,20 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
         .collect()
 }
 
-/// The host and the candidate a blob found in the history stands for (`None`: no snapshot).
-fn candidate<'a>(
-    prefix: &Path,
-    Found(path, oid, precedence, short): &'a Found,
-) -> Option<anyhow::Result<(&'a str, Candidate)>> {
+/// The candidate a blob found in the history stands for (`None`: no snapshot).
+fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
     let parts: Vec<&str> = path.split('/').collect();
-    let Some(Ok((host, kind))) = classify(&parts) else { return None };
+    let Some(Ok((_, kind))) = classify(&parts) else { return None };
     let label = label(prefix, short, path);
-    Some(Oid::from_str(oid).map_err(Into::into).map(|oid| {
-        (host, Candidate { kind: kind.to_string(), label, origin: Origin::Blob { oid }, precedence: *precedence })
+    Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
+        kind: kind.to_string(),
+        label,
+        origin: Origin::Blob { oid },
+        precedence: *precedence,
     }))
 }
 
-/// How a version from the history is named in messages: `git:<commit>:<path>`.
-/// Made for every version of the history at every build: no path joined.
 fn label(prefix: &Path, short: &str, path: &str) -> String {
     match prefix.as_os_str().is_empty() {
         true => format!("git:{short}:{path}"),
