@@ -12,7 +12,6 @@ use crate::fleet::{Assembly, HostPart};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
 use crate::source::{Candidate, Discovery, Origin};
-use crate::time::Instant;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -105,7 +104,7 @@ pub fn host(
     if let (Some(inputs), Some(kept)) = (&inputs, kept) {
         let key = parse::key(host, inputs);
         if kept.key == key {
-            let versions = kept.taken.len();
+            let versions = kept.versions;
             return Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions };
         }
         if let Some(built) = extend(host, &candidates, inputs, &key, kept, cache, &mut reader) {
@@ -145,27 +144,22 @@ fn extend(
     let new: Vec<Candidate> =
         candidates.iter().zip(inputs).filter(|(_, i)| !has(&before, i)).map(|(c, _)| c.clone()).collect();
     let read = parse::parse_host(host, new, reader);
-    // The new versions come in time order; each must come after all the kept
-    // ones, and a version already taken is a competing one: either way the
-    // whole history decides.
-    // A day brings a version or two: the kept ones are looked through, not put in a set.
-    let newer = |v: &parse::Version| {
-        let (kind, at) = (v.parsed.kind.as_str(), v.parsed.collected_at);
-        !kept.taken.iter().any(|(k, t)| *t == at && k == kind) && kept.assembly.comes_after(at, kind)
-    };
-    if !read.versions.iter().all(newer) {
+    // The new versions come in time order; each must come after all the
+    // kept ones (so it is none of them: one of the same kind and time would
+    // be a competing version). Else the whole history decides.
+    if !read.versions.iter().all(|v| kept.assembly.comes_after(v.parsed.collected_at, &v.parsed.kind)) {
         return None;
     }
-    let (mut taken, mut assembly) = (kept.taken, kept.assembly);
+    let mut assembly = kept.assembly;
     let parsed = read.parsed_now;
+    let versions = kept.versions + read.versions.len();
     for v in read.versions {
-        taken.push((v.parsed.kind.clone(), v.parsed.collected_at));
         assembly.add(host, v.parsed);
     }
     let mut problems = kept.problems;
     problems.extend(read.problems);
-    save(cache, host, key, inputs, &taken, &assembly, &problems);
-    Some(Built { part: assembly.into_part(), problems, parsed, versions: taken.len() })
+    save(cache, host, key, inputs, versions, &assembly, &problems);
+    Some(Built { part: assembly.into_part(), problems, parsed, versions })
 }
 
 /// Reads, parses and assembles every version of the host.
@@ -177,16 +171,15 @@ fn rebuild(
     reader: &mut parse::Reader,
 ) -> Built {
     let read = parse::parse_host(host, candidates, reader);
-    let taken: Vec<(String, Instant)> =
-        read.versions.iter().map(|v| (v.parsed.kind.clone(), v.parsed.collected_at)).collect();
+    let versions = read.versions.len();
     let mut assembly = Assembly::default();
     for v in read.versions {
         assembly.add(host, v.parsed);
     }
     if let Some(inputs) = inputs {
-        save(cache, host, &parse::key(host, &inputs), &inputs, &taken, &assembly, &read.problems);
+        save(cache, host, &parse::key(host, &inputs), &inputs, versions, &assembly, &read.problems);
     }
-    Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions: taken.len() }
+    Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions }
 }
 
 fn save(
@@ -194,11 +187,11 @@ fn save(
     host: &str,
     key: &str,
     inputs: &[Input],
-    taken: &[(String, Instant)],
+    versions: usize,
     assembly: &Assembly,
     problems: &[Problem],
 ) {
-    let kept = AssembledRef { key, inputs, taken, assembly, problems };
+    let kept = AssembledRef { key, inputs, versions, assembly, problems };
     if let Err(e) = cache.save_assembled(host, &kept) {
         tracing::warn!("cannot write the assembled cache for {host}: {e}");
     }

@@ -12,14 +12,13 @@
 use crate::fleet::Assembly;
 use crate::parse::Input;
 use crate::problem::Problem;
-use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/9");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/10");
 
 pub struct ParseCache {
     dir: PathBuf,
@@ -49,8 +48,8 @@ pub struct Assembled {
     /// Every candidate it was built from.
     #[serde(with = "crate::parse::packed")]
     pub inputs: Vec<Input>,
-    /// The versions used: kind and time.
-    pub taken: Vec<(String, Instant)>,
+    /// How many versions it was built from.
+    pub versions: usize,
     pub assembly: Assembly,
     pub problems: Vec<Problem>,
 }
@@ -61,7 +60,7 @@ pub struct AssembledRef<'a> {
     pub key: &'a str,
     #[serde(serialize_with = "crate::parse::packed::serialize")]
     pub inputs: &'a [Input],
-    pub taken: &'a [(String, Instant)],
+    pub versions: usize,
     pub assembly: &'a Assembly,
     pub problems: &'a [Problem],
 }
