@@ -177,6 +177,57 @@ pub fn read_json_text(path: &Path) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// A file that a build appends to: JSON segments, each on the line after
+/// its CRC-32. The record of a long history grows by what each build found
+/// instead of being written whole every time. A torn or edited segment ends
+/// what is read (the segments before it are a record the next build can
+/// extend), and the next append cuts it off.
+pub struct Segments {
+    pub text: String,
+    /// Where each whole segment's JSON lies in `text`.
+    pub json: Vec<std::ops::Range<usize>>,
+    /// Bytes of whole segments, from the start.
+    pub whole: u64,
+}
+
+pub fn read_segments(path: &Path) -> Option<Segments> {
+    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let (mut json, mut at) = (Vec::new(), 0);
+    while let Some(newline) = text[at..].find('\n').map(|n| at + n) {
+        let end = text[newline + 1..].find('\n').map_or(text.len(), |n| newline + 1 + n);
+        if text[at..newline] != checksum(&text.as_bytes()[newline + 1..end]) {
+            tracing::debug!("{}: a torn or edited segment, and what follows, ignored", path.display());
+            break;
+        }
+        json.push(newline + 1..end);
+        at = (end + 1).min(text.len());
+    }
+    Some(Segments { text, json, whole: at as u64 })
+}
+
+/// Writes `value` as the only segment of the file at `path`.
+pub fn write_segment<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    crate::render::output::overwrite(path, &segment(value)?)
+}
+
+/// Appends `value` as a segment to the file at `path`, whose first `whole`
+/// bytes are whole segments: anything after them is cut off first.
+pub fn append_segment<T: Serialize>(path: &Path, whole: u64, value: &T) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(whole)?;
+    file.seek(std::io::SeekFrom::Start(whole))?;
+    file.write_all(&segment(value)?)
+}
+
+fn segment<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    let json = serde_json::to_vec(value)?;
+    let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
+    bytes.extend_from_slice(&json);
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 fn checksum(bytes: &[u8]) -> String {
     let mut crc = flate2::Crc::new();
     crc.update(bytes);
@@ -246,5 +297,31 @@ mod tests {
         assert_eq!(read_json::<Vec<u32>>(&path), None);
         std::fs::write(&path, b"[1]").unwrap();
         assert_eq!(read_json::<Vec<u32>>(&path), None);
+    }
+
+    #[test]
+    fn segments_are_appended_and_a_torn_one_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let read = |path: &Path| {
+            let s = read_segments(path).unwrap();
+            s.json.iter().map(|r| serde_json::from_str::<Vec<u32>>(&s.text[r.clone()]).unwrap()).collect::<Vec<_>>()
+        };
+        write_segment(&path, &vec![1u32]).unwrap();
+        let whole = read_segments(&path).unwrap().whole;
+        append_segment(&path, whole, &vec![2u32, 3]).unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3]]);
+        // An append stopped half-way: the segments before it are read...
+        let whole = read_segments(&path).unwrap().whole;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut file, b"crc32:00000000\n[4,").unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3]]);
+        assert_eq!(read_segments(&path).unwrap().whole, whole);
+        // ... and the next append replaces it.
+        append_segment(&path, whole, &vec![5u32]).unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3], vec![5]]);
+        // Rewritten whole: one segment.
+        write_segment(&path, &vec![6u32]).unwrap();
+        assert_eq!(read(&path), vec![vec![6]]);
     }
 }

@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever what the walk records changes; another version walks again.
-const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/3");
+const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/4");
 
 /// Everything one walk found, as the cache keeps it.
 #[derive(Default, Serialize, Deserialize)]
@@ -69,10 +69,8 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     found.repository = Some(workdir.clone());
     found.head = Some(head);
 
-    let record = cache.read.then(|| crate::cache::read_json_text(cache.file)).flatten();
-    let known = (record.as_deref())
-        .and_then(|json| serde_json::from_str::<History>(json).ok())
-        .filter(|h| h.format == FORMAT && h.workdir == workdir && h.prefix == prefix);
+    let record = cache.read.then(|| crate::cache::read_segments(cache.file)).flatten();
+    let known = record.as_ref().and_then(read_record).filter(|h| h.workdir == workdir && h.prefix == prefix);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
         let old = Oid::from_str(&h.head).ok()?;
@@ -87,6 +85,9 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
             History { format: FORMAT.into(), workdir, prefix, ..History::default() }
         }
     };
+    // What the record holds already: a build that extends it appends the rest.
+    let kept = (since.is_some() && record.is_some())
+        .then(|| (history.candidates.len(), history.problems.len(), record.as_ref().map_or(0, |r| r.whole)));
     let fresh = since != Some(head);
     if fresh {
         extend(&repo, &mut history, head, since)?;
@@ -95,7 +96,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     // by host: each host's list is made at its size, and no list of every
     // candidate (ten megabytes of fresh memory on a new day) is made first.
     let (written, hosts) = rayon::join(
-        || (cache.write && fresh).then(|| crate::cache::write_json(cache.file, &history)),
+        || (cache.write && fresh).then(|| write_record(cache.file, &history, kept)),
         || {
             let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
             for found in &history.candidates {
@@ -124,6 +125,57 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     }
     found.problems.extend(history.problems);
     Ok(())
+}
+
+/// The history a record's segments hold: the first as it was written,
+/// with what each later one found appended, walked to the last one's head.
+fn read_record(record: &crate::cache::Segments) -> Option<History<'_>> {
+    let mut segments = record.json.iter().map(|json| serde_json::from_str::<History>(&record.text[json.clone()]).ok());
+    let mut history = segments.next()??;
+    for segment in segments {
+        let segment = segment?;
+        if (&segment.format, &segment.workdir, &segment.prefix) != (&history.format, &history.workdir, &history.prefix)
+        {
+            return None;
+        }
+        history.candidates.extend(segment.candidates);
+        history.problems.extend(segment.problems);
+        (history.head, history.commits) = (segment.head, segment.commits);
+    }
+    (history.format == FORMAT).then_some(history)
+}
+
+/// Writes the record: what is new after `kept` (candidates, problems,
+/// whole bytes of the record read) as a segment appended to it, or
+/// everything as a record of its own.
+fn write_record(file: &Path, history: &History, kept: Option<(usize, usize, u64)>) -> std::io::Result<()> {
+    match kept {
+        Some((candidates, problems, whole)) => {
+            let segment = HistoryRef {
+                format: &history.format,
+                workdir: &history.workdir,
+                prefix: &history.prefix,
+                head: &history.head,
+                commits: history.commits,
+                candidates: &history.candidates[candidates..],
+                problems: &history.problems[problems..],
+            };
+            crate::cache::append_segment(file, whole, &segment)
+        }
+        None => crate::cache::write_segment(file, history),
+    }
+}
+
+/// [`History`], borrowed for writing a segment.
+#[derive(Serialize)]
+struct HistoryRef<'a> {
+    format: &'a str,
+    workdir: &'a Path,
+    prefix: &'a Path,
+    head: &'a str,
+    commits: u64,
+    candidates: &'a [Found<'a>],
+    problems: &'a [Problem],
 }
 
 /// One file as git's index holds it: its size, mtime and blob.
