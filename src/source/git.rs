@@ -336,13 +336,13 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
 
 /// The blobs one commit changed under `prefix`, and the commit's tree
 /// there. `before` is a commit already read, with its tree there.
-fn changed_in(
+fn changed_in<'odb>(
     repo: &Repository,
-    odb: &Odb,
+    odb: &'odb Odb,
     oid: Oid,
     prefix: &Path,
-    before: Option<(Oid, Option<RawTree>)>,
-) -> anyhow::Result<(Changes, Option<RawTree>)> {
+    before: Option<(Oid, Option<RawTree<'odb>>)>,
+) -> anyhow::Result<(Changes, Option<RawTree<'odb>>)> {
     let commit = repo.find_commit(oid)?;
     let Some(tree) = subtree(odb, commit.tree_id(), prefix)? else {
         return Ok((Vec::new(), None));
@@ -354,24 +354,32 @@ fn changed_in(
     };
     let mut changed = Vec::new();
     if parent.as_ref().map(|p| p.id) != Some(tree.id) {
-        changed_blobs(odb, &tree.data, parent.as_ref().map(|p| p.data.as_slice()), &mut Vec::new(), &mut changed)?;
+        changed_blobs(odb, tree.data(), parent.as_ref().map(RawTree::data), &mut Vec::new(), &mut changed)?;
     }
     Ok((changed, Some(tree)))
 }
 
 /// A tree object's bytes, compared as they are: libgit2 would parse every
 /// entry of both trees (a thousand hosts) for the one a commit changed.
-struct RawTree {
+struct RawTree<'odb> {
     id: Oid,
-    data: Vec<u8>,
+    /// Held as libgit2 read it: a snapshots folder's tree is tens of
+    /// kilobytes, read at every commit, and not copied.
+    object: git2::OdbObject<'odb>,
+}
+
+impl RawTree<'_> {
+    fn data(&self) -> &[u8] {
+        self.object.data()
+    }
 }
 
 const TREE_MODE: &[u8] = b"40000";
 
-fn read_tree(odb: &Odb, id: Oid) -> anyhow::Result<RawTree> {
+fn read_tree<'odb>(odb: &'odb Odb, id: Oid) -> anyhow::Result<RawTree<'odb>> {
     let object = odb.read(id)?;
     anyhow::ensure!(object.kind() == ObjectType::Tree, "object {id} is not a tree");
-    Ok(RawTree { id, data: object.data().to_vec() })
+    Ok(RawTree { id, object })
 }
 
 /// The entries of a tree's bytes, in order: mode, name, id
@@ -421,11 +429,11 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// The tree at `prefix` inside the tree `root`, if there is one.
-fn subtree(odb: &Odb, root: Oid, prefix: &Path) -> anyhow::Result<Option<RawTree>> {
+fn subtree<'odb>(odb: &'odb Odb, root: Oid, prefix: &Path) -> anyhow::Result<Option<RawTree<'odb>>> {
     let mut tree = read_tree(odb, root)?;
     for part in prefix.iter() {
         let name = part.as_encoded_bytes();
-        let found = entries(&tree.data).find(|(mode, n, _)| *n == name && *mode == TREE_MODE).map(|e| e.2);
+        let found = entries(tree.data()).find(|(mode, n, _)| *n == name && *mode == TREE_MODE).map(|e| e.2);
         match found.map(Oid::from_bytes).transpose()? {
             Some(id) => tree = read_tree(odb, id)?,
             None => return Ok(None),
@@ -488,7 +496,7 @@ fn changed_blobs(
                 Some((id, TREE_MODE)) => Some(read_tree(odb, Oid::from_bytes(id)?)?),
                 _ => None,
             };
-            changed_blobs(odb, &sub.data, parent_sub.as_ref().map(|p| p.data.as_slice()), path, out)?;
+            changed_blobs(odb, sub.data(), parent_sub.as_ref().map(RawTree::data), path, out)?;
         }
         path.pop();
     }
