@@ -299,9 +299,11 @@ pub mod packed {
 
     pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = Vec::with_capacity(inputs.len() * BYTES * 2);
-        for byte in inputs.iter().flat_map(bytes) {
-            hex.extend([HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+        let mut hex = vec![0; inputs.len() * BYTES * 2];
+        for (input, out) in inputs.iter().zip(hex.chunks_exact_mut(BYTES * 2)) {
+            for (byte, pair) in bytes(input).iter().zip(out.chunks_exact_mut(2)) {
+                pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+            }
         }
         serializer.serialize_str(std::str::from_utf8(&hex).expect("hex digits"))
     }
@@ -311,18 +313,28 @@ pub mod packed {
         if hex.len() % (BYTES * 2) != 0 {
             return Err(D::Error::custom("inputs: not a whole number of records"));
         }
-        let field = |record: &str, from: usize, to: usize| u128::from_str_radix(&record[from * 2..to * 2], 16);
-        (0..hex.len() / (BYTES * 2))
-            .map(|n| {
-                let record =
-                    hex.get(n * BYTES * 2..(n + 1) * BYTES * 2).ok_or_else(|| D::Error::custom("inputs: not hex"))?;
-                let parts = (field(record, 0, 8), field(record, 8, 16), field(record, 16, 24), field(record, 24, 40));
-                match parts {
-                    (Ok(precedence), Ok(label), Ok(kind), Ok(content)) => {
-                        Ok(Input { precedence: precedence as u64, label: label as u64, kind: kind as u64, content })
-                    }
-                    _ => Err(D::Error::custom("inputs: not hex")),
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        hex.as_bytes()
+            .chunks_exact(BYTES * 2)
+            .map(|record| {
+                let mut b = [0u8; BYTES];
+                for (byte, pair) in b.iter_mut().zip(record.chunks_exact(2)) {
+                    *byte = nibble(pair[0])
+                        .zip(nibble(pair[1]))
+                        .map(|(hi, lo)| hi << 4 | lo)
+                        .ok_or_else(|| D::Error::custom("inputs: not hex"))?;
                 }
+                let u64_at = |at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+                Ok(Input {
+                    precedence: u64_at(0),
+                    label: u64_at(8),
+                    kind: u64_at(16),
+                    content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
+                })
             })
             .collect()
     }
