@@ -91,7 +91,7 @@ for N in $SIZES; do
   rm -rf "$BEFORE"
   DAY=$(median $DAYS_WALL)
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
-  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed, %.0f %% of a full build; median of %s s)\n' "$N" "git: one new day" "$DAY" "$P" "$(rate "$P" "$DAY")" "$(rate "$F" "$DAY")" "$RSS" "$P" "$(awk -v a="$DAY" -v b="$FULL" 'BEGIN {print 100 * a / b}')" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed, %.1f %% of a full build; median of %s s)\n' "$N" "git: one new day" "$DAY" "$P" "$(rate "$P" "$DAY")" "$(rate "$F" "$DAY")" "$RSS" "$P" "$(awk -v a="$DAY" -v b="$FULL" 'BEGIN {print 100 * a / b}')" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
   cd - >/dev/null
 done
 
@@ -119,7 +119,7 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$APT_HOSTS" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "-" "$RSS"
   if [ -n "${DATED_FULL:-}" ]; then
-    printf '%-6s apt is %.0f %% of a full build of all three kinds (%s s + %s s for system and disks)\n' "$APT_HOSTS" \
+    printf '%-6s apt is %.1f %% of a full build of all three kinds (%s s + %s s for system and disks)\n' "$APT_HOSTS" \
       "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" 'BEGIN {print 100 * a / (a + b)}')" "$APT_FULL" "$DATED_FULL"
     printf '%-6s all three kinds: %.2f x their baseline ((%s + %s) s over (%s + %s) s)\n' "$APT_HOSTS" \
       "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" -v c="$APT_BASE" -v d="$DATED_BASE" 'BEGIN {print (a + b) / (c + d)}')" \
