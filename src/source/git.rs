@@ -246,6 +246,8 @@ fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Opti
     }))
 }
 
+/// How a version from the history is named in messages: `git:<commit>:<path>`.
+/// Made for every version of the history at every build: no path joined.
 fn label(prefix: &Path, short: &str, path: &str) -> String {
     match prefix.as_os_str().is_empty() {
         true => format!("git:{short}:{path}"),
