@@ -148,14 +148,12 @@ fn save<T: Serialize>(path: &Path, entries: &T) -> std::io::Result<()> {
 /// Writes `value` as JSON at `path`, after a line holding the CRC-32 of
 /// that JSON (a check against torn writes, not against an adversary: the
 /// cache is parc's own, and the CRC costs a tenth of a hash on the 40 MB
-/// a fleet's cache holds). In place (see `render/output.rs` for why not a fresh file):
-/// a write torn by a stopped build fails the check in [`read_json`], and the
-/// file counts as absent, never as a wrong cache.
+/// a fleet's cache holds): a file of one [segment](Segments). In place (see
+/// `render/output.rs` for why not a fresh file): a write torn by a stopped
+/// build fails the check in [`read_json`], and the file counts as absent,
+/// never as a wrong cache.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let json = serde_json::to_vec(value)?;
-    let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
-    bytes.extend_from_slice(&json);
-    crate::render::output::overwrite(path, &bytes)
+    crate::render::output::overwrite(path, &segment(value)?)
 }
 
 /// What [`write_json`] wrote, if it is whole and of type `T`.
@@ -163,18 +161,19 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     serde_json::from_str(&read_json_text(path)?).ok()
 }
 
-/// The JSON [`write_json`] wrote, if it is whole: for a value that borrows
-/// from it. Text, checked as UTF-8 once: read from bytes, the parser would
-/// check each of the cache's hundreds of thousands of strings on its own.
+/// The JSON [`write_json`] wrote, if it is whole (one segment, and nothing
+/// after it): for a value that borrows from it. Text, checked as UTF-8 once:
+/// read from bytes, the parser would check each of the cache's hundreds of
+/// thousands of strings on its own.
 pub fn read_json_text(path: &Path) -> Option<String> {
-    let mut bytes = std::fs::read(path).ok()?;
-    let newline = bytes.iter().position(|&b| b == b'\n')?;
-    if bytes[..newline] != *checksum(&bytes[newline + 1..]).as_bytes() {
-        tracing::debug!("{}: torn or edited, ignored", path.display());
+    let Segments { mut text, json, whole } = read_segments(path)?;
+    let [only] = json.as_slice() else { return None };
+    if whole != text.len() as u64 {
         return None;
     }
-    bytes.drain(..=newline);
-    String::from_utf8(bytes).ok()
+    text.truncate(only.end);
+    text.drain(..only.start);
+    Some(text)
 }
 
 /// A file that a build appends to: JSON segments, each on the line after
@@ -203,11 +202,6 @@ pub fn read_segments(path: &Path) -> Option<Segments> {
         at = (end + 1).min(text.len());
     }
     Some(Segments { text, json, whole: at as u64 })
-}
-
-/// Writes `value` as the only segment of the file at `path`.
-pub fn write_segment<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    crate::render::output::overwrite(path, &segment(value)?)
 }
 
 /// Appends `value` as a segment to the file at `path`, whose first `whole`
@@ -307,7 +301,7 @@ mod tests {
             let s = read_segments(path).unwrap();
             s.json.iter().map(|r| serde_json::from_str::<Vec<u32>>(&s.text[r.clone()]).unwrap()).collect::<Vec<_>>()
         };
-        write_segment(&path, &vec![1u32]).unwrap();
+        write_json(&path, &vec![1u32]).unwrap();
         let whole = read_segments(&path).unwrap().whole;
         append_segment(&path, whole, &vec![2u32, 3]).unwrap();
         assert_eq!(read(&path), vec![vec![1], vec![2, 3]]);
@@ -321,7 +315,7 @@ mod tests {
         append_segment(&path, whole, &vec![5u32]).unwrap();
         assert_eq!(read(&path), vec![vec![1], vec![2, 3], vec![5]]);
         // Rewritten whole: one segment.
-        write_segment(&path, &vec![6u32]).unwrap();
+        write_json(&path, &vec![6u32]).unwrap();
         assert_eq!(read(&path), vec![vec![6]]);
     }
 }

@@ -86,8 +86,8 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
         }
     };
     // What the record holds already: a build that extends it appends the rest.
-    let kept = (since.is_some() && record.is_some())
-        .then(|| (history.candidates.len(), history.problems.len(), record.as_ref().map_or(0, |r| r.whole)));
+    let kept = (record.as_ref().filter(|_| since.is_some()))
+        .map(|r| (history.candidates.len(), history.problems.len(), r.whole));
     let fresh = since != Some(head);
     if fresh {
         extend(&repo, &mut history, head, since)?;
@@ -162,7 +162,7 @@ fn write_record(file: &Path, history: &History, kept: Option<(usize, usize, u64)
             };
             crate::cache::append_segment(file, whole, &segment)
         }
-        None => crate::cache::write_segment(file, history),
+        None => crate::cache::write_json(file, history),
     }
 }
 
