@@ -970,6 +970,8 @@ impl ArchiveJob {
             remote: None,
             kept: Vec::new(),
             deleted: Vec::new(),
+            delete_failed: None,
+            not_attempted: Vec::new(),
             last_good: self.last_good.clone(),
             mail: Some("sent to ops@example.org".into()),
         };

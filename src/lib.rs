@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod derive;
 pub mod escape;
+pub mod failpoint;
 pub mod fleet;
 pub mod http;
 pub mod mail;

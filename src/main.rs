@@ -39,7 +39,16 @@ fn main() -> ExitCode {
         if let Command::ProbeScript { kind, sudo_wrapper } = &cli.command {
             return cli::collect::probe_script(kind.as_deref(), *sudo_wrapper);
         }
-        let config = Config::load(&config_path, cli.config.is_some())?;
+        let config = match Config::load(&config_path, cli.config.is_some()) {
+            Ok(config) => config,
+            // A night without an archive says why, even when parc.toml is what failed.
+            Err(e) => match cli.command {
+                Command::Apply(args) if !args.dry_run => {
+                    return cli::archive::apply_unconfigured(args, &config_path, e, cli.quiet)
+                }
+                _ => return Err(e),
+            },
+        };
         match cli.command {
             Command::Build(args) => cli::build::build(args, &config, &config_path, cli.quiet),
             Command::Check(args) => cli::build::check(args, &config, &config_path),

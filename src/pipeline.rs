@@ -60,7 +60,7 @@ fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option
         return None;
     }
     let now = jiff::Timestamp::from_second(fleet.newest.map_or(0, |n| n.0)).ok()?.to_zoned(jiff::tz::TimeZone::UTC);
-    match crate::archive::plan::make(&config.archive, &options.snapshots, &now) {
+    match crate::archive::plan::make(&config.archive, &options.snapshots, &now, crate::archive::plan::Reach::Never) {
         Ok(plan) => Some(plan),
         Err(e) => {
             tracing::warn!("cannot plan the archive jobs: {e:#}");

@@ -22,6 +22,7 @@ impl World {
         let tmp = tempfile::tempdir().unwrap();
         let tls = common::tls::make(&tmp.path().join("tls"));
         std::fs::create_dir_all(tmp.path().join("www")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("snapshots")).unwrap();
         let https = Server::start(
             &tmp.path().join("run"),
             "https",
@@ -69,13 +70,44 @@ impl World {
         self.parc(&["apply", "--now", now, "plan.json"])
     }
 
+    /// The newest run's snapshot: without `--commit` each run is a dated
+    /// pair of files (`archive-db/<time>.json` and `.log`); with it, `archive-db.json`.
+    fn newest_run(&self) -> PathBuf {
+        newest_run(&self.path("snapshots/backup1"), "archive-db")
+    }
+
     fn run_log(&self) -> Value {
-        common::read_json(&self.path("snapshots/backup1/archive-db.json"))
+        common::read_json(&self.newest_run())
     }
 
     fn text_log(&self) -> String {
-        std::fs::read_to_string(self.path("snapshots/backup1/archive-db.log")).unwrap()
+        std::fs::read_to_string(self.newest_run().with_extension("log")).unwrap()
     }
+}
+
+/// The newest run snapshot of `kind` in a host's folder: the dated files
+/// `<kind>/<time>[-n].json` (the newest time, then the highest n), else `<kind>.json`.
+fn newest_run(host: &Path, kind: &str) -> PathBuf {
+    dated_runs(host, kind).pop().unwrap_or_else(|| host.join(format!("{kind}.json")))
+}
+
+/// The dated run snapshots of `kind`, oldest first (by time, then by `-n`).
+fn dated_runs(host: &Path, kind: &str) -> Vec<PathBuf> {
+    let mut dated: Vec<(String, u32, PathBuf)> = std::fs::read_dir(host.join(kind))
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            match stem.rsplit_once('-').and_then(|(base, n)| Some((base.to_string(), n.parse().ok()?))) {
+                Some((base, n)) => (base, n, p),
+                None => (stem, 1, p),
+            }
+        })
+        .collect();
+    dated.sort();
+    dated.into_iter().map(|(_, _, p)| p).collect()
 }
 
 fn s(p: &Path) -> String {
@@ -239,11 +271,11 @@ fn a_stale_plan_is_refused_and_two_applies_never_overlap() {
     // --dry-run says what it would do and does nothing.
     w.serve_zip("dump.zip", &[("dump.sql", b"two")]);
     assert!(w.parc(&["plan", "--now", "2026-11-23T03:00:00Z", "-o", "plan.json"]).status.success());
-    let before = std::fs::read(w.path("snapshots/backup1/archive-db.json")).unwrap();
+    let before = names(&w.path("snapshots/backup1/archive-db"));
     let out = w.parc(&["apply", "--dry-run", "plan.json"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("would fetch"), "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(std::fs::read(w.path("snapshots/backup1/archive-db.json")).unwrap(), before);
+    assert_eq!(names(&w.path("snapshots/backup1/archive-db")), before);
     assert_eq!(names(&dest), ["20261121.tgz"]);
 }
 
@@ -369,7 +401,8 @@ fn webdav_and_ftps_servers() {
     );
     let out = w.run_at("2026-11-21T03:00:00Z");
     assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
-    assert_eq!(names(&dav_root.join("db")), ["20261101.tgz", "20261121.tgz"]);
+    // No run recorded yet: the plan listed the folder by PROPFIND, and keep_last 1 pruned by DELETE.
+    assert_eq!(names(&dav_root.join("db")), ["20261121.tgz"]);
     assert_eq!(tar_member(&dav_root.join("db/20261121.tgz")).1, "over webdav");
     w.serve_zip("dump.zip", &[("dump.sql", b"day two")]);
     let out = w.run_at("2026-11-22T03:00:00Z");
@@ -398,7 +431,14 @@ fn webdav_and_ftps_servers() {
         "",
     );
     let ftp_run = |now: &str| {
-        assert!(w.parc(&["plan", "--now", now, "-o", "plan.json"]).status.success());
+        // The plan lists a destination no run recorded: it needs the password too.
+        let plan = common::parc()
+            .current_dir(w.tmp.path())
+            .env("PARC_TEST_FTP", "s3cret")
+            .args(["plan", "--now", now, "-o", "plan.json"])
+            .output()
+            .unwrap();
+        assert!(plan.status.success() && !stderr(&plan).contains("could not be listed"), "{}", stderr(&plan));
         let out = common::parc()
             .current_dir(w.tmp.path())
             .env("PARC_TEST_FTP", "s3cret")
@@ -408,7 +448,8 @@ fn webdav_and_ftps_servers() {
         assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
     };
     ftp_run("2026-11-24T03:00:00Z");
-    assert_eq!(names(&ftp_root.join("db")), ["20261101.tgz", "20261124.tgz"]);
+    // No run of this destination recorded: the plan listed it over FTPS, keep_last 1 pruned.
+    assert_eq!(names(&ftp_root.join("db")), ["20261124.tgz"]);
     assert_eq!(tar_member(&ftp_root.join("db/20261124.tgz")).1, "over ftps");
     w.serve_zip("dump.zip", &[("dump.sql", b"ftps day two")]);
     ftp_run("2026-11-25T03:00:00Z");
@@ -600,7 +641,8 @@ fn cron_as_a_plain_user_reaches_sftp_through_its_own_ssh_config() {
         )
         .output()
         .unwrap();
-    let log = std::fs::read_to_string(work.join("snapshots/backup1/archive-db.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(newest_run(&work.join("snapshots/backup1"), "archive-db").with_extension("log"))
+        .unwrap_or_default();
     assert!(out.status.success(), "{}\n{log}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "quiet under cron: {}", String::from_utf8_lossy(&out.stderr));
     let made = names(&dest);
@@ -660,4 +702,427 @@ fn apply_commits_the_run_log() {
         "{log}"
     );
     assert!(!log.contains("plan.json") && !log.contains("parc.toml"), "only what apply wrote: {log}");
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(std::fs::read(path).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every run log of the job, oldest first: (outcome, first line of the text log).
+fn runs_of(host: &Path) -> Vec<(String, String)> {
+    dated_runs(host, "archive-db")
+        .iter()
+        .map(|p| {
+            let log = std::fs::read_to_string(p.with_extension("log")).unwrap();
+            (common::read_json(p)["run"]["outcome"].as_str().unwrap().to_string(), log.lines().next().unwrap().into())
+        })
+        .collect()
+}
+
+/// The same day twice at one destination (`folder` is where its files land):
+/// the second run, with a changed dump, is refused and the morning's archive
+/// keeps its bytes; with `on_existing = "suffix"` it becomes `<day>-2.tgz`.
+fn the_days_archive_is_never_overwritten(w: &World, folder: &Path, job: &str, env: &[(&str, &str)]) {
+    let parc = |args: &[&str]| {
+        let mut cmd = common::parc();
+        cmd.current_dir(w.tmp.path()).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let run = |now: &str| {
+        let plan = parc(&["plan", "--now", now, "-o", "plan.json"]);
+        assert!(plan.status.success(), "plan: {}", stderr(&plan));
+        (plan, parc(&["apply", "--now", now, "plan.json"]))
+    };
+    w.config(job, "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"-- the morning's dump\n")]);
+    let (_, out) = run("2026-12-02T03:00:00+01:00");
+    assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    let morning = sha256(&folder.join("20261202.tgz"));
+
+    w.serve_zip("dump.zip", &[("dump.sql", b"-- the afternoon's dump, changed\n")]);
+    let (plan, out) = run("2026-12-02T14:00:00+01:00");
+    let planned: Value = serde_json::from_slice(&std::fs::read(w.path("plan.json")).unwrap()).unwrap();
+    assert_eq!(planned["jobs"][0]["action"], "refuse", "{planned}");
+    assert_eq!(planned["jobs"][0]["taken"], "20261202.tgz");
+    assert!(stderr(&plan).contains("refuse (20261202.tgz is already at the destination"), "{}", stderr(&plan));
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(w.run_log()["run"]["outcome"], "refused");
+    assert!(
+        w.text_log().starts_with("archive db REFUSED: 20261202.tgz is already at the destination"),
+        "{}",
+        w.text_log()
+    );
+    assert_eq!(sha256(&folder.join("20261202.tgz")), morning, "the morning's archive is untouched");
+
+    // on_existing = "suffix": the afternoon's dump is the day's second archive.
+    w.config(&format!("{job}\non_existing = \"suffix\""), "");
+    let (_, out) = run("2026-12-02T15:00:00+01:00");
+    assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    assert_eq!(w.run_log()["run"]["archive"]["name"], "20261202-2.tgz", "{}", w.text_log());
+    assert_eq!(w.run_log()["run"]["last_good"]["archive"], "20261202-2.tgz");
+    assert_eq!(tar_member(&folder.join("20261202-2.tgz")).1, "-- the afternoon's dump, changed\n");
+    assert_eq!(sha256(&folder.join("20261202.tgz")), morning, "the morning's archive is untouched");
+    let log = w.run_log();
+    let listed: Vec<&str> =
+        log["run"]["kept"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["20261202-2.tgz", "20261202.tgz"], "both kept, the suffixed one the newer");
+
+    // A name taken after the plan was made: the destination is asked again before anything is
+    // written, and the run is suffixed, or refused.
+    let taken_after_the_plan = |now: &str, name: &str| {
+        assert!(parc(&["plan", "--now", now, "-o", "plan.json"]).status.success());
+        std::fs::write(folder.join(name), "put there by hand").unwrap();
+        let out = parc(&["apply", "--now", now, "plan.json"]);
+        assert_eq!(std::fs::read_to_string(folder.join(name)).unwrap(), "put there by hand");
+        out
+    };
+    w.serve_zip("dump.zip", &[("dump.sql", b"-- the next day's dump\n")]);
+    let out = taken_after_the_plan("2026-12-03T03:00:00+01:00", "20261203.tgz");
+    assert!(out.status.success(), "{}\n{}", stderr(&out), w.text_log());
+    assert_eq!(w.run_log()["run"]["archive"]["name"], "20261203-2.tgz", "{}", w.text_log());
+    w.config(job, "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"-- the day after's dump\n")]);
+    let out = taken_after_the_plan("2026-12-04T03:00:00+01:00", "20261204.tgz");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let refused = w.run_log();
+    assert_eq!((&refused["run"]["outcome"], &refused["run"]["failed_step"]), (&"refused".into(), &"reach".into()));
+    assert!(!folder.join("20261204-2.tgz").exists());
+    assert!(names(folder).iter().all(|n| !n.ends_with(".part")), "{:?}", names(folder));
+}
+
+#[test]
+fn a_second_run_the_same_day_never_overwrites_a_local_archive() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    let job = format!("url = \"{}\"\ndestination = \"{}\"\nkeep_last = 5", w.url("dump.zip"), s(&dest));
+    the_days_archive_is_never_overwritten(&w, &dest, &job, &[]);
+}
+
+#[test]
+fn a_second_run_the_same_day_never_overwrites_an_sftp_archive() {
+    let sshd = common::sshd::Sshd::start();
+    let w = World::new();
+    let dest = w.path("remote");
+    std::fs::create_dir_all(&dest).unwrap();
+    let job = format!(
+        "url = \"{}\"\ndestination = \"sftp://root@127.0.0.1:{}{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nkeep_last = 5",
+        w.url("dump.zip"),
+        sshd.port,
+        s(&dest),
+        s(&sshd.path("id")),
+        s(&sshd.path("known_hosts"))
+    );
+    the_days_archive_is_never_overwritten(&w, &dest, &job, &[]);
+}
+
+#[test]
+fn a_second_run_the_same_day_never_overwrites_a_webdav_or_ftps_archive() {
+    let w = World::new();
+    let dav_root = w.path("dav");
+    std::fs::create_dir_all(dav_root.join("db")).unwrap();
+    let dav = Server::start(&w.path("run"), "webdav", &[&s(&dav_root), "parc", "s3cret"]);
+    std::fs::write(w.path("dav-password"), "s3cret\n").unwrap();
+    let job = format!(
+        "url = \"{}\"\ndestination = \"webdav://127.0.0.1:{}/dav/db\"\nuser = \"parc\"\npassword_file = \"{}\"\nkeep_last = 5",
+        w.url("dump.zip"),
+        dav.port,
+        s(&w.path("dav-password"))
+    );
+    the_days_archive_is_never_overwritten(&w, &dav_root.join("db"), &job, &[]);
+
+    let w = World::new();
+    let ftp_root = w.path("ftp");
+    std::fs::create_dir_all(ftp_root.join("db")).unwrap();
+    let ftps =
+        Server::start(&w.path("run"), "ftps", &[&s(&ftp_root), &s(&w.tls.cert), &s(&w.tls.key), "parc", "s3cret"]);
+    let job = format!(
+        "url = \"{}\"\ndestination = \"ftps://parc@127.0.0.1:{}/db\"\npassword_env = \"PARC_TEST_FTP\"\nkeep_last = 5",
+        w.url("dump.zip"),
+        ftps.port
+    );
+    the_days_archive_is_never_overwritten(&w, &ftp_root.join("db"), &job, &[("PARC_TEST_FTP", "s3cret")]);
+}
+
+/// A mistyped `--snapshots` is an error for `plan` and `apply`, never a first
+/// run; a destination that holds archives while the snapshots hold no run of
+/// the job is planned with what it holds.
+#[test]
+fn a_missing_snapshots_folder_is_an_error_and_an_unrecorded_destination_is_listed() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    for old in ["20261130.tgz", "20261201.tgz", "20261202.tgz"] {
+        std::fs::write(dest.join(old), old).unwrap();
+    }
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"\nkeep_last = 2", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"a dump")]);
+    let out = w.parc(&["plan", "--snapshots", "nope-dir", "--now", "2026-12-02T14:00:00Z", "-o", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot open snapshots folder nope-dir"), "{}", stderr(&out));
+    assert!(!w.path("plan.json").exists());
+
+    // The snapshots hold no run: the destination's own listing is the plan's.
+    assert!(w.parc(&["plan", "--now", "2026-12-02T14:00:00Z", "-o", "plan.json"]).status.success());
+    let plan: Value = serde_json::from_slice(&std::fs::read(w.path("plan.json")).unwrap()).unwrap();
+    let job = &plan["jobs"][0];
+    assert_eq!(job["listed_from"], "destination", "{job}");
+    assert_eq!(job["listing"].as_array().unwrap().len(), 3, "{job}");
+    assert_eq!(job["action"], "refuse", "today's name is taken: {job}");
+    let out = w.parc(&["apply", "--snapshots", "nope-dir", "--now", "2026-12-02T14:00:00Z", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot open snapshots folder nope-dir"), "{}", stderr(&out));
+    assert!(!w.path("nope-dir").exists(), "the mistyped folder is not made");
+    assert_eq!(std::fs::read_to_string(dest.join("20261202.tgz")).unwrap(), "20261202.tgz");
+
+    // The next day: a run, and retention over what the destination holds.
+    assert!(w.parc(&["plan", "--now", "2026-12-03T03:00:00Z", "-o", "plan.json"]).status.success());
+    let plan: Value = serde_json::from_slice(&std::fs::read(w.path("plan.json")).unwrap()).unwrap();
+    let deleted: Vec<&str> = plan["jobs"][0]["retention"]["delete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!((plan["jobs"][0]["action"].as_str(), deleted), (Some("run"), vec!["20261201.tgz", "20261130.tgz"]));
+    let out = w.parc(&["apply", "--now", "2026-12-03T03:00:00Z", "plan.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&dest), ["20261202.tgz", "20261203.tgz"]);
+}
+
+/// A panic inside parc after the upload (a failpoint of debug builds) still
+/// writes the run's log with its cause, and the archive that arrived stays.
+#[test]
+fn a_panic_in_apply_still_writes_the_runs_log() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"x")]);
+    assert!(w.parc(&["plan", "--now", "2026-12-02T03:00:00Z", "-o", "plan.json"]).status.success());
+    let out = common::parc()
+        .current_dir(w.tmp.path())
+        .env("PARC_FAILPOINT", "archive-uploaded")
+        .args(["apply", "--now", "2026-12-02T03:00:00Z", "plan.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let run = &w.run_log()["run"];
+    assert_eq!((&run["outcome"], &run["failed_step"]), (&"failed".into(), &"upload".into()), "{run}");
+    assert!(run["cause"].as_str().unwrap().contains("parc panicked: failpoint archive-uploaded"), "{run}");
+    assert!(w.text_log().starts_with("archive db FAILED at upload: parc panicked"), "{}", w.text_log());
+    assert_eq!(names(&dest), ["20261202.tgz"]);
+}
+
+/// Retention run as a user who may delete some archives of a sticky folder
+/// and not one that root owns: every deletion done is recorded, the one that
+/// failed is named with its cause, the rest are listed as not attempted.
+#[test]
+fn a_partly_failed_prune_records_each_deletion_done() {
+    let w = World::new();
+    let user = common::user::User::create("prune", &w.path("home"));
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::process::Command::new("chmod").arg("1777").arg(&dest).status().unwrap();
+    for day in ["01", "02", "03", "04", "05"] {
+        let file = dest.join(format!("202611{day}.tgz"));
+        std::fs::write(&file, day).unwrap();
+        if day != "02" {
+            user.own(&file);
+        }
+    }
+    let work = w.path("fleet");
+    std::fs::create_dir_all(work.join("snapshots")).unwrap();
+    std::fs::write(
+        work.join("parc.toml"),
+        format!(
+            "[[archive]]\nname = \"db\"\nurl = \"{}\"\nca_file = \"{}\"\nexpect = \"dump.sql\"\nhost = \"backup1\"\ndestination = \"{}\"\nkeep_last = 1\n",
+            w.url("dump.zip"),
+            s(&w.tls.ca),
+            s(&dest)
+        ),
+    )
+    .unwrap();
+    user.own(&work);
+    std::process::Command::new("chmod").args(["a+r"]).arg(&w.tls.ca).status().unwrap();
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(assert_cmd::cargo::cargo_bin("parc"), bin.join("parc")).unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"today")]);
+    let script = format!(
+        "{0} plan --now 2026-11-21T03:00:00Z -o plan.json && {0} apply --now 2026-11-21T03:00:00Z plan.json",
+        s(&bin.join("parc"))
+    );
+    let out = user.command(&work, Path::new("/bin/sh"), &["-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let host = work.join("snapshots/backup1");
+    let run = common::read_json(&newest_run(&host, "archive-db"))["run"].clone();
+    let names_of = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!((&run["outcome"], &run["failed_step"]), (&"failed".into(), &"retention".into()), "{run}");
+    assert_eq!(names_of(&run["deleted"]), ["20261105.tgz", "20261104.tgz", "20261103.tgz"], "{run}");
+    assert_eq!(run["delete_failed"]["name"], "20261102.tgz", "{run}");
+    assert!(run["delete_failed"]["cause"].as_str().unwrap().contains("ermi"), "{run}");
+    assert_eq!(names_of(&run["not_attempted"]), ["20261101.tgz"], "{run}");
+    assert_eq!(run["last_good"]["archive"], "20261121.tgz");
+    let log = std::fs::read_to_string(newest_run(&host, "archive-db").with_extension("log")).unwrap();
+    assert!(
+        log.contains("retention: deleted 3 20261105.tgz 20261104.tgz 20261103.tgz, then failed on 20261102.tgz"),
+        "{log}"
+    );
+    assert!(log.contains("FAILED to delete 20261102.tgz") && log.contains("not attempted 20261101.tgz"), "{log}");
+    assert!(!log.contains("nothing was deleted"), "{log}");
+    assert_eq!(names(&dest), ["20261101.tgz", "20261102.tgz", "20261121.tgz"]);
+}
+
+/// A stale plan, a held lock, a configuration error and a skip each leave a
+/// run log with the cause in its first line; the refusals are mailed under
+/// `when = "failure"`, the skip is not; and none makes the next plan stale.
+#[test]
+fn refused_and_skipped_runs_leave_a_log_and_refusals_are_mailed() {
+    let w = World::new();
+    let inbox = w.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let smtp = Server::start(&w.path("run"), "smtp", &[&s(&inbox), &s(&w.tls.cert), &s(&w.tls.key), "parc", "mailpw"]);
+    std::fs::write(w.path("smtp-password"), "mailpw\n").unwrap();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    let mail = format!(
+        "[mail.ops]\nto = [\"ops@example.org\"]\nfrom = \"parc@example.org\"\nwhen = \"failure\"\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"parc\"\npassword_file = \"{}\"\nca_file = \"{}\"\n",
+        smtp.port,
+        s(&w.path("smtp-password")),
+        s(&w.tls.ca)
+    );
+    let job = format!(
+        "url = \"{}\"\ndestination = \"{}\"\nmail = \"ops\"\nmin_interval = \"20h\"",
+        w.url("dump.zip"),
+        s(&dest)
+    );
+    w.config(&job, &mail);
+    w.serve_zip("dump.zip", &[("dump.sql", b"one")]);
+    let host = w.path("snapshots/backup1");
+    let mails = || names(&inbox).len();
+
+    assert!(w.parc(&["plan", "--now", "2026-12-01T03:00:00Z", "-o", "old.json"]).status.success());
+    assert!(w.parc(&["apply", "--now", "2026-12-01T03:00:00Z", "old.json"]).status.success());
+    assert_eq!(mails(), 0, "an OK run is not mailed under when = failure");
+
+    // A stale plan.
+    let out = w.parc(&["apply", "--now", "2026-12-01T05:00:00Z", "old.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("the plan is stale"), "{}", stderr(&out));
+    assert!(w.text_log().starts_with("archive db REFUSED: the plan is stale: job db ran at"), "{}", w.text_log());
+    assert_eq!(w.run_log()["run"]["mail"], "sent to ops@example.org");
+    let sent = std::fs::read_to_string(inbox.join("1.eml")).unwrap();
+    assert!(sent.contains("Subject: [parc] db REFUSED 2026-12-01") && sent.contains("It was refused"), "{sent}");
+
+    // A held lock.
+    assert!(w.parc(&["plan", "--now", "2026-12-02T03:00:00Z", "-o", "plan.json"]).status.success());
+    let lock = w.path(".parc-cache/apply.lock");
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    std::fs::write(&lock, format!("1 {}", hostname.trim())).unwrap();
+    let out = w.parc(&["apply", "--now", "2026-12-02T03:00:00Z", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(w.text_log().starts_with("archive db REFUSED: another parc apply is running"), "{}", w.text_log());
+    assert_eq!(mails(), 2);
+    std::fs::remove_file(&lock).unwrap();
+
+    // A configuration that cannot be read: the plan's jobs are recorded all the same.
+    let good = std::fs::read_to_string(w.path("parc.toml")).unwrap();
+    std::fs::write(w.path("parc.toml"), format!("{good}\n[[archive]\n")).unwrap();
+    let out = w.parc(&["apply", "--now", "2026-12-02T03:00:00Z", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(w.text_log().starts_with("archive db REFUSED: "), "{}", w.text_log());
+    assert!(w.text_log().lines().next().unwrap().contains("parc.toml"), "{}", w.text_log());
+    assert_eq!(w.run_log()["run"]["mail"], "not sent: the configuration could not be read");
+    std::fs::write(w.path("parc.toml"), good).unwrap();
+
+    // The refusals changed nothing a plan is made from: the same plan still holds, and runs.
+    w.serve_zip("dump.zip", &[("dump.sql", b"two")]);
+    let out = w.parc(&["apply", "--now", "2026-12-02T03:00:00Z", "plan.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(w.run_log()["run"]["outcome"], "ok");
+
+    // A skip: logged with its cause, not mailed.
+    assert!(w.run_at("2026-12-02T09:00:00Z").status.success());
+    assert!(w.text_log().starts_with("archive db SKIPPED: the last good run"), "{}", w.text_log());
+    assert_eq!(w.run_log()["run"]["mail"], "not sent: when = failure");
+    assert_eq!(mails(), 2);
+    let outcomes: Vec<String> = runs_of(&host).into_iter().map(|(o, _)| o).collect();
+    assert_eq!(outcomes, ["ok", "refused", "refused", "refused", "ok", "skipped"]);
+}
+
+/// Outside git, each run is a dated pair of files that no later run replaces.
+#[test]
+fn without_git_every_run_keeps_its_own_log() {
+    let w = World::new();
+    let dest = w.path("nas");
+    std::fs::create_dir_all(&dest).unwrap();
+    w.config(&format!("url = \"{}\"\ndestination = \"{}\"", w.url("dump.zip"), s(&dest)), "");
+    w.serve_zip("dump.zip", &[("dump.sql", b"one")]);
+    assert!(w.run_at("2026-12-01T03:00:00+01:00").status.success());
+    let first = w.newest_run();
+    let bytes = std::fs::read(&first).unwrap();
+    w.serve_zip("dump.zip", &[("dump.sql", b"two")]);
+    assert!(w.run_at("2026-12-02T03:00:00+01:00").status.success());
+    assert_eq!(
+        names(&w.path("snapshots/backup1/archive-db")),
+        ["2026-12-01T020000Z.json", "2026-12-01T020000Z.log", "2026-12-02T020000Z.json", "2026-12-02T020000Z.log"]
+    );
+    assert_eq!(std::fs::read(&first).unwrap(), bytes);
+    assert!(!w.path("snapshots/backup1/archive-db.json").exists());
+    // The build reads them as the job's two runs.
+    assert!(w.parc(&["build"]).status.success());
+    assert_eq!(common::read_json(&w.path("site/api/v1/archives.json")).as_array().unwrap().len(), 2);
+}
+
+/// Each transport's rename refuses a name that is taken (the last guard, when
+/// a file arrives between the listing and the rename).
+#[test]
+fn no_transport_renames_over_an_archive() {
+    let sshd = common::sshd::Sshd::start();
+    let w = World::new();
+    let dav_root = w.path("dav");
+    let ftp_root = w.path("ftp");
+    let sftp_root = w.path("sftp");
+    for d in [dav_root.join("db"), ftp_root.join("db"), sftp_root.clone()] {
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("20261202.tgz"), "the morning's").unwrap();
+    }
+    let dav = Server::start(&w.path("run"), "webdav", &[&s(&dav_root), "parc", "s3cret"]);
+    let ftps =
+        Server::start(&w.path("run"), "ftps", &[&s(&ftp_root), &s(&w.tls.cert), &s(&w.tls.key), "parc", "s3cret"]);
+    std::fs::write(w.path("password"), "s3cret\n").unwrap();
+    let file = w.path("afternoon.tgz");
+    std::fs::write(&file, "the afternoon's").unwrap();
+    for (destination, folder) in [
+        (format!("sftp://root@127.0.0.1:{}{}", sshd.port, s(&sftp_root)), sftp_root.clone()),
+        (format!("webdav://127.0.0.1:{}/dav/db", dav.port), dav_root.join("db")),
+        (format!("ftps://parc@127.0.0.1:{}/db", ftps.port), ftp_root.join("db")),
+        (s(&w.path("sftp")), sftp_root.clone()),
+    ] {
+        let job: parc::archive::job::ArchiveJob = toml::from_str(&format!(
+            "name = \"db\"\nurl = \"https://x/d.zip\"\nexpect = \"d\"\ndestination = \"{destination}\"\nuser = \"parc\"\npassword_file = \"{}\"\nca_file = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n",
+            s(&w.path("password")),
+            s(&w.tls.ca),
+            s(&sshd.path("id")),
+            s(&sshd.path("known_hosts"))
+        ))
+        .unwrap();
+        let mut t = parc::archive::destination::open(&job).unwrap();
+        t.check().unwrap();
+        t.put(&file, ".20261202.tgz.part").unwrap();
+        let err = t.rename(".20261202.tgz.part", "20261202.tgz").unwrap_err();
+        assert!(err.is::<parc::archive::destination::Taken>(), "{destination}: {err:#}");
+        assert_eq!(std::fs::read_to_string(folder.join("20261202.tgz")).unwrap(), "the morning's", "{destination}");
+        t.rename(".20261202.tgz.part", "20261202-2.tgz").unwrap();
+        assert_eq!(std::fs::read_to_string(folder.join("20261202-2.tgz")).unwrap(), "the afternoon's");
+        std::fs::remove_file(folder.join("20261202-2.tgz")).unwrap();
+    }
 }

@@ -1,18 +1,23 @@
 //! `parc apply`: carries out a plan, exactly. It refuses a plan whose
 //! inputs changed since it was made, never runs twice at once (a lock), and
-//! for each job: fetch, download, verify, compare, pack, reach, upload,
-//! retention — each step timed and logged, the first failure stopping the
-//! run and naming its cause. Retention deletes only what the plan named,
-//! only when the run did not fail, never the newest good archive.
+//! for each job: download, verify, compare, pack, reach, upload, retention —
+//! each step timed and logged, the first failure stopping the run and naming
+//! its cause. Retention deletes only what the plan named, only when the run
+//! did not fail, never the newest good archive; an archive at the destination
+//! is never overwritten.
+//!
+//! Every job of the plan leaves a run log, whatever happens: a refusal (stale
+//! plan, held lock, configuration error, a name taken), a skip, a failure, or
+//! a panic inside parc, caught at the job's boundary.
 
-use super::destination::{self, Transport};
-use super::job::ArchiveJob;
+use super::destination::{self, Taken, Transport};
+use super::job::{ArchiveJob, OnExisting};
 use super::plan::{self, Action, JobPlan, Plan};
 use super::retention::{self, Deleted};
-use super::run::{LastGood, Outcome, Run, RunSnapshot, Step};
+use super::run::{self, DeleteFailed, LastGood, Layout, Outcome, Run, RunSnapshot, Step};
 use super::{fetch, lock, pack};
 use crate::config::Config;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use jiff::Zoned;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -26,6 +31,8 @@ pub struct Options {
     pub lock: PathBuf,
     /// The site's templates folder (the report and mail templates can be replaced there).
     pub templates: PathBuf,
+    /// How run logs are kept: stable paths for runs that are committed, dated files otherwise.
+    pub layout: Layout,
 }
 
 /// What one job's run came to, for the command's own report.
@@ -46,18 +53,81 @@ pub struct Applied {
     pub notice_failed: bool,
     /// The `notify.json` written, when a step was sent.
     pub notify_file: Option<PathBuf>,
+    /// `--dry-run`: what would be done, a block per job.
+    pub dry_run: Vec<String>,
+    /// Why the plan was refused as a whole (each job's refusal is in `runs`).
+    pub refused: Option<anyhow::Error>,
 }
 
-/// Carries out `plan`. An error is a refusal (stale plan, lock held, bad
-/// configuration): nothing was done. A run that failed is a [`Done`] with
-/// outcome `failed`.
+/// Carries out `plan`. A refusal (stale plan, lock held, bad configuration)
+/// does nothing but record each job as refused, and is `Applied::refused`.
+/// A run that failed is a [`Done`] with outcome `failed`. An error is what
+/// leaves nowhere to record a run: a snapshots folder that is not there.
 pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> Result<Applied> {
-    let _lock = if opts.dry_run { None } else { Some(lock::Lock::take(&opts.lock)?) };
+    run::check_folder(snapshots)?;
+    let mut applied = Applied {
+        runs: Vec::new(),
+        notices: Vec::new(),
+        notice_failed: false,
+        notify_file: None,
+        dry_run: Vec::new(),
+        refused: None,
+    };
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        match lock::Lock::take(&opts.lock) {
+            Ok(lock) => Some(lock),
+            Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
+        }
+    };
+    let work = match holds(config, snapshots, plan) {
+        Ok(work) => work,
+        Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
+    };
+    let templates = match crate::render::templates::load(&opts.templates) {
+        Ok(t) => t,
+        Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
+    };
+    for (job, planned) in work {
+        if opts.dry_run {
+            applied.dry_run.push(dry_run(job, planned));
+            continue;
+        }
+        let ctx = Record { config: Some(config), templates: &templates, snapshots, plan, planned, opts };
+        let done = match planned.action {
+            Action::Skip => ctx.write(ctx.unrun(Outcome::Skipped, planned.reason.clone())),
+            Action::Refuse => ctx.write(ctx.unrun(Outcome::Refused, planned.reason.clone())),
+            Action::Run => run_job(&ctx, job),
+        };
+        applied.runs.push(done?);
+    }
+    // Under the same lock: two applies never send the same step.
+    if opts.dry_run {
+        applied.notices = plan
+            .notifications
+            .iter()
+            .map(|n| {
+                let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
+                format!("would mail {} about {}", n.notify, ids.join(", "))
+            })
+            .collect();
+    } else {
+        let (notices, failed, file) =
+            crate::notify::send::send(config, &templates, snapshots, &plan.notifications, &opts.now)?;
+        (applied.notices, applied.notice_failed, applied.notify_file) = (notices, failed, file);
+    }
+    Ok(applied)
+}
+
+/// Every job of the plan with its configuration, when the whole plan still holds.
+fn holds<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec<(&'a ArchiveJob, &'a JobPlan)>> {
     // Notifications: refused when a step was sent or a silence set since the plan.
     if !plan.notify_inputs.is_empty() && crate::notify::send::inputs(snapshots)? != plan.notify_inputs {
-        bail!("the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan");
+        anyhow::bail!(
+            "the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan"
+        );
     }
-    // Every job must still hold before anything is done.
     let mut work = Vec::new();
     for planned in &plan.jobs {
         let job = config
@@ -65,46 +135,44 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
             .iter()
             .find(|j| j.name == planned.job)
             .ok_or_else(|| anyhow!("the plan is stale: job {} is no longer in the configuration", planned.job))?;
-        if let Err(why) = plan::still_holds(job, planned, snapshots)? {
-            bail!("{why}");
-        }
+        plan::still_holds(job, planned, snapshots)?.map_err(anyhow::Error::msg)?;
         work.push((job, planned));
     }
-    let templates = crate::render::templates::load(&opts.templates)?;
-    let mut done = Vec::new();
-    for (job, planned) in work {
-        if opts.dry_run {
-            crate::cli::print(&dry_run(job, planned))?;
-            continue;
-        }
-        if planned.action == Action::Skip {
-            done.push(Done {
-                job: job.name.clone(),
-                outcome: Outcome::Skipped,
-                headline: format!("archive {} SKIPPED: {}", job.name, planned.reason),
-                files: Vec::new(),
-            });
-            continue;
-        }
-        done.push(run_job(config, &templates, snapshots, plan, job, planned, opts)?);
+    Ok(work)
+}
+
+/// Records every job of `plan` as refused because of `cause`, so that a
+/// night without an archive says why; `config` is `None` when it could not
+/// be read (then nothing is mailed).
+pub fn refuse_all(
+    config: Option<&Config>,
+    snapshots: &Path,
+    plan: &Plan,
+    cause: anyhow::Error,
+    opts: &Options,
+    mut applied: Applied,
+) -> Result<Applied> {
+    if opts.dry_run {
+        return Err(cause);
     }
-    // Under the same lock: two applies never send the same step.
-    let (notices, notice_failed, notify_file) = if opts.dry_run {
-        let lines = plan.notifications.iter().map(|n| {
-            let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
-            format!("would mail {} about {}", n.notify, ids.join(", "))
-        });
-        (lines.collect(), false, None)
-    } else {
-        crate::notify::send::send(config, &templates, snapshots, &plan.notifications, &opts.now)?
-    };
-    Ok(Applied { runs: done, notices, notice_failed, notify_file })
+    run::check_folder(snapshots)?;
+    // The user's templates may be what failed: the built-in ones always render.
+    let templates = crate::render::templates::load(&opts.templates)
+        .unwrap_or_else(|_| crate::render::templates::builtin().expect("the built-in templates are valid"));
+    let text = crate::problem::error_chain(cause.as_ref());
+    for planned in &plan.jobs {
+        let ctx = Record { config, templates: &templates, snapshots, plan, planned, opts };
+        applied.runs.push(ctx.write(ctx.unrun(Outcome::Refused, text.clone()))?);
+    }
+    applied.refused = Some(cause);
+    Ok(applied)
 }
 
 fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {
     let mut text = format!("job {}: ", job.name);
     match planned.action {
         Action::Skip => text.push_str(&format!("would skip: {}\n", planned.reason)),
+        Action::Refuse => text.push_str(&format!("would refuse: {}\n", planned.reason)),
         Action::Run => {
             text.push_str(&format!(
                 "would fetch {}, check it holds {}, archive it as {} to {}",
@@ -119,16 +187,28 @@ fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {
     text
 }
 
+/// Where a step stopped the run, and how the run ends.
+struct Stop {
+    step: String,
+    cause: String,
+    outcome: Outcome,
+}
+
 /// Records the steps of a run as they happen.
 struct Steps {
     steps: Vec<Step>,
+    /// The step under way: the one a panic happened in.
+    current: Option<String>,
 }
 
 impl Steps {
     /// Runs `f` as step `name`; its `Ok` detail or its error goes into the log.
-    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<(T, String)>) -> Result<T, (String, String)> {
+    /// A [`Taken`] name refuses the run; any other error fails it.
+    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<(T, String)>) -> Result<T, Stop> {
         let start = Instant::now();
+        self.current = Some(name.to_string());
         let result = f();
+        self.current = None;
         let ms = start.elapsed().as_millis() as u64;
         match result {
             Ok((value, detail)) => {
@@ -138,83 +218,127 @@ impl Steps {
             Err(e) => {
                 let cause = crate::problem::error_chain(e.as_ref());
                 self.steps.push(Step { step: name.into(), ok: false, ms, detail: None, error: Some(cause.clone()) });
-                Err((name.to_string(), cause))
+                let outcome = if e.is::<Taken>() { Outcome::Refused } else { Outcome::Failed };
+                Err(Stop { step: name.to_string(), cause, outcome })
             }
         }
     }
 }
 
-fn run_job(
-    config: &Config,
-    templates: &tera::Tera,
-    snapshots: &Path,
-    plan: &Plan,
-    job: &ArchiveJob,
-    planned: &JobPlan,
-    opts: &Options,
-) -> Result<Done> {
+/// What writing one job's run log needs.
+struct Record<'a> {
+    config: Option<&'a Config>,
+    templates: &'a tera::Tera,
+    snapshots: &'a Path,
+    plan: &'a Plan,
+    planned: &'a JobPlan,
+    opts: &'a Options,
+}
+
+impl Record<'_> {
+    /// A run as it starts, carrying what the plan knew.
+    fn start(&self) -> Run {
+        let planned = self.planned;
+        Run {
+            job: planned.job.clone(),
+            plan: self.plan.fingerprint.clone(),
+            outcome: Outcome::Failed,
+            failed_step: None,
+            cause: None,
+            started_at: self.opts.now.timestamp().to_string(),
+            duration_ms: 0,
+            url: planned.url.clone(),
+            destination: planned.destination.clone(),
+            zip_bytes: None,
+            dump: None,
+            archive: None,
+            steps: Vec::new(),
+            remote: None,
+            kept: Vec::new(),
+            deleted: Vec::new(),
+            delete_failed: None,
+            not_attempted: Vec::new(),
+            last_good: planned.last_good.clone(),
+            mail: None,
+        }
+    }
+
+    /// A run that was not carried out (`skipped` or `refused`), with its cause: it keeps
+    /// the listing the plan knew, so the next plan still knows what is at the destination.
+    fn unrun(&self, outcome: Outcome, cause: String) -> Run {
+        let mut run = self.start();
+        run.outcome = outcome;
+        run.cause = Some(cause);
+        if self.planned.listed_from != plan::ListedFrom::Nothing {
+            run.remote = Some(self.planned.listing.clone());
+        }
+        run
+    }
+
+    /// Renders the run's log, mails it when asked, and writes both into the snapshots folder.
+    fn write(&self, mut run: Run) -> Result<Done> {
+        let planned = self.planned;
+        let host = match &planned.host {
+            Some(h) => h.clone(),
+            None => crate::collect::local::hostname().map_err(anyhow::Error::msg)?,
+        };
+        crate::collect::check_host_name(&host).map_err(anyhow::Error::msg)?;
+        let log = render(self.templates, "archive-log.txt", &run, planned)?;
+        let headline = log.lines().next().unwrap_or_default().to_string();
+        let job = self.config.and_then(|c| c.archive.iter().find(|j| j.name == planned.job));
+        run.mail = match (self.config, job.and_then(|j| j.mail.as_deref())) {
+            (Some(config), Some(name)) => Some(mail(config, self.templates, name, &run, planned, &log)),
+            (None, _) => Some("not sent: the configuration could not be read".into()),
+            (Some(_), None) => None,
+        };
+        let snapshot = RunSnapshot {
+            schema: crate::snapshot::SCHEMA.into(),
+            kind: run::kind(&planned.job),
+            host,
+            collected_at: self.opts.now.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            agent: serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "mode": "apply"}),
+            probes: serde_json::Map::new(),
+            run,
+        };
+        let files = run::write(self.snapshots, &snapshot, &log, self.opts.layout)?;
+        Ok(Done { job: planned.job.clone(), outcome: snapshot.run.outcome, headline, files })
+    }
+}
+
+fn run_job(ctx: &Record, job: &ArchiveJob) -> Result<Done> {
     let started = Instant::now();
     let work = tempfile::tempdir().context("cannot make a work folder")?;
-    let mut steps = Steps { steps: Vec::new() };
-    let mut run = Run {
-        job: job.name.clone(),
-        plan: plan.fingerprint.clone(),
-        outcome: Outcome::Failed,
-        failed_step: None,
-        cause: None,
-        started_at: opts.now.timestamp().to_string(),
-        duration_ms: 0,
-        url: job.url.clone(),
-        destination: job.destination.clone(),
-        zip_bytes: None,
-        dump: None,
-        archive: None,
-        steps: Vec::new(),
-        remote: None,
-        kept: Vec::new(),
-        deleted: Vec::new(),
-        last_good: planned.last_good.clone(),
-        mail: None,
-    };
-    let result = steps_of_run(job, planned, opts, work.path(), &mut steps, &mut run);
+    let mut steps = Steps { steps: Vec::new(), current: None };
+    let mut run = ctx.start();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        steps_of_run(job, ctx.planned, ctx.opts, work.path(), &mut steps, &mut run)
+    }));
+    let result = result.unwrap_or_else(|panic| {
+        // A bug in parc must not lose the run's log: the step it happened in fails with it.
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let step = steps.current.take().unwrap_or_else(|| "apply".into());
+        let cause = format!("parc panicked: {message}");
+        steps.steps.push(Step { step: step.clone(), ok: false, ms: 0, detail: None, error: Some(cause.clone()) });
+        Err(Stop { step, cause, outcome: Outcome::Failed })
+    });
     match result {
         Ok(outcome) => run.outcome = outcome,
-        Err((step, cause)) => {
-            run.outcome = Outcome::Failed;
-            run.failed_step = Some(step);
-            run.cause = Some(cause);
+        Err(stop) => {
+            run.outcome = stop.outcome;
+            run.failed_step = Some(stop.step);
+            run.cause = Some(stop.cause);
         }
     }
     run.steps = steps.steps;
     run.duration_ms = started.elapsed().as_millis() as u64;
-
-    let host = match &job.host {
-        Some(h) => h.clone(),
-        None => crate::collect::local::hostname().map_err(anyhow::Error::msg)?,
-    };
-    crate::collect::check_host_name(&host).map_err(anyhow::Error::msg)?;
-    let log = render(templates, "archive-log.txt", &run, planned)?;
-    let headline = log.lines().next().unwrap_or_default().to_string();
-    if let Some(name) = &job.mail {
-        run.mail = Some(mail(config, templates, name, &run, planned, &log));
-    }
-    let snapshot = RunSnapshot {
-        schema: crate::snapshot::SCHEMA.into(),
-        kind: super::run::kind(&job.name),
-        host: host.clone(),
-        collected_at: opts.now.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        agent: serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "mode": "apply"}),
-        probes: serde_json::Map::new(),
-        run,
-    };
-    let value = serde_json::to_value(&snapshot)?;
-    let path = crate::collect::write_snapshot(snapshots, &host, &snapshot.kind, &value).map_err(anyhow::Error::msg)?;
-    let log_path = snapshots.join(&host).join(format!("{}.log", snapshot.kind));
-    std::fs::write(&log_path, &log).with_context(|| format!("cannot write {}", log_path.display()))?;
-    Ok(Done { job: job.name.clone(), outcome: snapshot.run.outcome, headline, files: vec![path, log_path] })
+    ctx.write(run)
 }
 
-/// The steps; `Err((step, cause))` at the first that fails.
+/// The steps; `Err` at the first that fails.
 fn steps_of_run(
     job: &ArchiveJob,
     planned: &JobPlan,
@@ -222,7 +346,7 @@ fn steps_of_run(
     work: &Path,
     steps: &mut Steps,
     run: &mut Run,
-) -> Result<Outcome, (String, String)> {
+) -> Result<Outcome, Stop> {
     let timeout = std::time::Duration::from_secs(job.timeout.max(1));
     let zip_path = work.join("download.zip");
     // 1 and 2: the URL answers; the zip comes down whole.
@@ -265,7 +389,7 @@ fn steps_of_run(
     })?;
     let archive_it = !unchanged || job.archive_unchanged;
     // 5: the tar.gz.
-    let tgz = work.join(&planned.archive);
+    let tgz = work.join("archive.tgz");
     let archive = if archive_it {
         let mtime = opts.now.timestamp().as_second().max(0) as u64;
         let a = steps.run("pack", || {
@@ -273,23 +397,34 @@ fn steps_of_run(
             let detail = format!("{}, {} bytes, sha256 {}", a.name, a.bytes, a.sha256);
             Ok((a, detail))
         })?;
-        run.archive = Some(a.clone());
         Some(a)
     } else {
         None
     };
-    // 6: the destination is reachable.
-    let mut transport: Box<dyn Transport> = steps.run("reach", || {
+    // 6: the destination is reachable, and what it holds decides the archive's name:
+    // the plan's listing may be a day old, or was never taken.
+    let (mut transport, archive) = steps.run("reach", || {
         let mut t = destination::open(job)?;
-        let detail = t.check()?;
-        Ok((t, detail))
+        let mut detail = t.check()?;
+        let archive = match archive {
+            Some(mut a) => {
+                let (name, said) = name(job, planned, t.as_mut(), opts)?;
+                detail = format!("{detail}; {said}");
+                a.name = name;
+                Some(a)
+            }
+            None => None,
+        };
+        Ok(((t, archive), detail))
     })?;
-    // 7: upload under a temporary name, verify, rename.
+    run.archive = archive.clone();
+    // 7: upload under a temporary name, verify, rename (never over an archive).
     if let Some(a) = &archive {
         let progress = opts.progress;
         steps.run("upload", || {
             let bar = progress.then(|| crate::progress::bytes(None, "upload"));
             destination::upload_verified(transport.as_mut(), &tgz, &a.name, a.bytes, &a.sha256)?;
+            crate::failpoint::hit("archive-uploaded");
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
@@ -300,41 +435,85 @@ fn steps_of_run(
     }
     // 8: retention, only what the plan named and the policy still deletes.
     let newest_good = run.last_good.as_ref().map(|g| g.archive.clone());
-    let (remote, kept, deleted) =
-        steps.run("retention", || retention_step(job, planned, transport.as_mut(), newest_good.as_deref()))?;
-    run.remote = Some(remote);
-    run.kept = kept;
-    run.deleted = deleted;
+    let mut pruned = None;
+    let result = steps.run("retention", || {
+        let p = prune(job, planned, transport.as_mut(), newest_good.as_deref())?;
+        let detail = format!("{} archives there, {} kept, {} deleted", p.listed, p.kept.len(), p.deleted.len());
+        let failure = p.failed.as_ref().map(|f| anyhow!("cannot delete {}: {}", f.name, f.cause));
+        pruned = Some(p);
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(((), detail)),
+        }
+    });
+    if let Some(p) = pruned {
+        run.remote = Some(p.remote);
+        run.kept = p.kept;
+        run.deleted = p.deleted;
+        run.delete_failed = p.failed;
+        run.not_attempted = p.not_attempted;
+    }
+    result?;
     Ok(if archive_it { Outcome::Ok } else { Outcome::Unchanged })
 }
 
-type Retained = (Vec<destination::Listed>, Vec<retention::Kept>, Vec<Deleted>);
+/// The archive's name, from what the destination holds now: the planned
+/// one when it is free; when it is taken, a refusal ([`Taken`]) or the
+/// first free suffixed name, as `on_existing` says.
+fn name(job: &ArchiveJob, planned: &JobPlan, t: &mut dyn Transport, opts: &Options) -> Result<(String, String)> {
+    let names: Vec<String> = t.list()?.into_iter().map(|l| l.name).collect();
+    if !names.contains(&planned.archive) {
+        return Ok((planned.archive.clone(), format!("{} is free", planned.archive)));
+    }
+    match job.on_existing {
+        OnExisting::Refuse => Err(Taken(planned.archive.clone()).into()),
+        OnExisting::Suffix => {
+            let pattern = job.pattern().map_err(anyhow::Error::msg)?;
+            let (free, _) = pattern.free_name(opts.now.datetime(), &names);
+            Ok((free.clone(), format!("{} is taken: this run is {free} (on_existing = \"suffix\")", planned.archive)))
+        }
+    }
+}
 
-fn retention_step(
-    job: &ArchiveJob,
-    planned: &JobPlan,
-    transport: &mut dyn Transport,
-    newest_good: Option<&str>,
-) -> Result<(Retained, String)> {
+/// What retention did: each deletion done, the one that failed, the rest not attempted.
+struct Pruned {
+    /// The destination's files, less those deleted.
+    remote: Vec<destination::Listed>,
+    listed: usize,
+    kept: Vec<retention::Kept>,
+    deleted: Vec<Deleted>,
+    failed: Option<DeleteFailed>,
+    not_attempted: Vec<Deleted>,
+}
+
+fn prune(job: &ArchiveJob, planned: &JobPlan, t: &mut dyn Transport, newest_good: Option<&str>) -> Result<Pruned> {
     let pattern = job.pattern().map_err(anyhow::Error::msg)?;
-    let mut listing = transport.list()?;
-    let names: Vec<String> = listing.iter().map(|l| l.name.clone()).collect();
+    let mut remote = t.list()?;
+    let names: Vec<String> = remote.iter().map(|l| l.name.clone()).collect();
     let now = retention::apply(&job.policy(), &pattern, &names);
     // The newest archive there, by the date in its name: never deleted, whatever a plan says.
-    let newest = names.iter().filter_map(|n| pattern.date(n).map(|d| (d, n))).max().map(|(_, n)| n.clone());
-    let mut deleted = Vec::new();
+    let newest = names.iter().filter_map(|n| pattern.stamp(n).map(|s| (s, n))).max().map(|(_, n)| n.clone());
+    let (mut deleted, mut failed, mut not_attempted) = (Vec::new(), None, Vec::new());
     for d in &planned.retention.delete {
         let still_deleted = now.delete.iter().any(|x| x.name == d.name);
         let protected = Some(d.name.as_str()) == newest_good || Some(&d.name) == newest.as_ref();
         if !names.contains(&d.name) || !still_deleted || protected || pattern.date(&d.name).is_none() {
             continue;
         }
-        transport.delete(&d.name).with_context(|| format!("retention: {}", d.name))?;
-        deleted.push(d.clone());
+        if failed.is_some() {
+            not_attempted.push(d.clone());
+            continue;
+        }
+        match t.delete(&d.name) {
+            Ok(()) => deleted.push(d.clone()),
+            Err(e) => {
+                let cause = crate::problem::error_chain(e.as_ref());
+                failed = Some(DeleteFailed { name: d.name.clone(), reason: d.reason.clone(), cause });
+            }
+        }
     }
-    listing.retain(|l| !deleted.iter().any(|d| d.name == l.name));
-    let detail = format!("{} archives there, {} kept, {} deleted", names.len(), now.keep.len(), deleted.len());
-    Ok(((listing, now.keep, deleted), detail))
+    remote.retain(|l| !deleted.iter().any(|d| d.name == l.name));
+    Ok(Pruned { remote, listed: names.len(), kept: now.keep, deleted, failed, not_attempted })
 }
 
 /// Renders a run into one of the report templates.
@@ -357,8 +536,9 @@ fn mail(config: &Config, templates: &tera::Tera, name: &str, run: &Run, planned:
     let previous = planned.previous.as_ref().map(|p| p.outcome);
     let wanted = match settings.when {
         crate::mail::When::Always => true,
-        crate::mail::When::Failure => run.outcome == Outcome::Failed,
-        crate::mail::When::Change => previous != Some(run.outcome),
+        crate::mail::When::Failure => run.outcome.is_failure(),
+        // A skip changes nothing of the job's state.
+        crate::mail::When::Change => run.outcome != Outcome::Skipped && previous != Some(run.outcome),
     };
     if !wanted {
         return format!("not sent: when = {:?}", settings.when).to_lowercase();

@@ -45,6 +45,11 @@ pub struct ArchiveJob {
     /// Archive the dump even when it is identical to the previous run's.
     #[serde(default)]
     pub archive_unchanged: bool,
+    /// When the archive's name is already taken at the destination: `refuse`
+    /// the run (the default), or `suffix` its name (`20261202-2.tgz`). An
+    /// archive at the destination is never overwritten.
+    #[serde(default)]
+    pub on_existing: OnExisting,
     /// Skip a run that comes sooner than this after the last good one (e.g. `20h`).
     #[serde(default)]
     pub min_interval: Option<Duration>,
@@ -82,6 +87,17 @@ pub struct ArchiveJob {
     /// …and every archive newer than the newest one minus this (e.g. `30d`).
     #[serde(default)]
     pub keep_within: Option<Duration>,
+}
+
+/// What a run does when its archive's name is taken at the destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnExisting {
+    /// Archive nothing, and say which archive holds the name.
+    #[default]
+    Refuse,
+    /// Archive under the first free `-<n>` name of that date.
+    Suffix,
 }
 
 fn default_pattern() -> String {

@@ -4,7 +4,8 @@
 //! would delete. Each job's plan carries a fingerprint of the inputs it was
 //! made from, so that `parc apply` can refuse a plan the world has moved past.
 
-use super::job::ArchiveJob;
+use super::destination::{self, Listed};
+use super::job::{ArchiveJob, OnExisting};
 use super::retention::{self, Verdict};
 use super::run::{self, LastGood, Outcome};
 use anyhow::{Context, Result};
@@ -38,6 +39,32 @@ pub struct Plan {
 pub enum Action {
     Run,
     Skip,
+    /// The archive's name is taken at the destination (`on_existing = "refuse"`): nothing is
+    /// archived, and the run is recorded as refused.
+    Refuse,
+}
+
+/// Where the plan's view of the destination's archives came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListedFrom {
+    /// The newest run's listing, taken at the end of that run.
+    Run,
+    /// Listed by `parc plan` itself: the snapshots hold no run of the job.
+    Destination,
+    /// Not listed (`parc build` never reaches a destination), or the listing failed
+    /// (`listing_error`): nothing is deleted, and `parc apply` checks the name before writing.
+    #[default]
+    Nothing,
+}
+
+/// How `parc plan` may learn what is at a destination the snapshots know nothing of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// List it (`parc plan`).
+    List,
+    /// Never (`parc build`: it changes nothing and reaches nothing).
+    Never,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -50,6 +77,24 @@ pub struct JobPlan {
     pub destination: String,
     /// The name of the archive this run makes.
     pub archive: String,
+    /// The name the pattern gives, when an archive already holds it at the destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<String>,
+    /// What a taken name leads to: `refuse` or `suffix`.
+    #[serde(default)]
+    pub on_existing: OnExisting,
+    /// The host folder the run's log goes to, when the job names one (else the applying machine's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Where the listing retention was planned over came from.
+    #[serde(default)]
+    pub listed_from: ListedFrom,
+    /// The destination's files the plan was made over (see `listed_from`).
+    #[serde(default)]
+    pub listing: Vec<Listed>,
+    /// Why the destination could not be listed, when `parc plan` tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_error: Option<String>,
     /// SHA-256 of what the plan was made from: the job's configuration and its newest run snapshot.
     pub inputs: String,
     /// The newest run, when there is one.
@@ -77,15 +122,16 @@ fn inputs(job: &ArchiveJob, snapshot: Option<&[u8]>) -> String {
     h.update(serde_json::to_vec(job).expect("a job serialises"));
     h.update([0]);
     h.update(snapshot.unwrap_or(b"no run yet"));
-    super::destination::hex(&h.finalize())
+    destination::hex(&h.finalize())
 }
 
 /// The plan of one job at `now`.
-pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned) -> Result<JobPlan> {
+pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -> Result<JobPlan> {
     let pattern = job.pattern().map_err(anyhow::Error::msg)?;
     let latest = run::latest(snapshots, &job.name)?;
-    let archive = pattern.format(now.datetime());
-    let (previous, last_good, listing) = match &latest {
+    // A listing recorded for another destination (the job moved) says nothing of this one.
+    let moved = latest.as_ref().is_some_and(|(_, _, snap)| snap.run.destination != job.destination);
+    let (previous, last_good, recorded) = match &latest {
         Some((path, _, snap)) => (
             Some(Previous {
                 at: snap.collected_at.clone(),
@@ -93,11 +139,21 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned) -> Result<JobPl
                 snapshot: path.strip_prefix(snapshots).unwrap_or(path).to_string_lossy().into_owned(),
             }),
             snap.run.last_good.clone(),
-            snap.run.remote.clone().unwrap_or_default(),
+            snap.run.remote.clone().filter(|_| !moved),
         ),
-        None => (None, None, Vec::new()),
+        None => (None, None, None),
     };
-    let (action, reason) = match (&last_good, job.min_interval) {
+    // With no run of this destination recorded, what is there is read from it: a folder of
+    // archives from before parc is not an empty one. A run that failed before listing deletes nothing.
+    let (listing, listed_from, listing_error) = match recorded {
+        Some(listing) => (listing, ListedFrom::Run, None),
+        None if reach == Reach::List && (latest.is_none() || moved) => match list(job) {
+            Ok(listing) => (listing, ListedFrom::Destination, None),
+            Err(e) => (Vec::new(), ListedFrom::Nothing, Some(crate::problem::error_chain(e.as_ref()))),
+        },
+        None => (Vec::new(), ListedFrom::Nothing, None),
+    };
+    let (mut action, mut reason) = match (&last_good, job.min_interval) {
         (Some(good), Some(min)) => {
             let at: Zoned =
                 good.at.parse::<jiff::Timestamp>().context("last good run time")?.to_zoned(now.time_zone().clone());
@@ -108,11 +164,35 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned) -> Result<JobPl
                 (Action::Run, format!("the last good run ({}) is more than min_interval {min} ago", good.at))
             }
         }
-        (None, _) if previous.is_none() => (Action::Run, "first run of this job".to_string()),
+        (None, _) if previous.is_none() && listing.is_empty() => (Action::Run, "first run of this job".to_string()),
+        (None, _) if previous.is_none() => {
+            (Action::Run, format!("no run recorded; the destination holds {} file(s)", listing.len()))
+        }
         (None, _) => (Action::Run, "no good run yet".to_string()),
         (Some(_), None) => (Action::Run, "runs whenever called (no min_interval)".to_string()),
     };
     let mut names: Vec<String> = listing.iter().map(|l| l.name.clone()).collect();
+    let plain = pattern.format(now.datetime());
+    let taken = names.contains(&plain).then(|| plain.clone());
+    let (archive, _) = pattern.free_name(now.datetime(), &names);
+    if let Some(taken) = &taken {
+        if action == Action::Run {
+            match job.on_existing {
+                OnExisting::Refuse => {
+                    action = Action::Refuse;
+                    reason = format!(
+                        "{taken} is already at the destination, and an archive is never overwritten \
+                         (on_existing = \"refuse\"; with on_existing = \"suffix\" this run would be {archive})"
+                    );
+                }
+                OnExisting::Suffix => {
+                    reason.push_str(&format!(
+                        "; {taken} is already at the destination: this run is {archive} (on_existing = \"suffix\")"
+                    ));
+                }
+            }
+        }
+    }
     if action == Action::Run {
         names.push(archive.clone());
     }
@@ -123,7 +203,13 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned) -> Result<JobPl
         reason,
         url: job.url.clone(),
         destination: job.destination.clone(),
-        archive,
+        archive: if action == Action::Refuse { plain } else { archive },
+        taken,
+        on_existing: job.on_existing,
+        host: job.host.clone(),
+        listed_from,
+        listing,
+        listing_error,
         inputs: inputs(job, latest.as_ref().map(|(_, bytes, _)| bytes.as_slice())),
         previous,
         last_good,
@@ -131,9 +217,16 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned) -> Result<JobPl
     })
 }
 
+/// The destination's files, as `parc plan` reads them when no run recorded them.
+fn list(job: &ArchiveJob) -> Result<Vec<Listed>> {
+    let mut transport = destination::open(job)?;
+    transport.check()?;
+    transport.list()
+}
+
 /// The plan of every job.
-pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned) -> Result<Plan> {
-    let jobs: Vec<JobPlan> = jobs.iter().map(|j| job_plan(j, snapshots, now)).collect::<Result<_>>()?;
+pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Plan> {
+    let jobs: Vec<JobPlan> = jobs.iter().map(|j| job_plan(j, snapshots, now, reach)).collect::<Result<_>>()?;
     let mut h = Sha256::new();
     for j in &jobs {
         h.update(j.inputs.as_bytes());
@@ -141,7 +234,7 @@ pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned) -> Result<Plan> 
     Ok(Plan {
         schema: SCHEMA.into(),
         made_at: now.timestamp().to_string(),
-        fingerprint: super::destination::hex(&h.finalize()),
+        fingerprint: destination::hex(&h.finalize()),
         jobs,
         notifications: Vec::new(),
         notify_inputs: String::new(),

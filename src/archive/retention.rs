@@ -163,16 +163,18 @@ pub struct Verdict {
 /// which are deleted (and why), which names are not the pattern's.
 pub fn apply(policy: &Policy, pattern: &Pattern, names: &[String]) -> Verdict {
     let mut ignored = Vec::new();
-    let mut dated: Vec<(DateTime, &str)> = Vec::new();
+    let mut dated: Vec<(DateTime, u32, &str)> = Vec::new();
     for name in names {
-        match pattern.date(name) {
-            Some(at) => dated.push((at, name)),
+        match pattern.stamp(name) {
+            Some((at, nth)) => dated.push((at, nth, name)),
             None => ignored.push(name.clone()),
         }
     }
-    // Newest first; equal dates in name order, so the outcome never depends on the listing's order.
-    dated.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(a.1)));
-    dated.dedup_by(|a, b| a.1 == b.1);
+    // Newest first: by date, then by place in that date's order (`-2` after the plain name),
+    // then by name, so the outcome never depends on the listing's order.
+    dated.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then_with(|| b.2.cmp(a.2)));
+    dated.dedup_by(|a, b| a.2 == b.2);
+    let dated: Vec<(DateTime, &str)> = dated.into_iter().map(|(at, _, name)| (at, name)).collect();
     ignored.sort();
     ignored.dedup();
 
@@ -275,6 +277,22 @@ mod tests {
         );
         assert_eq!(v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261121-15.tgz", "20261120-03.tgz"]);
         assert_eq!(v.delete[0].name, "20261121-03.tgz");
+    }
+
+    #[test]
+    fn a_suffixed_archive_is_one_of_its_days_and_the_newer_of_them() {
+        let p = Pattern::parse("%Y%m%d.tgz").unwrap();
+        let list: Vec<String> = ["20261201.tgz", "20261202-2.tgz", "20261202.tgz"].map(String::from).to_vec();
+        let v = apply(&Policy { keep_daily: Some(2), ..Policy::default() }, &p, &list);
+        assert_eq!(v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261202-2.tgz", "20261201.tgz"]);
+        assert_eq!(v.delete.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["20261202.tgz"]);
+        assert!(v.ignored.is_empty());
+        let v = apply(&Policy { keep_last: Some(2), ..Policy::default() }, &p, &list);
+        assert_eq!(v.keep.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["20261202-2.tgz", "20261202.tgz"]);
+        // -10 comes after -9, whatever the names' own order.
+        let list: Vec<String> = ["20261202-9.tgz", "20261202-10.tgz"].map(String::from).to_vec();
+        let v = apply(&Policy { keep_last: Some(1), ..Policy::default() }, &p, &list);
+        assert_eq!(v.keep[0].name, "20261202-10.tgz");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `parc retention`, `parc plan` and `parc apply`.
 
 use super::exit;
+use crate::archive::run::Layout;
 use crate::archive::{apply, pattern::Pattern, plan, retention};
 use crate::config::Config;
 use anyhow::{Context, Result};
@@ -137,8 +138,9 @@ fn snapshots_dir(arg: Option<PathBuf>, config: &Config, config_path: &Path) -> P
 
 pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
     let snapshots = snapshots_dir(args.snapshots, config, config_path);
+    crate::archive::run::check_folder(&snapshots)?;
     let now = now(args.now.as_deref())?;
-    let mut plan = plan::make(&config.archive, &snapshots, &now)?;
+    let mut plan = plan::make(&config.archive, &snapshots, &now, plan::Reach::List)?;
     let base = super::build::base_of(config_path);
     let (notifications, inputs) =
         crate::notify::send::plan(config, &snapshots, &base, crate::time::Instant(now.timestamp().as_second()))?;
@@ -155,8 +157,12 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
             let action = match j.action {
                 plan::Action::Run => format!("run, as {}", j.archive),
                 plan::Action::Skip => "skip".to_string(),
+                plan::Action::Refuse => "refuse".to_string(),
             };
             eprintln!("job {}: {action} ({}); retention deletes {}", j.job, j.reason, j.retention.delete.len());
+            if let Some(cause) = &j.listing_error {
+                eprintln!("job {}: the destination could not be listed: {cause}", j.job);
+            }
         }
         for n in &plan.notifications {
             eprintln!("notify {}: {} finding(s) due", n.notify, n.findings.len());
@@ -168,18 +174,62 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
     Ok(exit::OK)
 }
 
-pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
-    let snapshots = snapshots_dir(args.snapshots, config, config_path);
-    let plan = plan::read(&args.plan)?;
-    let options = apply::Options {
+fn apply_options(args: &ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<apply::Options> {
+    let base = super::build::base_of(config_path);
+    Ok(apply::Options {
         dry_run: args.dry_run,
         now: now(args.now.as_deref())?,
         progress: !quiet && crate::progress::on_terminal(),
-        lock: super::build::base_of(config_path).join(&config.build.cache_dir).join("apply.lock"),
-        templates: super::build::base_of(config_path).join(&config.build.templates),
-    };
+        lock: base.join(&config.build.cache_dir).join("apply.lock"),
+        templates: base.join(&config.build.templates),
+        // A committed run's log has its history in git; any other run keeps a file of its own.
+        layout: if args.commit || args.push { Layout::Stable } else { Layout::Dated },
+    })
+}
+
+pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
+    let snapshots = snapshots_dir(args.snapshots.clone(), config, config_path);
+    let plan = plan::read(&args.plan)?;
+    let options = apply_options(&args, config, config_path, quiet)?;
     let applied = apply::apply(config, &snapshots, &plan, &options)?;
-    let done = applied.runs;
+    for text in &applied.dry_run {
+        super::print(text)?;
+    }
+    let code = report(&applied, &args, quiet)?;
+    if (args.commit || args.push) && !args.dry_run {
+        commit(&applied, &args, config, &snapshots, quiet)?;
+    }
+    match applied.refused {
+        Some(cause) => Err(cause),
+        None => Ok(code),
+    }
+}
+
+/// `parc apply` when `parc.toml` cannot be read: every job of the plan is
+/// recorded as refused with that cause (in dated files: nothing is committed
+/// without the configuration's git settings), then the error stands.
+pub fn apply_unconfigured(args: ApplyArgs, config_path: &Path, cause: anyhow::Error, quiet: bool) -> Result<u8> {
+    let defaults = Config::default();
+    let snapshots = snapshots_dir(args.snapshots.clone(), &defaults, config_path);
+    // Without a plan there is no job to record: the configuration's error is the one to fix first.
+    let Ok(plan) = plan::read(&args.plan) else { return Err(cause) };
+    let mut options = apply_options(&args, &defaults, config_path, quiet)?;
+    options.layout = Layout::Dated;
+    let empty = apply::Applied {
+        runs: Vec::new(),
+        notices: Vec::new(),
+        notice_failed: false,
+        notify_file: None,
+        dry_run: Vec::new(),
+        refused: None,
+    };
+    let applied = apply::refuse_all(None, &snapshots, &plan, cause, &options, empty)?;
+    report(&applied, &args, quiet)?;
+    Err(applied.refused.expect("refuse_all says why"))
+}
+
+/// Prints each run's first line and files; the exit code the runs call for.
+fn report(applied: &apply::Applied, args: &ApplyArgs, quiet: bool) -> Result<u8> {
     let mut failed = applied.notice_failed;
     for line in &applied.notices {
         if args.dry_run {
@@ -188,43 +238,44 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
             eprintln!("{line}");
         }
     }
-    for d in &done {
-        failed |= d.outcome == crate::archive::run::Outcome::Failed;
-        if !quiet || d.outcome == crate::archive::run::Outcome::Failed {
+    for d in &applied.runs {
+        let bad = d.outcome.is_failure();
+        failed |= bad;
+        if !quiet || bad {
             eprintln!("{}", d.headline);
             for f in &d.files {
                 eprintln!("  wrote {}", f.display());
             }
         }
     }
-    if (args.commit || args.push) && !args.dry_run {
-        let mut files: Vec<PathBuf> = done.iter().flat_map(|d| d.files.iter().cloned()).collect();
-        files.extend(applied.notify_file.clone());
-        let jobs: Vec<String> =
-            done.iter().filter(|d| !d.files.is_empty()).map(|d| format!("{} {}", d.job, d.outcome.word())).collect();
-        let message = if jobs.is_empty() {
-            "parc apply: notifications".to_string()
-        } else {
-            format!("parc apply: {}", jobs.join(", "))
-        };
-        if !files.is_empty() {
-            match crate::collect::git::commit(&snapshots, &files, &message).map_err(anyhow::Error::msg)? {
-                Some(id) if !quiet => eprintln!("committed {id}: {message}"),
-                _ => {}
-            }
-        }
-        if args.push {
-            let attempts = crate::collect::git::push(
-                &snapshots,
-                &config.git.remote,
-                config.git.push_retries,
-                config.git.timeout(),
-            )
-            .map_err(anyhow::Error::msg)?;
-            if !quiet {
-                eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
-            }
+    Ok(if failed { exit::RUN_FAILED } else { exit::OK })
+}
+
+/// `--commit` and `--push`: the run logs and `notify.json` become a commit of the snapshots repository.
+fn commit(applied: &apply::Applied, args: &ApplyArgs, config: &Config, snapshots: &Path, quiet: bool) -> Result<()> {
+    let done = &applied.runs;
+    let mut files: Vec<PathBuf> = done.iter().flat_map(|d| d.files.iter().cloned()).collect();
+    files.extend(applied.notify_file.clone());
+    let jobs: Vec<String> =
+        done.iter().filter(|d| !d.files.is_empty()).map(|d| format!("{} {}", d.job, d.outcome.word())).collect();
+    let message = if jobs.is_empty() {
+        "parc apply: notifications".to_string()
+    } else {
+        format!("parc apply: {}", jobs.join(", "))
+    };
+    if !files.is_empty() {
+        match crate::collect::git::commit(snapshots, &files, &message).map_err(anyhow::Error::msg)? {
+            Some(id) if !quiet => eprintln!("committed {id}: {message}"),
+            _ => {}
         }
     }
-    Ok(if failed { exit::RUN_FAILED } else { exit::OK })
+    if args.push {
+        let attempts =
+            crate::collect::git::push(snapshots, &config.git.remote, config.git.push_retries, config.git.timeout())
+                .map_err(anyhow::Error::msg)?;
+        if !quiet {
+            eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
+        }
+    }
+    Ok(())
 }

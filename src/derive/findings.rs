@@ -243,13 +243,11 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
     }
     for (job, runs) in jobs {
         let newest = runs.last().expect("a job has a run");
-        if newest.run.outcome == crate::archive::run::Outcome::Failed {
-            let since = runs
-                .iter()
-                .rev()
-                .take_while(|r| r.run.outcome == crate::archive::run::Outcome::Failed)
-                .last()
-                .map_or(newest.at, |r| r.at);
+        // A skip changes nothing: the run before it says how the job stands.
+        let acted: Vec<_> = runs.iter().filter(|r| r.run.outcome != crate::archive::run::Outcome::Skipped).collect();
+        if let Some(last) = acted.last().filter(|r| r.run.outcome.is_failure()) {
+            let since = acted.iter().rev().take_while(|r| r.run.outcome.is_failure()).last().map_or(last.at, |r| r.at);
+            let newest = *last;
             let ev = vec![Evidence {
                 what: "cause".into(),
                 value: json!(newest.run.cause),
@@ -260,7 +258,12 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
                 "archive-failed",
                 Some(job),
                 Severity::Critical,
-                vec![("job", json!(job)), ("step", json!(newest.run.failed_step)), ("cause", json!(newest.run.cause))],
+                vec![
+                    ("job", json!(job)),
+                    ("outcome", json!(newest.run.outcome)),
+                    ("step", json!(newest.run.failed_step)),
+                    ("cause", json!(newest.run.cause)),
+                ],
                 ev,
                 since,
             );

@@ -46,6 +46,12 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
 pub const STATIC: &[(&str, &str)] =
     &[("style.css", include_str!("../../static/style.css")), ("favicon.svg", include_str!("../../static/favicon.svg"))];
 
+/// The built-in templates alone: what a run's log is written with when the
+/// templates folder cannot be read.
+pub fn builtin() -> Result<Tera> {
+    compile(BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect())
+}
+
 pub fn load(dir: &Path) -> Result<Tera> {
     let mut sources: Vec<(String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
     if dir.is_dir() {
@@ -67,6 +73,10 @@ pub fn load(dir: &Path) -> Result<Tera> {
             }
         }
     }
+    compile(sources)
+}
+
+fn compile(sources: Vec<(String, String)>) -> Result<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".svg", ".atom"]);
     tera.set_escape_fn(escape);

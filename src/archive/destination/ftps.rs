@@ -1,7 +1,7 @@
 //! Explicit FTPS (AUTH TLS), passive mode, with suppaftp over rustls;
 //! `ca_file` for a private CA.
 
-use super::{Listed, Transport};
+use super::{Listed, Taken, Transport};
 use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -124,7 +124,12 @@ impl Transport for Ftps {
 
     fn rename(&mut self, from: &str, to: &str) -> Result<()> {
         let stream = self.stream()?;
-        let _ = stream.rm(to);
+        // RNTO replaces on most servers: a name that answers SIZE or is listed is taken
+        // (checked, then renamed, under the apply lock).
+        let listed = stream.nlst(None).unwrap_or_default();
+        if stream.size(to).is_ok() || listed.iter().any(|n| n.rsplit('/').next() == Some(to)) {
+            return Err(Taken(to.to_string()).into());
+        }
         stream.rename(from, to).map_err(|e| anyhow!("RNFR {from} / RNTO {to}: {e}"))
     }
 

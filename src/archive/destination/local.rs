@@ -1,6 +1,6 @@
 //! A local folder: a disk, or an NFS or SMB/CIFS share mounted by fstab.
 
-use super::{Listed, Transport};
+use super::{Listed, Taken, Transport};
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -76,10 +76,45 @@ impl Transport for Local {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<()> {
-        std::fs::rename(self.path(from), self.path(to)).with_context(|| format!("cannot rename {from} to {to}"))
+        let (from_path, to_path) = (self.path(from), self.path(to));
+        // A hard link is made only where no file is: the one atomic rename
+        // that never replaces on every filesystem that has links (NFS among them).
+        match std::fs::hard_link(&from_path, &to_path) {
+            Ok(()) => {
+                return std::fs::remove_file(&from_path)
+                    .with_context(|| format!("cannot remove {} once linked", from_path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(Taken(to.to_string()).into()),
+            // A share without hard links (SMB without unix extensions): checked, then renamed,
+            // under the apply lock.
+            Err(_) => {}
+        }
+        if std::fs::symlink_metadata(&to_path).is_ok() {
+            return Err(Taken(to.to_string()).into());
+        }
+        std::fs::rename(&from_path, &to_path).with_context(|| format!("cannot rename {from} to {to}"))
     }
 
     fn delete(&mut self, name: &str) -> Result<()> {
         std::fs::remove_file(self.path(name)).with_context(|| format!("cannot delete {}", self.path(name).display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rename_never_replaces_an_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("20261202.tgz"), "the morning's").unwrap();
+        std::fs::write(dir.path().join(".20261202.tgz.part"), "the afternoon's").unwrap();
+        let mut local = Local::new(dir.path().to_path_buf(), false);
+        let err = local.rename(".20261202.tgz.part", "20261202.tgz").unwrap_err();
+        assert!(err.is::<Taken>(), "{err:#}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("20261202.tgz")).unwrap(), "the morning's");
+        local.rename(".20261202.tgz.part", "20261202-2.tgz").unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("20261202-2.tgz")).unwrap(), "the afternoon's");
+        assert!(!dir.path().join(".20261202.tgz.part").exists());
     }
 }

@@ -96,10 +96,12 @@ pub trait Transport {
     fn check(&mut self) -> Result<String>;
     /// Every file in the folder.
     fn list(&mut self) -> Result<Vec<Listed>>;
-    /// Writes `file` as `name`, replacing any file of that name.
+    /// Writes `file` as `name` (a temporary name), replacing any file of that name.
     fn put(&mut self, file: &Path, name: &str) -> Result<()>;
     /// Reads `name` back through `sink` (to verify what arrived).
     fn get(&mut self, name: &str, sink: &mut dyn FnMut(&[u8])) -> Result<()>;
+    /// Renames `from` to `to`, and fails with [`Taken`] where `to` exists:
+    /// an archive at the destination is never replaced.
     fn rename(&mut self, from: &str, to: &str) -> Result<()>;
     fn delete(&mut self, name: &str) -> Result<()>;
 }
@@ -139,6 +141,18 @@ pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
     })
 }
 
+/// The error of a rename onto a name an archive already holds.
+#[derive(Debug)]
+pub struct Taken(pub String);
+
+impl std::fmt::Display for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is already at the destination, and an archive is never overwritten", self.0)
+    }
+}
+
+impl std::error::Error for Taken {}
+
 /// The temporary name an upload has until it is verified. It never matches
 /// an archive pattern, so retention never sees a half-written file.
 pub fn temporary(name: &str) -> String {
@@ -167,7 +181,11 @@ pub fn upload_verified(t: &mut dyn Transport, file: &Path, name: &str, bytes: u6
         let _ = t.delete(&part);
         bail!("upload of {name} is not complete: {got} bytes arrived (sha256 {digest}), {bytes} were sent (sha256 {sha256})");
     }
-    t.rename(&part, name).with_context(|| format!("renaming {part} to {name}"))
+    if let Err(e) = t.rename(&part, name) {
+        let _ = t.delete(&part);
+        return Err(e.context(format!("renaming {part} to {name}")));
+    }
+    Ok(())
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -2,7 +2,7 @@
 //! `identity_file`, `known_hosts` and host-key checking behave as `ssh`
 //! does, and an unknown or changed host key is a failure, never trusted.
 
-use super::{Listed, Transport};
+use super::{Listed, Taken, Transport};
 use anyhow::{anyhow, Context, Result};
 use openssh::{KnownHosts, Session, SessionBuilder};
 use openssh_sftp_client::{Sftp as Client, SftpOptions};
@@ -170,8 +170,24 @@ impl Transport for Sftp {
         self.connect()?;
         let client = self.client.as_ref().expect("connected");
         let mut fs = client.fs();
-        // SFTP's plain rename refuses to replace a file: remove a stale one first.
-        let _ = self.runtime.block_on(fs.remove_file(&to));
+        let name = to.rsplit('/').next().unwrap_or(&to).to_string();
+        // The server's posix-rename replaces: a hard link (OpenSSH's hardlink
+        // extension, link(2)) is made only where no file is.
+        match self.runtime.block_on(fs.hard_link(&from, &to)) {
+            Ok(()) => {
+                return self.runtime.block_on(fs.remove_file(&from)).with_context(|| format!("cannot remove {from}"))
+            }
+            Err(openssh_sftp_client::Error::UnsupportedExtension(_)) => {}
+            Err(e) => {
+                return match self.runtime.block_on(fs.metadata(&to)) {
+                    Ok(_) => Err(Taken(name).into()),
+                    Err(_) => Err(anyhow!("cannot link {from} to {to}: {e}")),
+                }
+            }
+        }
+        if self.runtime.block_on(fs.metadata(&to)).is_ok() {
+            return Err(Taken(name).into());
+        }
         self.runtime.block_on(fs.rename(&from, &to)).with_context(|| format!("cannot rename {from} to {to}"))
     }
 

@@ -2,8 +2,8 @@
 //! temporary name, PROPFIND to list, GET to verify, MOVE to the final
 //! name, DELETE for retention; basic authentication.
 
-use super::{Listed, Transport};
-use anyhow::{anyhow, bail, Context, Result};
+use super::{Listed, Taken, Transport};
+use anyhow::{anyhow, Context, Result};
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -13,6 +13,8 @@ pub struct WebDav {
     agent: ureq::Agent,
     /// `https://host/path/` with a trailing slash.
     base: String,
+    /// `host` or `host:port`, as a full-URL href names it.
+    host: String,
     /// The folder's path, as the server names it in PROPFIND answers.
     path: String,
     auth: Option<String>,
@@ -29,12 +31,11 @@ impl WebDav {
         timeout: Duration,
     ) -> Result<WebDav> {
         let path = format!("{}/", path.trim_end_matches('/'));
-        let auth = user.map(|user| {
-            format!("Basic {}", base64_encode(format!("{user}:{}", password.unwrap_or_default()).as_bytes()))
-        });
+        let auth = user.map(|user| basic_auth(&user, &password.unwrap_or_default()));
         Ok(WebDav {
             agent: crate::http::agent(ca_file, timeout)?,
             base: format!("{}://{host}{path}", if tls { "https" } else { "http" }),
+            host: host.to_string(),
             path,
             auth,
         })
@@ -42,6 +43,15 @@ impl WebDav {
 
     fn url(&self, name: &str) -> String {
         format!("{}{}", self.base, encode(name))
+    }
+
+    /// [`call`](Self::call), with a 412 Precondition Failed answered as its status, not an error.
+    fn call_status(&self, method: &str, url: &str, headers: &[(&str, &str)], body: Body) -> Result<u16> {
+        match self.call(method, url, headers, body) {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) if e.downcast_ref::<Status>().is_some_and(|s| s.0 == 412) => Ok(412),
+            Err(e) => Err(e),
+        }
     }
 
     fn call(
@@ -66,14 +76,28 @@ impl WebDav {
         let response = result.map_err(|e| anyhow!("{} error: {method} {url}: {e}", crate::http::failure_kind(&e)))?;
         let status = response.status();
         if !status.is_success() {
-            bail!("{method} {url}: HTTP {}{}", status.as_u16(), reason(status));
+            let status = Status(status.as_u16());
+            return Err(anyhow::Error::new(status).context(format!("{method} {url}: HTTP {status}{}", reason(status))));
         }
         Ok(response)
     }
 }
 
-fn reason(status: ureq::http::StatusCode) -> String {
-    status.canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()
+/// An HTTP status a request was answered with, where success was expected.
+#[derive(Clone, Copy, Debug)]
+struct Status(u16);
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for Status {}
+
+fn reason(status: Status) -> String {
+    let known = ureq::http::StatusCode::from_u16(status.0).ok().and_then(|s| s.canonical_reason());
+    known.map(|r| format!(" {r}")).unwrap_or_default()
 }
 
 enum Body<'a> {
@@ -82,111 +106,71 @@ enum Body<'a> {
     File(&'a mut std::fs::File),
 }
 
+/// What a file name keeps unencoded in a URL path: RFC 3986's unreserved characters.
+const NAME: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// Percent-encodes a file name for a URL path.
 fn encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(name, NAME).to_string()
 }
 
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-fn base64_encode(input: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let n =
-            (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+fn basic_auth(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
-/// The `<response>` entries of a PROPFIND answer: (href, content length, is a collection).
-/// A tolerant reader of the few elements needed, whatever the namespace prefixes.
-fn responses(xml: &str) -> Vec<(String, Option<u64>, bool)> {
+/// The `<response>` entries of a PROPFIND answer (RFC 4918 multistatus, any
+/// namespace prefix): the href as sent, its content length, whether it is a collection.
+fn responses(xml: &str) -> Result<Vec<(String, Option<u64>, bool)>> {
+    const DAV: &str = "DAV:";
+    let doc = roxmltree::Document::parse(xml).context("the PROPFIND answer is not XML")?;
+    let dav = |n: roxmltree::Node, name: &str| n.is_element() && n.has_tag_name((DAV, name));
     let mut found = Vec::new();
-    for block in split_elements(xml, "response") {
-        let href = element_text(block, "href").map(|h| decode(h.trim())).unwrap_or_default();
-        let length = element_text(block, "getcontentlength").and_then(|l| l.trim().parse().ok());
-        let collection = block.contains(":collection") || block.contains("<collection");
-        found.push((href, length, collection));
+    for response in doc.descendants().filter(|n| dav(*n, "response")) {
+        let Some(href) = response.children().find(|n| dav(*n, "href")).and_then(|n| n.text()) else { continue };
+        let length = response
+            .descendants()
+            .find(|n| dav(*n, "getcontentlength"))
+            .and_then(|n| n.text())
+            .and_then(|l| l.trim().parse().ok());
+        let collection = response.descendants().any(|n| dav(n, "collection"));
+        found.push((href.trim().to_string(), length, collection));
     }
-    found
+    Ok(found)
 }
 
-/// The insides of every `<x:name>…</x:name>` in `xml`, any prefix.
-fn split_elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(start) = find_open(rest, name) {
-        let after = &rest[start..];
-        let Some(gt) = after.find('>') else { break };
-        let body = &after[gt + 1..];
-        let Some(end) = find_close(body, name) else { break };
-        out.push(&body[..end]);
-        rest = &body[end..];
-    }
-    out
-}
-
-fn element_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    split_elements(xml, name).into_iter().next()
-}
-
-fn find_open(xml: &str, name: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = xml[from..].find('<') {
-        let at = from + i;
-        let tag = &xml[at + 1..];
-        let local = tag.split(|c: char| c.is_whitespace() || c == '>' || c == '/').next().unwrap_or("");
-        if !tag.starts_with('/') && local.rsplit(':').next() == Some(name) {
-            return Some(at);
+/// The name of the file an href names, when it is directly inside `folder`
+/// (a path with its trailing slash) on `host`: never a file elsewhere on the
+/// server, in a sub-folder, or `..`.
+fn name_in_folder(href: &str, host: &str, folder: &str) -> Option<String> {
+    // An href is an absolute path or a full URL (RFC 4918 8.3).
+    let path = match href.split_once("://") {
+        Some((_, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            if !authority.eq_ignore_ascii_case(host) {
+                return None;
+            }
+            path
         }
-        from = at + 1;
-    }
-    None
-}
-
-fn find_close(xml: &str, name: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = xml[from..].find("</") {
-        let at = from + i;
-        let local = xml[at + 2..].split('>').next().unwrap_or("");
-        if local.trim().rsplit(':').next() == Some(name) {
-            return Some(at);
-        }
-        from = at + 2;
-    }
-    None
+        None => href,
+    };
+    let path = decode(path);
+    let name = path.strip_prefix(&decode(folder))?;
+    (!name.is_empty() && !name.contains('/') && name != "." && name != "..").then(|| name.to_string())
 }
 
 const PROPFIND: &str = r#"<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><getcontentlength/><resourcetype/></prop></propfind>"#;
+
+/// The files of a PROPFIND answer that are directly inside the folder.
+fn listing(responses: Vec<(String, Option<u64>, bool)>, host: &str, folder: &str) -> Vec<Listed> {
+    let files = responses.into_iter().filter(|(_, _, collection)| !collection);
+    files.filter_map(|(href, bytes, _)| Some(Listed { name: name_in_folder(&href, host, folder)?, bytes })).collect()
+}
 
 impl Transport for WebDav {
     fn check(&mut self) -> Result<String> {
@@ -201,17 +185,8 @@ impl Transport for WebDav {
         let mut response =
             self.call("PROPFIND", &base, &[("Depth", "1"), ("Content-Type", "application/xml")], Body::Text(PROPFIND))?;
         let xml = response.body_mut().read_to_string().context("reading the PROPFIND answer")?;
-        let mut listed = Vec::new();
-        for (href, bytes, collection) in responses(&xml) {
-            // hrefs may be full URLs or absolute paths: the name is what follows the folder.
-            let path = href.find(&self.path).map(|i| &href[i + self.path.len()..]).unwrap_or(&href);
-            let name = path.trim_end_matches('/');
-            if collection || name.is_empty() || name.contains('/') {
-                continue;
-            }
-            listed.push(Listed { name: name.to_string(), bytes });
-        }
-        Ok(listed)
+        let responses = responses(&xml).with_context(|| format!("PROPFIND {base}"))?;
+        Ok(listing(responses, &self.host, &self.path))
     }
 
     fn put(&mut self, file: &Path, name: &str) -> Result<()> {
@@ -236,10 +211,13 @@ impl Transport for WebDav {
         }
     }
 
-    fn rename(&mut self, from: &str, to: &str) -> Result<()> {
-        let (from, to) = (self.url(from), self.url(to));
-        self.call("MOVE", &from, &[("Destination", &to), ("Overwrite", "T")], Body::None)?;
-        Ok(())
+    fn rename(&mut self, from: &str, to_name: &str) -> Result<()> {
+        let (from, to) = (self.url(from), self.url(to_name));
+        // Overwrite: F: the server answers 412 Precondition Failed where a file is (RFC 4918 10.6).
+        match self.call_status("MOVE", &from, &[("Destination", &to), ("Overwrite", "F")], Body::None)? {
+            412 => Err(Taken(to_name.to_string()).into()),
+            _ => Ok(()),
+        }
     }
 
     fn delete(&mut self, name: &str) -> Result<()> {
@@ -260,21 +238,54 @@ mod tests {
 <D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/db/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype></D:prop></D:propstat></D:response>
 <D:response><D:href>/dav/db/20261121.tgz</D:href><D:propstat><D:prop><D:getcontentlength>1234</D:getcontentlength><D:resourcetype/></D:prop></D:propstat></D:response>
 <D:response><D:href>/dav/db/a%20b.tgz</D:href><D:propstat><D:prop><D:getcontentlength>5</D:getcontentlength></D:prop></D:propstat></D:response></D:multistatus>"#;
-        let r = responses(apache);
+        let r = responses(apache).unwrap();
         assert_eq!(r.len(), 3);
         assert!(r[0].2);
         assert_eq!(r[1], ("/dav/db/20261121.tgz".to_string(), Some(1234), false));
-        assert_eq!(r[2].0, "/dav/db/a b.tgz");
+        let names: Vec<String> = listing(r, "h", "/dav/db/").into_iter().map(|l| l.name).collect();
+        assert_eq!(names, ["20261121.tgz", "a b.tgz"]);
         let plain = r#"<multistatus xmlns="DAV:"><response><href>https://h/x/20261120.tgz</href><propstat><prop><getcontentlength>9</getcontentlength></prop></propstat></response></multistatus>"#;
-        assert_eq!(responses(plain), [("https://h/x/20261120.tgz".to_string(), Some(9), false)]);
+        assert_eq!(
+            listing(responses(plain).unwrap(), "h", "/x/"),
+            [Listed { name: "20261120.tgz".into(), bytes: Some(9) }]
+        );
+        // Not XML at all: an error that says so, never an empty folder.
+        assert!(format!("{:#}", responses("<html>502 Bad Gateway").unwrap_err()).contains("not XML"));
+    }
+
+    #[test]
+    fn hostile_hrefs_never_panic_and_name_only_the_folders_own_files() {
+        let folder = "/dav/db/";
+        for (href, expected) in [
+            // A '%' and a multibyte character: decoded lossily, no panic.
+            ("/dav/db/20260101%a\u{e9}.tgz", Some("20260101%a\u{e9}.tgz")),
+            ("/dav/db/20260101%e9.tgz", Some("20260101\u{fffd}.tgz")),
+            // An escape at the very end of a name is decoded.
+            ("/dav/db/20261121.tgz%41", Some("20261121.tgzA")),
+            ("/dav/db/caf%C3%A9.tgz", Some("caf\u{e9}.tgz")),
+            ("/dav/20260101%a\u{e9}.tgz", None),
+            ("/dav/db/../other/20261121.tgz", None),
+            ("/dav/db/..", None),
+            ("/dav/db/%2E%2E", None),
+            ("/dav/db/sub/20261121.tgz", None),
+            ("/dav/db/sub%2F20261121.tgz", None),
+            ("/elsewhere/dav/db/20261121.tgz", None),
+            ("https://other.example/dav/db/20261121.tgz", None),
+            ("https://H/dav/db/20261121.tgz", Some("20261121.tgz")),
+            ("https://h", None),
+            ("", None),
+            ("%", None),
+        ] {
+            assert_eq!(name_in_folder(href, "h", folder).as_deref(), expected, "{href}");
+        }
     }
 
     #[test]
     fn encoding() {
         assert_eq!(encode("a b.tgz"), "a%20b.tgz");
+        assert_eq!(encode("caf\u{e9}~x.tgz"), "caf%C3%A9~x.tgz");
         assert_eq!(decode("a%20b%2Etgz"), "a b.tgz");
         assert_eq!(decode("100%"), "100%");
-        assert_eq!(base64_encode(b"parc:secret"), "cGFyYzpzZWNyZXQ=");
-        assert_eq!(base64_encode(b"ab"), "YWI=");
+        assert_eq!(basic_auth("parc", "secret"), "Basic cGFyYzpzZWNyZXQ=");
     }
 }
