@@ -43,6 +43,12 @@ pub struct RunView<'a> {
     pub archive_bytes: Option<u64>,
     pub duration_ms: u64,
     pub steps: Vec<StepView<'a>>,
+    /// The archives retention deleted, each one done.
+    pub deleted: Vec<&'a str>,
+    /// The archive retention failed to delete (the cause is the run's), when one did.
+    pub delete_failed: Option<&'a str>,
+    /// The deletions planned after the one that failed, not attempted.
+    pub not_attempted: Vec<&'a str>,
     /// Whether the report was mailed.
     pub mail: Option<&'a str>,
 }
@@ -100,6 +106,9 @@ fn run_view<'a>(host: &'a str, host_slug: &'a str, r: &'a ArchiveRun) -> RunView
         archive: run.archive.as_ref().map(|a| a.name.as_str()),
         archive_bytes: run.archive.as_ref().map(|a| a.bytes),
         duration_ms: run.duration_ms,
+        deleted: run.deleted.iter().map(|d| d.name.as_str()).collect(),
+        delete_failed: run.delete_failed.as_ref().map(|d| d.name.as_str()),
+        not_attempted: run.not_attempted.iter().map(|d| d.name.as_str()).collect(),
         steps: run
             .steps
             .iter()

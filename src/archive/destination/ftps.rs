@@ -78,13 +78,8 @@ impl Ftps {
     }
 }
 
-impl Transport for Ftps {
-    fn check(&mut self) -> Result<String> {
-        self.stream()?;
-        Ok(format!("FTPS {}:{}{}", self.host, self.port, self.path))
-    }
-
-    fn list(&mut self) -> Result<Vec<Listed>> {
+impl Ftps {
+    fn list_once(&mut self) -> Result<Vec<Listed>> {
         let stream = self.stream()?;
         let names = stream.nlst(None).context("cannot list the folder")?;
         let mut listed = Vec::new();
@@ -99,6 +94,28 @@ impl Transport for Ftps {
             }
         }
         Ok(listed)
+    }
+}
+
+impl Transport for Ftps {
+    fn check(&mut self) -> Result<String> {
+        self.stream()?;
+        Ok(format!("FTPS {}:{}{}", self.host, self.port, self.path))
+    }
+
+    fn list(&mut self) -> Result<Vec<Listed>> {
+        match self.list_once() {
+            Ok(listed) => Ok(listed),
+            // A listing only reads: once more on a new connection, for a control channel
+            // left out of step (seen once with an empty folder's data channel under load).
+            Err(e) => {
+                tracing::debug!("FTPS listing failed ({e:#}); listing again on a new connection");
+                if let Some(mut stream) = self.stream.take() {
+                    let _ = stream.quit();
+                }
+                self.list_once()
+            }
+        }
     }
 
     fn put(&mut self, file: &Path, name: &str) -> Result<()> {
@@ -123,14 +140,12 @@ impl Transport for Ftps {
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<()> {
-        let stream = self.stream()?;
-        // RNTO replaces on most servers: a name that answers SIZE or is listed is taken
-        // (checked, then renamed, under the apply lock).
-        let listed = stream.nlst(None).unwrap_or_default();
-        if stream.size(to).is_ok() || listed.iter().any(|n| n.rsplit('/').next() == Some(to)) {
+        // RNTO replaces on most servers: a name that is listed is taken (checked, then
+        // renamed, under the apply lock).
+        if self.list()?.iter().any(|l| l.name == to) {
             return Err(Taken(to.to_string()).into());
         }
-        stream.rename(from, to).map_err(|e| anyhow!("RNFR {from} / RNTO {to}: {e}"))
+        self.stream()?.rename(from, to).map_err(|e| anyhow!("RNFR {from} / RNTO {to}: {e}"))
     }
 
     fn delete(&mut self, name: &str) -> Result<()> {

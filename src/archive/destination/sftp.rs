@@ -173,18 +173,11 @@ impl Transport for Sftp {
         let name = to.rsplit('/').next().unwrap_or(&to).to_string();
         // The server's posix-rename replaces: a hard link (OpenSSH's hardlink
         // extension, link(2)) is made only where no file is.
-        match self.runtime.block_on(fs.hard_link(&from, &to)) {
-            Ok(()) => {
-                return self.runtime.block_on(fs.remove_file(&from)).with_context(|| format!("cannot remove {from}"))
-            }
-            Err(openssh_sftp_client::Error::UnsupportedExtension(_)) => {}
-            Err(e) => {
-                return match self.runtime.block_on(fs.metadata(&to)) {
-                    Ok(_) => Err(Taken(name).into()),
-                    Err(_) => Err(anyhow!("cannot link {from} to {to}: {e}")),
-                }
-            }
+        if self.runtime.block_on(fs.hard_link(&from, &to)).is_ok() {
+            return self.runtime.block_on(fs.remove_file(&from)).with_context(|| format!("cannot remove {from}"));
         }
+        // No link (the name is taken, or the server or its filesystem has none):
+        // checked, then renamed, under the apply lock.
         if self.runtime.block_on(fs.metadata(&to)).is_ok() {
             return Err(Taken(name).into());
         }
