@@ -7,13 +7,39 @@
 //! edited file) reads and assembles the host from all of its versions.
 //! Every path gives the same host: `tests/incremental.rs` holds them to it.
 
-use crate::cache::{Assembled, AssembledRef, ParseCache};
+use crate::cache::ParseCache;
 use crate::fleet::{Assembly, HostPart};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
 use crate::source::{Candidate, Discovery, Origin};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One host assembled from its versions, and what reading them reported.
+#[derive(Deserialize)]
+pub struct Assembled {
+    /// The key of `inputs` (`parse::key`).
+    pub key: String,
+    /// Every candidate it was built from.
+    #[serde(with = "crate::parse::packed")]
+    pub inputs: Vec<Input>,
+    /// How many versions it was built from.
+    pub versions: usize,
+    pub assembly: Assembly,
+    pub problems: Vec<Problem>,
+}
+
+/// [`Assembled`], borrowed for writing.
+#[derive(Serialize)]
+pub struct AssembledRef<'a> {
+    pub key: &'a str,
+    #[serde(serialize_with = "crate::parse::packed::serialize")]
+    pub inputs: &'a [Input],
+    pub versions: usize,
+    pub assembly: &'a Assembly,
+    pub problems: &'a [Problem],
+}
 
 /// One host, built.
 pub struct Built {
@@ -62,7 +88,7 @@ pub fn ahead(
         if stop.load(Ordering::Relaxed) || budget == 0 {
             break;
         }
-        let kept = cache.assembled(host);
+        let kept: Option<Assembled> = cache.assembled(host);
         let mut reader = parse::Reader::new(cache, &mut repo, max_bytes);
         let mut parsed = HashMap::new();
         for candidate in candidates {
@@ -97,7 +123,7 @@ pub fn host(
 ) -> Built {
     let (kept, parsed) = match ahead {
         Some(ahead) => (ahead.kept, ahead.parsed),
-        None => (cache.assembled(host), HashMap::new()),
+        None => (cache.assembled::<Assembled>(host), HashMap::new()),
     };
     let mut reader = parse::Reader::new(cache, repo, max_bytes).with_parsed(parsed);
     let inputs = parse::inputs(&candidates, &mut reader);

@@ -379,7 +379,7 @@ fn no_smart(device: &str) -> Value {
     v
 }
 
-pub fn run(args: &DemoArgs) -> Result<u8> {
+pub fn run(args: &DemoArgs) -> Result<()> {
     let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until))
         .map_err(|cause| anyhow::anyhow!("--until must be YYYY-MM-DD: {cause}"))?;
     let every = args.every.max(1);
@@ -434,7 +434,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         Ok(())
     })?;
     eprintln!("wrote {} snapshots of {} hosts into {}", files.into_inner(), args.hosts, args.out.display());
-    Ok(crate::cli::exit::OK)
+    Ok(())
 }
 
 fn file_name(at: Instant) -> String {
@@ -907,8 +907,8 @@ impl Host<'_> {
 struct ArchiveJob {
     runs: usize,
     remote: Vec<(String, u64)>,
-    last_good: Option<crate::archive::run::LastGood>,
-    previous: Option<crate::archive::run::Outcome>,
+    last_good: Option<crate::snapshot::archive::LastGood>,
+    previous: Option<crate::snapshot::archive::Outcome>,
 }
 
 /// Runs of the demo job, newest last: which run (counted from the newest) fails where.
@@ -918,9 +918,9 @@ const DEMO_ARCHIVE_UNCHANGED: u32 = 2;
 
 impl ArchiveJob {
     fn run(&mut self, host: &str, at: Instant, runs_left: u32) -> Value {
-        use crate::archive::pattern::Pattern;
-        use crate::archive::retention::{self, Policy};
-        use crate::archive::run::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Step};
+        use crate::config::pattern::Pattern;
+        use crate::plan::retention::{self, Policy};
+        use crate::snapshot::archive::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Step};
         let n = self.runs;
         self.runs += 1;
         let url = "https://intranet.example/export/dump.zip";

@@ -17,11 +17,13 @@ pub mod derive;
 pub mod escape;
 pub mod failpoint;
 pub mod fleet;
+pub mod host;
 pub mod http;
 pub mod mail;
 pub mod notify;
 pub mod parse;
 pub mod pipeline;
+pub mod plan;
 pub mod problem;
 pub mod progress;
 pub mod render;
@@ -29,6 +31,7 @@ pub mod secret;
 pub mod slug;
 pub mod snapshot;
 pub mod source;
+pub mod store;
 pub mod time;
 
 /// What identifies this parc program: its version, the linker's build id

@@ -55,12 +55,12 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 /// Stage 7: the archive plan as of the newest snapshot (so that the same
 /// inputs give the same site), shown on the archives page. It changes
 /// nothing: `parc plan` writes the plan that `parc apply` carries out.
-fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option<crate::archive::plan::Plan> {
+fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option<crate::plan::Plan> {
     if config.archive.is_empty() {
         return None;
     }
     let now = jiff::Timestamp::from_second(fleet.newest.map_or(0, |n| n.0)).ok()?.to_zoned(jiff::tz::TimeZone::UTC);
-    match crate::archive::plan::make(&config.archive, &options.snapshots, &now, crate::archive::plan::Reach::Never) {
+    match crate::plan::make(&config.archive, &options.snapshots, &now, crate::plan::Reach::Never) {
         Ok(plan) => Some(plan),
         Err(e) => {
             tracing::warn!("cannot plan the archive jobs: {e:#}");
@@ -118,12 +118,12 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             (fleet, derived, plan)
         },
         || -> Result<_> {
-            let silences = crate::notify::silence::read(&options.snapshots).unwrap_or_else(|e| {
+            let silences = crate::plan::silence::read(&options.snapshots).unwrap_or_else(|e| {
                 tracing::warn!("{e:#}: no finding is silenced");
                 Default::default()
             });
             let sent =
-                (crate::notify::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent)).unwrap_or_else(|e| {
+                (crate::plan::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent)).unwrap_or_else(|e| {
                     tracing::warn!("{e:#}: no escalation step is known as sent");
                     Vec::new()
                 });
@@ -289,7 +289,7 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
         hash.update(p.to_string());
     }
     // Silences change what the site says without being snapshots.
-    if let Ok(bytes) = std::fs::read(crate::notify::silence::path(&options.snapshots)) {
+    if let Ok(bytes) = std::fs::read(crate::plan::silence::path(&options.snapshots)) {
         hash.update(bytes);
     }
     for dir in [&config.build.templates, &config.build.content, &config.build.static_dir] {
@@ -332,4 +332,26 @@ fn read_problems(out: &Path) -> Vec<Problem> {
     let bytes = std::fs::read(out.join("api/v1/problems.json")).unwrap_or_default();
     let stored: Vec<Stored> = serde_json::from_slice(&bytes).unwrap_or_default();
     stored.into_iter().map(|p| Problem::new(p.path, p.cause)).collect()
+}
+
+/// The notifications due at `now`, from the findings of the snapshots.
+pub fn plan_notifications(
+    config: &Config,
+    snapshots: &Path,
+    base: &Path,
+    now: crate::time::Instant,
+) -> Result<(Vec<crate::plan::escalation::Notification>, String)> {
+    if config.escalation.is_empty() {
+        return Ok((Vec::new(), String::new()));
+    }
+    let (_, derived) = analyse(config, snapshots, base)?;
+    let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
+    let findings: Vec<_> =
+        derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();
+    let (sent, _) = crate::plan::escalation::read_sent(snapshots)?;
+    let silences = crate::plan::silence::read(snapshots)?;
+    Ok((
+        crate::plan::escalation::plan(&config.escalation, &findings, &sent, &silences, now),
+        crate::plan::escalation::inputs(snapshots)?,
+    ))
 }

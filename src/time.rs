@@ -1,7 +1,11 @@
 //! Instants as the snapshots write them (RFC 3339 with an offset), read and
 //! printed with jiff: an impossible date (`2026-02-31`) or offset (`+99:99`)
-//! is refused with its cause, never wrapped into another day.
+//! is refused with its cause, never wrapped into another day. And the
+//! durations of `parc.toml` (`30d`, `1y6m`, `20h`), as restic writes them.
 
+use jiff::civil::DateTime;
+use jiff::{Span, ToSpan};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A point in time, in whole seconds since the Unix epoch (UTC).
@@ -46,9 +50,82 @@ impl fmt::Display for Instant {
     }
 }
 
+/// A restic duration: years, months, days and hours, e.g. `30d`, `1y6m`, `20h`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Duration {
+    pub years: i64,
+    pub months: i64,
+    pub days: i64,
+    pub hours: i64,
+}
+
+impl Duration {
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let mut d = Duration::default();
+        let mut number = String::new();
+        let mut any = false;
+        for c in text.trim().chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let n: i64 = number.parse().map_err(|_| format!("{text:?}: a number must come before {c:?}"))?;
+            number.clear();
+            match c {
+                'y' => d.years += n,
+                'm' => d.months += n,
+                'd' => d.days += n,
+                'h' => d.hours += n,
+                _ => return Err(format!("{text:?}: {c:?} is not a unit (y, m, d, h: years, months, days, hours)")),
+            }
+            any = true;
+        }
+        if !number.is_empty() || !any {
+            return Err(format!("{text:?} is not a duration such as 30d, 1y6m or 20h"));
+        }
+        Ok(d)
+    }
+
+    /// In hours, a month counted as 730 and a year as 8,766 (their average
+    /// lengths): for thresholds, where calendar exactness does not matter.
+    pub fn hours(&self) -> i64 {
+        self.years * 8766 + self.months * 730 + self.days * 24 + self.hours
+    }
+
+    /// `at` minus this duration, in calendar terms (a month back from 31 March is 28 or 29 February).
+    pub fn before(&self, at: DateTime) -> DateTime {
+        let span: Span = self.years.years().months(self.months).days(self.days).hours(self.hours);
+        at.checked_sub(span).unwrap_or(DateTime::MIN)
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, unit) in [(self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h')] {
+            if n != 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Duration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Instant;
+    use super::{Duration, Instant};
 
     #[test]
     fn parses_offsets_and_prints_utc() {
@@ -75,6 +152,15 @@ mod tests {
         ] {
             let err = Instant::parse_rfc3339(bad).unwrap_err();
             assert!(!err.is_empty(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("1y2m3d4h").unwrap(), Duration { years: 1, months: 2, days: 3, hours: 4 });
+        assert_eq!(Duration::parse("30d").unwrap().to_string(), "30d");
+        for bad in ["", "30", "d", "30x", "-3d"] {
+            assert!(Duration::parse(bad).is_err(), "{bad}");
         }
     }
 }

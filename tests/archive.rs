@@ -1107,7 +1107,7 @@ fn no_transport_renames_over_an_archive() {
         (format!("ftps://parc@127.0.0.1:{}/db", ftps.port), ftp_root.join("db")),
         (s(&w.path("sftp")), sftp_root.clone()),
     ] {
-        let job: parc::archive::job::ArchiveJob = toml::from_str(&format!(
+        let job: parc::config::archive::ArchiveJob = toml::from_str(&format!(
             "name = \"db\"\nurl = \"https://x/d.zip\"\nexpect = \"d\"\ndestination = \"{destination}\"\nuser = \"parc\"\npassword_file = \"{}\"\nca_file = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n",
             s(&w.path("password")),
             s(&w.tls.ca),

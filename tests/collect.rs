@@ -263,9 +263,9 @@ fn commit_makes_no_commit_when_nothing_changed() {
     git(tmp.path(), &["init", "-q"]);
     let snaps = tmp.path().join("snapshots");
     let value = system("a", "2026-11-01T03:00:00Z");
-    let file = parc::collect::write_snapshot(&snaps, "a", "system", &value).unwrap();
+    let file = parc::snapshot::write(&snaps, "a", "system", &value).unwrap();
     assert!(parc::collect::git::commit(&snaps, std::slice::from_ref(&file), "first").unwrap().is_some());
-    parc::collect::write_snapshot(&snaps, "a", "system", &value).unwrap();
+    parc::snapshot::write(&snaps, "a", "system", &value).unwrap();
     assert!(parc::collect::git::commit(&snaps, &[file], "again").unwrap().is_none());
     assert_eq!(git(tmp.path(), &["log", "--format=%s"]), "first\n");
 }

@@ -11,12 +11,13 @@
 //! a panic inside parc, caught at the job's boundary.
 
 use super::destination::{self, Taken, Transport};
-use super::job::{ArchiveJob, OnExisting};
-use super::plan::{self, Action, JobPlan, Plan};
-use super::retention::{self, Deleted};
 use super::run::{self, DeleteFailed, LastGood, Layout, Outcome, Run, RunSnapshot, Step};
 use super::{fetch, lock, pack};
+use crate::config::archive::{ArchiveJob, OnExisting};
 use crate::config::Config;
+use crate::plan::archive::{self as plan, Action, JobPlan};
+use crate::plan::retention::{self, Deleted};
+use crate::plan::Plan;
 use anyhow::{anyhow, Context, Result};
 use jiff::Zoned;
 use std::path::{Path, PathBuf};
@@ -64,7 +65,7 @@ pub struct Applied {
 /// A run that failed is a [`Done`] with outcome `failed`. An error is what
 /// leaves nowhere to record a run: a snapshots folder that is not there.
 pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> Result<Applied> {
-    run::check_folder(snapshots)?;
+    crate::snapshot::check_folder(snapshots)?;
     let mut applied = Applied {
         runs: Vec::new(),
         notices: Vec::new(),
@@ -123,7 +124,7 @@ pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> 
 /// Every job of the plan with its configuration, when the whole plan still holds.
 fn holds<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec<(&'a ArchiveJob, &'a JobPlan)>> {
     // Notifications: refused when a step was sent or a silence set since the plan.
-    if !plan.notify_inputs.is_empty() && crate::notify::send::inputs(snapshots)? != plan.notify_inputs {
+    if !plan.notify_inputs.is_empty() && crate::plan::escalation::inputs(snapshots)? != plan.notify_inputs {
         anyhow::bail!(
             "the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan"
         );
@@ -155,7 +156,7 @@ pub fn refuse_all(
     if opts.dry_run {
         return Err(cause);
     }
-    run::check_folder(snapshots)?;
+    crate::snapshot::check_folder(snapshots)?;
     // The user's templates may be what failed: the built-in ones always render.
     let templates = crate::render::templates::load(&opts.templates)
         .unwrap_or_else(|_| crate::render::templates::builtin().expect("the built-in templates are valid"));
@@ -280,9 +281,9 @@ impl Record<'_> {
         let planned = self.planned;
         let host = match &planned.host {
             Some(h) => h.clone(),
-            None => crate::collect::local::hostname().map_err(anyhow::Error::msg)?,
+            None => crate::host::this().map_err(anyhow::Error::msg)?,
         };
-        crate::collect::check_host_name(&host).map_err(anyhow::Error::msg)?;
+        crate::host::check_name(&host).map_err(anyhow::Error::msg)?;
         let log = render(self.templates, "archive-log.txt", &run, planned)?;
         let headline = log.lines().next().unwrap_or_default().to_string();
         let job = self.config.and_then(|c| c.archive.iter().find(|j| j.name == planned.job));

@@ -15,7 +15,7 @@ impl Lock {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let host = crate::collect::local::hostname().unwrap_or_default();
+        let host = crate::host::this().unwrap_or_default();
         for _ in 0..2 {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
                 Ok(mut file) => {

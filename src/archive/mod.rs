@@ -1,15 +1,11 @@
-//! Archive jobs: fetch a zip over HTTPS, check it, archive the dump as a
-//! dated tar.gz at a destination, keep archives by a retention policy, and
-//! tell people. `plan` decides and changes nothing; `apply` acts, exactly
-//! as planned; `run` is the log both read and write.
+//! Archive runs, carried out as planned (`plan::archive` decides): fetch a
+//! zip over HTTPS, check it, archive the dump as a dated tar.gz at a
+//! destination, prune by the policy, and tell people; `run` writes each
+//! run's log.
 
 pub mod apply;
 pub mod destination;
 pub mod fetch;
-pub mod job;
 pub mod lock;
 pub mod pack;
-pub mod pattern;
-pub mod plan;
-pub mod retention;
 pub mod run;

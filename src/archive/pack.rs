@@ -1,7 +1,6 @@
 //! Steps 3 and 5 of a run: the zip is valid and holds the dump; the dump
 //! goes into a dated tar.gz.
 
-use super::destination::hex;
 use super::run::FileFacts;
 use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
@@ -45,7 +44,7 @@ pub fn extract(zip_path: &Path, expect: &str, to: &Path) -> Result<FileFacts> {
     Ok(FileFacts {
         name: expect.rsplit('/').next().unwrap_or(expect).to_string(),
         bytes: total,
-        sha256: hex(&hasher.finalize()),
+        sha256: hex::encode(hasher.finalize()),
     })
 }
 
@@ -90,7 +89,7 @@ mod tests {
         let dump = dir.path().join("dump.sql");
         let facts = extract(zip.path(), "dump.sql", &dump).unwrap();
         assert_eq!(facts.bytes, 24);
-        assert_eq!(facts.sha256, hex(&Sha256::digest(b"CREATE TABLE t (x int);\n")));
+        assert_eq!(facts.sha256, hex::encode(Sha256::digest(b"CREATE TABLE t (x int);\n")));
         let tgz = dir.path().join("x.tgz");
         let archive = tar_gz(&dump, "dump.sql", 1_790_000_000, &tgz, "20261121.tgz").unwrap();
         assert_eq!(archive.name, "20261121.tgz");

@@ -1,9 +1,11 @@
 //! `parc retention`, `parc plan` and `parc apply`.
 
 use super::exit;
+use crate::archive::apply;
 use crate::archive::run::Layout;
-use crate::archive::{apply, pattern::Pattern, plan, retention};
+use crate::config::pattern::Pattern;
 use crate::config::Config;
+use crate::plan::{self, retention};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -138,12 +140,17 @@ fn snapshots_dir(arg: Option<PathBuf>, config: &Config, config_path: &Path) -> P
 
 pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
     let snapshots = snapshots_dir(args.snapshots, config, config_path);
-    crate::archive::run::check_folder(&snapshots)?;
+    crate::snapshot::check_folder(&snapshots)?;
     let now = now(args.now.as_deref())?;
-    let mut plan = plan::make(&config.archive, &snapshots, &now, plan::Reach::List)?;
+    let mut plan =
+        plan::make(&config.archive, &snapshots, &now, plan::Reach::List(&crate::archive::destination::list))?;
     let base = super::build::base_of(config_path);
-    let (notifications, inputs) =
-        crate::notify::send::plan(config, &snapshots, &base, crate::time::Instant(now.timestamp().as_second()))?;
+    let (notifications, inputs) = crate::pipeline::plan_notifications(
+        config,
+        &snapshots,
+        &base,
+        crate::time::Instant(now.timestamp().as_second()),
+    )?;
     plan.notifications = notifications;
     plan.notify_inputs = inputs;
     let json = serde_json::to_string_pretty(&plan)? + "\n";
@@ -155,9 +162,9 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
     if !quiet {
         for j in &plan.jobs {
             let action = match j.action {
-                plan::Action::Run => format!("run, as {}", j.archive),
-                plan::Action::Skip => "skip".to_string(),
-                plan::Action::Refuse => "refuse".to_string(),
+                plan::archive::Action::Run => format!("run, as {}", j.archive),
+                plan::archive::Action::Skip => "skip".to_string(),
+                plan::archive::Action::Refuse => "refuse".to_string(),
             };
             eprintln!("job {}: {action} ({}); retention deletes {}", j.job, j.reason, j.retention.delete.len());
             if let Some(cause) = &j.listing_error {

@@ -1,3 +1,8 @@
 //! `parc demo`: the generator lives in [`crate::demo`].
 
-pub use crate::demo::{run, DemoArgs};
+pub use crate::demo::DemoArgs;
+
+pub fn run(args: &DemoArgs) -> anyhow::Result<u8> {
+    crate::demo::run(args)?;
+    Ok(super::exit::OK)
+}

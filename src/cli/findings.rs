@@ -2,7 +2,7 @@
 
 use super::exit;
 use crate::config::Config;
-use crate::notify::silence;
+use crate::plan::silence;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};

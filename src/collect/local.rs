@@ -20,11 +20,3 @@ pub fn run(script: &str, env: &[(&str, String)], limit: Duration) -> Result<Vec<
     }
     Ok(done.stdout)
 }
-
-/// This machine's host name.
-pub fn hostname() -> Result<String, String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| Command::new("hostname").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()))
-        .map(|s| s.trim().to_string())
-        .map_err(|e| format!("cannot tell this machine's name: {e}"))
-}

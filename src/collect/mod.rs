@@ -77,21 +77,6 @@ pub fn targets(destinations: &[String], config: &Config) -> Vec<Target> {
         .collect()
 }
 
-/// A host name becomes a folder name: it must be one plain path component.
-pub fn check_host_name(name: &str) -> Result<(), String> {
-    let bad = name.is_empty()
-        || name.len() > 253
-        || name.starts_with('.')
-        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
-    if bad {
-        Err(format!(
-            "{name:?} cannot be a host folder name (empty, starts with '.', or holds '/' or control characters)"
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
     let mut env = vec![
         ("LC_ALL", "C".to_string()),
@@ -107,20 +92,6 @@ fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
     env
 }
 
-/// Writes a snapshot through a temporary file and a rename: a crash never
-/// leaves half a snapshot.
-pub fn write_snapshot(dir: &Path, host: &str, kind: &str, snapshot: &serde_json::Value) -> Result<PathBuf, String> {
-    let folder = dir.join(host);
-    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let path = folder.join(format!("{kind}.json"));
-    let tmp = folder.join(format!(".{kind}.json.tmp"));
-    let mut bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| e.to_string())?;
-    bytes.push(b'\n');
-    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
-}
-
 fn now() -> Instant {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     Instant(secs as i64)
@@ -132,9 +103,9 @@ pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &
     let result = (|| {
         let host = match host {
             Some(h) => h.to_string(),
-            None => local::hostname()?,
+            None => crate::host::this()?,
         };
-        check_host_name(&host)?;
+        crate::host::check_name(&host)?;
         let env = environment(config, config.collect.sudo);
         // Probes run in parallel inside a script; the whole run gets room for
         // the slowest of them, and a margin.
@@ -145,7 +116,7 @@ pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &
             let at = now();
             let output = local::run(&script, &env, limit)?;
             let snapshot = sections::envelope(kind, &host, at, "local", &sections::parse(&output));
-            written.push(write_snapshot(dir, &host, kind, &snapshot)?);
+            written.push(crate::snapshot::write(dir, &host, kind, &snapshot)?);
         }
         Ok((host, written))
     })();
@@ -218,11 +189,11 @@ async fn collect_one(
             Some(name) => name.clone(),
             None => reported_name(&session, &outputs).await?,
         };
-        check_host_name(&host)?;
+        crate::host::check_name(&host)?;
         let _ = session.close().await;
         let mut written = Vec::new();
         for (kind, at, runs) in outputs {
-            written.push(write_snapshot(dir, &host, kind, &sections::envelope(kind, &host, at, "ssh", &runs))?);
+            written.push(crate::snapshot::write(dir, &host, kind, &sections::envelope(kind, &host, at, "ssh", &runs))?);
         }
         Ok::<_, String>((host, written))
     };

@@ -244,7 +244,8 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
     for (job, runs) in jobs {
         let newest = runs.last().expect("a job has a run");
         // A skip changes nothing: the run before it says how the job stands.
-        let acted: Vec<_> = runs.iter().filter(|r| r.run.outcome != crate::archive::run::Outcome::Skipped).collect();
+        let acted: Vec<_> =
+            runs.iter().filter(|r| r.run.outcome != crate::snapshot::archive::Outcome::Skipped).collect();
         if let Some(last) = acted.last().filter(|r| r.run.outcome.is_failure()) {
             let since = acted.iter().rev().take_while(|r| r.run.outcome.is_failure()).last().map_or(last.at, |r| r.at);
             let newest = *last;

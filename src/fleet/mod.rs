@@ -87,7 +87,7 @@ pub struct ProbeBroken {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArchiveRun {
     pub at: Instant,
-    pub run: crate::archive::run::Run,
+    pub run: crate::snapshot::archive::Run,
 }
 
 /// A reboot, dated between the two `system` snapshots whose boot ids differ.
@@ -116,7 +116,7 @@ pub struct HostVersion {
     /// `disks` versions: each file system's use in percent, as df counts it (used / (used + available)).
     pub use_percent: Vec<(String, u8)>,
 }
-crate::cache::cached_as_array!(HostVersion { at, kind, os, kernel, disks, home_bytes, failures, use_percent });
+crate::store::cached_as_array!(HostVersion { at, kind, os, kernel, disks, home_bytes, failures, use_percent });
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Disk {
@@ -141,7 +141,7 @@ pub struct Sighting {
     pub device: String,
     pub figures: Option<SmartFigures>,
 }
-crate::cache::cached_as_array!(Sighting { at, host, device, figures });
+crate::store::cached_as_array!(Sighting { at, host, device, figures });
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -156,7 +156,7 @@ pub struct SmartFigures {
     pub media_errors: Option<u64>,
     pub percentage_used: Option<u64>,
 }
-crate::cache::cached_as_array!(SmartFigures {
+crate::store::cached_as_array!(SmartFigures {
     passed,
     temperature,
     power_on_hours,

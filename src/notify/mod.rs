@@ -1,8 +1,5 @@
-//! Who is told about findings, and who asked not to be for a while:
-//! silences (`silences.toml` in the snapshots folder, versioned like
-//! everything else) and escalation (steps planned by `parc plan`, sent by
-//! `parc apply`, recorded in `notify.json` snapshots).
+//! Escalation mails, sent as planned (`plan::escalation` decides which steps
+//! are due, `plan::silence` who asked not to be told for a while), and
+//! recorded in `notify.json` snapshots so that a step is never sent twice.
 
-pub mod escalation;
 pub mod send;
-pub mod silence;

@@ -1,38 +1,11 @@
-//! The notifications of a plan: planned from the findings, sent by
-//! `parc apply` (one mail per mail table), recorded in `notify.json`.
+//! The notifications of a plan, sent by `parc apply` (one mail per mail
+//! table) and recorded in `notify.json`.
 
-use super::escalation::{self, Notification, Sent};
 use crate::config::Config;
+use crate::plan::escalation::{self, Notification, Sent};
 use crate::time::Instant;
 use anyhow::{anyhow, Result};
-use sha2::{Digest, Sha256};
 use std::path::Path;
-
-/// SHA-256 of what notifications are planned from besides the findings:
-/// every `notify.json` and `silences.toml`. A plan whose inputs changed
-/// (another apply sent a step, a silence was set) is refused.
-pub fn inputs(snapshots: &Path) -> Result<String> {
-    let (_, sent) = escalation::read_sent(snapshots)?;
-    let mut h = Sha256::new();
-    h.update(sent);
-    h.update([0]);
-    h.update(std::fs::read(super::silence::path(snapshots)).unwrap_or_default());
-    Ok(crate::archive::destination::hex(&h.finalize()))
-}
-
-/// The notifications due at `now`, from the findings of the snapshots.
-pub fn plan(config: &Config, snapshots: &Path, base: &Path, now: Instant) -> Result<(Vec<Notification>, String)> {
-    if config.escalation.is_empty() {
-        return Ok((Vec::new(), String::new()));
-    }
-    let (_, derived) = crate::pipeline::analyse(config, snapshots, base)?;
-    let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
-    let findings: Vec<_> =
-        derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();
-    let (sent, _) = escalation::read_sent(snapshots)?;
-    let silences = super::silence::read(snapshots)?;
-    Ok((escalation::plan(&config.escalation, &findings, &sent, &silences, now), inputs(snapshots)?))
-}
 
 /// Sends the notifications: one mail per recipient per run, grouping every
 /// finding due for any mail table that names them (sent through the first
@@ -121,7 +94,7 @@ pub fn send(
     }
     let mut written = None;
     if !sent.is_empty() {
-        let host = crate::collect::local::hostname().map_err(anyhow::Error::msg)?;
+        let host = crate::host::this().map_err(anyhow::Error::msg)?;
         let path = escalation::record(snapshots, &host, sent, now)?;
         lines.push(format!("wrote {}", path.display()));
         written = Some(path);

@@ -54,7 +54,7 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("badge", schema_for!(super::findings::Badge)),
         ("archives", schema_for!(Vec<archive::RunView<'static>>)),
         ("archive-job", schema_for!(archive::JobView<'static>)),
-        ("plan", schema_for!(crate::archive::plan::Plan)),
+        ("plan", schema_for!(crate::plan::Plan)),
     ]
 }
 
@@ -141,8 +141,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         json(out, &format!("archives/{}.json", crate::slug::slug(job.job)), job)?;
     }
     // The plan as of the newest snapshot; empty when no job is configured.
-    let empty = crate::archive::plan::Plan {
-        schema: crate::archive::plan::SCHEMA.into(),
+    let empty = crate::plan::Plan {
+        schema: crate::plan::SCHEMA.into(),
         made_at: String::new(),
         fingerprint: String::new(),
         jobs: Vec::new(),

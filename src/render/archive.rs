@@ -4,9 +4,9 @@
 //! types are the API's own.
 
 use super::Site;
-use crate::archive::plan::JobPlan;
-use crate::archive::run::Outcome;
 use crate::fleet::ArchiveRun;
+use crate::plan::archive::JobPlan;
+use crate::snapshot::archive::Outcome;
 use crate::time::Instant;
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -4,7 +4,7 @@
 
 use super::Site;
 use crate::derive::findings::{Evidence, Finding, Severity};
-use crate::notify::silence::Silence;
+use crate::plan::silence::Silence;
 use crate::time::Instant;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -61,7 +61,7 @@ pub fn views<'a>(site: &Site<'a>) -> Vec<FindingView<'a>> {
         .iter()
         .map(|f| {
             let silenced = site.silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now));
-            let (sent, todo) = crate::notify::escalation::steps(&site.config.escalation, f, site.sent);
+            let (sent, todo) = crate::plan::escalation::steps(&site.config.escalation, f, site.sent);
             let escalation = Escalation {
                 sent: sent.into_iter().map(|s| SentStep { step: s.step, notify: s.notify, at: s.at }).collect(),
                 // Paused while silenced.

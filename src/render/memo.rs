@@ -58,7 +58,7 @@ impl RenderMemo {
     /// version and the templates. With `read` false nothing is reused.
     pub fn open(file: &Path, salt: String, read: bool) -> RenderMemo {
         let before = read
-            .then(|| crate::cache::read_json::<Stored>(file))
+            .then(|| crate::store::read_json::<Stored>(file))
             .flatten()
             .filter(|s| s.salt == salt)
             .map(|s| s.pages)
@@ -93,6 +93,6 @@ impl RenderMemo {
 
     pub fn save(&self) -> std::io::Result<()> {
         let stored = Stored { salt: self.salt.clone(), pages: std::mem::take(&mut *self.now.lock().unwrap()) };
-        crate::cache::write_json(&self.file, &stored)
+        crate::store::write_json(&self.file, &stored)
     }
 }

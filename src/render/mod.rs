@@ -42,9 +42,9 @@ impl Inputs {
 /// What people decided or were told, besides the snapshots: the archive
 /// plan, the silences, the escalation steps sent.
 pub struct People<'a> {
-    pub plan: Option<&'a crate::archive::plan::Plan>,
-    pub silences: &'a crate::notify::silence::Silences,
-    pub sent: &'a [crate::notify::escalation::Sent],
+    pub plan: Option<&'a crate::plan::Plan>,
+    pub silences: &'a crate::plan::silence::Silences,
+    pub sent: &'a [crate::plan::escalation::Sent],
 }
 
 /// Everything a renderer reads.
@@ -57,11 +57,11 @@ pub struct Site<'a> {
     /// What each page showed last time.
     pub memo: &'a memo::RenderMemo,
     /// The archive plan as of the newest snapshot, when jobs are configured.
-    pub plan: Option<&'a crate::archive::plan::Plan>,
+    pub plan: Option<&'a crate::plan::Plan>,
     /// `silences.toml` of the snapshots folder.
-    pub silences: &'a crate::notify::silence::Silences,
+    pub silences: &'a crate::plan::silence::Silences,
     /// Escalation steps sent (every `notify.json`).
-    pub sent: &'a [crate::notify::escalation::Sent],
+    pub sent: &'a [crate::plan::escalation::Sent],
     /// The APT views and the package index, made once for the pages and the JSON.
     apt_hosts: std::sync::OnceLock<Vec<apt::AptHost>>,
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,

@@ -130,26 +130,6 @@ impl Output {
     }
 }
 
-/// Writes `bytes` over what `path` held, then cuts it to their length.
-/// Not `fs::write`: truncating first frees every block and allocates them
-/// again, which on a disk mounted with `discard` (common on virtual
-/// machines) made rewriting a site's pages ten times slower. Its folder is
-/// made when the file cannot be opened for want of it, not checked before
-/// every write: a new day writes a thousand files into folders there already.
-pub fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path);
-    let mut file = match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-            open()?
-        }
-        opened => opened?,
-    };
-    file.write_all(bytes)?;
-    file.set_len(bytes.len() as u64)
-}
-
 /// Writes `bytes` over the existing file at `path`, unless it already holds
 /// them: false then. One open for both the comparison and the write (a
 /// site rewrites thousands of pages a day; each system call counts).

@@ -5,6 +5,7 @@
 //! bytes, so a parse result can be cached by content hash.
 
 pub mod apt;
+pub mod archive;
 pub mod disks;
 pub mod system;
 
@@ -121,7 +122,7 @@ pub enum Facts {
     Disks(disks::DisksFacts),
     Apt(Box<apt::AptFacts>),
     /// An archive run (`archive-<job>`).
-    Archive(Box<crate::archive::run::Run>),
+    Archive(Box<archive::Run>),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -262,6 +263,36 @@ pub(crate) fn probe_text(
             None
         }
     }
+}
+
+/// Writes a snapshot through a temporary file and a rename: a crash never
+/// leaves half a snapshot.
+pub fn write(
+    dir: &std::path::Path,
+    host: &str,
+    kind: &str,
+    snapshot: &serde_json::Value,
+) -> Result<std::path::PathBuf, String> {
+    let folder = dir.join(host);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let path = folder.join(format!("{kind}.json"));
+    let tmp = folder.join(format!(".{kind}.json.tmp"));
+    let mut bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| e.to_string())?;
+    bytes.push(b'\n');
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The snapshots folder must be there: a mistyped `--snapshots` is no first run.
+pub fn check_folder(snapshots: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let meta = std::fs::metadata(snapshots)
+        .with_context(|| format!("cannot open snapshots folder {}", snapshots.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("cannot open snapshots folder {}: not a folder", snapshots.display());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

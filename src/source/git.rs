@@ -69,7 +69,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     found.repository = Some(workdir.clone());
     found.head = Some(head);
 
-    let record = cache.read.then(|| crate::cache::read_segments(cache.file)).flatten();
+    let record = cache.read.then(|| crate::store::read_segments(cache.file)).flatten();
     let known = record.as_ref().and_then(read_record).filter(|h| h.workdir == workdir && h.prefix == prefix);
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
@@ -129,7 +129,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
 
 /// The history a record's segments hold: the first as it was written,
 /// with what each later one found appended, walked to the last one's head.
-fn read_record(record: &crate::cache::Segments) -> Option<History<'_>> {
+fn read_record(record: &crate::store::Segments) -> Option<History<'_>> {
     let mut segments = record.json.iter().map(|json| serde_json::from_str::<History>(&record.text[json.clone()]).ok());
     let mut history = segments.next()??;
     for segment in segments {
@@ -160,9 +160,9 @@ fn write_record(file: &Path, history: &History, kept: Option<(usize, usize, u64)
                 candidates: &history.candidates[candidates..],
                 problems: &history.problems[problems..],
             };
-            crate::cache::append_segment(file, whole, &segment)
+            crate::store::append_segment(file, whole, &segment)
         }
-        None => crate::cache::write_json(file, history),
+        None => crate::store::write_json(file, history),
     }
 }
 

@@ -7,87 +7,14 @@ mod local;
 mod sftp;
 mod webdav;
 
-use super::job::ArchiveJob;
+use crate::config::archive::ArchiveJob;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A `destination` of `parc.toml`, read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Location {
-    /// A local folder: a disk, or a mounted NFS or SMB/CIFS share.
-    Local(PathBuf),
-    Sftp {
-        user: Option<String>,
-        host: String,
-        port: Option<u16>,
-        path: String,
-    },
-    WebDav {
-        tls: bool,
-        host: String,
-        path: String,
-    },
-    Ftps {
-        user: Option<String>,
-        host: String,
-        port: u16,
-        path: String,
-    },
-}
-
-impl Location {
-    pub fn parse(text: &str) -> Result<Location, String> {
-        let Some((scheme, rest)) = text.split_once("://") else {
-            if text.is_empty() {
-                return Err("destination is empty".into());
-            }
-            return Ok(Location::Local(PathBuf::from(text)));
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].to_string()),
-            None => (rest, "/".to_string()),
-        };
-        let (user, hostport) = match authority.rsplit_once('@') {
-            Some((user, hostport)) => (Some(user.to_string()), hostport),
-            None => (None, authority),
-        };
-        let (host, port) = match hostport.rsplit_once(':').filter(|(_, p)| !p.is_empty() && !p.contains(']')) {
-            Some((host, port)) => {
-                (host, Some(port.parse::<u16>().map_err(|_| format!("destination {text:?}: bad port {port:?}"))?))
-            }
-            None => (hostport, None),
-        };
-        if host.is_empty() {
-            return Err(format!("destination {text:?} names no host"));
-        }
-        let host = host.to_string();
-        match scheme {
-            "sftp" => Ok(Location::Sftp { user, host, port, path }),
-            "webdav" | "webdavs" => {
-                let tls = scheme == "webdavs";
-                let host = match port {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host,
-                };
-                Ok(Location::WebDav { tls, host, path })
-            }
-            "ftps" => Ok(Location::Ftps { user, host, port: port.unwrap_or(21), path }),
-            "file" => Ok(Location::Local(PathBuf::from(path))),
-            other => Err(format!(
-                "destination {text:?}: {other}:// is not one of sftp, webdav, webdavs, ftps, or a local path"
-            )),
-        }
-    }
-}
-
-/// An archive as the destination lists it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct Listed {
-    pub name: String,
-    pub bytes: Option<u64>,
-}
+pub use crate::config::destination::Location;
+pub use crate::snapshot::archive::Listed;
 
 /// What every transport can do, in the destination's own folder.
 pub trait Transport {
@@ -141,6 +68,13 @@ pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
     })
 }
 
+/// What the job's destination holds, as `parc plan` reads it when no run recorded it.
+pub fn list(job: &ArchiveJob) -> Result<Vec<Listed>> {
+    let mut transport = open(job)?;
+    transport.check()?;
+    transport.list()
+}
+
 /// The error of a rename onto a name an archive already holds.
 #[derive(Debug)]
 pub struct Taken(pub String);
@@ -176,7 +110,7 @@ pub fn upload_verified(t: &mut dyn Transport, file: &Path, name: &str, bytes: u6
         hasher.update(chunk);
     })
     .with_context(|| format!("reading back {part}"))?;
-    let digest = hex(&hasher.finalize());
+    let digest = hex::encode(hasher.finalize());
     if got != bytes || digest != sha256 {
         let _ = t.delete(&part);
         bail!("upload of {name} is not complete: {got} bytes arrived (sha256 {digest}), {bytes} were sent (sha256 {sha256})");
@@ -186,10 +120,6 @@ pub fn upload_verified(t: &mut dyn Transport, file: &Path, name: &str, bytes: u6
         return Err(e.context(format!("renaming {part} to {name}")));
     }
     Ok(())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 and size of a file.
@@ -206,35 +136,5 @@ pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
         total += n as u64;
         hasher.update(&buf[..n]);
     }
-    Ok((total, hex(&hasher.finalize())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locations() {
-        assert_eq!(
-            Location::parse("sftp://backup@nas.example:22/srv/archives/db").unwrap(),
-            Location::Sftp {
-                user: Some("backup".into()),
-                host: "nas.example".into(),
-                port: Some(22),
-                path: "/srv/archives/db".into()
-            }
-        );
-        assert_eq!(
-            Location::parse("webdavs://cloud.example/remote.php/dav/files/parc/db").unwrap(),
-            Location::WebDav { tls: true, host: "cloud.example".into(), path: "/remote.php/dav/files/parc/db".into() }
-        );
-        assert_eq!(
-            Location::parse("ftps://parc@ftp.example/db").unwrap(),
-            Location::Ftps { user: Some("parc".into()), host: "ftp.example".into(), port: 21, path: "/db".into() }
-        );
-        assert_eq!(Location::parse("/mnt/nas/db").unwrap(), Location::Local("/mnt/nas/db".into()));
-        assert!(Location::parse("s3://bucket/x").is_err());
-        assert!(Location::parse("sftp:///x").is_err());
-        assert!(Location::parse("sftp://h:99999/x").is_err());
-    }
+    Ok((total, hex::encode(hasher.finalize())))
 }

@@ -27,7 +27,7 @@ pub struct BlockDevice {
     pub hotplug: Option<bool>,
     pub children: Vec<BlockDevice>,
 }
-crate::cache::cached_as_array!(BlockDevice {
+crate::store::cached_as_array!(BlockDevice {
     name,
     kind,
     size,

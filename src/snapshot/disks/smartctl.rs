@@ -63,7 +63,7 @@ pub struct AtaAttribute {
     /// The raw count as smartctl prints it first (`2111 (12437 0)` → 2111).
     pub raw: u64,
 }
-crate::cache::cached_as_array!(AtaAttribute { id, name, value, worst, thresh, when_failed, raw });
+crate::store::cached_as_array!(AtaAttribute { id, name, value, worst, thresh, when_failed, raw });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NvmeHealth {

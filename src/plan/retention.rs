@@ -9,143 +9,13 @@
 //! keeps every archive newer than the newest one minus D. With no rule at
 //! all, everything is kept.
 
-use super::pattern::Pattern;
+pub use crate::config::archive::Policy;
+use crate::config::pattern::Pattern;
+pub use crate::time::Duration;
 use jiff::civil::DateTime;
-use jiff::{Span, ToSpan};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A restic duration: years, months, days and hours, e.g. `30d`, `1y6m`, `20h`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Duration {
-    pub years: i64,
-    pub months: i64,
-    pub days: i64,
-    pub hours: i64,
-}
-
-impl Duration {
-    pub fn parse(text: &str) -> Result<Duration, String> {
-        let mut d = Duration::default();
-        let mut number = String::new();
-        let mut any = false;
-        for c in text.trim().chars() {
-            if c.is_ascii_digit() {
-                number.push(c);
-                continue;
-            }
-            let n: i64 = number.parse().map_err(|_| format!("{text:?}: a number must come before {c:?}"))?;
-            number.clear();
-            match c {
-                'y' => d.years += n,
-                'm' => d.months += n,
-                'd' => d.days += n,
-                'h' => d.hours += n,
-                _ => return Err(format!("{text:?}: {c:?} is not a unit (y, m, d, h: years, months, days, hours)")),
-            }
-            any = true;
-        }
-        if !number.is_empty() || !any {
-            return Err(format!("{text:?} is not a duration such as 30d, 1y6m or 20h"));
-        }
-        Ok(d)
-    }
-
-    /// In hours, a month counted as 730 and a year as 8,766 (their average
-    /// lengths): for thresholds, where calendar exactness does not matter.
-    pub fn hours(&self) -> i64 {
-        self.years * 8766 + self.months * 730 + self.days * 24 + self.hours
-    }
-
-    /// `at` minus this duration, in calendar terms (a month back from 31 March is 28 or 29 February).
-    pub fn before(&self, at: DateTime) -> DateTime {
-        let span: Span = self.years.years().months(self.months).days(self.days).hours(self.hours);
-        at.checked_sub(span).unwrap_or(DateTime::MIN)
-    }
-}
-
-impl fmt::Display for Duration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, unit) in [(self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h')] {
-            if n != 0 {
-                write!(f, "{n}{unit}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Duration::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for Duration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// The retention rules of a job, as the configuration keys name them.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Policy {
-    pub keep_last: Option<u32>,
-    pub keep_hourly: Option<u32>,
-    pub keep_daily: Option<u32>,
-    pub keep_weekly: Option<u32>,
-    pub keep_monthly: Option<u32>,
-    pub keep_yearly: Option<u32>,
-    pub keep_within: Option<Duration>,
-}
-
-impl Policy {
-    pub fn is_empty(&self) -> bool {
-        self.counts().iter().all(|(_, n)| n.unwrap_or(0) == 0) && self.keep_within.is_none()
-    }
-
-    fn counts(&self) -> [(&'static str, Option<u32>); 6] {
-        [
-            ("keep_last", self.keep_last),
-            ("keep_hourly", self.keep_hourly),
-            ("keep_daily", self.keep_daily),
-            ("keep_weekly", self.keep_weekly),
-            ("keep_monthly", self.keep_monthly),
-            ("keep_yearly", self.keep_yearly),
-        ]
-    }
-}
-
-impl fmt::Display for Policy {
-    /// `keep_daily 7, keep_within 30d`: the rules that are set.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rules: Vec<String> =
-            self.counts().iter().filter_map(|(rule, n)| n.filter(|n| *n > 0).map(|n| format!("{rule} {n}"))).collect();
-        if let Some(within) = self.keep_within {
-            rules.push(format!("keep_within {within}"));
-        }
-        if rules.is_empty() {
-            return f.write_str("no rule (everything is kept)");
-        }
-        f.write_str(&rules.join(", "))
-    }
-}
-
-/// An archive the policy keeps, and every rule that keeps it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Kept {
-    pub name: String,
-    /// The rules that keep it: `keep_last`, `keep_daily`, …, `keep_within 30d`, or `no rule set`.
-    pub reasons: Vec<String>,
-}
-
-/// An archive the policy deletes, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Deleted {
-    pub name: String,
-    pub reason: String,
-}
+pub use crate::snapshot::archive::{Deleted, Kept};
 
 /// What a policy does to a list of archive names.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -231,6 +101,7 @@ pub fn apply(policy: &Policy, pattern: &Pattern, names: &[String]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::ToSpan;
 
     fn names(days: &[&str]) -> Vec<String> {
         days.iter().map(|d| format!("{}.tgz", d.replace('-', ""))).collect()
@@ -409,15 +280,6 @@ mod tests {
             Policy { keep_within: Some(Duration::parse("1h").unwrap()), ..Policy::default() },
         ] {
             assert!(kept(policy.clone())[0].starts_with("20261114"), "{policy}");
-        }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(Duration::parse("1y2m3d4h").unwrap(), Duration { years: 1, months: 2, days: 3, hours: 4 });
-        assert_eq!(Duration::parse("30d").unwrap().to_string(), "30d");
-        for bad in ["", "30", "d", "30x", "-3d"] {
-            assert!(Duration::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -7,31 +7,16 @@
 //! finding's id and its since): a finding that clears stops its escalation,
 //! and one that comes back starts again. A silenced finding pauses.
 
-use crate::archive::retention::Duration;
 use crate::derive::findings::{Finding, Severity};
-use crate::notify::silence::Silences;
+use crate::plan::silence::Silences;
+use crate::time::Duration;
 use crate::time::Instant;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// `[[escalation]]` of `parc.toml`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    /// The finding kinds it applies to.
-    pub kinds: Vec<String>,
-    pub steps: Vec<StepRule>,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepRule {
-    /// How long after the finding began (`0h`, `24h`, `3d`).
-    pub after: Duration,
-    /// A `[mail.NAME]` table.
-    pub notify: String,
-}
+pub use crate::config::escalation::{Rule, StepRule};
 
 /// One step sent, as `notify.json` records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -178,8 +163,19 @@ pub fn record(snapshots: &Path, host: &str, now_sent: Vec<Sent>, at: &jiff::Zone
         probes: Default::default(),
         sent,
     };
-    crate::collect::write_snapshot(snapshots, host, "notify", &serde_json::to_value(&snapshot)?)
-        .map_err(anyhow::Error::msg)
+    crate::snapshot::write(snapshots, host, "notify", &serde_json::to_value(&snapshot)?).map_err(anyhow::Error::msg)
+}
+
+/// SHA-256 of what notifications are planned from besides the findings:
+/// every `notify.json` and `silences.toml`. A plan whose inputs changed
+/// (another apply sent a step, a silence was set) is refused.
+pub fn inputs(snapshots: &Path) -> Result<String> {
+    let (_, sent) = read_sent(snapshots)?;
+    let mut h = Sha256::new();
+    h.update(sent);
+    h.update([0]);
+    h.update(std::fs::read(super::silence::path(snapshots)).unwrap_or_default());
+    Ok(hex::encode(h.finalize()))
 }
 
 #[cfg(test)]
@@ -234,7 +230,7 @@ mod tests {
     fn a_silenced_finding_pauses() {
         let f = finding(0);
         let silences = Silences {
-            silences: vec![crate::notify::silence::Silence {
+            silences: vec![crate::plan::silence::Silence {
                 id: f.id.clone(),
                 until: "1970-01-05".into(),
                 reason: "r".into(),

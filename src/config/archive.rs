@@ -2,8 +2,9 @@
 //! archives go, how long they are kept, who is told.
 
 use super::pattern::Pattern;
-use super::retention::{Duration, Policy};
+use crate::time::Duration;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -149,5 +150,50 @@ impl ArchiveJob {
         }
         super::destination::Location::parse(&self.destination).map_err(|e| format!("archive job {name}: {e}"))?;
         Ok(())
+    }
+}
+
+/// The retention rules of a job, as the configuration keys name them.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Policy {
+    pub keep_last: Option<u32>,
+    pub keep_hourly: Option<u32>,
+    pub keep_daily: Option<u32>,
+    pub keep_weekly: Option<u32>,
+    pub keep_monthly: Option<u32>,
+    pub keep_yearly: Option<u32>,
+    pub keep_within: Option<Duration>,
+}
+
+impl Policy {
+    pub fn is_empty(&self) -> bool {
+        self.counts().iter().all(|(_, n)| n.unwrap_or(0) == 0) && self.keep_within.is_none()
+    }
+
+    /// Each count rule, by its key.
+    pub fn counts(&self) -> [(&'static str, Option<u32>); 6] {
+        [
+            ("keep_last", self.keep_last),
+            ("keep_hourly", self.keep_hourly),
+            ("keep_daily", self.keep_daily),
+            ("keep_weekly", self.keep_weekly),
+            ("keep_monthly", self.keep_monthly),
+            ("keep_yearly", self.keep_yearly),
+        ]
+    }
+}
+
+impl fmt::Display for Policy {
+    /// `keep_daily 7, keep_within 30d`: the rules that are set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rules: Vec<String> =
+            self.counts().iter().filter_map(|(rule, n)| n.filter(|n| *n > 0).map(|n| format!("{rule} {n}"))).collect();
+        if let Some(within) = self.keep_within {
+            rules.push(format!("keep_within {within}"));
+        }
+        if rules.is_empty() {
+            return f.write_str("no rule (everything is kept)");
+        }
+        f.write_str(&rules.join(", "))
     }
 }

@@ -4,35 +4,15 @@
 //! would delete. Each job's plan carries a fingerprint of the inputs it was
 //! made from, so that `parc apply` can refuse a plan the world has moved past.
 
-use super::destination::{self, Listed};
-use super::job::{ArchiveJob, OnExisting};
 use super::retention::{self, Verdict};
-use super::run::{self, LastGood, Outcome};
+use crate::config::archive::{ArchiveJob, OnExisting};
+use crate::snapshot::archive::{kind, LastGood, Listed, Outcome, RunSnapshot};
 use anyhow::{Context, Result};
 use jiff::Zoned;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::path::Path;
-
-pub const SCHEMA: &str = "parc.plan/1";
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Plan {
-    /// Always `parc.plan/1`.
-    pub schema: String,
-    /// When the plan was made (RFC 3339).
-    pub made_at: String,
-    /// SHA-256 of every job's `inputs`: the plan as a whole.
-    pub fingerprint: String,
-    pub jobs: Vec<JobPlan>,
-    /// Escalation steps due: one mail per mail table, grouping its findings.
-    #[serde(default)]
-    pub notifications: Vec<crate::notify::escalation::Notification>,
-    /// SHA-256 of what the notifications were planned from (every `notify.json`, `silences.toml`).
-    #[serde(default)]
-    pub notify_inputs: String,
-}
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -58,11 +38,15 @@ pub enum ListedFrom {
     Nothing,
 }
 
+/// Lists a job's destination (`archive::destination::list`, given from above:
+/// deciding never reaches the world by itself).
+pub type Lister<'a> = &'a dyn Fn(&ArchiveJob) -> Result<Vec<Listed>>;
+
 /// How `parc plan` may learn what is at a destination the snapshots know nothing of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reach {
+#[derive(Clone, Copy)]
+pub enum Reach<'a> {
     /// List it (`parc plan`).
-    List,
+    List(Lister<'a>),
     /// Never (`parc build`: it changes nothing and reaches nothing).
     Never,
 }
@@ -122,13 +106,55 @@ fn inputs(job: &ArchiveJob, snapshot: Option<&[u8]>) -> String {
     h.update(serde_json::to_vec(job).expect("a job serialises"));
     h.update([0]);
     h.update(snapshot.unwrap_or(b"no run yet"));
-    destination::hex(&h.finalize())
+    hex::encode(h.finalize())
+}
+
+/// The newest run of `job` that was carried out (not skipped, not refused) in
+/// the snapshots folder, with its bytes: `<host>/archive-<job>.json`, or the
+/// newest dated `<host>/archive-<job>/*.json`. A run that was not carried out
+/// changed nothing a plan is made from (it carries the last good archive and
+/// the listing forward), so recording one never makes a plan stale.
+pub fn latest(snapshots: &Path, job: &str) -> anyhow::Result<Option<(PathBuf, Vec<u8>, RunSnapshot)>> {
+    use anyhow::Context;
+    let kind = kind(job);
+    let mut candidates = Vec::new();
+    crate::snapshot::check_folder(snapshots)?;
+    let hosts = std::fs::read_dir(snapshots)
+        .with_context(|| format!("cannot open snapshots folder {}", snapshots.display()))?;
+    for host in hosts.flatten() {
+        let dir = host.path();
+        let stable = dir.join(format!("{kind}.json"));
+        if stable.is_file() {
+            candidates.push(stable);
+        }
+        if let Ok(dated) = std::fs::read_dir(dir.join(&kind)) {
+            candidates.extend(dated.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")));
+        }
+    }
+    let mut newest: Option<(PathBuf, Vec<u8>, RunSnapshot)> = None;
+    for path in candidates {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let snapshot: RunSnapshot = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not an archive run snapshot", path.display()))?;
+        if matches!(snapshot.run.outcome, Outcome::Skipped | Outcome::Refused) {
+            continue;
+        }
+        let at = crate::time::Instant::parse_rfc3339(&snapshot.collected_at).map_err(anyhow::Error::msg)?;
+        let newer = match &newest {
+            Some((_, _, n)) => crate::time::Instant::parse_rfc3339(&n.collected_at).map_or(true, |n| at > n),
+            None => true,
+        };
+        if newer {
+            newest = Some((path, bytes, snapshot));
+        }
+    }
+    Ok(newest)
 }
 
 /// The plan of one job at `now`.
 pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -> Result<JobPlan> {
     let pattern = job.pattern().map_err(anyhow::Error::msg)?;
-    let latest = run::latest(snapshots, &job.name)?;
+    let latest = latest(snapshots, &job.name)?;
     // A listing recorded for another destination (the job moved) says nothing of this one.
     let moved = latest.as_ref().is_some_and(|(_, _, snap)| snap.run.destination != job.destination);
     let (previous, last_good, recorded) = match &latest {
@@ -147,9 +173,12 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
     // archives from before parc is not an empty one. A run that failed before listing deletes nothing.
     let (listing, listed_from, listing_error) = match recorded {
         Some(listing) => (listing, ListedFrom::Run, None),
-        None if reach == Reach::List && (latest.is_none() || moved) => match list(job) {
-            Ok(listing) => (listing, ListedFrom::Destination, None),
-            Err(e) => (Vec::new(), ListedFrom::Nothing, Some(crate::problem::error_chain(e.as_ref()))),
+        None if latest.is_none() || moved => match reach {
+            Reach::List(list) => match list(job) {
+                Ok(listing) => (listing, ListedFrom::Destination, None),
+                Err(e) => (Vec::new(), ListedFrom::Nothing, Some(crate::problem::error_chain(e.as_ref()))),
+            },
+            Reach::Never => (Vec::new(), ListedFrom::Nothing, None),
         },
         None => (Vec::new(), ListedFrom::Nothing, None),
     };
@@ -217,33 +246,9 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
     })
 }
 
-/// The destination's files, as `parc plan` reads them when no run recorded them.
-fn list(job: &ArchiveJob) -> Result<Vec<Listed>> {
-    let mut transport = destination::open(job)?;
-    transport.check()?;
-    transport.list()
-}
-
-/// The plan of every job.
-pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Plan> {
-    let jobs: Vec<JobPlan> = jobs.iter().map(|j| job_plan(j, snapshots, now, reach)).collect::<Result<_>>()?;
-    let mut h = Sha256::new();
-    for j in &jobs {
-        h.update(j.inputs.as_bytes());
-    }
-    Ok(Plan {
-        schema: SCHEMA.into(),
-        made_at: now.timestamp().to_string(),
-        fingerprint: destination::hex(&h.finalize()),
-        jobs,
-        notifications: Vec::new(),
-        notify_inputs: String::new(),
-    })
-}
-
 /// Whether `plan` of `job` still holds: the same configuration, and no run since.
 pub fn still_holds(job: &ArchiveJob, planned: &JobPlan, snapshots: &Path) -> Result<Result<(), String>> {
-    let latest = run::latest(snapshots, &job.name)?;
+    let latest = latest(snapshots, &job.name)?;
     let now = inputs(job, latest.as_ref().map(|(_, bytes, _)| bytes.as_slice()));
     if now == planned.inputs {
         return Ok(Ok(()));
@@ -261,15 +266,4 @@ pub fn still_holds(job: &ArchiveJob, planned: &JobPlan, snapshots: &Path) -> Res
             job.name
         ),
     }))
-}
-
-/// Reads a plan file.
-pub fn read(path: &Path) -> Result<Plan> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the plan {}", path.display()))?;
-    let plan: Plan =
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a parc plan", path.display()))?;
-    if plan.schema != SCHEMA {
-        anyhow::bail!("{}: schema {:?}, expected {SCHEMA}", path.display(), plan.schema);
-    }
-    Ok(plan)
 }

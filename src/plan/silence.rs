@@ -81,7 +81,7 @@ pub fn author(snapshots: &Path) -> String {
         }
     }
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-    let host = crate::collect::local::hostname().unwrap_or_default();
+    let host = crate::host::this().unwrap_or_default();
     format!("{user}@{host}")
 }
 

@@ -1,5 +1,10 @@
 //! `parc.toml`: every key has a default, so no file at all is a valid configuration.
 
+pub mod archive;
+pub mod destination;
+pub mod escalation;
+pub mod pattern;
+
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,13 +30,13 @@ pub struct Config {
     /// Where `parc collect --push` pushes.
     pub git: GitConfig,
     /// Archive jobs (`[[archive]]`), planned by `parc plan`, carried out by `parc apply`.
-    pub archive: Vec<crate::archive::job::ArchiveJob>,
+    pub archive: Vec<archive::ArchiveJob>,
     /// Mail settings by name (`[mail.NAME]`), named by a job's `mail`.
     pub mail: BTreeMap<String, crate::mail::MailConfig>,
     /// When a condition becomes a finding.
     pub findings: FindingsConfig,
     /// Who is told about findings, and when (`[[escalation]]`).
-    pub escalation: Vec<crate::notify::escalation::Rule>,
+    pub escalation: Vec<escalation::Rule>,
 }
 
 /// `[findings]`: the thresholds of the findings (`derive/findings.rs`).

@@ -1,0 +1,67 @@
+//! What is due, decided and written down before anything is done: the plan
+//! (`plan.json`) of the archive runs, the retention deletions and the
+//! escalation mails, each with the reason and a fingerprint of the inputs it
+//! was made from. Nothing here changes the world; `archive` and `notify`
+//! carry a plan out.
+
+pub mod archive;
+pub mod escalation;
+pub mod retention;
+pub mod silence;
+
+use crate::config::archive::ArchiveJob;
+use anyhow::{Context, Result};
+pub use archive::Reach;
+use jiff::Zoned;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub const SCHEMA: &str = "parc.plan/1";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Plan {
+    /// Always `parc.plan/1`.
+    pub schema: String,
+    /// When the plan was made (RFC 3339).
+    pub made_at: String,
+    /// SHA-256 of every job's `inputs`: the plan as a whole.
+    pub fingerprint: String,
+    pub jobs: Vec<archive::JobPlan>,
+    /// Escalation steps due: one mail per mail table, grouping its findings.
+    #[serde(default)]
+    pub notifications: Vec<escalation::Notification>,
+    /// SHA-256 of what the notifications were planned from (every `notify.json`, `silences.toml`).
+    #[serde(default)]
+    pub notify_inputs: String,
+}
+
+/// The plan of every job.
+pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Plan> {
+    let jobs: Vec<archive::JobPlan> =
+        jobs.iter().map(|j| archive::job_plan(j, snapshots, now, reach)).collect::<Result<_>>()?;
+    let mut h = Sha256::new();
+    for j in &jobs {
+        h.update(j.inputs.as_bytes());
+    }
+    Ok(Plan {
+        schema: SCHEMA.into(),
+        made_at: now.timestamp().to_string(),
+        fingerprint: hex::encode(h.finalize()),
+        jobs,
+        notifications: Vec::new(),
+        notify_inputs: String::new(),
+    })
+}
+
+/// Reads a plan file.
+pub fn read(path: &Path) -> Result<Plan> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the plan {}", path.display()))?;
+    let plan: Plan =
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a parc plan", path.display()))?;
+    if plan.schema != SCHEMA {
+        anyhow::bail!("{}: schema {:?}, expected {SCHEMA}", path.display(), plan.schema);
+    }
+    Ok(plan)
+}

@@ -1,0 +1,201 @@
+//! The files a build keeps for the next (the cache, the git walk's record,
+//! the page memo) and how they are framed: JSON after a line holding its
+//! CRC-32, written in place, read back only when whole. Below every stage.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Writes `value` as JSON at `path`, after a line holding the CRC-32 of
+/// that JSON (a check against torn writes, not against an adversary: the
+/// cache is parc's own, and the CRC costs a tenth of a hash on the 40 MB
+/// a fleet's cache holds): a file of one [segment](Segments). In place (see
+/// `render/output.rs` for why not a fresh file): a write torn by a stopped
+/// build fails the check in [`read_json`], and the file counts as absent,
+/// never as a wrong cache.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    overwrite(path, &segment(value)?)
+}
+
+/// What [`write_json`] wrote, if it is whole and of type `T`.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    serde_json::from_str(&read_json_text(path)?).ok()
+}
+
+/// The JSON [`write_json`] wrote, if it is whole (one segment, and nothing
+/// after it): for a value that borrows from it. Text, checked as UTF-8 once:
+/// read from bytes, the parser would check each of the cache's hundreds of
+/// thousands of strings on its own.
+pub fn read_json_text(path: &Path) -> Option<String> {
+    let Segments { mut text, json, whole } = read_segments(path)?;
+    let [only] = json.as_slice() else { return None };
+    if whole != text.len() as u64 {
+        return None;
+    }
+    text.truncate(only.end);
+    text.drain(..only.start);
+    Some(text)
+}
+
+/// A file that a build appends to: JSON segments, each on the line after
+/// its CRC-32. The record of a long history grows by what each build found
+/// instead of being written whole every time. A torn or edited segment ends
+/// what is read (the segments before it are a record the next build can
+/// extend), and the next append cuts it off.
+pub struct Segments {
+    pub text: String,
+    /// Where each whole segment's JSON lies in `text`.
+    pub json: Vec<std::ops::Range<usize>>,
+    /// Bytes of whole segments, from the start.
+    pub whole: u64,
+}
+
+pub fn read_segments(path: &Path) -> Option<Segments> {
+    let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let (mut json, mut at) = (Vec::new(), 0);
+    while let Some(newline) = text[at..].find('\n').map(|n| at + n) {
+        let end = text[newline + 1..].find('\n').map_or(text.len(), |n| newline + 1 + n);
+        if text[at..newline] != checksum(&text.as_bytes()[newline + 1..end]) {
+            tracing::debug!("{}: a torn or edited segment, and what follows, ignored", path.display());
+            break;
+        }
+        json.push(newline + 1..end);
+        at = (end + 1).min(text.len());
+    }
+    Some(Segments { text, json, whole: at as u64 })
+}
+
+/// Appends `value` as a segment to the file at `path`, whose first `whole`
+/// bytes are whole segments: anything after them is cut off first.
+pub fn append_segment<T: Serialize>(path: &Path, whole: u64, value: &T) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(whole)?;
+    file.seek(std::io::SeekFrom::Start(whole))?;
+    file.write_all(&segment(value)?)
+}
+
+fn segment<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    let json = serde_json::to_vec(value)?;
+    let mut bytes = format!("{}\n", checksum(&json)).into_bytes();
+    bytes.extend_from_slice(&json);
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    format!("crc32:{:08x}", crc.sum())
+}
+
+/// Writes the cache's most numerous records (a version, a sighting, an
+/// input: hundreds per host) as JSON arrays of their fields, in the order
+/// named, instead of objects: half the bytes, and no field name to read
+/// back for each. Reading a new host's cache is most of what a new day of
+/// snapshots costs. These types are the cache's only; the API publishes
+/// types of its own (`render/published.rs`).
+macro_rules! cached_as_array {
+    ($ty:ident { $($field:ident),+ $(,)? }) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeTuple;
+                let mut array = serializer.serialize_tuple([$(stringify!($field)),+].len())?;
+                $(array.serialize_element(&self.$field)?;)+
+                array.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Fields;
+                impl<'de> serde::de::Visitor<'de> for Fields {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("an array of ", stringify!($ty), "'s fields"))
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<$ty, A::Error> {
+                        let mut read = 0;
+                        $(
+                            let $field = seq.next_element()?.ok_or_else(|| serde::de::Error::invalid_length(read, &self))?;
+                            read += 1;
+                        )+
+                        let _ = read;
+                        Ok($ty { $($field),+ })
+                    }
+                }
+                deserializer.deserialize_tuple([$(stringify!($field)),+].len(), Fields)
+            }
+        }
+    };
+}
+pub(crate) use cached_as_array;
+
+/// Writes `bytes` over what `path` held, then cuts it to their length.
+/// Not `fs::write`: truncating first frees every block and allocates them
+/// again, which on a disk mounted with `discard` (common on virtual
+/// machines) made rewriting a site's pages ten times slower. Its folder is
+/// made when the file cannot be opened for want of it, not checked before
+/// every write: a new day writes a thousand files into folders there already.
+pub fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path);
+    let mut file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            open()?
+        }
+        opened => opened?,
+    };
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_or_edited_cache_file_counts_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        write_json(&path, &vec![1u32, 2, 3]).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), Some(vec![1, 2, 3]));
+        // Shorter values overwrite longer ones completely.
+        write_json(&path, &vec![7u32]).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), Some(vec![7]));
+        // Valid JSON, but not what was written: a write stopped half-way.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] = b'8';
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), None);
+        std::fs::write(&path, b"[1]").unwrap();
+        assert_eq!(read_json::<Vec<u32>>(&path), None);
+    }
+
+    #[test]
+    fn segments_are_appended_and_a_torn_one_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let read = |path: &Path| {
+            let s = read_segments(path).unwrap();
+            s.json.iter().map(|r| serde_json::from_str::<Vec<u32>>(&s.text[r.clone()]).unwrap()).collect::<Vec<_>>()
+        };
+        write_json(&path, &vec![1u32]).unwrap();
+        let whole = read_segments(&path).unwrap().whole;
+        append_segment(&path, whole, &vec![2u32, 3]).unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3]]);
+        // An append stopped half-way: the segments before it are read...
+        let whole = read_segments(&path).unwrap().whole;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut file, b"crc32:00000000\n[4,").unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3]]);
+        assert_eq!(read_segments(&path).unwrap().whole, whole);
+        // ... and the next append replaces it.
+        append_segment(&path, whole, &vec![5u32]).unwrap();
+        assert_eq!(read(&path), vec![vec![1], vec![2, 3], vec![5]]);
+        // Rewritten whole: one segment.
+        write_json(&path, &vec![6u32]).unwrap();
+        assert_eq!(read(&path), vec![vec![6]]);
+    }
+}
