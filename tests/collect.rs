@@ -406,11 +406,14 @@ fn odd_bytes_from_real_tools_never_cost_a_host_its_data() {
     assert!(page.contains("parc-caf\\xe9") && page.contains("USB3.0 \\xff Disk"), "the host page shows both names");
 }
 
-/// The sudoers rule the README gives, for `user`.
+/// The sudoers rule the collecting guide gives, for `user`.
 fn readme_sudoers(user: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let rule =
-        readme.lines().find(|l| l.starts_with("parc ALL=(root) NOPASSWD:")).expect("a sudoers rule in the README");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("content/docs/collecting.md")).unwrap();
+    let rule = readme
+        .lines()
+        .find(|l| l.starts_with("parc ALL=(root) NOPASSWD:"))
+        .expect("a sudoers rule in the collecting guide");
     format!("{user}{}\n", rule.strip_prefix("parc").unwrap())
 }
 
@@ -420,7 +423,7 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
     let sshd = Sshd::start();
     let tmp = tempfile::tempdir().unwrap();
     let user = common::user::User::create("sudo", &tmp.path().join("home"));
-    // The README's sudoers file, installed for this user, checked by visudo.
+    // The guide's sudoers file, installed for this user, checked by visudo.
     let sudoers = std::path::PathBuf::from(format!("/etc/sudoers.d/{}", user.name));
     std::fs::write(&sudoers, readme_sudoers(&user.name)).unwrap();
     let _cleanup = RemoveOnDrop(sudoers.clone());
