@@ -70,10 +70,10 @@ fn main() -> ExitCode {
             exit::ERROR
         }
     };
-    // Ended here rather than by returning: at exit the allocator hands every
-    // free page back to the OS, one call and one TLB flush at a time, which
-    // took 15 ms of a 0.44 s build (a new day of 1,000 hosts). The OS takes
-    // the whole address space back at once anyway; only output must not be lost.
+    // Ended here rather than by returning: at exit the allocator would hand
+    // every free page back to the OS one call at a time, a cost a short build
+    // feels. The OS takes the whole address space back at once anyway; only
+    // buffered output must not be lost.
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();

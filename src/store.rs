@@ -83,9 +83,7 @@ fn segment<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
 }
 
 fn checksum(bytes: &[u8]) -> String {
-    let mut crc = flate2::Crc::new();
-    crc.update(bytes);
-    format!("crc32:{:08x}", crc.sum())
+    format!("crc32:{:08x}", crc32fast::hash(bytes))
 }
 
 /// Writes the cache's most numerous records (a version, a sighting, an

@@ -253,20 +253,18 @@ fn a_stale_plan_is_refused_and_two_applies_never_overlap() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("the plan is stale: job db ran at"), "{}", stderr(&out));
 
-    // A live lock stops a second apply; a lock whose process is gone is taken over.
+    // A held lock stops a second apply; the file a finished process left does not.
     assert!(w.parc(&["plan", "--now", "2026-11-22T03:00:00Z", "-o", "plan.json"]).status.success());
     let lock = w.path(".parc-cache/apply.lock");
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    std::fs::write(&lock, format!("1 {}", host.trim())).unwrap();
+    let held = hold_lock(&lock, "4242 elsewhere");
     let out = w.parc(&["apply", "plan.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("another parc apply is running"), "{}", stderr(&out));
-    std::fs::write(&lock, format!("999999999 {}", host.trim())).unwrap();
+    assert!(stderr(&out).contains("held by process 4242 elsewhere"), "{}", stderr(&out));
+    drop(held);
     let out = w.parc(&["apply", "--now", "2026-11-22T03:00:00Z", "plan.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("stale lock"), "{}", stderr(&out));
-    assert!(!lock.exists());
+    assert!(lock.exists(), "the lock file stays, unlocked");
 
     // --dry-run says what it would do and does nothing.
     w.serve_zip("dump.zip", &[("dump.sql", b"two")]);
@@ -1024,14 +1022,12 @@ fn refused_and_skipped_runs_leave_a_log_and_refusals_are_mailed() {
 
     // A held lock.
     assert!(w.parc(&["plan", "--now", "2026-12-02T03:00:00Z", "-o", "plan.json"]).status.success());
-    let lock = w.path(".parc-cache/apply.lock");
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    std::fs::write(&lock, format!("1 {}", hostname.trim())).unwrap();
+    let held = hold_lock(&w.path(".parc-cache/apply.lock"), "1 host");
     let out = w.parc(&["apply", "--now", "2026-12-02T03:00:00Z", "plan.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(w.text_log().starts_with("archive db REFUSED: another parc apply is running"), "{}", w.text_log());
     assert_eq!(mails(), 2);
-    std::fs::remove_file(&lock).unwrap();
+    drop(held);
 
     // A configuration that cannot be read: the plan's jobs are recorded all the same.
     let good = std::fs::read_to_string(w.path("parc.toml")).unwrap();
@@ -1125,4 +1121,14 @@ fn no_transport_renames_over_an_archive() {
         assert_eq!(std::fs::read_to_string(folder.join("20261202-2.tgz")).unwrap(), "the afternoon's");
         std::fs::remove_file(folder.join("20261202-2.tgz")).unwrap();
     }
+}
+
+/// Holds `parc apply`'s lock from this test process, as a running apply
+/// would (the kernel's lock, on a file that names its holder).
+fn hold_lock(path: &Path, owner: &str) -> std::fs::File {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, owner).unwrap();
+    let file = std::fs::File::open(path).unwrap();
+    file.try_lock().unwrap();
+    file
 }

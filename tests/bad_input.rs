@@ -144,6 +144,25 @@ fn usage_and_config_errors_have_their_own_exit_status() {
     assert!(stderr.contains("parc.toml") && stderr.contains("stale_after"), "{stderr}");
 }
 
+/// `parc --help` ends with the exit codes, the same ones the README's table lists.
+#[test]
+fn help_lists_the_exit_codes_of_the_readme() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme.split("## Exit codes").nth(1).expect("an Exit codes section");
+    let codes: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| 0 "))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('|').nth(1).map(str::trim))
+        .collect();
+    assert!(codes.len() >= 6, "{codes:?}");
+    let run = parc().arg("--help").assert().success();
+    let help = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+    let listed = help.split("Exit codes:").nth(1).expect("help lists the exit codes");
+    let in_help: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(in_help, codes, "{help}");
+}
+
 #[test]
 fn a_folder_parc_did_not_make_is_never_written_into() {
     let tmp = tempfile::tempdir().unwrap();

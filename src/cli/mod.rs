@@ -25,6 +25,16 @@ pub mod exit {
     pub const RUN_FAILED: u8 = 5;
 }
 
+/// The exit codes, under `parc --help` as in the README.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  an error stopped the command (configuration, a folder, a template, a write)
+  2  wrong usage (an unknown command or option, a missing argument)
+  3  build --strict or check: finished, but some snapshot had a problem
+  4  collect: at least one host failed (every other host was collected)
+  5  apply: a run failed or was refused (its log says at which step and why)";
+
 /// Writes to stdout. A reader that went away (`parc check | head`) is not
 /// an error: the rest is not written, and the command ends as it would have.
 pub fn print(text: &str) -> std::io::Result<()> {
@@ -39,7 +49,7 @@ pub fn print(text: &str) -> std::io::Result<()> {
 /// parc: a static site and JSON API of your fleet's disks, built from
 /// snapshots kept in git.
 #[derive(Parser)]
-#[command(name = "parc", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "parc", version, about, long_about = None, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Configuration file; defaults apply when the default file is missing.
     #[arg(long, global = true, value_name = "FILE")]
