@@ -13,14 +13,34 @@ fn errors(value: &Value, schema: &Value, at: &str) -> Vec<String> {
     validator.iter_errors(value).map(|e| format!("{at}{}: {e}", e.instance_path)).collect()
 }
 
+/// parc's own schemas are strict enough to catch a disk parc would never
+/// publish: a missing field, a verdict it does not know, a wrong type.
 #[test]
-fn the_validator_catches_what_is_wrong() {
-    let schema: Value = serde_json::from_str(
-        r#"{"type":"array","items":{"type":"object","required":["a"],"properties":{"a":{"type":"integer"},"v":{"enum":["ok"]}}}}"#,
-    )
-    .unwrap();
-    let found = errors(&serde_json::json!([{"a": 1, "v": "ok"}, {"a": "x"}, {"v": "bad"}]), &schema, "$");
-    assert_eq!(found.len(), 3, "{found:?}");
+fn the_schemas_reject_what_parc_would_never_publish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let api = site.join("api/v1");
+    let schema = read_json(&api.join("schemas/disk.schema.json"));
+    let disks = read_json(&api.join("disks.json"));
+    let disk = read_json(&api.join(disks[0]["api"].as_str().unwrap()));
+    assert_eq!(errors(&disk, &schema, "disk"), Vec::<String>::new());
+    type Break = fn(&mut Value);
+    let broken: [(&str, Break); 4] = [
+        ("no id", |d| drop(d.as_object_mut().unwrap().remove("id"))),
+        ("an unknown verdict", |d| d["verdict"] = "fine".into()),
+        ("a capacity in words", |d| d["capacity_bytes"] = "two terabytes".into()),
+        ("a reason without its code", |d| drop(d["reasons"][0].as_object_mut().unwrap().remove("code"))),
+    ];
+    for (what, breaks) in broken {
+        let mut bad = disk.clone();
+        if what.contains("reason") && bad["reasons"].as_array().unwrap().is_empty() {
+            bad["reasons"] =
+                disks.as_array().unwrap().iter().find(|d| d["reasons"][0].is_object()).unwrap()["reasons"].clone();
+        }
+        breaks(&mut bad);
+        assert!(!errors(&bad, &schema, "disk").is_empty(), "the disk schema accepts {what}");
+    }
 }
 
 fn check_site(site: &std::path::Path) {
@@ -28,6 +48,15 @@ fn check_site(site: &std::path::Path) {
     let index = read_json(&api.join("index.json"));
     let endpoints = index["endpoints"].as_array().unwrap();
     assert!(endpoints.len() > 20, "lists, hosts and disks");
+    // Every file of the API is an endpoint of the index, so none escapes its schema.
+    let listed: std::collections::BTreeSet<&str> = endpoints.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    for entry in walkdir::WalkDir::new(&api) {
+        let path = entry.unwrap().into_path();
+        let name = path.strip_prefix(&api).unwrap().to_str().unwrap().to_string();
+        if path.is_file() && !name.starts_with("schemas/") && name != "index.json" {
+            assert!(listed.contains(name.as_str()), "{name} is in the API but not in its index");
+        }
+    }
     let mut found = Vec::new();
     for endpoint in endpoints {
         let (path, schema) = (endpoint["path"].as_str().unwrap(), endpoint["schema"].as_str().unwrap());

@@ -5,6 +5,7 @@ mod common;
 
 use common::sshd::{free_port, Sshd};
 use common::*;
+use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
 
@@ -58,9 +59,27 @@ fn collects_this_machine_and_builds_a_site_that_shows_it() {
     let host = read_json(&site.join("api/v1/hosts/here.json"));
     assert_eq!(host["name"], "here");
     assert!(host["os"].is_string() && host["kernel"].is_string(), "{host:#}");
-    for disk in read_json(&site.join("api/v1/disks.json")).as_array().unwrap() {
-        if disk["verdict"] == "unknown" {
-            assert!(disk["reasons"][0]["text"].as_str().unwrap().starts_with("No SMART data"), "{disk}");
+    // Each disk smartctl was asked about is on the site: judged when SMART
+    // answered, "unknown" with the reason why when it did not.
+    let published = read_json(&site.join("api/v1/disks.json"));
+    let asked: Vec<(&str, &Value)> = disks["probes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(key, probe)| key.strip_prefix("smartctl:").map(|dev| (dev, &probe["out"])))
+        .collect();
+    assert!(!asked.is_empty(), "smartctl was asked about no disk: {}", disks["probes"]["smartctl-scan"]);
+    for (device, answer) in asked {
+        let disk = published.as_array().unwrap().iter().find(|d| d["device"] == device);
+        let disk = disk.unwrap_or_else(|| panic!("{device} is not on the site: {published:#}"));
+        if answer.get("smart_status").is_some() {
+            assert_ne!(disk["verdict"], "unknown", "{disk}");
+        } else {
+            assert_eq!(
+                (&disk["verdict"], &disk["reasons"][0]["code"]),
+                (&json!("unknown"), &json!("no_smart")),
+                "{disk}"
+            );
         }
     }
     // This machine is a Debian: its real apt answers, never an update (collect.apt_update is off).
@@ -299,7 +318,12 @@ fn twenty_agents_pushing_at_once_all_land_in_a_linear_history() {
     let log = git(&remote, &["log", "--format=%H %P %s", "main"]);
     let commits: Vec<&str> = log.lines().collect();
     assert_eq!(commits.len(), 21, "{log}");
-    assert!(commits.iter().all(|c| c.split(' ').nth(2).is_some() || c.ends_with("start")), "{log}");
+    // One commit an agent, each saying whose snapshots it holds.
+    let mut subjects: Vec<&str> =
+        commits.iter().filter_map(|c| c.split_once(" parc collect: ").map(|(_, s)| s)).collect();
+    subjects.sort();
+    let expected: Vec<String> = (0..20).map(|i| format!("agent-{i:02} (system)")).collect();
+    assert_eq!(subjects, expected, "{log}");
     for c in &commits {
         let parents = c.split(' ').skip(1).take_while(|w| w.len() == 40).count();
         assert!(parents <= 1, "a merge in a history that must be linear: {c}");
