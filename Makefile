@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PARC := target/release/parc
 
-.PHONY: site test test-deps bench example check fmt clippy
+.PHONY: site test test-deps bench example check fmt clippy screenshot
 
 ## Build the example fleet in snapshots/ into site/.
 site:
@@ -44,6 +44,11 @@ example:
 	cp tests/example/notify.json snapshots/files/notify.json
 
 ## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
+## The README's picture of the example site's dashboard (headless Chromium).
+screenshot: site
+	chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+		--window-size=1280,860 --screenshot=content/docs/screenshot.png "file://$(CURDIR)/site/index.html"
+
 bench:
 	$(CARGO) build --release --locked
 	bash tests/bench.sh $(PARC)
