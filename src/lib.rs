@@ -10,6 +10,7 @@ pub mod archive;
 pub mod assemble;
 pub mod cache;
 pub mod cli;
+pub mod code;
 pub mod collect;
 pub mod config;
 pub mod demo;

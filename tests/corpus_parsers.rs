@@ -19,8 +19,8 @@ fn smart(name: &str) -> smartctl::SmartReport {
 fn codes(name: &str) -> Vec<&'static str> {
     let mut reasons = assess_report(&smart(name), &SmartConfig::default());
     reasons.retain(|r| r.level != Level::Info);
-    reasons.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(b.code)));
-    reasons.into_iter().map(|r| r.code).collect()
+    reasons.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.as_str().cmp(b.code.as_str())));
+    reasons.into_iter().map(|r| r.code.as_str()).collect()
 }
 
 #[test]
@@ -175,7 +175,7 @@ fn smart_config(toml_text: &str) -> SmartConfig {
 fn reasons_with(name: &str, config: &SmartConfig) -> Vec<(String, u64)> {
     assess_report(&smart(name), config)
         .into_iter()
-        .filter(|r| r.code == "ata_attribute")
+        .filter(|r| r.code.as_str() == "ata_attribute")
         .map(|r| (r.values["name"].as_str().unwrap().to_string(), r.values["raw"].as_u64().unwrap()))
         .collect()
 }
@@ -223,7 +223,7 @@ fn a_built_in_rule_never_judges_an_attribute_by_a_name_smartctl_did_not_print() 
     let report = smartctl::parse("smartctl:/dev/sdb", &s3520.to_string()).unwrap();
     let named: Vec<String> = assess_report(&report, &config)
         .into_iter()
-        .filter(|r| r.code == "ata_attribute")
+        .filter(|r| r.code.as_str() == "ata_attribute")
         .map(|r| r.values["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(named, ["Reallocated_Event_Count"], "201 Power_Loss_Cap_Test is not Soft_Read_Error_Rate");
@@ -236,7 +236,7 @@ fn a_built_in_rule_never_judges_an_attribute_by_a_name_smartctl_did_not_print() 
     }
     let report = smartctl::parse("smartctl:/dev/sdb", &unnamed.to_string()).unwrap();
     let reasons = assess_report(&report, &config);
-    let reason = reasons.iter().find(|r| r.code == "ata_attribute").unwrap();
+    let reason = reasons.iter().find(|r| r.code.as_str() == "ata_attribute").unwrap();
     assert_eq!(reason.values["name"], "Reallocated_Event_Count");
 }
 

@@ -2,7 +2,7 @@
 //! verdicts), the counts, whether it needs a reboot, and its OS profile's
 //! own checks. Reasons carry codes and values; `reason.txt` words them.
 
-use super::risk::{Level, Reason};
+use super::reason::{Code, Level, Reason};
 use crate::fleet::apt::AptHistory;
 use crate::fleet::Host;
 use crate::snapshot::apt::simulate::{Op, Simulation};
@@ -59,27 +59,27 @@ pub fn assess(host: &Host) -> Option<AptState> {
         return None;
     }
     let mut reasons = Vec::new();
-    let mut reason = |level: Level, code: &'static str, values: Vec<(&'static str, serde_json::Value)>| {
-        reasons.push(Reason { level, code, values: values.into_iter().collect() });
+    let mut reason = |level: Level, code: Code, values: Vec<(&'static str, serde_json::Value)>| {
+        reasons.push(Reason::new(level, code, values));
     };
     // Errors: the update or a simulation failed; apt's own lines say why.
     if let Some(update) = &apt.update {
         if update.exit.is_some_and(|e| e != 0) || !update.errors.is_empty() {
             reason(
                 Level::Failing,
-                "apt_update_failed",
+                Code::AptUpdateFailed,
                 vec![("errors", json!(update.errors)), ("exit", json!(update.exit))],
             );
         }
         if !update.warnings.is_empty() {
-            reason(Level::Info, "apt_update_warnings", vec![("warnings", json!(update.warnings))]);
+            reason(Level::Info, Code::AptUpdateWarnings, vec![("warnings", json!(update.warnings))]);
         }
     }
     for (name, sim) in [("upgrade", &apt.upgrade), ("dist-upgrade", &apt.dist_upgrade)] {
         if let Some(sim) = sim.as_ref().filter(|s| !s.errors.is_empty()) {
             reason(
                 Level::Failing,
-                "apt_simulation_failed",
+                Code::AptSimulationFailed,
                 vec![("simulation", json!(name)), ("errors", json!(sim.errors)), ("warnings", json!(sim.warnings))],
             );
         }
@@ -105,17 +105,17 @@ pub fn assess(host: &Host) -> Option<AptState> {
             .unwrap_or_default();
         reason(
             Level::Watch,
-            "apt_dist_upgrade_removes",
+            Code::AptDistUpgradeRemoves,
             vec![("count", json!(removals)), ("packages", json!(packages))],
         );
     }
     if !apt.held.is_empty() {
-        reason(Level::Watch, "apt_held", vec![("count", json!(apt.held.len())), ("packages", json!(apt.held))]);
+        reason(Level::Watch, Code::AptHeld, vec![("count", json!(apt.held.len())), ("packages", json!(apt.held))]);
     }
     if kept_back > 0 {
         reason(
             Level::Watch,
-            "apt_kept_back",
+            Code::AptKeptBack,
             vec![("count", json!(kept_back)), ("packages", json!(upgrade.map(|s| &s.kept_back)))],
         );
     }
@@ -128,7 +128,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
         if !foreign.is_empty() {
             reason(
                 Level::Watch,
-                "apt_foreign_release",
+                Code::AptForeignRelease,
                 vec![("codename", json!(codename)), ("suites", json!(foreign))],
             );
         }
@@ -139,10 +139,10 @@ pub fn assess(host: &Host) -> Option<AptState> {
             let enterprise = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-enterprise"));
             let no_subscription = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-no-subscription"));
             if enterprise && !apt.pve_subscription {
-                reason(Level::Watch, "pve_enterprise_without_subscription", Vec::new());
+                reason(Level::Watch, Code::PveEnterpriseWithoutSubscription, Vec::new());
             }
             if !enterprise && !no_subscription {
-                reason(Level::Watch, "pve_no_repository", Vec::new());
+                reason(Level::Watch, Code::PveNoRepository, Vec::new());
             }
         }
         Profile::Debian => {
@@ -153,7 +153,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
             let firmware =
                 enabled.iter().filter(debian_archive).any(|s| s.components.iter().any(|c| c == "non-free-firmware"));
             if major.is_some_and(|m| m >= 12) && enabled.iter().any(|s| debian_archive(&s)) && !firmware {
-                reason(Level::Watch, "debian_no_non_free_firmware", vec![("version", json!(major))]);
+                reason(Level::Watch, Code::DebianNoNonFreeFirmware, vec![("version", json!(major))]);
             }
         }
         Profile::Raspbian => {
@@ -166,7 +166,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
                     let percent = (free * 100.0).round() as u64;
                     reason(
                         Level::Watch,
-                        "rpi_boot_full",
+                        Code::RpiBootFull,
                         vec![("mount", json!(fs.target)), ("free_percent", json!(percent))],
                     );
                 }
@@ -175,7 +175,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
         Profile::Ubuntu | Profile::Other => {}
     }
     if upgrades > 0 {
-        reason(Level::Info, "apt_upgrades", vec![("count", json!(upgrades)), ("security", json!(security))]);
+        reason(Level::Info, Code::AptUpgrades, vec![("count", json!(upgrades)), ("security", json!(security))]);
     }
     let (reboot_required, reboot_since, reboot_suspect) = reboot(host, history);
     if reboot_required {
@@ -184,7 +184,7 @@ pub fn assess(host: &Host) -> Option<AptState> {
             ("packages", json!(apt.reboot_packages)),
             ("suspect", json!(reboot_suspect)),
         ];
-        reason(Level::Info, "reboot_required", values);
+        reason(Level::Info, Code::RebootRequired, values);
     }
     if let Some(n) = apt.needrestart.as_ref().filter(|n| n.newer_kernel()) {
         let values = vec![
@@ -192,10 +192,10 @@ pub fn assess(host: &Host) -> Option<AptState> {
             ("expected", json!(n.kernel_expected)),
             ("status", json!(n.kernel_status)),
         ];
-        reason(Level::Info, "kernel_upgrade_pending", values);
+        reason(Level::Info, Code::KernelUpgradePending, values);
     }
     if let Some(n) = apt.needrestart.as_ref().filter(|n| !n.services.is_empty()) {
-        reason(Level::Info, "services_to_restart", vec![("services", json!(n.services))]);
+        reason(Level::Info, Code::ServicesToRestart, vec![("services", json!(n.services))]);
     }
     let status = if reasons.iter().any(|r| r.level == Level::Failing) {
         Status::Error

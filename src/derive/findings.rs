@@ -5,10 +5,14 @@
 //! back starts again. "Now" is the newest snapshot of the fleet, never the
 //! clock, so the same inputs give the same findings.
 
+use super::reason::Code;
 use super::risk::Verdict;
 use super::Derived;
+use crate::code::codes;
 use crate::config::{Config, FindingsConfig, SmartConfig};
-use crate::fleet::{Disk, Fleet, Host, SmartFigures};
+use crate::fleet::apt::AptHistory;
+use crate::fleet::{ArchiveRun, Disk, Fleet, Host, SmartFigures};
+use crate::snapshot::archive::Outcome;
 use crate::time::Instant;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -33,12 +37,30 @@ pub struct Evidence {
     pub at: Instant,
 }
 
+codes! {
+    /// What a finding is about; `finding.txt` words each.
+    pub enum Kind {
+        HostStale = "host-stale",
+        SmartFailing = "smart-failing",
+        SmartWatch = "smart-watch",
+        FilesystemFull = "filesystem-full",
+        RebootRequired = "reboot-required",
+        SecurityUpdates = "security-updates",
+        HeldPackages = "held-packages",
+        AptError = "apt-error",
+        ArchiveFailed = "archive-failed",
+        ArchiveStale = "archive-stale",
+        DiskMoved = "disk-moved",
+        ProbeFailed = "probe-failed",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// `<kind>:<host>`, with `:<subject>` (a disk, a mount point, a job, a probe) when a host can have several.
     pub id: String,
     pub host: String,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub severity: Severity,
     /// What the sentence in `finding.txt` is made from.
     pub values: BTreeMap<&'static str, Value>,
@@ -60,9 +82,9 @@ pub fn findings(fleet: &Fleet, derived: &Derived, config: &Config) -> Vec<Findin
     }
     let present = fleet.present_disks();
     for (disk, assessment) in fleet.disks.iter().zip(&derived.assessments) {
-        let kind = match assessment.verdict {
-            Verdict::Failing => "smart-failing",
-            Verdict::Watch => "smart-watch",
+        let (kind, severity) = match assessment.verdict {
+            Verdict::Failing => (Kind::SmartFailing, Severity::Critical),
+            Verdict::Watch => (Kind::SmartWatch, Severity::Warning),
             _ => continue,
         };
         let Some(newest) = disk.sightings.last().filter(|_| present.contains(disk.id.as_str())) else { continue };
@@ -80,12 +102,12 @@ pub fn findings(fleet: &Fleet, derived: &Derived, config: &Config) -> Vec<Findin
                 }
             }
         }
-        let reasons: Vec<&str> = assessment.reasons.iter().map(|r| r.code).collect();
+        let reasons: Vec<Code> = assessment.reasons.iter().map(|r| r.code).collect();
         out.push(Finding {
             id: format!("{kind}:{}:{}", newest.host, crate::slug::slug(&disk.id)),
             host: newest.host.clone(),
             kind,
-            severity: if kind == "smart-failing" { Severity::Critical } else { Severity::Warning },
+            severity,
             values: BTreeMap::from([
                 ("disk", json!(disk.id)),
                 ("model", json!(disk.model)),
@@ -98,9 +120,9 @@ pub fn findings(fleet: &Fleet, derived: &Derived, config: &Config) -> Vec<Findin
     }
     for m in &fleet_moves(derived, now, cfg) {
         out.push(Finding {
-            id: format!("disk-moved:{}:{}", m.to, crate::slug::slug(&m.disk)),
+            id: format!("{}:{}:{}", Kind::DiskMoved, m.to, crate::slug::slug(&m.disk)),
             host: m.to.clone(),
-            kind: "disk-moved",
+            kind: Kind::DiskMoved,
             severity: Severity::Info,
             values: BTreeMap::from([
                 ("disk", json!(m.disk)),
@@ -125,185 +147,216 @@ fn fleet_moves<'a>(derived: &'a Derived, now: Instant, cfg: &FindingsConfig) -> 
 }
 
 fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Finding>) {
-    let cfg = &config.findings;
-    let name = &host.name;
-    let mut push =
-        |kind: &'static str, subject: Option<&str>, severity, values: Vec<(&'static str, Value)>, evidence, since| {
-            let id = match subject {
-                Some(s) => format!("{kind}:{name}:{s}"),
-                None => format!("{kind}:{name}"),
-            };
-            out.push(Finding {
-                id,
-                host: name.clone(),
-                kind,
-                severity,
-                values: values.into_iter().collect(),
-                evidence,
-                since,
-            });
+    let mut found = Found { host: &host.name, out };
+    host_stale(host, now, config, &mut found);
+    filesystems_full(host, &config.findings, &mut found);
+    if let Some(apt) = &host.apt {
+        let at = apt.at.unwrap_or(host.last_seen);
+        reboot_required(apt, at, now, &config.findings, &mut found);
+        security_updates(apt, at, now, &config.findings, &mut found);
+        held_packages(apt, at, &mut found);
+        apt_error(apt, at, &mut found);
+    }
+    archives(host, now, config, &mut found);
+    probes_failed(host, &mut found);
+}
+
+/// The findings of one host, as they are found.
+struct Found<'a> {
+    host: &'a str,
+    out: &'a mut Vec<Finding>,
+}
+
+impl Found<'_> {
+    /// A finding of this host; `subject` tells apart the findings of a kind a host can have several of.
+    fn push(
+        &mut self,
+        kind: Kind,
+        subject: Option<&str>,
+        severity: Severity,
+        values: Vec<(&'static str, Value)>,
+        evidence: Vec<Evidence>,
+        since: Instant,
+    ) {
+        let host = self.host;
+        let id = match subject {
+            Some(s) => format!("{kind}:{host}:{s}"),
+            None => format!("{kind}:{host}"),
         };
+        self.out.push(Finding {
+            id,
+            host: host.to_string(),
+            kind,
+            severity,
+            values: values.into_iter().collect(),
+            evidence,
+            since,
+        });
+    }
+}
+
+fn evidence(what: &str, value: Value, kind: &str, at: Instant) -> Vec<Evidence> {
+    vec![Evidence { what: what.into(), value, kind: kind.into(), at }]
+}
+
+/// No snapshot for longer than `fleet.stale_after_hours`.
+fn host_stale(host: &Host, now: Instant, config: &Config, found: &mut Found) {
     // What the host collects, not the notices `parc apply` records now and then (`notify`).
     let collected = host.kinds.iter().filter(|(kind, _)| kind.as_str() != "notify").filter_map(|(_, k)| k.last).max();
     let stale_after = hours(config.fleet.stale_after_hours);
     if let Some(last) = collected.filter(|last| now.0 - last.0 > stale_after) {
         let h = (now.0 - last.0) / 3600;
-        let ev = vec![Evidence { what: "last_seen".into(), value: json!(last), kind: "any".into(), at: last }];
         let values = vec![("hours", json!(h)), ("after_hours", json!(config.fleet.stale_after_hours))];
-        push("host-stale", None, Severity::Warning, values, ev, last);
+        found.push(
+            Kind::HostStale,
+            None,
+            Severity::Warning,
+            values,
+            evidence("last_seen", json!(last), "any", last),
+            last,
+        );
     }
+}
 
-    // File systems over their threshold, since the first version of the unbroken run above it.
+/// File systems over their threshold, since the first version of the unbroken run above it.
+fn filesystems_full(host: &Host, cfg: &FindingsConfig, found: &mut Found) {
     let disk_versions: Vec<_> = host.timeline.iter().filter(|v| v.kind == "disks").collect();
-    if let Some(newest) = disk_versions.last() {
-        for (mount, pct) in &newest.use_percent {
-            let limit = cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
-            if *pct < limit {
-                continue;
-            }
-            let mut since = newest.at;
-            for v in disk_versions.iter().rev() {
-                match v.use_percent.iter().find(|(m, _)| m == mount) {
-                    Some((_, p)) if *p >= limit => since = v.at,
-                    _ => break,
-                }
-            }
-            let ev =
-                vec![Evidence { what: "use_percent".into(), value: json!(pct), kind: "disks".into(), at: newest.at }];
-            let severity = if *pct >= 98 { Severity::Critical } else { Severity::Warning };
-            push(
-                "filesystem-full",
-                Some(mount),
-                severity,
-                vec![("mount", json!(mount)), ("percent", json!(pct)), ("limit", json!(limit))],
-                ev,
-                since,
-            );
+    let Some(newest) = disk_versions.last() else { return };
+    for (mount, pct) in &newest.use_percent {
+        let limit = cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
+        if *pct < limit {
+            continue;
         }
+        let mut since = newest.at;
+        for v in disk_versions.iter().rev() {
+            match v.use_percent.iter().find(|(m, _)| m == mount) {
+                Some((_, p)) if *p >= limit => since = v.at,
+                _ => break,
+            }
+        }
+        let severity = if *pct >= 98 { Severity::Critical } else { Severity::Warning };
+        found.push(
+            Kind::FilesystemFull,
+            Some(mount),
+            severity,
+            vec![("mount", json!(mount)), ("percent", json!(pct)), ("limit", json!(limit))],
+            evidence("use_percent", json!(pct), "disks", newest.at),
+            since,
+        );
     }
+}
 
-    if let Some(apt) = &host.apt {
-        let at = apt.at.unwrap_or(host.last_seen);
-        if let Some(since) = apt.reboot_since.filter(|s| now.0 - s.0 > hours(cfg.reboot_required_after_hours)) {
-            let ev = vec![Evidence {
-                what: "reboot_required".into(),
-                value: json!(apt.newest.reboot_packages),
-                kind: "apt".into(),
-                at,
-            }];
-            push(
-                "reboot-required",
-                None,
-                Severity::Warning,
-                vec![("packages", json!(apt.newest.reboot_packages))],
-                ev,
-                since,
-            );
-        }
-        if let Some(since) = apt.security_since.filter(|s| now.0 - s.0 > hours(cfg.security_updates_after_hours)) {
-            let security: Vec<&str> = (apt.newest.upgrade.iter())
-                .flat_map(|s| &s.actions)
-                .filter(|a| a.op == crate::snapshot::apt::simulate::Op::Upgrade && a.security())
-                .map(|a| a.package.as_str())
-                .collect();
-            let ev = vec![Evidence {
-                what: "security_upgrades".into(),
-                value: json!(security.len()),
-                kind: "apt".into(),
-                at,
-            }];
-            push(
-                "security-updates",
-                None,
-                Severity::Warning,
-                vec![("count", json!(security.len())), ("packages", json!(security))],
-                ev,
-                since,
-            );
-        }
-        if let Some(since) = apt.held_since {
-            let ev = vec![Evidence { what: "held".into(), value: json!(apt.newest.held), kind: "apt".into(), at }];
-            push("held-packages", None, Severity::Info, vec![("packages", json!(apt.newest.held))], ev, since);
-        }
-        if let Some(since) = apt.error_since {
-            let mut errors: Vec<&str> =
-                apt.newest.update.iter().flat_map(|u| u.errors.iter().map(String::as_str)).collect();
-            for sim in [&apt.newest.upgrade, &apt.newest.dist_upgrade].into_iter().flatten() {
-                errors.extend(sim.errors.iter().map(String::as_str));
-            }
-            let ev = vec![Evidence { what: "errors".into(), value: json!(errors), kind: "apt".into(), at }];
-            push("apt-error", None, Severity::Warning, vec![("errors", json!(errors))], ev, since);
-        }
+fn reboot_required(apt: &AptHistory, at: Instant, now: Instant, cfg: &FindingsConfig, found: &mut Found) {
+    let Some(since) = apt.reboot_since.filter(|s| now.0 - s.0 > hours(cfg.reboot_required_after_hours)) else {
+        return;
+    };
+    let packages = &apt.newest.reboot_packages;
+    found.push(
+        Kind::RebootRequired,
+        None,
+        Severity::Warning,
+        vec![("packages", json!(packages))],
+        evidence("reboot_required", json!(packages), "apt", at),
+        since,
+    );
+}
+
+fn security_updates(apt: &AptHistory, at: Instant, now: Instant, cfg: &FindingsConfig, found: &mut Found) {
+    let Some(since) = apt.security_since.filter(|s| now.0 - s.0 > hours(cfg.security_updates_after_hours)) else {
+        return;
+    };
+    let security: Vec<&str> = (apt.newest.upgrade.iter())
+        .flat_map(|s| &s.actions)
+        .filter(|a| a.op == crate::snapshot::apt::simulate::Op::Upgrade && a.security())
+        .map(|a| a.package.as_str())
+        .collect();
+    found.push(
+        Kind::SecurityUpdates,
+        None,
+        Severity::Warning,
+        vec![("count", json!(security.len())), ("packages", json!(security))],
+        evidence("security_upgrades", json!(security.len()), "apt", at),
+        since,
+    );
+}
+
+fn held_packages(apt: &AptHistory, at: Instant, found: &mut Found) {
+    let Some(since) = apt.held_since else { return };
+    let held = &apt.newest.held;
+    let ev = evidence("held", json!(held), "apt", at);
+    found.push(Kind::HeldPackages, None, Severity::Info, vec![("packages", json!(held))], ev, since);
+}
+
+fn apt_error(apt: &AptHistory, at: Instant, found: &mut Found) {
+    let Some(since) = apt.error_since else { return };
+    let mut errors: Vec<&str> = apt.newest.update.iter().flat_map(|u| u.errors.iter().map(String::as_str)).collect();
+    for sim in [&apt.newest.upgrade, &apt.newest.dist_upgrade].into_iter().flatten() {
+        errors.extend(sim.errors.iter().map(String::as_str));
     }
+    let ev = evidence("errors", json!(errors), "apt", at);
+    found.push(Kind::AptError, None, Severity::Warning, vec![("errors", json!(errors))], ev, since);
+}
 
-    // Archive jobs this host runs: the newest run failed; or no good archive for too long.
-    let mut jobs: BTreeMap<&str, Vec<&crate::fleet::ArchiveRun>> = BTreeMap::new();
+/// Archive jobs this host runs: the newest run failed; or no good archive for too long.
+fn archives(host: &Host, now: Instant, config: &Config, found: &mut Found) {
+    let mut jobs: BTreeMap<&str, Vec<&ArchiveRun>> = BTreeMap::new();
     for r in &host.archives {
         jobs.entry(&r.run.job).or_default().push(r);
     }
     for (job, runs) in jobs {
-        let newest = runs.last().expect("a job has a run");
-        // A skip changes nothing: the run before it says how the job stands.
-        let acted: Vec<_> =
-            runs.iter().filter(|r| r.run.outcome != crate::snapshot::archive::Outcome::Skipped).collect();
-        if let Some(last) = acted.last().filter(|r| r.run.outcome.is_failure()) {
-            let since = acted.iter().rev().take_while(|r| r.run.outcome.is_failure()).last().map_or(last.at, |r| r.at);
-            let newest = *last;
-            let ev = vec![Evidence {
-                what: "cause".into(),
-                value: json!(newest.run.cause),
-                kind: format!("archive-{job}"),
-                at: newest.at,
-            }];
-            push(
-                "archive-failed",
-                Some(job),
-                Severity::Critical,
-                vec![
-                    ("job", json!(job)),
-                    ("outcome", json!(newest.run.outcome)),
-                    ("step", json!(newest.run.failed_step)),
-                    ("cause", json!(newest.run.cause)),
-                ],
-                ev,
-                since,
-            );
-        }
-        let stale_after = config.archive_stale_after_hours(job) * 3600;
-        let last_good = newest.run.last_good.as_ref().and_then(|g| Instant::parse_rfc3339(&g.at).ok());
-        let since = last_good.unwrap_or(runs[0].at);
-        if now.0 - since.0 > stale_after {
-            let ev = vec![Evidence {
-                what: "last_good".into(),
-                value: json!(last_good),
-                kind: format!("archive-{job}"),
-                at: newest.at,
-            }];
-            push(
-                "archive-stale",
-                Some(job),
-                Severity::Warning,
-                vec![("job", json!(job)), ("hours", json!((now.0 - since.0) / 3600)), ("last_good", json!(last_good))],
-                ev,
-                since,
-            );
-        }
+        archive_failed(job, &runs, found);
+        archive_stale(job, &runs, now, config.archive_stale_after_hours(job) * 3600, found);
     }
+}
 
+fn archive_failed(job: &str, runs: &[&ArchiveRun], found: &mut Found) {
+    // A skip changes nothing: the run before it says how the job stands.
+    let acted: Vec<_> = runs.iter().filter(|r| r.run.outcome != Outcome::Skipped).collect();
+    let Some(last) = acted.last().filter(|r| r.run.outcome.is_failure()) else { return };
+    let since = acted.iter().rev().take_while(|r| r.run.outcome.is_failure()).last().map_or(last.at, |r| r.at);
+    let run = &last.run;
+    found.push(
+        Kind::ArchiveFailed,
+        Some(job),
+        Severity::Critical,
+        vec![
+            ("job", json!(job)),
+            ("outcome", json!(run.outcome)),
+            ("step", json!(run.failed_step)),
+            ("cause", json!(run.cause)),
+        ],
+        evidence("cause", json!(run.cause), &format!("archive-{job}"), last.at),
+        since,
+    );
+}
+
+fn archive_stale(job: &str, runs: &[&ArchiveRun], now: Instant, stale_after: i64, found: &mut Found) {
+    let newest = runs.last().expect("a job has a run");
+    let last_good = newest.run.last_good.as_ref().and_then(|g| Instant::parse_rfc3339(&g.at).ok());
+    let since = last_good.unwrap_or(runs[0].at);
+    if now.0 - since.0 <= stale_after {
+        return;
+    }
+    found.push(
+        Kind::ArchiveStale,
+        Some(job),
+        Severity::Warning,
+        vec![("job", json!(job)), ("hours", json!((now.0 - since.0) / 3600)), ("last_good", json!(last_good))],
+        evidence("last_good", json!(last_good), &format!("archive-{job}"), newest.at),
+        since,
+    );
+}
+
+/// A probe that used to work and fails now.
+fn probes_failed(host: &Host, found: &mut Found) {
     for p in &host.probes_broken {
-        let ev = vec![Evidence {
-            what: "cause".into(),
-            value: json!(p.cause),
-            kind: p.kind.clone(),
-            at: host.kinds.get(&p.kind).and_then(|k| k.last).unwrap_or(p.since),
-        }];
-        let subject = format!("{}/{}", p.kind, p.probe);
-        push(
-            "probe-failed",
-            Some(&subject),
+        let at = host.kinds.get(&p.kind).and_then(|k| k.last).unwrap_or(p.since);
+        found.push(
+            Kind::ProbeFailed,
+            Some(&format!("{}/{}", p.kind, p.probe)),
             Severity::Warning,
             vec![("probe", json!(p.probe)), ("snapshot_kind", json!(p.kind)), ("cause", json!(p.cause))],
-            ev,
+            evidence("cause", json!(p.cause), &p.kind, at),
             p.since,
         );
     }
@@ -339,4 +392,19 @@ fn smart_since(disk: &Disk, smart: &SmartConfig) -> Instant {
         since = s.at;
     }
     since
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn every_kind_has_words_and_every_word_a_kind() {
+        let template = include_str!("../../templates/finding.txt");
+        let mut worded = crate::code::worded(template, "f.kind");
+        worded.sort();
+        let mut kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        kinds.sort();
+        assert_eq!(kinds, worded, "finding.txt and derive::findings::Kind differ");
+    }
 }

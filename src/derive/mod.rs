@@ -5,6 +5,7 @@ pub mod apt;
 pub mod backup;
 pub mod findings;
 pub mod moves;
+pub mod reason;
 pub mod risk;
 pub mod summary;
 

@@ -2,11 +2,11 @@
 //! the reasons. Reasons are codes with values; the words are in the
 //! templates (`reason.txt`), so a translation needs no code change.
 
+pub use super::reason::{Code, Level, Reason};
 use crate::config::SmartConfig;
 use crate::fleet::{Disk, SmartFigures};
 use crate::snapshot::disks::smartctl::SmartReport;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -38,34 +38,14 @@ impl Verdict {
     }
 }
 
-/// How much a reason weighs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Worth knowing, changes nothing.
-    Info,
-    Watch,
-    Failing,
-    Unknown,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Reason {
-    pub level: Level,
-    /// What the reason is about, e.g. `ata_attribute`; `reason.txt` words it.
-    pub code: &'static str,
-    /// The figures the words need.
-    pub values: BTreeMap<&'static str, serde_json::Value>,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Assessment {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
 }
 
-fn reason(level: Level, code: &'static str, values: &[(&'static str, serde_json::Value)]) -> Reason {
-    Reason { level, code, values: values.iter().cloned().collect() }
+fn reason(level: Level, code: Code, values: &[(&'static str, serde_json::Value)]) -> Reason {
+    Reason::new(level, code, values.iter().cloned())
 }
 
 use serde_json::json;
@@ -82,11 +62,11 @@ const EXIT_SELF_TEST_ERRORS: u64 = 1 << 7;
 pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> {
     let mut reasons = Vec::new();
     if report.passed == Some(false) {
-        reasons.push(reason(Level::Failing, "smart_failed", &[]));
+        reasons.push(reason(Level::Failing, Code::SmartFailed, &[]));
     }
     let exit = report.exit_status.unwrap_or(0);
     if exit & EXIT_DISK_FAILING != 0 && report.passed != Some(false) {
-        reasons.push(reason(Level::Failing, "exit_disk_failing", &[]));
+        reasons.push(reason(Level::Failing, Code::ExitDiskFailing, &[]));
     }
     let mut failed_now = false;
     for attribute in &report.attributes {
@@ -102,9 +82,9 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
         match attribute.when_failed.as_str() {
             "now" => {
                 failed_now = true;
-                reasons.push(reason(Level::Failing, "attribute_failed_now", &values()));
+                reasons.push(reason(Level::Failing, Code::AttributeFailedNow, &values()));
             }
-            "past" => reasons.push(reason(Level::Watch, "attribute_failed_past", &values())),
+            "past" => reasons.push(reason(Level::Watch, Code::AttributeFailedPast, &values())),
             _ => {}
         }
         // Vendors reuse ids: a rule applies only to the names it lists.
@@ -120,36 +100,36 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
                     v[1] = ("name", json!(rule.name));
                 }
                 v.push(("above", json!(limit)));
-                reasons.push(reason(level, "ata_attribute", &v));
+                reasons.push(reason(level, Code::AtaAttribute, &v));
             }
         }
     }
     if exit & EXIT_PREFAIL_NOW != 0 && !failed_now {
-        reasons.push(reason(Level::Failing, "exit_prefail_now", &[]));
+        reasons.push(reason(Level::Failing, Code::ExitPrefailNow, &[]));
     }
     if exit & EXIT_PREFAIL_PAST != 0 && !report.attributes.iter().any(|a| a.when_failed == "past") {
-        reasons.push(reason(Level::Watch, "exit_prefail_past", &[]));
+        reasons.push(reason(Level::Watch, Code::ExitPrefailPast, &[]));
     }
     if exit & EXIT_ERROR_LOG != 0 {
-        reasons.push(reason(Level::Watch, "error_log", &[("count", json!(report.error_log_count))]));
+        reasons.push(reason(Level::Watch, Code::ErrorLog, &[("count", json!(report.error_log_count))]));
     }
     if exit & EXIT_SELF_TEST_ERRORS != 0 {
-        reasons.push(reason(Level::Watch, "self_test_errors", &[("count", json!(report.self_test_errors))]));
+        reasons.push(reason(Level::Watch, Code::SelfTestErrors, &[("count", json!(report.self_test_errors))]));
     }
     if exit & EXIT_COMMAND_FAILED != 0 && report.has_health_data() {
-        reasons.push(reason(Level::Info, "command_failed", &[]));
+        reasons.push(reason(Level::Info, Code::CommandFailed, &[]));
     }
     if let Some(nvme) = &report.nvme {
         if nvme.critical_warning != 0 {
-            reasons.push(reason(Level::Failing, "nvme_critical_warning", &[("value", json!(nvme.critical_warning))]));
+            reasons.push(reason(Level::Failing, Code::NvmeCriticalWarning, &[("value", json!(nvme.critical_warning))]));
         }
         if nvme.media_errors > 0 {
-            reasons.push(reason(Level::Watch, "nvme_media_errors", &[("count", json!(nvme.media_errors))]));
+            reasons.push(reason(Level::Watch, Code::NvmeMediaErrors, &[("count", json!(nvme.media_errors))]));
         }
         if let (Some(spare), Some(threshold)) = (nvme.available_spare, nvme.available_spare_threshold) {
             if spare < threshold {
                 let v = [("spare", json!(spare)), ("threshold", json!(threshold))];
-                reasons.push(reason(Level::Failing, "nvme_spare_low", &v));
+                reasons.push(reason(Level::Failing, Code::NvmeSpareLow, &v));
             }
         }
         if let Some(used) = nvme.percentage_used {
@@ -161,16 +141,16 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
                 None
             };
             if let Some(level) = level {
-                reasons.push(reason(level, "nvme_wear", &[("percent", json!(used))]));
+                reasons.push(reason(level, Code::NvmeWear, &[("percent", json!(used))]));
             }
         }
     }
     if let Some(scsi) = &report.scsi {
         if let Some(defects) = scsi.grown_defects.filter(|&d| d > 0) {
-            reasons.push(reason(Level::Watch, "scsi_grown_defects", &[("count", json!(defects))]));
+            reasons.push(reason(Level::Watch, Code::ScsiGrownDefects, &[("count", json!(defects))]));
         }
         if scsi.uncorrected_errors > 0 {
-            reasons.push(reason(Level::Watch, "scsi_uncorrected", &[("count", json!(scsi.uncorrected_errors))]));
+            reasons.push(reason(Level::Watch, Code::ScsiUncorrected, &[("count", json!(scsi.uncorrected_errors))]));
         }
     }
     if let Some(current) = report.temperature {
@@ -180,7 +160,7 @@ pub fn assess_report(report: &SmartReport, config: &SmartConfig) -> Vec<Reason> 
         };
         if current > limit {
             let v = [("current", json!(current)), ("limit", json!(limit)), ("own_limit", json!(own))];
-            reasons.push(reason(Level::Watch, "temperature", &v));
+            reasons.push(reason(Level::Watch, Code::Temperature, &v));
         }
     }
     reasons
@@ -199,7 +179,7 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
                 Some(n) => (n.what, n.detail.as_deref()),
                 None => (crate::fleet::identity::WithoutSmart::NoData, None),
             };
-            reasons.push(reason(Level::Unknown, "no_smart", &[("what", json!(what)), ("detail", json!(detail))]));
+            reasons.push(reason(Level::Unknown, Code::NoSmart, &[("what", json!(what)), ("detail", json!(detail))]));
         }
     }
     reasons.extend(growth(disk));
@@ -224,7 +204,7 @@ fn growth(disk: &Disk) -> Vec<Reason> {
         if let (Some(before), Some(now)) = (before, now) {
             if now > before {
                 let v = [("what", json!(what)), ("from", json!(before)), ("to", json!(now))];
-                reasons.push(reason(Level::Watch, "grew", &v));
+                reasons.push(reason(Level::Watch, Code::Grew, &v));
             }
         }
     }

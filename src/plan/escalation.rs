@@ -74,7 +74,7 @@ pub struct Due {
 
 /// The steps of `finding`'s escalation: the sent ones, and those not sent yet, in order.
 pub fn steps(rules: &[Rule], finding: &Finding, sent: &[Sent]) -> (Vec<Sent>, Vec<Due>) {
-    let Some(rule) = rules.iter().find(|r| r.kinds.iter().any(|k| k == finding.kind)) else {
+    let Some(rule) = rules.iter().find(|r| r.kinds.iter().any(|k| k == finding.kind.as_str())) else {
         return (Vec::new(), Vec::new());
     };
     let mut done = Vec::new();
@@ -186,7 +186,7 @@ mod tests {
         Finding {
             id: "smart-failing:h:d".into(),
             host: "h".into(),
-            kind: "smart-failing",
+            kind: crate::derive::findings::Kind::SmartFailing,
             severity: Severity::Critical,
             values: Default::default(),
             evidence: Vec::new(),

@@ -19,7 +19,7 @@ pub struct FindingView<'a> {
     /// `host-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
     /// `security-updates`, `held-packages`, `apt-error`, `archive-failed`, `archive-stale`,
     /// `disk-moved`, `probe-failed`.
-    pub kind: &'a str,
+    pub kind: crate::derive::findings::Kind,
     pub severity: Severity,
     /// What to do, in words.
     pub text: String,

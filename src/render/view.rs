@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ReasonView {
     pub level: Level,
-    pub code: &'static str,
+    pub code: crate::derive::reason::Code,
     /// The reason in words, from the `reason.txt` template.
     pub text: String,
     pub values: BTreeMap<&'static str, serde_json::Value>,
