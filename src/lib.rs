@@ -6,6 +6,7 @@
 //! [`derive`] decides what it means (risk, moves, backups), and [`render`]
 //! writes the site. [`pipeline`] runs them in order.
 
+pub mod action;
 pub mod archive;
 pub mod assemble;
 pub mod cache;
@@ -21,7 +22,6 @@ pub mod fleet;
 pub mod host;
 pub mod http;
 pub mod mail;
-pub mod notify;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;

@@ -1,11 +1,9 @@
-//! Archive runs, carried out as planned (`plan::archive` decides): fetch a
-//! zip over HTTPS, check it, archive the dump as a dated tar.gz at a
-//! destination, prune by the policy, and tell people; `run` writes each
-//! run's log.
+//! What an archive run is made of: fetching a zip over HTTPS (`fetch`),
+//! archiving the dump as a tar.gz (`pack`), the destinations it goes to
+//! (`destination`), and each run's log (`run`). `plan::archive` decides a
+//! run; `action::archive` carries it out, step by step.
 
-pub mod apply;
 pub mod destination;
 pub mod fetch;
-pub mod lock;
 pub mod pack;
 pub mod run;

@@ -1,7 +1,7 @@
 //! `parc retention`, `parc plan` and `parc apply`.
 
 use super::exit;
-use crate::archive::apply;
+use crate::action;
 use crate::archive::run::Layout;
 use crate::config::pattern::Pattern;
 use crate::config::Config;
@@ -142,17 +142,8 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
     let snapshots = snapshots_dir(args.snapshots, config, config_path);
     crate::snapshot::check_folder(&snapshots)?;
     let now = now(args.now.as_deref())?;
-    let mut plan =
-        plan::make(&config.archive, &snapshots, &now, plan::Reach::List(&crate::archive::destination::list))?;
     let base = super::build::base_of(config_path);
-    let (notifications, inputs) = crate::pipeline::plan_notifications(
-        config,
-        &snapshots,
-        &base,
-        crate::time::Instant(now.timestamp().as_second()),
-    )?;
-    plan.notifications = notifications;
-    plan.notify_inputs = inputs;
+    let plan = action::plan(&action::Context { config, snapshots: &snapshots, base: &base }, &now)?;
     let json = serde_json::to_string_pretty(&plan)? + "\n";
     if args.output.as_os_str() == "-" {
         super::print(&json)?;
@@ -181,9 +172,9 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
     Ok(exit::OK)
 }
 
-fn apply_options(args: &ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<apply::Options> {
+fn apply_options(args: &ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<action::Options> {
     let base = super::build::base_of(config_path);
-    Ok(apply::Options {
+    Ok(action::Options {
         dry_run: args.dry_run,
         now: now(args.now.as_deref())?,
         progress: !quiet && crate::progress::on_terminal(),
@@ -198,13 +189,21 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
     let snapshots = snapshots_dir(args.snapshots.clone(), config, config_path);
     let plan = plan::read(&args.plan)?;
     let options = apply_options(&args, config, config_path, quiet)?;
-    let applied = apply::apply(config, &snapshots, &plan, &options)?;
+    let base = super::build::base_of(config_path);
+    let applied = action::apply(&action::Context { config, snapshots: &snapshots, base: &base }, &plan, &options)?;
     for text in &applied.dry_run {
         super::print(text)?;
     }
-    let code = report(&applied, &args, quiet)?;
+    let code = report(&applied, quiet);
     if (args.commit || args.push) && !args.dry_run {
-        commit(&applied, &args, config, &snapshots, quiet)?;
+        let summaries: Vec<&str> =
+            applied.done.iter().filter(|d| !d.files.is_empty()).filter_map(|d| d.summary.as_deref()).collect();
+        let message = if summaries.is_empty() {
+            "parc apply: notifications".to_string()
+        } else {
+            format!("parc apply: {}", summaries.join(", "))
+        };
+        super::commit_and_push(&snapshots, &applied.files(), &message, args.push, config, quiet)?;
     }
     match applied.refused {
         Some(cause) => Err(cause),
@@ -212,77 +211,32 @@ pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) 
     }
 }
 
-/// `parc apply` when `parc.toml` cannot be read: every job of the plan is
-/// recorded as refused with that cause (in dated files: nothing is committed
-/// without the configuration's git settings), then the error stands.
+/// `parc apply` when `parc.toml` cannot be read: the plan is refused with
+/// that cause, recorded in dated files (nothing is committed without the
+/// configuration's git settings), then the error stands.
 pub fn apply_unconfigured(args: ApplyArgs, config_path: &Path, cause: anyhow::Error, quiet: bool) -> Result<u8> {
     let defaults = Config::default();
     let snapshots = snapshots_dir(args.snapshots.clone(), &defaults, config_path);
-    // Without a plan there is no job to record: the configuration's error is the one to fix first.
+    // Without a plan there is nothing to record: the configuration's error is the one to fix first.
     let Ok(plan) = plan::read(&args.plan) else { return Err(cause) };
     let mut options = apply_options(&args, &defaults, config_path, quiet)?;
     options.layout = Layout::Dated;
-    let empty = apply::Applied {
-        runs: Vec::new(),
-        notices: Vec::new(),
-        notice_failed: false,
-        notify_file: None,
-        dry_run: Vec::new(),
-        refused: None,
-    };
-    let applied = apply::refuse_all(None, &snapshots, &plan, cause, &options, empty)?;
-    report(&applied, &args, quiet)?;
-    Err(applied.refused.expect("refuse_all says why"))
+    let applied = action::refuse(None, &snapshots, &plan, cause, &options)?;
+    report(&applied, quiet);
+    Err(applied.refused.expect("a refusal says why"))
 }
 
-/// Prints each run's first line and files; the exit code the runs call for.
-fn report(applied: &apply::Applied, args: &ApplyArgs, quiet: bool) -> Result<u8> {
-    let mut failed = applied.notice_failed;
-    for line in &applied.notices {
-        if args.dry_run {
-            super::print(&format!("{line}\n"))?;
-        } else if !quiet || applied.notice_failed {
-            eprintln!("{line}");
+/// Prints what each action came to (under `--quiet`, only failures); the exit code that calls for.
+fn report(applied: &action::Applied, quiet: bool) -> u8 {
+    for d in applied.done.iter().filter(|d| !quiet || d.failed) {
+        eprintln!("{}", d.headline);
+        for f in &d.files {
+            eprintln!("  wrote {}", f.display());
         }
     }
-    for d in &applied.runs {
-        let bad = d.outcome.is_failure();
-        failed |= bad;
-        if !quiet || bad {
-            eprintln!("{}", d.headline);
-            for f in &d.files {
-                eprintln!("  wrote {}", f.display());
-            }
-        }
-    }
-    Ok(if failed { exit::RUN_FAILED } else { exit::OK })
-}
-
-/// `--commit` and `--push`: the run logs and `notify.json` become a commit of the snapshots repository.
-fn commit(applied: &apply::Applied, args: &ApplyArgs, config: &Config, snapshots: &Path, quiet: bool) -> Result<()> {
-    let done = &applied.runs;
-    let mut files: Vec<PathBuf> = done.iter().flat_map(|d| d.files.iter().cloned()).collect();
-    files.extend(applied.notify_file.clone());
-    let jobs: Vec<String> =
-        done.iter().filter(|d| !d.files.is_empty()).map(|d| format!("{} {}", d.job, d.outcome.word())).collect();
-    let message = if jobs.is_empty() {
-        "parc apply: notifications".to_string()
+    if applied.failed() {
+        exit::RUN_FAILED
     } else {
-        format!("parc apply: {}", jobs.join(", "))
-    };
-    if !files.is_empty() {
-        match crate::collect::git::commit(snapshots, &files, &message).map_err(anyhow::Error::msg)? {
-            Some(id) if !quiet => eprintln!("committed {id}: {message}"),
-            _ => {}
-        }
+        exit::OK
     }
-    if args.push {
-        let attempts =
-            crate::collect::git::push(snapshots, &config.git.remote, config.git.push_retries, config.git.timeout())
-                .map_err(anyhow::Error::msg)?;
-        if !quiet {
-            eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
-        }
-    }
-    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `parc collect` and `parc probe-script`.
 
 use super::exit;
-use crate::collect::{self, git, script};
+use crate::collect::{self, script};
 use crate::config::Config;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -63,20 +63,7 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
             [one] => format!("parc collect: {one} ({})", kinds.join(", ")),
             many => format!("parc collect: {} hosts ({}): {}", many.len(), kinds.join(", "), many.join(", ")),
         };
-        if !files.is_empty() {
-            match git::commit(&dir, &files, &message).map_err(anyhow::Error::msg)? {
-                Some(id) if !quiet => eprintln!("committed {id}: {message}"),
-                None if !quiet => eprintln!("nothing changed: no commit"),
-                _ => {}
-            }
-        }
-        if args.push {
-            let attempts = git::push(&dir, &config.git.remote, config.git.push_retries, config.git.timeout())
-                .map_err(anyhow::Error::msg)?;
-            if !quiet {
-                eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
-            }
-        }
+        super::commit_and_push(&dir, &files, &message, args.push, config, quiet)?;
     }
     Ok(if failed > 0 { exit::HOSTS_FAILED } else { exit::OK })
 }

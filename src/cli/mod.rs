@@ -46,6 +46,35 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// `--commit` and `--push`: `files` become a commit of the git repository
+/// that holds `dir` (none when nothing changed); then, with `push`, the
+/// branch goes to `git.remote`.
+fn commit_and_push(
+    dir: &std::path::Path,
+    files: &[PathBuf],
+    message: &str,
+    push: bool,
+    config: &crate::config::Config,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use crate::collect::git;
+    if !files.is_empty() {
+        match git::commit(dir, files, message).map_err(anyhow::Error::msg)? {
+            Some(id) if !quiet => eprintln!("committed {id}: {message}"),
+            None if !quiet => eprintln!("nothing changed: no commit"),
+            _ => {}
+        }
+    }
+    if push {
+        let attempts = git::push(dir, &config.git.remote, config.git.push_retries, config.git.timeout())
+            .map_err(anyhow::Error::msg)?;
+        if !quiet {
+            eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
+        }
+    }
+    Ok(())
+}
+
 /// parc: a static site and JSON API of your fleet's disks, built from
 /// snapshots kept in git.
 #[derive(Parser)]

@@ -151,6 +151,11 @@ pub fn latest(snapshots: &Path, job: &str) -> anyhow::Result<Option<(PathBuf, Ve
     Ok(newest)
 }
 
+/// The plan of every job at `now`.
+pub fn plans(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Vec<JobPlan>> {
+    jobs.iter().map(|j| job_plan(j, snapshots, now, reach)).collect()
+}
+
 /// The plan of one job at `now`.
 pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -> Result<JobPlan> {
     let pattern = job.pattern().map_err(anyhow::Error::msg)?;

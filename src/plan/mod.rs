@@ -37,22 +37,35 @@ pub struct Plan {
     pub notify_inputs: String,
 }
 
-/// The plan of every job.
-pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Plan> {
-    let jobs: Vec<archive::JobPlan> =
-        jobs.iter().map(|j| archive::job_plan(j, snapshots, now, reach)).collect::<Result<_>>()?;
-    let mut h = Sha256::new();
-    for j in &jobs {
-        h.update(j.inputs.as_bytes());
+impl Plan {
+    /// A plan with nothing in it yet, made at `now`.
+    pub fn new(now: &Zoned) -> Plan {
+        Plan {
+            schema: SCHEMA.into(),
+            made_at: now.timestamp().to_string(),
+            fingerprint: String::new(),
+            jobs: Vec::new(),
+            notifications: Vec::new(),
+            notify_inputs: String::new(),
+        }
     }
-    Ok(Plan {
-        schema: SCHEMA.into(),
-        made_at: now.timestamp().to_string(),
-        fingerprint: hex::encode(h.finalize()),
-        jobs,
-        notifications: Vec::new(),
-        notify_inputs: String::new(),
-    })
+
+    /// Sets the fingerprint, once every part is in.
+    pub fn seal(&mut self) {
+        let mut h = Sha256::new();
+        for j in &self.jobs {
+            h.update(j.inputs.as_bytes());
+        }
+        self.fingerprint = hex::encode(h.finalize());
+    }
+}
+
+/// The plan of every archive job alone (what the site shows).
+pub fn make(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -> Result<Plan> {
+    let mut plan = Plan::new(now);
+    plan.jobs = archive::plans(jobs, snapshots, now, reach)?;
+    plan.seal();
+    Ok(plan)
 }
 
 /// Reads a plan file.

@@ -1,6 +1,6 @@
-//! `parc apply`: carries out a plan, exactly. It refuses a plan whose
-//! inputs changed since it was made, never runs twice at once (a lock), and
-//! for each job: download, verify, compare, pack, reach, upload, retention —
+//! Archive runs, the first kind of action: each job of a plan carried out
+//! exactly. A job whose inputs changed since the plan refuses the plan; for
+//! each job: download, verify, compare, pack, reach, upload, retention —
 //! each step timed and logged, the first failure stopping the run and naming
 //! its cause. Retention deletes only what the plan named, only when the run
 //! did not fail, never the newest good archive; an archive at the destination
@@ -10,125 +10,22 @@
 //! plan, held lock, configuration error, a name taken), a skip, a failure, or
 //! a panic inside parc, caught at the job's boundary.
 
-use super::destination::{self, Taken, Transport};
-use super::run::{self, DeleteFailed, LastGood, Layout, Outcome, Run, RunSnapshot, Step};
-use super::{fetch, lock, pack};
+use super::{Applied, Done, Options};
+use crate::archive::destination::{self, Taken, Transport};
+use crate::archive::run::{self, DeleteFailed, LastGood, Outcome, Run, RunSnapshot, Step};
+use crate::archive::{fetch, pack};
 use crate::config::archive::{ArchiveJob, OnExisting};
 use crate::config::Config;
 use crate::plan::archive::{self as plan, Action, JobPlan};
 use crate::plan::retention::{self, Deleted};
 use crate::plan::Plan;
 use anyhow::{anyhow, Context, Result};
-use jiff::Zoned;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-pub struct Options {
-    pub dry_run: bool,
-    pub now: Zoned,
-    /// Draw progress bars (on a terminal).
-    pub progress: bool,
-    /// Where the lock file goes.
-    pub lock: PathBuf,
-    /// The site's templates folder (the report and mail templates can be replaced there).
-    pub templates: PathBuf,
-    /// How run logs are kept: stable paths for runs that are committed, dated files otherwise.
-    pub layout: Layout,
-}
-
-/// What one job's run came to, for the command's own report.
-pub struct Done {
-    pub job: String,
-    pub outcome: Outcome,
-    /// The first line of the text log.
-    pub headline: String,
-    /// The run snapshot and the text log, when written.
-    pub files: Vec<PathBuf>,
-}
-
-/// What `apply` did: each job's run, and the notifications sent.
-pub struct Applied {
-    pub runs: Vec<Done>,
-    /// A line per mail sent (or not), and the `notify.json` written.
-    pub notices: Vec<String>,
-    pub notice_failed: bool,
-    /// The `notify.json` written, when a step was sent.
-    pub notify_file: Option<PathBuf>,
-    /// `--dry-run`: what would be done, a block per job.
-    pub dry_run: Vec<String>,
-    /// Why the plan was refused as a whole (each job's refusal is in `runs`).
-    pub refused: Option<anyhow::Error>,
-}
-
-/// Carries out `plan`. A refusal (stale plan, lock held, bad configuration)
-/// does nothing but record each job as refused, and is `Applied::refused`.
-/// A run that failed is a [`Done`] with outcome `failed`. An error is what
-/// leaves nowhere to record a run: a snapshots folder that is not there.
-pub fn apply(config: &Config, snapshots: &Path, plan: &Plan, opts: &Options) -> Result<Applied> {
-    crate::snapshot::check_folder(snapshots)?;
-    let mut applied = Applied {
-        runs: Vec::new(),
-        notices: Vec::new(),
-        notice_failed: false,
-        notify_file: None,
-        dry_run: Vec::new(),
-        refused: None,
-    };
-    let _lock = if opts.dry_run {
-        None
-    } else {
-        match lock::Lock::take(&opts.lock) {
-            Ok(lock) => Some(lock),
-            Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
-        }
-    };
-    let work = match holds(config, snapshots, plan) {
-        Ok(work) => work,
-        Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
-    };
-    let templates = match crate::render::templates::load(&opts.templates) {
-        Ok(t) => t,
-        Err(e) => return refuse_all(Some(config), snapshots, plan, e, opts, applied),
-    };
-    for (job, planned) in work {
-        if opts.dry_run {
-            applied.dry_run.push(dry_run(job, planned));
-            continue;
-        }
-        let ctx = Record { config: Some(config), templates: &templates, snapshots, plan, planned, opts };
-        let done = match planned.action {
-            Action::Skip => ctx.write(ctx.unrun(Outcome::Skipped, planned.reason.clone())),
-            Action::Refuse => ctx.write(ctx.unrun(Outcome::Refused, planned.reason.clone())),
-            Action::Run => run_job(&ctx, job),
-        };
-        applied.runs.push(done?);
-    }
-    // Under the same lock: two applies never send the same step.
-    if opts.dry_run {
-        applied.notices = plan
-            .notifications
-            .iter()
-            .map(|n| {
-                let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
-                format!("would mail {} about {}", n.notify, ids.join(", "))
-            })
-            .collect();
-    } else {
-        let (notices, failed, file) =
-            crate::notify::send::send(config, &templates, snapshots, &plan.notifications, &opts.now)?;
-        (applied.notices, applied.notice_failed, applied.notify_file) = (notices, failed, file);
-    }
-    Ok(applied)
-}
-
-/// Every job of the plan with its configuration, when the whole plan still holds.
-fn holds<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec<(&'a ArchiveJob, &'a JobPlan)>> {
-    // Notifications: refused when a step was sent or a silence set since the plan.
-    if !plan.notify_inputs.is_empty() && crate::plan::escalation::inputs(snapshots)? != plan.notify_inputs {
-        anyhow::bail!(
-            "the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan"
-        );
-    }
+/// Every job of the plan with its configuration; an error when a job is no
+/// longer configured, or its inputs changed since the plan.
+fn jobs<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec<(&'a ArchiveJob, &'a JobPlan)>> {
     let mut work = Vec::new();
     for planned in &plan.jobs {
         let job = config
@@ -142,31 +39,54 @@ fn holds<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec
     Ok(work)
 }
 
-/// Records every job of `plan` as refused because of `cause`, so that a
-/// night without an archive says why; `config` is `None` when it could not
-/// be read (then nothing is mailed).
-pub fn refuse_all(
+/// Whether every job of the plan still holds.
+pub fn check(config: &Config, snapshots: &Path, plan: &Plan) -> Result<()> {
+    jobs(config, snapshots, plan).map(drop)
+}
+
+/// Carries out every job of the plan (or, in a dry run, says what it would do).
+pub fn apply(
+    config: &Config,
+    snapshots: &Path,
+    plan: &Plan,
+    templates: &tera::Tera,
+    opts: &Options,
+    out: &mut Applied,
+) -> Result<()> {
+    for (job, planned) in jobs(config, snapshots, plan)? {
+        if opts.dry_run {
+            out.dry_run.push(dry_run(job, planned));
+            continue;
+        }
+        let ctx = Record { config: Some(config), templates, snapshots, plan, planned, opts };
+        let done = match planned.action {
+            Action::Skip => ctx.write(ctx.unrun(Outcome::Skipped, planned.reason.clone())),
+            Action::Refuse => ctx.write(ctx.unrun(Outcome::Refused, planned.reason.clone())),
+            Action::Run => run_job(&ctx, job),
+        };
+        out.done.push(done?);
+    }
+    Ok(())
+}
+
+/// Records every job of `plan` as refused because of `cause`; `config` is
+/// `None` when it could not be read (then nothing is mailed).
+pub fn refuse(
     config: Option<&Config>,
     snapshots: &Path,
     plan: &Plan,
-    cause: anyhow::Error,
+    cause: &str,
     opts: &Options,
-    mut applied: Applied,
-) -> Result<Applied> {
-    if opts.dry_run {
-        return Err(cause);
-    }
-    crate::snapshot::check_folder(snapshots)?;
+    out: &mut Applied,
+) -> Result<()> {
     // The user's templates may be what failed: the built-in ones always render.
     let templates = crate::render::templates::load(&opts.templates)
         .unwrap_or_else(|_| crate::render::templates::builtin().expect("the built-in templates are valid"));
-    let text = crate::problem::error_chain(cause.as_ref());
     for planned in &plan.jobs {
         let ctx = Record { config, templates: &templates, snapshots, plan, planned, opts };
-        applied.runs.push(ctx.write(ctx.unrun(Outcome::Refused, text.clone()))?);
+        out.done.push(ctx.write(ctx.unrun(Outcome::Refused, cause.to_string()))?);
     }
-    applied.refused = Some(cause);
-    Ok(applied)
+    Ok(())
 }
 
 fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {
@@ -302,7 +222,14 @@ impl Record<'_> {
             run,
         };
         let files = run::write(self.snapshots, &snapshot, &log, self.opts.layout)?;
-        Ok(Done { job: planned.job.clone(), outcome: snapshot.run.outcome, headline, files })
+        let outcome = snapshot.run.outcome;
+        Ok(Done {
+            kind: super::Kind::Archive,
+            summary: Some(format!("{} {}", planned.job, outcome.word())),
+            failed: outcome.is_failure(),
+            headline,
+            files,
+        })
     }
 }
 

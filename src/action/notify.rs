@@ -1,32 +1,60 @@
-//! The notifications of a plan, sent by `parc apply` (one mail per mail
-//! table) and recorded in `notify.json`.
+//! Escalation mails, the second kind of action: the notifications of a plan
+//! (`plan::escalation` decides which steps are due, `plan::silence` who
+//! asked not to be told for a while), sent by `parc apply` and recorded in
+//! `notify.json` snapshots so that a step is never sent twice.
 
+use super::{Done, Kind};
 use crate::config::Config;
 use crate::plan::escalation::{self, Notification, Sent};
 use crate::time::Instant;
 use anyhow::{anyhow, Result};
 use std::path::Path;
 
+/// Whether the notifications still hold: not when a step was sent or a
+/// silence set since the plan.
+pub fn check(snapshots: &Path, plan: &crate::plan::Plan) -> Result<()> {
+    if !plan.notify_inputs.is_empty() && escalation::inputs(snapshots)? != plan.notify_inputs {
+        anyhow::bail!(
+            "the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan"
+        );
+    }
+    Ok(())
+}
+
+/// What a dry run says of each mail.
+pub fn dry_run(notifications: &[Notification]) -> Vec<String> {
+    notifications
+        .iter()
+        .map(|n| {
+            let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
+            format!("would mail {} about {}\n", n.notify, ids.join(", "))
+        })
+        .collect()
+}
+
+fn line(headline: String, failed: bool) -> Done {
+    Done { kind: Kind::Notify, summary: None, failed, headline, files: Vec::new() }
+}
+
 /// Sends the notifications: one mail per recipient per run, grouping every
 /// finding due for any mail table that names them (sent through the first
 /// such table's settings). A step is recorded in this host's `notify.json`
 /// once every recipient of its table got it; otherwise it comes due again
-/// at the next run. Returns a line per mail, whether one failed, and the
-/// `notify.json` written.
+/// at the next run. Returns what each mail came to, and the `notify.json`
+/// written.
 pub fn send(
     config: &Config,
     tera: &tera::Tera,
     snapshots: &Path,
     notifications: &[Notification],
     now: &jiff::Zoned,
-) -> Result<(Vec<String>, bool, Option<std::path::PathBuf>)> {
+) -> Result<Vec<Done>> {
     if notifications.is_empty() {
-        return Ok((Vec::new(), false, None));
+        return Ok(Vec::new());
     }
     let at = Instant(now.timestamp().as_second());
     let date = now.strftime("%Y-%m-%d").to_string();
     let mut lines = Vec::new();
-    let mut failed = false;
     // Recipient → the settings to send with, and what is due for them.
     let mut by_recipient: std::collections::BTreeMap<&str, (&crate::mail::MailConfig, Notification)> =
         Default::default();
@@ -34,8 +62,7 @@ pub fn send(
         let mail = match crate::mail::lookup(&config.mail, &n.notify) {
             Ok(mail) => mail,
             Err(e) => {
-                failed = true;
-                lines.push(format!("could not mail {}: {e}", n.notify));
+                lines.push(line(format!("could not mail {}: {e}", n.notify), true));
                 continue;
             }
         };
@@ -71,11 +98,10 @@ pub fn send(
         match outcome {
             Ok(()) => {
                 reached.insert(to);
-                lines.push(format!("mailed {} finding(s) to {to}", merged.findings.len()));
+                lines.push(line(format!("mailed {} finding(s) to {to}", merged.findings.len()), false));
             }
             Err(e) => {
-                failed = true;
-                lines.push(format!("could not mail {to}: {}", crate::problem::error_chain(e.as_ref())));
+                lines.push(line(format!("could not mail {to}: {}", crate::problem::error_chain(e.as_ref())), true));
             }
         }
     }
@@ -92,12 +118,13 @@ pub fn send(
             }));
         }
     }
-    let mut written = None;
     if !sent.is_empty() {
         let host = crate::host::this().map_err(anyhow::Error::msg)?;
+        let steps = sent.len();
         let path = escalation::record(snapshots, &host, sent, now)?;
-        lines.push(format!("wrote {}", path.display()));
-        written = Some(path);
+        let mut record = line(format!("recorded {steps} step(s) sent"), false);
+        record.files.push(path);
+        lines.push(record);
     }
-    Ok((lines, failed, written))
+    Ok(lines)
 }
