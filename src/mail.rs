@@ -89,16 +89,35 @@ pub struct Mail {
     pub attachment: Option<(String, String)>,
 }
 
+/// What is wrong with a mail table.
+#[derive(Debug, thiserror::Error)]
+#[error("mail.{table}: {why}")]
+pub struct BadMail {
+    pub table: String,
+    pub why: MailWhy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailWhy {
+    #[error("`to` names no recipient")]
+    NoRecipient,
+    #[error("{0:?} is not a mail address: {1}")]
+    Address(String, lettre::address::AddressError),
+    #[error("transport {0:?} needs a host")]
+    NoHost(MailTransport),
+}
+
 impl MailConfig {
-    pub fn check(&self, name: &str) -> Result<(), String> {
+    pub fn check(&self, name: &str) -> Result<(), BadMail> {
+        let bad = |why| BadMail { table: name.to_string(), why };
         if self.to.is_empty() {
-            return Err(format!("mail.{name}: `to` names no recipient"));
+            return Err(bad(MailWhy::NoRecipient));
         }
         for address in self.to.iter().chain([&self.from]) {
-            address.parse::<Mailbox>().map_err(|e| format!("mail.{name}: {address:?} is not a mail address: {e}"))?;
+            address.parse::<Mailbox>().map_err(|e| bad(MailWhy::Address(address.clone(), e)))?;
         }
         if self.transport != MailTransport::Sendmail && self.host.is_none() {
-            return Err(format!("mail.{name}: transport {:?} needs a host", self.transport));
+            return Err(bad(MailWhy::NoHost(self.transport)));
         }
         Ok(())
     }

@@ -26,7 +26,18 @@ pub struct HostVersions {
 }
 
 /// What parsing one content gave.
-pub type ParseResult = Result<Parsed, String>;
+pub type ParseResult = Result<Parsed, snapshot::Unreadable>;
+
+/// Why a candidate's bytes could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    File(std::io::Error),
+    #[error("cannot open the git repository")]
+    NoRepository,
+    #[error(transparent)]
+    Blob(#[from] git::BlobError),
+}
 
 /// The git repository blobs are read from, if any: opened when a blob is
 /// first needed, and kept for the hosts read after on the same thread
@@ -77,7 +88,7 @@ impl<'a> Reader<'a> {
     /// What the content `key`, held by `candidate`, parses to: an error
     /// when it cannot be read (a problem of the candidate) or parsed (of
     /// every candidate that holds it).
-    pub fn parse(&mut self, key: &str, candidate: &Candidate) -> Result<ParseResult, String> {
+    pub fn parse(&mut self, key: &str, candidate: &Candidate) -> Result<ParseResult, ReadError> {
         if let Some(result) = self.parsed.remove(key) {
             return Ok(result);
         }
@@ -92,7 +103,7 @@ impl<'a> Reader<'a> {
     /// mtime are as cached. Outside git a file has nothing to share a key
     /// with: its path, length and mtime stand for its content, as they do for
     /// the cache, and it is not read to hash it.
-    pub fn content_key(&mut self, candidate: &Candidate) -> Result<String, String> {
+    pub fn content_key(&mut self, candidate: &Candidate) -> Result<String, ReadError> {
         match &candidate.origin {
             Origin::Blob { oid, .. } | Origin::File { indexed: Some(oid), .. } => Ok(oid.to_string()),
             Origin::File { path, len, mtime_ns, .. } if self.repo.path.is_none() => Ok(stamp(path, *len, *mtime_ns)),
@@ -111,7 +122,7 @@ impl<'a> Reader<'a> {
 
     /// [`content_id`] of the candidate's content key; a git blob's without
     /// making its key.
-    pub fn content_id(&mut self, candidate: &Candidate) -> Result<u128, String> {
+    pub fn content_id(&mut self, candidate: &Candidate) -> Result<u128, ReadError> {
         match &candidate.origin {
             Origin::Blob { oid, .. } | Origin::File { indexed: Some(oid), .. } => Ok(oid_id(oid)),
             _ => self.content_key(candidate).map(|key| content_id(&key)),
@@ -119,19 +130,19 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes of the content `key`, held by `candidate`.
-    fn content(&mut self, key: &str, candidate: &Candidate) -> Result<Vec<u8>, String> {
+    fn content(&mut self, key: &str, candidate: &Candidate) -> Result<Vec<u8>, ReadError> {
         match self.read.remove(key) {
             Some(bytes) => Ok(bytes),
             None => self.bytes(candidate),
         }
     }
 
-    fn bytes(&mut self, candidate: &Candidate) -> Result<Vec<u8>, String> {
+    fn bytes(&mut self, candidate: &Candidate) -> Result<Vec<u8>, ReadError> {
         match &candidate.origin {
-            Origin::File { path, .. } => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
+            Origin::File { path, .. } => std::fs::read(path).map_err(ReadError::File),
             Origin::Blob { oid, .. } => {
-                let repo = self.repo.get().ok_or("cannot open the git repository")?;
-                git::read_blob(repo, *oid, self.max_bytes)
+                let repo = self.repo.get().ok_or(ReadError::NoRepository)?;
+                Ok(git::read_blob(repo, *oid, self.max_bytes)?)
             }
         }
     }
@@ -148,7 +159,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
         let key = match reader.content_key(&candidate) {
             Ok(key) => key,
             Err(cause) => {
-                problems.push(Problem::new(&candidate.label, cause));
+                problems.push(Problem::new(&candidate.label, cause.to_string()));
                 continue;
             }
         };
@@ -156,7 +167,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
             match reader.parse(&key, &candidate) {
                 Ok(result) => results.insert(key.clone(), result),
                 Err(cause) => {
-                    problems.push(Problem::new(&candidate.label, cause));
+                    problems.push(Problem::new(&candidate.label, cause.to_string()));
                     continue;
                 }
             };
@@ -175,7 +186,7 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
         let mut parsed = match result {
             Ok(parsed) => parsed,
             Err(cause) => {
-                problems.push(Problem::new(label, cause));
+                problems.push(Problem::new(label, cause.to_string()));
                 continue;
             }
         };

@@ -3,7 +3,22 @@
 //! CRC-32, written in place, read back only when whole. Below every stage.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A file that could not be made, written or read, with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {cause}", path.display())]
+pub struct FileError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    pub cause: std::io::Error,
+}
+
+impl FileError {
+    pub fn new(action: &'static str, path: &Path, cause: std::io::Error) -> FileError {
+        FileError { action, path: path.to_path_buf(), cause }
+    }
+}
 
 /// Writes `value` as JSON at `path`, after a line holding the CRC-32 of
 /// that JSON (a check against torn writes, not against an adversary: the

@@ -32,8 +32,8 @@ fn jobs<'a>(config: &'a Config, snapshots: &Path, plan: &'a Plan) -> Result<Vec<
             .archive
             .iter()
             .find(|j| j.name == planned.job)
-            .ok_or_else(|| anyhow!("the plan is stale: job {} is no longer in the configuration", planned.job))?;
-        plan::still_holds(job, planned, snapshots)?.map_err(anyhow::Error::msg)?;
+            .ok_or_else(|| crate::plan::Stale::Gone { job: planned.job.clone() })?;
+        plan::still_holds(job, planned, snapshots)?;
         work.push((job, planned));
     }
     Ok(work)
@@ -201,9 +201,9 @@ impl Record<'_> {
         let planned = self.planned;
         let host = match &planned.host {
             Some(h) => h.clone(),
-            None => crate::host::this().map_err(anyhow::Error::msg)?,
+            None => crate::host::this()?,
         };
-        crate::host::check_name(&host).map_err(anyhow::Error::msg)?;
+        crate::host::check_name(&host)?;
         let log = render(self.templates, "archive-log.txt", &run, planned)?;
         let headline = log.lines().next().unwrap_or_default().to_string();
         let job = self.config.and_then(|c| c.archive.iter().find(|j| j.name == planned.job));
@@ -396,7 +396,7 @@ fn name(job: &ArchiveJob, planned: &JobPlan, t: &mut dyn Transport, opts: &Optio
     match job.on_existing {
         OnExisting::Refuse => Err(Taken(planned.archive.clone()).into()),
         OnExisting::Suffix => {
-            let pattern = job.pattern().map_err(anyhow::Error::msg)?;
+            let pattern = job.pattern()?;
             let (free, _) = pattern.free_name(opts.now.datetime(), &names);
             Ok((free.clone(), format!("{} is taken: this run is {free} (on_existing = \"suffix\")", planned.archive)))
         }
@@ -415,7 +415,7 @@ struct Pruned {
 }
 
 fn prune(job: &ArchiveJob, planned: &JobPlan, t: &mut dyn Transport, newest_good: Option<&str>) -> Result<Pruned> {
-    let pattern = job.pattern().map_err(anyhow::Error::msg)?;
+    let pattern = job.pattern()?;
     let mut remote = t.list()?;
     let names: Vec<String> = remote.iter().map(|l| l.name.clone()).collect();
     let now = retention::apply(&job.policy(), &pattern, &names);

@@ -14,9 +14,7 @@ use std::path::Path;
 /// silence set since the plan.
 pub fn check(snapshots: &Path, plan: &crate::plan::Plan) -> Result<()> {
     if !plan.notify_inputs.is_empty() && escalation::inputs(snapshots)? != plan.notify_inputs {
-        anyhow::bail!(
-            "the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan"
-        );
+        return Err(crate::plan::Stale::Notifications.into());
     }
     Ok(())
 }
@@ -119,7 +117,7 @@ pub fn send(
         }
     }
     if !sent.is_empty() {
-        let host = crate::host::this().map_err(anyhow::Error::msg)?;
+        let host = crate::host::this()?;
         let steps = sent.len();
         let path = escalation::record(snapshots, &host, sent, now)?;
         let mut record = line(format!("recorded {steps} step(s) sent"), false);

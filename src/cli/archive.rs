@@ -44,7 +44,7 @@ pub struct RetentionArgs {
 /// Reads archive names on stdin, prints what the policy keeps and deletes.
 pub fn retention(args: RetentionArgs) -> Result<u8> {
     use std::io::BufRead;
-    let pattern = Pattern::parse(&args.pattern).map_err(anyhow::Error::msg)?;
+    let pattern = Pattern::parse(&args.pattern)?;
     let policy = retention::Policy {
         keep_last: args.keep_last,
         keep_hourly: args.keep_hourly,

@@ -36,7 +36,7 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
     let dir = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
     let kinds = args.kinds.unwrap_or_else(|| config.collect.kinds.clone());
     for kind in &kinds {
-        script::for_kind(kind).map_err(anyhow::Error::msg)?;
+        script::for_kind(kind)?;
     }
     std::fs::create_dir_all(&dir)?;
     let outcomes = match args.ssh {
@@ -71,7 +71,7 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
 pub fn probe_script(kind: Option<&str>, sudo_wrapper: bool) -> Result<u8> {
     let text = match kind {
         _ if sudo_wrapper => script::SUDO_WRAPPER.to_string(),
-        Some(kind) => script::for_kind(kind).map_err(anyhow::Error::msg)?,
+        Some(kind) => script::for_kind(kind)?,
         None => bail!("give a kind (system, disks) or --sudo-wrapper"),
     };
     super::print(&text)?;

@@ -59,15 +59,14 @@ fn commit_and_push(
 ) -> anyhow::Result<()> {
     use crate::collect::git;
     if !files.is_empty() {
-        match git::commit(dir, files, message).map_err(anyhow::Error::msg)? {
+        match git::commit(dir, files, message)? {
             Some(id) if !quiet => eprintln!("committed {id}: {message}"),
             None if !quiet => eprintln!("nothing changed: no commit"),
             _ => {}
         }
     }
     if push {
-        let attempts = git::push(dir, &config.git.remote, config.git.push_retries, config.git.timeout())
-            .map_err(anyhow::Error::msg)?;
+        let attempts = git::push(dir, &config.git.remote, config.git.push_retries, config.git.timeout())?;
         if !quiet {
             eprintln!("pushed to {} (attempt {attempts})", config.git.remote);
         }

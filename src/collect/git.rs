@@ -22,40 +22,69 @@ use std::time::Duration;
 /// Commits `files` (inside the repository holding `dir`) and nothing else:
 /// whatever a person had staged in the same repository stays staged, out of
 /// the commit. `None` when nothing changed.
-pub fn commit(dir: &Path, files: &[PathBuf], message: &str) -> Result<Option<Oid>, String> {
+pub fn commit(dir: &Path, files: &[PathBuf], message: &str) -> Result<Option<Oid>, Error> {
     let repo = open(dir)?;
-    let workdir = repo.workdir().ok_or("the repository is bare")?.canonicalize().map_err(|e| e.to_string())?;
+    let workdir = repo.workdir().ok_or(Error::Bare)?;
+    let workdir = workdir.canonicalize().map_err(|e| Error::File(workdir.to_path_buf(), e))?;
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let base = match &parent {
-        Some(commit) => commit.tree().map_err(git)?,
-        None => repo.find_tree(repo.treebuilder(None).and_then(|b| b.write()).map_err(git)?).map_err(git)?,
+        Some(commit) => commit.tree()?,
+        None => repo.find_tree(repo.treebuilder(None).and_then(|b| b.write())?)?,
     };
     let mut update = TreeUpdateBuilder::new();
     let mut paths = Vec::with_capacity(files.len());
     for file in files {
-        let file = file.canonicalize().map_err(|e| format!("{}: {e}", file.display()))?;
-        let rel = file.strip_prefix(&workdir).map_err(|_| format!("{} is outside the repository", file.display()))?;
-        update.upsert(rel, repo.blob_path(&file).map_err(git)?, FileMode::Blob);
+        let file = file.canonicalize().map_err(|e| Error::File(file.clone(), e))?;
+        let rel = file.strip_prefix(&workdir).map_err(|_| Error::Outside(file.clone()))?;
+        update.upsert(rel, repo.blob_path(&file)?, FileMode::Blob);
         paths.push(rel.to_path_buf());
     }
-    let tree = repo.find_tree(update.create_updated(&repo, &base).map_err(git)?).map_err(git)?;
+    let tree = repo.find_tree(update.create_updated(&repo, &base)?)?;
     if tree.id() == base.id() && parent.is_some() {
         return Ok(None);
     }
-    let signature = repo.signature().or_else(|_| Signature::now("parc", "parc@localhost")).map_err(git)?;
+    let signature = repo.signature().or_else(|_| Signature::now("parc", "parc@localhost"))?;
     let parents: Vec<&Commit> = parent.iter().collect();
-    let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).map_err(git)?;
+    let id = repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)?;
     // The index follows the commit for these files only.
-    let mut index = repo.index().map_err(git)?;
+    let mut index = repo.index()?;
     for rel in &paths {
-        index.add_path(rel).map_err(git)?;
+        index.add_path(rel)?;
     }
-    index.write().map_err(git)?;
+    index.write()?;
     Ok(Some(id))
 }
 
-fn open(dir: &Path) -> Result<Repository, String> {
-    Repository::discover(dir).map_err(|e| format!("{} is not in a git repository: {}", dir.display(), e.message()))
+fn open(dir: &Path) -> Result<Repository, Error> {
+    Repository::discover(dir).map_err(|cause| Error::NotARepository(dir.to_path_buf(), cause))
+}
+
+/// Why a commit or a push was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} is not in a git repository: {}", .0.display(), .1.message())]
+    NotARepository(PathBuf, git2::Error),
+    #[error("the repository is bare")]
+    Bare,
+    #[error("{}: {}", .0.display(), .1)]
+    File(PathBuf, std::io::Error),
+    #[error("{} is outside the repository", .0.display())]
+    Outside(PathBuf),
+    #[error("nothing to push: {}", .0.message())]
+    NothingToPush(git2::Error),
+    #[error("HEAD is not on a branch")]
+    NotOnABranch,
+    #[error("no remote {remote:?}: {}", .cause.message())]
+    NoRemote { remote: String, cause: git2::Error },
+    /// A failure that trying again cannot help.
+    #[error("{0} (attempt {1}, not retried)")]
+    Stopped(String, u32),
+    #[error("gave up after {0} attempts: {1}")]
+    GaveUp(u32, String),
+    #[error("commit {0} conflicts with the remote branch: did two agents write the same host's folder?")]
+    Conflict(Oid),
+    #[error("{}", .0.message())]
+    Git(#[from] git2::Error),
 }
 
 /// Pushes the current branch to `remote`, replaying local commits on top of
@@ -65,12 +94,12 @@ fn open(dir: &Path) -> Result<Repository, String> {
 /// Only a rejected push (another agent was first) and a dropped connection
 /// are tried again; a failed authentication, an unknown or changed host key,
 /// a name that does not resolve stop at once: trying again cannot help.
-pub fn push(dir: &Path, remote: &str, retries: u32, limit: Duration) -> Result<u32, String> {
+pub fn push(dir: &Path, remote: &str, retries: u32, limit: Duration) -> Result<u32, Error> {
     let repo = open(dir)?;
-    let workdir = repo.workdir().ok_or("the repository is bare")?.to_path_buf();
-    let head = repo.head().map_err(|e| format!("nothing to push: {}", e.message()))?;
-    let branch = head.shorthand().filter(|_| head.is_branch()).ok_or("HEAD is not on a branch")?.to_string();
-    repo.find_remote(remote).map_err(|e| format!("no remote {remote:?}: {}", e.message()))?;
+    let workdir = repo.workdir().ok_or(Error::Bare)?.to_path_buf();
+    let head = repo.head().map_err(Error::NothingToPush)?;
+    let branch = head.shorthand().filter(|_| head.is_branch()).ok_or(Error::NotOnABranch)?.to_string();
+    repo.find_remote(remote).map_err(|cause| Error::NoRemote { remote: remote.to_string(), cause })?;
     let local_ref = format!("refs/heads/{branch}");
     let tracking = format!("refs/remotes/{remote}/{branch}");
     let transport = Transport { workdir: &workdir, remote, limit };
@@ -81,29 +110,29 @@ pub fn push(dir: &Path, remote: &str, retries: u32, limit: Duration) -> Result<u
             std::thread::sleep(backoff(attempt - 1));
         }
         let upstream = match transport.fetch(&local_ref, &tracking) {
-            Ok(found) => found.then(|| repo.refname_to_id(&tracking).map_err(git)).transpose()?,
+            Ok(found) => found.then(|| repo.refname_to_id(&tracking)).transpose()?,
             Err(Failure::Retry(why)) => {
                 last = why;
                 continue;
             }
-            Err(Failure::Stop(why)) => return Err(format!("{why} (attempt {attempt}, not retried)")),
+            Err(Failure::Stop(why)) => return Err(Error::Stopped(why, attempt)),
         };
-        let local = repo.refname_to_id(&local_ref).map_err(git)?;
+        let local = repo.refname_to_id(&local_ref)?;
         if let Some(upstream) = upstream {
             if local == upstream {
                 return Ok(attempt);
             }
-            if !repo.graph_descendant_of(local, upstream).map_err(git)? {
+            if !repo.graph_descendant_of(local, upstream)? {
                 replay(&repo, &local_ref, local, upstream)?;
             }
         }
         match transport.push(&local_ref) {
             Ok(()) => return Ok(attempt),
             Err(Failure::Retry(why)) => last = why,
-            Err(Failure::Stop(why)) => return Err(format!("{why} (attempt {attempt}, not retried)")),
+            Err(Failure::Stop(why)) => return Err(Error::Stopped(why, attempt)),
         }
     }
-    Err(format!("gave up after {} attempts: {last}", retries + 1))
+    Err(Error::GaveUp(retries + 1, last))
 }
 
 /// Why a fetch or a push did not go through.
@@ -242,28 +271,25 @@ fn tidy(line: &str) -> &str {
 /// Re-creates the commits in `upstream..local` on top of `upstream`, moves
 /// the branch there and updates the working tree (never overwriting a change
 /// that is not committed).
-fn replay(repo: &Repository, local_ref: &str, local: Oid, upstream: Oid) -> Result<(), String> {
-    let mut walk = repo.revwalk().map_err(git)?;
-    walk.push(local).map_err(git)?;
-    walk.hide(upstream).map_err(git)?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).map_err(git)?;
-    let mut onto = repo.find_commit(upstream).map_err(git)?;
+fn replay(repo: &Repository, local_ref: &str, local: Oid, upstream: Oid) -> Result<(), Error> {
+    let mut walk = repo.revwalk()?;
+    walk.push(local)?;
+    walk.hide(upstream)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    let mut onto = repo.find_commit(upstream)?;
     for oid in walk {
-        let commit = repo.find_commit(oid.map_err(git)?).map_err(git)?;
-        let mut index = repo.cherrypick_commit(&commit, &onto, 0, None).map_err(git)?;
+        let commit = repo.find_commit(oid?)?;
+        let mut index = repo.cherrypick_commit(&commit, &onto, 0, None)?;
         if index.has_conflicts() {
-            return Err(format!(
-                "commit {} conflicts with the remote branch: did two agents write the same host's folder?",
-                commit.id()
-            ));
+            return Err(Error::Conflict(commit.id()));
         }
-        let tree = repo.find_tree(index.write_tree_to(repo).map_err(git)?).map_err(git)?;
+        let tree = repo.find_tree(index.write_tree_to(repo)?)?;
         let message = commit.message().unwrap_or("parc collect");
-        let id = repo.commit(None, &commit.author(), &commit.committer(), message, &tree, &[&onto]).map_err(git)?;
-        onto = repo.find_commit(id).map_err(git)?;
+        let id = repo.commit(None, &commit.author(), &commit.committer(), message, &tree, &[&onto])?;
+        onto = repo.find_commit(id)?;
     }
-    repo.reference(local_ref, onto.id(), true, "parc collect: replayed on the remote branch").map_err(git)?;
-    repo.checkout_head(Some(CheckoutBuilder::new().safe())).map_err(git)
+    repo.reference(local_ref, onto.id(), true, "parc collect: replayed on the remote branch")?;
+    Ok(repo.checkout_head(Some(CheckoutBuilder::new().safe()))?)
 }
 
 /// 50 ms, 100 ms, … up to 2 s, with jitter so that agents that collided do not collide again.
@@ -273,10 +299,6 @@ fn backoff(attempt: u32) -> Duration {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64)
             % base.max(1);
     Duration::from_millis((base + jitter).min(2_000))
-}
-
-fn git(e: git2::Error) -> String {
-    e.message().to_string()
 }
 
 #[cfg(test)]

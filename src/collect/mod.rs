@@ -13,6 +13,23 @@ use crate::time::Instant;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Why a host was not collected.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Name(#[from] crate::host::Error),
+    #[error(transparent)]
+    Script(#[from] script::UnknownKind),
+    #[error(transparent)]
+    Local(#[from] local::Error),
+    #[error(transparent)]
+    Ssh(#[from] ssh::Error),
+    #[error(transparent)]
+    Write(#[from] crate::store::FileError),
+    #[error("no answer within {} s (ssh.timeout)", .0.as_secs())]
+    NoAnswer(Duration),
+}
+
 /// What one host's collection gave.
 #[derive(Debug)]
 pub struct Outcome {
@@ -21,14 +38,14 @@ pub struct Outcome {
     pub kinds: Vec<String>,
     pub seconds: f64,
     /// The files written, or why the host failed.
-    pub result: Result<Vec<PathBuf>, String>,
+    pub result: Result<Vec<PathBuf>, Failure>,
 }
 
 impl Outcome {
     /// A host's outcome: named by the host it reached, or by `fallback`
     /// (its inventory name or destination) when it failed before that.
     fn new(
-        result: Result<(String, Vec<PathBuf>), String>,
+        result: Result<(String, Vec<PathBuf>), Failure>,
         fallback: &str,
         kinds: &[String],
         start: std::time::Instant,
@@ -100,7 +117,7 @@ fn now() -> Instant {
 /// Collects this machine.
 pub fn collect_local(dir: &Path, host: Option<&str>, kinds: &[String], config: &Config) -> Outcome {
     let start = std::time::Instant::now();
-    let result = (|| {
+    let result = (|| -> Result<_, Failure> {
         let host = match host {
             Some(h) => h.to_string(),
             None => crate::host::this()?,
@@ -195,11 +212,11 @@ async fn collect_one(
         for (kind, at, runs) in outputs {
             written.push(crate::snapshot::write(dir, &host, kind, &sections::envelope(kind, &host, at, "ssh", &runs))?);
         }
-        Ok::<_, String>((host, written))
+        Ok::<_, Failure>((host, written))
     };
     let result = match tokio::time::timeout(limit, work).await {
         Ok(result) => result,
-        Err(_) => Err(format!("no answer within {} s (ssh.timeout)", limit.as_secs())),
+        Err(_) => Err(Failure::NoAnswer(limit)),
     };
     Outcome::new(result, target.name.as_deref().unwrap_or(&target.destination), kinds, start)
 }
@@ -209,12 +226,12 @@ async fn collect_one(
 async fn reported_name(
     session: &openssh::Session,
     outputs: &[(&String, Instant, Vec<sections::ProbeRun>)],
-) -> Result<String, String> {
+) -> Result<String, ssh::Error> {
     let probed = outputs.iter().flat_map(|(_, _, runs)| runs).find(|r| r.key == "hostname" && r.exit == Some(0));
     if let Some(run) = probed {
         return Ok(String::from_utf8_lossy(&run.stdout).trim().to_string());
     }
-    let out = session.raw_command("hostname").output().await.map_err(|e| e.to_string())?;
+    let out = session.raw_command("hostname").output().await?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 

@@ -21,9 +21,15 @@ pub fn script(kind: &str) -> Option<String> {
 }
 
 /// The script of a kind, or why there is none.
-pub fn for_kind(kind: &str) -> Result<String, String> {
-    script(kind).ok_or_else(|| {
-        let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-        format!("no probe script for kind {kind:?} (known: {})", known.join(", "))
-    })
+pub fn for_kind(kind: &str) -> Result<String, UnknownKind> {
+    script(kind).ok_or_else(|| UnknownKind(kind.to_string()))
+}
+
+/// A kind with no probe script.
+#[derive(Debug, thiserror::Error)]
+#[error("no probe script for kind {0:?} (known: {known})", known = known_kinds())]
+pub struct UnknownKind(pub String);
+
+fn known_kinds() -> String {
+    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 }

@@ -8,6 +8,30 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Why a host could not be reached, or its script not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0:?}: {1}")]
+    Destination(String, &'static str),
+    #[error("{0:?}: {1:?} is not a port")]
+    Port(String, String),
+    /// OpenSSH's own words (connection refused, host key, authentication).
+    #[error("{0}")]
+    Ssh(String),
+    #[error("cannot send the script: {0}")]
+    Send(std::io::Error),
+    #[error("connection lost: {0}")]
+    Lost(std::io::Error),
+    #[error("the probe script failed ({status}): {stderr}")]
+    ScriptFailed { status: std::process::ExitStatus, stderr: String },
+}
+
+impl From<openssh::Error> for Error {
+    fn from(e: openssh::Error) -> Error {
+        Error::Ssh(describe(&e))
+    }
+}
+
 /// Where one host is reached.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Destination {
@@ -18,14 +42,15 @@ pub struct Destination {
 
 impl Destination {
     /// `[user@]host[:port]`, with `[v6::address]:port` for IPv6.
-    pub fn parse(s: &str) -> Result<Destination, String> {
+    pub fn parse(s: &str) -> Result<Destination, Error> {
+        let bad = |why| Error::Destination(s.to_string(), why);
         let (user, rest) = match s.rsplit_once('@') {
             Some((u, r)) if !u.is_empty() => (Some(u.to_string()), r),
-            Some(_) => return Err(format!("{s:?}: empty user name")),
+            Some(_) => return Err(bad("empty user name")),
             None => (None, s),
         };
         let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(|| format!("{s:?}: unclosed ["))?;
+            let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
             (host.to_string(), after.strip_prefix(':'))
         } else {
             match rest.rsplit_once(':') {
@@ -33,9 +58,9 @@ impl Destination {
                 _ => (rest.to_string(), None),
             }
         };
-        let port = port.map(|p| p.parse::<u16>().map_err(|_| format!("{s:?}: {p:?} is not a port"))).transpose()?;
+        let port = port.map(|p| p.parse::<u16>().map_err(|_| Error::Port(s.to_string(), p.to_string()))).transpose()?;
         if host.is_empty() || host.starts_with('-') {
-            return Err(format!("{s:?}: no host name"));
+            return Err(bad("no host name"));
         }
         Ok(Destination { user, host, port })
     }
@@ -51,7 +76,7 @@ pub struct Settings {
     pub control_dir: PathBuf,
 }
 
-pub async fn connect(dest: &Destination, settings: &Settings, timeout: Duration) -> Result<Session, String> {
+pub async fn connect(dest: &Destination, settings: &Settings, timeout: Duration) -> Result<Session, Error> {
     let mut builder = SessionBuilder::default();
     // Never silently trust a new host key.
     builder.known_hosts_check(KnownHosts::Strict).connect_timeout(timeout).control_directory(&settings.control_dir);
@@ -70,11 +95,11 @@ pub async fn connect(dest: &Destination, settings: &Settings, timeout: Duration)
     if let Some(file) = settings.config_file.as_ref().or(settings.ssh.config_file.as_ref()) {
         builder.config_file(file);
     }
-    builder.connect_mux(&dest.host).await.map_err(|e| describe(&e))
+    Ok(builder.connect_mux(&dest.host).await?)
 }
 
 /// Runs `script` with `sh -s` on the host; the bytes it printed.
-pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Vec<u8>, String> {
+pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Vec<u8>, Error> {
     let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
     let mut child = session
         .raw_command(format!("env {} sh -s", assignments.join(" ")))
@@ -82,19 +107,18 @@ pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Res
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .await
-        .map_err(|e| describe(&e))?;
+        .await?;
     let mut stdin = child.stdin().take().expect("piped");
-    stdin.write_all(script.as_bytes()).await.map_err(|e| format!("cannot send the script: {e}"))?;
+    stdin.write_all(script.as_bytes()).await.map_err(Error::Send)?;
     drop(stdin);
     // Read both streams while the script runs: a full pipe would stall it.
     let (mut stdout, mut stderr) = (child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let (read_out, read_err) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
-    read_out.and(read_err).map_err(|e| format!("connection lost: {e}"))?;
-    let status = child.wait().await.map_err(|e| describe(&e))?;
+    read_out.and(read_err).map_err(Error::Lost)?;
+    let status = child.wait().await?;
     if !status.success() {
-        return Err(format!("the probe script failed ({status}): {}", String::from_utf8_lossy(&err).trim()));
+        return Err(Error::ScriptFailed { status, stderr: String::from_utf8_lossy(&err).trim().to_string() });
     }
     Ok(out)
 }

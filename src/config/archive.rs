@@ -1,7 +1,7 @@
 //! An `[[archive]]` job of `parc.toml`: where the dump comes from, where its
 //! archives go, how long they are kept, who is told.
 
-use super::pattern::Pattern;
+use super::pattern::{BadPattern, Pattern};
 use crate::time::Duration;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -131,26 +131,48 @@ impl ArchiveJob {
         crate::secret::password(self.password_file.as_deref(), self.password_env.as_deref())
     }
 
-    pub fn pattern(&self) -> Result<Pattern, String> {
+    pub fn pattern(&self) -> Result<Pattern, BadPattern> {
         Pattern::parse(&self.pattern)
     }
 
     /// What is wrong with the job, if anything: checked when the file is read.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BadJob> {
         let name = &self.name;
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(format!("archive job name {name:?}: use letters, digits, - and _ only"));
+            return Err(BadJob::Name(name.clone()));
         }
-        self.pattern().map_err(|e| format!("archive job {name}: {e}"))?;
+        let bad = |why| BadJob::Job(name.clone(), why);
+        self.pattern().map_err(|e| bad(JobWhy::Pattern(e)))?;
         if self.expect.is_empty() || self.expect.contains("..") {
-            return Err(format!("archive job {name}: expect must name a file inside the zip"));
+            return Err(bad(JobWhy::Expect));
         }
         if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
-            return Err(format!("archive job {name}: url {:?} must be https:// (or http://)", self.url));
+            return Err(bad(JobWhy::Url(self.url.clone())));
         }
-        super::destination::Location::parse(&self.destination).map_err(|e| format!("archive job {name}: {e}"))?;
+        super::destination::Location::parse(&self.destination).map_err(|e| bad(JobWhy::Destination(e)))?;
         Ok(())
     }
+}
+
+/// What is wrong with an archive job.
+#[derive(Debug, thiserror::Error)]
+pub enum BadJob {
+    #[error("archive job name {0:?}: use letters, digits, - and _ only")]
+    Name(String),
+    #[error("archive job {0}: {1}")]
+    Job(String, JobWhy),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobWhy {
+    #[error(transparent)]
+    Pattern(BadPattern),
+    #[error("expect must name a file inside the zip")]
+    Expect,
+    #[error("url {0:?} must be https:// (or http://)")]
+    Url(String),
+    #[error(transparent)]
+    Destination(super::destination::BadDestination),
 }
 
 /// The retention rules of a job, as the configuration keys name them.

@@ -26,11 +26,24 @@ pub enum Location {
     },
 }
 
+/// Why a text is not a destination.
+#[derive(Debug, thiserror::Error)]
+pub enum BadDestination {
+    #[error("destination is empty")]
+    Empty,
+    #[error("destination {0:?}: bad port {1:?}")]
+    Port(String, String),
+    #[error("destination {0:?} names no host")]
+    NoHost(String),
+    #[error("destination {0:?}: {1}:// is not one of sftp, webdav, webdavs, ftps, or a local path")]
+    Scheme(String, String),
+}
+
 impl Location {
-    pub fn parse(text: &str) -> Result<Location, String> {
+    pub fn parse(text: &str) -> Result<Location, BadDestination> {
         let Some((scheme, rest)) = text.split_once("://") else {
             if text.is_empty() {
-                return Err("destination is empty".into());
+                return Err(BadDestination::Empty);
             }
             return Ok(Location::Local(PathBuf::from(text)));
         };
@@ -44,12 +57,13 @@ impl Location {
         };
         let (host, port) = match hostport.rsplit_once(':').filter(|(_, p)| !p.is_empty() && !p.contains(']')) {
             Some((host, port)) => {
-                (host, Some(port.parse::<u16>().map_err(|_| format!("destination {text:?}: bad port {port:?}"))?))
+                let port = port.parse::<u16>().map_err(|_| BadDestination::Port(text.to_string(), port.to_string()))?;
+                (host, Some(port))
             }
             None => (hostport, None),
         };
         if host.is_empty() {
-            return Err(format!("destination {text:?} names no host"));
+            return Err(BadDestination::NoHost(text.to_string()));
         }
         let host = host.to_string();
         match scheme {
@@ -64,9 +78,7 @@ impl Location {
             }
             "ftps" => Ok(Location::Ftps { user, host, port: port.unwrap_or(21), path }),
             "file" => Ok(Location::Local(PathBuf::from(path))),
-            other => Err(format!(
-                "destination {text:?}: {other}:// is not one of sftp, webdav, webdavs, ftps, or a local path"
-            )),
+            other => Err(BadDestination::Scheme(text.to_string(), other.to_string())),
         }
     }
 }

@@ -26,9 +26,30 @@ pub struct Pattern {
     parts: Vec<Part>,
 }
 
+/// Why a text is not an archive name pattern.
+#[derive(Debug, thiserror::Error)]
+#[error("pattern {pattern:?}{why}")]
+pub struct BadPattern {
+    pub pattern: String,
+    pub why: Why,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Why {
+    #[error(": %{0} is not one of %Y %m %d %H %M %S %%")]
+    Field(char),
+    #[error(" ends with a lone %")]
+    LonePercent,
+    #[error(": an archive name cannot hold {0:?}")]
+    Separator(char),
+    #[error(" has no %{0}: the archive's date must be in its name")]
+    NoDate(char),
+}
+
 impl Pattern {
     /// Reads a pattern; it needs at least a year, a month and a day, and no `/`.
-    pub fn parse(source: &str) -> Result<Pattern, String> {
+    pub fn parse(source: &str) -> Result<Pattern, BadPattern> {
+        let bad = |why| BadPattern { pattern: source.to_string(), why };
         let mut parts = Vec::new();
         let mut chars = source.chars();
         while let Some(c) = chars.next() {
@@ -36,18 +57,16 @@ impl Pattern {
                 '%' => match chars.next() {
                     Some(f @ ('Y' | 'm' | 'd' | 'H' | 'M' | 'S')) => parts.push(Part::Field(f)),
                     Some('%') => parts.push(Part::Literal('%')),
-                    Some(other) => {
-                        return Err(format!("pattern {source:?}: %{other} is not one of %Y %m %d %H %M %S %%"))
-                    }
-                    None => return Err(format!("pattern {source:?} ends with a lone %")),
+                    Some(other) => return Err(bad(Why::Field(other))),
+                    None => return Err(bad(Why::LonePercent)),
                 },
-                '/' | '\\' => return Err(format!("pattern {source:?}: an archive name cannot hold {c:?}")),
+                '/' | '\\' => return Err(bad(Why::Separator(c))),
                 c => parts.push(Part::Literal(c)),
             }
         }
         for needed in ['Y', 'm', 'd'] {
             if !parts.contains(&Part::Field(needed)) {
-                return Err(format!("pattern {source:?} has no %{needed}: the archive's date must be in its name"));
+                return Err(bad(Why::NoDate(needed)));
             }
         }
         Ok(Pattern { source: source.to_string(), parts })

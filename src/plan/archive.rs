@@ -139,7 +139,7 @@ pub fn latest(snapshots: &Path, job: &str) -> anyhow::Result<Option<(PathBuf, Ve
         if matches!(snapshot.run.outcome, Outcome::Skipped | Outcome::Refused) {
             continue;
         }
-        let at = crate::time::Instant::parse_rfc3339(&snapshot.collected_at).map_err(anyhow::Error::msg)?;
+        let at = crate::time::Instant::parse_rfc3339(&snapshot.collected_at)?;
         let newer = match &newest {
             Some((_, _, n)) => crate::time::Instant::parse_rfc3339(&n.collected_at).map_or(true, |n| at > n),
             None => true,
@@ -158,7 +158,7 @@ pub fn plans(jobs: &[ArchiveJob], snapshots: &Path, now: &Zoned, reach: Reach) -
 
 /// The plan of one job at `now`.
 pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -> Result<JobPlan> {
-    let pattern = job.pattern().map_err(anyhow::Error::msg)?;
+    let pattern = job.pattern()?;
     let latest = latest(snapshots, &job.name)?;
     // A listing recorded for another destination (the job moved) says nothing of this one.
     let moved = latest.as_ref().is_some_and(|(_, _, snap)| snap.run.destination != job.destination);
@@ -252,23 +252,19 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
 }
 
 /// Whether `plan` of `job` still holds: the same configuration, and no run since.
-pub fn still_holds(job: &ArchiveJob, planned: &JobPlan, snapshots: &Path) -> Result<Result<(), String>> {
+pub fn still_holds(job: &ArchiveJob, planned: &JobPlan, snapshots: &Path) -> Result<()> {
     let latest = latest(snapshots, &job.name)?;
     let now = inputs(job, latest.as_ref().map(|(_, bytes, _)| bytes.as_slice()));
     if now == planned.inputs {
-        return Ok(Ok(()));
+        return Ok(());
     }
     let planned_at = planned.previous.as_ref().map(|p| p.at.as_str());
-    Ok(Err(match latest {
-        Some((_, _, snap)) if Some(snap.collected_at.as_str()) != planned_at => format!(
-            "the plan is stale: job {} ran at {} ({}), after the plan was made; make a new plan",
-            job.name,
-            snap.collected_at,
-            snap.run.outcome.word()
-        ),
-        _ => format!(
-            "the plan is stale: the configuration of job {} changed since the plan was made; make a new plan",
-            job.name
-        ),
-    }))
+    let job = job.name.clone();
+    Err(match latest {
+        Some((_, _, snap)) if Some(snap.collected_at.as_str()) != planned_at => {
+            super::Stale::RanSince { job, at: snap.collected_at, outcome: snap.run.outcome.word() }
+        }
+        _ => super::Stale::Changed { job },
+    }
+    .into())
 }

@@ -163,7 +163,7 @@ pub fn record(snapshots: &Path, host: &str, now_sent: Vec<Sent>, at: &jiff::Zone
         probes: Default::default(),
         sent,
     };
-    crate::snapshot::write(snapshots, host, "notify", &serde_json::to_value(&snapshot)?).map_err(anyhow::Error::msg)
+    Ok(crate::snapshot::write(snapshots, host, "notify", &serde_json::to_value(&snapshot)?)?)
 }
 
 /// SHA-256 of what notifications are planned from besides the findings:

@@ -20,6 +20,19 @@ use std::path::Path;
 
 pub const SCHEMA: &str = "parc.plan/1";
 
+/// Why a plan no longer holds: what it was made from changed since.
+#[derive(Debug, thiserror::Error)]
+pub enum Stale {
+    #[error("the plan is stale: job {job} ran at {at} ({outcome}), after the plan was made; make a new plan")]
+    RanSince { job: String, at: String, outcome: &'static str },
+    #[error("the plan is stale: the configuration of job {job} changed since the plan was made; make a new plan")]
+    Changed { job: String },
+    #[error("the plan is stale: job {job} is no longer in the configuration")]
+    Gone { job: String },
+    #[error("the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan")]
+    Notifications,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
     /// Always `parc.plan/1`.

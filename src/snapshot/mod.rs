@@ -9,6 +9,7 @@ pub mod archive;
 pub mod disks;
 pub mod system;
 
+use crate::store::FileError;
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -154,12 +155,33 @@ pub struct Memo {
     apt: apt::Memo,
 }
 
-pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
+/// Why a snapshot is unusable as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("invalid JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("not a JSON object: not a parc snapshot")]
+    NotAnObject,
+    #[error("no \"schema\" field: not a parc snapshot")]
+    NoSchema,
+    #[error("unknown schema {0:?} (this parc reads {SCHEMA:?})")]
+    UnknownSchema(String),
+    #[error("invalid snapshot: {0}")]
+    Invalid(serde_json::Error),
+    #[error("collected_at {value:?} is not an RFC 3339 time: {cause}")]
+    CollectedAt { value: String, cause: String },
+    #[error("the archive run log is unreadable: {0}")]
+    RunLog(serde_json::Error),
+    #[error("an archive snapshot without its run log (\"run\")")]
+    NoRunLog,
+}
+
+pub fn parse(bytes: &[u8]) -> Result<Parsed, Unreadable> {
     parse_with(bytes, &mut Memo::default())
 }
 
 /// [`parse`], with what the host's previous snapshot gave.
-pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, String> {
+pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, Unreadable> {
     // Written by hand or by an agent older than its escaping: read the odd
     // bytes as `\xNN` rather than lose the snapshot, and say so.
     let (text, escaped) = crate::escape::escape_invalid(bytes, crate::escape::Into::JsonString);
@@ -172,11 +194,11 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, String> {
     // its schema, so that a future format is named as such, not as a type error.
     let envelope: Envelope = match serde_json::from_str::<Envelope>(text) {
         Ok(envelope) if envelope.schema == SCHEMA => envelope,
-        Ok(envelope) => return Err(format!("unknown schema {:?} (this parc reads {SCHEMA:?})", envelope.schema)),
+        Ok(envelope) => return Err(Unreadable::UnknownSchema(envelope.schema)),
         Err(e) => return Err(why_unreadable(text, e)),
     };
     let collected_at = Instant::parse_rfc3339(&envelope.collected_at)
-        .map_err(|cause| format!("collected_at {:?} is not an RFC 3339 time: {cause}", envelope.collected_at))?;
+        .map_err(|cause| Unreadable::CollectedAt { value: envelope.collected_at.clone(), cause: cause.to_string() })?;
     let mut failures = Vec::new();
     let facts = match envelope.kind.as_str() {
         "system" => Facts::System(system::parse(&envelope.probes, &mut failures)),
@@ -184,8 +206,8 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, String> {
         "apt" => Facts::Apt(Box::new(apt::parse(&envelope.probes, &mut failures, &mut notes, &mut memo.apt))),
         kind if kind.starts_with("archive-") => match envelope.run.map(|r| serde_json::from_str(r.get())) {
             Some(Ok(run)) => Facts::Archive(Box::new(run)),
-            Some(Err(e)) => return Err(format!("the archive run log is unreadable: {e}")),
-            None => return Err("an archive snapshot without its run log (\"run\")".into()),
+            Some(Err(e)) => return Err(Unreadable::RunLog(e)),
+            None => return Err(Unreadable::NoRunLog),
         },
         _ => Facts::Other,
     };
@@ -201,22 +223,20 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, String> {
 }
 
 /// Why a snapshot's text is not an envelope: not JSON, not an object, another schema, or a field of the wrong shape.
-fn why_unreadable(text: &str, error: serde_json::Error) -> String {
+fn why_unreadable(text: &str, error: serde_json::Error) -> Unreadable {
     #[derive(Deserialize)]
     struct Head {
         schema: Option<serde_json::Value>,
     }
     let head: Head = match serde_json::from_str(text) {
         Ok(head) => head,
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            return "not a JSON object: not a parc snapshot".into()
-        }
-        Err(e) => return format!("invalid JSON: {e}"),
+        Err(e) if e.classify() == serde_json::error::Category::Data => return Unreadable::NotAnObject,
+        Err(e) => return Unreadable::NotJson(e),
     };
     match head.schema.as_ref().and_then(|s| s.as_str()) {
-        Some(SCHEMA) => format!("invalid snapshot: {error}"),
-        Some(other) => format!("unknown schema {other:?} (this parc reads {SCHEMA:?})"),
-        None => "no \"schema\" field: not a parc snapshot".into(),
+        Some(SCHEMA) => Unreadable::Invalid(error),
+        Some(other) => Unreadable::UnknownSchema(other.to_string()),
+        None => Unreadable::NoSchema,
     }
 }
 
@@ -272,15 +292,15 @@ pub fn write(
     host: &str,
     kind: &str,
     snapshot: &serde_json::Value,
-) -> Result<std::path::PathBuf, String> {
+) -> Result<std::path::PathBuf, FileError> {
     let folder = dir.join(host);
-    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    std::fs::create_dir_all(&folder).map_err(|e| FileError::new("create", &folder, e))?;
     let path = folder.join(format!("{kind}.json"));
     let tmp = folder.join(format!(".{kind}.json.tmp"));
-    let mut bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| e.to_string())?;
+    let mut bytes = serde_json::to_vec_pretty(snapshot).expect("a JSON value is written out");
     bytes.push(b'\n');
-    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&tmp, bytes).map_err(|e| FileError::new("write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| FileError::new("write", &path, e))?;
     Ok(path)
 }
 
@@ -317,7 +337,7 @@ mod tests {
             (r#"{"kind":"system"}"#.into(), "not a parc snapshot"),
         ];
         for (input, expected) in cases {
-            let err = parse(input.as_bytes()).unwrap_err();
+            let err = parse(input.as_bytes()).unwrap_err().to_string();
             assert!(err.contains(expected), "{input}: {err}");
         }
         // A host name in Latin-1: é is the single byte 0xe9.

@@ -32,7 +32,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
         let (host, kind) = match classify(&parts) {
             None => continue,
             Some(Err(cause)) => {
-                found.problems.push(Problem::new(label, cause));
+                found.problems.push(Problem::new(label, cause.to_string()));
                 continue;
             }
             Some(Ok(pair)) => pair,
@@ -45,7 +45,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
                 Ok(target) => {
                     let cause =
                         format!("symlink points outside the snapshots folder (to {}); not read", target.display());
-                    found.problems.push(Problem::new(label, cause));
+                    found.problems.push(Problem::new(label, cause.to_string()));
                     continue;
                 }
                 Err(e) => {

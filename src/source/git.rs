@@ -322,7 +322,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         match classify(&parts) {
             None => continue,
             Some(Err(cause)) => {
-                history.problems.push(Problem::new(label, cause));
+                history.problems.push(Problem::new(label, cause.to_string()));
                 continue;
             }
             Some(Ok(_)) => {}
@@ -512,13 +512,21 @@ pub fn open(path: &Path) -> Option<Repository> {
 
 /// A blob's bytes, unless it is larger than `max_bytes`: its size is read
 /// first, from the object's header, so a huge blob is never inflated.
-pub fn read_blob(repo: &Repository, oid: Oid, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let cannot = |e: git2::Error| format!("cannot read from git: {}", e.message());
-    let (len, _) = repo.odb().and_then(|odb| odb.read_header(oid)).map_err(cannot)?;
+pub fn read_blob(repo: &Repository, oid: Oid, max_bytes: u64) -> Result<Vec<u8>, BlobError> {
+    let (len, _) = repo.odb().and_then(|odb| odb.read_header(oid)).map_err(BlobError::Git)?;
     if len as u64 > max_bytes {
-        return Err(super::files::too_large_cause(len as u64, max_bytes));
+        return Err(BlobError::TooLarge { len: len as u64, max: max_bytes });
     }
-    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(cannot)
+    repo.find_blob(oid).map(|b| b.content().to_vec()).map_err(BlobError::Git)
+}
+
+/// Why a blob was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("cannot read from git: {}", .0.message())]
+    Git(git2::Error),
+    #[error("{}", super::files::too_large_cause(*.len, *.max))]
+    TooLarge { len: u64, max: u64 },
 }
 
 #[cfg(test)]

@@ -113,13 +113,22 @@ pub fn discover<T: Send>(
 
 /// Splits a path relative to the snapshots folder into (host, kind), for the
 /// two layouts. `None` for files that are no snapshot (a README, say).
-pub(crate) fn classify<'a>(parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), String>> {
+pub(crate) fn classify<'a>(parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), Misplaced>> {
     let file = parts.last()?;
     let stem = file.strip_suffix(".json")?;
     Some(match *parts {
-        [_] => Err("a snapshot must be in a host's folder: <host>/<kind>.json".into()),
+        [_] => Err(Misplaced::NoHostFolder),
         [host, _] => Ok((host, stem)),
         [host, kind, _] => Ok((host, kind)),
-        _ => Err("too deep: expected <host>/<kind>.json or <host>/<kind>/<time>.json".into()),
+        _ => Err(Misplaced::TooDeep),
     })
+}
+
+/// A JSON file where no snapshot can be.
+#[derive(Debug, thiserror::Error)]
+pub enum Misplaced {
+    #[error("a snapshot must be in a host's folder: <host>/<kind>.json")]
+    NoHostFolder,
+    #[error("too deep: expected <host>/<kind>.json or <host>/<kind>/<time>.json")]
+    TooDeep,
 }

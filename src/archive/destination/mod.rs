@@ -35,7 +35,7 @@ pub trait Transport {
 
 /// Opens the transport of a job's destination.
 pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
-    let location = Location::parse(&job.destination).map_err(anyhow::Error::msg)?;
+    let location = Location::parse(&job.destination)?;
     let timeout = std::time::Duration::from_secs(job.timeout.max(1));
     Ok(match location {
         Location::Local(path) => Box::new(local::Local::new(path, job.require_mount)),

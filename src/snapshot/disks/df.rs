@@ -15,22 +15,37 @@ pub struct Filesystem {
 /// Pseudo file systems that say nothing about disks.
 const VIRTUAL: &[&str] = &["tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs"];
 
-pub fn parse(text: &str) -> Result<Vec<Filesystem>, String> {
+/// Why df's output was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("empty output")]
+    Empty,
+    #[error("unexpected header {0:?}")]
+    Header(String),
+    #[error("unreadable line {0:?}")]
+    Line(String),
+    #[error("unreadable number {0:?} in line {1:?}")]
+    Number(String, String),
+    #[error("no mount point in line {0:?}")]
+    NoMountPoint(String),
+}
+
+pub fn parse(text: &str) -> Result<Vec<Filesystem>, Unreadable> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().ok_or("empty output")?;
+    let header = lines.next().ok_or(Unreadable::Empty)?;
     if !header.starts_with("Filesystem") {
-        return Err(format!("unexpected header {header:?}"));
+        return Err(Unreadable::Header(header.to_string()));
     }
     let mut filesystems = Vec::new();
     for line in lines {
         // The mount point may hold spaces: take the two first and three last words.
         let words: Vec<&str> = line.split_whitespace().collect();
         let [source, fstype, target @ .., size, used, avail] = words.as_slice() else {
-            return Err(format!("unreadable line {line:?}"));
+            return Err(Unreadable::Line(line.to_string()));
         };
-        let number = |s: &str| s.parse::<u64>().map_err(|_| format!("unreadable number {s:?} in line {line:?}"));
+        let number = |s: &str| s.parse::<u64>().map_err(|_| Unreadable::Number(s.to_string(), line.to_string()));
         if target.is_empty() {
-            return Err(format!("no mount point in line {line:?}"));
+            return Err(Unreadable::NoMountPoint(line.to_string()));
         }
         if VIRTUAL.contains(fstype) {
             continue;

@@ -47,13 +47,13 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
                 }
                 facts.smart.push(report);
             }
-            Err(cause) => failures.push(ProbeFailure { probe: key.clone(), cause }),
+            Err(cause) => failures.push(ProbeFailure { probe: key.clone(), cause: cause.to_string() }),
         }
     }
     if let Some(text) = probe_text(probes, "df", failures) {
         match df::parse(&text) {
             Ok(fs) => facts.filesystems = fs,
-            Err(cause) => failures.push(ProbeFailure { probe: "df".into(), cause }),
+            Err(cause) => failures.push(ProbeFailure { probe: "df".into(), cause: cause.to_string() }),
         }
     }
     if let Some(report) = probe_json(probes, "pvs", failures) {
@@ -76,9 +76,9 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
 
 /// smartctl exits non-zero for healthy disks with old log entries, so its
 /// JSON is read whatever the exit status; only no JSON at all is a failure.
-fn smart_report(key: &str, probe: &Probe) -> Result<smartctl::SmartReport, String> {
+fn smart_report(key: &str, probe: &Probe) -> Result<smartctl::SmartReport, smartctl::Unreadable> {
     match probe.json_text() {
         Some(json) if json.trim_start().starts_with('{') => smartctl::parse(key, &json),
-        _ => Err(probe.failure().unwrap_or_else(|| "no smartctl output".into())),
+        _ => Err(smartctl::Unreadable::Probe(probe.failure().unwrap_or_else(|| "no smartctl output".into()))),
     }
 }

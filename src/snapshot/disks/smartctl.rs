@@ -95,11 +95,23 @@ impl SmartReport {
     }
 }
 
+/// Why a text is not smartctl's report.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("unreadable smartctl output: {0}")]
+    Json(serde_json::Error),
+    #[error("not smartctl JSON (no \"smartctl\" or \"device\" section)")]
+    NotSmartctl,
+    /// The probe failed before it printed any JSON: its own words.
+    #[error("{0}")]
+    Probe(String),
+}
+
 /// Reads smartctl's JSON text. `Err` when it is not smartctl output at all.
-pub fn parse(probe: &str, json: &str) -> Result<SmartReport, String> {
-    let raw: Raw = serde_json::from_str(json).map_err(|e| format!("unreadable smartctl output: {e}"))?;
+pub fn parse(probe: &str, json: &str) -> Result<SmartReport, Unreadable> {
+    let raw: Raw = serde_json::from_str(json).map_err(Unreadable::Json)?;
     if raw.smartctl.is_none() && raw.device.is_none() {
-        return Err("not smartctl JSON (no \"smartctl\" or \"device\" section)".into());
+        return Err(Unreadable::NotSmartctl);
     }
     let tool = raw.smartctl.unwrap_or_default();
     let device = raw.device.unwrap_or_default();
