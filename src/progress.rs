@@ -24,6 +24,18 @@ pub fn bytes(total: Option<u64>, label: &str) -> ProgressBar {
     bar
 }
 
+/// A bar counting `len` things (`{pos}/{len} hosts`), hidden when stderr is no terminal.
+pub fn count(len: usize, what: &str) -> ProgressBar {
+    if !on_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) = ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{elapsed}}")) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// Whether stderr is a terminal a person watches.
 pub fn on_terminal() -> bool {
     use std::io::IsTerminal;

@@ -157,7 +157,7 @@ pub fn collect_ssh(
         config_file: ssh_config,
         control_dir: control_dir.path().to_path_buf(),
     };
-    let progress = progress_bar(targets.len());
+    let progress = crate::progress::count(targets.len(), "hosts");
     let outcomes = runtime.block_on(async {
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(config.ssh.concurrency()));
         let mut tasks = tokio::task::JoinSet::new();
@@ -233,18 +233,6 @@ async fn reported_name(
     }
     let out = session.raw_command("hostname").output().await?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn progress_bar(len: usize) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} hosts {elapsed}") {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// The summary table: host, kinds, seconds, result.

@@ -7,7 +7,7 @@ use crate::fleet::apt::AptHistory;
 use crate::fleet::Host;
 use crate::snapshot::apt::simulate::{Op, Simulation};
 use crate::snapshot::apt::sources::Source;
-use crate::snapshot::apt::NeedRestart;
+use crate::snapshot::apt::{AptFacts, NeedRestart};
 use crate::time::Instant;
 use serde::Serialize;
 use serde_json::json;
@@ -58,150 +58,39 @@ pub fn assess(host: &Host) -> Option<AptState> {
     if !apt.apt {
         return None;
     }
-    let mut reasons = Vec::new();
-    let mut reason = |level: Level, code: Code, values: Vec<(&'static str, serde_json::Value)>| {
-        reasons.push(Reason::new(level, code, values));
-    };
-    // Errors: the update or a simulation failed; apt's own lines say why.
-    if let Some(update) = &apt.update {
-        if update.exit.is_some_and(|e| e != 0) || !update.errors.is_empty() {
-            reason(
-                Level::Failing,
-                Code::AptUpdateFailed,
-                vec![("errors", json!(update.errors)), ("exit", json!(update.exit))],
-            );
-        }
-        if !update.warnings.is_empty() {
-            reason(Level::Info, Code::AptUpdateWarnings, vec![("warnings", json!(update.warnings))]);
-        }
-    }
-    for (name, sim) in [("upgrade", &apt.upgrade), ("dist-upgrade", &apt.dist_upgrade)] {
-        if let Some(sim) = sim.as_ref().filter(|s| !s.errors.is_empty()) {
-            reason(
-                Level::Failing,
-                Code::AptSimulationFailed,
-                vec![("simulation", json!(name)), ("errors", json!(sim.errors)), ("warnings", json!(sim.warnings))],
-            );
-        }
-    }
-    let upgrade = apt.upgrade.as_deref();
-    let dist = apt.dist_upgrade.as_deref();
-    let count = |sim: Option<&Simulation>, op: Op| sim.map_or(0, |s| s.actions.iter().filter(|a| a.op == op).count());
-    let upgrades = count(upgrade, Op::Upgrade);
-    let security = upgrade.map_or(0, |s| s.actions.iter().filter(|a| a.op == Op::Upgrade && a.security()).count());
-    let new = count(dist, Op::Install);
-    let removals = count(dist, Op::Remove) + count(dist, Op::Purge);
-    let kept_back = upgrade.map_or(0, |s| s.kept_back.len());
-    // Warnings.
-    if removals > 0 {
-        let packages: Vec<&str> = dist
-            .map(|s| {
-                s.actions
-                    .iter()
-                    .filter(|a| matches!(a.op, Op::Remove | Op::Purge))
-                    .map(|a| a.package.as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
-        reason(
-            Level::Watch,
-            Code::AptDistUpgradeRemoves,
-            vec![("count", json!(removals)), ("packages", json!(packages))],
-        );
-    }
-    if !apt.held.is_empty() {
-        reason(Level::Watch, Code::AptHeld, vec![("count", json!(apt.held.len())), ("packages", json!(apt.held))]);
-    }
-    if kept_back > 0 {
-        reason(
-            Level::Watch,
-            Code::AptKeptBack,
-            vec![("count", json!(kept_back)), ("packages", json!(upgrade.map(|s| &s.kept_back)))],
-        );
-    }
+    let mut reasons = Reasons(Vec::new());
+    failures(apt, &mut reasons);
+    let counts = Counts::of(apt);
+    warnings(apt, &counts, &mut reasons);
     let system = host.system.as_ref();
-    let codename = system.and_then(|s| s.os_codename.as_deref());
     let enabled: Vec<&Source> =
         apt.sources.iter().filter(|s| s.enabled && s.types.iter().any(|t| t == "deb")).collect();
-    if let Some(codename) = codename {
+    if let Some(codename) = system.and_then(|s| s.os_codename.as_deref()) {
         let foreign = foreign_suites(&enabled, codename);
         if !foreign.is_empty() {
-            reason(
-                Level::Watch,
-                Code::AptForeignRelease,
-                vec![("codename", json!(codename)), ("suites", json!(foreign))],
-            );
+            let values = vec![("codename", json!(codename)), ("suites", json!(foreign))];
+            reasons.push(Level::Watch, Code::AptForeignRelease, values);
         }
     }
     let profile = profile(system.and_then(|s| s.os_id.as_deref()), &enabled);
     match profile {
-        Profile::Proxmox => {
-            let enterprise = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-enterprise"));
-            let no_subscription = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-no-subscription"));
-            if enterprise && !apt.pve_subscription {
-                reason(Level::Watch, Code::PveEnterpriseWithoutSubscription, Vec::new());
-            }
-            if !enterprise && !no_subscription {
-                reason(Level::Watch, Code::PveNoRepository, Vec::new());
-            }
-        }
-        Profile::Debian => {
-            let major =
-                system.and_then(|s| s.os_version.as_deref()).and_then(|v| v.split('.').next()?.parse::<u32>().ok());
-            let debian_archive =
-                |s: &&&Source| s.uris.iter().any(|u| u.contains("debian.org") || u.contains("/debian"));
-            let firmware =
-                enabled.iter().filter(debian_archive).any(|s| s.components.iter().any(|c| c == "non-free-firmware"));
-            if major.is_some_and(|m| m >= 12) && enabled.iter().any(|s| debian_archive(&s)) && !firmware {
-                reason(Level::Watch, Code::DebianNoNonFreeFirmware, vec![("version", json!(major))]);
-            }
-        }
-        Profile::Raspbian => {
-            let boot = host.disks.as_ref().and_then(|d| {
-                ["/boot/firmware", "/boot"].iter().find_map(|t| d.filesystems.iter().find(|f| f.target == *t))
-            });
-            if let Some(fs) = boot.filter(|f| f.size > 0) {
-                let free = fs.avail as f64 / fs.size as f64;
-                if free < BOOT_FREE_MIN {
-                    let percent = (free * 100.0).round() as u64;
-                    reason(
-                        Level::Watch,
-                        Code::RpiBootFull,
-                        vec![("mount", json!(fs.target)), ("free_percent", json!(percent))],
-                    );
-                }
-            }
-        }
+        Profile::Proxmox => proxmox(apt, &enabled, &mut reasons),
+        Profile::Debian => debian(system.and_then(|s| s.os_version.as_deref()), &enabled, &mut reasons),
+        Profile::Raspbian => raspbian(host, &mut reasons),
         Profile::Ubuntu | Profile::Other => {}
     }
-    if upgrades > 0 {
-        reason(Level::Info, Code::AptUpgrades, vec![("count", json!(upgrades)), ("security", json!(security))]);
+    if counts.upgrades > 0 {
+        let values = vec![("count", json!(counts.upgrades)), ("security", json!(counts.security))];
+        reasons.push(Level::Info, Code::AptUpgrades, values);
     }
-    let (reboot_required, reboot_since, reboot_suspect) = reboot(host, history);
-    if reboot_required {
-        let values = vec![
-            ("since", json!(reboot_since)),
-            ("packages", json!(apt.reboot_packages)),
-            ("suspect", json!(reboot_suspect)),
-        ];
-        reason(Level::Info, Code::RebootRequired, values);
-    }
-    if let Some(n) = apt.needrestart.as_ref().filter(|n| n.newer_kernel()) {
-        let values = vec![
-            ("running", json!(n.kernel_current)),
-            ("expected", json!(n.kernel_expected)),
-            ("status", json!(n.kernel_status)),
-        ];
-        reason(Level::Info, Code::KernelUpgradePending, values);
-    }
-    if let Some(n) = apt.needrestart.as_ref().filter(|n| !n.services.is_empty()) {
-        reason(Level::Info, Code::ServicesToRestart, vec![("services", json!(n.services))]);
-    }
+    let reboot = reboot(host, history);
+    restarts(apt, &reboot, &mut reasons);
+    let Reasons(reasons) = reasons;
     let status = if reasons.iter().any(|r| r.level == Level::Failing) {
         Status::Error
     } else if reasons.iter().any(|r| r.level == Level::Watch) {
         Status::Warning
-    } else if upgrades > 0 {
+    } else if counts.upgrades > 0 {
         Status::Updates
     } else {
         Status::Ok
@@ -210,32 +99,176 @@ pub fn assess(host: &Host) -> Option<AptState> {
         status,
         reasons,
         profile,
-        upgrades,
-        security,
-        new,
-        removals,
+        upgrades: counts.upgrades,
+        security: counts.security,
+        new: counts.new,
+        removals: counts.removals,
         held: apt.held.len(),
-        kept_back,
-        reboot_required,
-        reboot_since,
-        reboot_suspect,
+        kept_back: counts.kept_back,
+        reboot_required: reboot.required,
+        reboot_since: reboot.since,
+        reboot_suspect: reboot.suspect,
     })
 }
 
-/// Whether the host needs a reboot, since when, and whether the flag looks stale:
-/// it was set before a reboot and is still there. needrestart's kernel
-/// state counts too: a newer kernel waits for a reboot.
-fn reboot(host: &Host, history: &AptHistory) -> (bool, Option<Instant>, bool) {
+/// The reasons of a host, in the order they are found.
+struct Reasons(Vec<Reason>);
+
+impl Reasons {
+    fn push(&mut self, level: Level, code: Code, values: Vec<(&'static str, serde_json::Value)>) {
+        self.0.push(Reason::new(level, code, values));
+    }
+}
+
+/// What the simulations would do.
+struct Counts {
+    upgrades: usize,
+    security: usize,
+    new: usize,
+    removals: usize,
+    kept_back: usize,
+}
+
+impl Counts {
+    fn of(apt: &AptFacts) -> Counts {
+        let (upgrade, dist) = (apt.upgrade.as_deref(), apt.dist_upgrade.as_deref());
+        let count =
+            |sim: Option<&Simulation>, op: Op| sim.map_or(0, |s| s.actions.iter().filter(|a| a.op == op).count());
+        Counts {
+            upgrades: count(upgrade, Op::Upgrade),
+            security: upgrade.map_or(0, |s| s.actions.iter().filter(|a| a.op == Op::Upgrade && a.security()).count()),
+            new: count(dist, Op::Install),
+            removals: count(dist, Op::Remove) + count(dist, Op::Purge),
+            kept_back: upgrade.map_or(0, |s| s.kept_back.len()),
+        }
+    }
+}
+
+/// The update or a simulation failed; apt's own lines say why.
+fn failures(apt: &AptFacts, reasons: &mut Reasons) {
+    if let Some(update) = &apt.update {
+        if update.exit.is_some_and(|e| e != 0) || !update.errors.is_empty() {
+            let values = vec![("errors", json!(update.errors)), ("exit", json!(update.exit))];
+            reasons.push(Level::Failing, Code::AptUpdateFailed, values);
+        }
+        if !update.warnings.is_empty() {
+            reasons.push(Level::Info, Code::AptUpdateWarnings, vec![("warnings", json!(update.warnings))]);
+        }
+    }
+    for (name, sim) in [("upgrade", &apt.upgrade), ("dist-upgrade", &apt.dist_upgrade)] {
+        if let Some(sim) = sim.as_ref().filter(|s| !s.errors.is_empty()) {
+            let values =
+                vec![("simulation", json!(name)), ("errors", json!(sim.errors)), ("warnings", json!(sim.warnings))];
+            reasons.push(Level::Failing, Code::AptSimulationFailed, values);
+        }
+    }
+}
+
+/// Removals a dist-upgrade would make, held packages, upgrades kept back.
+fn warnings(apt: &AptFacts, counts: &Counts, reasons: &mut Reasons) {
+    if counts.removals > 0 {
+        let packages: Vec<&str> = (apt.dist_upgrade.iter())
+            .flat_map(|s| &s.actions)
+            .filter(|a| matches!(a.op, Op::Remove | Op::Purge))
+            .map(|a| a.package.as_str())
+            .collect();
+        let values = vec![("count", json!(counts.removals)), ("packages", json!(packages))];
+        reasons.push(Level::Watch, Code::AptDistUpgradeRemoves, values);
+    }
+    if !apt.held.is_empty() {
+        let values = vec![("count", json!(apt.held.len())), ("packages", json!(apt.held))];
+        reasons.push(Level::Watch, Code::AptHeld, values);
+    }
+    if counts.kept_back > 0 {
+        let kept_back = apt.upgrade.as_ref().map(|s| &s.kept_back);
+        let values = vec![("count", json!(counts.kept_back)), ("packages", json!(kept_back))];
+        reasons.push(Level::Watch, Code::AptKeptBack, values);
+    }
+}
+
+/// Proxmox VE: the enterprise repository needs a subscription; without it,
+/// pve-no-subscription, or the host gets no Proxmox updates.
+fn proxmox(apt: &AptFacts, enabled: &[&Source], reasons: &mut Reasons) {
+    let enterprise = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-enterprise"));
+    let no_subscription = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-no-subscription"));
+    if enterprise && !apt.pve_subscription {
+        reasons.push(Level::Watch, Code::PveEnterpriseWithoutSubscription, Vec::new());
+    }
+    if !enterprise && !no_subscription {
+        reasons.push(Level::Watch, Code::PveNoRepository, Vec::new());
+    }
+}
+
+/// Debian 12 and later ship firmware in non-free-firmware: sources without it miss its updates.
+fn debian(os_version: Option<&str>, enabled: &[&Source], reasons: &mut Reasons) {
+    let major = os_version.and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    let debian_archive = |s: &&&Source| s.uris.iter().any(|u| u.contains("debian.org") || u.contains("/debian"));
+    let firmware = enabled.iter().filter(debian_archive).any(|s| s.components.iter().any(|c| c == "non-free-firmware"));
+    if major.is_some_and(|m| m >= 12) && enabled.iter().any(|s| debian_archive(&s)) && !firmware {
+        reasons.push(Level::Watch, Code::DebianNoNonFreeFirmware, vec![("version", json!(major))]);
+    }
+}
+
+/// Raspberry Pi OS: kernels and firmware land in a small /boot.
+fn raspbian(host: &Host, reasons: &mut Reasons) {
+    let boot = host
+        .disks
+        .as_ref()
+        .and_then(|d| ["/boot/firmware", "/boot"].iter().find_map(|t| d.filesystems.iter().find(|f| f.target == *t)));
+    let Some(fs) = boot.filter(|f| f.size > 0) else { return };
+    let free = fs.avail as f64 / fs.size as f64;
+    if free < BOOT_FREE_MIN {
+        let percent = (free * 100.0).round() as u64;
+        reasons.push(
+            Level::Watch,
+            Code::RpiBootFull,
+            vec![("mount", json!(fs.target)), ("free_percent", json!(percent))],
+        );
+    }
+}
+
+/// A reboot due, a newer kernel installed, services running old libraries.
+fn restarts(apt: &AptFacts, reboot: &Reboot, reasons: &mut Reasons) {
+    if reboot.required {
+        let values = vec![
+            ("since", json!(reboot.since)),
+            ("packages", json!(apt.reboot_packages)),
+            ("suspect", json!(reboot.suspect)),
+        ];
+        reasons.push(Level::Info, Code::RebootRequired, values);
+    }
+    if let Some(n) = apt.needrestart.as_ref().filter(|n| n.newer_kernel()) {
+        let values = vec![
+            ("running", json!(n.kernel_current)),
+            ("expected", json!(n.kernel_expected)),
+            ("status", json!(n.kernel_status)),
+        ];
+        reasons.push(Level::Info, Code::KernelUpgradePending, values);
+    }
+    if let Some(n) = apt.needrestart.as_ref().filter(|n| !n.services.is_empty()) {
+        reasons.push(Level::Info, Code::ServicesToRestart, vec![("services", json!(n.services))]);
+    }
+}
+
+/// Whether a host needs a reboot, since when, and whether the flag looks stale.
+struct Reboot {
+    required: bool,
+    since: Option<Instant>,
+    /// The flag was set before a reboot and is still there.
+    suspect: bool,
+}
+
+/// needrestart's kernel state counts too: a newer kernel waits for a reboot.
+fn reboot(host: &Host, history: &AptHistory) -> Reboot {
     let apt = &history.newest;
     let kernel = apt.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
-    let required = apt.reboot_required || kernel;
     let since = match (history.reboot_since, history.kernel_since.filter(|_| kernel)) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
     let suspect = apt.reboot_required
         && history.reboot_since.is_some_and(|since| host.reboots.iter().any(|r| r.before > since && r.after >= since));
-    (required, since, suspect)
+    Reboot { required: apt.reboot_required || kernel, since, suspect }
 }
 
 /// Suites of the enabled sources naming another release than `codename`
