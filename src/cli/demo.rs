@@ -1,8 +1,33 @@
-//! `parc demo`: the generator lives in [`crate::demo`].
+//! `parc demo`: the arguments; the generator lives in [`crate::demo`].
 
-pub use crate::demo::DemoArgs;
+#[derive(Clone, clap::Args)]
+pub struct DemoArgs {
+    /// How many hosts.
+    #[arg(long, default_value_t = 8)]
+    pub hosts: usize,
+    /// How many days of history.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// A snapshot every this many days.
+    #[arg(long, default_value_t = 1)]
+    pub every: u32,
+    /// The day of the newest snapshot (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-11-21")]
+    pub until: String,
+    /// Where to write: one folder per host.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// The kinds to write, comma-separated (`archive`: the file server's nightly `db` job).
+    #[arg(long, value_delimiter = ',', default_value = "system,disks,apt,archive")]
+    pub kinds: Vec<String>,
+    /// Packages in each inventory: the real 707-package one, padded with
+    /// copies of its lines under other names when more (a bench's 2,000).
+    #[arg(long, default_value_t = 707)]
+    pub packages: usize,
+}
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<u8> {
-    crate::demo::run(args)?;
+    let DemoArgs { hosts, days, every, until, out, kinds, packages } = args.clone();
+    crate::demo::run(&crate::demo::Options { hosts, days, every, until, out, kinds, packages })?;
     Ok(super::exit::OK)
 }

@@ -151,16 +151,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     };
     json(out, "plan.json", site.plan.unwrap_or(&empty))?;
 
-    site.fleet
-        .hosts
-        .par_iter()
-        .zip(&site.views.hosts)
-        .try_for_each(|(host, view)| json(out, &view.api, &host_detail(site, host, view, History::All)))?;
-    site.fleet
-        .disks
-        .par_iter()
-        .zip(&site.views.disks)
-        .try_for_each(|(disk, view)| json(out, &view.api, &disk_detail(site, disk, view, History::All)))?;
+    site.hosts()
+        .into_par_iter()
+        .try_for_each(|h| json(out, &h.view.api, &host_detail(site, h.host, h.view, History::All)))?;
+    site.disks()
+        .into_par_iter()
+        .try_for_each(|d| json(out, &d.view.api, &disk_detail(site, d.disk, d.view, History::All)))?;
 
     for (name, schema) in schemas() {
         let mut bytes = serde_json::to_vec_pretty(&schema)?;

@@ -154,9 +154,9 @@ pub struct PendingVersion<'a> {
 /// The APT views of every host with APT, most urgent first: errors, then
 /// the most security upgrades, then warning, updates, ok; then by name.
 pub fn hosts(site: &Site) -> Vec<AptHost> {
-    let mut hosts: Vec<AptHost> = (site.fleet.hosts.iter().zip(&site.derived.apt).zip(&site.views.hosts))
-        .filter_map(|((host, state), view)| {
-            let state = state.as_ref()?;
+    let mut hosts: Vec<AptHost> = (site.hosts().into_iter())
+        .filter_map(|super::HostParts { host, view, apt }| {
+            let state = apt?;
             let history = host.apt.as_ref()?;
             Some(AptHost {
                 host: host.name.clone(),
@@ -304,4 +304,46 @@ pub fn packages(fleet: &Fleet) -> Vec<PackageIndex<'_>> {
         .collect();
     index.sort_unstable_by(|a, b| a.package.cmp(&b.package));
     index
+}
+
+/// An upgrade passed over: pending before an upgrade ran, at the same version after it.
+#[derive(Serialize)]
+pub struct Anomaly<'a> {
+    pub package: &'a str,
+    pub version: &'a str,
+    pub after: Instant,
+    pub before: Instant,
+}
+
+impl<'a> Anomaly<'a> {
+    pub fn of(a: &'a history::Anomaly) -> Anomaly<'a> {
+        Anomaly { package: &a.package, version: &a.version, after: a.after, before: a.before }
+    }
+}
+
+/// Something that happened between two snapshots (a reboot).
+#[derive(Serialize)]
+pub struct Between {
+    pub after: Instant,
+    pub before: Instant,
+}
+
+impl Between {
+    pub fn of(r: &crate::fleet::Reboot) -> Between {
+        Between { after: r.after, before: r.before }
+    }
+}
+
+/// needrestart's view of the kernel and the services.
+#[derive(Serialize)]
+pub struct Kernel<'a> {
+    pub running: Option<&'a str>,
+    pub expected: Option<&'a str>,
+    pub services: &'a [String],
+}
+
+impl<'a> Kernel<'a> {
+    pub fn of(n: &'a crate::snapshot::apt::NeedRestart) -> Kernel<'a> {
+        Kernel { running: n.kernel_current.as_deref(), expected: n.kernel_expected.as_deref(), services: &n.services }
+    }
 }

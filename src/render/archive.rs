@@ -126,8 +126,8 @@ fn run_view<'a>(host: &'a str, host_slug: &'a str, r: &'a ArchiveRun) -> RunView
 
 /// Every run of every job, newest first.
 pub fn runs<'a>(site: &'a Site) -> Vec<RunView<'a>> {
-    let mut all: Vec<RunView> = (site.fleet.hosts.iter().zip(&site.views.hosts))
-        .flat_map(|(h, v)| h.archives.iter().map(move |r| run_view(&v.name, &v.slug, r)))
+    let mut all: Vec<RunView> = (site.hosts().into_iter())
+        .flat_map(|h| h.host.archives.iter().map(move |r| run_view(&h.view.name, &h.view.slug, r)))
         .collect();
     all.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.job.cmp(b.job)).then_with(|| a.host.cmp(b.host)));
     all
@@ -139,9 +139,9 @@ pub fn jobs<'a>(site: &'a Site) -> Vec<JobView<'a>> {
     for job in &site.config.archive {
         by_job.entry(&job.name).or_default();
     }
-    for (h, v) in site.fleet.hosts.iter().zip(&site.views.hosts) {
-        for r in &h.archives {
-            by_job.entry(&r.run.job).or_default().push((&v.name, &v.slug, r));
+    for h in site.hosts() {
+        for r in &h.host.archives {
+            by_job.entry(&r.run.job).or_default().push((&h.view.name, &h.view.slug, r));
         }
     }
     let newest = site.fleet.newest;

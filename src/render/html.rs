@@ -12,7 +12,7 @@ use super::detail::{disk_detail, host_detail, History};
 use super::output::Output;
 use super::published::{self, BackupNeeded, Move, Summary};
 use super::view::device_rows;
-use super::{chart, Site};
+use super::{chart, DiskParts, HostParts, Site};
 use crate::derive::apt::Status;
 use crate::derive::risk::Verdict;
 use anyhow::{anyhow, Result};
@@ -139,12 +139,20 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     let attention: Vec<_> =
         site.views.hosts.iter().filter(|h| h.stale || matches!(h.verdict, Verdict::Failing | Verdict::Watch)).collect();
     let apt_hosts = site.apt_hosts();
-    let apt_counts = (
-        apt_hosts.len(),
-        apt_hosts.iter().filter(|h| h.security > 0).count(),
-        apt_hosts.iter().filter(|h| h.reboot_required).count(),
-        apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
-    );
+    /// The dashboard's APT card: how many hosts, and of them how many need something.
+    #[derive(Serialize)]
+    struct AptCard {
+        hosts: usize,
+        security: usize,
+        reboot: usize,
+        attention: usize,
+    }
+    let apt_counts = AptCard {
+        hosts: apt_hosts.len(),
+        security: apt_hosts.iter().filter(|h| h.security > 0).count(),
+        reboot: apt_hosts.iter().filter(|h| h.reboot_required).count(),
+        attention: apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
+    };
     let findings = super::findings::rows(site.findings(), "findings.html", ROWS);
     paged(site, out, "findings.html", "findings.html", &findings, |f, rows, _| {
         fleet_base(site, f, "", "findings");
@@ -195,9 +203,20 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         fleet_base(site, f, "", "backup");
         f.put("homes", rows);
     })?;
-    let failed: Vec<_> = (site.fleet.hosts.iter().zip(&site.views.hosts))
-        .filter(|(h, _)| !h.failures.is_empty())
-        .map(|(h, view)| (&view.name, &view.slug, published::all(&h.failures, published::Failure::of)))
+    /// A host whose newest snapshots hold failed probes.
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        name: &'a str,
+        slug: &'a str,
+        failures: Vec<published::Failure<'a>>,
+    }
+    let failed: Vec<Failed> = (site.hosts().into_iter())
+        .filter(|h| !h.host.failures.is_empty())
+        .map(|HostParts { host, view, .. }| Failed {
+            name: &view.name,
+            slug: &view.slug,
+            failures: published::all(&host.failures, published::Failure::of),
+        })
         .collect();
     let problems = published::all(&site.fleet.problems, published::Problem::of);
     paged(site, out, "problems.html", "problems.html", &problems, |f, rows, first| {
@@ -213,14 +232,14 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })?;
     }
 
-    site.fleet.hosts.par_iter().zip(&site.views.hosts).zip(&site.derived.apt).try_for_each(|((host, view), apt)| {
+    site.hosts().into_par_iter().try_for_each(|HostParts { host, view, apt }| {
         // Made once, for the hash and, when it changed, for the page.
         let detail = host_detail(site, host, view, History::Summary);
         let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             f.put("host", view);
-            f.put("apt_status", &apt.as_ref().map(|a| a.status));
+            f.put("apt_status", &apt.map(|a| a.status));
             f.put("detail", &detail);
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &devices);
@@ -228,7 +247,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })
     })?;
 
-    site.fleet.disks.par_iter().zip(&site.views.disks).try_for_each(|(disk, view)| {
+    site.disks().into_par_iter().try_for_each(|DiskParts { disk, view }| {
         let chart = chart::chart(&disk.sightings);
         let detail = disk_detail(site, disk, view, History::Summary);
         page(site, out, "disk.html", &view.page, |f| {
@@ -272,12 +291,13 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
 fn render_apt(site: &Site, out: &Output) -> Result<()> {
     let hosts = site.apt_hosts();
     let count = |status: Status| hosts.iter().filter(|h| h.status == status).count();
-    let counts = [
-        ("error", count(Status::Error)),
-        ("warning", count(Status::Warning)),
-        ("updates", count(Status::Updates)),
-        ("ok", count(Status::Ok)),
-    ];
+    #[derive(Serialize)]
+    struct StatusCount {
+        status: Status,
+        hosts: usize,
+    }
+    let counts = [Status::Error, Status::Warning, Status::Updates, Status::Ok]
+        .map(|status| StatusCount { status, hosts: count(status) });
     let reboots = hosts.iter().filter(|h| h.reboot_required).count();
     let security = hosts.iter().filter(|h| h.security > 0).count();
     paged(site, out, "apt.html", "apt/index.html", hosts, |f, rows, _| {
@@ -306,19 +326,10 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
             f.put("phased", &newest.upgrade.as_ref().map(|s| &s.phased));
             f.put("changes", &changes);
             f.put("changes_total", &history.changes.len());
-            f.put(
-                "anomalies",
-                &history.anomalies.iter().map(|a| (&a.package, &a.version, a.after, a.before)).collect::<Vec<_>>(),
-            );
-            f.put("reboots", &host.reboots.iter().rev().map(|r| (r.after, r.before)).collect::<Vec<_>>());
+            f.put("anomalies", &history.anomalies.iter().map(apt::Anomaly::of).collect::<Vec<_>>());
+            f.put("reboots", &host.reboots.iter().rev().map(apt::Between::of).collect::<Vec<_>>());
             f.put("reboot_packages", &newest.reboot_packages);
-            f.put(
-                "needrestart",
-                &newest
-                    .needrestart
-                    .as_ref()
-                    .map(|n| (&n.kernel_current, &n.kernel_expected, n.kernel_status, &n.services)),
-            );
+            f.put("needrestart", &newest.needrestart.as_ref().map(apt::Kernel::of));
             Ok(())
         })
     })?;
@@ -327,9 +338,16 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
     #[derive(Serialize)]
     struct Row<'a> {
         package: &'a str,
-        versions: Vec<(&'a str, usize, Vec<&'a str>)>,
+        versions: Vec<VersionRow<'a>>,
         pending: usize,
         security: usize,
+    }
+    /// A version, how many hosts run it, and their names when they are few.
+    #[derive(Serialize)]
+    struct VersionRow<'a> {
+        version: &'a str,
+        hosts: usize,
+        named: Vec<&'a str>,
     }
     const NAMED: usize = 5;
     let packages = site.apt_packages();
@@ -338,12 +356,10 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
         .map(|p| Row {
             package: &p.package,
             versions: (p.versions.iter())
-                .map(|v| {
-                    (
-                        v.version.as_str(),
-                        v.hosts.len(),
-                        if v.hosts.len() <= NAMED { v.hosts.clone() } else { Vec::new() },
-                    )
+                .map(|v| VersionRow {
+                    version: &v.version,
+                    hosts: v.hosts.len(),
+                    named: if v.hosts.len() <= NAMED { v.hosts.clone() } else { Vec::new() },
                 })
                 .collect(),
             pending: p.pending.len(),

@@ -47,6 +47,22 @@ pub struct People<'a> {
     pub sent: &'a [crate::plan::escalation::Sent],
 }
 
+/// A host with what was made of it.
+#[derive(Clone, Copy)]
+pub struct HostParts<'s> {
+    pub host: &'s crate::fleet::Host,
+    pub view: &'s view::HostView,
+    /// Its APT state, for a host with APT.
+    pub apt: Option<&'s crate::derive::apt::AptState>,
+}
+
+/// A disk with its view.
+#[derive(Clone, Copy)]
+pub struct DiskParts<'s> {
+    pub disk: &'s crate::fleet::Disk,
+    pub view: &'s view::DiskView,
+}
+
 /// Everything a renderer reads.
 pub struct Site<'a> {
     pub fleet: &'a Fleet,
@@ -95,6 +111,21 @@ impl<'a> Site<'a> {
             apt_packages,
             findings: Default::default(),
         }
+    }
+
+    /// Every host, in the fleet's order, with its view and APT state (made
+    /// as lists in that same order).
+    pub fn hosts(&self) -> Vec<HostParts<'_>> {
+        let (hosts, views, apt) = (&self.fleet.hosts, &self.views.hosts, &self.derived.apt);
+        assert!(hosts.len() == views.len() && hosts.len() == apt.len(), "one view and one APT state a host");
+        (0..hosts.len()).map(|i| HostParts { host: &hosts[i], view: &views[i], apt: apt[i].as_ref() }).collect()
+    }
+
+    /// Every disk, in the fleet's order, with its view.
+    pub fn disks(&self) -> Vec<DiskParts<'_>> {
+        let (disks, views) = (&self.fleet.disks, &self.views.disks);
+        assert_eq!(disks.len(), views.len(), "one view a disk");
+        disks.iter().zip(views).map(|(disk, view)| DiskParts { disk, view }).collect()
     }
 
     /// Every APT host's view, most urgent first (`apt::hosts`).
