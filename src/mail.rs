@@ -39,15 +39,9 @@ pub struct MailConfig {
     /// SMTP port (default 587 for smtp, 465 for smtps).
     #[serde(default)]
     pub port: Option<u16>,
-    /// SMTP login; the password from `password_file` or `password_env`.
-    #[serde(default)]
-    pub user: Option<String>,
-    /// A file whose first line is the SMTP password.
-    #[serde(default)]
-    pub password_file: Option<PathBuf>,
-    /// An environment variable holding the SMTP password.
-    #[serde(default)]
-    pub password_env: Option<String>,
+    /// The SMTP login (`user`, `password_file` or `password_env`).
+    #[serde(flatten)]
+    pub login: crate::secret::Login,
     /// An extra trust root for the SMTP server's certificate (PEM).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -161,10 +155,8 @@ impl MailConfig {
                     .port(port)
                     .tls(if implicit { Tls::Wrapper(tls) } else { Tls::Required(tls) })
                     .timeout(Some(Duration::from_secs(self.timeout.unwrap_or(30))));
-                if let Some(user) = &self.user {
-                    let password =
-                        crate::secret::password(self.password_file.as_deref(), self.password_env.as_deref())?
-                            .unwrap_or_default();
+                if let Some(user) = &self.login.user {
+                    let password = self.login.password()?.unwrap_or_default();
                     smtp = smtp.credentials(Credentials::new(user.clone(), password));
                 }
                 smtp.build()

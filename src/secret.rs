@@ -3,7 +3,27 @@
 //! `password_file` and `password_env`, and asks here.
 
 use anyhow::{bail, Context, Result};
-use std::path::Path;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A login: a user, and where its password is read from.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Login {
+    pub user: Option<String>,
+    /// A file whose first line is the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// An environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+}
+
+impl Login {
+    /// The password, when one is configured.
+    pub fn password(&self) -> Result<Option<String>> {
+        password(self.password_file.as_deref(), self.password_env.as_deref())
+    }
+}
 
 /// The password `password_file` (its first line) or `password_env` gives,
 /// when one is configured; an error names where it was looked for.

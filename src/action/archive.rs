@@ -97,7 +97,7 @@ fn dry_run(job: &ArchiveJob, planned: &JobPlan) -> String {
         Action::Run => {
             text.push_str(&format!(
                 "would fetch {}, check it holds {}, archive it as {} to {}",
-                job.url, job.expect, planned.archive, job.destination
+                job.source.url, job.source.expect, planned.archive, job.destination
             ));
             text.push_str(&format!(" ({})\n", planned.reason));
             for d in &planned.retention.delete {
@@ -275,16 +275,16 @@ fn steps_of_run(
     steps: &mut Steps,
     run: &mut Run,
 ) -> Result<Outcome, Stop> {
-    let timeout = std::time::Duration::from_secs(job.timeout.max(1));
+    let timeout = std::time::Duration::from_secs(job.source.timeout.max(1));
     let zip_path = work.join("download.zip");
     // 1 and 2: the URL answers; the zip comes down whole.
     let mut status = String::new();
     let fetched = steps.run("download", || {
         let f = fetch::download(
-            &job.url,
-            job.ca_file.as_deref(),
+            &job.source.url,
+            job.source.ca_file.as_deref(),
             timeout,
-            job.max_bytes,
+            job.source.max_bytes,
             &zip_path,
             &mut |line| status = line.to_string(),
             opts.progress,
@@ -296,8 +296,8 @@ fn steps_of_run(
     // 3: a valid zip holding the expected file.
     let dump_path = work.join("dump");
     let dump = steps.run("verify", || {
-        let facts = pack::extract(&zip_path, &job.expect, &dump_path)?;
-        let detail = format!("{} found, {} bytes, sha256 {}", job.expect, facts.bytes, facts.sha256);
+        let facts = pack::extract(&zip_path, &job.source.expect, &dump_path)?;
+        let detail = format!("{} found, {} bytes, sha256 {}", job.source.expect, facts.bytes, facts.sha256);
         Ok((facts, detail))
     })?;
     run.dump = Some(dump.clone());
@@ -307,7 +307,7 @@ fn steps_of_run(
     steps.run("compare", || {
         let detail = match (&previous, unchanged) {
             (None, _) => "no previous dump".to_string(),
-            (Some(_), true) if job.archive_unchanged => {
+            (Some(_), true) if job.schedule.archive_unchanged => {
                 "identical to the previous dump; archived anyway (archive_unchanged)".into()
             }
             (Some(_), true) => "identical to the previous dump: not archived again".into(),
@@ -315,7 +315,7 @@ fn steps_of_run(
         };
         Ok(((), detail))
     })?;
-    let archive_it = !unchanged || job.archive_unchanged;
+    let archive_it = !unchanged || job.schedule.archive_unchanged;
     // 5: the tar.gz.
     let tgz = work.join("archive.tgz");
     let archive = if archive_it {
@@ -418,7 +418,7 @@ fn prune(job: &ArchiveJob, planned: &JobPlan, t: &mut dyn Transport, newest_good
     let pattern = job.pattern()?;
     let mut remote = t.list()?;
     let names: Vec<String> = remote.iter().map(|l| l.name.clone()).collect();
-    let now = retention::apply(&job.policy(), &pattern, &names);
+    let now = retention::apply(&job.retention.clone(), &pattern, &names);
     // The newest archive there, by the date in its name: never deleted, whatever a plan says.
     let newest = names.iter().filter_map(|n| pattern.stamp(n).map(|s| (s, n))).max().map(|(_, n)| n.clone());
     let (mut deleted, mut failed, mut not_attempted) = (Vec::new(), None, Vec::new());

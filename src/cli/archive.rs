@@ -12,27 +12,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct RetentionArgs {
-    /// Keep the N newest archives.
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<u32>,
-    /// Keep the newest archive of each of the N newest hours that have one.
-    #[arg(long, value_name = "N")]
-    pub keep_hourly: Option<u32>,
-    /// … days.
-    #[arg(long, value_name = "N")]
-    pub keep_daily: Option<u32>,
-    /// … ISO weeks.
-    #[arg(long, value_name = "N")]
-    pub keep_weekly: Option<u32>,
-    /// … months.
-    #[arg(long, value_name = "N")]
-    pub keep_monthly: Option<u32>,
-    /// … years.
-    #[arg(long, value_name = "N")]
-    pub keep_yearly: Option<u32>,
-    /// Keep every archive newer than the newest one minus this (e.g. 30d, 1y6m, 20h).
-    #[arg(long, value_name = "DURATION", value_parser = retention::Duration::parse)]
-    pub keep_within: Option<retention::Duration>,
+    #[command(flatten)]
+    pub policy: retention::Policy,
     /// The archive name pattern.
     #[arg(long, default_value = "%Y%m%d.tgz")]
     pub pattern: String,
@@ -45,15 +26,7 @@ pub struct RetentionArgs {
 pub fn retention(args: RetentionArgs) -> Result<u8> {
     use std::io::BufRead;
     let pattern = Pattern::parse(&args.pattern)?;
-    let policy = retention::Policy {
-        keep_last: args.keep_last,
-        keep_hourly: args.keep_hourly,
-        keep_daily: args.keep_daily,
-        keep_weekly: args.keep_weekly,
-        keep_monthly: args.keep_monthly,
-        keep_yearly: args.keep_yearly,
-        keep_within: args.keep_within,
-    };
+    let policy = args.policy;
     let mut names = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let line = line.context("cannot read names on stdin")?;

@@ -1,6 +1,7 @@
 //! An `[[archive]]` job of `parc.toml`: where the dump comes from, where its
 //! archives go, how long they are kept, who is told.
 
+use super::destination::{BadDestination, Location};
 use super::pattern::{BadPattern, Pattern};
 use crate::time::Duration;
 use serde::{Deserialize, Serialize};
@@ -12,58 +13,29 @@ use std::path::PathBuf;
 pub struct ArchiveJob {
     /// Names the job: `archive-<name>` snapshots, `api/v1/archives/<name>.json`.
     pub name: String,
-    /// The zip to fetch, over HTTPS (or HTTP).
-    pub url: String,
-    /// An extra trust root for the URL's certificate (PEM), besides the system's.
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-    /// The file the zip must hold: the dump.
-    pub expect: String,
+    /// Where the dump comes from.
+    #[serde(flatten)]
+    pub source: Source,
     /// The archive's name; `%Y %m %d %H %M %S` are the run's local date and time.
     #[serde(default = "default_pattern")]
     pub pattern: String,
-    /// Where archives go: `sftp://user@host:port/path`, `webdav[s]://host/path`,
-    /// `ftps://user@host:port/path`, or a local path (a mounted share).
-    pub destination: String,
-    /// SFTP: the private key (only this one is offered).
-    #[serde(default)]
-    pub identity_file: Option<PathBuf>,
-    /// SFTP: the known_hosts file instead of the user's own. Host keys are always checked.
-    #[serde(default)]
-    pub known_hosts: Option<PathBuf>,
-    /// WebDAV and FTPS: the login (FTPS also takes it from the URL).
-    #[serde(default)]
-    pub user: Option<String>,
-    /// WebDAV and FTPS: a file whose first line is the password.
-    #[serde(default)]
-    pub password_file: Option<PathBuf>,
-    /// WebDAV and FTPS: an environment variable holding the password.
-    #[serde(default)]
-    pub password_env: Option<String>,
-    /// A local destination must be a mount point (an unmounted share never fills the local disk).
-    #[serde(default)]
-    pub require_mount: bool,
-    /// Archive the dump even when it is identical to the previous run's.
-    #[serde(default)]
-    pub archive_unchanged: bool,
     /// When the archive's name is already taken at the destination: `refuse`
     /// the run (the default), or `suffix` its name (`20261202-2.tgz`). An
     /// archive at the destination is never overwritten.
     #[serde(default)]
     pub on_existing: OnExisting,
-    /// Skip a run that comes sooner than this after the last good one (e.g. `20h`).
-    #[serde(default)]
-    pub min_interval: Option<Duration>,
-    /// The largest zip accepted, in bytes (default 4 GiB).
-    #[serde(default = "default_max_bytes")]
-    pub max_bytes: u64,
-    /// Seconds the download or the upload may stall before the run fails (default 60).
-    #[serde(default = "default_timeout")]
-    pub timeout: u64,
-    /// The site highlights the job, and `archive-stale` is found, when its last good
-    /// archive is older than this (default: `[findings] archive_stale_after_hours`, 36).
-    #[serde(default)]
-    pub stale_after: Option<Duration>,
+    /// Where archives go.
+    #[serde(flatten)]
+    pub destination: Destination,
+    /// WebDAV and FTPS: the destination's login (FTPS also takes its user from the URL).
+    #[serde(flatten)]
+    pub login: crate::secret::Login,
+    /// When a run is due.
+    #[serde(flatten)]
+    pub schedule: Schedule,
+    /// Which archives are kept: restic's rules.
+    #[serde(flatten)]
+    pub retention: Policy,
     /// Names a `[mail.NAME]` table: who is told how the run went.
     #[serde(default)]
     pub mail: Option<String>,
@@ -71,23 +43,71 @@ pub struct ArchiveJob {
     /// (default: this machine's host name).
     #[serde(default)]
     pub host: Option<String>,
-    /// Retention, restic's rules: keep the N newest archives…
+}
+
+/// Where a job's dump comes from: a zip fetched over HTTPS.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Source {
+    /// The zip to fetch, over HTTPS (or HTTP).
+    pub url: String,
+    /// An extra trust root for the URL's certificate (PEM), besides the system's.
+    /// WebDAV and FTPS destinations trust it too.
     #[serde(default)]
-    pub keep_last: Option<u32>,
-    /// …the newest of each of the N newest hours, days, weeks, months, years that have one…
+    pub ca_file: Option<PathBuf>,
+    /// The file the zip must hold: the dump.
+    pub expect: String,
+    /// The largest zip accepted, in bytes (default 4 GiB).
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Seconds the download or the upload may stall before the run fails (default 60).
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+/// Where a job's archives go, and how they are reached.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Destination {
+    /// `sftp://user@host:port/path`, `webdav[s]://host/path`,
+    /// `ftps://user@host:port/path`, or a local path (a mounted share).
+    #[serde(rename = "destination")]
+    pub url: String,
+    /// SFTP: the private key (only this one is offered).
     #[serde(default)]
-    pub keep_hourly: Option<u32>,
+    pub identity_file: Option<PathBuf>,
+    /// SFTP: the known_hosts file instead of the user's own. Host keys are always checked.
     #[serde(default)]
-    pub keep_daily: Option<u32>,
+    pub known_hosts: Option<PathBuf>,
+    /// A local destination must be a mount point (an unmounted share never fills the local disk).
     #[serde(default)]
-    pub keep_weekly: Option<u32>,
+    pub require_mount: bool,
+}
+
+impl Destination {
+    /// Where `url` points: the transport and its address.
+    pub fn location(&self) -> Result<Location, BadDestination> {
+        Location::parse(&self.url)
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// When a run of a job is due, and when its archives are late.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Schedule {
+    /// Archive the dump even when it is identical to the previous run's.
     #[serde(default)]
-    pub keep_monthly: Option<u32>,
+    pub archive_unchanged: bool,
+    /// Skip a run that comes sooner than this after the last good one (e.g. `20h`).
     #[serde(default)]
-    pub keep_yearly: Option<u32>,
-    /// …and every archive newer than the newest one minus this (e.g. `30d`).
+    pub min_interval: Option<Duration>,
+    /// The site highlights the job, and `archive-stale` is found, when its last good
+    /// archive is older than this (default: `[findings] archive_stale_after_hours`, 36).
     #[serde(default)]
-    pub keep_within: Option<Duration>,
+    pub stale_after: Option<Duration>,
 }
 
 /// What a run does when its archive's name is taken at the destination.
@@ -114,23 +134,6 @@ fn default_timeout() -> u64 {
 }
 
 impl ArchiveJob {
-    pub fn policy(&self) -> Policy {
-        Policy {
-            keep_last: self.keep_last,
-            keep_hourly: self.keep_hourly,
-            keep_daily: self.keep_daily,
-            keep_weekly: self.keep_weekly,
-            keep_monthly: self.keep_monthly,
-            keep_yearly: self.keep_yearly,
-            keep_within: self.keep_within,
-        }
-    }
-
-    /// The WebDAV or FTPS password, from `password_file` or `password_env`.
-    pub fn password(&self) -> anyhow::Result<Option<String>> {
-        crate::secret::password(self.password_file.as_deref(), self.password_env.as_deref())
-    }
-
     pub fn pattern(&self) -> Result<Pattern, BadPattern> {
         Pattern::parse(&self.pattern)
     }
@@ -143,13 +146,14 @@ impl ArchiveJob {
         }
         let bad = |why| BadJob::Job(name.clone(), why);
         self.pattern().map_err(|e| bad(JobWhy::Pattern(e)))?;
-        if self.expect.is_empty() || self.expect.contains("..") {
+        let source = &self.source;
+        if source.expect.is_empty() || source.expect.contains("..") {
             return Err(bad(JobWhy::Expect));
         }
-        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
-            return Err(bad(JobWhy::Url(self.url.clone())));
+        if !(source.url.starts_with("https://") || source.url.starts_with("http://")) {
+            return Err(bad(JobWhy::Url(source.url.clone())));
         }
-        super::destination::Location::parse(&self.destination).map_err(|e| bad(JobWhy::Destination(e)))?;
+        self.destination.location().map_err(|e| bad(JobWhy::Destination(e)))?;
         Ok(())
     }
 }
@@ -172,18 +176,40 @@ pub enum JobWhy {
     #[error("url {0:?} must be https:// (or http://)")]
     Url(String),
     #[error(transparent)]
-    Destination(super::destination::BadDestination),
+    Destination(BadDestination),
 }
 
-/// The retention rules of a job, as the configuration keys name them.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+/// Retention, restic's rules, as the configuration keys and `parc
+/// retention`'s options name them.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, clap::Args)]
 pub struct Policy {
+    /// Keep the N newest archives.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_last: Option<u32>,
+    /// Keep the newest archive of each of the N newest hours that have one.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_hourly: Option<u32>,
+    /// … days.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_daily: Option<u32>,
+    /// … ISO weeks.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_weekly: Option<u32>,
+    /// … months.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_monthly: Option<u32>,
+    /// … years.
+    #[serde(default)]
+    #[arg(long, value_name = "N")]
     pub keep_yearly: Option<u32>,
+    /// Keep every archive newer than the newest one minus this (e.g. 30d, 1y6m, 20h).
+    #[serde(default)]
+    #[arg(long, value_name = "DURATION", value_parser = Duration::parse)]
     pub keep_within: Option<Duration>,
 }
 

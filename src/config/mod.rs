@@ -337,7 +337,7 @@ impl Config {
     /// `stale_after`, else `[findings] archive_stale_after_hours`. The
     /// archives page and the `archive-stale` finding both ask here.
     pub fn archive_stale_after_hours(&self, job: &str) -> i64 {
-        let own = self.archive.iter().find(|j| j.name == job).and_then(|j| j.stale_after);
+        let own = self.archive.iter().find(|j| j.name == job).and_then(|j| j.schedule.stale_after);
         own.map_or(self.findings.archive_stale_after_hours as i64, |d| d.hours())
     }
 

@@ -161,7 +161,7 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
     let pattern = job.pattern()?;
     let latest = latest(snapshots, &job.name)?;
     // A listing recorded for another destination (the job moved) says nothing of this one.
-    let moved = latest.as_ref().is_some_and(|(_, _, snap)| snap.run.destination != job.destination);
+    let moved = latest.as_ref().is_some_and(|(_, _, snap)| snap.run.destination != job.destination.url);
     let (previous, last_good, recorded) = match &latest {
         Some((path, _, snap)) => (
             Some(Previous {
@@ -187,7 +187,7 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
         },
         None => (Vec::new(), ListedFrom::Nothing, None),
     };
-    let (mut action, mut reason) = match (&last_good, job.min_interval) {
+    let (mut action, mut reason) = match (&last_good, job.schedule.min_interval) {
         (Some(good), Some(min)) => {
             let at: Zoned =
                 good.at.parse::<jiff::Timestamp>().context("last good run time")?.to_zoned(now.time_zone().clone());
@@ -230,13 +230,13 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
     if action == Action::Run {
         names.push(archive.clone());
     }
-    let retention = retention::apply(&job.policy(), &pattern, &names);
+    let retention = retention::apply(&job.retention.clone(), &pattern, &names);
     Ok(JobPlan {
         job: job.name.clone(),
         action,
         reason,
-        url: job.url.clone(),
-        destination: job.destination.clone(),
+        url: job.source.url.clone(),
+        destination: job.destination.url.clone(),
         archive: if action == Action::Refuse { plain } else { archive },
         taken,
         on_existing: job.on_existing,

@@ -35,35 +35,35 @@ pub trait Transport {
 
 /// Opens the transport of a job's destination.
 pub fn open(job: &ArchiveJob) -> Result<Box<dyn Transport>> {
-    let location = Location::parse(&job.destination)?;
-    let timeout = std::time::Duration::from_secs(job.timeout.max(1));
+    let location = job.destination.location()?;
+    let timeout = std::time::Duration::from_secs(job.source.timeout.max(1));
     Ok(match location {
-        Location::Local(path) => Box::new(local::Local::new(path, job.require_mount)),
+        Location::Local(path) => Box::new(local::Local::new(path, job.destination.require_mount)),
         Location::Sftp { user, host, port, path } => Box::new(sftp::Sftp::new(sftp::Target {
             user,
             host,
             port,
             path,
-            identity_file: job.identity_file.clone(),
-            known_hosts: job.known_hosts.clone(),
+            identity_file: job.destination.identity_file.clone(),
+            known_hosts: job.destination.known_hosts.clone(),
             timeout,
         })?),
         Location::WebDav { tls, host, path } => {
-            let password = job.password()?;
+            let password = job.login.password()?;
             Box::new(webdav::WebDav::new(
                 tls,
                 &host,
                 &path,
-                job.user.clone(),
+                job.login.user.clone(),
                 password,
-                job.ca_file.as_deref(),
+                job.source.ca_file.as_deref(),
                 timeout,
             )?)
         }
         Location::Ftps { user, host, port, path } => {
-            let user = job.user.clone().or(user).unwrap_or_else(|| "anonymous".into());
-            let password = job.password()?.unwrap_or_default();
-            Box::new(ftps::Ftps::new(host, port, path, user, password, job.ca_file.clone(), timeout))
+            let user = job.login.user.clone().or(user).unwrap_or_else(|| "anonymous".into());
+            let password = job.login.password()?.unwrap_or_default();
+            Box::new(ftps::Ftps::new(host, port, path, user, password, job.source.ca_file.clone(), timeout))
         }
     })
 }
