@@ -103,7 +103,7 @@ fn elf_build_id(path: &std::path::Path) -> Option<String> {
             }
             const NT_GNU_BUILD_ID: u64 = 3;
             if kind == NT_GNU_BUILD_ID && &notes[name_at..name_at + namesz] == b"GNU\0" && descsz >= 8 {
-                return Some(notes[desc_at..desc_at + descsz].iter().map(|b| format!("{b:02x}")).collect());
+                return Some(hex::encode(&notes[desc_at..desc_at + descsz]));
             }
             at = end;
         }

@@ -239,10 +239,9 @@ pub fn text_id(text: &str) -> u64 {
 /// a blob and a file of the same bytes (hashed as git does) agree; any
 /// other key (a file outside git) hashed.
 pub fn content_id(key: &str) -> u128 {
-    if key.len() == 40 {
-        if let Ok(id) = u128::from_str_radix(&key[..32], 16) {
-            return id;
-        }
+    let mut id = [0u8; 16];
+    if key.len() == 40 && hex::decode_to_slice(&key.as_bytes()[..32], &mut id).is_ok() {
+        return u128::from_be_bytes(id);
     }
     use std::hash::Hasher;
     let half = |seed: u8| {
@@ -309,36 +308,23 @@ pub mod packed {
     }
 
     pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = vec![0; inputs.len() * BYTES * 2];
-        for (input, out) in inputs.iter().zip(hex.chunks_exact_mut(BYTES * 2)) {
-            for (byte, pair) in bytes(input).iter().zip(out.chunks_exact_mut(2)) {
-                pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
-            }
+        let mut text = vec![0; inputs.len() * BYTES * 2];
+        for (input, out) in inputs.iter().zip(text.chunks_exact_mut(BYTES * 2)) {
+            hex::encode_to_slice(bytes(input), out).expect("twice as many digits as bytes");
         }
-        serializer.serialize_str(std::str::from_utf8(&hex).expect("hex digits"))
+        serializer.serialize_str(std::str::from_utf8(&text).expect("hex digits"))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Input>, D::Error> {
-        let hex = Cow::<str>::deserialize(deserializer)?;
-        if hex.len() % (BYTES * 2) != 0 {
+        let text = Cow::<str>::deserialize(deserializer)?;
+        if text.len() % (BYTES * 2) != 0 {
             return Err(D::Error::custom("inputs: not a whole number of records"));
         }
-        let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        hex.as_bytes()
+        text.as_bytes()
             .chunks_exact(BYTES * 2)
             .map(|record| {
                 let mut b = [0u8; BYTES];
-                for (byte, pair) in b.iter_mut().zip(record.chunks_exact(2)) {
-                    *byte = nibble(pair[0])
-                        .zip(nibble(pair[1]))
-                        .map(|(hi, lo)| hi << 4 | lo)
-                        .ok_or_else(|| D::Error::custom("inputs: not hex"))?;
-                }
+                hex::decode_to_slice(record, &mut b).map_err(|_| D::Error::custom("inputs: not hex"))?;
                 let u64_at = |at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
                 Ok(Input {
                     precedence: u64_at(0),

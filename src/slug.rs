@@ -48,7 +48,7 @@ pub fn short_hash(s: &str) -> String {
 /// The first `bytes` bytes of the SHA-256 of `s`, in hex.
 pub fn hash(s: &str, bytes: usize) -> String {
     let digest = Sha256::digest(s.as_bytes());
-    digest[..bytes.min(32)].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..bytes.min(32)])
 }
 
 /// Makes slugs unique. `items` are (identity, slug) pairs with distinct

@@ -160,28 +160,14 @@ impl Record<'_> {
     /// A run as it starts, carrying what the plan knew.
     fn start(&self) -> Run {
         let planned = self.planned;
-        Run {
+        Run::start(run::Start {
             job: planned.job.clone(),
             plan: self.plan.fingerprint.clone(),
-            outcome: Outcome::Failed,
-            failed_step: None,
-            cause: None,
             started_at: self.opts.now.timestamp().to_string(),
-            duration_ms: 0,
             url: planned.url.clone(),
             destination: planned.destination.clone(),
-            zip_bytes: None,
-            dump: None,
-            archive: None,
-            steps: Vec::new(),
-            remote: None,
-            kept: Vec::new(),
-            deleted: Vec::new(),
-            delete_failed: None,
-            not_attempted: Vec::new(),
             last_good: planned.last_good.clone(),
-            mail: None,
-        }
+        })
     }
 
     /// A run that was not carried out (`skipped` or `refused`), with its cause: it keeps

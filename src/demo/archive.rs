@@ -24,7 +24,7 @@ impl ArchiveJob {
     pub(super) fn run(&mut self, host: &str, at: Instant, runs_left: u32) -> Value {
         use crate::config::pattern::Pattern;
         use crate::plan::retention::{self, Policy};
-        use crate::snapshot::archive::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Step};
+        use crate::snapshot::archive::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Start, Step};
         let n = self.runs;
         self.runs += 1;
         let url = "https://intranet.example/export/dump.zip";
@@ -57,28 +57,18 @@ impl ArchiveJob {
         let archive =
             FileFacts { name: name.clone(), bytes: dump_bytes * 19 / 100, sha256: crate::slug::hash(&name, 32) };
         let mut steps = vec![step("download", 4_100 + (n as u64 % 7) * 130, format!("HTTP 200 OK, {zip_bytes} bytes"))];
-        let mut run = Run {
+        let mut run = Run::start(Start {
             job: "db".into(),
             plan: crate::slug::hash(&format!("plan {n}"), 32),
-            outcome: Outcome::Ok,
-            failed_step: None,
-            cause: None,
             started_at: at.rfc3339(),
-            duration_ms: 0,
             url: url.into(),
             destination: destination.into(),
-            zip_bytes: Some(zip_bytes),
-            dump: Some(dump.clone()),
-            archive: None,
-            steps: Vec::new(),
-            remote: None,
-            kept: Vec::new(),
-            deleted: Vec::new(),
-            delete_failed: None,
-            not_attempted: Vec::new(),
             last_good: self.last_good.clone(),
-            mail: Some("sent to ops@example.org".into()),
-        };
+        });
+        run.outcome = Outcome::Ok;
+        run.zip_bytes = Some(zip_bytes);
+        run.dump = Some(dump.clone());
+        run.mail = Some("sent to ops@example.org".into());
         if runs_left == DEMO_ARCHIVE_404 {
             steps = vec![failed("download", 180, format!("HTTP 404 Not Found: {url}"))];
             run.outcome = Outcome::Failed;

@@ -103,7 +103,9 @@ pub struct Previous {
 /// The fingerprint of a job's inputs.
 fn inputs(job: &ArchiveJob, snapshot: Option<&[u8]>) -> String {
     let mut h = Sha256::new();
-    h.update(serde_json::to_vec(job).expect("a job serialises"));
+    // Keys sorted (a JSON value's map), so that how the job's type groups its keys never counts.
+    let job = serde_json::to_value(job).expect("a job serialises");
+    h.update(serde_json::to_vec(&job).expect("a JSON value serialises"));
     h.update([0]);
     h.update(snapshot.unwrap_or(b"no run yet"));
     hex::encode(h.finalize())

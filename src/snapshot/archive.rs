@@ -124,6 +124,45 @@ pub struct Run {
     pub mail: Option<String>,
 }
 
+/// What a run starts from, before any step.
+pub struct Start {
+    pub job: String,
+    pub plan: String,
+    pub started_at: String,
+    pub url: String,
+    pub destination: String,
+    pub last_good: Option<LastGood>,
+}
+
+impl Run {
+    /// A run as it starts: failed until a step says otherwise, nothing done yet.
+    pub fn start(start: Start) -> Run {
+        let Start { job, plan, started_at, url, destination, last_good } = start;
+        Run {
+            job,
+            plan,
+            outcome: Outcome::Failed,
+            failed_step: None,
+            cause: None,
+            started_at,
+            duration_ms: 0,
+            url,
+            destination,
+            zip_bytes: None,
+            dump: None,
+            archive: None,
+            steps: Vec::new(),
+            remote: None,
+            kept: Vec::new(),
+            deleted: Vec::new(),
+            delete_failed: None,
+            not_attempted: Vec::new(),
+            last_good,
+            mail: None,
+        }
+    }
+}
+
 /// The snapshot around a run.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct RunSnapshot {
