@@ -14,7 +14,6 @@ pub mod cli;
 pub mod code;
 pub mod collect;
 pub mod config;
-pub mod demo;
 pub mod derive;
 pub mod escape;
 pub mod failpoint;

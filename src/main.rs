@@ -1,3 +1,5 @@
+mod demo;
+
 use clap::Parser;
 use parc::cli::{self, exit, Cli, Command};
 use parc::config::Config;
@@ -28,7 +30,8 @@ fn main() -> ExitCode {
     let config_path = cli.config.clone().unwrap_or_else(|| PathBuf::from("parc.toml"));
     let run = || -> anyhow::Result<u8> {
         if let Command::Demo(args) = &cli.command {
-            return cli::demo::run(args);
+            demo::run(args)?;
+            return Ok(exit::OK);
         }
         if let Command::ReadJson { dir, git } = &cli.command {
             return cli::build::read_json(dir, *git);

@@ -1,6 +1,7 @@
-//! `parc demo`: the arguments; the generator lives in [`crate::demo`].
+//! `parc demo`: the arguments. The generator is the program's own
+//! (`src/demo/`, a module of `main.rs`), not the library's.
 
-#[derive(Clone, clap::Args)]
+#[derive(clap::Args)]
 pub struct DemoArgs {
     /// How many hosts.
     #[arg(long, default_value_t = 8)]
@@ -24,10 +25,4 @@ pub struct DemoArgs {
     /// copies of its lines under other names when more (a bench's 2,000).
     #[arg(long, default_value_t = 707)]
     pub packages: usize,
-}
-
-pub fn run(args: &DemoArgs) -> anyhow::Result<u8> {
-    let DemoArgs { hosts, days, every, until, out, kinds, packages } = args.clone();
-    crate::demo::run(&crate::demo::Options { hosts, days, every, until, out, kinds, packages })?;
-    Ok(super::exit::OK)
 }

@@ -106,7 +106,7 @@ impl Host<'_> {
             let (name, version, arch, status) = versions[i % real].clone();
             versions.push((format!("{name}-x{}", i / real), version, arch, status));
         }
-        let sim = crate::snapshot::apt::simulate::parse(role.sim);
+        let sim = parc::snapshot::apt::simulate::parse(role.sim);
         if upgraded {
             for action in &sim.actions {
                 if Some(action.package.as_str()) == role.left_behind {

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 pub(super) struct ArchiveJob {
     pub(super) runs: usize,
     pub(super) remote: Vec<(String, u64)>,
-    pub(super) last_good: Option<crate::snapshot::archive::LastGood>,
-    pub(super) previous: Option<crate::snapshot::archive::Outcome>,
+    pub(super) last_good: Option<parc::snapshot::archive::LastGood>,
+    pub(super) previous: Option<parc::snapshot::archive::Outcome>,
 }
 
 /// Runs of the demo job, newest last: which run (counted from the newest) fails where.
@@ -22,9 +22,9 @@ pub(super) const DEMO_ARCHIVE_UNCHANGED: u32 = 2;
 
 impl ArchiveJob {
     pub(super) fn run(&mut self, host: &str, at: Instant, runs_left: u32) -> Value {
-        use crate::config::pattern::Pattern;
-        use crate::plan::retention::{self, Policy};
-        use crate::snapshot::archive::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Start, Step};
+        use parc::config::pattern::Pattern;
+        use parc::plan::retention::{self, Policy};
+        use parc::snapshot::archive::{FileFacts, LastGood, Outcome, Run, RunSnapshot, Start, Step};
         let n = self.runs;
         self.runs += 1;
         let url = "https://intranet.example/export/dump.zip";
@@ -50,16 +50,16 @@ impl ArchiveJob {
         let unchanged = runs_left == DEMO_ARCHIVE_UNCHANGED && self.last_good.is_some();
         let sha = match (&self.last_good, unchanged) {
             (Some(good), true) => good.dump_sha256.clone(),
-            _ => crate::slug::hash(&format!("dump of night {n}"), 32),
+            _ => parc::slug::hash(&format!("dump of night {n}"), 32),
         };
         let dump = FileFacts { name: "dump.sql".into(), bytes: dump_bytes, sha256: sha.clone() };
         let zip_bytes = dump_bytes * 22 / 100;
         let archive =
-            FileFacts { name: name.clone(), bytes: dump_bytes * 19 / 100, sha256: crate::slug::hash(&name, 32) };
+            FileFacts { name: name.clone(), bytes: dump_bytes * 19 / 100, sha256: parc::slug::hash(&name, 32) };
         let mut steps = vec![step("download", 4_100 + (n as u64 % 7) * 130, format!("HTTP 200 OK, {zip_bytes} bytes"))];
         let mut run = Run::start(Start {
             job: "db".into(),
-            plan: crate::slug::hash(&format!("plan {n}"), 32),
+            plan: parc::slug::hash(&format!("plan {n}"), 32),
             started_at: at.rfc3339(),
             url: url.into(),
             destination: destination.into(),
@@ -121,7 +121,7 @@ impl ArchiveJob {
                 run.remote = Some(
                     self.remote
                         .iter()
-                        .map(|(r, bytes)| crate::archive::destination::Listed { name: r.clone(), bytes: Some(*bytes) })
+                        .map(|(r, bytes)| parc::archive::destination::Listed { name: r.clone(), bytes: Some(*bytes) })
                         .collect(),
                 );
                 run.kept = verdict.keep;
@@ -136,7 +136,7 @@ impl ArchiveJob {
         self.last_good = run.last_good.clone();
         self.previous = Some(run.outcome);
         let snapshot = RunSnapshot {
-            schema: crate::snapshot::SCHEMA.into(),
+            schema: parc::snapshot::SCHEMA.into(),
             kind: "archive-db".into(),
             host: host.into(),
             collected_at: at.rfc3339(),

@@ -23,7 +23,7 @@ impl Host<'_> {
     pub(super) fn envelope(&self, kind: &str, probes: serde_json::Map<String, Value>) -> Value {
         // Collected at 03:xx Paris time, as a host's timer would.
         let local = Instant(self.at.0 + 3600).rfc3339();
-        json!({"schema": crate::snapshot::SCHEMA, "kind": kind, "host": self.name,
+        json!({"schema": parc::snapshot::SCHEMA, "kind": kind, "host": self.name,
                "collected_at": format!("{}+01:00", &local[..19]),
                "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": if self.index.is_multiple_of(3) { "ssh" } else { "local" }},
                "probes": probes})
@@ -231,7 +231,7 @@ impl Host<'_> {
     /// The first group's serial as given; later groups change its tail, keeping
     /// its shape (and masked serials stay masked).
     pub(super) fn serial(&self, serial: &str) -> String {
-        if self.group == 0 || serial.len() < 4 || crate::fleet::identity::looks_masked(serial) {
+        if self.group == 0 || serial.len() < 4 || parc::fleet::identity::looks_masked(serial) {
             return serial.to_string();
         }
         let mut dice = Dice::new(&[self.group as u64, fnv(serial)]);

@@ -7,10 +7,11 @@
 //! Hosts come in groups of eight roles; the first group has plain names and
 //! makes the example fleet in `snapshots/`.
 
-use crate::time::Instant;
 use anyhow::{Context, Result};
 use archive::ArchiveJob;
 use host::Host;
+use parc::cli::demo::DemoArgs;
+use parc::time::Instant;
 use roles::roles;
 use serde_json::Value;
 use std::path::Path;
@@ -26,23 +27,6 @@ mod archive;
 mod corpus;
 mod host;
 mod roles;
-
-/// What to generate.
-pub struct Options {
-    pub hosts: usize,
-    /// Days of history.
-    pub days: u32,
-    /// A snapshot every this many days.
-    pub every: u32,
-    /// The day of the newest snapshot (YYYY-MM-DD).
-    pub until: String,
-    /// Where to write: one folder per host.
-    pub out: std::path::PathBuf,
-    /// `system`, `disks`, `apt`, `archive`.
-    pub kinds: Vec<String>,
-    /// Packages in each inventory: the real 707, padded with renamed copies when more.
-    pub packages: usize,
-}
 
 /// A small deterministic generator (SplitMix64): the same fleet every time.
 struct Dice(u64);
@@ -66,7 +50,7 @@ impl Dice {
     }
 }
 
-pub fn run(args: &Options) -> Result<()> {
+pub fn run(args: &DemoArgs) -> Result<()> {
     let until = Instant::parse_rfc3339(&format!("{}T02:00:00Z", args.until))
         .map_err(|cause| anyhow::anyhow!("--until must be YYYY-MM-DD: {cause}"))?;
     let every = args.every.max(1);
