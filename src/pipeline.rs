@@ -337,14 +337,11 @@ fn read_problems(out: &Path) -> Vec<Problem> {
 /// The notifications due at `now`, from the findings of the snapshots.
 pub fn plan_notifications(
     config: &Config,
+    derived: &derive::Derived,
     snapshots: &Path,
     base: &Path,
     now: crate::time::Instant,
 ) -> Result<(Vec<crate::plan::escalation::Notification>, String)> {
-    if config.escalation.is_empty() {
-        return Ok((Vec::new(), String::new()));
-    }
-    let (_, derived) = analyse(config, snapshots, base)?;
     let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
     let findings: Vec<_> =
         derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();

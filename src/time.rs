@@ -50,6 +50,56 @@ impl fmt::Display for Instant {
     }
 }
 
+/// A length of clock time: hours, minutes, seconds (`10m`, `26h`, `1h30m`),
+/// as jiff's friendly format reads it. Unlike [`Duration`] (restic's, where
+/// `m` is months), `m` is minutes here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Length(pub std::time::Duration);
+
+/// Why a text is not a [`Length`].
+#[derive(Debug, thiserror::Error)]
+#[error("{text:?} is not a length of time such as 90s, 10m, 26h or 1h30m: {cause}")]
+pub struct BadLength {
+    pub text: String,
+    pub cause: String,
+}
+
+impl Length {
+    pub fn parse(text: &str) -> Result<Length, BadLength> {
+        let bad = |cause: String| BadLength { text: text.to_string(), cause };
+        let d: jiff::SignedDuration = text.parse().map_err(|e: jiff::Error| bad(e.to_string()))?;
+        std::time::Duration::try_from(d).map(Length).map_err(|_| bad("it is negative".into()))
+    }
+
+    pub fn minutes(n: u64) -> Length {
+        Length(std::time::Duration::from_secs(n * 60))
+    }
+
+    pub fn hours(n: u64) -> Length {
+        Length(std::time::Duration::from_secs(n * 3600))
+    }
+}
+
+impl fmt::Display for Length {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = jiff::SignedDuration::try_from(self.0).unwrap_or(jiff::SignedDuration::MAX);
+        write!(f, "{d:#}")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Length {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Length::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl serde::Serialize for Length {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A restic duration: years, months, days and hours, e.g. `30d`, `1y6m`, `20h`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Duration {

@@ -118,6 +118,12 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   run build --snapshots snapshots --out site
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$APT_HOSTS" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "-" "$RSS"
+  # Planning updates for every host ([[update]] naming them all), from the caches the build left.
+  printf '[[update]]\nname = "all"\nhosts = ["*"]\naction = "upgrade"\nmax_age = "1000h"\n' > parc.toml
+  run plan --now 2026-11-21T10:00:00Z -o plan.json
+  U=$(grep -c '"decision": "update"' plan.json || true)
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s hosts to update)\n' "$APT_HOSTS" "plan updates" "$WALL" "-" "-" "-" "$RSS" "$U"
+  rm -f parc.toml plan.json
   if [ -n "${DATED_FULL:-}" ]; then
     printf '%-6s apt is %.1f %% of a full build of all three kinds (%s s + %s s for system and disks)\n' "$APT_HOSTS" \
       "$(awk -v a="$APT_FULL" -v b="$DATED_FULL" 'BEGIN {print 100 * a / (a + b)}')" "$APT_FULL" "$DATED_FULL"

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod lock;
 pub mod notify;
+pub mod update;
 
 use crate::archive::run::Layout;
 use crate::config::Config;
@@ -21,10 +22,22 @@ use std::path::{Path, PathBuf};
 pub enum Kind {
     Archive,
     Notify,
+    Update,
 }
 
 /// Every kind, in the order their parts are checked and carried out.
-pub const KINDS: [Kind; 2] = [Kind::Archive, Kind::Notify];
+pub const KINDS: [Kind; 3] = [Kind::Archive, Kind::Notify, Kind::Update];
+
+/// What the snapshots say, read once for every kind that plans from it.
+type Analysis = std::cell::OnceCell<(crate::fleet::Fleet, crate::derive::Derived)>;
+
+fn analysis<'a>(ctx: &Context, cell: &'a Analysis) -> Result<&'a (crate::fleet::Fleet, crate::derive::Derived)> {
+    if cell.get().is_none() {
+        let read = crate::pipeline::analyse(ctx.config, ctx.snapshots, ctx.base)?;
+        let _ = cell.set(read);
+    }
+    Ok(cell.get().expect("just set"))
+}
 
 /// What a plan is made from and carried out against.
 pub struct Context<'a> {
@@ -81,18 +94,25 @@ impl Applied {
 }
 
 impl Kind {
-    fn plan(self, ctx: &Context, now: &Zoned, plan: &mut Plan) -> Result<()> {
+    fn plan(self, ctx: &Context, now: &Zoned, read: &Analysis, plan: &mut Plan) -> Result<()> {
         match self {
             Kind::Archive => {
                 let reach = crate::plan::Reach::List(&crate::archive::destination::list);
                 plan.jobs = crate::plan::archive::plans(&ctx.config.archive, ctx.snapshots, now, reach)?;
             }
+            Kind::Notify if ctx.config.escalation.is_empty() => {}
             Kind::Notify => {
                 let at = crate::time::Instant(now.timestamp().as_second());
+                let (_, derived) = analysis(ctx, read)?;
                 let (notifications, inputs) =
-                    crate::pipeline::plan_notifications(ctx.config, ctx.snapshots, ctx.base, at)?;
+                    crate::pipeline::plan_notifications(ctx.config, derived, ctx.snapshots, ctx.base, at)?;
                 plan.notifications = notifications;
                 plan.notify_inputs = inputs;
+            }
+            Kind::Update if ctx.config.update.is_empty() => {}
+            Kind::Update => {
+                let (fleet, derived) = analysis(ctx, read)?;
+                plan.updates = crate::plan::update::plans(ctx.config, fleet, &derived.apt, ctx.snapshots, now);
             }
         }
         Ok(())
@@ -103,6 +123,7 @@ impl Kind {
         match self {
             Kind::Archive => archive::check(ctx.config, ctx.snapshots, plan),
             Kind::Notify => notify::check(ctx.snapshots, plan),
+            Kind::Update => update::check(ctx.snapshots, plan),
         }
     }
 
@@ -125,6 +146,14 @@ impl Kind {
                 out.done.extend(sent);
                 Ok(())
             }
+            Kind::Update if opts.dry_run => {
+                out.dry_run.extend(update::dry_run(&plan.updates));
+                Ok(())
+            }
+            Kind::Update => {
+                out.done.extend(update::apply(&plan.updates));
+                Ok(())
+            }
         }
     }
 
@@ -140,8 +169,9 @@ impl Kind {
     ) -> Result<()> {
         match self {
             Kind::Archive => archive::refuse(config, snapshots, plan, cause, opts, out),
-            // A mail not sent comes due again at the next plan: nothing to record.
-            Kind::Notify => Ok(()),
+            // A mail not sent comes due again at the next plan, an update at the next
+            // plan too: nothing to record.
+            Kind::Notify | Kind::Update => Ok(()),
         }
     }
 }
@@ -149,8 +179,9 @@ impl Kind {
 /// Makes the plan: every kind's part of it.
 pub fn plan(ctx: &Context, now: &Zoned) -> Result<Plan> {
     let mut plan = Plan::new(now);
+    let read = Analysis::new();
     for kind in KINDS {
-        kind.plan(ctx, now, &mut plan)?;
+        kind.plan(ctx, now, &read, &mut plan)?;
     }
     plan.seal();
     Ok(plan)

@@ -138,8 +138,15 @@ pub fn plan(args: PlanArgs, config: &Config, config_path: &Path, quiet: bool) ->
         for n in &plan.notifications {
             eprintln!("notify {}: {} finding(s) due", n.notify, n.findings.len());
         }
-        if plan.jobs.is_empty() && plan.notifications.is_empty() {
-            eprintln!("no archive job and no notification due: the plan is empty");
+        for u in &plan.updates {
+            let decision = match u.decision {
+                plan::update::Decision::Update => "update",
+                plan::update::Decision::Skip => "skip",
+            };
+            eprintln!("update {}: {decision} ({}), policy {}", u.host, u.reason, u.policy);
+        }
+        if plan.jobs.is_empty() && plan.notifications.is_empty() && plan.updates.is_empty() {
+            eprintln!("no archive job, notification or update due: the plan is empty");
         }
     }
     Ok(exit::OK)

@@ -4,6 +4,7 @@ pub mod archive;
 pub mod destination;
 pub mod escalation;
 pub mod pattern;
+pub mod update;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,8 @@ pub struct Config {
     pub findings: FindingsConfig,
     /// Who is told about findings, and when (`[[escalation]]`).
     pub escalation: Vec<escalation::Rule>,
+    /// APT update policies (`[[update]]`), planned by `parc plan`.
+    pub update: Vec<update::Policy>,
 }
 
 /// `[findings]`: the thresholds of the findings (`derive/findings.rs`).
@@ -399,6 +402,16 @@ impl Config {
         }
         for (name, mail) in &config.mail {
             mail.check(name).map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
+        }
+        let mut policies = std::collections::BTreeSet::new();
+        for policy in &config.update {
+            policy.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
+            anyhow::ensure!(
+                policies.insert(&policy.name),
+                "invalid config {}: two update policies are named {}",
+                path.display(),
+                policy.name
+            );
         }
         Ok(config)
     }

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod escalation;
 pub mod retention;
 pub mod silence;
+pub mod update;
 
 use crate::config::archive::ArchiveJob;
 use anyhow::{Context, Result};
@@ -31,6 +32,8 @@ pub enum Stale {
     Gone { job: String },
     #[error("the plan is stale: notify.json or silences.toml changed since the plan was made; make a new plan")]
     Notifications,
+    #[error("the plan is stale: host {host} sent a newer apt snapshot since the plan was made; make a new plan")]
+    Apt { host: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -48,6 +51,9 @@ pub struct Plan {
     /// SHA-256 of what the notifications were planned from (every `notify.json`, `silences.toml`).
     #[serde(default)]
     pub notify_inputs: String,
+    /// APT updates: one entry a host an `[[update]]` policy names, updated or skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<update::HostUpdate>,
 }
 
 impl Plan {
@@ -60,6 +66,7 @@ impl Plan {
             jobs: Vec::new(),
             notifications: Vec::new(),
             notify_inputs: String::new(),
+            updates: Vec::new(),
         }
     }
 

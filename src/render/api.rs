@@ -148,6 +148,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         jobs: Vec::new(),
         notifications: Vec::new(),
         notify_inputs: String::new(),
+        updates: Vec::new(),
     };
     json(out, "plan.json", site.plan.unwrap_or(&empty))?;
 

@@ -1,0 +1,230 @@
+//! APT update plans, made from the snapshots of a generated fleet (real apt
+//! outputs from `tests/corpus/apt/`): which hosts a policy updates, with
+//! what, and why the others are skipped; the plan refused when a host sent a
+//! newer `apt` snapshot; `parc apply` never doing part of an update.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A folder with the demo fleet's `system`, `disks` and `apt` snapshots (8 hosts, 3 days to 2026-11-21).
+struct Fleet {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+const NOW: &str = "2026-11-21T10:00:00+01:00";
+
+impl Fleet {
+    fn new() -> Fleet {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let out = dir.join("snapshots");
+        parc()
+            .args(["demo", "--hosts", "8", "--days", "3", "--kinds", "system,disks,apt", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        Fleet { _tmp: tmp, dir }
+    }
+
+    fn config(&self, toml: &str) {
+        std::fs::write(self.dir.join("parc.toml"), toml).unwrap();
+    }
+
+    fn plan(&self, now: &str) -> (Value, String) {
+        let run = parc().current_dir(&self.dir).args(["plan", "--now", now, "-o", "plan.json"]).assert().success();
+        let plan = read_json(&self.dir.join("plan.json"));
+        (plan, String::from_utf8_lossy(&run.get_output().stderr).into_owned())
+    }
+
+    fn update<'p>(&self, plan: &'p Value, host: &str) -> &'p Value {
+        plan["updates"].as_array().unwrap().iter().find(|u| u["host"] == host).unwrap_or_else(|| panic!("{host}"))
+    }
+
+    /// The host's newest `apt` snapshot file.
+    fn newest_apt(&self, host: &str) -> PathBuf {
+        let folder = self.dir.join("snapshots").join(host).join("apt");
+        std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).max().unwrap()
+    }
+}
+
+fn policy(extra: &str) -> String {
+    format!("[[update]]\nname = \"weekly\"\nhosts = [\"*\"]\nmax_age = \"48h\"\n{extra}\n")
+}
+
+#[test]
+fn each_host_is_planned_from_its_newest_simulation_or_skipped_with_the_reason() {
+    let fleet = Fleet::new();
+    fleet.config(&policy("action = \"upgrade\"\ncanary = [\"db1\"]"));
+    let (plan, said) = fleet.plan(NOW);
+    let updates = plan["updates"].as_array().unwrap();
+    // Seven hosts sent snapshots in these three days (the VM stopped four days ago).
+    assert_eq!(updates.len(), 7, "{said}");
+    // The canary first.
+    assert_eq!((&updates[0]["host"], &updates[0]["canary"]), (&"db1".into(), &true.into()), "{said}");
+    assert!(updates[1..].iter().all(|u| u["canary"] == false));
+
+    // Proxmox VE is upgraded with full-upgrade, and the plan says so.
+    let pve1 = fleet.update(&plan, "pve1");
+    assert_eq!((&pve1["decision"], &pve1["action"]), (&"update".into(), &"full-upgrade".into()), "{pve1:#}");
+    assert!(pve1["reason"].as_str().unwrap().contains("the policy says upgrade"), "{pve1}");
+    let packages = pve1["packages"].as_array().unwrap();
+    assert!(packages.len() > 100, "{}", packages.len());
+    assert!(packages.iter().all(|p| p["from"].is_string() && p["to"].is_string() && p["package"].is_string()));
+    let snapshot = &pve1["apt_snapshot"];
+    assert!(snapshot["path"].as_str().unwrap().starts_with("pve1/apt/"), "{snapshot}");
+    assert_eq!(snapshot["sha256"].as_str().unwrap().len(), 64);
+
+    // APT fails on pve2 (its update answers 401): skipped, untouched.
+    let pve2 = fleet.update(&plan, "pve2");
+    assert_eq!((&pve2["decision"], &pve2["skip"]), (&"skip".into(), &"apt-error".into()), "{pve2:#}");
+    // An Ubuntu host's upgrades kept back are not an upgrade's to do.
+    let files = fleet.update(&plan, "files");
+    assert!(!files["kept_back"].as_array().unwrap().is_empty(), "{files:#}");
+    assert!(said.contains("update pve1: update (full-upgrade of"), "{said}");
+}
+
+#[test]
+fn security_takes_only_what_the_apt_page_counts_as_security() {
+    let fleet = Fleet::new();
+    fleet.config(&policy("action = \"security\""));
+    let (plan, _) = fleet.plan(NOW);
+    let site = fleet.dir.join("site");
+    parc().current_dir(&fleet.dir).args(["build", "--out"]).arg(&site).assert().success();
+    let apt_hosts = read_json(&site.join("api/v1/apt/hosts.json"));
+    for host in apt_hosts.as_array().unwrap() {
+        let update = fleet.update(&plan, host["host"].as_str().unwrap());
+        let packages = update["packages"].as_array().unwrap();
+        assert!(packages.iter().all(|p| p["security"] == true), "{update:#}");
+        if update["skip"] != "apt-error" {
+            assert_eq!(packages.len() as u64, host["security"].as_u64().unwrap(), "{update:#}");
+        }
+    }
+    assert!(fleet.update(&plan, "pve1")["packages"].as_array().unwrap().len() > 10);
+}
+
+#[test]
+fn removals_stale_facts_windows_and_two_policies_skip_a_host() {
+    let fleet = Fleet::new();
+    // ws-marc's dist-upgrade would now also remove a package (apt's own line format).
+    let file = fleet.newest_apt("ws-marc");
+    let mut snapshot = read_json(&file);
+    let sim = &mut snapshot["probes"]["apt-sim-dist-upgrade"]["out"];
+    *sim = format!("{}Remv libold1 [1.0-1]\n", sim.as_str().unwrap()).into();
+    std::fs::write(&file, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+
+    fleet.config(&policy("action = \"full-upgrade\""));
+    let (plan, _) = fleet.plan(NOW);
+    let marc = fleet.update(&plan, "ws-marc");
+    assert_eq!((&marc["skip"], &marc["removals"]), (&"removals".into(), &serde_json::json!(["libold1"])), "{marc:#}");
+    assert!(marc["reason"].as_str().unwrap().contains("allow_removals = false"), "{marc}");
+
+    fleet.config(&policy("action = \"full-upgrade\"\nallow_removals = true"));
+    let (plan, _) = fleet.plan(NOW);
+    let marc = fleet.update(&plan, "ws-marc");
+    assert_eq!(marc["decision"], "update", "{marc:#}");
+    assert!(marc["reason"].as_str().unwrap().contains("removing libold1"), "{marc}");
+
+    // A day later with max_age 26h, every snapshot is stale.
+    fleet.config("[[update]]\nname = \"w\"\nhosts = [\"*\"]\naction = \"upgrade\"\nmax_age = \"26h\"\n");
+    let (plan, _) = fleet.plan("2026-11-23T10:00:00+01:00");
+    assert!(plan["updates"].as_array().unwrap().iter().all(|u| u["skip"] == "stale"), "{plan:#}");
+
+    // 2026-11-21 is a Saturday: inside "Sat 09:00-11:00", outside "Sun 02:00-05:00".
+    fleet.config(&policy("action = \"upgrade\"\nwindow = \"Sat 09:00-11:00\""));
+    assert_eq!(fleet.update(&fleet.plan(NOW).0, "db1")["decision"], "update");
+    fleet.config(&policy("action = \"upgrade\"\nwindow = \"Sun 02:00-05:00\""));
+    let (plan, _) = fleet.plan(NOW);
+    let db1 = fleet.update(&plan, "db1");
+    assert_eq!(db1["skip"], "outside-window", "{db1:#}");
+    assert!(db1["reason"].as_str().unwrap().contains("Sat 10:00"), "{db1}");
+
+    // A host in two policies is in neither.
+    fleet.config(&format!(
+        "{}[[update]]\nname = \"db\"\nhosts = [\"db*\"]\naction = \"upgrade\"\n",
+        policy("action = \"upgrade\"")
+    ));
+    let (plan, _) = fleet.plan(NOW);
+    assert_eq!(fleet.update(&plan, "db1")["skip"], "two-policies");
+    assert_eq!(fleet.update(&plan, "pve1")["decision"], "update");
+}
+
+#[test]
+fn a_bad_policy_is_a_configuration_error_naming_it() {
+    let fleet = Fleet::new();
+    for (toml, words) in [
+        (policy("action = \"dist-upgrade\""), "unknown variant `dist-upgrade`"),
+        (policy("action = \"upgrade\"\nwindow = \"Caturday 02:00-05:00\""), "unknown day"),
+        (policy("action = \"upgrade\"\nreboot_timeout = \"2d\""), "not a length of time"),
+        (
+            "[[update]]\nname = \"w\"\nhosts = [\"pve*\"]\naction = \"upgrade\"\ncanary = [\"db1\"]\n".into(),
+            "canary \"db1\" is not one of its hosts",
+        ),
+        (
+            format!("{}{}", policy("action = \"upgrade\""), policy("action = \"security\"")),
+            "two update policies are named weekly",
+        ),
+    ] {
+        fleet.config(&toml);
+        let run = parc().current_dir(&fleet.dir).args(["plan", "-o", "plan.json"]).assert().code(1);
+        let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+        assert!(stderr.contains("parc.toml") && stderr.contains(words), "{toml}: {stderr}");
+    }
+}
+
+#[test]
+fn apply_says_what_it_would_do_refuses_a_stale_plan_and_never_half_updates() {
+    let fleet = Fleet::new();
+    fleet.config(&policy("action = \"upgrade\""));
+    let (plan, _) = fleet.plan(NOW);
+    let apply =
+        |args: &[&str]| parc().current_dir(&fleet.dir).arg("apply").args(args).arg("plan.json").output().unwrap();
+    let out = apply(&["--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("update pve1, policy weekly: would run full-upgrade of"), "{stdout}");
+    assert!(stdout.contains("update pve2, policy weekly: would skip: APT fails"), "{stdout}");
+
+    let before = tree(&fleet.dir.join("snapshots"));
+    let out = apply(&[]);
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let planned = plan["updates"].as_array().unwrap().iter().filter(|u| u["decision"] == "update").count();
+    assert_eq!(stderr.matches("NOT DONE").count(), planned, "{stderr}");
+    assert_eq!(tree(&fleet.dir.join("snapshots")), before, "nothing is written");
+
+    // pve1 sends a newer apt snapshot: the plan no longer holds.
+    let newest = fleet.newest_apt("pve1");
+    let later = newest.with_file_name("2026-11-21T090000Z.json");
+    let mut snapshot = read_json(&newest);
+    snapshot["collected_at"] = "2026-11-21T10:00:00+01:00".into();
+    std::fs::write(&later, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+    let out = apply(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("host pve1 sent a newer apt snapshot since the plan was made"), "{stderr}");
+}
+
+#[test]
+fn without_update_policies_the_plan_has_no_updates() {
+    let fleet = Fleet::new();
+    fleet.config("");
+    let (plan, said) = fleet.plan(NOW);
+    assert!(plan.get("updates").is_none(), "{plan:#}");
+    assert!(said.contains("the plan is empty"), "{said}");
+}
+
+/// Every file below `dir`, with its bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
