@@ -120,7 +120,7 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$APT_HOSTS" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "-" "$RSS"
   # Planning updates for every host ([[update]] naming them all), from the caches the build left.
   printf '[[update]]\nname = "all"\nhosts = ["*"]\naction = "upgrade"\nmax_age = "1000h"\n' > parc.toml
-  run plan --now 2026-11-21T10:00:00Z -o plan.json
+  run plan --snapshots snapshots --now 2026-11-21T10:00:00Z -o plan.json
   U=$(grep -c '"decision": "update"' plan.json || true)
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s hosts to update)\n' "$APT_HOSTS" "plan updates" "$WALL" "-" "-" "-" "$RSS" "$U"
   rm -f parc.toml plan.json
