@@ -301,3 +301,22 @@ fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
     assert!(ahead.is_empty());
     assert!(parsed_ahead >= 2, "the new day was parsed ahead");
 }
+
+/// `snapshots`, `./snapshots` and `snapshots/` are one folder: a build or a
+/// plan that spells it otherwise reads every host from the cache.
+#[test]
+fn the_cache_does_not_depend_on_how_the_folder_is_spelled() {
+    let tmp = tempfile::tempdir().unwrap();
+    parc().args(["demo", "--hosts", "4", "--days", "3", "--out"]).arg(tmp.path().join("snapshots")).assert().success();
+    let build = |snapshots: &str, out: &str| {
+        let run =
+            parc().current_dir(tmp.path()).args(["build", "--snapshots", snapshots, "--out", out]).assert().success();
+        String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+    };
+    let first = build("snapshots", "site-a");
+    assert!(first.contains(" 0 from cache)"), "{first}");
+    for spelled in ["./snapshots", "snapshots/", "./snapshots/."] {
+        let again = build(spelled, "site-b");
+        assert!(again.contains("(0 parsed,"), "{spelled}: {again}");
+    }
+}

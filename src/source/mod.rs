@@ -78,6 +78,10 @@ pub fn discover<T: Send>(
     history: git::HistoryCache,
     meanwhile: impl FnOnce(&Discovery, &AtomicBool) -> T + Send,
 ) -> anyhow::Result<(Discovery, T)> {
+    // `snapshots`, `./snapshots` and `snapshots/` are one folder: the same
+    // paths, labels and cache keys for every command that names it.
+    let tidy: std::path::PathBuf = dir.components().filter(|c| *c != std::path::Component::CurDir).collect();
+    let dir = if tidy.as_os_str().is_empty() { Path::new(".") } else { tidy.as_path() };
     let (mut found, mut history_found) = (Discovery::default(), Discovery::default());
     let walked = AtomicBool::new(false);
     let (tree, git) = rayon::join(
