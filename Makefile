@@ -18,8 +18,14 @@ test: test-deps
 # Debian packages the tests use for real: Chromium (browser smoke test),
 # an sshd (collection over SSH on 127.0.0.1), smartmontools and lvm2 (the
 # probes run on this machine), git (repositories and a bare remote), sudo
-# (ssh.sudo), openssl and python3 (a git server over HTTPS on 127.0.0.1).
-TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3
+# (ssh.sudo), openssl and python3 (a git server over HTTPS on 127.0.0.1),
+# mmdebstrap and dpkg-dev (real Debian hosts for the APT tests, and the
+# package repository they read).
+TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3 mmdebstrap dpkg-dev
+# A Debian 12 root, built once per machine (about 25 s to 140 s; the name
+# changes with the package list), that each
+# APT test host runs from in namespaces of its own, through an overlay.
+DEBIAN_ROOT := /var/cache/parc-test/bookworm-2
 # Real servers for the archive tests, from PyPI: WebDAV (wsgidav on cheroot),
 # FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd).
 PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd feedparser
@@ -33,6 +39,10 @@ test-deps:
 	@python3 -c "import $(PIP_MODULES)" 2>/dev/null || { echo "installing: $(PIP_PACKAGES) (PyPI)"; \
 	  python3 -m pip --version >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; \
 	  python3 -m pip install -q $(PIP_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PIP_PACKAGES); }
+	@[ -d $(DEBIAN_ROOT) ] || { echo "building a Debian 12 root for the APT tests: $(DEBIAN_ROOT)"; \
+	  rm -rf $(DEBIAN_ROOT).partial; mkdir -p $(dir $(DEBIAN_ROOT)); \
+	  mmdebstrap --quiet --variant=apt --format=directory --include=openssh-server,sudo,needrestart,procps,psmisc,mount \
+	    bookworm $(DEBIAN_ROOT).partial && mv $(DEBIAN_ROOT).partial $(DEBIAN_ROOT); }
 
 ## Regenerate the example fleet (deterministic: same files every time).
 example:
@@ -43,12 +53,12 @@ example:
 	cp tests/example/silences.toml snapshots/silences.toml
 	cp tests/example/notify.json snapshots/files/notify.json
 
-## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
 ## The README's picture of the example site's dashboard (headless Chromium).
 screenshot: site
 	chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
 		--window-size=1280,860 --screenshot=content/docs/screenshot.png "file://$(CURDIR)/site/index.html"
 
+## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
 bench:
 	$(CARGO) build --release --locked
 	bash tests/bench.sh $(PARC)

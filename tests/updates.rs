@@ -228,3 +228,70 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// A real Debian 12 host (its own namespaces, its own sshd on 127.0.0.1, a
+/// local repository as its only source), collected over SSH: the plan holds
+/// what its real `apt-get -s` says, version for version.
+#[test]
+fn a_real_debian_host_is_planned_from_what_its_own_apt_simulates() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "2.0", control: "" },
+            Deb { name: "parc-lib", version: "1.0", control: "" },
+            // Version 2 needs a package that is not installed: upgrade keeps it back, full-upgrade installs both.
+            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n" },
+            Deb { name: "parc-new", version: "1.0", control: "" },
+        ],
+    );
+    let host = DebianHost::start("deb1", &repo, &["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb"]);
+    let config = |action: &str| {
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb1\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"first\"\nhosts = [\"deb1\"]\naction = \"{action}\"\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        )
+    };
+    std::fs::write(tmp.path().join("parc.toml"), config("upgrade")).unwrap();
+    let collect = parc().current_dir(tmp.path()).args(["collect", "--ssh", "--kinds", "system,apt"]).output().unwrap();
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+
+    let plan = |action: &str| -> Value {
+        std::fs::write(tmp.path().join("parc.toml"), config(action)).unwrap();
+        let run = parc().current_dir(tmp.path()).args(["plan", "-o", "plan.json"]).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        read_json(&tmp.path().join("plan.json"))["updates"][0].clone()
+    };
+    let names = |u: &Value| -> Vec<(String, Value, Value)> {
+        let mut all: Vec<_> = (u["packages"].as_array().unwrap().iter())
+            .map(|p| (p["package"].as_str().unwrap().to_string(), p["from"].clone(), p["to"].clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    };
+    let upgrade = plan("upgrade");
+    assert_eq!(upgrade["decision"], "update", "{upgrade:#}");
+    assert_eq!(names(&upgrade), [("parc-tool".to_string(), "1.0".into(), "2.0".into())], "{upgrade:#}");
+    assert_eq!(upgrade["kept_back"], serde_json::json!(["parc-lib"]), "{upgrade:#}");
+    assert!(upgrade["apt_snapshot"]["path"].as_str().unwrap().starts_with("deb1/"), "{upgrade:#}");
+
+    let full = plan("full-upgrade");
+    assert_eq!(
+        names(&full),
+        [
+            ("parc-lib".to_string(), "1.0".into(), "2.0".into()),
+            ("parc-new".to_string(), Value::Null, "1.0".into()),
+            ("parc-tool".to_string(), "1.0".into(), "2.0".into()),
+        ],
+        "{full:#}"
+    );
+    // The host itself is untouched: planning never reaches it.
+    let listed = host.ssh("dpkg-query -W -f '${Package} ${Version}\\n' parc-tool parc-lib");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), "parc-lib 1.0\nparc-tool 1.0\n");
+}

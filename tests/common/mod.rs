@@ -140,6 +140,7 @@ pub fn build_example(out: &Path) {
     build_cmd(&snapshots, out, &["--no-cache"]).current_dir(out.parent().unwrap()).assert().success();
 }
 
+pub mod debian;
 pub mod server;
 pub mod sshd;
 pub mod tls;
