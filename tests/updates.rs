@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A folder with the demo fleet's `system`, `disks` and `apt` snapshots (8 hosts, 3 days to 2026-11-21).
 struct Fleet {
@@ -176,9 +176,17 @@ fn a_bad_policy_is_a_configuration_error_naming_it() {
 }
 
 #[test]
-fn apply_says_what_it_would_do_refuses_a_stale_plan_and_never_half_updates() {
+fn apply_says_what_it_would_do_refuses_a_stale_plan_and_stops_after_a_failure() {
     let fleet = Fleet::new();
-    fleet.config(&policy("action = \"upgrade\""));
+    // Every host of the demo fleet at a loopback port nothing listens on.
+    let mut inventory = String::new();
+    for host in ["db1", "files", "pi-garage", "pve1", "pve2", "ws-anna", "ws-marc", "vm-web1"] {
+        inventory.push_str(&format!(
+            "[[hosts]]\nname = \"{host}\"\nssh = \"root@127.0.0.1:{}\"\n",
+            common::sshd::free_port()
+        ));
+    }
+    fleet.config(&format!("[ssh]\ntimeout = 5\n{inventory}{}", policy("action = \"upgrade\"")));
     let (plan, _) = fleet.plan(NOW);
     let apply =
         |args: &[&str]| parc().current_dir(&fleet.dir).arg("apply").args(args).arg("plan.json").output().unwrap();
@@ -188,13 +196,29 @@ fn apply_says_what_it_would_do_refuses_a_stale_plan_and_never_half_updates() {
     assert!(stdout.contains("update pve1, policy weekly: would run full-upgrade of"), "{stdout}");
     assert!(stdout.contains("update pve2, policy weekly: would skip: APT fails"), "{stdout}");
 
-    let before = tree(&fleet.dir.join("snapshots"));
-    let out = apply(&[]);
+    // The first host fails to connect; with max_failures = 1 the others are refused, each with its log.
+    let out = apply(&["--now", "2026-11-21T10:05:00+01:00"]);
     assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let planned = plan["updates"].as_array().unwrap().iter().filter(|u| u["decision"] == "update").count();
-    assert_eq!(stderr.matches("NOT DONE").count(), planned, "{stderr}");
-    assert_eq!(tree(&fleet.dir.join("snapshots")), before, "nothing is written");
+    let planned: Vec<&str> = (plan["updates"].as_array().unwrap().iter())
+        .filter(|u| u["decision"] == "update")
+        .map(|u| u["host"].as_str().unwrap())
+        .collect();
+    assert!(planned.len() >= 3, "{planned:?}");
+    let logs: Vec<String> = planned
+        .iter()
+        .map(|h| {
+            let folder = fleet.dir.join("snapshots").join(h).join("update");
+            let log = std::fs::read_dir(&folder)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().unwrap() == "log");
+            std::fs::read_to_string(log.unwrap_or_else(|| panic!("no update log for {h}"))).unwrap()
+        })
+        .collect();
+    assert!(logs[0].starts_with(&format!("update {} FAILED at connect:", planned[0])), "{}", logs[0]);
+    for log in &logs[1..] {
+        assert!(log.contains("REFUSED: 1 host(s) failed (max_failures = 1)"), "{log}");
+    }
 
     // pve1 sends a newer apt snapshot: the plan no longer holds.
     let newest = fleet.newest_apt("pve1");
@@ -215,18 +239,6 @@ fn without_update_policies_the_plan_has_no_updates() {
     let (plan, said) = fleet.plan(NOW);
     assert!(plan.get("updates").is_none(), "{plan:#}");
     assert!(said.contains("the plan is empty"), "{said}");
-}
-
-/// Every file below `dir`, with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
-        .collect();
-    files.sort();
-    files
 }
 
 /// A real Debian 12 host (its own namespaces, its own sshd on 127.0.0.1, a
@@ -294,4 +306,93 @@ fn a_real_debian_host_is_planned_from_what_its_own_apt_simulates() {
     // The host itself is untouched: planning never reaches it.
     let listed = host.ssh("dpkg-query -W -f '${Package} ${Version}\\n' parc-tool parc-lib");
     assert_eq!(String::from_utf8_lossy(&listed.stdout), "parc-lib 1.0\nparc-tool 1.0\n");
+}
+
+/// A real Debian 12 host updated over SSH: the upgrade done (what upgrade
+/// keeps back left alone), the reboot verified by PID 1's new start time
+/// (the boot id of a container does not change), the host collected again;
+/// then a host changed since its plan is refused at the simulation, untouched.
+#[test]
+fn a_real_debian_host_is_upgraded_rebooted_and_collected_again() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "2.0", control: "" },
+            Deb { name: "parc-lib", version: "1.0", control: "" },
+            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n" },
+            Deb { name: "parc-new", version: "1.0", control: "" },
+        ],
+    );
+    let host = DebianHost::start("deb1", &repo, &["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb"]);
+    let config = |extra: &str| {
+        let text = format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb1\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"first\"\nhosts = [\"deb1\"]\n{extra}\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        );
+        std::fs::write(tmp.path().join("parc.toml"), text).unwrap();
+    };
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    config("action = \"upgrade\"\nreboot = \"always\"\nreboot_timeout = \"30s\"");
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let pid1 = |h: &DebianHost| {
+        String::from_utf8_lossy(&h.ssh("sed 's/.*) //' /proc/1/stat | cut -d' ' -f20").stdout).trim().to_string()
+    };
+    let before = pid1(&host);
+
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("update deb1 ok: upgrade, 1 package(s) changed, reboot verified in"), "{stderr}");
+    let versions = |h: &DebianHost| {
+        String::from_utf8_lossy(&h.ssh("dpkg-query -W -f '${Package} ${Version}\\n' parc-tool parc-lib").stdout)
+            .into_owned()
+    };
+    assert_eq!(versions(&host), "parc-lib 1.0\nparc-tool 2.0\n", "upgrade keeps parc-lib back");
+    assert_ne!(pid1(&host), before, "the host rebooted");
+    let folder = tmp.path().join("snapshots/deb1/update");
+    let log: PathBuf = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().unwrap() == "json")
+        .unwrap();
+    let run = &read_json(&log)["run"];
+    assert_eq!(run["outcome"], "ok", "{run:#}");
+    assert_eq!(run["changed"], serde_json::json!([{"package": "parc-tool", "from": "1.0", "to": "2.0"}]), "{run:#}");
+    assert_eq!(run["reboot"]["verified"], true, "{run:#}");
+    assert_ne!(run["reboot"]["before"]["pid1_start"], run["reboot"]["after"]["pid1_start"], "{run:#}");
+    let steps: Vec<&str> = run["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "connect",
+            "check",
+            "inventory",
+            "refresh",
+            "simulate",
+            "upgrade",
+            "clean",
+            "inventory after",
+            "reboot",
+            "collect"
+        ]
+    );
+
+    // Planned from the newest snapshots, then changed by hand before apply: refused, untouched.
+    config("action = \"full-upgrade\"\nreboot = \"never\"");
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    assert!(host.ssh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q parc-new").status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("update deb1 REFUSED at simulate: the host no longer matches the plan"), "{stderr}");
+    assert_eq!(versions(&host), "parc-lib 1.0\nparc-tool 2.0\n", "nothing was done");
 }

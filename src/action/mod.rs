@@ -150,10 +150,7 @@ impl Kind {
                 out.dry_run.extend(update::dry_run(&plan.updates));
                 Ok(())
             }
-            Kind::Update => {
-                out.done.extend(update::apply(&plan.updates));
-                Ok(())
-            }
+            Kind::Update => update::apply(ctx.config, ctx.snapshots, plan, templates, opts, out),
         }
     }
 

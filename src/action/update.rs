@@ -1,14 +1,29 @@
-//! APT updates, the third kind of action. A plan's updates hold while each
-//! host's newest `apt` snapshot is the one they were planned from. This
-//! version plans updates and says what it would do (`--dry-run`); carrying
-//! them out over SSH is not built yet, and a plan holding one says so
-//! rather than doing part of it.
+//! APT updates, the third kind of action: each host of the plan updated over
+//! SSH, canaries first, then up to `max_parallel` at once, no new host
+//! started once `max_failures` have failed. A plan's updates hold while each
+//! host's newest `apt` snapshot is the one they were planned from; on the
+//! host, the simulation is run again and a host that no longer matches the
+//! plan is refused, untouched.
+//!
+//! Per host, each step timed and logged: `check` (the dpkg lock, `dpkg
+//! --audit`, room in /boot), `inventory`, `refresh` (`apt-get update`),
+//! `simulate`, the action itself (run detached from the SSH session, so a
+//! dropped connection cannot stop dpkg halfway), `autoremove`, `clean`,
+//! `reboot` (verified by a new boot identity), `collect` (`system` and `apt`
+//! again, so the next build shows what changed).
 
-use super::{Done, Kind};
+use super::{Applied, Done, Kind, Options};
+use crate::archive::run::{write_pair, Layout};
+use crate::collect::ssh::{self, Exec};
+use crate::config::update::{Action, Policy, Reboot};
+use crate::config::Config;
 use crate::plan::update::{newest_apt, Decision, HostUpdate};
 use crate::plan::Plan;
-use anyhow::Result;
+use crate::snapshot::update::{BootIdentity, Changed, Outcome, Rebooted, Run, RunSnapshot, Step};
+use anyhow::{anyhow, Result};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Whether every planned update still rests on the host's newest `apt` snapshot.
 pub fn check(snapshots: &Path, plan: &Plan) -> Result<()> {
@@ -36,20 +51,489 @@ pub fn dry_run(updates: &[HostUpdate]) -> Vec<String> {
         .collect()
 }
 
-/// Each update the plan would carry out, reported as not done.
-pub fn apply(updates: &[HostUpdate]) -> Vec<Done> {
-    updates
-        .iter()
-        .filter(|u| u.decision == Decision::Update)
-        .map(|u| Done {
+/// Carries out every update of the plan, policy by policy.
+pub fn apply(
+    config: &Config,
+    snapshots: &Path,
+    plan: &Plan,
+    templates: &tera::Tera,
+    opts: &Options,
+    out: &mut Applied,
+) -> Result<()> {
+    for policy in &config.update {
+        let hosts: Vec<&HostUpdate> =
+            plan.updates.iter().filter(|u| u.policy == policy.name && u.decision == Decision::Update).collect();
+        let (canaries, rest): (Vec<&HostUpdate>, Vec<&HostUpdate>) = hosts.into_iter().partition(|u| u.canary);
+        let ctx = Host { config, snapshots, plan, templates, opts, policy };
+        let mut failures = 0;
+        for u in &canaries {
+            let done = ctx.update(u)?;
+            failures += usize::from(done.failed);
+            out.done.push(done);
+        }
+        let mut refusal = (failures > 0).then(|| "a canary failed: no other host of the policy is started".to_string());
+        for wave in rest.chunks(policy.max_parallel as usize) {
+            if refusal.is_none() && failures >= policy.max_failures as usize {
+                refusal = Some(format!("{failures} host(s) failed (max_failures = {})", policy.max_failures));
+            }
+            if let Some(cause) = &refusal {
+                for u in wave {
+                    out.done.push(ctx.refuse(u, cause)?);
+                }
+                continue;
+            }
+            let done: Vec<Result<Done>> = std::thread::scope(|s| {
+                wave.iter()
+                    .map(|u| s.spawn(|| ctx.update(u)))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .map(|h| h.join().expect("an update does not panic"))
+                    .collect()
+            });
+            for d in done {
+                let d = d?;
+                failures += usize::from(d.failed);
+                out.done.push(d);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What updating a host needs.
+struct Host<'a> {
+    config: &'a Config,
+    snapshots: &'a Path,
+    plan: &'a Plan,
+    templates: &'a tera::Tera,
+    opts: &'a Options,
+    policy: &'a Policy,
+}
+
+/// Where a step stopped the run.
+struct Stop {
+    outcome: Outcome,
+    cause: String,
+}
+
+impl Stop {
+    fn failed(cause: impl Into<String>) -> Stop {
+        Stop { outcome: Outcome::Failed, cause: cause.into() }
+    }
+}
+
+/// A run as it goes: its steps and what apt-get printed.
+struct Progress {
+    run: Run,
+    output: String,
+}
+
+impl Progress {
+    /// Runs `f` as step `name`, recording its detail or its error.
+    fn step<T>(&mut self, name: &str, f: impl FnOnce(&mut Progress) -> Result<(T, String), Stop>) -> Result<T, Stop> {
+        let start = Instant::now();
+        let result = f(self);
+        let ms = start.elapsed().as_millis() as u64;
+        match result {
+            Ok((value, detail)) => {
+                self.run.steps.push(Step { step: name.into(), ok: true, ms, detail: Some(detail), error: None });
+                Ok(value)
+            }
+            Err(stop) => {
+                self.run.steps.push(Step {
+                    step: name.into(),
+                    ok: false,
+                    ms,
+                    detail: None,
+                    error: Some(stop.cause.clone()),
+                });
+                self.run.failed_step = Some(name.into());
+                Err(stop)
+            }
+        }
+    }
+}
+
+/// The environment of every command: no prompt, no pager, no restart questions.
+fn environment(config: &Config) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("LC_ALL", "C".to_string()),
+        ("DEBIAN_FRONTEND", "noninteractive".to_string()),
+        ("NEEDRESTART_MODE", "l".to_string()),
+        ("APT_LISTCHANGES_FRONTEND", "none".to_string()),
+    ];
+    if config.ssh.sudo {
+        env.push(("PARC_SUDO", "sudo -n".to_string()));
+    }
+    env
+}
+
+const DPKG_OPTIONS: &str = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+const STATE: &str = "/var/lib/parc-update";
+
+impl Host<'_> {
+    fn destination(&self, host: &str) -> String {
+        let entry = self.config.hosts.iter().find(|h| h.name == host);
+        entry.and_then(|h| h.ssh.clone()).unwrap_or_else(|| host.to_string())
+    }
+
+    fn start(&self, u: &HostUpdate) -> Run {
+        Run {
+            host: u.host.clone(),
+            policy: u.policy.clone(),
+            plan: self.plan.fingerprint.clone(),
+            action: u.action.to_string(),
+            outcome: Outcome::Failed,
+            failed_step: None,
+            cause: None,
+            started_at: self.opts.now.timestamp().to_string(),
+            duration_ms: 0,
+            steps: Vec::new(),
+            changed: Vec::new(),
+            conffiles_kept: Vec::new(),
+            reboot: None,
+        }
+    }
+
+    /// A host not started, with the cause.
+    fn refuse(&self, u: &HostUpdate, cause: &str) -> Result<Done> {
+        let mut run = self.start(u);
+        run.outcome = Outcome::Refused;
+        run.cause = Some(cause.to_string());
+        self.write(run, String::new())
+    }
+
+    fn update(&self, u: &HostUpdate) -> Result<Done> {
+        let started = Instant::now();
+        let mut progress = Progress { run: self.start(u), output: String::new() };
+        let result = self.steps(u, &mut progress);
+        let mut run = progress.run;
+        match result {
+            Ok(()) => run.outcome = Outcome::Ok,
+            Err(stop) => {
+                run.outcome = stop.outcome;
+                run.cause = Some(stop.cause);
+            }
+        }
+        run.duration_ms = started.elapsed().as_millis() as u64;
+        self.write(run, progress.output)
+    }
+
+    fn steps(&self, u: &HostUpdate, p: &mut Progress) -> Result<(), Stop> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        let control =
+            tempfile::Builder::new().prefix("parc-ssh").tempdir_in("/tmp").map_err(|e| Stop::failed(e.to_string()))?;
+        let settings = ssh::Settings {
+            ssh: self.config.ssh.clone(),
+            config_file: None,
+            control_dir: control.path().to_path_buf(),
+        };
+        let destination =
+            ssh::Destination::parse(&self.destination(&u.host)).map_err(|e| Stop::failed(e.to_string()))?;
+        let timeout = self.config.ssh.timeout();
+        let env = environment(self.config);
+        let connect = || runtime.block_on(ssh::connect(&destination, &settings, timeout));
+        let session = p.step("connect", |_| {
+            connect()
+                .map(|s| (s, format!("ssh {}", self.destination(&u.host))))
+                .map_err(|e| Stop::failed(e.to_string()))
+        })?;
+        let sh = |script: &str| -> Result<Exec, Stop> {
+            runtime.block_on(ssh::exec(&session, script, &env)).map_err(|e| Stop::failed(e.to_string()))
+        };
+        let root = if self.config.ssh.sudo { "sudo -n " } else { "" };
+
+        p.step("check", |_| {
+            let deadline = Instant::now() + self.policy.lock_wait.0;
+            loop {
+                let held = sh("fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock 2>/dev/null")?;
+                let pids =
+                    String::from_utf8_lossy(&held.stdout).split_whitespace().map(String::from).collect::<Vec<_>>();
+                if pids.is_empty() {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    let who = sh(&format!("ps -o pid=,args= -p {}", pids.join(",")))?;
+                    return Err(Stop::failed(format!(
+                        "the dpkg lock is held by process {} (waited {})",
+                        String::from_utf8_lossy(&who.stdout).trim(),
+                        self.policy.lock_wait
+                    )));
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            let audit = sh(&format!("{root}dpkg --audit"))?;
+            let said = String::from_utf8_lossy(&audit.stdout).trim().to_string();
+            if !said.is_empty() || audit.code != Some(0) {
+                return Err(Stop::failed(format!(
+                    "dpkg --audit reports an interrupted or broken dpkg: {}",
+                    first_lines(&said, 3)
+                )));
+            }
+            Ok(((), "the dpkg lock is free; dpkg --audit is clean".into()))
+        })?;
+
+        let inventory = |p: &mut Progress, name: &str| {
+            p.step(name, |_| {
+                let out = sh("dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'")?;
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                let installed: BTreeMap<String, String> = text
+                    .lines()
+                    .filter_map(|l| {
+                        let mut f = l.split('\t');
+                        let (name, version, status) = (f.next()?, f.next()?, f.next()?);
+                        status.starts_with("ii").then(|| (name.to_string(), version.to_string()))
+                    })
+                    .collect();
+                let n = installed.len();
+                Ok((installed, format!("{n} packages installed")))
+            })
+        };
+        let before = inventory(p, "inventory")?;
+
+        p.step("refresh", |_| {
+            let out = sh(&format!("{root}apt-get -q update"))?;
+            let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:") || l.starts_with("Err:")).collect();
+            if out.code != Some(0) || !errors.is_empty() {
+                return Err(Stop::failed(format!("apt-get update failed: {}", errors.join("; "))));
+            }
+            Ok(((), "apt-get update".into()))
+        })?;
+
+        let command = match u.action {
+            Action::FullUpgrade => "dist-upgrade".to_string(),
+            Action::Upgrade => "upgrade".to_string(),
+            Action::Security => {
+                let names: Vec<&str> = u.packages.iter().map(|p| p.package.as_str()).collect();
+                format!("install --only-upgrade {}", names.join(" "))
+            }
+        };
+        p.step("simulate", |_| {
+            let out = sh(&format!("apt-get -s -y {command}"))?;
+            let sim = crate::snapshot::apt::simulate::parse(&String::from_utf8_lossy(&out.stdout));
+            use crate::snapshot::apt::simulate::Op;
+            let mut now: Vec<(String, Option<String>)> = sim
+                .actions
+                .iter()
+                .filter(|a| matches!(a.op, Op::Upgrade | Op::Install))
+                .map(|a| (a.package.clone(), a.to.clone()))
+                .collect();
+            let mut planned: Vec<(String, Option<String>)> = u.packages.iter().map(|p| (p.package.clone(), p.to.clone())).collect();
+            let mut removed: Vec<String> = sim.actions.iter().filter(|a| matches!(a.op, Op::Remove | Op::Purge)).map(|a| a.package.clone()).collect();
+            let mut planned_removals = u.removals.clone();
+            for v in [&mut now, &mut planned] {
+                v.sort();
+            }
+            removed.sort();
+            planned_removals.sort();
+            if now != planned || removed != planned_removals {
+                let show = |v: &[(String, Option<String>)]| {
+                    v.iter().map(|(p, to)| format!("{p} {}", to.as_deref().unwrap_or("-"))).collect::<Vec<_>>().join(", ")
+                };
+                return Err(Stop {
+                    outcome: Outcome::Refused,
+                    cause: format!(
+                        "the host no longer matches the plan: it would now change {} (planned: {}); nothing was done, make a new plan",
+                        show(&now),
+                        show(&planned)
+                    ),
+                });
+            }
+            Ok(((), format!("apt-get -s {command}: {} change(s), as planned", now.len() + removed.len())))
+        })?;
+
+        let step_name = u.action.to_string();
+        let said = p.step(&step_name, |_| {
+            // Detached: a dropped SSH session cannot stop dpkg halfway; the state folder keeps its output and status.
+            let run = format!(
+                "{root}mkdir -p {STATE} && {root}rm -f {STATE}/rc && {root}setsid sh -c 'apt-get -y -q {DPKG_OPTIONS} {command} > {STATE}/out 2>&1 < /dev/null; echo $? > {STATE}/rc' > /dev/null 2>&1 < /dev/null &"
+            );
+            let started = sh(&run)?;
+            if started.code != Some(0) {
+                return Err(Stop::failed(format!("cannot start apt-get: {}", String::from_utf8_lossy(&started.stderr).trim())));
+            }
+            let code = loop {
+                std::thread::sleep(Duration::from_millis(500));
+                let rc = sh(&format!("cat {STATE}/rc 2>/dev/null"))?;
+                if let Ok(code) = String::from_utf8_lossy(&rc.stdout).trim().parse::<i32>() {
+                    break code;
+                }
+            };
+            let out = sh(&format!("cat {STATE}/out"))?;
+            let said = String::from_utf8_lossy(&out.stdout).into_owned();
+            if code != 0 {
+                let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:") || l.starts_with("dpkg:")).collect();
+                return Err(Stop::failed(format!("apt-get {command} exited {code}: {}", errors.join("; "))));
+            }
+            Ok((said, format!("apt-get {command}")))
+        });
+        match said {
+            Ok(said) => {
+                p.run.conffiles_kept = conffiles_kept(&said);
+                p.output = said;
+            }
+            Err(stop) => return Err(stop),
+        }
+        if self.policy.autoremove {
+            p.step("autoremove", |_| run_ok(&sh, &format!("{root}apt-get -y -q {DPKG_OPTIONS} autoremove")))?;
+        }
+        if self.policy.clean {
+            p.step("clean", |_| run_ok(&sh, &format!("{root}apt-get -q clean")))?;
+        }
+        let after = inventory(p, "inventory after")?;
+        p.run.changed = changed(&before, &after);
+
+        let required = sh("test -e /run/reboot-required")?.code == Some(0);
+        let due = match self.policy.reboot {
+            Reboot::Never => false,
+            Reboot::Always => true,
+            Reboot::WhenRequired => required || u.reboot_expected,
+        };
+        if due {
+            let identity = |s: &openssh::Session| -> Result<BootIdentity, Stop> {
+                let out = runtime
+                    .block_on(ssh::exec(
+                        s,
+                        "cat /proc/sys/kernel/random/boot_id; sed 's/.*) //' /proc/1/stat | cut -d' ' -f20",
+                        &env,
+                    ))
+                    .map_err(|e| Stop::failed(e.to_string()))?;
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                let mut lines = text.lines();
+                Ok(BootIdentity {
+                    boot_id: lines.next().unwrap_or("").trim().to_string(),
+                    pid1_start: lines.next().unwrap_or("").trim().to_string(),
+                })
+            };
+            let before_boot = identity(&session)?;
+            let _ =
+                sh(&format!("{root}setsid sh -c 'sleep 1; systemctl reboot || reboot' > /dev/null 2>&1 < /dev/null &"));
+            let _ = runtime.block_on(session.close());
+            let started = Instant::now();
+            let limit = self.policy.reboot_timeout.0;
+            let mut back = None;
+            while started.elapsed() < limit {
+                std::thread::sleep(Duration::from_millis(500));
+                let Ok(s) = connect() else { continue };
+                if let Ok(now) = identity(&s) {
+                    if now != before_boot && !now.boot_id.is_empty() {
+                        back = Some(now);
+                        let _ = runtime.block_on(s.close());
+                        break;
+                    }
+                }
+                let _ = runtime.block_on(s.close());
+            }
+            let seconds = started.elapsed().as_secs();
+            let verified = back.is_some();
+            p.run.reboot = Some(Rebooted { before: before_boot, after: back, seconds, verified });
+            p.step("reboot", |_| {
+                if verified {
+                    Ok(((), format!("back with a new boot identity after {seconds} s")))
+                } else {
+                    Err(Stop::failed(format!(
+                        "not back with a new boot identity within {} (reboot_timeout)",
+                        self.policy.reboot_timeout
+                    )))
+                }
+            })?;
+        } else {
+            let _ = runtime.block_on(session.close());
+        }
+        drop(runtime);
+
+        p.step("collect", |_| {
+            let target = crate::collect::Target { name: Some(u.host.clone()), destination: self.destination(&u.host) };
+            let kinds = ["system".to_string(), "apt".to_string()];
+            let outcomes = crate::collect::collect_ssh(self.snapshots, vec![target], &kinds, self.config, None);
+            match outcomes.into_iter().next().map(|o| o.result) {
+                Some(Ok(files)) => Ok(((), format!("{} snapshots written", files.len()))),
+                Some(Err(e)) => Err(Stop::failed(format!("collecting again failed: {e}"))),
+                None => Err(Stop::failed("collecting again gave nothing")),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Renders the run's log and writes both into the snapshots folder.
+    fn write(&self, run: Run, output: String) -> Result<Done> {
+        let mut ctx = tera::Context::new();
+        ctx.insert("run", &run);
+        ctx.insert("status", run.outcome.word());
+        ctx.insert("output", &output);
+        let log = self
+            .templates
+            .render("update-log.txt", &ctx)
+            .map_err(|e| anyhow!("cannot render update-log.txt: {}", crate::problem::error_chain(&e)))?;
+        let headline = log.lines().next().unwrap_or_default().to_string();
+        let collected_at = self.opts.now.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        let (host, outcome) = (run.host.clone(), run.outcome);
+        let snapshot = RunSnapshot {
+            schema: crate::snapshot::SCHEMA.into(),
+            kind: "update".into(),
+            host: host.clone(),
+            collected_at: collected_at.clone(),
+            agent: serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "mode": "apply"}),
+            probes: serde_json::Map::new(),
+            run,
+        };
+        let layout: Layout = self.opts.layout;
+        let files = write_pair(self.snapshots, &host, "update", &collected_at, &snapshot, &log, layout)?;
+        Ok(Done {
             kind: Kind::Update,
-            summary: None,
-            failed: true,
-            headline: format!(
-                "update {} NOT DONE: this version of parc plans updates but does not carry them out yet; nothing was changed on the host",
-                u.host
-            ),
-            files: Vec::new(),
+            summary: Some(format!("update {host} {}", outcome.word())),
+            failed: outcome != Outcome::Ok,
+            headline,
+            files,
         })
-        .collect()
+    }
+}
+
+fn run_ok(sh: &dyn Fn(&str) -> Result<Exec, Stop>, script: &str) -> Result<((), String), Stop> {
+    let out = sh(script)?;
+    if out.code != Some(0) {
+        let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        return Err(Stop::failed(format!("{script} exited {:?}: {}", out.code, first_lines(&said, 3))));
+    }
+    Ok(((), script.to_string()))
+}
+
+fn first_lines(text: &str, n: usize) -> String {
+    text.lines().take(n).collect::<Vec<_>>().join("; ")
+}
+
+/// The configuration files dpkg kept (`--force-confold`), from its own words.
+fn conffiles_kept(said: &str) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut current: Option<String> = None;
+    for line in said.lines() {
+        if let Some(rest) = line.trim().strip_prefix("Configuration file '") {
+            current = rest.split('\'').next().map(String::from);
+        } else if line.contains("Keeping old config file") {
+            kept.extend(current.take());
+        }
+    }
+    kept
+}
+
+/// What changed between two inventories.
+fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<Changed> {
+    let mut all: Vec<Changed> = Vec::new();
+    for (package, version) in after {
+        if before.get(package) != Some(version) {
+            all.push(Changed {
+                package: package.clone(),
+                from: before.get(package).cloned(),
+                to: Some(version.clone()),
+            });
+        }
+    }
+    for (package, version) in before {
+        if !after.contains_key(package) {
+            all.push(Changed { package: package.clone(), from: Some(version.clone()), to: None });
+        }
+    }
+    all.sort_by(|a, b| a.package.cmp(&b.package));
+    all
 }

@@ -19,15 +19,28 @@ pub enum Layout {
 /// Writes a run's snapshot and its text log; returns their paths. Neither is
 /// ever seen half-written, and a dated pair never replaces another run's.
 pub fn write(snapshots: &Path, snapshot: &RunSnapshot, log: &str, layout: Layout) -> anyhow::Result<Vec<PathBuf>> {
+    write_pair(snapshots, &snapshot.host, &snapshot.kind, &snapshot.collected_at, snapshot, log, layout)
+}
+
+/// [`write`] for the log of any kind of run (an archive run, an update).
+pub fn write_pair<T: serde::Serialize>(
+    snapshots: &Path,
+    host: &str,
+    kind: &str,
+    collected_at: &str,
+    snapshot: &T,
+    log: &str,
+    layout: Layout,
+) -> anyhow::Result<Vec<PathBuf>> {
     use anyhow::Context;
-    let folder = snapshots.join(&snapshot.host);
+    let folder = snapshots.join(host);
     let mut json = serde_json::to_vec_pretty(snapshot)?;
     json.push(b'\n');
     let (folder, stem) = match layout {
-        Layout::Stable => (folder, snapshot.kind.clone()),
+        Layout::Stable => (folder, kind.to_string()),
         Layout::Dated => {
-            let at: jiff::Timestamp = snapshot.collected_at.parse().context("the run's time")?;
-            (folder.join(&snapshot.kind), at.strftime("%Y-%m-%dT%H%M%SZ").to_string())
+            let at: jiff::Timestamp = collected_at.parse().context("the run's time")?;
+            (folder.join(kind), at.strftime("%Y-%m-%dT%H%M%SZ").to_string())
         }
     };
     std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;

@@ -123,8 +123,37 @@ pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Res
     Ok(out)
 }
 
+/// What a command left on the host.
+pub struct Exec {
+    /// The exit status; none when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `script` with `sh -s`, whatever its exit status.
+pub async fn exec(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Exec, Error> {
+    let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+    let mut child = session
+        .raw_command(format!("env {} sh -s", assignments.join(" ")))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .await?;
+    let mut stdin = child.stdin().take().expect("piped");
+    stdin.write_all(script.as_bytes()).await.map_err(Error::Send)?;
+    drop(stdin);
+    let (mut stdout, mut stderr) = (child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (read_out, read_err) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
+    read_out.and(read_err).map_err(Error::Lost)?;
+    let status = child.wait().await?;
+    Ok(Exec { code: status.code(), stdout: out, stderr: err })
+}
+
 /// A single-quoted shell word.
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -41,6 +41,13 @@ pub struct Policy {
     /// A host whose newest `apt` snapshot is older is skipped (stale facts).
     #[serde(default = "default_max_age")]
     pub max_age: Length,
+    /// How long a host's dpkg lock may stay held by another process before the update fails.
+    #[serde(default = "default_lock_wait")]
+    pub lock_wait: Length,
+}
+
+fn default_lock_wait() -> Length {
+    Length::minutes(2)
 }
 
 fn yes() -> bool {

@@ -39,6 +39,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "reason.txt",
     "llms.txt",
     "archive-log.txt",
+    "update-log.txt",
     "archive-mail.txt",
 ];
 

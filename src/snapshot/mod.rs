@@ -8,6 +8,7 @@ pub mod apt;
 pub mod archive;
 pub mod disks;
 pub mod system;
+pub mod update;
 
 use crate::store::FileError;
 use crate::time::Instant;

@@ -99,6 +99,11 @@ impl DebianHost {
         let key: Vec<&str> = host_key.split_whitespace().take(2).collect();
         std::fs::write(d.join("known_hosts"), format!("[127.0.0.1]:{port} {}\n", key.join(" "))).unwrap();
         std::fs::write(root.join("etc/hostname"), format!("{name}\n")).unwrap();
+        // The host's reboot: its PID 1 ends, and the test starts it again.
+        let reboot = root.join("usr/sbin/reboot");
+        std::fs::write(&reboot, "#!/bin/sh\ntouch /run/reboot-now\n").unwrap();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&reboot).unwrap().permissions(), 0o755);
+        assert!(Command::new("chmod").arg("755").arg(&reboot).status().unwrap().success());
         // No network: the local repository is the only source.
         let _ = std::fs::remove_file(root.join("etc/apt/sources.list"));
         let _ = std::fs::remove_dir_all(root.join("etc/apt/sources.list.d"));
