@@ -396,3 +396,130 @@ fn a_real_debian_host_is_upgraded_rebooted_and_collected_again() {
     assert!(stderr.contains("update deb1 REFUSED at simulate: the host no longer matches the plan"), "{stderr}");
     assert_eq!(versions(&host), "parc-lib 1.0\nparc-tool 2.0\n", "nothing was done");
 }
+
+/// A real host, one trouble after the other: each run stops at the step
+/// that found it, says why in its log's first line, and leaves the host's
+/// packages as they were.
+#[test]
+fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "2.0", control: "" },
+            Deb { name: "parc-other", version: "1.0", control: "" },
+        ],
+    );
+    let host = DebianHost::start("deb2", &repo, &["parc-tool_1.0_all.deb"]);
+    let config = |extra: &str| {
+        let text = format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\ntimeout = 20\n\n[[hosts]]\nname = \"deb2\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb2\"]\naction = \"upgrade\"\nlock_wait = \"2s\"\nreboot_timeout = \"3s\"\n{extra}\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        );
+        std::fs::write(tmp.path().join("parc.toml"), text).unwrap();
+    };
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    config("reboot = \"never\"");
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    let version = || String::from_utf8_lossy(&host.ssh("dpkg-query -W -f '${Version}' parc-tool").stdout).into_owned();
+    // Each case: plan, make the trouble, apply; the first line of the log says where and why.
+    let case = |extra: &str, trouble: &str, first_line: &str| {
+        config(extra);
+        assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+        if !trouble.is_empty() {
+            let out = host.ssh(trouble);
+            assert!(out.status.success(), "{trouble}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let out = parc_in(&["apply", "plan.json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(5), "{stderr}");
+        let headline = stderr.lines().find(|l| l.starts_with("update deb2")).unwrap_or_default().to_string();
+        assert!(headline.starts_with(first_line), "{headline}\n{stderr}");
+        headline
+    };
+    // Another process holds the dpkg lock for longer than lock_wait.
+    let held = case(
+        "reboot = \"never\"",
+        "setsid flock /var/lib/dpkg/lock-frontend sleep 30 > /dev/null 2>&1 < /dev/null &",
+        "update deb2 FAILED at check: the dpkg lock is held by process",
+    );
+    assert!(held.contains("sleep 30"), "the holder is named: {held}");
+    assert_eq!(version(), "1.0");
+    assert!(host.ssh("pkill -x flock; pkill -x sleep; sleep 0.3; true").status.success());
+    // An interrupted dpkg: unpacked, never configured.
+    case(
+        "reboot = \"never\"",
+        "dpkg --unpack /srv/repo/parc-other_1.0_all.deb",
+        "update deb2 FAILED at check: dpkg --audit reports an interrupted or broken dpkg",
+    );
+    assert_eq!(version(), "1.0");
+    assert!(host.ssh("dpkg --configure -a").status.success());
+    // The package source is gone: apt-get update fails with apt's own words.
+    case("reboot = \"never\"", "mv /srv/repo /srv/repo.gone", "update deb2 FAILED at refresh: apt-get update failed");
+    assert!(host.ssh("mv /srv/repo.gone /srv/repo && apt-get -qq update").status.success());
+    // A reboot that never happens: the host keeps its boot identity.
+    case(
+        "reboot = \"always\"",
+        "printf '#!/bin/sh\\ntrue\\n' > /usr/sbin/reboot",
+        "update deb2 FAILED at reboot: not back with a new boot identity within 3s",
+    );
+    assert_eq!(version(), "2.0", "the upgrade itself was done");
+}
+
+/// A canary that never comes back from its reboot fails, and no other host
+/// of its policy is touched.
+#[test]
+fn a_canary_that_never_comes_back_stops_its_policy() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "2.0", control: "" },
+        ],
+    );
+    let canary = DebianHost::start("deb3", &repo, &["parc-tool_1.0_all.deb"]);
+    let other = DebianHost::start("deb4", &repo, &["parc-tool_1.0_all.deb"]);
+    // One key and one known_hosts file for both.
+    let known = tmp.path().join("known_hosts");
+    let both = [canary.known_hosts(), other.known_hosts()].map(|f| std::fs::read_to_string(f).unwrap()).concat();
+    std::fs::write(&known, both).unwrap();
+    // Each host knows its own key: an ssh config offers both.
+    let ssh_config = tmp.path().join("ssh_config");
+    let keys = format!("Host *\n  IdentityFile {}\n  IdentityFile {}\n", canary.key().display(), other.key().display());
+    std::fs::write(&ssh_config, keys).unwrap();
+    let config = format!(
+        "[ssh]\nknown_hosts = \"{}\"\nconfig_file = \"{}\"\ntimeout = 20\n\n\
+         [[hosts]]\nname = \"deb3\"\nssh = \"{}\"\n[[hosts]]\nname = \"deb4\"\nssh = \"{}\"\n\n\
+         [[update]]\nname = \"p\"\nhosts = [\"deb*\"]\naction = \"upgrade\"\ncanary = [\"deb3\"]\n\
+         reboot = \"always\"\nreboot_timeout = \"3s\"\nmax_parallel = 2\n",
+        known.display(),
+        ssh_config.display(),
+        canary.destination(),
+        other.destination()
+    );
+    std::fs::write(tmp.path().join("parc.toml"), config).unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    canary.stay_down();
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("update deb3 FAILED at reboot: not back with a new boot identity within 3s"), "{stderr}");
+    assert!(
+        stderr.contains("update deb4 REFUSED: a canary failed: no other host of the policy is started"),
+        "{stderr}"
+    );
+    let version = String::from_utf8_lossy(&other.ssh("dpkg-query -W -f '${Version}' parc-tool").stdout).into_owned();
+    assert_eq!(version, "1.0", "deb4 was not touched");
+}

@@ -254,9 +254,11 @@ impl Host<'_> {
                 }
                 if Instant::now() >= deadline {
                     let who = sh(&format!("ps -o pid=,args= -p {}", pids.join(",")))?;
+                    let holders: Vec<String> =
+                        String::from_utf8_lossy(&who.stdout).lines().map(|l| l.trim().to_string()).collect();
                     return Err(Stop::failed(format!(
                         "the dpkg lock is held by process {} (waited {})",
-                        String::from_utf8_lossy(&who.stdout).trim(),
+                        holders.join("; "),
                         self.policy.lock_wait
                     )));
                 }

@@ -28,6 +28,8 @@ pub struct DebianHost {
     /// The root as the host sees it (the overlay's merged folder).
     pub root: PathBuf,
     stop: Arc<AtomicBool>,
+    /// A host that does not come back after its next reboot.
+    down: Arc<AtomicBool>,
     child: Arc<Mutex<Option<Child>>>,
     keeper: Option<std::thread::JoinHandle<()>>,
 }
@@ -117,6 +119,7 @@ impl DebianHost {
             port,
             root,
             stop: Arc::new(AtomicBool::new(false)),
+            down: Arc::new(AtomicBool::new(false)),
             child: Arc::new(Mutex::new(None)),
             keeper: None,
         };
@@ -134,7 +137,8 @@ impl DebianHost {
 
     /// Starts PID 1, and again each time it ends (a reboot), until dropped.
     fn boot_keeper(&mut self) {
-        let (stop, child, root, name) = (self.stop.clone(), self.child.clone(), self.root.clone(), self.name.clone());
+        let (stop, down, child) = (self.stop.clone(), self.down.clone(), self.child.clone());
+        let (root, name) = (self.root.clone(), self.name.clone());
         *child.lock().unwrap() = Some(boot(&root, &name));
         self.keeper = Some(std::thread::spawn(move || loop {
             std::thread::sleep(Duration::from_millis(50));
@@ -143,10 +147,15 @@ impl DebianHost {
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            if ended {
+            if ended && !down.load(Ordering::SeqCst) {
                 *guard = Some(boot(&root, &name));
             }
         }));
+    }
+
+    /// After its next reboot, the host stays down.
+    pub fn stay_down(&self) {
+        self.down.store(true, Ordering::SeqCst);
     }
 
     pub fn wait_for_ssh(&self) {
