@@ -195,6 +195,16 @@ fn apply_says_what_it_would_do_refuses_a_stale_plan_and_stops_after_a_failure() 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("update pve1, policy weekly: would run full-upgrade of"), "{stdout}");
     assert!(stdout.contains("update pve2, policy weekly: would skip: APT fails"), "{stdout}");
+    // --host and --policy: those updates alone.
+    let out = apply(&["--dry-run", "--host", "pve1"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("update pve1, policy weekly: would run"), "{stdout}");
+    let out = apply(&["--dry-run", "--host", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the plan has no update of host nope"));
+    // Eight lines: the inventory's vm-web1 too, skipped (no apt snapshot in these days).
+    assert_eq!(apply(&["--dry-run", "--policy", "weekly"]).stdout.split(|b| *b == b'\n').count() - 1, 8);
 
     // The first host fails to connect; with max_failures = 1 the others are refused, each with its log.
     let out = apply(&["--now", "2026-11-21T10:05:00+01:00"]);

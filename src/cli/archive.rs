@@ -86,6 +86,33 @@ pub struct ApplyArgs {
     /// Commit, then push the current branch (fetch, replay on the remote branch, retry).
     #[arg(long)]
     pub push: bool,
+    /// Only the updates of this host (repeatable); archive jobs and mails wait for another apply.
+    #[arg(long, value_name = "NAME")]
+    pub host: Vec<String>,
+    /// Only the updates of this policy (repeatable); archive jobs and mails wait for another apply.
+    #[arg(long, value_name = "NAME")]
+    pub policy: Vec<String>,
+}
+
+/// `--host` and `--policy`: the plan's updates of those hosts and policies alone.
+fn restrict(mut plan: plan::Plan, args: &ApplyArgs) -> Result<plan::Plan> {
+    if args.host.is_empty() && args.policy.is_empty() {
+        return Ok(plan);
+    }
+    for (names, of) in [(&args.host, "host"), (&args.policy, "policy")] {
+        for name in names {
+            let known = plan.updates.iter().any(|u| if of == "host" { &u.host == name } else { &u.policy == name });
+            anyhow::ensure!(known, "the plan has no update of {of} {name}");
+        }
+    }
+    plan.jobs.clear();
+    plan.notifications.clear();
+    plan.notify_inputs.clear();
+    plan.updates.retain(|u| {
+        (args.host.is_empty() || args.host.contains(&u.host))
+            && (args.policy.is_empty() || args.policy.contains(&u.policy))
+    });
+    Ok(plan)
 }
 
 fn now(arg: Option<&str>) -> Result<jiff::Zoned> {
@@ -167,7 +194,7 @@ fn apply_options(args: &ApplyArgs, config: &Config, config_path: &Path, quiet: b
 
 pub fn apply(args: ApplyArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
     let snapshots = snapshots_dir(args.snapshots.clone(), config, config_path);
-    let plan = plan::read(&args.plan)?;
+    let plan = restrict(plan::read(&args.plan)?, &args)?;
     let options = apply_options(&args, config, config_path, quiet)?;
     let base = super::build::base_of(config_path);
     let applied = action::apply(&action::Context { config, snapshots: &snapshots, base: &base }, &plan, &options)?;
