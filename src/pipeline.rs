@@ -52,21 +52,29 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     value
 }
 
-/// Stage 7: the archive plan as of the newest snapshot (so that the same
-/// inputs give the same site), shown on the archives page. It changes
-/// nothing: `parc plan` writes the plan that `parc apply` carries out.
-fn plan(config: &Config, options: &BuildOptions, fleet: &fleet::Fleet) -> Option<crate::plan::Plan> {
-    if config.archive.is_empty() {
+/// Stage 7: the plan as of the newest snapshot (so that the same inputs give
+/// the same site) — the archive runs and the APT updates — shown on the
+/// archives and updates pages. It changes nothing: `parc plan` writes the
+/// plan that `parc apply` carries out.
+fn plan(
+    config: &Config,
+    options: &BuildOptions,
+    fleet: &fleet::Fleet,
+    derived: &derive::Derived,
+) -> Option<crate::plan::Plan> {
+    if config.archive.is_empty() && config.update.is_empty() {
         return None;
     }
     let now = jiff::Timestamp::from_second(fleet.newest.map_or(0, |n| n.0)).ok()?.to_zoned(jiff::tz::TimeZone::UTC);
-    match crate::plan::make(&config.archive, &options.snapshots, &now, crate::plan::Reach::Never) {
-        Ok(plan) => Some(plan),
+    let mut plan = match crate::plan::make(&config.archive, &options.snapshots, &now, crate::plan::Reach::Never) {
+        Ok(plan) => plan,
         Err(e) => {
             tracing::warn!("cannot plan the archive jobs: {e:#}");
-            None
+            return None;
         }
-    }
+    };
+    plan.updates = crate::plan::update::plans(config, fleet, &derived.apt, &options.snapshots, &now);
+    Some(plan)
 }
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
@@ -114,7 +122,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         || {
             let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
             let derived = timed("deriving", || derive::derive(&fleet, config));
-            let plan = timed("planning", || plan(config, options, &fleet));
+            let plan = timed("planning", || plan(config, options, &fleet, &derived));
             (fleet, derived, plan)
         },
         || -> Result<_> {

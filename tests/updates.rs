@@ -395,6 +395,21 @@ fn a_real_debian_host_is_upgraded_rebooted_and_collected_again() {
             "collect"
         ]
     );
+    // The next build shows the run.
+    assert!(parc_in(&["build"]).status.success());
+    let updates = read_json(&tmp.path().join("site/api/v1/updates.json"));
+    let shown = &updates["runs"][0];
+    let seen = (&shown["host"], &shown["outcome"], &shown["reboot"]["verified"]);
+    assert_eq!(seen, (&"deb1".into(), &"ok".into(), &true.into()), "{updates:#}");
+    assert_eq!(shown["changed"][0]["package"], "parc-tool");
+    let apt = read_json(&tmp.path().join("snapshots/deb1/apt.json"));
+    let inventory = apt["probes"]["dpkg-query"]["out"].as_str().unwrap();
+    assert!(
+        inventory.lines().any(|l| l.starts_with("parc-tool\t2.0")),
+        "collected again after the update: {inventory}"
+    );
+    let page = std::fs::read_to_string(tmp.path().join("site/updates.html")).unwrap();
+    assert!(page.contains("verified in"), "{page}");
 
     // Planned from the newest snapshots, then changed by hand before apply: refused, untouched.
     config("action = \"full-upgrade\"\nreboot = \"never\"");
@@ -480,6 +495,14 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
         "update deb2 FAILED at reboot: not back with a new boot identity within 3s",
     );
     assert_eq!(version(), "2.0", "the upgrade itself was done");
+    // The site says what needs a person: the reboot not verified.
+    assert!(parc_in(&["build"]).status.success());
+    let findings = read_json(&tmp.path().join("site/api/v1/findings.json"));
+    let kinds: Vec<&str> = (findings.as_array().unwrap().iter())
+        .filter(|f| f["host"] == "deb2")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"reboot-unverified") && !kinds.contains(&"update-failed"), "{kinds:?}");
 }
 
 /// A canary that never comes back from its reboot fails, and no other host

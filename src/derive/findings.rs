@@ -52,6 +52,8 @@ codes! {
         ArchiveStale = "archive-stale",
         DiskMoved = "disk-moved",
         ProbeFailed = "probe-failed",
+        UpdateFailed = "update-failed",
+        RebootUnverified = "reboot-unverified",
     }
 }
 
@@ -159,6 +161,7 @@ fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Findi
     }
     archives(host, now, config, &mut found);
     probes_failed(host, &mut found);
+    updates(host, &mut found);
 }
 
 /// The findings of one host, as they are found.
@@ -345,6 +348,36 @@ fn archive_stale(job: &str, runs: &[&ArchiveRun], now: Instant, stale_after: i64
         evidence("last_good", json!(last_good), &format!("archive-{job}"), newest.at),
         since,
     );
+}
+
+/// The host's newest APT update failed (`update-failed`), or rebooted without
+/// a new boot identity (`reboot-unverified`), since the first of the
+/// unbroken run of such updates.
+fn updates(host: &Host, found: &mut Found) {
+    use crate::snapshot::update::Outcome;
+    // A refusal changed nothing on the host: the run before it says how it stands.
+    let acted: Vec<_> = host.updates.iter().filter(|u| u.run.outcome != Outcome::Refused).collect();
+    let Some(last) = acted.last() else { return };
+    let unverified = |u: &&&crate::fleet::UpdateRun| u.run.reboot.as_ref().is_some_and(|r| !r.verified);
+    let failed = |u: &&&crate::fleet::UpdateRun| u.run.outcome == Outcome::Failed && !unverified(u);
+    let since = |bad: &dyn Fn(&&&crate::fleet::UpdateRun) -> bool| {
+        acted.iter().rev().take_while(|u| bad(u)).last().map_or(last.at, |u| u.at)
+    };
+    let run = &last.run;
+    let ev = evidence("cause", json!(run.cause), "update", last.at);
+    if failed(&last) {
+        let values = vec![
+            ("policy", json!(run.policy)),
+            ("action", json!(run.action)),
+            ("step", json!(run.failed_step)),
+            ("cause", json!(run.cause)),
+        ];
+        found.push(Kind::UpdateFailed, None, Severity::Critical, values, ev, since(&failed));
+    } else if unverified(&last) {
+        let seconds = run.reboot.as_ref().map(|r| r.seconds);
+        let values = vec![("policy", json!(run.policy)), ("seconds", json!(seconds))];
+        found.push(Kind::RebootUnverified, None, Severity::Warning, values, ev, since(&unverified));
+    }
 }
 
 /// A probe that used to work and fails now.

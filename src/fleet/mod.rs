@@ -67,6 +67,9 @@ pub struct Host {
     /// Archive runs this host carried out (`archive-<job>` snapshots), oldest first.
     #[serde(default)]
     pub archives: Vec<ArchiveRun>,
+    /// APT updates of this host (`update` snapshots), oldest first.
+    #[serde(default)]
+    pub updates: Vec<UpdateRun>,
     /// Probes failing in the newest version of their kind that worked in an
     /// earlier one, with since when they fail without a break.
     #[serde(default)]
@@ -81,6 +84,13 @@ pub struct ProbeBroken {
     pub cause: String,
     /// The first version of the failure's unbroken run.
     pub since: Instant,
+}
+
+/// One APT update of the host, dated by its snapshot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UpdateRun {
+    pub at: Instant,
+    pub run: crate::snapshot::update::Run,
 }
 
 /// One archive run, dated by its snapshot.
@@ -232,6 +242,7 @@ impl Assembly {
             reboots: Vec::new(),
             apt: None,
             archives: Vec::new(),
+            updates: Vec::new(),
             probes_broken: Vec::new(),
         });
         host.last_seen = host.last_seen.max(at);
@@ -320,6 +331,7 @@ impl Assembly {
             }
             Facts::Apt(facts) => host.apt.get_or_insert_with(Default::default).add(at, *facts),
             Facts::Archive(run) => host.archives.push(ArchiveRun { at, run: *run }),
+            Facts::Update(run) => host.updates.push(UpdateRun { at, run: *run }),
             Facts::Other => {}
         }
         self.failures.insert(parsed.kind, parsed.failures);

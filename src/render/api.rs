@@ -5,7 +5,7 @@ use super::detail::{disk_detail, host_detail, DiskDetail, History, HostDetail};
 use super::output::Output;
 use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
-use super::{apt, archive, published};
+use super::{apt, archive, published, updates};
 use crate::derive::risk::Verdict;
 use crate::time::Instant;
 use anyhow::Result;
@@ -29,6 +29,7 @@ const LISTS: &[(&str, &str)] = &[
     ("apt/pending.json", "apt-pending"),
     ("findings.json", "findings"),
     ("archives.json", "archives"),
+    ("updates.json", "updates"),
     ("plan.json", "plan"),
 ];
 
@@ -54,6 +55,7 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("badge", schema_for!(super::findings::Badge)),
         ("archives", schema_for!(Vec<archive::RunView<'static>>)),
         ("archive-job", schema_for!(archive::JobView<'static>)),
+        ("updates", schema_for!(super::updates::Updates<'static>)),
         ("plan", schema_for!(crate::plan::Plan)),
     ]
 }
@@ -136,6 +138,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         json(out, &format!("badges/{slug}.json"), badge)?;
     }
     json(out, "archives.json", &archive::runs(site))?;
+    json(out, "updates.json", &updates::updates(site))?;
     let jobs = archive::jobs(site);
     for job in &jobs {
         json(out, &format!("archives/{}.json", crate::slug::slug(job.job)), job)?;

@@ -18,7 +18,7 @@ pub struct FindingView<'a> {
     pub host_slug: String,
     /// `host-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
     /// `security-updates`, `held-packages`, `apt-error`, `archive-failed`, `archive-stale`,
-    /// `disk-moved`, `probe-failed`.
+    /// `disk-moved`, `probe-failed`, `update-failed`, `reboot-unverified`.
     pub kind: crate::derive::findings::Kind,
     pub severity: Severity,
     /// What to do, in words.

@@ -278,6 +278,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         f.put("jobs", &jobs);
         Ok(())
     })?;
+    let updates = super::updates::updates(site);
+    page(site, out, "updates.html", "updates.html", |f| {
+        fleet_base(site, f, "", "updates");
+        f.put("updates", &updates);
+        Ok(())
+    })?;
 
     let mut ctx = Context::new();
     ctx.insert("summary", &summary);

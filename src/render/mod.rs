@@ -14,6 +14,7 @@ pub mod memo;
 pub mod output;
 pub mod published;
 pub mod templates;
+pub mod updates;
 pub mod view;
 
 use crate::config::Config;

@@ -28,6 +28,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "apt-host.html",
     "apt-packages.html",
     "archives.html",
+    "updates.html",
     "findings.html",
     "findings.atom",
     "finding.txt",

@@ -125,6 +125,8 @@ pub enum Facts {
     Apt(Box<apt::AptFacts>),
     /// An archive run (`archive-<job>`).
     Archive(Box<archive::Run>),
+    /// An APT update of the host (`update`).
+    Update(Box<update::Run>),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -173,6 +175,8 @@ pub enum Unreadable {
     CollectedAt { value: String, cause: String },
     #[error("the archive run log is unreadable: {0}")]
     RunLog(serde_json::Error),
+    #[error("the update run log is unreadable: {0}")]
+    UpdateLog(serde_json::Error),
     #[error("an archive snapshot without its run log (\"run\")")]
     NoRunLog,
 }
@@ -208,6 +212,11 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, Unreadable> {
         kind if kind.starts_with("archive-") => match envelope.run.map(|r| serde_json::from_str(r.get())) {
             Some(Ok(run)) => Facts::Archive(Box::new(run)),
             Some(Err(e)) => return Err(Unreadable::RunLog(e)),
+            None => return Err(Unreadable::NoRunLog),
+        },
+        "update" => match envelope.run.map(|r| serde_json::from_str(r.get())) {
+            Some(Ok(run)) => Facts::Update(Box::new(run)),
+            Some(Err(e)) => return Err(Unreadable::UpdateLog(e)),
             None => return Err(Unreadable::NoRunLog),
         },
         _ => Facts::Other,
