@@ -39,7 +39,11 @@ fn main() -> ExitCode {
         if let Command::Retention(args) = cli.command {
             return cli::archive::retention(args);
         }
-        if let Command::ProbeScript { kind, sudo_wrapper } = &cli.command {
+        if let Command::ProbeScript { update_wrapper: true, .. } = &cli.command {
+            cli::print(parc::action::update::UPDATE_WRAPPER)?;
+            return Ok(exit::OK);
+        }
+        if let Command::ProbeScript { kind, sudo_wrapper, .. } = &cli.command {
             return cli::collect::probe_script(kind.as_deref(), *sudo_wrapper);
         }
         let config = match Config::load(&config_path, cli.config.is_some()) {

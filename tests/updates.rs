@@ -556,3 +556,59 @@ fn a_canary_that_never_comes_back_stops_its_policy() {
     let version = String::from_utf8_lossy(&other.ssh("dpkg-query -W -f '${Version}' parc-tool").stdout).into_owned();
     assert_eq!(version, "1.0", "deb4 was not touched");
 }
+
+/// The updating account is not root: sudo runs parc-update-root, which runs
+/// exactly the updater's commands and refuses anything else.
+#[test]
+fn an_update_through_sudo_and_the_update_wrapper() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "2.0", control: "" },
+        ],
+    );
+    let host = DebianHost::start("deb5", &repo, &["parc-tool_1.0_all.deb"]);
+    let wrapper = parc().args(["probe-script", "--update-wrapper"]).output().unwrap();
+    assert!(wrapper.status.success());
+    std::fs::write(host.root.join("usr/local/sbin/parc-update-root"), &wrapper.stdout).unwrap();
+    // A locked account (useradd's default) cannot log in without PAM: '*' has no password and is not locked.
+    let setup = "useradd -m -s /bin/sh -p '*' parc-update && mkdir -p /home/parc-update/.ssh && \
+                 cp /root/.ssh/authorized_keys /home/parc-update/.ssh/ && chown -R parc-update /home/parc-update/.ssh && \
+                 chown root:root /usr/local/sbin/parc-update-root && chmod 755 /usr/local/sbin/parc-update-root && \
+                 echo 'parc-update ALL=(root) NOPASSWD: /usr/local/sbin/parc-update-root' > /etc/sudoers.d/parc-update && \
+                 chmod 440 /etc/sudoers.d/parc-update";
+    let out = host.ssh(setup);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let destination = host.destination().replace("root@", "parc-update@");
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nsudo = true\n\n[[hosts]]\nname = \"deb5\"\nssh = \"{destination}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb5\"]\naction = \"upgrade\"\nreboot = \"never\"\n",
+            host.key().display(),
+            host.known_hosts().display()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("update deb5 ok: upgrade, 1 package(s) changed"), "{stderr}");
+    let version = host.ssh("dpkg-query -W -f '${Version}' parc-tool");
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "2.0");
+    // The rule allows the wrapper, and the wrapper its own commands only.
+    let as_user = |cmd: &str| host.ssh(&format!("su parc-update -c {}", common::shell_quote(cmd)));
+    let refused = as_user("sudo -n /usr/local/sbin/parc-update-root start install '../evil'");
+    assert_eq!(refused.status.code(), Some(126), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("parc-update-root: refused"));
+    let direct = as_user("sudo -n apt-get -y remove parc-tool");
+    assert!(!direct.status.success(), "sudo allows the wrapper alone");
+}

@@ -156,20 +156,19 @@ impl Progress {
 
 /// The environment of every command: no prompt, no pager, no restart questions.
 fn environment(config: &Config) -> Vec<(&'static str, String)> {
-    let mut env = vec![
+    let env = vec![
         ("LC_ALL", "C".to_string()),
         ("DEBIAN_FRONTEND", "noninteractive".to_string()),
         ("NEEDRESTART_MODE", "l".to_string()),
         ("APT_LISTCHANGES_FRONTEND", "none".to_string()),
     ];
-    if config.ssh.sudo {
-        env.push(("PARC_SUDO", "sudo -n".to_string()));
-    }
+    let _ = config;
     env
 }
 
-const DPKG_OPTIONS: &str = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
-const STATE: &str = "/var/lib/parc-update";
+/// The root wrapper of the updates (`parc probe-script --update-wrapper`):
+/// as root it is piped to `sh`, through sudo the host's installed copy runs.
+pub const UPDATE_WRAPPER: &str = include_str!("parc-update-root.sh");
 
 impl Host<'_> {
     fn destination(&self, host: &str) -> String {
@@ -241,12 +240,24 @@ impl Host<'_> {
         let sh = |script: &str| -> Result<Exec, Stop> {
             runtime.block_on(ssh::exec(&session, script, &env)).map_err(|e| Stop::failed(e.to_string()))
         };
-        let root = if self.config.ssh.sudo { "sudo -n " } else { "" };
+        // What needs root goes through the wrapper: as root, piped to sh; else sudo runs the host's copy.
+        let wrapper =
+            self.config.ssh.update_wrapper.clone().unwrap_or_else(|| "/usr/local/sbin/parc-update-root".into());
+        let root = |args: &[&str]| -> Result<Exec, Stop> {
+            let run = if self.config.ssh.sudo {
+                let words: Vec<String> = args.iter().map(|a| ssh::quote(a)).collect();
+                let command = format!("sudo -n {} {}", ssh::quote(&wrapper), words.join(" "));
+                runtime.block_on(ssh::exec(&session, &command, &env))
+            } else {
+                runtime.block_on(ssh::exec_with(&session, UPDATE_WRAPPER, args, &env))
+            };
+            run.map_err(|e| Stop::failed(e.to_string()))
+        };
 
         p.step("check", |_| {
             let deadline = Instant::now() + self.policy.lock_wait.0;
             loop {
-                let held = sh("fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock 2>/dev/null")?;
+                let held = root(&["lock-holders"])?;
                 let pids =
                     String::from_utf8_lossy(&held.stdout).split_whitespace().map(String::from).collect::<Vec<_>>();
                 if pids.is_empty() {
@@ -264,7 +275,7 @@ impl Host<'_> {
                 }
                 std::thread::sleep(Duration::from_secs(1));
             }
-            let audit = sh(&format!("{root}dpkg --audit"))?;
+            let audit = root(&["audit"])?;
             let said = String::from_utf8_lossy(&audit.stdout).trim().to_string();
             if !said.is_empty() || audit.code != Some(0) {
                 return Err(Stop::failed(format!(
@@ -294,7 +305,7 @@ impl Host<'_> {
         let before = inventory(p, "inventory")?;
 
         p.step("refresh", |_| {
-            let out = sh(&format!("{root}apt-get -q update"))?;
+            let out = root(&["refresh"])?;
             let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
             let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:") || l.starts_with("Err:")).collect();
             if out.code != Some(0) || !errors.is_empty() {
@@ -303,12 +314,12 @@ impl Host<'_> {
             Ok(((), "apt-get update".into()))
         })?;
 
-        let command = match u.action {
-            Action::FullUpgrade => "dist-upgrade".to_string(),
-            Action::Upgrade => "upgrade".to_string(),
+        let names: Vec<&str> = u.packages.iter().map(|p| p.package.as_str()).collect();
+        let (command, start): (String, Vec<&str>) = match u.action {
+            Action::FullUpgrade => ("dist-upgrade".into(), vec!["start", "dist-upgrade"]),
+            Action::Upgrade => ("upgrade".into(), vec!["start", "upgrade"]),
             Action::Security => {
-                let names: Vec<&str> = u.packages.iter().map(|p| p.package.as_str()).collect();
-                format!("install --only-upgrade {}", names.join(" "))
+                (format!("install --only-upgrade {}", names.join(" ")), [&["start", "install"][..], &names].concat())
             }
         };
         p.step("simulate", |_| {
@@ -347,25 +358,26 @@ impl Host<'_> {
 
         let step_name = u.action.to_string();
         let said = p.step(&step_name, |_| {
-            // Detached: a dropped SSH session cannot stop dpkg halfway; the state folder keeps its output and status.
-            let run = format!(
-                "{root}mkdir -p {STATE} && {root}rm -f {STATE}/rc && {root}setsid sh -c 'apt-get -y -q {DPKG_OPTIONS} {command} > {STATE}/out 2>&1 < /dev/null; echo $? > {STATE}/rc' > /dev/null 2>&1 < /dev/null &"
-            );
-            let started = sh(&run)?;
+            // Detached: a dropped SSH session cannot stop dpkg halfway; the wrapper keeps its output and status.
+            let started = root(&start)?;
             if started.code != Some(0) {
-                return Err(Stop::failed(format!("cannot start apt-get: {}", String::from_utf8_lossy(&started.stderr).trim())));
+                return Err(Stop::failed(format!(
+                    "cannot start apt-get: {}",
+                    String::from_utf8_lossy(&started.stderr).trim()
+                )));
             }
             let code = loop {
                 std::thread::sleep(Duration::from_millis(500));
-                let rc = sh(&format!("cat {STATE}/rc 2>/dev/null"))?;
+                let rc = root(&["status"])?;
                 if let Ok(code) = String::from_utf8_lossy(&rc.stdout).trim().parse::<i32>() {
                     break code;
                 }
             };
-            let out = sh(&format!("cat {STATE}/out"))?;
+            let out = root(&["output"])?;
             let said = String::from_utf8_lossy(&out.stdout).into_owned();
             if code != 0 {
-                let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:") || l.starts_with("dpkg:")).collect();
+                let errors: Vec<&str> =
+                    said.lines().filter(|l| l.starts_with("E:") || l.starts_with("dpkg:")).collect();
                 return Err(Stop::failed(format!("apt-get {command} exited {code}: {}", errors.join("; "))));
             }
             Ok((said, format!("apt-get {command}")))
@@ -378,10 +390,10 @@ impl Host<'_> {
             Err(stop) => return Err(stop),
         }
         if self.policy.autoremove {
-            p.step("autoremove", |_| run_ok(&sh, &format!("{root}apt-get -y -q {DPKG_OPTIONS} autoremove")))?;
+            p.step("autoremove", |_| run_ok(&root, "autoremove"))?;
         }
         if self.policy.clean {
-            p.step("clean", |_| run_ok(&sh, &format!("{root}apt-get -q clean")))?;
+            p.step("clean", |_| run_ok(&root, "clean"))?;
         }
         let after = inventory(p, "inventory after")?;
         p.run.changed = changed(&before, &after);
@@ -409,8 +421,7 @@ impl Host<'_> {
                 })
             };
             let before_boot = identity(&session)?;
-            let _ =
-                sh(&format!("{root}setsid sh -c 'sleep 1; systemctl reboot || reboot' > /dev/null 2>&1 < /dev/null &"));
+            let _ = root(&["reboot"]);
             let _ = runtime.block_on(session.close());
             let started = Instant::now();
             let limit = self.policy.reboot_timeout.0;
@@ -492,13 +503,13 @@ impl Host<'_> {
     }
 }
 
-fn run_ok(sh: &dyn Fn(&str) -> Result<Exec, Stop>, script: &str) -> Result<((), String), Stop> {
-    let out = sh(script)?;
+fn run_ok(root: &dyn Fn(&[&str]) -> Result<Exec, Stop>, command: &str) -> Result<((), String), Stop> {
+    let out = root(&[command])?;
     if out.code != Some(0) {
         let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-        return Err(Stop::failed(format!("{script} exited {:?}: {}", out.code, first_lines(&said, 3))));
+        return Err(Stop::failed(format!("apt-get {command} exited {:?}: {}", out.code, first_lines(&said, 3))));
     }
-    Ok(((), script.to_string()))
+    Ok(((), format!("apt-get {command}")))
 }
 
 fn first_lines(text: &str, n: usize) -> String {

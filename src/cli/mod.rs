@@ -106,15 +106,18 @@ pub enum Command {
     /// Print the probe script of a kind (system, disks).
     ProbeScript {
         /// The kind: system or disks.
-        #[arg(required_unless_present = "sudo_wrapper")]
+        #[arg(required_unless_present_any = ["sudo_wrapper", "update_wrapper"])]
         kind: Option<String>,
         /// Print instead `parc-root`, the root wrapper that the sudoers rule of ssh.sudo names.
-        #[arg(long, conflicts_with = "kind")]
+        #[arg(long, conflicts_with_all = ["kind", "update_wrapper"])]
         sudo_wrapper: bool,
+        /// Print instead `parc-update-root`, the root wrapper of APT updates (its own sudoers rule).
+        #[arg(long, conflicts_with = "kind")]
+        update_wrapper: bool,
     },
-    /// Decide the archive runs and retention deletions due; change nothing.
+    /// Decide the archive runs, retention deletions, mails and APT updates due; change nothing.
     Plan(archive::PlanArgs),
-    /// Carry out a plan: fetch, verify, archive, upload, prune, report.
+    /// Carry out a plan: archive runs, escalation mails, APT updates.
     Apply(archive::ApplyArgs),
     /// Acknowledge a finding until a date (silences.toml), list or remove silences.
     Silence(findings::SilenceArgs),

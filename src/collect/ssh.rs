@@ -133,9 +133,15 @@ pub struct Exec {
 
 /// Runs `script` with `sh -s`, whatever its exit status.
 pub async fn exec(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Exec, Error> {
+    exec_with(session, script, &[], env).await
+}
+
+/// [`exec`], with `args` as the script's `$1`, `$2`, ….
+pub async fn exec_with(session: &Session, script: &str, args: &[&str], env: &[(&str, String)]) -> Result<Exec, Error> {
     let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+    let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
     let mut child = session
-        .raw_command(format!("env {} sh -s", assignments.join(" ")))
+        .raw_command(format!("env {} sh -s -- {}", assignments.join(" "), words.join(" ")))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -116,6 +116,9 @@ pub struct SshConfig {
     /// default `/usr/local/sbin/parc-root`. Empty: `sudo -n` runs the
     /// commands themselves.
     pub sudo_wrapper: Option<String>,
+    /// The root wrapper `parc apply` runs through sudo to update a host
+    /// (`parc probe-script --update-wrapper`); default `/usr/local/sbin/parc-update-root`.
+    pub update_wrapper: Option<String>,
     /// Hosts collected at the same time (default 8).
     pub concurrency: Option<usize>,
     /// Seconds a whole host may take, connection included (default 300).

@@ -205,3 +205,8 @@ pub fn install_sudo_wrapper() -> PathBuf {
     tmp.persist(&path).unwrap();
     path
 }
+
+/// A single-quoted shell word.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
