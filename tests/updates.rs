@@ -262,12 +262,12 @@ fn a_real_debian_host_is_planned_from_what_its_own_apt_simulates() {
     repository(
         &repo,
         &[
-            Deb { name: "parc-tool", version: "1.0", control: "" },
-            Deb { name: "parc-tool", version: "2.0", control: "" },
-            Deb { name: "parc-lib", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-lib", version: "1.0", control: "", files: &[] },
             // Version 2 needs a package that is not installed: upgrade keeps it back, full-upgrade installs both.
-            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n" },
-            Deb { name: "parc-new", version: "1.0", control: "" },
+            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n", files: &[] },
+            Deb { name: "parc-new", version: "1.0", control: "", files: &[] },
         ],
     );
     let host = DebianHost::start("deb1", &repo, &["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb"]);
@@ -330,11 +330,11 @@ fn a_real_debian_host_is_upgraded_rebooted_and_collected_again() {
     repository(
         &repo,
         &[
-            Deb { name: "parc-tool", version: "1.0", control: "" },
-            Deb { name: "parc-tool", version: "2.0", control: "" },
-            Deb { name: "parc-lib", version: "1.0", control: "" },
-            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n" },
-            Deb { name: "parc-new", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-lib", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n", files: &[] },
+            Deb { name: "parc-new", version: "1.0", control: "", files: &[] },
         ],
     );
     let host = DebianHost::start("deb1", &repo, &["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb"]);
@@ -433,9 +433,9 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
     repository(
         &repo,
         &[
-            Deb { name: "parc-tool", version: "1.0", control: "" },
-            Deb { name: "parc-tool", version: "2.0", control: "" },
-            Deb { name: "parc-other", version: "1.0", control: "" },
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-other", version: "1.0", control: "", files: &[] },
         ],
     );
     let host = DebianHost::start("deb2", &repo, &["parc-tool_1.0_all.deb"]);
@@ -515,8 +515,8 @@ fn a_canary_that_never_comes_back_stops_its_policy() {
     repository(
         &repo,
         &[
-            Deb { name: "parc-tool", version: "1.0", control: "" },
-            Deb { name: "parc-tool", version: "2.0", control: "" },
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
         ],
     );
     let canary = DebianHost::start("deb3", &repo, &["parc-tool_1.0_all.deb"]);
@@ -567,8 +567,8 @@ fn an_update_through_sudo_and_the_update_wrapper() {
     repository(
         &repo,
         &[
-            Deb { name: "parc-tool", version: "1.0", control: "" },
-            Deb { name: "parc-tool", version: "2.0", control: "" },
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
         ],
     );
     let host = DebianHost::start("deb5", &repo, &["parc-tool_1.0_all.deb"]);
@@ -611,4 +611,81 @@ fn an_update_through_sudo_and_the_update_wrapper() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("parc-update-root: refused"));
     let direct = as_user("sudo -n apt-get -y remove parc-tool");
     assert!(!direct.status.success(), "sudo allows the wrapper alone");
+}
+
+/// Three hosts, two at a time: the first two overlap, the third begins
+/// after both ended. On one, a configuration file changed by hand is kept
+/// (and said so) and a held package is left at its version.
+#[test]
+fn max_parallel_hosts_at_once_conffiles_kept_and_holds_left_alone() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-conf", version: "1.0", control: "", files: &[("/etc/parc-conf.conf", "answer = 1\n")] },
+            Deb { name: "parc-conf", version: "2.0", control: "", files: &[("/etc/parc-conf.conf", "answer = 2\n")] },
+            Deb { name: "parc-held", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-held", version: "2.0", control: "", files: &[] },
+        ],
+    );
+    let installed = ["parc-tool_1.0_all.deb", "parc-conf_1.0_all.deb", "parc-held_1.0_all.deb"];
+    let hosts: Vec<DebianHost> =
+        ["deb6", "deb7", "deb8"].iter().map(|n| DebianHost::start(n, &repo, &installed)).collect();
+    let first = &hosts[0];
+    assert!(first
+        .ssh("echo 'answer = 42' > /etc/parc-conf.conf && apt-mark hold parc-held >/dev/null")
+        .status
+        .success());
+    let known = tmp.path().join("known_hosts");
+    std::fs::write(&known, hosts.iter().map(|h| std::fs::read_to_string(h.known_hosts()).unwrap()).collect::<String>())
+        .unwrap();
+    let ssh_config = tmp.path().join("ssh_config");
+    let keys: String = hosts.iter().map(|h| format!("  IdentityFile {}\n", h.key().display())).collect();
+    std::fs::write(&ssh_config, format!("Host *\n{keys}")).unwrap();
+    let inventory: String =
+        hosts.iter().map(|h| format!("[[hosts]]\nname = \"{}\"\nssh = \"{}\"\n", h.name, h.destination())).collect();
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nknown_hosts = \"{}\"\nconfig_file = \"{}\"\n\n{inventory}\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb*\"]\naction = \"upgrade\"\nreboot = \"never\"\nmax_parallel = 2\n",
+            known.display(),
+            ssh_config.display()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let plan = read_json(&tmp.path().join("plan.json"));
+    let deb6 = plan["updates"].as_array().unwrap().iter().find(|u| u["host"] == "deb6").unwrap().clone();
+    assert_eq!(deb6["held"], serde_json::json!(["parc-held"]), "{deb6:#}");
+    let out = parc_in(&["apply", "plan.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let run = |host: &str| -> Value {
+        let folder = tmp.path().join("snapshots").join(host).join("update");
+        let file =
+            std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().unwrap() == "json");
+        read_json(&file.unwrap())["run"].clone()
+    };
+    let at = |r: &Value, key: &str| r[key].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let runs = [run("deb6"), run("deb7"), run("deb8")];
+    assert!(runs.iter().all(|r| r["outcome"] == "ok"), "{runs:#?}");
+    assert!(
+        at(&runs[1], "began") < at(&runs[0], "ended") && at(&runs[0], "began") < at(&runs[1], "ended"),
+        "the first wave overlaps"
+    );
+    let wave_end = at(&runs[0], "ended").max(at(&runs[1], "ended"));
+    assert!(at(&runs[2], "began") >= wave_end, "the third host waits for the first two: {runs:#?}");
+
+    assert_eq!(runs[0]["conffiles_kept"], serde_json::json!(["/etc/parc-conf.conf"]), "{:#}", runs[0]);
+    let conf = first.ssh("cat /etc/parc-conf.conf; dpkg-query -W -f '${Version} ' parc-conf parc-held");
+    assert_eq!(String::from_utf8_lossy(&conf.stdout), "answer = 42\n2.0 1.0 ", "kept, upgraded, and held");
+    assert_eq!(runs[1]["conffiles_kept"], serde_json::json!([]), "an unchanged conffile is replaced: {:#}", runs[1]);
 }

@@ -186,6 +186,8 @@ impl Host<'_> {
             failed_step: None,
             cause: None,
             started_at: self.opts.now.timestamp().to_string(),
+            began: jiff::Timestamp::now().to_string(),
+            ended: String::new(),
             duration_ms: 0,
             steps: Vec::new(),
             changed: Vec::new(),
@@ -215,6 +217,7 @@ impl Host<'_> {
             }
         }
         run.duration_ms = started.elapsed().as_millis() as u64;
+        run.ended = jiff::Timestamp::now().to_string();
         self.write(run, progress.output)
     }
 

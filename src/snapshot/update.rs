@@ -67,6 +67,11 @@ pub struct Run {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     pub started_at: String,
+    /// The clock's time when this host's run began and ended (RFC 3339, UTC).
+    #[serde(default)]
+    pub began: String,
+    #[serde(default)]
+    pub ended: String,
     pub duration_ms: u64,
     pub steps: Vec<Step>,
     pub changed: Vec<Changed>,

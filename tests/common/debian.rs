@@ -34,11 +34,13 @@ pub struct DebianHost {
     keeper: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A package the tests build: name, version, and what else goes in its control file.
+/// A package the tests build: name, version, what else goes in its control
+/// file, and the files it installs (those under /etc are its conffiles).
 pub struct Deb<'a> {
     pub name: &'a str,
     pub version: &'a str,
     pub control: &'a str,
+    pub files: &'a [(&'a str, &'a str)],
 }
 
 /// Builds `debs` into `repo` (a flat repository `apt` reads with `[trusted=yes]`).
@@ -56,6 +58,18 @@ pub fn repository(repo: &Path, debs: &[Deb]) {
             ),
         )
         .unwrap();
+        let mut conffiles = String::new();
+        for (path, text) in deb.files {
+            let target = build.path().join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(&target, text).unwrap();
+            if path.starts_with("/etc/") {
+                conffiles.push_str(&format!("{path}\n"));
+            }
+        }
+        if !conffiles.is_empty() {
+            std::fs::write(control.join("conffiles"), conffiles).unwrap();
+        }
         let file = repo.join(format!("{}_{}_all.deb", deb.name, deb.version));
         let out = Command::new("dpkg-deb")
             .args(["--build", "--root-owner-group"])
