@@ -689,3 +689,58 @@ fn max_parallel_hosts_at_once_conffiles_kept_and_holds_left_alone() {
     assert_eq!(String::from_utf8_lossy(&conf.stdout), "answer = 42\n2.0 1.0 ", "kept, upgraded, and held");
     assert_eq!(runs[1]["conffiles_kept"], serde_json::json!([]), "an unchanged conffile is replaced: {:#}", runs[1]);
 }
+
+/// The SSH connection drops while dpkg runs: dpkg, detached, goes on; the
+/// updater connects again, reads how it ended, and says what happened.
+#[test]
+fn a_dropped_connection_does_not_stop_dpkg_halfway() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let slow = [("DEBIAN/preinst", "#!/bin/sh\nsleep 4\n")];
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-slow", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-slow", version: "2.0", control: "", files: &slow },
+        ],
+    );
+    let host = DebianHost::start("deb9", &repo, &["parc-slow_1.0_all.deb"]);
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb9\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb9\"]\naction = \"upgrade\"\nreboot = \"never\"\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = std::thread::scope(|s| {
+        let apply = s.spawn(|| parc_in(&["apply", "plan.json"]));
+        // Once the preinst sleeps, every SSH session of the host is cut.
+        for _ in 0..100 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if host.ssh("pgrep -f 'sleep 4' >/dev/null").status.success() {
+                let _ = host.ssh("pkill -f 'sshd: root@'");
+                break;
+            }
+        }
+        apply.join().unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let version = host.ssh("dpkg-query -W -f '${Version}' parc-slow");
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "2.0");
+    let log = std::fs::read_dir(tmp.path().join("snapshots/deb9/update"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().unwrap() == "log")
+        .unwrap();
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("the connection dropped while it ran and was made again"), "{log}");
+}

@@ -240,8 +240,10 @@ impl Host<'_> {
                 .map(|s| (s, format!("ssh {}", self.destination(&u.host))))
                 .map_err(|e| Stop::failed(e.to_string()))
         })?;
+        // The session in use: made again when the connection drops while dpkg runs.
+        let session = std::cell::RefCell::new(session);
         let sh = |script: &str| -> Result<Exec, Stop> {
-            runtime.block_on(ssh::exec(&session, script, &env)).map_err(|e| Stop::failed(e.to_string()))
+            runtime.block_on(ssh::exec(&session.borrow(), script, &env)).map_err(|e| Stop::failed(e.to_string()))
         };
         // What needs root goes through the wrapper: as root, piped to sh; else sudo runs the host's copy.
         let wrapper =
@@ -250,9 +252,9 @@ impl Host<'_> {
             let run = if self.config.ssh.sudo {
                 let words: Vec<String> = args.iter().map(|a| ssh::quote(a)).collect();
                 let command = format!("sudo -n {} {}", ssh::quote(&wrapper), words.join(" "));
-                runtime.block_on(ssh::exec(&session, &command, &env))
+                runtime.block_on(ssh::exec(&session.borrow(), &command, &env))
             } else {
-                runtime.block_on(ssh::exec_with(&session, UPDATE_WRAPPER, args, &env))
+                runtime.block_on(ssh::exec_with(&session.borrow(), UPDATE_WRAPPER, args, &env))
             };
             run.map_err(|e| Stop::failed(e.to_string()))
         };
@@ -369,9 +371,29 @@ impl Host<'_> {
                     String::from_utf8_lossy(&started.stderr).trim()
                 )));
             }
+            // dpkg goes on whatever happens to the connection: a dropped one is made again, and the
+            // status read where the wrapper keeps it.
+            let mut dropped = Vec::new();
             let code = loop {
                 std::thread::sleep(Duration::from_millis(500));
-                let rc = root(&["status"])?;
+                let rc = match root(&["status"]) {
+                    Ok(rc) => rc,
+                    Err(lost) => {
+                        dropped.push(lost.cause);
+                        if dropped.len() > 20 {
+                            return Err(Stop::failed(format!(
+                                "the connection dropped while apt-get ran and could not be made again ({}); \
+                                 apt-get goes on, detached: the next collection shows how it ended",
+                                dropped.last().map_or("", String::as_str)
+                            )));
+                        }
+                        std::thread::sleep(Duration::from_secs(1));
+                        if let Ok(again) = connect() {
+                            *session.borrow_mut() = again;
+                        }
+                        continue;
+                    }
+                };
                 if let Ok(code) = String::from_utf8_lossy(&rc.stdout).trim().parse::<i32>() {
                     break code;
                 }
@@ -383,7 +405,11 @@ impl Host<'_> {
                     said.lines().filter(|l| l.starts_with("E:") || l.starts_with("dpkg:")).collect();
                 return Err(Stop::failed(format!("apt-get {command} exited {code}: {}", errors.join("; "))));
             }
-            Ok((said, format!("apt-get {command}")))
+            let note = match dropped.first() {
+                Some(first) => format!(" (the connection dropped while it ran and was made again: {first})"),
+                None => String::new(),
+            };
+            Ok((said, format!("apt-get {command}{note}")))
         });
         match said {
             Ok(said) => {
@@ -423,9 +449,9 @@ impl Host<'_> {
                     pid1_start: lines.next().unwrap_or("").trim().to_string(),
                 })
             };
-            let before_boot = identity(&session)?;
+            let before_boot = identity(&session.borrow())?;
             let _ = root(&["reboot"]);
-            let _ = runtime.block_on(session.close());
+            let _ = runtime.block_on(session.into_inner().close());
             let started = Instant::now();
             let limit = self.policy.reboot_timeout.0;
             let mut back = None;
@@ -455,7 +481,7 @@ impl Host<'_> {
                 }
             })?;
         } else {
-            let _ = runtime.block_on(session.close());
+            let _ = runtime.block_on(session.into_inner().close());
         }
         drop(runtime);
 

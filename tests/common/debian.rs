@@ -35,7 +35,8 @@ pub struct DebianHost {
 }
 
 /// A package the tests build: name, version, what else goes in its control
-/// file, and the files it installs (those under /etc are its conffiles).
+/// file, and the files it installs (those under /etc are its conffiles;
+/// `DEBIAN/preinst` and the like are its maintainer scripts).
 pub struct Deb<'a> {
     pub name: &'a str,
     pub version: &'a str,
@@ -65,6 +66,10 @@ pub fn repository(repo: &Path, debs: &[Deb]) {
             std::fs::write(&target, text).unwrap();
             if path.starts_with("/etc/") {
                 conffiles.push_str(&format!("{path}\n"));
+            }
+            // A maintainer script (`DEBIAN/preinst`, …) must be executable.
+            if path.starts_with("DEBIAN/") {
+                assert!(Command::new("chmod").arg("755").arg(&target).status().unwrap().success());
             }
         }
         if !conffiles.is_empty() {
