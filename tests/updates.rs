@@ -725,7 +725,7 @@ fn a_dropped_connection_does_not_stop_dpkg_halfway() {
         // Once the preinst sleeps, every SSH session of the host is cut.
         for _ in 0..100 {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            if host.ssh("pgrep -f 'sleep 4' >/dev/null").status.success() {
+            if host.ssh("pgrep -f '[s]leep 4' >/dev/null").status.success() {
                 let _ = host.ssh("pkill -f 'sshd: root@'");
                 break;
             }
@@ -743,4 +743,45 @@ fn a_dropped_connection_does_not_stop_dpkg_halfway() {
         .unwrap();
     let log = std::fs::read_to_string(log).unwrap();
     assert!(log.contains("the connection dropped while it ran and was made again"), "{log}");
+}
+
+/// A kernel upgrade when /boot has filled since the plan: refused at the
+/// check, nothing installed.
+#[test]
+fn a_kernel_does_not_go_into_a_full_boot() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "linux-image-parc", version: "1.0", control: "", files: &[] },
+            Deb { name: "linux-image-parc", version: "2.0", control: "", files: &[] },
+        ],
+    );
+    let host = DebianHost::start("deb10", &repo, &["linux-image-parc_1.0_all.deb"]);
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb10\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb10\"]\naction = \"upgrade\"\nreboot = \"never\"\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    assert!(host.ssh("mount -t tmpfs -o size=1m tmpfs /boot").status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("update deb10 FAILED at check: /boot has 1 MB free, under the 150 MB a kernel needs"),
+        "{stderr}"
+    );
+    let version = host.ssh("dpkg-query -W -f '${Version}' linux-image-parc");
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "1.0");
 }

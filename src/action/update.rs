@@ -288,6 +288,20 @@ impl Host<'_> {
                     first_lines(&said, 3)
                 )));
             }
+            // A kernel needs room in /boot (or /boot/firmware), which may have filled since the plan.
+            if u.packages.iter().any(|p| crate::plan::update::is_kernel(&p.package)) {
+                let df = sh("df -B1 --output=avail,target /boot/firmware /boot 2>/dev/null | tail -n +2")?;
+                let free = String::from_utf8_lossy(&df.stdout)
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+                    .min();
+                if let Some(free) = free.filter(|f| *f < crate::plan::update::BOOT_FREE_BYTES) {
+                    return Err(Stop::failed(format!(
+                        "/boot has {} MB free, under the 150 MB a kernel needs",
+                        free >> 20
+                    )));
+                }
+            }
             Ok(((), "the dpkg lock is free; dpkg --audit is clean".into()))
         })?;
 

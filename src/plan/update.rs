@@ -90,7 +90,7 @@ pub struct AptSnapshot {
 }
 
 /// Free space `/boot` must keep for a kernel upgrade (an initramfs and a kernel, with room).
-const BOOT_FREE_BYTES: u64 = 150 << 20;
+pub const BOOT_FREE_BYTES: u64 = 150 << 20;
 
 /// The update plan of every host a policy names, canaries first, then by policy and host.
 pub fn plans(
@@ -241,7 +241,7 @@ fn apt_age(at: Option<Instant>, now: Instant) -> Option<i64> {
 }
 
 /// Packages whose upgrade installs a kernel (and so needs room in /boot, and a reboot).
-fn is_kernel(package: &str) -> bool {
+pub fn is_kernel(package: &str) -> bool {
     let name = package.split(':').next().unwrap_or(package);
     ["linux-image-", "pve-kernel-", "proxmox-kernel-", "raspberrypi-kernel", "linux-signed-"]
         .iter()
