@@ -62,3 +62,5 @@ screenshot: site
 bench:
 	$(CARGO) build --release --locked
 	bash tests/bench.sh $(PARC)
+	@# Updates applied to real Debian hosts (the root make test-deps builds), one at a time and four at once.
+	@if [ -d $(DEBIAN_ROOT) ]; then $(CARGO) test --release --locked --test updates -- --ignored --nocapture bench_ 2>/dev/null | grep '^apply'; fi

@@ -785,3 +785,64 @@ fn a_kernel_does_not_go_into_a_full_boot() {
     let version = host.ssh("dpkg-query -W -f '${Version}' linux-image-parc");
     assert_eq!(String::from_utf8_lossy(&version.stdout), "1.0");
 }
+
+/// `make bench`, not `make test` (ignored): four real hosts updated one at a
+/// time, then four others all at once; prints both wall times and their ratio.
+#[test]
+#[ignore]
+fn bench_apply_one_at_a_time_against_max_parallel() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let slow = [("DEBIAN/preinst", "#!/bin/sh\nsleep 2\n")];
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-slow", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-slow", version: "2.0", control: "", files: &slow },
+        ],
+    );
+    let mut figures = Vec::new();
+    for parallel in [1, 4] {
+        let dir = tmp.path().join(format!("p{parallel}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hosts: Vec<DebianHost> =
+            (0..4).map(|i| DebianHost::start(&format!("b{parallel}-{i}"), &repo, &["parc-slow_1.0_all.deb"])).collect();
+        let known = dir.join("known_hosts");
+        std::fs::write(
+            &known,
+            hosts.iter().map(|h| std::fs::read_to_string(h.known_hosts()).unwrap()).collect::<String>(),
+        )
+        .unwrap();
+        let ssh_config = dir.join("ssh_config");
+        let keys: String = hosts.iter().map(|h| format!("  IdentityFile {}\n", h.key().display())).collect();
+        std::fs::write(&ssh_config, format!("Host *\n{keys}")).unwrap();
+        let inventory: String = hosts
+            .iter()
+            .map(|h| format!("[[hosts]]\nname = \"{}\"\nssh = \"{}\"\n", h.name, h.destination()))
+            .collect();
+        std::fs::write(
+            dir.join("parc.toml"),
+            format!(
+                "[ssh]\nknown_hosts = \"{}\"\nconfig_file = \"{}\"\n\n{inventory}\n[[update]]\nname = \"p\"\nhosts = [\"b*\"]\n\
+                 action = \"upgrade\"\nreboot = \"never\"\nmax_parallel = {parallel}\n",
+                known.display(),
+                ssh_config.display()
+            ),
+        )
+        .unwrap();
+        let parc_in = |args: &[&str]| parc().current_dir(&dir).args(args).output().unwrap();
+        assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+        assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+        let start = std::time::Instant::now();
+        let out = parc_in(&["apply", "plan.json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        figures.push(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "apply, 4 real hosts, a 2 s preinst each: one at a time {:.2} s, max_parallel = 4 {:.2} s ({:.2}x)",
+        figures[0],
+        figures[1],
+        figures[0] / figures[1]
+    );
+}
