@@ -480,14 +480,14 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
     // An interrupted dpkg: unpacked, never configured.
     case(
         "reboot = \"never\"",
-        "dpkg --unpack /srv/repo/parc-other_1.0_all.deb",
+        "dpkg --unpack /srv/repo0/parc-other_1.0_all.deb",
         "update deb2 FAILED at check: dpkg --audit reports an interrupted or broken dpkg",
     );
     assert_eq!(version(), "1.0");
     assert!(host.ssh("dpkg --configure -a").status.success());
     // The package source is gone: apt-get update fails with apt's own words.
-    case("reboot = \"never\"", "mv /srv/repo /srv/repo.gone", "update deb2 FAILED at refresh: apt-get update failed");
-    assert!(host.ssh("mv /srv/repo.gone /srv/repo && apt-get -qq update").status.success());
+    case("reboot = \"never\"", "mv /srv/repo0 /srv/repo.gone", "update deb2 FAILED at refresh: apt-get update failed");
+    assert!(host.ssh("mv /srv/repo.gone /srv/repo0 && apt-get -qq update").status.success());
     // A reboot that never happens: the host keeps its boot identity.
     case(
         "reboot = \"always\"",
@@ -845,4 +845,46 @@ fn bench_apply_one_at_a_time_against_max_parallel() {
         figures[1],
         figures[0] / figures[1]
     );
+}
+
+/// `action = "security"` on a real host: only what comes from a security
+/// archive (a Release labelled Debian-Security) is upgraded.
+#[test]
+fn security_upgrades_only_what_a_security_archive_offers() {
+    use common::debian::{release, repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, security) = (tmp.path().join("main"), tmp.path().join("security"));
+    repository(
+        &main,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-sec", version: "1.0", control: "", files: &[] },
+        ],
+    );
+    repository(&security, &[Deb { name: "parc-sec", version: "1.1", control: "", files: &[] }]);
+    release(&security, "Debian-Security", "bookworm-security");
+    let host = DebianHost::start_with("deb11", &[&main, &security], &["parc-tool_1.0_all.deb", "parc-sec_1.0_all.deb"]);
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb11\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb11\"]\naction = \"security\"\nreboot = \"never\"\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let plan = read_json(&tmp.path().join("plan.json"));
+    let packages = &plan["updates"][0]["packages"];
+    assert_eq!(packages.as_array().map(|p| p.len()), Some(1), "{plan:#}");
+    assert_eq!((&packages[0]["package"], &packages[0]["security"]), (&"parc-sec".into(), &true.into()), "{plan:#}");
+    let out = parc_in(&["apply", "plan.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let versions = host.ssh("dpkg-query -W -f '${Package} ${Version}\\n' parc-sec parc-tool");
+    assert_eq!(String::from_utf8_lossy(&versions.stdout), "parc-sec 1.1\nparc-tool 1.0\n");
 }

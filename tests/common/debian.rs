@@ -89,9 +89,29 @@ pub fn repository(repo: &Path, debs: &[Deb]) {
     std::fs::write(repo.join("Packages"), index.stdout).unwrap();
 }
 
+/// Makes `repo` an archive of `label` and `suite` (as Debian's security
+/// archive is `Debian-Security`, `bookworm-security`): a Release file
+/// naming its `Packages` with its SHA-256.
+pub fn release(repo: &Path, label: &str, suite: &str) {
+    use sha2::{Digest, Sha256};
+    let packages = std::fs::read(repo.join("Packages")).unwrap();
+    let text = format!(
+        "Origin: Debian\nLabel: {label}\nSuite: {suite}\nCodename: {suite}\nDate: Sat, 21 Nov 2026 00:00:00 UTC\n\
+         Architectures: all\nSHA256:\n {} {} Packages\n",
+        hex::encode(Sha256::digest(&packages)),
+        packages.len()
+    );
+    std::fs::write(repo.join("Release"), text).unwrap();
+}
+
 impl DebianHost {
     /// A host named `name` whose only source is `repo`, with `installed` (file names in `repo`) installed.
     pub fn start(name: &str, repo: &Path, installed: &[&str]) -> DebianHost {
+        DebianHost::start_with(name, &[repo], installed)
+    }
+
+    /// A host whose sources are `repos`, with `installed` (file names in any of them) installed.
+    pub fn start_with(name: &str, repos: &[&Path], installed: &[&str]) -> DebianHost {
         assert!(Path::new(ROOT).is_dir(), "{ROOT} is missing: `make test-deps` builds it");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
@@ -123,15 +143,17 @@ impl DebianHost {
         // The host's reboot: its PID 1 ends, and the test starts it again.
         let reboot = root.join("usr/sbin/reboot");
         std::fs::write(&reboot, "#!/bin/sh\ntouch /run/reboot-now\n").unwrap();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&reboot).unwrap().permissions(), 0o755);
         assert!(Command::new("chmod").arg("755").arg(&reboot).status().unwrap().success());
-        // No network: the local repository is the only source.
+        // No network: the local repositories are the only sources.
         let _ = std::fs::remove_file(root.join("etc/apt/sources.list"));
         let _ = std::fs::remove_dir_all(root.join("etc/apt/sources.list.d"));
         std::fs::create_dir_all(root.join("etc/apt/sources.list.d")).unwrap();
-        std::fs::write(root.join("etc/apt/sources.list.d/parc-tests.list"), "deb [trusted=yes] file:/srv/repo ./\n")
-            .unwrap();
-        copy_dir(repo, &root.join("srv/repo"));
+        let mut sources = String::new();
+        for (i, repo) in repos.iter().enumerate() {
+            copy_dir(repo, &root.join(format!("srv/repo{i}")));
+            sources.push_str(&format!("deb [trusted=yes] file:/srv/repo{i} ./\n"));
+        }
+        std::fs::write(root.join("etc/apt/sources.list.d/parc-tests.list"), sources).unwrap();
         let mut host = DebianHost {
             name: name.into(),
             dir,
@@ -144,7 +166,7 @@ impl DebianHost {
         };
         host.boot_keeper();
         host.wait_for_ssh();
-        let install: Vec<String> = installed.iter().map(|f| format!("/srv/repo/{f}")).collect();
+        let install: Vec<String> = installed.iter().map(|f| format!("/srv/repo*/{f}")).collect();
         let script = format!(
             "apt-get -qq update && {}",
             if install.is_empty() { "true".into() } else { format!("dpkg -i {}", install.join(" ")) }
