@@ -888,3 +888,47 @@ fn security_upgrades_only_what_a_security_archive_offers() {
     let versions = host.ssh("dpkg-query -W -f '${Package} ${Version}\\n' parc-sec parc-tool");
     assert_eq!(String::from_utf8_lossy(&versions.stdout), "parc-sec 1.1\nparc-tool 1.0\n");
 }
+
+/// A host that looks like a virtual machine gets a new boot id at its
+/// reboot; the run shows both.
+#[test]
+fn a_virtual_machine_reboot_is_verified_by_its_boot_id() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+        ],
+    );
+    let host = DebianHost::start_vm("vm1", &repo, &["parc-tool_1.0_all.deb"]);
+    let boot_id =
+        || String::from_utf8_lossy(&host.ssh("cat /proc/sys/kernel/random/boot_id").stdout).trim().to_string();
+    let before = boot_id();
+    assert_ne!(before, std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap().trim(), "its own boot id");
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"vm1\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"vm1\"]\naction = \"upgrade\"\nreboot = \"always\"\nreboot_timeout = \"30s\"\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let folder = tmp.path().join("snapshots/vm1/update");
+    let file = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().unwrap() == "json");
+    let reboot = read_json(&file.unwrap())["run"]["reboot"].clone();
+    assert_eq!(reboot["verified"], true, "{reboot:#}");
+    assert_eq!(reboot["before"]["boot_id"], before.as_str(), "{reboot:#}");
+    assert_eq!(reboot["after"]["boot_id"], boot_id().as_str(), "{reboot:#}");
+    assert_ne!(reboot["before"]["boot_id"], reboot["after"]["boot_id"], "{reboot:#}");
+}

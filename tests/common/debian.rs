@@ -110,8 +110,18 @@ impl DebianHost {
         DebianHost::start_with(name, &[repo], installed)
     }
 
+    /// A host that looks like a virtual machine: a boot id of its own at
+    /// each boot (bound over the kernel's), not its container host's.
+    pub fn start_vm(name: &str, repo: &Path, installed: &[&str]) -> DebianHost {
+        DebianHost::start_as(name, &[repo], installed, true)
+    }
+
     /// A host whose sources are `repos`, with `installed` (file names in any of them) installed.
     pub fn start_with(name: &str, repos: &[&Path], installed: &[&str]) -> DebianHost {
+        DebianHost::start_as(name, repos, installed, false)
+    }
+
+    fn start_as(name: &str, repos: &[&Path], installed: &[&str], vm: bool) -> DebianHost {
         assert!(Path::new(ROOT).is_dir(), "{ROOT} is missing: `make test-deps` builds it");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
@@ -164,7 +174,7 @@ impl DebianHost {
             child: Arc::new(Mutex::new(None)),
             keeper: None,
         };
-        host.boot_keeper();
+        host.boot_keeper(vm);
         host.wait_for_ssh();
         let install: Vec<String> = installed.iter().map(|f| format!("/srv/repo*/{f}")).collect();
         let script = format!(
@@ -177,10 +187,10 @@ impl DebianHost {
     }
 
     /// Starts PID 1, and again each time it ends (a reboot), until dropped.
-    fn boot_keeper(&mut self) {
+    fn boot_keeper(&mut self, vm: bool) {
         let (stop, down, child) = (self.stop.clone(), self.down.clone(), self.child.clone());
         let (root, name) = (self.root.clone(), self.name.clone());
-        *child.lock().unwrap() = Some(boot(&root, &name));
+        *child.lock().unwrap() = Some(boot(&root, &name, vm));
         self.keeper = Some(std::thread::spawn(move || loop {
             std::thread::sleep(Duration::from_millis(50));
             let mut guard = child.lock().unwrap();
@@ -189,7 +199,7 @@ impl DebianHost {
                 return;
             }
             if ended && !down.load(Ordering::SeqCst) {
-                *guard = Some(boot(&root, &name));
+                *guard = Some(boot(&root, &name, vm));
             }
         }));
     }
@@ -235,11 +245,18 @@ impl DebianHost {
     }
 }
 
-fn boot(root: &Path, name: &str) -> Child {
+fn boot(root: &Path, name: &str, vm: bool) -> Child {
+    // A virtual machine's boot id changes at each boot; a container's is its host's.
+    let boot_id = if vm {
+        "mount -t tmpfs tmpfs /run && cat /proc/sys/kernel/random/uuid > /run/boot_id && \
+         mount --bind /run/boot_id /proc/sys/kernel/random/boot_id && "
+    } else {
+        ""
+    };
     Command::new("unshare")
         .args(["--pid", "--mount", "--uts", "--ipc", "--fork", "--kill-child", "--mount-proc"])
         .arg(format!("--root={}", root.display()))
-        .args(["/bin/sh", "-c", &format!("hostname {name}; {INIT}")])
+        .args(["/bin/sh", "-c", &format!("hostname {name}; {boot_id}{INIT}")])
         .spawn()
         .expect("unshare (util-linux)")
 }
