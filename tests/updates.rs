@@ -488,6 +488,25 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
     // The package source is gone: apt-get update fails with apt's own words.
     case("reboot = \"never\"", "mv /srv/repo0 /srv/repo.gone", "update deb2 FAILED at refresh: apt-get update failed");
     assert!(host.ssh("mv /srv/repo.gone /srv/repo0 && apt-get -qq update").status.success());
+    // A source that answers 401 (an enterprise repository without a subscription): apt's own words.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in server.incoming().flatten() {
+            use std::io::{BufRead, Write};
+            let mut stream = stream;
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let add = format!("echo 'deb [trusted=yes] http://127.0.0.1:{port}/ ./' > /etc/apt/sources.list.d/enterprise.list");
+    let headline = case("reboot = \"never\"", &add, "update deb2 FAILED at refresh: apt-get update failed");
+    assert!(headline.contains("401"), "{headline}");
+    assert!(host.ssh("rm /etc/apt/sources.list.d/enterprise.list && apt-get -qq update").status.success());
     // A reboot that never happens: the host keeps its boot identity.
     case(
         "reboot = \"always\"",
