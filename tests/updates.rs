@@ -410,6 +410,11 @@ fn a_real_debian_host_is_upgraded_rebooted_and_collected_again() {
     );
     let page = std::fs::read_to_string(tmp.path().join("site/updates.html")).unwrap();
     assert!(page.contains("verified in"), "{page}");
+    let host_page = std::fs::read_to_string(tmp.path().join("site/hosts/deb1.html")).unwrap();
+    assert!(
+        host_page.contains("id=\"host-update\"><a href=\"../updates.html#updates-runs\">upgrade, ok,"),
+        "{host_page}"
+    );
 
     // Planned from the newest snapshots, then changed by hand before apply: refused, untouched.
     config("action = \"full-upgrade\"\nreboot = \"never\"");
@@ -950,4 +955,63 @@ fn a_virtual_machine_reboot_is_verified_by_its_boot_id() {
     assert_eq!(reboot["before"]["boot_id"], before.as_str(), "{reboot:#}");
     assert_eq!(reboot["after"]["boot_id"], boot_id().as_str(), "{reboot:#}");
     assert_ne!(reboot["before"]["boot_id"], reboot["after"]["boot_id"], "{reboot:#}");
+}
+
+/// full-upgrade on a real host: a new dependency installed, a conflicting
+/// package removed — skipped while `allow_removals` is false, done when true.
+#[test]
+fn a_full_upgrade_that_removes_a_package_waits_for_allow_removals() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-lib", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n", files: &[] },
+            Deb { name: "parc-new", version: "1.0", control: "Conflicts: parc-old\n", files: &[] },
+            Deb { name: "parc-old", version: "1.0", control: "", files: &[] },
+        ],
+    );
+    let host = DebianHost::start("deb12", &repo, &["parc-lib_1.0_all.deb", "parc-old_1.0_all.deb"]);
+    let config = |allow: bool| {
+        let text = format!(
+            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb12\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb12\"]\naction = \"full-upgrade\"\nreboot = \"never\"\nallow_removals = {allow}\n",
+            host.key().display(),
+            host.known_hosts().display(),
+            host.destination()
+        );
+        std::fs::write(tmp.path().join("parc.toml"), text).unwrap();
+    };
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    config(false);
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let update = read_json(&tmp.path().join("plan.json"))["updates"][0].clone();
+    assert_eq!(
+        (&update["skip"], &update["removals"]),
+        (&"removals".into(), &serde_json::json!(["parc-old"])),
+        "{update:#}"
+    );
+
+    config(true);
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = host.ssh("dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n' parc-lib parc-new parc-old");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains("parc-lib 2.0 ii") && listed.contains("parc-new 1.0 ii"), "{listed}");
+    assert!(!listed.contains("parc-old 1.0 ii"), "parc-old is removed: {listed}");
+    let folder = tmp.path().join("snapshots/deb12/update");
+    let file = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().unwrap() == "json");
+    let changed = read_json(&file.unwrap())["run"]["changed"].clone();
+    assert_eq!(
+        changed,
+        serde_json::json!([
+            {"package": "parc-lib", "from": "1.0", "to": "2.0"},
+            {"package": "parc-new", "from": null, "to": "1.0"},
+            {"package": "parc-old", "from": "1.0", "to": null}
+        ])
+    );
 }

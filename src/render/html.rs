@@ -240,6 +240,16 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             base(site, f, "../", "hosts");
             f.put("host", view);
             f.put("apt_status", &apt.map(|a| a.status));
+            // Its newest APT update, linked to the Updates page.
+            #[derive(Serialize)]
+            struct LastUpdate<'u> {
+                at: crate::time::Instant,
+                outcome: crate::snapshot::update::Outcome,
+                action: &'u str,
+            }
+            let last =
+                host.updates.last().map(|u| LastUpdate { at: u.at, outcome: u.run.outcome, action: &u.run.action });
+            f.put("last_update", &last);
             f.put("detail", &detail);
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &devices);
