@@ -1015,3 +1015,53 @@ fn a_full_upgrade_that_removes_a_package_waits_for_allow_removals() {
         ])
     );
 }
+
+/// `reboot = "when-required"` on a real host: a kernel-like package whose
+/// postinst writes /run/reboot-required brings a verified reboot; after it,
+/// the flag is gone with the old /run.
+#[test]
+fn when_required_reboots_only_when_the_host_says_so() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let flags =
+        [("DEBIAN/postinst", "#!/bin/sh\necho parc-kernel >> /run/reboot-required.pkgs\ntouch /run/reboot-required\n")];
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+            Deb { name: "parc-kernel", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-kernel", version: "2.0", control: "", files: &flags },
+        ],
+    );
+    let quiet = DebianHost::start("deb13", &repo, &["parc-tool_1.0_all.deb"]);
+    let kernel = DebianHost::start("deb14", &repo, &["parc-kernel_1.0_all.deb"]);
+    let known = tmp.path().join("known_hosts");
+    let both = [quiet.known_hosts(), kernel.known_hosts()].map(|f| std::fs::read_to_string(f).unwrap()).concat();
+    std::fs::write(&known, both).unwrap();
+    let ssh_config = tmp.path().join("ssh_config");
+    let keys = format!("Host *\n  IdentityFile {}\n  IdentityFile {}\n", quiet.key().display(), kernel.key().display());
+    std::fs::write(&ssh_config, keys).unwrap();
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[ssh]\nknown_hosts = \"{}\"\nconfig_file = \"{}\"\n\n[[hosts]]\nname = \"deb13\"\nssh = \"{}\"\n[[hosts]]\nname = \"deb14\"\nssh = \"{}\"\n\n\
+             [[update]]\nname = \"p\"\nhosts = [\"deb*\"]\naction = \"upgrade\"\nreboot = \"when-required\"\nreboot_timeout = \"30s\"\n",
+            known.display(),
+            ssh_config.display(),
+            quiet.destination(),
+            kernel.destination()
+        ),
+    )
+    .unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+    assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("update deb13 ok: upgrade, 1 package(s) changed\n"), "no reboot for deb13: {stderr}");
+    assert!(stderr.contains("update deb14 ok: upgrade, 1 package(s) changed, reboot verified in"), "{stderr}");
+    assert!(!kernel.ssh("test -e /run/reboot-required").status.success(), "a new /run after the reboot");
+}
