@@ -619,13 +619,26 @@ fn an_update_through_sudo_and_the_update_wrapper() {
     )
     .unwrap();
     let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
-    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    // The snapshots live in git: the run is committed, as archive runs are.
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").current_dir(tmp.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "--allow-empty", "-m", "start"]);
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt", "--commit"]);
     assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
     assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
-    let out = parc_in(&["apply", "plan.json"]);
+    let out = parc_in(&["apply", "--commit", "plan.json"]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("update deb5 ok: upgrade, 1 package(s) changed"), "{stderr}");
+    let log = git(&["log", "--format=%s", "-1", "--name-only"]);
+    assert!(log.starts_with("parc apply: update deb5 ok"), "{log}");
+    for file in ["update.json", "update.log", "apt.json", "system.json"] {
+        assert!(log.contains(&format!("snapshots/deb5/{file}")), "{file} is committed with the run: {log}");
+    }
     let version = host.ssh("dpkg-query -W -f '${Version}' parc-tool");
     assert_eq!(String::from_utf8_lossy(&version.stdout), "2.0");
     // The rule allows the wrapper, and the wrapper its own commands only.

@@ -122,10 +122,11 @@ impl Stop {
     }
 }
 
-/// A run as it goes: its steps and what apt-get printed.
+/// A run as it goes: its steps, what apt-get printed, the snapshots collected after.
 struct Progress {
     run: Run,
     output: String,
+    collected: Vec<std::path::PathBuf>,
 }
 
 impl Progress {
@@ -206,7 +207,7 @@ impl Host<'_> {
 
     fn update(&self, u: &HostUpdate) -> Result<Done> {
         let started = Instant::now();
-        let mut progress = Progress { run: self.start(u), output: String::new() };
+        let mut progress = Progress { run: self.start(u), output: String::new(), collected: Vec::new() };
         let result = self.steps(u, &mut progress);
         let mut run = progress.run;
         match result {
@@ -218,7 +219,10 @@ impl Host<'_> {
         }
         run.duration_ms = started.elapsed().as_millis() as u64;
         run.ended = jiff::Timestamp::now().to_string();
-        self.write(run, progress.output)
+        let mut done = self.write(run, progress.output)?;
+        // Committed with the run: the system and apt snapshots it collected.
+        done.files.extend(progress.collected);
+        Ok(done)
     }
 
     fn steps(&self, u: &HostUpdate, p: &mut Progress) -> Result<(), Stop> {
@@ -499,12 +503,16 @@ impl Host<'_> {
         }
         drop(runtime);
 
-        p.step("collect", |_| {
+        p.step("collect", |p| {
             let target = crate::collect::Target { name: Some(u.host.clone()), destination: self.destination(&u.host) };
             let kinds = ["system".to_string(), "apt".to_string()];
             let outcomes = crate::collect::collect_ssh(self.snapshots, vec![target], &kinds, self.config, None);
             match outcomes.into_iter().next().map(|o| o.result) {
-                Some(Ok(files)) => Ok(((), format!("{} snapshots written", files.len()))),
+                Some(Ok(files)) => {
+                    let n = files.len();
+                    p.collected = files;
+                    Ok(((), format!("{n} snapshots written")))
+                }
                 Some(Err(e)) => Err(Stop::failed(format!("collecting again failed: {e}"))),
                 None => Err(Stop::failed("collecting again gave nothing")),
             }
