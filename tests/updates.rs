@@ -229,6 +229,17 @@ fn apply_says_what_it_would_do_refuses_a_stale_plan_and_stops_after_a_failure() 
     for log in &logs[1..] {
         assert!(log.contains("REFUSED: 1 host(s) failed (max_failures = 1)"), "{log}");
     }
+    // The failed host is a critical finding; the refused ones are not.
+    let site = fleet.dir.join("site");
+    parc().current_dir(&fleet.dir).args(["build", "--out"]).arg(&site).assert().success();
+    let findings = read_json(&site.join("api/v1/findings.json"));
+    let failed: Vec<(&str, &str)> = (findings.as_array().unwrap().iter())
+        .filter(|f| f["kind"] == "update-failed")
+        .map(|f| (f["host"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(failed, [(planned[0], "critical")], "{findings:#}");
+    let text = (findings.as_array().unwrap().iter()).find(|f| f["kind"] == "update-failed").unwrap()["text"].clone();
+    assert!(text.as_str().unwrap().contains("failed at connect"), "{text}");
 
     // pve1 sends a newer apt snapshot: the plan no longer holds.
     let newest = fleet.newest_apt("pve1");
