@@ -65,6 +65,7 @@ fn main() -> ExitCode {
             Command::Plan(args) => cli::archive::plan(args, &config, &config_path, cli.quiet),
             Command::Apply(args) => cli::archive::apply(args, &config, &config_path, cli.quiet),
             Command::Silence(args) => cli::findings::silence(args, &config, &config_path),
+            Command::Findings(args) => cli::findings::findings(args, &config, &config_path),
             Command::Demo(_) | Command::ReadJson { .. } | Command::ProbeScript { .. } | Command::Retention(_) => {
                 unreachable!("handled above")
             }

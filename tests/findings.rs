@@ -475,3 +475,41 @@ fn apt_findings_and_a_broken_probe_restart_when_they_come_back() {
     assert_eq!(since("probe-failed:a1:apt/dpkg-query"), Some(at(5)));
     assert_eq!(f["held-packages:a1"]["severity"], "info");
 }
+
+/// `parc findings` lists what the findings page lists, in the same order,
+/// and filters by kind and host.
+#[test]
+fn parc_findings_lists_the_open_findings_of_the_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
+    let list = |args: &[&str]| -> serde_json::Value {
+        let run = parc().args(["findings", "--json", "--snapshots", example]).args(args).assert().success();
+        serde_json::from_slice(&run.get_output().stdout).unwrap()
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+    };
+    let page = read_json(&site.join("api/v1/findings.json"));
+    let all = list(&[]);
+    assert_eq!(ids(&all), ids(&page));
+    assert!(all.as_array().unwrap().len() > 5);
+    for (cli, site) in all.as_array().unwrap().iter().zip(page.as_array().unwrap()) {
+        assert_eq!((&cli["text"], &cli["severity"], &cli["since"]), (&site["text"], &site["severity"], &site["since"]));
+    }
+    let failing = list(&["--kind", "smart-failing"]);
+    assert!(
+        !failing.as_array().unwrap().is_empty()
+            && failing.as_array().unwrap().iter().all(|f| f["kind"] == "smart-failing")
+    );
+    let pve = list(&["--host", "pve*"]);
+    assert!(
+        !pve.as_array().unwrap().is_empty()
+            && pve.as_array().unwrap().iter().all(|f| f["host"].as_str().unwrap().starts_with("pve"))
+    );
+    let text = parc().args(["findings", "--snapshots", example, "--host", "pi-garage"]).assert().success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    assert!(text.starts_with("CRITICAL pi-garage  since "), "{text}");
+    parc().args(["findings", "--snapshots", example, "--kind", "nope"]).assert().code(1);
+}

@@ -119,6 +119,8 @@ pub enum Command {
     Plan(archive::PlanArgs),
     /// Carry out a plan: archive runs, escalation mails, APT updates.
     Apply(archive::ApplyArgs),
+    /// List the open findings as of the snapshots (as the findings page does).
+    Findings(findings::FindingsArgs),
     /// Acknowledge a finding until a date (silences.toml), list or remove silences.
     Silence(findings::SilenceArgs),
     /// Read archive names on stdin; print what a retention policy keeps and deletes.
