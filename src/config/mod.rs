@@ -393,6 +393,11 @@ impl Config {
             }
         }
         for rule in &config.escalation {
+            for pattern in &rule.hosts {
+                globset::Glob::new(pattern).map_err(|e| {
+                    anyhow::anyhow!("invalid config {}: an escalation rule's hosts {pattern:?}: {e}", path.display())
+                })?;
+            }
             for step in &rule.steps {
                 anyhow::ensure!(
                     config.mail.contains_key(&step.notify),

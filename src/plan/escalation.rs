@@ -74,7 +74,8 @@ pub struct Due {
 
 /// The steps of `finding`'s escalation: the sent ones, and those not sent yet, in order.
 pub fn steps(rules: &[Rule], finding: &Finding, sent: &[Sent]) -> (Vec<Sent>, Vec<Due>) {
-    let Some(rule) = rules.iter().find(|r| r.kinds.iter().any(|k| k == finding.kind.as_str())) else {
+    // The first rule that applies: one for a team's hosts comes before the catch-all.
+    let Some(rule) = rules.iter().find(|r| r.applies(finding.kind.as_str(), &finding.host)) else {
         return (Vec::new(), Vec::new());
     };
     let mut done = Vec::new();
@@ -201,8 +202,25 @@ mod tests {
         };
         vec![Rule {
             kinds: vec!["smart-failing".into()],
+            hosts: Vec::new(),
             steps: vec![step(0, "ops"), step(24, "ops"), step(72, "boss")],
         }]
+    }
+
+    #[test]
+    fn a_rule_for_some_hosts_comes_before_the_catch_all() {
+        let proxmox = Rule {
+            kinds: vec!["smart-failing".into()],
+            hosts: vec!["pve*".into()],
+            steps: vec![StepRule { after: Duration::default(), notify: "proxmox".into() }],
+        };
+        let all = [proxmox, rules().remove(0)];
+        let on = |host: &str| Finding { host: host.into(), id: format!("smart-failing:{host}:d"), ..finding(0) };
+        let due = |host: &str| plan(&all, &[(on(host), "t".to_string())], &[], &Silences::default(), Instant(3600));
+        assert_eq!(due("pve1")[0].notify, "proxmox");
+        assert_eq!(due("files")[0].notify, "ops");
+        assert!(!all[0].applies("smart-failing", "db1") && all[0].applies("smart-failing", "pve2"));
+        assert!(!all[0].applies("smart-watch", "pve1"), "the kinds still count");
     }
 
     #[test]
