@@ -52,6 +52,12 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     value
 }
 
+/// The build's clock, when it watches it (`build.now = "clock"`).
+fn clock(config: &Config) -> Option<crate::time::Instant> {
+    (config.build.now == crate::config::NowMode::Clock)
+        .then(|| crate::time::Instant(jiff::Timestamp::now().as_second()))
+}
+
 /// Stage 7: the plan as of the newest snapshot (so that the same inputs give
 /// the same site) — the archive runs and the APT updates — shown on the
 /// archives and updates pages. It changes nothing: `parc plan` writes the
@@ -120,7 +126,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // with its memo are read while the data tree is merged and judged.
     let ((fleet, derived, plan), beside) = rayon::join(
         || {
-            let fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
+            let mut fleet = timed("merging hosts", || fleet::merge(host_parts, used, problems));
+            fleet.clock = clock(config);
             let derived = timed("deriving", || derive::derive(&fleet, config));
             let plan = timed("planning", || plan(config, options, &fleet, &derived));
             (fleet, derived, plan)
@@ -243,7 +250,8 @@ pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet:
     let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
     let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
     let Assembled { parts, problems, used, .. } = assemble_all(found, HashMap::new(), &cache, config);
-    let fleet = fleet::merge(parts, used, problems);
+    let mut fleet = fleet::merge(parts, used, problems);
+    fleet.clock = clock(config);
     let derived = derive::derive(&fleet, config);
     Ok((fleet, derived))
 }
@@ -281,6 +289,10 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
     hash.update(crate::build_id());
     hash.update(toml::to_string(config)?);
     hash.update(options.snapshots.to_string_lossy().as_bytes());
+    // A build that watches the clock says something new as time passes.
+    if let Some(clock) = clock(config) {
+        hash.update(clock.0.to_le_bytes());
+    }
     if let Some(head) = found.head {
         hash.update(head.as_bytes());
     }

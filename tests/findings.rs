@@ -513,3 +513,33 @@ fn parc_findings_lists_the_open_findings_of_the_site() {
     assert!(text.starts_with("CRITICAL pi-garage  since "), "{text}");
     parc().args(["findings", "--snapshots", example, "--kind", "nope"]).assert().code(1);
 }
+
+/// A fleet gone silent: only a build that watches the clock says so.
+#[test]
+fn a_build_on_the_clock_sees_a_silent_fleet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
+    let kinds = |args: &[&str]| -> Vec<(String, String)> {
+        let run = parc().args(["build", "--snapshots", example]).args(args).assert().success();
+        drop(run);
+        let out = args.iter().position(|a| *a == "--out").map(|i| args[i + 1]).unwrap();
+        let findings = read_json(&Path::new(out).join("api/v1/findings.json"));
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap().into(), f["host"].as_str().unwrap().into()))
+            .collect()
+    };
+    let newest = tmp.path().join("newest");
+    let clock = tmp.path().join("clock");
+    let by_newest = kinds(&["--out", newest.to_str().unwrap()]);
+    let by_clock = kinds(&["--now", "clock", "--out", clock.to_str().unwrap()]);
+    assert!(!by_newest.iter().any(|(k, _)| k == "fleet-stale"), "reproducible by default: {by_newest:?}");
+    assert!(by_clock.contains(&("fleet-stale".into(), String::new())), "{by_clock:?}");
+    // The example fleet's newest snapshots are weeks old: on the clock, every host is stale.
+    let stale = |v: &[(String, String)]| v.iter().filter(|(k, _)| k == "host-stale").count();
+    assert!(stale(&by_clock) > stale(&by_newest), "{by_clock:?}");
+    let page = std::fs::read_to_string(clock.join("findings.html")).unwrap();
+    assert!(page.contains("the fleet") && page.contains("collection has stopped across the fleet"), "{page}");
+}

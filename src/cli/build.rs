@@ -21,6 +21,10 @@ pub struct BuildArgs {
     /// Ignore the caches and the no-change check: build from scratch.
     #[arg(long)]
     pub no_cache: bool,
+    /// "Now" of the findings: newest (the newest snapshot: the same inputs, the same site)
+    /// or clock (this build's clock: a fleet gone silent is late) [default: build.now, newest].
+    #[arg(long, value_name = "WHEN")]
+    pub now: Option<crate::config::NowMode>,
 }
 
 #[derive(Args)]
@@ -46,7 +50,11 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
         base,
         use_cache: !args.no_cache,
     };
-    let report = pipeline::build(config, &options)?;
+    let mut config = config.clone();
+    if let Some(now) = args.now {
+        config.build.now = now;
+    }
+    let report = pipeline::build(&config, &options)?;
     for problem in &report.problems {
         eprintln!("problem: {problem}");
     }

@@ -190,9 +190,21 @@ impl Default for SiteConfig {
     }
 }
 
+/// What "now" is for a build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NowMode {
+    #[default]
+    Newest,
+    Clock,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BuildConfig {
+    /// "Now" of the findings and staleness: `newest` (the newest snapshot,
+    /// reproducible) or `clock` (the build's clock: a fleet gone silent is late).
+    pub now: NowMode,
     /// The snapshots folder: one sub-folder per host.
     pub snapshots: PathBuf,
     /// The output folder.
@@ -213,6 +225,7 @@ pub struct BuildConfig {
 impl Default for BuildConfig {
     fn default() -> Self {
         BuildConfig {
+            now: NowMode::Newest,
             snapshots: "snapshots".into(),
             out: "site".into(),
             content: "content".into(),

@@ -52,6 +52,7 @@ codes! {
         ArchiveStale = "archive-stale",
         DiskMoved = "disk-moved",
         ProbeFailed = "probe-failed",
+        FleetStale = "fleet-stale",
         UpdateFailed = "update-failed",
         RebootUnverified = "reboot-unverified",
     }
@@ -76,11 +77,30 @@ fn hours(h: u64) -> i64 {
 
 /// Every finding of the fleet, most severe first, then oldest first, then by id.
 pub fn findings(fleet: &Fleet, derived: &Derived, config: &Config) -> Vec<Finding> {
-    let Some(now) = fleet.newest else { return Vec::new() };
+    let Some(now) = fleet.now() else { return Vec::new() };
     let cfg = &config.findings;
     let mut out = Vec::new();
     for host in &fleet.hosts {
         host_findings(host, now, config, &mut out);
+    }
+    // Only a build that watches the clock can see the whole fleet fall silent.
+    if let (Some(clock), Some(newest)) = (fleet.clock, fleet.newest) {
+        let stale_after = hours(config.fleet.stale_after_hours);
+        if clock.0 - newest.0 > stale_after {
+            let values = BTreeMap::from([
+                ("hours", json!((clock.0 - newest.0) / 3600)),
+                ("after_hours", json!(config.fleet.stale_after_hours)),
+            ]);
+            out.push(Finding {
+                id: Kind::FleetStale.to_string(),
+                host: String::new(),
+                kind: Kind::FleetStale,
+                severity: Severity::Critical,
+                values,
+                evidence: evidence("newest", json!(newest), "any", newest),
+                since: Instant(newest.0 + stale_after),
+            });
+        }
     }
     let present = fleet.present_disks();
     for (disk, assessment) in fleet.disks.iter().zip(&derived.assessments) {

@@ -52,11 +52,12 @@ pub fn summary(
         capacity += disk.capacity.unwrap_or(0);
     }
     let newest = fleet.newest;
+    let now = fleet.now();
     let not_seen = fleet
         .hosts
         .iter()
         .filter_map(|h| {
-            let hours = (newest?.0 - h.last_seen.0) / 3600;
+            let hours = (now?.0 - h.last_seen.0) / 3600;
             (hours > stale_after_hours as i64).then(|| NotSeen { host: h.name.clone(), last_seen: h.last_seen, hours })
         })
         .collect();

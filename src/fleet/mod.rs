@@ -21,13 +21,24 @@ pub struct Fleet {
     pub hosts: Vec<Host>,
     /// Sorted by id.
     pub disks: Vec<Disk>,
-    /// The newest `collected_at` in the whole fleet: "now" for every page.
+    /// The newest `collected_at` in the whole fleet: "now" for every page,
+    /// unless the build watches the clock.
     pub newest: Option<Instant>,
     pub versions: usize,
     pub problems: Vec<Problem>,
+    /// The build's clock, when it watches it (`build.now = "clock"`).
+    pub clock: Option<Instant>,
 }
 
 impl Fleet {
+    /// "Now": the newest snapshot, or the build's clock when it is later.
+    pub fn now(&self) -> Option<Instant> {
+        match (self.newest, self.clock) {
+            (Some(n), Some(c)) => Some(n.max(c)),
+            (n, c) => n.or(c),
+        }
+    }
+
     /// Ids of the disks present now: in their host's newest `disks` snapshot.
     pub fn present_disks(&self) -> HashSet<&str> {
         self.hosts.iter().flat_map(|h| h.disk_ids.iter().map(String::as_str)).collect()
@@ -418,5 +429,5 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
     let mut problems = problems;
     problems.sort();
     problems.dedup();
-    Fleet { hosts, disks, newest, versions, problems }
+    Fleet { hosts, disks, newest, versions, problems, clock: None }
 }
