@@ -100,31 +100,19 @@ pub async fn connect(dest: &Destination, settings: &Settings, timeout: Duration)
 
 /// Runs `script` with `sh -s` on the host; the bytes it printed.
 pub async fn run(session: &Session, script: &str, env: &[(&str, String)]) -> Result<Vec<u8>, Error> {
-    let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
-    let mut child = session
-        .raw_command(format!("env {} sh -s", assignments.join(" ")))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .await?;
-    let mut stdin = child.stdin().take().expect("piped");
-    stdin.write_all(script.as_bytes()).await.map_err(Error::Send)?;
-    drop(stdin);
-    // Read both streams while the script runs: a full pipe would stall it.
-    let (mut stdout, mut stderr) = (child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let (read_out, read_err) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
-    read_out.and(read_err).map_err(Error::Lost)?;
-    let status = child.wait().await?;
-    if !status.success() {
-        return Err(Error::ScriptFailed { status, stderr: String::from_utf8_lossy(&err).trim().to_string() });
+    let done = exec(session, script, env).await?;
+    if !done.status.success() {
+        return Err(Error::ScriptFailed {
+            status: done.status,
+            stderr: String::from_utf8_lossy(&done.stderr).trim().to_string(),
+        });
     }
-    Ok(out)
+    Ok(done.stdout)
 }
 
 /// What a command left on the host.
 pub struct Exec {
+    pub status: std::process::ExitStatus,
     /// The exit status; none when a signal ended it.
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
@@ -150,12 +138,13 @@ pub async fn exec_with(session: &Session, script: &str, args: &[&str], env: &[(&
     let mut stdin = child.stdin().take().expect("piped");
     stdin.write_all(script.as_bytes()).await.map_err(Error::Send)?;
     drop(stdin);
+    // Read both streams while the script runs: a full pipe would stall it.
     let (mut stdout, mut stderr) = (child.stdout().take().expect("piped"), child.stderr().take().expect("piped"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let (read_out, read_err) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
     read_out.and(read_err).map_err(Error::Lost)?;
     let status = child.wait().await?;
-    Ok(Exec { code: status.code(), stdout: out, stderr: err })
+    Ok(Exec { status, code: status.code(), stdout: out, stderr: err })
 }
 
 /// A single-quoted shell word.
