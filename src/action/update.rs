@@ -156,15 +156,15 @@ impl Progress {
 }
 
 /// The environment of every command: no prompt, no pager, no restart questions.
-fn environment(config: &Config) -> Vec<(&'static str, String)> {
-    let env = vec![
-        ("LC_ALL", "C".to_string()),
-        ("DEBIAN_FRONTEND", "noninteractive".to_string()),
-        ("NEEDRESTART_MODE", "l".to_string()),
-        ("APT_LISTCHANGES_FRONTEND", "none".to_string()),
-    ];
-    let _ = config;
-    env
+fn environment() -> Vec<(&'static str, String)> {
+    [
+        ("LC_ALL", "C"),
+        ("DEBIAN_FRONTEND", "noninteractive"),
+        ("NEEDRESTART_MODE", "l"),
+        ("APT_LISTCHANGES_FRONTEND", "none"),
+    ]
+    .map(|(k, v)| (k, v.to_string()))
+    .to_vec()
 }
 
 /// The root wrapper of the updates (`parc probe-script --update-wrapper`):
@@ -237,7 +237,7 @@ impl Host<'_> {
         let destination =
             ssh::Destination::parse(&self.destination(&u.host)).map_err(|e| Stop::failed(e.to_string()))?;
         let timeout = self.config.ssh.timeout();
-        let env = environment(self.config);
+        let env = environment();
         let connect = || runtime.block_on(ssh::connect(&destination, &settings, timeout));
         let session = p.step("connect", |_| {
             connect()
