@@ -13,7 +13,7 @@
 //! again, so the next build shows what changed).
 
 use super::{Applied, Done, Kind, Options};
-use crate::archive::run::{write_pair, Layout};
+use crate::archive::run::{self as run_log, Layout};
 use crate::collect::ssh::{self, Exec};
 use crate::config::update::{Action, Policy, Reboot};
 use crate::config::Config;
@@ -543,7 +543,7 @@ impl Host<'_> {
             run,
         };
         let layout: Layout = self.opts.layout;
-        let files = write_pair(self.snapshots, &host, "update", &collected_at, &snapshot, &log, layout)?;
+        let files = run_log::write(self.snapshots, &snapshot, &log, layout)?;
         Ok(Done {
             kind: Kind::Update,
             summary: Some(format!("update {host} {}", outcome.word())),

@@ -16,24 +16,18 @@ pub enum Layout {
     Dated,
 }
 
-/// Writes a run's snapshot and its text log; returns their paths. Neither is
-/// ever seen half-written, and a dated pair never replaces another run's.
-pub fn write(snapshots: &Path, snapshot: &RunSnapshot, log: &str, layout: Layout) -> anyhow::Result<Vec<PathBuf>> {
-    write_pair(snapshots, &snapshot.host, &snapshot.kind, &snapshot.collected_at, snapshot, log, layout)
-}
-
-/// [`write`] for the log of any kind of run (an archive run, an update).
-pub fn write_pair<T: serde::Serialize>(
+/// Writes a run's snapshot and its text log (an archive run's, an update's);
+/// returns their paths. Neither is ever seen half-written, and a dated pair
+/// never replaces another run's.
+pub fn write<R: serde::Serialize>(
     snapshots: &Path,
-    host: &str,
-    kind: &str,
-    collected_at: &str,
-    snapshot: &T,
+    snapshot: &RunSnapshot<R>,
     log: &str,
     layout: Layout,
 ) -> anyhow::Result<Vec<PathBuf>> {
     use anyhow::Context;
-    let folder = snapshots.join(host);
+    let (kind, collected_at) = (&snapshot.kind, &snapshot.collected_at);
+    let folder = snapshots.join(&snapshot.host);
     let mut json = serde_json::to_vec_pretty(snapshot)?;
     json.push(b'\n');
     let (folder, stem) = match layout {

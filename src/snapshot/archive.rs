@@ -163,16 +163,17 @@ impl Run {
     }
 }
 
-/// The snapshot around a run.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RunSnapshot {
+/// The snapshot around a run's log: an archive run's, or (with
+/// `update::Run`) an update's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunSnapshot<R = Run> {
     pub schema: String,
     pub kind: String,
     pub host: String,
     pub collected_at: String,
     pub agent: serde_json::Value,
     pub probes: serde_json::Map<String, serde_json::Value>,
-    pub run: Run,
+    pub run: R,
 }
 
 /// The kind of a job's run snapshots.

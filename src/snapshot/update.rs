@@ -81,14 +81,5 @@ pub struct Run {
     pub reboot: Option<Rebooted>,
 }
 
-/// The snapshot that holds a run log.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RunSnapshot {
-    pub schema: String,
-    pub kind: String,
-    pub host: String,
-    pub collected_at: String,
-    pub agent: serde_json::Value,
-    pub probes: serde_json::Map<String, serde_json::Value>,
-    pub run: Run,
-}
+/// The snapshot that holds an update's log.
+pub type RunSnapshot = super::archive::RunSnapshot<Run>;
