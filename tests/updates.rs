@@ -754,17 +754,8 @@ fn a_dropped_connection_does_not_stop_dpkg_halfway() {
         ],
     );
     let host = DebianHost::start("deb9", &repo, &["parc-slow_1.0_all.deb"]);
-    std::fs::write(
-        tmp.path().join("parc.toml"),
-        format!(
-            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb9\"\nssh = \"{}\"\n\n\
-             [[update]]\nname = \"p\"\nhosts = [\"deb9\"]\naction = \"upgrade\"\nreboot = \"never\"\n",
-            host.key().display(),
-            host.known_hosts().display(),
-            host.destination()
-        ),
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), one_host(&host, "action = \"upgrade\"\nreboot = \"never\"\n"))
+        .unwrap();
     let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
     assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
     assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
@@ -808,17 +799,8 @@ fn a_kernel_does_not_go_into_a_full_boot() {
         ],
     );
     let host = DebianHost::start("deb10", &repo, &["linux-image-parc_1.0_all.deb"]);
-    std::fs::write(
-        tmp.path().join("parc.toml"),
-        format!(
-            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb10\"\nssh = \"{}\"\n\n\
-             [[update]]\nname = \"p\"\nhosts = [\"deb10\"]\naction = \"upgrade\"\nreboot = \"never\"\n",
-            host.key().display(),
-            host.known_hosts().display(),
-            host.destination()
-        ),
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), one_host(&host, "action = \"upgrade\"\nreboot = \"never\"\n"))
+        .unwrap();
     let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
     assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
     assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
@@ -913,17 +895,8 @@ fn security_upgrades_only_what_a_security_archive_offers() {
     repository(&security, &[Deb { name: "parc-sec", version: "1.1", control: "", files: &[] }]);
     release(&security, "Debian-Security", "bookworm-security");
     let host = DebianHost::start_with("deb11", &[&main, &security], &["parc-tool_1.0_all.deb", "parc-sec_1.0_all.deb"]);
-    std::fs::write(
-        tmp.path().join("parc.toml"),
-        format!(
-            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb11\"\nssh = \"{}\"\n\n\
-             [[update]]\nname = \"p\"\nhosts = [\"deb11\"]\naction = \"security\"\nreboot = \"never\"\n",
-            host.key().display(),
-            host.known_hosts().display(),
-            host.destination()
-        ),
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), one_host(&host, "action = \"security\"\nreboot = \"never\"\n"))
+        .unwrap();
     let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
     assert!(parc_in(&["collect", "--ssh", "--kinds", "system,apt"]).status.success());
     assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
@@ -958,13 +931,7 @@ fn a_virtual_machine_reboot_is_verified_by_its_boot_id() {
     assert_ne!(before, std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap().trim(), "its own boot id");
     std::fs::write(
         tmp.path().join("parc.toml"),
-        format!(
-            "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"vm1\"\nssh = \"{}\"\n\n\
-             [[update]]\nname = \"p\"\nhosts = [\"vm1\"]\naction = \"upgrade\"\nreboot = \"always\"\nreboot_timeout = \"30s\"\n",
-            host.key().display(),
-            host.known_hosts().display(),
-            host.destination()
-        ),
+        one_host(&host, "action = \"upgrade\"\nreboot = \"always\"\nreboot_timeout = \"30s\"\n"),
     )
     .unwrap();
     let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
@@ -1088,4 +1055,17 @@ fn when_required_reboots_only_when_the_host_says_so() {
     assert!(stderr.contains("update deb13 ok: upgrade, 1 package(s) changed\n"), "no reboot for deb13: {stderr}");
     assert!(stderr.contains("update deb14 ok: upgrade, 1 package(s) changed, reboot verified in"), "{stderr}");
     assert!(!kernel.ssh("test -e /run/reboot-required").status.success(), "a new /run after the reboot");
+}
+
+/// A parc.toml that reaches `host` over SSH as root, with one `[[update]]`
+/// policy `p` for it alone; `policy` holds its other keys.
+fn one_host(host: &common::debian::DebianHost, policy: &str) -> String {
+    format!(
+        "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"{name}\"\nssh = \"{}\"\n\n\
+         [[update]]\nname = \"p\"\nhosts = [\"{name}\"]\n{policy}",
+        host.key().display(),
+        host.known_hosts().display(),
+        host.destination(),
+        name = host.name
+    )
 }
