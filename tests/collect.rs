@@ -249,7 +249,102 @@ fn one_failing_host_never_stops_the_others() {
     assert!(line("refused").contains("FAILED") && line("refused").contains("Permission denied"), "{table}");
     assert!(line("silent").contains("FAILED") && line("silent").contains("8 s"), "{table}");
     assert!(snaps.join("good/system.json").is_file());
-    assert!(!snaps.join("dead").exists() && !snaps.join("refused").exists() && !snaps.join("silent").exists());
+    // Each host not reached is recorded with its cause, and nothing else is written for it.
+    let class = |host: &str| read_json(&snaps.join(host).join("reach.json"))["reach"]["class"].clone();
+    assert_eq!((class("dead"), class("refused"), class("silent")), (json!("refused"), json!("auth"), json!("timeout")));
+    assert!(!snaps.join("good/reach.json").exists() && !snaps.join("dead/system.json").exists());
+}
+
+/// A host of the inventory, reached through the ssh_config alias `alias`.
+fn alias(name: &str, port: u16, extra: &str) -> String {
+    format!("Host {name}\n  HostName 127.0.0.1\n  Port {port}\n  HostKeyAlias {name}\n{extra}")
+}
+
+#[test]
+fn a_host_not_reached_is_recorded_and_found_with_its_cause_until_it_answers() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    git(&snaps, &["init", "-q"]);
+    // pve-good answers; pve-dead's port is closed; pve-newkey answers with a key other than the known one.
+    let host_key = read(&sshd.path("hostkey.pub"));
+    let stranger = read(&sshd.path("stranger.pub"));
+    let key = |k: &str| k.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let known = tmp.path().join("known_hosts");
+    std::fs::write(
+        &known,
+        format!("pve-good {}\npve-dead {}\npve-newkey {}\n", key(&host_key), key(&host_key), key(&stranger)),
+    )
+    .unwrap();
+    let ssh_config = tmp.path().join("ssh_config");
+    let dead_port = free_port();
+    let write_ssh_config = |dead: u16| {
+        let text = [alias("pve-good", sshd.port, ""), alias("pve-dead", dead, ""), alias("pve-newkey", sshd.port, "")]
+            .concat();
+        std::fs::write(&ssh_config, text).unwrap();
+    };
+    write_ssh_config(dead_port);
+    let config = format!(
+        "[ssh]\nuser = \"root\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nconfig_file = \"{}\"\ntimeout = 20\n\
+         [[hosts]]\nname = \"pve-good\"\n[[hosts]]\nname = \"pve-dead\"\n[[hosts]]\nname = \"pve-newkey\"\n",
+        sshd.path("id").display(),
+        known.display(),
+        ssh_config.display()
+    );
+    std::fs::write(tmp.path().join("parc.toml"), config).unwrap();
+    let collect =
+        || parc().current_dir(tmp.path()).args(["collect", "--kinds", "system", "--ssh", "--commit"]).assert();
+    let table = stderr(&collect().code(4));
+    assert!(table.contains("recorded as reach"), "{table}");
+    // The record is committed with the snapshots, and the commit names the hosts not reached.
+    let subject = git(&snaps, &["log", "-1", "--format=%s"]);
+    assert!(subject.contains("not reached: pve-dead, pve-newkey"), "{subject}");
+    let committed = git(&snaps, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(committed.contains("pve-dead/reach.json") && committed.contains("pve-newkey/reach.json"), "{committed}");
+    let reach = read_json(&snaps.join("pve-dead/reach.json"));
+    assert_eq!((reach["kind"].clone(), reach["reach"]["destination"].clone()), (json!("reach"), json!("pve-dead")));
+    assert!(reach["reach"]["error"].as_str().unwrap().contains("Connection refused"), "{reach}");
+
+    let site = tmp.path().join("site");
+    let built = || {
+        build_cmd(&snaps, &site, &[]).assert().success();
+        let findings = read_json(&site.join("api/v1/findings.json"));
+        let unreachable: Vec<(String, Value)> = (findings.as_array().unwrap().iter())
+            .filter(|f| f["kind"] == "host-unreachable" && f["state"] != "closed")
+            .map(|f| (f["host"].as_str().unwrap().to_string(), f["evidence"][0]["value"].clone()))
+            .collect();
+        unreachable
+    };
+    assert_eq!(
+        built(),
+        [("pve-dead".to_string(), json!("refused")), ("pve-newkey".to_string(), json!("host-key"))],
+        "the reached host has none"
+    );
+    let page = read(&site.join("hosts/pve-dead.html"));
+    assert!(page.contains("id=\"host-unreachable\"") && page.contains("the connection was refused"), "host page");
+    assert!(read(&site.join("index.html")).contains("host-unreachable:pve-dead"), "on the dashboard");
+    let host = read_json(&site.join("api/v1/hosts/pve-dead.json"));
+    assert_eq!(host["unreachable"]["class"], "refused", "{host}");
+    assert_eq!(host["unreachable"]["attempts"], 1);
+
+    // A second failure keeps the first's since; once the host answers, the finding is gone.
+    let next_second = || std::thread::sleep(std::time::Duration::from_millis(1100));
+    next_second();
+    collect().code(4);
+    build_cmd(&snaps, &site, &[]).assert().success();
+    let again = read_json(&site.join("api/v1/hosts/pve-dead.json"));
+    assert_eq!(again["unreachable"]["attempts"], 2, "{again}");
+    assert_eq!(again["unreachable"]["since"], host["unreachable"]["since"], "since stays at the first failure");
+    let findings = read_json(&site.join("api/v1/findings.json"));
+    let dead = findings.as_array().unwrap().iter().find(|f| f["id"] == "host-unreachable:pve-dead").unwrap().clone();
+    assert_eq!(dead["since"], host["unreachable"]["since"], "{dead}");
+    write_ssh_config(sshd.port);
+    next_second();
+    collect().code(4);
+    assert_eq!(built(), [("pve-newkey".to_string(), json!("host-key"))]);
+    assert!(!read(&site.join("hosts/pve-dead.html")).contains("host-unreachable"));
+    assert!(read_json(&site.join("api/v1/hosts/pve-dead.json"))["unreachable"].is_null());
 }
 
 #[test]

@@ -57,12 +57,16 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
     }
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     if args.commit || args.push {
-        let files: Vec<PathBuf> = outcomes.iter().filter_map(|o| o.result.as_ref().ok()).flatten().cloned().collect();
+        let files: Vec<PathBuf> = outcomes.iter().flat_map(|o| o.files()).cloned().collect();
         let hosts: Vec<&str> = outcomes.iter().filter(|o| o.result.is_ok()).map(|o| o.host.as_str()).collect();
-        let message = match hosts.as_slice() {
+        let unreached: Vec<&str> = outcomes.iter().filter(|o| o.reach.is_some()).map(|o| o.host.as_str()).collect();
+        let mut message = match hosts.as_slice() {
             [one] => format!("parc collect: {one} ({})", kinds.join(", ")),
             many => format!("parc collect: {} hosts ({}): {}", many.len(), kinds.join(", "), many.join(", ")),
         };
+        if !unreached.is_empty() {
+            message.push_str(&format!("; not reached: {}", unreached.join(", ")));
+        }
         super::commit_and_push(&dir, &files, &message, args.push, config, quiet)?;
     }
     Ok(if failed > 0 { exit::HOSTS_FAILED } else { exit::OK })

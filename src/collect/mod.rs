@@ -39,6 +39,8 @@ pub struct Outcome {
     pub seconds: f64,
     /// The files written, or why the host failed.
     pub result: Result<Vec<PathBuf>, Failure>,
+    /// The `reach` snapshot that records a host not reached, when one was written.
+    pub reach: Option<PathBuf>,
 }
 
 impl Outcome {
@@ -55,7 +57,60 @@ impl Outcome {
             Ok((host, written)) => (host, Ok(written)),
             Err(e) => (fallback.to_string(), Err(e)),
         };
-        Outcome { host, kinds: kinds.to_vec(), seconds, result }
+        Outcome { host, kinds: kinds.to_vec(), seconds, result, reach: None }
+    }
+
+    /// Every file this collection wrote: snapshots, or the record of a host not reached.
+    pub fn files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.result.as_ref().ok().into_iter().flatten().chain(&self.reach)
+    }
+}
+
+impl Failure {
+    /// The words of a failure to reach the host at all; none when it was
+    /// reached (a probe script that failed, a snapshot not written).
+    fn unreached(&self) -> Option<String> {
+        match self {
+            Failure::Ssh(e @ ssh::Error::Ssh(_)) | Failure::Ssh(e @ ssh::Error::Lost(_)) => Some(e.to_string()),
+            Failure::NoAnswer(_) => Some(self.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Where a host not reached is recorded: its inventory name, or the host
+/// name of its destination (an address names no host: nothing is recorded).
+fn reach_folder(target: &Target) -> Option<String> {
+    let name = match &target.name {
+        Some(name) => name.clone(),
+        None => ssh::Destination::parse(&target.destination).ok()?.host,
+    };
+    let address = name.parse::<std::net::IpAddr>().is_ok();
+    (!address && crate::host::check_name(&name).is_ok()).then_some(name)
+}
+
+/// Records a collection that did not reach its host, as a `reach` snapshot.
+fn record_unreached(dir: &Path, target: &Target, at: Instant, error: String) -> Option<PathBuf> {
+    let host = reach_folder(target)?;
+    let reach = crate::snapshot::reach::Reach {
+        destination: target.destination.clone(),
+        class: crate::snapshot::reach::Class::of(&error),
+        error,
+    };
+    let snapshot = serde_json::json!({
+        "schema": crate::snapshot::SCHEMA,
+        "kind": "reach",
+        "host": host,
+        "collected_at": at.rfc3339(),
+        "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": "ssh"},
+        "reach": reach,
+    });
+    match crate::snapshot::write(dir, &host, "reach", &snapshot) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            tracing::warn!("{host}: the failed collection is not recorded: {e}");
+            None
+        }
     }
 }
 
@@ -191,6 +246,7 @@ async fn collect_one(
     settings: &ssh::Settings,
 ) -> Outcome {
     let start = std::time::Instant::now();
+    let attempted = now();
     let limit = config.ssh.timeout();
     let work = async {
         let dest = ssh::Destination::parse(&target.destination)?;
@@ -218,7 +274,10 @@ async fn collect_one(
         Ok(result) => result,
         Err(_) => Err(Failure::NoAnswer(limit)),
     };
-    Outcome::new(result, target.name.as_deref().unwrap_or(&target.destination), kinds, start)
+    let unreached = result.as_ref().err().and_then(Failure::unreached);
+    let mut outcome = Outcome::new(result, target.name.as_deref().unwrap_or(&target.destination), kinds, start);
+    outcome.reach = unreached.and_then(|error| record_unreached(dir, target, attempted, error));
+    outcome
 }
 
 /// The name a host reports: from its `hostname` probe when the system kind
@@ -242,6 +301,7 @@ pub fn summary_table(outcomes: &[Outcome]) -> String {
     for o in outcomes {
         let result = match &o.result {
             Ok(files) => format!("ok, {} snapshots", files.len()),
+            Err(e) if o.reach.is_some() => format!("FAILED (recorded as reach): {e}"),
             Err(e) => format!("FAILED: {e}"),
         };
         table.push_str(&format!("{:<width$}  {:<14}  {:>7.2}  {result}\n", o.host, o.kinds.join(","), o.seconds));

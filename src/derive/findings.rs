@@ -41,6 +41,7 @@ codes! {
     /// What a finding is about; `finding.txt` words each.
     pub enum Kind {
         HostStale = "host-stale",
+        HostUnreachable = "host-unreachable",
         SmartFailing = "smart-failing",
         SmartWatch = "smart-watch",
         FilesystemFull = "filesystem-full",
@@ -171,6 +172,7 @@ fn fleet_moves<'a>(derived: &'a Derived, now: Instant, cfg: &FindingsConfig) -> 
 fn host_findings(host: &Host, now: Instant, config: &Config, out: &mut Vec<Finding>) {
     let mut found = Found { host: &host.name, out };
     host_stale(host, now, config, &mut found);
+    host_unreachable(host, &mut found);
     filesystems_full(host, &config.findings, &mut found);
     if let Some(apt) = &host.apt {
         let at = apt.at.unwrap_or(host.last_seen);
@@ -225,7 +227,13 @@ fn evidence(what: &str, value: Value, kind: &str, at: Instant) -> Vec<Evidence> 
 /// No snapshot for longer than `fleet.stale_after_hours`.
 fn host_stale(host: &Host, now: Instant, config: &Config, found: &mut Found) {
     // What the host collects, not the notices `parc apply` records now and then (`notify`).
-    let collected = host.kinds.iter().filter(|(kind, _)| kind.as_str() != "notify").filter_map(|(_, k)| k.last).max();
+    // Nor the attempts that did not reach it (`reach`).
+    let collected = host
+        .kinds
+        .iter()
+        .filter(|(kind, _)| !matches!(kind.as_str(), "notify" | "reach"))
+        .filter_map(|(_, k)| k.last)
+        .max();
     let stale_after = hours(config.fleet.stale_after_hours);
     if let Some(last) = collected.filter(|last| now.0 - last.0 > stale_after) {
         let h = (now.0 - last.0) / 3600;
@@ -239,6 +247,19 @@ fn host_stale(host: &Host, now: Instant, config: &Config, found: &mut Found) {
             last,
         );
     }
+}
+
+/// Collections that failed to reach the host since its newest snapshot.
+fn host_unreachable(host: &Host, found: &mut Found) {
+    let Some(u) = &host.unreachable else { return };
+    let values = vec![
+        ("class", json!(u.reach.class)),
+        ("destination", json!(u.reach.destination)),
+        ("error", json!(u.reach.error)),
+        ("attempts", json!(u.attempts)),
+    ];
+    let ev = evidence("class", json!(u.reach.class), "reach", u.last);
+    found.push(Kind::HostUnreachable, None, Severity::Warning, values, ev, u.since);
 }
 
 /// File systems over their threshold, since the first version of the unbroken run above it.

@@ -85,6 +85,21 @@ pub struct Host {
     /// earlier one, with since when they fail without a break.
     #[serde(default)]
     pub probes_broken: Vec<ProbeBroken>,
+    /// Collections that have failed to reach it since its newest snapshot.
+    #[serde(default)]
+    pub unreachable: Option<Unreachable>,
+}
+
+/// A host the collection has not reached since its newest snapshot: from
+/// the `reach` versions that followed it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// The first failed attempt of the run.
+    pub since: Instant,
+    /// The newest, whose destination and error are these.
+    pub last: Instant,
+    pub attempts: usize,
+    pub reach: crate::snapshot::reach::Reach,
 }
 
 /// A probe that used to work and now fails.
@@ -255,8 +270,12 @@ impl Assembly {
             archives: Vec::new(),
             updates: Vec::new(),
             probes_broken: Vec::new(),
+            unreachable: None,
         });
-        host.last_seen = host.last_seen.max(at);
+        // A host is seen when it answers, not when it is tried.
+        if !matches!(parsed.facts, Facts::Reach(_)) {
+            host.last_seen = host.last_seen.max(at);
+        }
         host.mode = parsed.mode.or(host.mode.take());
         let seen = host.kinds.entry(parsed.kind.clone()).or_default();
         seen.versions += 1;
@@ -343,7 +362,17 @@ impl Assembly {
             Facts::Apt(facts) => host.apt.get_or_insert_with(Default::default).add(at, *facts),
             Facts::Archive(run) => host.archives.push(ArchiveRun { at, run: *run }),
             Facts::Update(run) => host.updates.push(UpdateRun { at, run: *run }),
+            Facts::Reach(reach) => {
+                let since = host.unreachable.as_ref().map_or(at, |u| u.since);
+                let attempts = host.unreachable.as_ref().map_or(0, |u| u.attempts) + 1;
+                host.unreachable = Some(Unreachable { since, last: at, attempts, reach });
+            }
             Facts::Other => {}
+        }
+        // What a collection brought back says the host was reached (not
+        // the run logs `parc apply` writes from the control host).
+        if !matches!(entry.kind.as_str(), "reach" | "update" | "notify") && !entry.kind.starts_with("archive-") {
+            host.unreachable = None;
         }
         self.failures.insert(parsed.kind, parsed.failures);
         host.timeline.push(entry);
@@ -425,7 +454,8 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         disk.sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
     }
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
-    let newest = hosts.iter().map(|h| h.last_seen).max();
+    // Attempts count: a fleet whose collector still runs is not silent.
+    let newest = hosts.iter().map(|h| h.unreachable.as_ref().map_or(h.last_seen, |u| u.last.max(h.last_seen))).max();
     let mut problems = problems;
     problems.sort();
     problems.dedup();

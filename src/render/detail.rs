@@ -26,6 +26,8 @@ pub struct HostDetail<'a> {
     pub last_seen: Instant,
     /// Not seen for longer than `fleet.stale_after_hours`.
     pub stale: bool,
+    /// Collections that failed to reach it since its newest snapshot, when they did.
+    pub unreachable: Option<&'a super::view::Unreachable>,
     /// The worst verdict among its present disks.
     pub verdict: crate::derive::risk::Verdict,
     pub addresses: &'a [String],
@@ -114,6 +116,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         first_seen: view.first_seen,
         last_seen: view.last_seen,
         stale: view.stale,
+        unreachable: view.unreachable.as_ref(),
         verdict: view.verdict,
         addresses: &view.addresses,
         page: &view.page,

@@ -16,7 +16,7 @@ pub struct FindingView<'a> {
     pub id: &'a str,
     pub host: &'a str,
     pub host_slug: String,
-    /// `host-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
+    /// `host-stale`, `host-unreachable`, `fleet-stale`, `smart-failing`, `smart-watch`, `filesystem-full`, `reboot-required`,
     /// `security-updates`, `held-packages`, `apt-error`, `archive-failed`, `archive-stale`,
     /// `disk-moved`, `probe-failed`, `update-failed`, `reboot-unverified`.
     pub kind: crate::derive::findings::Kind,

@@ -18,6 +18,7 @@ use crate::derive::risk::Verdict;
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use tera::Context;
 
 /// Where a page's values go: a hash of them, or the context Tera renders.
@@ -232,6 +233,10 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         })?;
     }
 
+    let mut host_findings: HashMap<&str, Vec<&super::findings::Row>> = HashMap::new();
+    for row in &findings {
+        host_findings.entry(row.view.host).or_default().push(row);
+    }
     site.hosts().into_par_iter().try_for_each(|HostParts { host, view, apt }| {
         // Made once, for the hash and, when it changed, for the page.
         let detail = host_detail(site, host, view, History::Summary);
@@ -250,6 +255,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             let last =
                 host.updates.last().map(|u| LastUpdate { at: u.at, outcome: u.run.outcome, action: &u.run.action });
             f.put("last_update", &last);
+            f.put("findings", host_findings.get(host.name.as_str()).map_or(&[][..], Vec::as_slice));
             f.put("detail", &detail);
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &devices);

@@ -64,8 +64,26 @@ pub struct HostView {
     pub verdict: Verdict,
     pub addresses: Vec<String>,
     pub failures: usize,
+    /// Collections that failed to reach it since its newest snapshot, when they did.
+    pub unreachable: Option<Unreachable>,
     pub page: String,
     pub api: String,
+}
+
+/// The collections that have failed to reach a host since it last answered.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Unreachable {
+    /// The first failed attempt (seconds since the epoch).
+    pub since: Instant,
+    /// The newest one, whose destination, class and error these are.
+    pub last: Instant,
+    pub attempts: usize,
+    /// Where it was tried (`[user@]host[:port]`).
+    pub destination: String,
+    /// `dns`, `refused`, `timeout`, `no-route`, `auth`, `host-key` or `other`.
+    pub class: crate::snapshot::reach::Class,
+    /// The error's own words.
+    pub error: String,
 }
 
 /// One line of the block device tree, indented by depth.
@@ -230,6 +248,14 @@ fn host_view(host: &Host, slug: String, disks: &[DiskView], index: &HashMap<Stri
         verdict,
         addresses: system.map(|s| s.addresses.iter().map(|a| a.address.clone()).collect()).unwrap_or_default(),
         failures: host.failures.len(),
+        unreachable: host.unreachable.as_ref().map(|u| Unreachable {
+            since: u.since,
+            last: u.last,
+            attempts: u.attempts,
+            destination: u.reach.destination.clone(),
+            class: u.reach.class,
+            error: u.reach.error.clone(),
+        }),
         page: format!("hosts/{slug}.html"),
         api: format!("hosts/{slug}.json"),
         slug,

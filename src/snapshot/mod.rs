@@ -7,6 +7,7 @@
 pub mod apt;
 pub mod archive;
 pub mod disks;
+pub mod reach;
 pub mod system;
 pub mod update;
 
@@ -38,6 +39,9 @@ pub struct Envelope<'a> {
     /// `archive-<job>` snapshots: the run's log, as `parc apply` wrote it.
     #[serde(borrow, default)]
     pub run: Option<&'a serde_json::value::RawValue>,
+    /// `reach` snapshots: the collection that failed, and why.
+    #[serde(default)]
+    pub reach: Option<reach::Reach>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +131,8 @@ pub enum Facts {
     Archive(Box<archive::Run>),
     /// An APT update of the host (`update`).
     Update(Box<update::Run>),
+    /// A collection that did not reach the host (`reach`).
+    Reach(reach::Reach),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -179,6 +185,8 @@ pub enum Unreadable {
     UpdateLog(serde_json::Error),
     #[error("an archive snapshot without its run log (\"run\")")]
     NoRunLog,
+    #[error("a reach snapshot without its \"reach\" record")]
+    NoReach,
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Parsed, Unreadable> {
@@ -219,6 +227,7 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, Unreadable> {
             Some(Err(e)) => return Err(Unreadable::UpdateLog(e)),
             None => return Err(Unreadable::NoRunLog),
         },
+        "reach" => Facts::Reach(envelope.reach.ok_or(Unreadable::NoReach)?),
         _ => Facts::Other,
     };
     Ok(Parsed {
