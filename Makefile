@@ -48,7 +48,7 @@ test-deps:
 example:
 	$(CARGO) build --release --locked
 	rm -rf snapshots
-	$(PARC) demo --hosts 8 --days 42 --every 3 --out snapshots
+	$(PARC) demo --hosts 8 --days 42 --every 2 --out snapshots
 	# What people did, beside what machines collected: a silence, and the escalation sent for a failing disk.
 	cp tests/example/silences.toml snapshots/silences.toml
 	cp tests/example/notify.json snapshots/files/notify.json

@@ -364,7 +364,7 @@ pub fn plan_notifications(
 ) -> Result<(Vec<crate::plan::escalation::Notification>, String)> {
     let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
     let findings: Vec<_> =
-        derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, f))).collect();
+        derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, "finding.txt", f))).collect();
     let (sent, _) = crate::plan::escalation::read_sent(snapshots)?;
     let silences = crate::plan::silence::read(snapshots)?;
     Ok((

@@ -85,8 +85,28 @@ fn build(snaps: &Path, out: &Path) {
     build_cmd(snaps, out, &["--no-cache"]).current_dir(out.parent().unwrap()).assert().success();
 }
 
+/// The open findings of `findings.json`, by id.
 fn by_id(findings: &Value) -> std::collections::BTreeMap<String, Value> {
-    findings.as_array().unwrap().iter().map(|f| (f["id"].as_str().unwrap().to_string(), f.clone())).collect()
+    open(findings).into_iter().map(|f| (f["id"].as_str().unwrap().to_string(), f)).collect()
+}
+
+/// The open findings, in their order: the closed ones follow them.
+fn open(findings: &Value) -> Vec<Value> {
+    let all = findings.as_array().unwrap();
+    let open: Vec<Value> = all.iter().take_while(|f| f["state"] == "open").cloned().collect();
+    assert!(
+        all[open.len()..].iter().all(|f| f["state"] == "closed" && f["closed"].is_i64()),
+        "open first, then closed"
+    );
+    open
+}
+
+/// The closed findings: (id, since, closed).
+fn closed(findings: &Value) -> Vec<(String, i64, i64)> {
+    (findings.as_array().unwrap().iter())
+        .filter(|f| f["state"] == "closed")
+        .map(|f| (f["id"].as_str().unwrap().to_string(), f["since"].as_i64().unwrap(), f["closed"].as_i64().unwrap()))
+        .collect()
 }
 
 #[test]
@@ -136,12 +156,9 @@ fn each_kind_with_since_from_history() {
     assert_eq!(stale_archive["since"], at(3), "the last good archive");
 
     // Most severe first, then oldest first.
-    let order: Vec<(&str, i64)> = findings
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["severity"].as_str().unwrap(), f["since"].as_i64().unwrap()))
-        .collect();
+    let open = open(&findings);
+    let order: Vec<(&str, i64)> =
+        open.iter().map(|f| (f["severity"].as_str().unwrap(), f["since"].as_i64().unwrap())).collect();
     let rank = |s: &str| match s {
         "critical" => 0,
         "warning" => 1,
@@ -225,7 +242,7 @@ print(json.dumps({"bozo": bool(d.bozo), "error": str(d.get("bozo_exception", "")
     assert!(parsed.status.success(), "{} (make test installs feedparser)", String::from_utf8_lossy(&parsed.stderr));
     let feed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
     assert_eq!(feed["bozo"], false, "{feed}");
-    let findings = read_json(&out.join("api/v1/findings.json"));
+    let findings = Value::Array(open(&read_json(&out.join("api/v1/findings.json"))));
     assert_eq!(feed["entries"].as_array().unwrap().len(), findings.as_array().unwrap().len());
     let first = &feed["entries"][0];
     assert!(first["title"].as_str().unwrap().starts_with("[critical]"), "{first}");
@@ -409,7 +426,7 @@ fn the_example_fleet_has_findings_a_silence_and_an_escalation() {
     .current_dir(tmp.path())
     .assert()
     .success();
-    let findings = read_json(&out.join("api/v1/findings.json"));
+    let findings = Value::Array(open(&read_json(&out.join("api/v1/findings.json"))));
     let all = findings.as_array().unwrap();
     let kinds: std::collections::BTreeSet<&str> = all.iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert!(kinds.len() >= 5, "{kinds:?}");
@@ -474,6 +491,17 @@ fn apt_findings_and_a_broken_probe_restart_when_they_come_back() {
     // dpkg-query worked on day 1, broke on 2, worked on 3-4, broke again on 5.
     assert_eq!(since("probe-failed:a1:apt/dpkg-query"), Some(at(5)));
     assert_eq!(f["held-packages:a1"]["severity"], "info");
+    // And each earlier occurrence is kept, closed by the first snapshot that no longer showed it.
+    let mut gone = closed(&read_json(&out.join("api/v1/findings.json")));
+    gone.sort();
+    let expected = [
+        ("apt-error:a1", 1, 2),
+        ("held-packages:a1", 2, 4),
+        ("probe-failed:a1:apt/dpkg-query", 2, 3),
+        ("reboot-required:a1", 1, 3),
+        ("security-updates:a1", 1, 3),
+    ];
+    assert_eq!(gone, expected.map(|(id, since, closed)| (id.to_string(), at(since), at(closed))));
 }
 
 /// `parc findings` lists what the findings page lists, in the same order,
@@ -491,7 +519,7 @@ fn parc_findings_lists_the_open_findings_of_the_site() {
     let ids = |v: &serde_json::Value| -> Vec<String> {
         v.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
     };
-    let page = read_json(&site.join("api/v1/findings.json"));
+    let page = Value::Array(open(&read_json(&site.join("api/v1/findings.json"))));
     let all = list(&[]);
     assert_eq!(ids(&all), ids(&page));
     assert!(all.as_array().unwrap().len() > 5);
@@ -542,4 +570,60 @@ fn a_build_on_the_clock_sees_a_silent_fleet() {
     assert!(stale(&by_clock) > stale(&by_newest), "{by_clock:?}");
     let page = std::fs::read_to_string(clock.join("findings.html")).unwrap();
     assert!(page.contains("the fleet") && page.contains("collection has stopped across the fleet"), "{page}");
+}
+
+/// What cleared is kept: when it opened, when it closed, who silenced it;
+/// on the findings page, in the JSON, and in the feed when it was critical.
+#[test]
+fn closed_findings_are_kept_with_when_they_opened_and_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fleet(&snaps);
+    // Day 7: h2 reports again, h1's archive job works again and its disk is gone.
+    write_dated(&snaps, "h2", &system("h2", &day(7)));
+    write_dated(&snaps, "h1", &run("h1", 7, true, Some(7)));
+    write_dated(&snaps, "h1", &disks("h1", &day(7), &[], "100\t/home/a\n"));
+    // Silenced while it was open, on day 3.
+    std::fs::write(
+        snaps.join("silences.toml"),
+        format!("[[silence]]\nid = \"filesystem-full:h1:/\"\nuntil = \"2026-11-10\"\nreason = \"cleaning up\"\nby = \"Anna <anna@example.org>\"\nat = \"{}\"\n", day(3)),
+    )
+    .unwrap();
+    build(&snaps, &out);
+    let findings = read_json(&out.join("api/v1/findings.json"));
+    let gone = closed(&findings);
+    let ids: Vec<&str> = gone.iter().map(|(id, ..)| id.as_str()).collect();
+    let find = |id: &str| -> Vec<(i64, i64)> {
+        gone.iter().filter(|(i, ..)| i.starts_with(id)).map(|(_, since, closed)| (*since, *closed)).collect()
+    };
+    assert_eq!(find("host-stale:h2"), [(at(2), at(7))], "{ids:?}");
+    assert_eq!(find("archive-failed:h1:db"), [(at(4), at(7))]);
+    // Days 2-3, cleared on 4; days 5-6, cleared on 7 (no df in that snapshot).
+    assert_eq!(find("filesystem-full:h1:/"), [(at(5), at(7)), (at(2), at(4))]);
+    assert_eq!(find("smart-watch:h1:"), [(at(3), at(7))], "watch from 3, gone on 7");
+    assert_eq!(gone.first().map(|g| g.2), Some(at(7)), "the newest closure first");
+    // The one silenced while open says by whom.
+    let fs = (findings.as_array().unwrap().iter())
+        .find(|f| f["id"] == "filesystem-full:h1:/" && f["state"] == "closed" && f["since"] == at(2))
+        .unwrap();
+    assert_eq!(fs["silenced"]["by"], "Anna <anna@example.org>", "{fs}");
+    assert!(fs["escalation"]["next"].is_null(), "nothing is due for what closed");
+
+    let page = read(&out.join("findings.html"));
+    let part = &page[page.find("id=\"closed\"").expect("a closed part")..];
+    assert!(part.contains("Closed in the last 30 days"), "{part}");
+    assert!(part.contains("Archive job db on h1 failed.") && part.contains("3 days"), "opened, closed, how long");
+    assert!(part.contains("Anna &lt;anna@example.org&gt;: cleaning up"), "who silenced it");
+    let feed = read(&out.join("findings.atom"));
+    assert!(feed.contains("<title>[closed] Archive job db on h1 failed.</title>"), "a critical closure is news");
+    assert!(!feed.contains("[closed] h2 sent"), "a warning's closure is not");
+
+    // Kept for findings.closed_days.
+    std::fs::write(tmp.path().join("parc.toml"), "[findings]\nclosed_days = 2\n").unwrap();
+    build(&snaps, &out);
+    let kept = closed(&read_json(&out.join("api/v1/findings.json")));
+    assert!(
+        kept.iter().all(|c| c.2 == at(7)) && kept.len() == gone.len() - 1,
+        "the closure of day 4 is gone: {kept:?}"
+    );
 }

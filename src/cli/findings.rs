@@ -117,7 +117,7 @@ pub fn findings(args: FindingsArgs, config: &Config, config_path: &Path) -> Resu
             kind: f.kind,
             severity: f.severity,
             since: f.since,
-            text: crate::render::findings::text(&tera, f),
+            text: crate::render::findings::text(&tera, "finding.txt", f),
             evidence: &f.evidence,
             silenced: silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now)),
         })

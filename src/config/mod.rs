@@ -58,6 +58,8 @@ pub struct FindingsConfig {
     pub archive_stale_after_hours: u64,
     /// A disk move is news (`disk-moved`) for this many days.
     pub disk_moved_days: u64,
+    /// Findings that cleared are listed for this many days.
+    pub closed_days: u64,
 }
 
 impl Default for FindingsConfig {
@@ -69,6 +71,7 @@ impl Default for FindingsConfig {
             security_updates_after_hours: 72,
             archive_stale_after_hours: 36,
             disk_moved_days: 7,
+            closed_days: 30,
         }
     }
 }

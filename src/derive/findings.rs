@@ -437,7 +437,7 @@ fn probes_failed(host: &Host, found: &mut Found) {
 }
 
 /// What a sighting's figures alone say: failing, watch, or ok.
-fn figures_level(f: &SmartFigures, smart: &SmartConfig) -> Verdict {
+pub(crate) fn figures_level(f: &SmartFigures, smart: &SmartConfig) -> Verdict {
     if f.passed == Some(false) {
         return Verdict::Failing;
     }
@@ -480,5 +480,9 @@ mod tests {
         let mut kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         kinds.sort();
         assert_eq!(kinds, worded, "finding.txt and derive::findings::Kind differ");
+        let closed = include_str!("../../templates/finding-closed.txt");
+        let mut worded = crate::code::worded(closed, "f.kind");
+        worded.sort();
+        assert_eq!(kinds, worded, "finding-closed.txt and derive::findings::Kind differ");
     }
 }

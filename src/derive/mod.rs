@@ -1,8 +1,9 @@
 //! Stage 5: what the data tree means — SMART verdicts, moves, homes that need
-//! a backup, and the fleet summary.
+//! a backup, the fleet summary, and the findings open and closed.
 
 pub mod apt;
 pub mod backup;
+pub mod closed;
 pub mod findings;
 pub mod moves;
 pub mod reason;
@@ -23,6 +24,8 @@ pub struct Derived {
     pub apt: Vec<Option<apt::AptState>>,
     /// What needs a person, most severe and oldest first.
     pub findings: Vec<findings::Finding>,
+    /// What needed a person and no longer does, newest closure first.
+    pub closed: Vec<closed::Closed>,
 }
 
 pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
@@ -35,7 +38,8 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     let backup = backup::backup_needed(&fleet.hosts, &verdicts);
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
     let apt = fleet.hosts.par_iter().map(apt::assess).collect();
-    let mut derived = Derived { assessments, moves, backup, summary, apt, findings: Vec::new() };
+    let closed = closed::closed(fleet, config);
+    let mut derived = Derived { assessments, moves, backup, summary, apt, findings: Vec::new(), closed };
     derived.findings = findings::findings(fleet, &derived, config);
     derived
 }

@@ -2,6 +2,7 @@
 //! consecutive `dpkg-query` inventories (the APT diff). The first inventory
 //! is the baseline: nothing in it counts as installed.
 
+use super::Condition;
 use crate::snapshot::apt::{simulate::Op, AptFacts, NeedRestart, Package};
 use crate::time::Instant;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,9 @@ pub struct AptHistory {
     /// …and `apt-get update` or a simulation has failed.
     #[serde(default)]
     pub error_since: Option<Instant>,
+    /// The conditions above that held for a while and cleared, oldest first.
+    #[serde(default)]
+    pub spells: Vec<super::Spell>,
     /// Upgrades the newest simulation had pending: package → installed version.
     pending: BTreeMap<String, String>,
 }
@@ -102,9 +106,11 @@ impl AptHistory {
         if facts.inventory.is_some() {
             self.last_inventory = Some(at);
         }
-        self.reboot_since = since(facts.reboot_required, self.reboot_since, at);
+        let spells = &mut self.spells;
+        let mut since = |condition, now: bool, before: Option<Instant>| since(condition, now, before, at, spells);
+        self.reboot_since = since(Condition::RebootRequired, facts.reboot_required, self.reboot_since);
         let kernel = facts.needrestart.as_ref().is_some_and(NeedRestart::newer_kernel);
-        self.kernel_since = since(kernel, self.kernel_since, at);
+        self.kernel_since = since(Condition::NewerKernel, kernel, self.kernel_since);
         // The same simulation as the version before (shared, `snapshot::apt::Memo`): the same pending upgrades.
         let same_upgrade = match (&self.newest.upgrade, &facts.upgrade) {
             (Some(before), Some(now)) => std::sync::Arc::ptr_eq(before, now),
@@ -115,13 +121,13 @@ impl AptHistory {
         } else {
             (facts.upgrade.as_ref()).is_some_and(|s| s.actions.iter().any(|a| a.op == Op::Upgrade && a.security()))
         };
-        self.security_since = since(security, self.security_since, at);
-        self.held_since = since(!facts.held.is_empty(), self.held_since, at);
+        self.security_since = since(Condition::SecurityUpdates, security, self.security_since);
+        self.held_since = since(Condition::Held, !facts.held.is_empty(), self.held_since);
         let update_failed =
             facts.update.as_ref().is_some_and(|u| u.exit.is_some_and(|e| e != 0) || !u.errors.is_empty());
         let sim_failed =
             [&facts.upgrade, &facts.dist_upgrade].iter().any(|s| s.as_ref().is_some_and(|s| !s.errors.is_empty()));
-        self.error_since = since(update_failed || sim_failed, self.error_since, at);
+        self.error_since = since(Condition::AptError, update_failed || sim_failed, self.error_since);
         if let Some(sim) = facts.upgrade.as_ref().filter(|_| !same_upgrade) {
             self.pending = (sim.actions.iter())
                 .filter(|a| a.op == Op::Upgrade)
@@ -138,8 +144,18 @@ impl AptHistory {
     }
 }
 
-/// When a condition that holds `now` began: kept while it holds, `at` when it starts, gone when it ends.
-fn since(now: bool, before: Option<Instant>, at: Instant) -> Option<Instant> {
+/// When a condition that holds `now` began: kept while it holds, `at` when
+/// it starts, gone when it ends (and then a spell of `spells`).
+fn since(
+    condition: Condition,
+    now: bool,
+    before: Option<Instant>,
+    at: Instant,
+    spells: &mut Vec<super::Spell>,
+) -> Option<Instant> {
+    if let (Some(from), false) = (before, now) {
+        spells.push(super::Spell { condition, from, to: at });
+    }
     now.then(|| before.unwrap_or(at))
 }
 

@@ -88,6 +88,35 @@ pub struct Host {
     /// Collections that have failed to reach it since its newest snapshot.
     #[serde(default)]
     pub unreachable: Option<Unreachable>,
+    /// The conditions that held for a while and cleared (see [`apt::AptHistory::spells`] for APT's), oldest first.
+    #[serde(default)]
+    pub spells: Vec<Spell>,
+}
+
+/// A condition of a host that held from `from` and had cleared by `to`:
+/// the history of what its findings were.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spell {
+    pub condition: Condition,
+    pub from: Instant,
+    pub to: Instant,
+}
+
+/// What held during a [`Spell`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Condition {
+    /// Collections failed to reach the host.
+    Unreachable,
+    /// A probe that used to work failed.
+    Probe {
+        kind: String,
+        probe: String,
+    },
+    RebootRequired,
+    NewerKernel,
+    SecurityUpdates,
+    Held,
+    AptError,
 }
 
 /// A host the collection has not reached since its newest snapshot: from
@@ -271,6 +300,7 @@ impl Assembly {
             updates: Vec::new(),
             probes_broken: Vec::new(),
             unreachable: None,
+            spells: Vec::new(),
         });
         // A host is seen when it answers, not when it is tried.
         if !matches!(parsed.facts, Facts::Reach(_)) {
@@ -292,8 +322,14 @@ impl Assembly {
             use_percent: Vec::new(),
         };
         // A probe failing now: since when, and whether an earlier version of its kind had it working.
-        self.failing
-            .retain(|(kind, probe, ..)| kind != &parsed.kind || parsed.failures.iter().any(|f| &f.probe == probe));
+        self.failing.retain(|(kind, probe, since, worked)| {
+            let holds = kind != &parsed.kind || parsed.failures.iter().any(|f| &f.probe == probe);
+            if !holds && *worked {
+                let condition = Condition::Probe { kind: kind.clone(), probe: probe.clone() };
+                host.spells.push(Spell { condition, from: *since, to: at });
+            }
+            holds
+        });
         for f in &parsed.failures {
             if !self.failing.iter().any(|(kind, probe, ..)| kind == &parsed.kind && probe == &f.probe) {
                 self.failing.push((parsed.kind.clone(), f.probe.clone(), at, seen_before));
@@ -372,7 +408,9 @@ impl Assembly {
         // What a collection brought back says the host was reached (not
         // the run logs `parc apply` writes from the control host).
         if !matches!(entry.kind.as_str(), "reach" | "update" | "notify") && !entry.kind.starts_with("archive-") {
-            host.unreachable = None;
+            if let Some(u) = host.unreachable.take() {
+                host.spells.push(Spell { condition: Condition::Unreachable, from: u.since, to: at });
+            }
         }
         self.failures.insert(parsed.kind, parsed.failures);
         host.timeline.push(entry);

@@ -47,6 +47,13 @@ impl Silence {
     }
 }
 
+impl Silence {
+    /// Whether it was set while an occurrence that held from `since` until `closed` was open.
+    pub fn during(&self, since: Instant, closed: Instant) -> bool {
+        Instant::parse_rfc3339(&self.at).is_ok_and(|set| set >= since && set <= closed)
+    }
+}
+
 pub fn path(snapshots: &Path) -> PathBuf {
     snapshots.join(FILE)
 }

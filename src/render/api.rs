@@ -132,7 +132,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     ];
     apt_lists.par_iter().try_for_each(|list| list())?;
     let findings = site.findings();
-    json(out, "findings.json", findings)?;
+    let listed: Vec<&super::findings::FindingView> = findings.iter().chain(site.closed_findings()).collect();
+    json(out, "findings.json", &listed)?;
     let badges = super::findings::badges(site, findings);
     for (slug, badge) in &badges {
         json(out, &format!("badges/{slug}.json"), badge)?;

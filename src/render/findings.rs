@@ -25,10 +25,22 @@ pub struct FindingView<'a> {
     pub text: String,
     /// The first snapshot from which the condition held without a break (seconds since the epoch).
     pub since: Instant,
+    /// `open`, or `closed`: it held from `since` until `closed`. The list holds the open
+    /// findings first, then those closed in the last `findings.closed_days`.
+    pub state: State,
+    /// The first snapshot that no longer showed it, once closed.
+    pub closed: Option<Instant>,
     pub evidence: &'a [Evidence],
     /// The silence that covers it, when one does.
     pub silenced: Option<&'a Silence>,
     pub escalation: Escalation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Open,
+    Closed,
 }
 
 /// The escalation steps sent for this occurrence, and the next one due.
@@ -53,38 +65,59 @@ pub struct NextStep {
     pub due: Instant,
 }
 
-/// Every finding's view, most severe and oldest first.
+/// Every open finding's view, most severe and oldest first.
 pub fn views<'a>(site: &Site<'a>) -> Vec<FindingView<'a>> {
-    let now = site.fleet.newest.unwrap_or(Instant(0));
-    site.derived
-        .findings
-        .iter()
+    let now = site.fleet.now().unwrap_or(Instant(0));
+    (site.derived.findings.iter())
         .map(|f| {
             let silenced = site.silences.silences.iter().find(|s| s.id == f.id && s.covers(f.since, now));
-            let (sent, todo) = crate::plan::escalation::steps(&site.config.escalation, f, site.sent);
-            let escalation = Escalation {
-                sent: sent.into_iter().map(|s| SentStep { step: s.step, notify: s.notify, at: s.at }).collect(),
-                // Paused while silenced.
-                next: todo.into_iter().next().filter(|_| silenced.is_none()).map(|d| NextStep {
-                    step: d.step,
-                    notify: d.notify,
-                    due: d.due,
-                }),
-            };
-            FindingView {
-                id: &f.id,
-                host: &f.host,
-                host_slug: site.views.host_slug(&f.host).to_string(),
-                kind: f.kind,
-                severity: f.severity,
-                text: text(&site.inputs.tera, f),
-                since: f.since,
-                evidence: &f.evidence,
-                silenced,
-                escalation,
-            }
+            view(site, f, None, silenced, "finding.txt")
         })
         .collect()
+}
+
+/// Every closed finding's view, the newest closure first.
+pub fn closed_views<'a>(site: &Site<'a>) -> Vec<FindingView<'a>> {
+    (site.derived.closed.iter())
+        .map(|c| {
+            let f = &c.finding;
+            let silenced = site.silences.silences.iter().find(|s| s.id == f.id && s.during(f.since, c.closed));
+            view(site, f, Some(c.closed), silenced, "finding-closed.txt")
+        })
+        .collect()
+}
+
+fn view<'a>(
+    site: &Site<'a>,
+    f: &'a Finding,
+    closed: Option<Instant>,
+    silenced: Option<&'a Silence>,
+    words: &str,
+) -> FindingView<'a> {
+    let (sent, todo) = crate::plan::escalation::steps(&site.config.escalation, f, site.sent);
+    let escalation = Escalation {
+        sent: sent.into_iter().map(|s| SentStep { step: s.step, notify: s.notify, at: s.at }).collect(),
+        // Paused while silenced; over once closed.
+        next: todo.into_iter().next().filter(|_| silenced.is_none() && closed.is_none()).map(|d| NextStep {
+            step: d.step,
+            notify: d.notify,
+            due: d.due,
+        }),
+    };
+    FindingView {
+        id: &f.id,
+        host: &f.host,
+        host_slug: site.views.host_slug(&f.host).to_string(),
+        kind: f.kind,
+        severity: f.severity,
+        text: text(&site.inputs.tera, words, f),
+        since: f.since,
+        state: if closed.is_some() { State::Closed } else { State::Open },
+        closed,
+        evidence: &f.evidence,
+        silenced,
+        escalation,
+    }
 }
 
 /// A finding as the page and the feed list it: an anchor, and when it last changed.
@@ -106,21 +139,26 @@ pub fn rows<'a>(views: &'a [FindingView<'a>], first: &str, per_page: usize) -> V
         .enumerate()
         .map(|(i, v)| {
             let silenced = v.silenced.and_then(|s| Instant::parse_rfc3339(&s.at).ok());
+            let updated = silenced.map_or(v.since, |s| s.max(v.since));
             Row {
-                slug: crate::slug::slug(v.id),
+                // A closed occurrence has an anchor of its own: the same finding may be open again.
+                slug: match v.closed {
+                    Some(_) => format!("{}-closed-{}", crate::slug::slug(v.id), v.since.0),
+                    None => crate::slug::slug(v.id),
+                },
                 page: super::html::page_path(first, i / per_page + 1),
-                updated: silenced.map_or(v.since, |s| s.max(v.since)),
+                updated: v.closed.map_or(updated, |c| c.max(updated)),
                 view: v,
             }
         })
         .collect()
 }
 
-/// A finding in words, from the `finding.txt` template.
-pub fn text(tera: &tera::Tera, f: &Finding) -> String {
+/// A finding in words, from the `finding.txt` template (`finding-closed.txt` once closed).
+pub fn text(tera: &tera::Tera, template: &str, f: &Finding) -> String {
     let mut ctx = tera::Context::new();
     ctx.insert("f", f);
-    match tera.render("finding.txt", &ctx) {
+    match tera.render(template, &ctx) {
         Ok(text) => text.trim().to_string(),
         Err(e) => format!("{} ({})", f.kind, crate::problem::error_chain(&e)),
     }

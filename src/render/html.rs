@@ -155,15 +155,28 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         attention: apt_hosts.iter().filter(|h| matches!(h.status, Status::Error | Status::Warning)).count(),
     };
     let findings = super::findings::rows(site.findings(), "findings.html", ROWS);
-    paged(site, out, "findings.html", "findings.html", &findings, |f, rows, _| {
+    // The closed ones are listed after the open ones, on the first page, at most a page of them.
+    let closed = super::findings::rows(site.closed_findings(), "findings.html", usize::MAX);
+    let closed = &closed[..closed.len().min(ROWS)];
+    paged(site, out, "findings.html", "findings.html", &findings, |f, rows, first| {
         fleet_base(site, f, "", "findings");
         f.put("findings", rows);
+        f.put("closed", if first { closed } else { &[] });
+        f.put("closed_total", &site.closed_findings().len());
+        f.put("closed_days", &site.config.findings.closed_days);
     })?;
     let mut ctx = Context::new();
     ctx.insert("site", &site.config.site);
     ctx.insert("findings", &findings);
+    // A critical finding that closes is news too.
+    let critical: Vec<_> =
+        closed.iter().filter(|r| r.view.severity == crate::derive::findings::Severity::Critical).collect();
+    ctx.insert("closed", &critical);
     ctx.insert("feed_id", &crate::slug::slug(&site.config.site.title));
-    ctx.insert("updated", &findings.iter().map(|f| f.updated).max().or(site.fleet.newest));
+    ctx.insert(
+        "updated",
+        &findings.iter().chain(critical.iter().copied()).map(|f| f.updated).max().or(site.fleet.newest),
+    );
     ctx.insert("version", env!("CARGO_PKG_VERSION"));
     out.write("findings.atom", render_template(site, "findings.atom", &ctx, "findings.atom")?.as_bytes())?;
     page(site, out, "dashboard.html", "index.html", |f| {

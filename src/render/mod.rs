@@ -84,6 +84,7 @@ pub struct Site<'a> {
     apt_packages: std::sync::OnceLock<Vec<apt::PackageIndex<'a>>>,
     /// The findings' views, made once for the pages, the feed and the JSON.
     findings: std::sync::OnceLock<Vec<findings::FindingView<'a>>>,
+    closed: std::sync::OnceLock<Vec<findings::FindingView<'a>>>,
 }
 
 impl<'a> Site<'a> {
@@ -111,6 +112,7 @@ impl<'a> Site<'a> {
             apt_hosts,
             apt_packages,
             findings: Default::default(),
+            closed: Default::default(),
         }
     }
 
@@ -142,6 +144,11 @@ impl<'a> Site<'a> {
     /// Every finding's view, most severe and oldest first (`findings::views`).
     pub fn findings(&self) -> &[findings::FindingView<'a>] {
         self.findings.get_or_init(|| findings::views(self))
+    }
+
+    /// Every closed finding's view, the newest closure first (`findings::closed_views`).
+    pub fn closed_findings(&self) -> &[findings::FindingView<'a>] {
+        self.closed.get_or_init(|| findings::closed_views(self))
     }
 
     /// A reason with its words (`reason.txt`).

@@ -32,6 +32,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "findings.html",
     "findings.atom",
     "finding.txt",
+    "finding-closed.txt",
     "badge.txt",
     "findings-mail.txt",
     "page.html",

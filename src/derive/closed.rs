@@ -1,0 +1,222 @@
+//! Findings that held and cleared, from the same history the open ones are
+//! read from and with the same ids: an occurrence keeps its id and its
+//! since once it is closed. Kept for `findings.closed_days`.
+
+use super::findings::{figures_level, Finding, Kind, Severity};
+use super::risk::Verdict;
+use crate::config::Config;
+use crate::fleet::{Condition, Disk, Fleet, Host, Spell};
+use crate::time::Instant;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// A finding that no longer holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Closed {
+    /// As it was while open; `since` is when it opened.
+    pub finding: Finding,
+    /// The first snapshot that no longer showed it.
+    pub closed: Instant,
+}
+
+/// The findings that closed within `findings.closed_days` of now, the newest closure first.
+pub fn closed(fleet: &Fleet, config: &Config) -> Vec<Closed> {
+    let Some(now) = fleet.now() else { return Vec::new() };
+    let from = now.0 - config.findings.closed_days as i64 * 86_400;
+    let mut out = Vec::new();
+    for host in &fleet.hosts {
+        host_closed(host, config, &mut out);
+    }
+    for disk in &fleet.disks {
+        smart_closed(disk, fleet, config, &mut out);
+    }
+    out.retain(|c| c.closed.0 >= from && c.closed <= now);
+    out.sort_by(|a, b| b.closed.cmp(&a.closed).then_with(|| a.finding.id.cmp(&b.finding.id)));
+    out
+}
+
+/// Closed findings of one host, as they are found.
+struct Found<'a> {
+    host: &'a str,
+    out: &'a mut Vec<Closed>,
+}
+
+impl Found<'_> {
+    fn push(
+        &mut self,
+        kind: Kind,
+        subject: Option<&str>,
+        severity: Severity,
+        values: Vec<(&'static str, Value)>,
+        from: Instant,
+        to: Instant,
+    ) {
+        let host = self.host;
+        let id = match subject {
+            Some(s) => format!("{kind}:{host}:{s}"),
+            None => format!("{kind}:{host}"),
+        };
+        let finding = Finding {
+            id,
+            host: host.to_string(),
+            kind,
+            severity,
+            values: values.into_iter().collect(),
+            evidence: Vec::new(),
+            since: from,
+        };
+        self.out.push(Closed { finding, closed: to });
+    }
+}
+
+fn host_closed(host: &Host, config: &Config, out: &mut Vec<Closed>) {
+    let mut found = Found { host: &host.name, out };
+    let apt = host.apt.as_ref().map_or(&[][..], |a| &a.spells[..]);
+    for spell in host.spells.iter().chain(apt) {
+        spell_closed(spell, config, &mut found);
+    }
+    stale_closed(host, config, &mut found);
+    full_closed(host, config, &mut found);
+    runs_closed(host, &mut found);
+}
+
+fn spell_closed(spell: &Spell, config: &Config, found: &mut Found) {
+    let cfg = &config.findings;
+    // Shown only once it had lasted this long: a shorter spell was never a finding.
+    let lasted = |hours: u64| spell.to.0 - spell.from.0 > hours as i64 * 3600;
+    let (from, to) = (spell.from, spell.to);
+    match &spell.condition {
+        Condition::Unreachable => found.push(Kind::HostUnreachable, None, Severity::Warning, vec![], from, to),
+        Condition::Probe { kind, probe } => {
+            let values = vec![("probe", json!(probe)), ("snapshot_kind", json!(kind))];
+            found.push(Kind::ProbeFailed, Some(&format!("{kind}/{probe}")), Severity::Warning, values, from, to);
+        }
+        Condition::RebootRequired if lasted(cfg.reboot_required_after_hours) => {
+            found.push(Kind::RebootRequired, None, Severity::Warning, vec![], from, to)
+        }
+        Condition::SecurityUpdates if lasted(cfg.security_updates_after_hours) => {
+            found.push(Kind::SecurityUpdates, None, Severity::Warning, vec![], from, to)
+        }
+        Condition::Held => found.push(Kind::HeldPackages, None, Severity::Info, vec![], from, to),
+        Condition::AptError => found.push(Kind::AptError, None, Severity::Warning, vec![], from, to),
+        _ => {}
+    }
+}
+
+/// Silences longer than `fleet.stale_after_hours` between two snapshots.
+fn stale_closed(host: &Host, config: &Config, found: &mut Found) {
+    let stale_after = config.fleet.stale_after_hours as i64 * 3600;
+    let collected: Vec<Instant> =
+        host.timeline.iter().filter(|v| !matches!(v.kind.as_str(), "notify" | "reach")).map(|v| v.at).collect();
+    for pair in collected.windows(2) {
+        if pair[1].0 - pair[0].0 > stale_after {
+            found.push(Kind::HostStale, None, Severity::Warning, vec![], pair[0], pair[1]);
+        }
+    }
+}
+
+/// Runs of `disks` versions with a file system over its threshold, ended by one under it.
+fn full_closed(host: &Host, config: &Config, found: &mut Found) {
+    let cfg = &config.findings;
+    // Mount point → when the run began, and its highest use.
+    let mut open: BTreeMap<&str, (Instant, u8)> = BTreeMap::new();
+    for v in host.timeline.iter().filter(|v| v.kind == "disks") {
+        let over = |mount: &str| {
+            let limit = cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
+            v.use_percent.iter().find(|(m, _)| m == mount).map(|(_, p)| *p).filter(|p| *p >= limit)
+        };
+        let ended: Vec<&str> = open.keys().copied().filter(|m| over(m).is_none()).collect();
+        for mount in ended {
+            let (from, top) = open.remove(mount).expect("an open run");
+            let severity = if top >= 98 { Severity::Critical } else { Severity::Warning };
+            found.push(Kind::FilesystemFull, Some(mount), severity, vec![("mount", json!(mount))], from, v.at);
+        }
+        for (mount, _) in &v.use_percent {
+            if let Some(p) = over(mount) {
+                let run = open.entry(mount).or_insert((v.at, p));
+                run.1 = run.1.max(p);
+            }
+        }
+    }
+}
+
+/// Archive jobs and APT updates that failed, until a run that did not.
+fn runs_closed(host: &Host, found: &mut Found) {
+    let mut jobs: BTreeMap<&str, Vec<(Instant, bool)>> = BTreeMap::new();
+    for r in host.archives.iter().filter(|r| r.run.outcome != crate::snapshot::archive::Outcome::Skipped) {
+        jobs.entry(&r.run.job).or_default().push((r.at, r.run.outcome.is_failure()));
+    }
+    for (job, runs) in jobs {
+        for (from, to) in ended_runs(&runs) {
+            found.push(Kind::ArchiveFailed, Some(job), Severity::Critical, vec![("job", json!(job))], from, to);
+        }
+    }
+    use crate::snapshot::update::Outcome;
+    let acted: Vec<_> = host.updates.iter().filter(|u| u.run.outcome != Outcome::Refused).collect();
+    let unverified = |u: &crate::fleet::UpdateRun| u.run.reboot.as_ref().is_some_and(|r| !r.verified);
+    let failed: Vec<_> = acted.iter().map(|u| (u.at, u.run.outcome == Outcome::Failed && !unverified(u))).collect();
+    for (from, to) in ended_runs(&failed) {
+        found.push(Kind::UpdateFailed, None, Severity::Critical, vec![], from, to);
+    }
+    let unverified: Vec<_> = acted.iter().map(|u| (u.at, unverified(u))).collect();
+    for (from, to) in ended_runs(&unverified) {
+        found.push(Kind::RebootUnverified, None, Severity::Warning, vec![], from, to);
+    }
+}
+
+/// The unbroken runs of `true` that a `false` ended: when each began, and when it ended.
+fn ended_runs(marks: &[(Instant, bool)]) -> Vec<(Instant, Instant)> {
+    let mut runs = Vec::new();
+    let mut began = None;
+    for &(at, bad) in marks {
+        match (bad, began) {
+            (true, None) => began = Some(at),
+            (false, Some(from)) => {
+                runs.push((from, at));
+                began = None;
+            }
+            _ => {}
+        }
+    }
+    runs
+}
+
+/// Runs of sightings whose SMART figures said watch or failing, on one
+/// host, ended by a better sighting, by another host's, or by the host's
+/// next `disks` snapshot without the disk.
+fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, out: &mut Vec<Closed>) {
+    let level =
+        |s: &crate::fleet::Sighting| s.figures.as_ref().map_or(Verdict::Ok, |f| figures_level(f, &config.smart));
+    let mut run: Option<(Verdict, &str, Instant)> = None;
+    let close = |run: (Verdict, &str, Instant), to: Instant, out: &mut Vec<Closed>| {
+        let (verdict, host, from) = run;
+        let (kind, severity) = match verdict {
+            Verdict::Failing => (Kind::SmartFailing, Severity::Critical),
+            _ => (Kind::SmartWatch, Severity::Warning),
+        };
+        let values = vec![("disk", json!(disk.id)), ("model", json!(disk.model))];
+        let mut found = Found { host, out };
+        found.push(kind, Some(&crate::slug::slug(&disk.id)), severity, values, from, to);
+    };
+    for s in &disk.sightings {
+        let now = (level(s), s.host.as_str());
+        match run {
+            Some((verdict, host, _)) if (verdict, host) == now => {}
+            Some(r) => {
+                close(r, s.at, out);
+                run = None;
+            }
+            None => {}
+        }
+        if run.is_none() && now.0 != Verdict::Ok {
+            run = Some((now.0, now.1, s.at));
+        }
+    }
+    // Gone from its host: its next `disks` snapshot no longer lists it.
+    let Some((r, last)) = run.zip(disk.sightings.last()) else { return };
+    let host = fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(r.1)).ok().map(|i| &fleet.hosts[i]);
+    let gone = host.and_then(|h| h.timeline.iter().find(|v| v.kind == "disks" && v.at > last.at)).map(|v| v.at);
+    if let Some(to) = gone {
+        close(r, to, out);
+    }
+}
