@@ -536,7 +536,7 @@ fn the_site_shows_every_run_the_remote_archives_and_the_plan() {
     let runs = common::read_json(&out.join("api/v1/archives.json"));
     let runs = runs.as_array().unwrap();
     let outcome = |o: &str| runs.iter().filter(|r| r["outcome"] == o).count();
-    assert!(outcome("ok") > 5 && outcome("unchanged") == 1 && outcome("failed") == 2, "{runs:?}");
+    assert!(outcome("ok") > 5 && outcome("unchanged") >= 1 && outcome("failed") >= 2, "{runs:?}");
     let failed: Vec<(&str, &str)> = runs
         .iter()
         .filter(|r| r["outcome"] == "failed")

@@ -627,3 +627,99 @@ fn closed_findings_are_kept_with_when_they_opened_and_closed() {
         "the closure of day 4 is gone: {kept:?}"
     );
 }
+
+/// Escalation steps that run a real command and POST to a real HTTPS
+/// listener: the finding's fields as arguments, environment and JSON; what
+/// each answered in `notify.json`; a failure recorded, never marked sent,
+/// and tried again at the next apply.
+#[test]
+fn escalation_runs_a_command_and_posts_a_webhook_and_retries_what_failed() {
+    use common::server::Server;
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    fleet(&snaps);
+    let s = |p: &Path| p.display().to_string();
+    let tls = common::tls::make(&tmp.path().join("tls"));
+    let web = tmp.path().join("web");
+    std::fs::create_dir_all(&web).unwrap();
+    let https = Server::start(&tmp.path().join("run"), "https", &[&s(&web), &s(&tls.cert), &s(&tls.key)]);
+    std::fs::write(web.join("answer"), "503").unwrap();
+    // The on-call pager: prints, logs its arguments and environment, fails while `busy` exists.
+    let (log, busy, pager) = (tmp.path().join("paged.log"), tmp.path().join("busy"), tmp.path().join("page-oncall"));
+    std::fs::write(
+        &pager,
+        format!(
+            "#!/bin/sh\necho \"$1|$2|$PARC_FINDING_HOST|$PARC_FINDING_KIND\" >> {log}\necho paged\nif [ -e {busy} ]; then echo 'pager busy' >&2; exit 3; fi\n",
+            log = s(&log),
+            busy = s(&busy)
+        ),
+    )
+    .unwrap();
+    assert!(std::process::Command::new("chmod").arg("755").arg(&pager).status().unwrap().success());
+    std::fs::write(&busy, "").unwrap();
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        format!(
+            "[build]\nsnapshots = \"snapshots\"\n\n[[escalation]]\nkinds = [\"archive-failed\"]\nsteps = [\n  {{ after = \"0h\", run = [\"{pager}\", \"{{id}}\", \"{{severity}}\"], timeout = 10 }},\n  {{ after = \"0h\", webhook = \"https://127.0.0.1:{port}/hooks/s3cr3t\", ca_file = \"{ca}\", token_env = \"HOOK_TOKEN\" }},\n]\n",
+            pager = s(&pager),
+            port = https.port,
+            ca = s(&tls.ca)
+        ),
+    )
+    .unwrap();
+    let now = "2026-11-07T04:00:00Z";
+    let plan = || {
+        let out = parc().current_dir(tmp.path()).args(["plan", "--now", now, "-o", "plan.json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        read(&tmp.path().join("plan.json"))
+    };
+    let apply = || {
+        let out = parc()
+            .current_dir(tmp.path())
+            .env("HOOK_TOKEN", "tok")
+            .args(["apply", "--now", now, "plan.json"])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+    };
+    let notify = || read_json(&snaps.join(hostname()).join("notify.json"));
+
+    let planned = plan();
+    assert!(planned.contains("\"run:page-oncall\"") && planned.contains("\"webhook:127.0.0.1:"), "{planned}");
+    assert!(!planned.contains("s3cr3t"), "a web hook's URL stays out of the plan");
+    let (code, said) = apply();
+    assert_ne!(code, Some(0), "a failed step fails the apply: {said}");
+    let first = notify();
+    assert_eq!(first["sent"], json!([]), "nothing failed is marked sent: {first}");
+    let failed = first["failed"].as_array().unwrap();
+    let by = |label: &str| failed.iter().find(|a| a["notify"].as_str().unwrap().starts_with(label)).unwrap().clone();
+    let (run, hook) = (by("run:"), by("webhook:"));
+    assert_eq!((run["exit"].clone(), run["finding"].clone()), (json!(3), json!("archive-failed:h1:db")), "{run}");
+    assert_eq!(run["output"], "paged\npager busy");
+    assert_eq!((hook["status"].clone(), hook["error"].clone()), (json!(503), json!("HTTP 503")), "{hook}");
+    assert!(!first.to_string().contains("s3cr3t"));
+    assert_eq!(read(&log), "archive-failed:h1:db|critical|h1|archive-failed\n", "arguments and environment");
+
+    // Both work now: the next apply tries them again, and they are sent once.
+    std::fs::remove_file(&busy).unwrap();
+    std::fs::write(web.join("answer"), "201").unwrap();
+    assert!(plan().contains("run:page-oncall"), "what failed is due again");
+    let (code, said) = apply();
+    assert_eq!(code, Some(0), "{said}");
+    let second = notify();
+    assert_eq!(second["failed"], Value::Null, "no failure left: {second}");
+    let sent = second["sent"].as_array().unwrap();
+    assert_eq!(sent.len(), 2, "{second}");
+    let answer = |label: &str| sent.iter().find(|s| s["notify"].as_str().unwrap().starts_with(label)).unwrap().clone();
+    assert_eq!((answer("run:")["exit"].clone(), answer("run:")["output"].clone()), (json!(0), json!("paged")));
+    assert_eq!(answer("webhook:")["status"], 201);
+    assert_eq!(answer("webhook:")["output"], "{\"ticket\": 42}");
+    let posts: Vec<Value> = (0..2).map(|n| read_json(&web.join(format!("posts/{n}.json")))).collect();
+    let post = &posts[1];
+    assert_eq!((post["path"].as_str(), post["authorization"].as_str()), (Some("/hooks/s3cr3t"), Some("Bearer tok")));
+    assert_eq!(post["content_type"], "application/json");
+    let body: Value = serde_json::from_str(post["body"].as_str().unwrap()).unwrap();
+    assert_eq!((body["finding"].as_str(), body["severity"].as_str()), (Some("archive-failed:h1:db"), Some("critical")));
+    assert!(!web.join("posts/2.json").exists());
+    assert!(!plan().contains("run:page-oncall"), "never twice");
+}

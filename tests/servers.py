@@ -2,7 +2,10 @@
 """Real servers on 127.0.0.1 for the archive tests, one per process.
 
     servers.py https  DIR CERT KEY PORTFILE         files of DIR over TLS; /cut/NAME
-                                                    announces more bytes than it sends
+                                                    announces more bytes than it sends;
+                                                    a POST is kept as DIR/posts/N.json
+                                                    and answered with the status in
+                                                    DIR/answer (default 200)
     servers.py webdav DIR USER PASSWORD PORTFILE    WebDAV (wsgidav), basic auth
     servers.py ftps   DIR CERT KEY USER PASSWORD PORTFILE
                                                     explicit FTPS (pyftpdlib), TLS on
@@ -70,6 +73,29 @@ def https(root, cert, key, portfile):
                 self.close_connection = True
                 return
             self.wfile.write(data)
+
+        def do_POST(self):
+            import json
+
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            posts = os.path.join(root, "posts")
+            os.makedirs(posts, exist_ok=True)
+            kept = {"path": self.path, "authorization": self.headers.get("Authorization"),
+                    "content_type": self.headers.get("Content-Type"), "body": body.decode()}
+            tmp = os.path.join(posts, ".tmp")
+            with open(tmp, "w") as f:
+                json.dump(kept, f)
+            n = len([name for name in os.listdir(posts) if name.endswith(".json")])
+            os.rename(tmp, os.path.join(posts, "%d.json" % n))
+            try:
+                status = int(open(os.path.join(root, "answer")).read())
+            except OSError:
+                status = 200
+            reply = b'{"ticket": 42}\n' if status < 300 else b"busy, try later\n"
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -6,6 +6,7 @@
 //! carried out, a plan refused as a whole when one part no longer holds.
 
 pub mod archive;
+pub mod hook;
 pub mod lock;
 pub mod notify;
 pub mod update;

@@ -5,7 +5,7 @@
 
 use super::{Done, Kind};
 use crate::config::Config;
-use crate::plan::escalation::{self, Notification, Sent};
+use crate::plan::escalation::{self, Action, Attempt, Notification, Notified, Sent};
 use crate::time::Instant;
 use anyhow::{anyhow, Result};
 use std::path::Path;
@@ -25,7 +25,10 @@ pub fn dry_run(notifications: &[Notification]) -> Vec<String> {
         .iter()
         .map(|n| {
             let ids: Vec<&str> = n.findings.iter().map(|f| f.finding.as_str()).collect();
-            format!("would mail {} about {}\n", n.notify, ids.join(", "))
+            match n.action {
+                Action::Mail => format!("would mail {} about {}\n", n.notify, ids.join(", ")),
+                Action::Run | Action::Webhook => format!("would {} for {}\n", n.notify, ids.join(", ")),
+            }
         })
         .collect()
 }
@@ -56,7 +59,9 @@ pub fn send(
     // Recipient → the settings to send with, and what is due for them.
     let mut by_recipient: std::collections::BTreeMap<&str, (&crate::mail::MailConfig, Notification)> =
         Default::default();
-    for n in notifications {
+    let (mails, hooks): (Vec<&Notification>, Vec<&Notification>) =
+        notifications.iter().partition(|n| n.action == Action::Mail);
+    for n in &mails {
         let mail = match crate::mail::lookup(&config.mail, &n.notify) {
             Ok(mail) => mail,
             Err(e) => {
@@ -65,9 +70,9 @@ pub fn send(
             }
         };
         for to in &mail.to {
-            let entry = by_recipient
-                .entry(to.as_str())
-                .or_insert_with(|| (mail, Notification { notify: to.clone(), findings: Vec::new() }));
+            let entry = by_recipient.entry(to.as_str()).or_insert_with(|| {
+                (mail, Notification { notify: to.clone(), action: Action::Mail, findings: Vec::new() })
+            });
             for f in &n.findings {
                 if !entry.1.findings.iter().any(|g| g.finding == f.finding && g.step == f.step) {
                     entry.1.findings.push(f.clone());
@@ -104,7 +109,7 @@ pub fn send(
         }
     }
     let mut sent = Vec::new();
-    for n in notifications {
+    for n in &mails {
         let Ok(mail) = crate::mail::lookup(&config.mail, &n.notify) else { continue };
         if mail.to.iter().all(|to| reached.contains(to.as_str())) {
             sent.extend(n.findings.iter().map(|f| Sent {
@@ -113,16 +118,61 @@ pub fn send(
                 step: f.step,
                 notify: n.notify.clone(),
                 at,
+                answer: None,
             }));
         }
     }
-    if !sent.is_empty() {
+    let mut failed = Vec::new();
+    for n in &hooks {
+        for f in &n.findings {
+            match hook(config, n, f) {
+                Ok(answer) => {
+                    lines.push(line(format!("{} for {}: done", n.notify, f.finding), false));
+                    let (finding, notify) = (f.finding.clone(), n.notify.clone());
+                    sent.push(Sent { finding, since: f.since, step: f.step, notify, at, answer: Some(answer) });
+                }
+                Err(e) => {
+                    lines.push(line(format!("{} for {} failed: {}", n.notify, f.finding, e.error), true));
+                    let (finding, notify) = (f.finding.clone(), n.notify.clone());
+                    failed.push(Attempt {
+                        finding,
+                        since: f.since,
+                        step: f.step,
+                        notify,
+                        at,
+                        error: e.error,
+                        answer: e.answer,
+                    });
+                }
+            }
+        }
+    }
+    if !sent.is_empty() || !failed.is_empty() {
         let host = crate::host::this()?;
-        let steps = sent.len();
-        let path = escalation::record(snapshots, &host, sent, now)?;
-        let mut record = line(format!("recorded {steps} step(s) sent"), false);
+        let (steps, tries) = (sent.len(), failed.len());
+        let path = escalation::record(snapshots, &host, sent, failed, now)?;
+        let words = match tries {
+            0 => format!("recorded {steps} step(s) sent"),
+            _ => format!("recorded {steps} step(s) sent, {tries} failed (tried again at the next apply)"),
+        };
+        let mut record = line(words, false);
         record.files.push(path);
         lines.push(record);
     }
     Ok(lines)
+}
+
+/// Runs a command step or a web hook step for one finding, as the
+/// configuration has it now: the plan names the step, the configuration
+/// says what it does (a web hook's URL is not written into plans).
+fn hook(config: &Config, n: &Notification, f: &Notified) -> Result<escalation::Answer, super::hook::Failed> {
+    let step = escalation::rule(&config.escalation, &f.kind, &f.host).and_then(|r| r.steps.get(f.step));
+    let Some(step) = step.filter(|s| s.label() == n.notify && s.action() == n.action) else {
+        let error = format!("step {} is no longer {} in the configuration: plan again", f.step, n.notify);
+        return Err(super::hook::Failed { error, answer: None });
+    };
+    match n.action {
+        Action::Run => super::hook::run(step, f),
+        _ => super::hook::post(step, f),
+    }
 }

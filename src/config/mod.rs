@@ -415,13 +415,8 @@ impl Config {
                 })?;
             }
             for step in &rule.steps {
-                anyhow::ensure!(
-                    config.mail.contains_key(&step.notify),
-                    "invalid config {}: an escalation step notifies {:?}, but there is no [mail.{}] table",
-                    path.display(),
-                    step.notify,
-                    step.notify
-                );
+                step.check(&|mail| config.mail.contains_key(mail))
+                    .map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
             }
         }
         for (name, mail) in &config.mail {

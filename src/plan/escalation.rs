@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-pub use crate::config::escalation::{Rule, StepRule};
+pub use crate::config::escalation::{Action, Rule, StepRule};
 
 /// One step sent, as `notify.json` records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -26,9 +26,42 @@ pub struct Sent {
     pub since: Instant,
     /// The step's index in its rule, from 0.
     pub step: usize,
+    /// The step's mail table, `run:<program>` or `webhook:<host>`.
     pub notify: String,
     /// When it was sent (seconds since the epoch).
     pub at: Instant,
+    /// A command's exit status, or a web hook's HTTP status, and what it answered.
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
+}
+
+/// What a command or a web hook answered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Answer {
+    /// The command's exit status (none when a signal or the time limit ended it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    /// The web hook's HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What it printed (stdout, then stderr) or answered, cut at 4 KiB.
+    #[serde(default)]
+    pub output: String,
+}
+
+/// A step tried and not done: kept until it is sent, tried again at each apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Attempt {
+    pub finding: String,
+    pub since: Instant,
+    pub step: usize,
+    pub notify: String,
+    /// When it was last tried.
+    pub at: Instant,
+    /// Why it failed, in words.
+    pub error: String,
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
 }
 
 /// The snapshot `notify.json`.
@@ -43,6 +76,9 @@ pub struct NotifySnapshot {
     #[serde(default)]
     pub probes: serde_json::Map<String, serde_json::Value>,
     pub sent: Vec<Sent>,
+    /// Steps that failed at their last try, not sent yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<Attempt>,
 }
 
 pub const FILE: &str = "notify.json";
@@ -68,14 +104,22 @@ pub fn read_sent(snapshots: &Path) -> Result<(Vec<Sent>, Vec<u8>)> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Due {
     pub step: usize,
+    /// The step's label (see [`StepRule::label`]).
     pub notify: String,
     pub due: Instant,
+    #[serde(default)]
+    pub action: Action,
+}
+
+/// The rule a finding of `kind` on `host` follows: the first that applies.
+pub fn rule<'r>(rules: &'r [Rule], kind: &str, host: &str) -> Option<&'r Rule> {
+    rules.iter().find(|r| r.applies(kind, host))
 }
 
 /// The steps of `finding`'s escalation: the sent ones, and those not sent yet, in order.
 pub fn steps(rules: &[Rule], finding: &Finding, sent: &[Sent]) -> (Vec<Sent>, Vec<Due>) {
     // The first rule that applies: one for a team's hosts comes before the catch-all.
-    let Some(rule) = rules.iter().find(|r| r.applies(finding.kind.as_str(), &finding.host)) else {
+    let Some(rule) = rule(rules, finding.kind.as_str(), &finding.host) else {
         return (Vec::new(), Vec::new());
     };
     let mut done = Vec::new();
@@ -83,7 +127,12 @@ pub fn steps(rules: &[Rule], finding: &Finding, sent: &[Sent]) -> (Vec<Sent>, Ve
     for (i, step) in rule.steps.iter().enumerate() {
         match sent.iter().find(|s| s.finding == finding.id && s.since == finding.since && s.step == i) {
             Some(s) => done.push(s.clone()),
-            None => todo.push(Due { step: i, notify: step.notify.clone(), due: after(finding.since, step.after) }),
+            None => todo.push(Due {
+                step: i,
+                notify: step.label(),
+                due: after(finding.since, step.after),
+                action: step.action(),
+            }),
         }
     }
     (done, todo)
@@ -111,10 +160,14 @@ pub struct Notified {
     pub step: usize,
 }
 
-/// One mail to send: a mail table and the findings it carries.
+/// One step to take for some findings: a mail of a mail table carrying
+/// them, or a command or a web hook for each.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Notification {
+    /// The mail table, `run:<program>` or `webhook:<host>`.
     pub notify: String,
+    #[serde(default)]
+    pub action: Action,
     pub findings: Vec<Notified>,
 }
 
@@ -127,13 +180,13 @@ pub fn plan(
     silences: &Silences,
     now: Instant,
 ) -> Vec<Notification> {
-    let mut by_mail: std::collections::BTreeMap<String, Vec<Notified>> = Default::default();
+    let mut by_mail: std::collections::BTreeMap<(String, Action), Vec<Notified>> = Default::default();
     for (f, text) in findings {
         if silences.silences.iter().any(|s| s.id == f.id && s.covers(f.since, now)) {
             continue;
         }
         for due in steps(rules, f, sent).1.into_iter().filter(|d| d.due <= now) {
-            by_mail.entry(due.notify.clone()).or_default().push(Notified {
+            by_mail.entry((due.notify.clone(), due.action)).or_default().push(Notified {
                 finding: f.id.clone(),
                 host: f.host.clone(),
                 kind: f.kind.to_string(),
@@ -144,17 +197,30 @@ pub fn plan(
             });
         }
     }
-    by_mail.into_iter().map(|(notify, findings)| Notification { notify, findings }).collect()
+    by_mail.into_iter().map(|((notify, action), findings)| Notification { notify, action, findings }).collect()
 }
 
-/// Writes this host's `notify.json`: what it sent before, and what it sent now.
-pub fn record(snapshots: &Path, host: &str, now_sent: Vec<Sent>, at: &jiff::Zoned) -> Result<std::path::PathBuf> {
+/// Writes this host's `notify.json`: what it sent before and now, and the
+/// steps whose newest try failed (one entry a step, dropped once sent).
+pub fn record(
+    snapshots: &Path,
+    host: &str,
+    now_sent: Vec<Sent>,
+    now_failed: Vec<Attempt>,
+    at: &jiff::Zoned,
+) -> Result<std::path::PathBuf> {
     let path = snapshots.join(host).join(FILE);
-    let mut sent: Vec<Sent> = match std::fs::read(&path) {
-        Ok(data) => serde_json::from_slice::<NotifySnapshot>(&data).map(|s| s.sent).unwrap_or_default(),
-        Err(_) => Vec::new(),
+    let (mut sent, mut failed) = match std::fs::read(&path) {
+        Ok(data) => serde_json::from_slice::<NotifySnapshot>(&data).map(|s| (s.sent, s.failed)).unwrap_or_default(),
+        Err(_) => Default::default(),
     };
     sent.extend(now_sent);
+    let key = |finding: &str, since: Instant, step: usize| (finding.to_string(), since, step);
+    let done: std::collections::HashSet<_> = sent.iter().map(|s| key(&s.finding, s.since, s.step)).collect();
+    let retried: std::collections::HashSet<_> = now_failed.iter().map(|a| key(&a.finding, a.since, a.step)).collect();
+    failed.retain(|a| !retried.contains(&key(&a.finding, a.since, a.step)));
+    failed.extend(now_failed);
+    failed.retain(|a| !done.contains(&key(&a.finding, a.since, a.step)));
     let snapshot = NotifySnapshot {
         schema: crate::snapshot::SCHEMA.into(),
         kind: "notify".into(),
@@ -163,6 +229,7 @@ pub fn record(snapshots: &Path, host: &str, now_sent: Vec<Sent>, at: &jiff::Zone
         agent: serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "mode": "apply"}),
         probes: Default::default(),
         sent,
+        failed,
     };
     Ok(crate::snapshot::write(snapshots, host, "notify", &serde_json::to_value(&snapshot)?)?)
 }
@@ -198,7 +265,8 @@ mod tests {
     fn rules() -> Vec<Rule> {
         let step = |h: i64, notify: &str| StepRule {
             after: Duration { hours: h, ..Duration::default() },
-            notify: notify.into(),
+            notify: Some(notify.into()),
+            ..StepRule::default()
         };
         vec![Rule {
             kinds: vec!["smart-failing".into()],
@@ -212,7 +280,7 @@ mod tests {
         let proxmox = Rule {
             kinds: vec!["smart-failing".into()],
             hosts: vec!["pve*".into()],
-            steps: vec![StepRule { after: Duration::default(), notify: "proxmox".into() }],
+            steps: vec![StepRule { notify: Some("proxmox".into()), ..StepRule::default() }],
         };
         let all = [proxmox, rules().remove(0)];
         let on = |host: &str| Finding { host: host.into(), id: format!("smart-failing:{host}:d"), ..finding(0) };
@@ -231,8 +299,14 @@ mod tests {
         let due = plan(&rules(), &list, &[], &none, Instant(3600));
         assert_eq!(due.len(), 1);
         assert_eq!((due[0].notify.as_str(), due[0].findings[0].step), ("ops", 0));
-        let sent =
-            vec![Sent { finding: f.id.clone(), since: f.since, step: 0, notify: "ops".into(), at: Instant(3600) }];
+        let sent = vec![Sent {
+            finding: f.id.clone(),
+            since: f.since,
+            step: 0,
+            notify: "ops".into(),
+            at: Instant(3600),
+            answer: None,
+        }];
         assert!(plan(&rules(), &list, &sent, &none, Instant(7200)).is_empty(), "never twice");
         let later = plan(&rules(), &list, &sent, &none, Instant(73 * 3600));
         let steps: Vec<(String, usize)> =
