@@ -430,6 +430,9 @@ fn the_example_fleet_has_findings_a_silence_and_an_escalation() {
     let all = findings.as_array().unwrap();
     let kinds: std::collections::BTreeSet<&str> = all.iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert!(kinds.len() >= 5, "{kinds:?}");
+    // The VM that went silent: the control host's collections recorded why.
+    assert!(kinds.contains("host-unreachable"), "{kinds:?}");
+    assert!(read(&out.join("hosts/vm-web1.html")).contains("id=\"host-unreachable\""));
     assert_eq!(all.iter().filter(|f| !f["silenced"].is_null()).count(), 1, "one silenced");
     let escalated =
         all.iter().find(|f| !f["escalation"]["sent"].as_array().unwrap().is_empty()).expect("one escalated");

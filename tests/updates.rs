@@ -234,7 +234,7 @@ fn apply_says_what_it_would_do_refuses_a_stale_plan_and_stops_after_a_failure() 
     parc().current_dir(&fleet.dir).args(["build", "--out"]).arg(&site).assert().success();
     let findings = read_json(&site.join("api/v1/findings.json"));
     let failed: Vec<(&str, &str)> = (findings.as_array().unwrap().iter())
-        .filter(|f| f["kind"] == "update-failed")
+        .filter(|f| f["kind"] == "update-failed" && f["state"] == "open")
         .map(|f| (f["host"].as_str().unwrap(), f["severity"].as_str().unwrap()))
         .collect();
     assert_eq!(failed, [(planned[0], "critical")], "{findings:#}");
@@ -534,10 +534,13 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
     assert!(parc_in(&["build"]).status.success());
     let findings = read_json(&tmp.path().join("site/api/v1/findings.json"));
     let kinds: Vec<&str> = (findings.as_array().unwrap().iter())
-        .filter(|f| f["host"] == "deb2")
+        .filter(|f| f["host"] == "deb2" && f["state"] == "open")
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
     assert!(kinds.contains(&"reboot-unverified") && !kinds.contains(&"update-failed"), "{kinds:?}");
+    // The failures before it are closed: the update that came after was not one.
+    let closed = (findings.as_array().unwrap().iter()).filter(|f| f["state"] == "closed" && f["host"] == "deb2");
+    assert!(closed.clone().any(|f| f["kind"] == "update-failed"), "{findings}");
 }
 
 /// A canary that never comes back from its reboot fails, and no other host

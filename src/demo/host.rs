@@ -25,7 +25,7 @@ impl Host<'_> {
         let local = Instant(self.at.0 + 3600).rfc3339();
         json!({"schema": parc::snapshot::SCHEMA, "kind": kind, "host": self.name,
                "collected_at": format!("{}+01:00", &local[..19]),
-               "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": if self.index.is_multiple_of(3) { "ssh" } else { "local" }},
+               "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": if self.index.is_multiple_of(3) || self.role.silent_days > 0 { "ssh" } else { "local" }},
                "probes": probes})
     }
 

@@ -69,12 +69,17 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         while day < args.days {
             let days_ago = args.days - 1 - day;
             day += every;
+            let minutes = (i % 53) as i64;
+            let at = Instant(until.0 - i64::from(days_ago) * 86_400 + minutes * 60 + (i % 41) as i64);
             if days_ago < role.silent_days {
+                // Collected over SSH: the control host records that it got no answer.
+                if args.kinds.iter().any(|k| k == "system") {
+                    write(&args.out.join(&name).join("reach").join(file_name(at)), &unreached(&name, at))?;
+                    files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 continue;
             }
             let progress = (args.days - 1 - days_ago) as u64 * 100 / u64::from(args.days.max(2) - 1);
-            let minutes = (i % 53) as i64;
-            let at = Instant(until.0 - i64::from(days_ago) * 86_400 + minutes * 60 + (i % 41) as i64);
             let host = Host {
                 role,
                 name: &name,
@@ -106,6 +111,18 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     })?;
     eprintln!("wrote {} snapshots of {} hosts into {}", files.into_inner(), args.hosts, args.out.display());
     Ok(())
+}
+
+/// A `reach` snapshot as `parc collect --ssh` writes it for a host that did not answer.
+fn unreached(host: &str, at: Instant) -> Value {
+    serde_json::json!({
+        "schema": parc::snapshot::SCHEMA,
+        "kind": "reach",
+        "host": host,
+        "collected_at": at.rfc3339(),
+        "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": "ssh"},
+        "reach": {"destination": format!("root@{host}"), "class": "timeout", "error": "no answer within 300 s (ssh.timeout)"},
+    })
 }
 
 fn file_name(at: Instant) -> String {
