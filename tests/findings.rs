@@ -194,29 +194,50 @@ fn a_silence_marks_the_finding_until_its_day() {
     };
     // A cached build first: adding a silence must not be taken for "nothing changed".
     build_cmd(&snaps, &out, &[]).current_dir(tmp.path()).assert().success();
-    silence(&["filesystem-full:h1:/", "--until", "2026-12-01", "--reason", "disk ordered"]);
+    silence(&["filesystem-full:h1:/", "--until", "2099-12-01", "--reason", "disk ordered"]);
     let file = read(&snaps.join("silences.toml"));
     assert!(file.contains("id = \"filesystem-full:h1:/\"") && file.contains("reason = \"disk ordered\""), "{file}");
-    assert!(silence(&["--list"]).contains("filesystem-full:h1:/  until 2026-12-01"));
+    assert!(silence(&["--list"]).contains("filesystem-full:h1:/  until 2099-12-01"));
     build_cmd(&snaps, &out, &[]).current_dir(tmp.path()).assert().success();
     let f = by_id(&read_json(&out.join("api/v1/findings.json")));
     let silenced = &f["filesystem-full:h1:/"]["silenced"];
-    assert_eq!(silenced["until"], "2026-12-01");
+    assert_eq!(silenced["until"], "2099-12-01");
     assert_eq!(silenced["reason"], "disk ordered");
     assert!(silenced["by"].as_str().is_some_and(|b| !b.is_empty()));
     assert!(f["archive-failed:h1:db"]["silenced"].is_null());
-    assert!(read(&out.join("findings.html")).contains("Silenced until 2026-12-01"));
+    assert!(read(&out.join("findings.html")).contains("Silenced until 2099-12-01"));
 
-    // Expired: the fleet's newest snapshot is after the silence's last day.
-    let bad = parc()
-        .current_dir(tmp.path())
-        .args(["silence", "x", "--until", "tomorrow", "--reason", "r"])
-        .arg("--snapshots")
-        .arg(&snaps)
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1), "a bad date is refused");
-    silence(&["filesystem-full:h1:/", "--until", "2026-11-05", "--reason", "too short"]);
+    // What a person gets wrong is refused, and says why.
+    let refused = |args: &[&str]| {
+        let out =
+            parc().current_dir(tmp.path()).arg("silence").args(args).arg("--snapshots").arg(&snaps).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, said) = refused(&["x", "--until", "tomorrow", "--reason", "r"]);
+    assert_eq!(code, Some(1), "a bad date is refused: {said}");
+    let (code, said) = refused(&["archive-failed:h1:db", "--until", "2020-01-01", "--reason", "r"]);
+    assert!(code == Some(1) && said.contains("in the past"), "{said}");
+    let (code, said) = refused(&["smart-failing:h9:typo", "--until", "2099-01-01", "--reason", "r"]);
+    assert!(code == Some(1) && said.contains("no finding smart-failing:h9:typo") && said.contains("--force"), "{said}");
+    let (code, _) = refused(&["smart-failing:h9:typo", "--until", "2099-01-01", "--reason", "r", "--force"]);
+    assert_eq!(code, Some(0), "one expected soon, with --force");
+    let (code, said) = refused(&["archive-failed:h1:db", "--until", "2099-01-01"]);
+    assert_eq!(code, Some(2), "a missing argument is wrong usage: {said}");
+    let (code, said) = refused(&["filesystem-full:h1:/", "--until", "2099-12-02", "--reason", "bigger disk"]);
+    assert!(
+        code == Some(0) && said.contains("replaced the silence of filesystem-full:h1:/ until 2099-12-01"),
+        "{said}"
+    );
+    let missing = parc().current_dir(tmp.path()).args(["silence", "--list", "--snapshots", "nope"]).output().unwrap();
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(missing.status.code() == Some(1) && said.contains("cannot open snapshots folder nope"), "{said}");
+
+    // Expired: the fleet's newest snapshot is after the silence's last day (set on day 5, by hand).
+    std::fs::write(
+        snaps.join("silences.toml"),
+        "[[silence]]\nid = \"filesystem-full:h1:/\"\nuntil = \"2026-11-05\"\nreason = \"too short\"\nby = \"a\"\nat = \"2026-11-05T12:00:00Z\"\n",
+    )
+    .unwrap();
     build(&snaps, &out);
     let f = by_id(&read_json(&out.join("api/v1/findings.json")));
     assert!(f["filesystem-full:h1:/"]["silenced"].is_null(), "expired on 2026-11-05, the data is of 2026-11-06");

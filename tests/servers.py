@@ -155,6 +155,10 @@ def smtps(outdir, cert, key, user, password, portfile):
 
 
 def smtp(outdir, cert, key, user, password, portfile, implicit=False):
+    import logging
+
+    # aiosmtpd sets its own deprecated Session.login_data on every AUTH, and says so.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 

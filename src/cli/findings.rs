@@ -12,12 +12,15 @@ pub struct SilenceArgs {
     /// The finding's id, as the findings page and `api/v1/findings.json` show it.
     #[arg(required_unless_present_any = ["list", "remove"], conflicts_with_all = ["list", "remove"])]
     pub id: Option<String>,
-    /// The last day the silence holds (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", requires = "id")]
+    /// The last day the silence holds (YYYY-MM-DD, today or later).
+    #[arg(long, value_name = "DATE", requires = "id", required_unless_present_any = ["list", "remove"])]
     pub until: Option<String>,
     /// Why (shown on the site beside the finding).
-    #[arg(long, value_name = "TEXT", requires = "id")]
+    #[arg(long, value_name = "TEXT", requires = "id", required_unless_present_any = ["list", "remove"])]
     pub reason: Option<String>,
+    /// Silence an id that names no finding of the snapshots, open or closed (one expected soon).
+    #[arg(long, requires = "id")]
+    pub force: bool,
     /// Print every silence.
     #[arg(long)]
     pub list: bool,
@@ -30,7 +33,9 @@ pub struct SilenceArgs {
 }
 
 pub fn silence(args: SilenceArgs, config: &Config, config_path: &Path) -> Result<u8> {
-    let snapshots = args.snapshots.unwrap_or_else(|| super::build::base_of(config_path).join(&config.build.snapshots));
+    let base = super::build::base_of(config_path);
+    let snapshots = args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots));
+    crate::snapshot::check_folder(&snapshots)?;
     if args.list {
         let all = silence::read(&snapshots)?;
         let mut text = String::new();
@@ -50,7 +55,23 @@ pub fn silence(args: SilenceArgs, config: &Config, config_path: &Path) -> Result
     let (Some(id), Some(until), Some(reason)) = (args.id, args.until, args.reason) else {
         bail!("a silence needs the finding's id, --until DATE and --reason TEXT");
     };
-    let s = silence::add(&snapshots, &id, &until, &reason, &jiff::Timestamp::now())?;
+    if !args.force {
+        let (_, derived) = crate::pipeline::analyse(config, &snapshots, &base)?;
+        let known = derived.findings.iter().chain(derived.closed.iter().map(|c| &c.finding)).any(|f| f.id == id);
+        if !known {
+            bail!(
+                "no finding {id} in {}, open or closed in the last {} days (parc findings lists them); --force silences it anyway",
+                snapshots.display(),
+                config.findings.closed_days
+            );
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let replaced = silence::read(&snapshots)?.silences.into_iter().find(|s| s.id == id);
+    let s = silence::add(&snapshots, &id, &until, &reason, &now)?;
+    if let Some(old) = replaced {
+        eprintln!("replaced the silence of {id} until {} by {} ({}): {}", old.until, old.by, old.at, old.reason);
+    }
     eprintln!(
         "{id} silenced until {} by {}; commit and push {} like the snapshots",
         s.until,

@@ -33,7 +33,7 @@ Exit codes:
   2  wrong usage (an unknown command or option, a missing argument)
   3  build --strict or check: finished, but some snapshot had a problem
   4  collect: at least one host failed (every other host was collected)
-  5  apply: a run failed or was refused (its log says at which step and why), or an escalation step failed";
+  5  apply: a run or an escalation step failed or was refused (its log says why)";
 
 /// Writes to stdout. A reader that went away (`parc check | head`) is not
 /// an error: the rest is not written, and the command ends as it would have.

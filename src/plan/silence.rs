@@ -94,8 +94,12 @@ pub fn author(snapshots: &Path) -> String {
 
 /// Adds or replaces the silence of `id`.
 pub fn add(snapshots: &Path, id: &str, until: &str, reason: &str, now: &jiff::Timestamp) -> Result<Silence> {
-    if jiff::civil::Date::strptime("%Y-%m-%d", until).is_err() {
+    let Ok(last) = jiff::civil::Date::strptime("%Y-%m-%d", until) else {
         bail!("--until {until:?} is not a date (YYYY-MM-DD)");
+    };
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if last < today {
+        bail!("--until {until} is in the past (today is {today}): a silence holds through a day to come");
     }
     if reason.trim().is_empty() {
         bail!("--reason must say why");

@@ -8,6 +8,7 @@ use walkdir::WalkDir;
 
 pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result<()> {
     let root = dir.canonicalize().with_context(|| format!("cannot open snapshots folder {}", dir.display()))?;
+    anyhow::ensure!(root.is_dir(), "cannot open snapshots folder {}: not a folder", dir.display());
     // Sorted so that problems and precedence come out the same on every run.
     let walker = WalkDir::new(dir).min_depth(1).max_depth(3).sort_by_file_name().into_iter();
     for entry in walker.filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.')) {
