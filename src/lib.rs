@@ -33,6 +33,7 @@ pub mod snapshot;
 pub mod source;
 pub mod store;
 pub mod time;
+pub mod words;
 
 /// What identifies this parc program: its version, the linker's build id
 /// (a hash of everything linked, in the executable's `.note.gnu.build-id`)

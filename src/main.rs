@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .with_target(false)
+        // Colour for a person at a terminal, never into a pipe or a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
         .init();
 
     let config_path = cli.config.clone().unwrap_or_else(|| PathBuf::from("parc.toml"));
@@ -75,7 +77,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            exit::ERROR
+            if e.downcast_ref::<cli::Usage>().is_some() {
+                exit::USAGE
+            } else {
+                exit::ERROR
+            }
         }
     };
     // Ended here rather than by returning: at exit the allocator would hand

@@ -158,7 +158,7 @@ fn a_rebuild_with_nothing_changed_does_nothing_and_a_new_day_is_picked_up() {
     write_dated(&snaps, "alpha", &system("alpha", DAY4));
     let next = build(&snaps, &out).success();
     let stderr = String::from_utf8_lossy(&next.get_output().stderr).to_string();
-    assert!(stderr.contains("in 10 files (1 parsed, 9 from cache)"), "{stderr}");
+    assert!(stderr.contains("in 10 files (1 parsed, 9 reused)"), "{stderr}");
     assert!(read(&out.join("index.html")).contains("2026-11-04 02:00 UTC"));
 }
 

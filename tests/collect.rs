@@ -244,7 +244,7 @@ fn one_failing_host_never_stops_the_others() {
     let line = |host: &str| {
         table.lines().find(|l| l.starts_with(host)).unwrap_or_else(|| panic!("no {host} line in\n{table}")).to_string()
     };
-    assert!(line("good").contains("ok, 1 snapshots"), "{table}");
+    assert!(line("good").contains("ok, 1 snapshot"), "{table}");
     assert!(line("dead").contains("FAILED") && line("dead").contains("refused"), "{table}");
     assert!(line("refused").contains("FAILED") && line("refused").contains("Permission denied"), "{table}");
     assert!(line("silent").contains("FAILED") && line("silent").contains("8 s"), "{table}");
@@ -625,7 +625,7 @@ fn a_smartctl_that_hangs_is_stopped_at_the_probe_limit_on_every_path() {
         .arg(&snaps)
         .assert()
         .success();
-    assert!(stderr(&run).contains("ok, 1 snapshots"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("ok, 1 snapshot"), "{}", stderr(&run));
     let disks = read_json(&snaps.join("stuck/disks.json"));
     assert_eq!(disks["probes"]["smartctl-scan"]["exit"], 124, "{:#}", disks["probes"]["smartctl-scan"]);
 }

@@ -352,7 +352,8 @@ fn steps_of_run(
     let mut pruned = None;
     let result = steps.run("retention", || {
         let p = prune(job, planned, transport.as_mut(), newest_good.as_deref())?;
-        let detail = format!("{} archives there, {} kept, {} deleted", p.listed, p.kept.len(), p.deleted.len());
+        let there = crate::words::count(p.listed, "archive", "archives");
+        let detail = format!("{there} there, {} kept, {} deleted", p.kept.len(), p.deleted.len());
         let failure = p.failed.as_ref().map(|f| anyhow!("cannot delete {}: {}", f.name, f.cause));
         pruned = Some(p);
         match failure {

@@ -62,18 +62,19 @@ pub fn build(args: BuildArgs, config: &Config, config_path: &Path, quiet: bool) 
         if report.skipped {
             eprintln!("nothing changed: {} is up to date ({:.3} s)", options.out.display(), report.seconds);
         } else {
+            use crate::words::count;
             eprintln!(
-                "built {} hosts, {} disks from {} versions in {} files ({} parsed, {} from cache) into {}: {} files ({} unchanged), {} problems, {:.3} s",
-                report.hosts,
-                report.disks,
-                report.versions,
-                report.candidates,
+                "built {}, {} from {} in {} ({} parsed, {} reused) into {}: {} ({} unchanged), {}, {:.3} s",
+                count(report.hosts, "host", "hosts"),
+                count(report.disks, "disk", "disks"),
+                count(report.versions, "version", "versions"),
+                count(report.candidates, "file", "files"),
                 report.parsed,
                 report.candidates.saturating_sub(report.parsed),
                 options.out.display(),
-                report.pages,
+                count(report.pages, "file", "files"),
                 report.unchanged,
-                report.problems.len(),
+                count(report.problems.len(), "problem", "problems"),
                 report.seconds
             );
         }
@@ -88,7 +89,8 @@ pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8>
     for problem in &problems {
         super::print(&format!("{problem}\n"))?;
     }
-    eprintln!("{versions} versions checked, {} problems", problems.len());
+    use crate::words::count;
+    eprintln!("{} checked, {}", count(versions, "version", "versions"), count(problems.len(), "problem", "problems"));
     Ok(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
 }
 

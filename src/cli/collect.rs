@@ -38,6 +38,14 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
     for kind in &kinds {
         script::for_kind(kind)?;
     }
+    if let Some(host) = &args.host {
+        if let Err(e) = crate::host::check_name(host) {
+            return Err(super::Usage(format!("--host {host:?}: {e}")).into());
+        }
+    }
+    if args.commit || args.push {
+        collect::git::check(&dir)?;
+    }
     std::fs::create_dir_all(&dir)?;
     let outcomes = match args.ssh {
         None => vec![collect::collect_local(&dir, args.host.as_deref(), &kinds, config)],
@@ -76,7 +84,7 @@ pub fn probe_script(kind: Option<&str>, sudo_wrapper: bool) -> Result<u8> {
     let text = match kind {
         _ if sudo_wrapper => script::SUDO_WRAPPER.to_string(),
         Some(kind) => script::for_kind(kind)?,
-        None => bail!("give a kind (system, disks) or --sudo-wrapper"),
+        None => bail!("give a kind (system, disks, apt), --sudo-wrapper or --update-wrapper"),
     };
     super::print(&text)?;
     Ok(exit::OK)

@@ -35,6 +35,11 @@ Exit codes:
   4  collect: at least one host failed (every other host was collected)
   5  apply: a run or an escalation step failed or was refused (its log says why)";
 
+/// Wrong usage found after parsing (a value clap cannot judge): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
 /// Writes to stdout. A reader that went away (`parc check | head`) is not
 /// an error: the rest is not written, and the command ends as it would have.
 pub fn print(text: &str) -> std::io::Result<()> {
@@ -80,15 +85,15 @@ fn commit_and_push(
 #[command(name = "parc", version, about, long_about = None, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Configuration file; defaults apply when the default file is missing.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", display_order = 1000)]
     pub config: Option<PathBuf>,
 
     /// Say more (-v: stage timings, -vv: debug).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 1001)]
     pub verbose: u8,
 
     /// Say only errors and problems.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = 1002)]
     pub quiet: bool,
 
     #[command(subcommand)]
@@ -103,10 +108,13 @@ pub enum Command {
     Check(build::CheckArgs),
     /// Run the probe scripts on this machine or over SSH and write the snapshots.
     Collect(collect::CollectArgs),
-    /// Print the probe script of a kind (system, disks).
+    /// Print the probe script of a kind (system, disks, apt), or a root wrapper.
+    #[command(
+        override_usage = "parc probe-script <KIND>\n       parc probe-script --sudo-wrapper\n       parc probe-script --update-wrapper"
+    )]
     ProbeScript {
-        /// The kind: system or disks.
-        #[arg(required_unless_present_any = ["sudo_wrapper", "update_wrapper"])]
+        /// The kind: system, disks or apt.
+        #[arg(required_unless_present_any = ["sudo_wrapper", "update_wrapper"], value_name = "KIND")]
         kind: Option<String>,
         /// Print instead `parc-root`, the root wrapper that the sudoers rule of ssh.sudo names.
         #[arg(long, conflicts_with_all = ["kind", "update_wrapper"])]

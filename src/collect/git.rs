@@ -55,6 +55,18 @@ pub fn commit(dir: &Path, files: &[PathBuf], message: &str) -> Result<Option<Oid
     Ok(Some(id))
 }
 
+/// Whether `--commit` can commit into the repository holding `dir`: asked
+/// before any host is collected, not after.
+pub fn check(dir: &Path) -> Result<(), Error> {
+    // The folder may not be made yet: its nearest existing parent says.
+    let existing = (dir.ancestors())
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .find(|p| p.exists())
+        .unwrap_or(dir);
+    let repo = Repository::discover(existing).map_err(|cause| Error::NotARepository(dir.to_path_buf(), cause))?;
+    repo.workdir().map(|_| ()).ok_or(Error::Bare)
+}
+
 fn open(dir: &Path) -> Result<Repository, Error> {
     Repository::discover(dir).map_err(|cause| Error::NotARepository(dir.to_path_buf(), cause))
 }

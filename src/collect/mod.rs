@@ -297,14 +297,37 @@ async fn reported_name(
 /// The summary table: host, kinds, seconds, result.
 pub fn summary_table(outcomes: &[Outcome]) -> String {
     let width = outcomes.iter().map(|o| o.host.chars().count()).max().unwrap_or(4).max(4);
-    let mut table = format!("{:<width$}  {:<14}  {:>7}  result\n", "host", "kinds", "seconds");
-    for o in outcomes {
+    let kinds: Vec<String> = outcomes.iter().map(|o| o.kinds.join(",")).collect();
+    let kinds_width = kinds.iter().map(|k| k.chars().count()).max().unwrap_or(5).max(5);
+    let mut table = format!("{:<width$}  {:<kinds_width$}  {:>7}  result\n", "host", "kinds", "seconds");
+    for (o, kinds) in outcomes.iter().zip(&kinds) {
         let result = match &o.result {
-            Ok(files) => format!("ok, {} snapshots", files.len()),
+            Ok(files) => format!("ok, {}", crate::words::count(files.len(), "snapshot", "snapshots")),
             Err(e) if o.reach.is_some() => format!("FAILED (recorded as reach): {e}"),
             Err(e) => format!("FAILED: {e}"),
         };
-        table.push_str(&format!("{:<width$}  {:<14}  {:>7.2}  {result}\n", o.host, o.kinds.join(","), o.seconds));
+        table.push_str(&format!("{:<width$}  {kinds:<kinds_width$}  {:>7.2}  {result}\n", o.host, o.seconds));
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_table_keeps_its_columns_whatever_the_kinds() {
+        let outcome = |host: &str, kinds: &[&str]| Outcome {
+            host: host.into(),
+            kinds: kinds.iter().map(|k| k.to_string()).collect(),
+            seconds: 1.5,
+            result: Ok(vec![PathBuf::from("a")]),
+            reach: None,
+        };
+        let table = summary_table(&[outcome("pve1", &["system", "disks", "apt"]), outcome("pi-garage", &["system"])]);
+        let lines: Vec<&str> = table.lines().collect();
+        let column = |line: &str, word: &str| line.find(word).unwrap();
+        assert_eq!(column(lines[0], "result"), column(lines[1], "ok, 1 snapshot"), "{table}");
+        assert_eq!(column(lines[0], "seconds") + "seconds".len(), column(lines[2], "1.50") + 4, "{table}");
+    }
 }

@@ -205,7 +205,7 @@ pub fn job_plan(job: &ArchiveJob, snapshots: &Path, now: &Zoned, reach: Reach) -
             (Action::Run, format!("no run recorded; the destination holds {} file(s)", listing.len()))
         }
         (None, _) => (Action::Run, "no good run yet".to_string()),
-        (Some(_), None) => (Action::Run, "runs whenever called (no min_interval)".to_string()),
+        (Some(_), None) => (Action::Run, "runs whenever called: no min_interval".to_string()),
     };
     let mut names: Vec<String> = listing.iter().map(|l| l.name.clone()).collect();
     let plain = pattern.format(now.datetime());
