@@ -2,12 +2,18 @@
 CARGO ?= cargo
 PARC := target/release/parc
 
-.PHONY: site test test-deps bench example check fmt clippy screenshot
+.PHONY: site test test-deps bench example check fmt clippy screenshot install
 
 ## Build the example fleet in snapshots/ into site/.
 site:
 	$(CARGO) build --release --locked
 	$(PARC) build --snapshots snapshots --out site
+
+## Install the binary where the README's units and timers call it.
+PREFIX ?= /usr/local
+install:
+	$(CARGO) build --release --locked
+	install -D -m 755 $(PARC) $(DESTDIR)$(PREFIX)/bin/parc
 
 ## Install what the tests need, then run them all.
 test: test-deps

@@ -62,6 +62,9 @@ pub struct Source {
     /// Seconds the download or the upload may stall before the run fails (default 60).
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Accept an `http://` url: the dump then travels unencrypted and unauthenticated.
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 /// Where a job's archives go, and how they are reached.
@@ -150,6 +153,9 @@ impl ArchiveJob {
         if source.expect.is_empty() || source.expect.contains("..") {
             return Err(bad(JobWhy::Expect));
         }
+        if source.url.starts_with("http://") && !source.allow_http {
+            return Err(bad(JobWhy::Http(source.url.clone())));
+        }
         if !(source.url.starts_with("https://") || source.url.starts_with("http://")) {
             return Err(bad(JobWhy::Url(source.url.clone())));
         }
@@ -173,8 +179,12 @@ pub enum JobWhy {
     Pattern(BadPattern),
     #[error("expect must name a file inside the zip")]
     Expect,
-    #[error("url {0:?} must be https:// (or http://)")]
+    #[error("url {0:?} must be https://")]
     Url(String),
+    #[error(
+        "url {0:?} is http://: anyone on the way can read the dump or hand over another; use https://, or set allow_http = true"
+    )]
+    Http(String),
     #[error(transparent)]
     Destination(BadDestination),
 }

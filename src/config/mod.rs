@@ -185,11 +185,14 @@ impl Default for GitConfig {
 pub struct SiteConfig {
     /// Shown in every page's title and header.
     pub title: String,
+    /// Let search engines index the site. Off: every page says `noindex` and
+    /// `robots.txt` disallows everything — a fleet's inventory is nobody's search result.
+    pub indexable: bool,
 }
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        SiteConfig { title: "parc".into() }
+        SiteConfig { title: "parc".into(), indexable: false }
     }
 }
 

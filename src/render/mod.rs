@@ -203,8 +203,13 @@ impl Renderer for StaticFiles<'_> {
         "copying static files"
     }
 
-    fn render(&self, _: &Site, out: &Output) -> Result<()> {
-        copy_static(self.0, out)
+    fn render(&self, site: &Site, out: &Output) -> Result<()> {
+        copy_static(self.0, out)?;
+        // A robots.txt of the site's own in static/ wins.
+        if !site.config.site.indexable && !self.0.join("robots.txt").is_file() {
+            out.write("robots.txt", b"User-agent: *\nDisallow: /\n")?;
+        }
+        Ok(())
     }
 }
 
