@@ -28,6 +28,7 @@ pub mod problem;
 pub mod progress;
 pub mod render;
 pub mod secret;
+pub mod serve;
 pub mod slug;
 pub mod snapshot;
 pub mod source;

@@ -5,6 +5,7 @@ pub mod build;
 pub mod collect;
 pub mod demo;
 pub mod findings;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -106,6 +107,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Read every snapshot and report every problem, without writing a site.
     Check(build::CheckArgs),
+    /// Build, serve the site on loopback, and build again when an input changes.
+    Serve(serve::ServeArgs),
     /// Run the probe scripts on this machine or over SSH and write the snapshots.
     Collect(collect::CollectArgs),
     /// Print the probe script of a kind (system, disks, apt), or a root wrapper.

@@ -238,6 +238,11 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         f.put("problems", rows);
         f.put("hosts", if first { &failed[..failed.len().min(ROWS)] } else { &[] });
     })?;
+    // What a web server shows for an address the site does not have.
+    page(site, out, "404.html", "404.html", |f| {
+        fleet_base(site, f, "", "404");
+        Ok(())
+    })?;
     for content in &site.inputs.pages {
         page(site, out, "page.html", &content.page, |f| {
             base(site, f, "../", "page");

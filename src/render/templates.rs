@@ -24,6 +24,8 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "risk.html",
     "backup.html",
     "problems.html",
+    "404.html",
+    "serve.html",
     "apt.html",
     "apt-host.html",
     "apt-packages.html",
