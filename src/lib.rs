@@ -20,6 +20,7 @@ pub mod failpoint;
 pub mod fleet;
 pub mod host;
 pub mod http;
+pub mod init;
 pub mod mail;
 pub mod parse;
 pub mod pipeline;

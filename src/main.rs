@@ -38,6 +38,12 @@ fn main() -> ExitCode {
         if let Command::ReadJson { dir, git } = &cli.command {
             return cli::build::read_json(dir, *git);
         }
+        if let Command::Config { default } = &cli.command {
+            return cli::init::config(*default);
+        }
+        if let Command::Init(args) = cli.command {
+            return cli::init::init(args, cli.quiet);
+        }
         if let Command::Retention(args) = cli.command {
             return cli::archive::retention(args);
         }
@@ -69,7 +75,12 @@ fn main() -> ExitCode {
             Command::Apply(args) => cli::archive::apply(args, &config, &config_path, cli.quiet),
             Command::Silence(args) => cli::findings::silence(args, &config, &config_path),
             Command::Findings(args) => cli::findings::findings(args, &config, &config_path),
-            Command::Demo(_) | Command::ReadJson { .. } | Command::ProbeScript { .. } | Command::Retention(_) => {
+            Command::Demo(_)
+            | Command::ReadJson { .. }
+            | Command::ProbeScript { .. }
+            | Command::Retention(_)
+            | Command::Init(_)
+            | Command::Config { .. } => {
                 unreachable!("handled above")
             }
         }

@@ -5,6 +5,7 @@ pub mod build;
 pub mod collect;
 pub mod demo;
 pub mod findings;
+pub mod init;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -107,6 +108,13 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Read every snapshot and report every problem, without writing a site.
     Check(build::CheckArgs),
+    /// Write a new project: parc.toml, snapshots/, the agent's units, CI files; a git repository.
+    Init(init::InitArgs),
+    /// Print the configuration: --default prints parc.toml with every key at its default.
+    Config {
+        #[arg(long)]
+        default: bool,
+    },
     /// Build, serve the site on loopback, and build again when an input changes.
     Serve(serve::ServeArgs),
     /// Run the probe scripts on this machine or over SSH and write the snapshots.

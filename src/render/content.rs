@@ -36,7 +36,8 @@ pub fn load(dir: &Path) -> Result<Vec<ContentPage>> {
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry?;
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+        // A folder's README.md explains the folder: it is not a page.
+        if path.extension().and_then(|e| e.to_str()) != Some("md") || path.file_name() == Some("README.md".as_ref()) {
             continue;
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

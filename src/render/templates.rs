@@ -63,7 +63,8 @@ pub fn load(dir: &Path) -> Result<Tera> {
         let mut overrides = Vec::new();
         for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
             let entry = entry.with_context(|| format!("cannot read templates folder {}", dir.display()))?;
-            if !entry.file_type().is_file() {
+            // The folder's README.md explains it: not a template.
+            if !entry.file_type().is_file() || entry.file_name() == "README.md" {
                 continue;
             }
             let name = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
