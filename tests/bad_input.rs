@@ -195,7 +195,7 @@ fn a_reader_that_went_away_is_not_a_crash() {
     let check = run(&["check", "--snapshots", "snapshots"]);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert_eq!(check.status.code(), Some(3), "{stderr}");
-    assert!(!stderr.contains("panicked") && stderr.contains("1 problems"), "{stderr}");
+    assert!(!stderr.contains("panicked") && stderr.contains("1 problem"), "{stderr}");
 }
 
 /// Starts `parc build --no-cache` and kills it after `delay_ms`.

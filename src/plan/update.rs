@@ -68,6 +68,8 @@ pub enum Skip {
     BootSpace,
     /// Nothing to upgrade.
     NothingToDo,
+    /// The newest collection did not reach the host (`host-unreachable`).
+    Unreachable,
     /// Not now: outside the policy's window.
     OutsideWindow,
 }
@@ -113,6 +115,12 @@ pub fn plans(
         let index = fleet.hosts.iter().position(|h| h.name == name);
         let host = index.map(|i| (&fleet.hosts[i], apt[i].as_ref()));
         let mut plan = match host {
+            Some((host, _)) if host.unreachable.is_some() => {
+                let u = host.unreachable.as_ref().expect("checked");
+                let why =
+                    format!("not reached since {} ({}): updated once it answers", u.since.rfc3339(), u.reach.error);
+                skipped(name, policy, Skip::Unreachable, why)
+            }
             Some((host, Some(state))) => host_plan(policy, host, state, snapshots, at),
             _ => skipped(name, policy, Skip::NoApt, "no apt snapshot: parc knows nothing of its packages".into()),
         };
