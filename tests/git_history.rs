@@ -88,3 +88,70 @@ fn every_commit_is_a_version_and_the_working_tree_wins() {
     assert_eq!(after[3].1, "Debian 12", "day 4's working tree change was never committed; the commit's version stands");
     assert_eq!(after[4], (day(5), "Debian 13".into()));
 }
+
+/// CI's shallow checkout: without history, parc says what is missing and
+/// the fix; with the cache of the previous build and a depth that holds its
+/// commit, the site is a full clone's; deepened, the problem is gone.
+#[test]
+fn a_shallow_clone_is_said_and_a_kept_cache_carries_the_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (remote, work) = (tmp.path().join("remote.git"), tmp.path().join("work"));
+    git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), work.to_str().unwrap()]);
+    for day in 1..=3 {
+        commit(&work, "alpha", &snapshot(&format!("2026-11-0{day}T03:00:00Z"), &format!("Debian {day}")), "day");
+    }
+    git(&work, &["push", "-q", "origin", "HEAD"]);
+    let url = format!("file://{}", remote.display());
+    let ci = tmp.path().join("ci");
+    let build = |dir: &Path, flags: &[&str]| {
+        let out = parc().current_dir(dir).args(["build"]).args(flags).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let clone = |depth: &str| {
+        let kept = tmp.path().join("kept-cache");
+        if ci.join(".parc-cache").exists() {
+            std::fs::rename(ci.join(".parc-cache"), &kept).unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&ci);
+        git(tmp.path(), &["clone", "-q", "--depth", depth, &url, ci.to_str().unwrap()]);
+        if kept.exists() {
+            std::fs::rename(&kept, ci.join(".parc-cache")).unwrap();
+        }
+    };
+    git(tmp.path(), &["clone", "-q", &url, tmp.path().join("full").to_str().unwrap()]);
+    build(&tmp.path().join("full"), &[]);
+    let full = versions(&tmp.path().join("full/site"));
+    assert_eq!(full.len(), 3);
+
+    // Shallow, no cache: said, with the fix; --strict fails.
+    clone("1");
+    let (code, said) = build(&ci, &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("a shallow clone: the history before 2026-") && said.contains("fetch-depth: 0"), "{said}");
+    assert_eq!(versions(&ci.join("site")).len(), 1, "what a shallow clone holds");
+    assert_eq!(build(&ci, &["--strict"]).0, Some(3));
+
+    // The CI of the README: the whole history once, then the cache kept and a
+    // new commit a day, fetched with a depth that holds the previous one.
+    let _ = std::fs::remove_dir_all(&ci);
+    git(tmp.path(), &["clone", "-q", &url, ci.to_str().unwrap()]);
+    assert!(!build(&ci, &[]).1.contains("shallow"));
+    commit(&work, "alpha", &snapshot("2026-11-04T03:00:00Z", "Debian 4"), "day 4");
+    git(&work, &["push", "-q", "origin", "HEAD"]);
+    clone("2");
+    let (_, said) = build(&ci, &[]);
+    assert!(!said.contains("shallow"), "{said}");
+    git(&tmp.path().join("full"), &["pull", "-q"]);
+    build(&tmp.path().join("full"), &[]);
+    assert_eq!(versions(&ci.join("site")), versions(&tmp.path().join("full/site")), "the same site as a full clone");
+
+    // Deepened: the whole history, and no problem.
+    clone("1");
+    let _ = std::fs::remove_dir_all(ci.join(".parc-cache"));
+    assert!(build(&ci, &[]).1.contains("shallow"));
+    git(&ci, &["fetch", "-q", "--unshallow"]);
+    let (_, said) = build(&ci, &[]);
+    assert!(!said.contains("shallow"), "{said}");
+    assert_eq!(versions(&ci.join("site")).len(), 4);
+}

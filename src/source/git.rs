@@ -36,6 +36,9 @@ struct History<'a> {
     #[serde(borrow)]
     candidates: Vec<Found<'a>>,
     problems: Vec<Problem>,
+    /// Walked from a shallow clone: its oldest commits were not there.
+    #[serde(default)]
+    shallow: bool,
 }
 
 /// One blob at one path (below the snapshots folder), found in one commit:
@@ -70,7 +73,10 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     found.head = Some(head);
 
     let record = cache.read.then(|| crate::store::read_segments(cache.file)).flatten();
-    let known = record.as_ref().and_then(read_record).filter(|h| h.workdir == workdir && h.prefix == prefix);
+    let shallow = repo.is_shallow();
+    // A record of a shallow walk is read again once the clone is whole.
+    let known = (record.as_ref().and_then(read_record))
+        .filter(|h| h.workdir == workdir && h.prefix == prefix && (shallow || !h.shallow));
     // Only a history that still leads to HEAD can be extended.
     let since = known.as_ref().and_then(|h| {
         let old = Oid::from_str(&h.head).ok()?;
@@ -89,6 +95,12 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     let kept = (record.as_ref().filter(|_| since.is_some()))
         .map(|r| (history.candidates.len(), history.problems.len(), r.whole));
     let fresh = since != Some(head);
+    // Read from scratch, a shallow clone holds only its newest commits: say
+    // so, in the record, so that every build extending it says so too.
+    if since.is_none() && shallow {
+        history.problems.push(Problem::new(dir.display().to_string(), missing(&repo)));
+        history.shallow = true;
+    }
     if fresh {
         extend(&repo, &mut history, head, since)?;
     }
@@ -125,6 +137,21 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     }
     found.problems.extend(history.problems);
     Ok(())
+}
+
+/// What a shallow clone misses, and the fix.
+fn missing(repo: &Repository) -> String {
+    let ids = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
+    let oldest = (ids.lines())
+        .filter_map(|id| repo.find_commit(Oid::from_str(id.trim()).ok()?).ok())
+        .map(|c| crate::time::Instant(c.time().seconds()).rfc3339())
+        .min();
+    let from = oldest.map(|t| format!(" before {}", t.split('T').next().unwrap_or_default())).unwrap_or_default();
+    format!(
+        "a shallow clone: the history{from} is not there, so its older versions, disk moves and since dates are missing; \
+         clone the whole history (git fetch --unshallow; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0), \
+         or keep .parc-cache between runs from a clone that still holds the previous build's commit"
+    )
 }
 
 /// The history a record's segments hold: the first as it was written,
