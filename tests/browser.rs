@@ -159,3 +159,42 @@ fn dashboard_host_and_disk_pages_load_cleanly() {
     assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
     std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
 }
+
+/// The page `parc serve` serves, in Chromium: it loads with no console
+/// message, its reload script polls without error, and a build that failed
+/// is shown on it.
+#[test]
+fn the_page_parc_serve_serves_loads_and_shows_a_failed_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_dated(&tmp.path().join("snapshots"), "h1", &system("h1", "2026-11-01T03:00:00Z"));
+    let port = common::sshd::free_port();
+    let mut serving = Command::new(env!("CARGO_BIN_EXE_parc"))
+        .current_dir(tmp.path())
+        .args(["serve", "--port", &port.to_string()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (dom, console) = load(&format!("http://127.0.0.1:{port}/hosts/h1.html"));
+    assert!(dom.contains("id=\"host-name\"") && dom.contains("/__parc/build"), "{dom}");
+    assert!(console.is_empty(), "{console:?}");
+    std::fs::create_dir_all(tmp.path().join("templates")).unwrap();
+    std::fs::write(tmp.path().join("templates/host.html"), "{% if %}").unwrap();
+    let mut shown = false;
+    for _ in 0..100 {
+        let (dom, _) = load(&format!("http://127.0.0.1:{port}/hosts/h1.html"));
+        if dom.contains("The build failed") {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = serving.kill();
+    let _ = serving.wait();
+    assert!(shown, "the failed build is shown on the page");
+}
