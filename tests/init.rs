@@ -92,3 +92,70 @@ fn init_collect_then_serve_ends_on_the_page_and_shows_a_new_snapshot() {
     let _ = serving.kill();
     let _ = serving.wait();
 }
+
+/// Every answer is a flag for scripts, or a question with --interactive
+/// (Enter takes the default); a wrong one is refused before anything is written.
+#[test]
+fn init_answers_as_flags_or_questions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flags = [
+        "init",
+        "by-flags",
+        "--ssh-host",
+        "pve1",
+        "--ssh-host",
+        "pve2",
+        "--remote",
+        "git@git.lan:infra/fleet.git",
+        "--mail",
+        "ops@example.org",
+        "--archive-url",
+        "https://intranet.example/dump.zip",
+        "--archive-expect",
+        "dump.sql",
+        "--archive-destination",
+        "/srv/archives",
+    ];
+    parc().current_dir(tmp.path()).args(flags).assert().success();
+    let asked = parc()
+        .current_dir(tmp.path())
+        .args(["init", "asked", "--interactive"])
+        .write_stdin(
+            "pve1, pve2\ngit@git.lan:infra/fleet.git\nops@example.org\nhttps://intranet.example/dump.zip\n\n\n",
+        )
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&asked.get_output().stderr).contains("Mail findings to [none]: "));
+    for dir in ["by-flags", "asked"] {
+        let dir = tmp.path().join(dir);
+        let config = read(&dir.join("parc.toml"));
+        for line in [
+            "name = \"pve1\"",
+            "name = \"pve2\"",
+            "to = [\"ops@example.org\"]",
+            "expect = \"dump.sql\"",
+            "destination = \"/srv/archives\"",
+        ] {
+            assert!(config.contains(line), "{dir:?}: {line}");
+        }
+        assert_eq!(git(&dir, &["remote", "get-url", "origin"]), "git@git.lan:infra/fleet.git\n");
+        parc().current_dir(&dir).args(["check"]).assert().success();
+    }
+    // Plain http is refused by the configuration: nothing is written.
+    let bad = parc()
+        .current_dir(tmp.path())
+        .args([
+            "init",
+            "bad",
+            "--archive-url",
+            "http://x/d.zip",
+            "--archive-expect",
+            "d",
+            "--archive-destination",
+            "/srv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(!tmp.path().join("bad").exists());
+}

@@ -25,10 +25,53 @@ pub const FILES: &[(&str, &str)] = &[
     (".gitlab-ci.yml", include_str!("gitlab.yml")),
 ];
 
+/// What a person tells `parc init` about their fleet: each is a flag, or a
+/// question with `--interactive`; each adds to the default configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Answers {
+    /// Hosts for pull mode (`[[hosts]]`).
+    pub hosts: Vec<String>,
+    /// The git remote the agents push to.
+    pub remote: Option<String>,
+    /// Who is mailed about findings (`[mail.ops]`, and an escalation rule).
+    pub mail: Option<String>,
+    /// An archive job: the zip's URL, the file it holds, where archives go.
+    pub archive: Option<(String, String, String)>,
+}
+
+impl Answers {
+    /// The configuration they add, after the defaults.
+    pub fn config(&self) -> String {
+        let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut text = String::new();
+        for host in &self.hosts {
+            text.push_str(&format!("\n[[hosts]]\nname = {}\n", quote(host)));
+        }
+        if let Some(to) = &self.mail {
+            text.push_str(&format!(
+                "\n[mail.ops]\nto = [{}]\nfrom = \"parc@localhost\"\ntransport = \"sendmail\"\n\n[[escalation]]\nkinds = [\"smart-failing\", \"host-unreachable\", \"archive-failed\", \"update-failed\"]\nsteps = [ {{ after = \"0h\", notify = \"ops\" }} ]\n",
+                quote(to)
+            ));
+        }
+        if let Some((url, expect, destination)) = &self.archive {
+            text.push_str(&format!(
+                "\n[[archive]]\nname = \"dump\"\nurl = {}\nexpect = {}\ndestination = {}\nkeep_daily = 7\nkeep_weekly = 4\n",
+                quote(url),
+                quote(expect),
+                quote(destination)
+            ));
+            if self.mail.is_some() {
+                text.push_str("mail = \"ops\"\n");
+            }
+        }
+        text
+    }
+}
+
 /// Writes the project into `dir` and commits it. A folder that holds
 /// anything is refused, unless `force`: then the project's files are
 /// written over whatever has their names, and nothing else is touched.
-pub fn init(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+pub fn init(dir: &Path, force: bool, answers: &Answers) -> Result<Vec<PathBuf>> {
     let holds = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
     if holds && !force {
         bail!(
@@ -36,6 +79,10 @@ pub fn init(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
             dir.display()
         );
     }
+    // What the answers say must read: one that does not is refused before anything is written.
+    let config = tempfile::NamedTempFile::new()?;
+    std::fs::write(config.path(), format!("{DEFAULT_CONFIG}{}", answers.config()))?;
+    crate::config::Config::load(config.path(), true).context("the answers do not make a valid parc.toml")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     if git2::Repository::discover(dir).is_err() {
         git2::Repository::init(dir).with_context(|| format!("cannot make a git repository in {}", dir.display()))?;
@@ -46,8 +93,15 @@ pub fn init(dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
+        let text = if *rel == "parc.toml" { format!("{text}{}", answers.config()) } else { text.to_string() };
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
+    }
+    if let Some(remote) = &answers.remote {
+        let repo = git2::Repository::discover(dir)?;
+        if repo.find_remote("origin").is_err() {
+            repo.remote("origin", remote).with_context(|| format!("cannot add the remote {remote}"))?;
+        }
     }
     crate::collect::git::commit(dir, &written, "parc init: a new fleet")?;
     Ok(written)
