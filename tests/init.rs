@@ -4,24 +4,11 @@
 
 mod common;
 
+use common::http::until;
 use common::*;
-use std::io::{Read, Write};
-use std::time::{Duration, Instant};
 
 fn get(port: u16, target: &str) -> u16 {
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return 0 };
-    write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
-}
-
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "{what}: not within 60 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::http::get(port, target).0
 }
 
 #[test]
@@ -84,11 +71,11 @@ fn init_collect_then_serve_ends_on_the_page_and_shows_a_new_snapshot() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    until("served", || get(port, "/") == 200);
+    until("served", 60, || get(port, "/") == 200);
     assert_eq!(get(port, &format!("/hosts/{host}.html")), 200);
     // A new snapshot, committed while it serves.
     parc().current_dir(&fleet).args(["collect", "--kinds", "system", "--host", "box", "--commit"]).assert().success();
-    until("the new host is served", || get(port, "/hosts/box.html") == 200);
+    until("the new host is served", 60, || get(port, "/hosts/box.html") == 200);
     let _ = serving.kill();
     let _ = serving.wait();
 }

@@ -5,30 +5,10 @@
 
 mod common;
 
+use common::http::{get, until};
 use common::*;
-use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// The status line, the headers and the body of a raw request.
-fn get(port: u16, target: &str) -> (u16, String, String) {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head.to_string(), body.to_string())
-}
-
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what}: not within 30 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 struct Serving(std::process::Child);
 
@@ -47,7 +27,7 @@ fn serve(dir: &Path, port: u16) -> Serving {
         .spawn()
         .unwrap();
     let serving = Serving(child);
-    until("parc serve listens", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    until("parc serve listens", 30, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     serving
 }
 
@@ -83,18 +63,18 @@ fn serves_the_site_rebuilds_on_a_new_snapshot_and_never_leaves_the_folder() {
     // A new snapshot: the next build shows it, and the page's generation moves on.
     let generation = get(port, "/__parc/build").2;
     write_dated(&snaps, "h2", &system("h2", "2026-11-02T03:00:00Z"));
-    until("the new host is served", || get(port, "/hosts/h2.html").0 == 200);
+    until("the new host is served", 30, || get(port, "/hosts/h2.html").0 == 200);
     assert_ne!(get(port, "/__parc/build").2, generation);
 
     // A template that does not compile: said on the page and in the terminal; the last site is served.
     std::fs::create_dir_all(tmp.path().join("templates")).unwrap();
     std::fs::write(tmp.path().join("templates/host.html"), "{% if %}").unwrap();
-    until("the failed build is said", || get(port, "/__parc/build").2.contains("failed"));
+    until("the failed build is said", 30, || get(port, "/__parc/build").2.contains("failed"));
     let (status, _, body) = get(port, "/hosts/h2.html");
     assert!(status == 200 && body.contains("The build failed") && body.contains("host.html"), "{body}");
     assert!(read(&tmp.path().join("serve.log")).contains("error:"));
     std::fs::remove_file(tmp.path().join("templates/host.html")).unwrap();
-    until("the build works again", || !get(port, "/__parc/build").2.contains("failed"));
+    until("the build works again", 30, || !get(port, "/__parc/build").2.contains("failed"));
     assert!(!get(port, "/hosts/h2.html").2.contains("The build failed"));
 
     // Ctrl-C: stopped, cleanly.

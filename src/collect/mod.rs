@@ -97,15 +97,7 @@ fn record_unreached(dir: &Path, target: &Target, at: Instant, error: String) -> 
         class: crate::snapshot::reach::Class::of(&error),
         error,
     };
-    let snapshot = serde_json::json!({
-        "schema": crate::snapshot::SCHEMA,
-        "kind": "reach",
-        "host": host,
-        "collected_at": at.rfc3339(),
-        "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": "ssh"},
-        "reach": reach,
-    });
-    match crate::snapshot::write(dir, &host, "reach", &snapshot) {
+    match crate::snapshot::write(dir, &host, "reach", &reach.envelope(&host, at)) {
         Ok(path) => Some(path),
         Err(e) => {
             tracing::warn!("{host}: the failed collection is not recorded: {e}");

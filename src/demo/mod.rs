@@ -115,14 +115,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 
 /// A `reach` snapshot as `parc collect --ssh` writes it for a host that did not answer.
 fn unreached(host: &str, at: Instant) -> Value {
-    serde_json::json!({
-        "schema": parc::snapshot::SCHEMA,
-        "kind": "reach",
-        "host": host,
-        "collected_at": at.rfc3339(),
-        "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": "ssh"},
-        "reach": {"destination": format!("root@{host}"), "class": "timeout", "error": "no answer within 300 s (ssh.timeout)"},
-    })
+    let error = "no answer within 300 s (ssh.timeout)";
+    let reach = parc::snapshot::reach::Reach {
+        destination: format!("root@{host}"),
+        class: parc::snapshot::reach::Class::of(error),
+        error: error.into(),
+    };
+    reach.envelope(host, at)
 }
 
 fn file_name(at: Instant) -> String {

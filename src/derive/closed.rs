@@ -2,7 +2,7 @@
 //! read from and with the same ids: an occurrence keeps its id and its
 //! since once it is closed. Kept for `findings.closed_days`.
 
-use super::findings::{figures_level, Finding, Kind, Severity};
+use super::findings::{figures_level, reports, Finding, Kind, Severity};
 use super::risk::Verdict;
 use crate::config::Config;
 use crate::fleet::{Condition, Disk, Fleet, Host, Spell};
@@ -51,20 +51,7 @@ impl Found<'_> {
         from: Instant,
         to: Instant,
     ) {
-        let host = self.host;
-        let id = match subject {
-            Some(s) => format!("{kind}:{host}:{s}"),
-            None => format!("{kind}:{host}"),
-        };
-        let finding = Finding {
-            id,
-            host: host.to_string(),
-            kind,
-            severity,
-            values: values.into_iter().collect(),
-            evidence: Vec::new(),
-            since: from,
-        };
+        let finding = Finding::of_host(kind, self.host, subject, severity, values, Vec::new(), from);
         self.out.push(Closed { finding, closed: to });
     }
 }
@@ -106,8 +93,7 @@ fn spell_closed(spell: &Spell, config: &Config, found: &mut Found) {
 /// Silences longer than `fleet.stale_after_hours` between two snapshots.
 fn stale_closed(host: &Host, config: &Config, found: &mut Found) {
     let stale_after = config.fleet.stale_after_hours as i64 * 3600;
-    let collected: Vec<Instant> =
-        host.timeline.iter().filter(|v| !matches!(v.kind.as_str(), "notify" | "reach")).map(|v| v.at).collect();
+    let collected: Vec<Instant> = host.timeline.iter().filter(|v| reports(&v.kind)).map(|v| v.at).collect();
     for pair in collected.windows(2) {
         if pair[1].0 - pair[0].0 > stale_after {
             found.push(Kind::HostStale, None, Severity::Warning, vec![], pair[0], pair[1]);

@@ -203,21 +203,35 @@ impl Found<'_> {
         evidence: Vec<Evidence>,
         since: Instant,
     ) {
-        let host = self.host;
+        self.out.push(Finding::of_host(kind, self.host, subject, severity, values, evidence, since));
+    }
+}
+
+impl Finding {
+    /// A finding of `host`, its id `<kind>:<host>`, with `:<subject>` when
+    /// the host can have several of the kind.
+    pub(crate) fn of_host(
+        kind: Kind,
+        host: &str,
+        subject: Option<&str>,
+        severity: Severity,
+        values: Vec<(&'static str, Value)>,
+        evidence: Vec<Evidence>,
+        since: Instant,
+    ) -> Finding {
         let id = match subject {
             Some(s) => format!("{kind}:{host}:{s}"),
             None => format!("{kind}:{host}"),
         };
-        self.out.push(Finding {
-            id,
-            host: host.to_string(),
-            kind,
-            severity,
-            values: values.into_iter().collect(),
-            evidence,
-            since,
-        });
+        Finding { id, host: host.to_string(), kind, severity, values: values.into_iter().collect(), evidence, since }
     }
+}
+
+/// Whether a snapshot of `kind` is the host reporting: not the notices
+/// `parc apply` records now and then (`notify`), nor the collections that
+/// did not reach it (`reach`).
+pub(crate) fn reports(kind: &str) -> bool {
+    !matches!(kind, "notify" | "reach")
 }
 
 fn evidence(what: &str, value: Value, kind: &str, at: Instant) -> Vec<Evidence> {
@@ -226,14 +240,7 @@ fn evidence(what: &str, value: Value, kind: &str, at: Instant) -> Vec<Evidence> 
 
 /// No snapshot for longer than `fleet.stale_after_hours`.
 fn host_stale(host: &Host, now: Instant, config: &Config, found: &mut Found) {
-    // What the host collects, not the notices `parc apply` records now and then (`notify`).
-    // Nor the attempts that did not reach it (`reach`).
-    let collected = host
-        .kinds
-        .iter()
-        .filter(|(kind, _)| !matches!(kind.as_str(), "notify" | "reach"))
-        .filter_map(|(_, k)| k.last)
-        .max();
+    let collected = host.kinds.iter().filter(|(kind, _)| reports(kind)).filter_map(|(_, k)| k.last).max();
     let stale_after = hours(config.fleet.stale_after_hours);
     if let Some(last) = collected.filter(|last| now.0 - last.0 > stale_after) {
         let h = (now.0 - last.0) / 3600;

@@ -68,6 +68,20 @@ pub struct Reach {
     pub error: String,
 }
 
+impl Reach {
+    /// The `reach` snapshot of `host` at `at`, as `parc collect --ssh` writes it.
+    pub fn envelope(&self, host: &str, at: crate::time::Instant) -> serde_json::Value {
+        serde_json::json!({
+            "schema": super::SCHEMA,
+            "kind": "reach",
+            "host": host,
+            "collected_at": at.rfc3339(),
+            "agent": {"version": env!("CARGO_PKG_VERSION"), "mode": "ssh"},
+            "reach": self,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Class;
