@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod problem;
 pub mod progress;
+pub mod redact;
 pub mod render;
 pub mod secret;
 pub mod serve;

@@ -153,7 +153,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             Ok((silences, sent, out, memo_file, memo))
         },
     );
-    let (silences, sent, out, memo_file, memo) = beside?;
+    let (mut silences, mut sent, out, memo_file, memo) = beside?;
+    let (mut fleet, mut derived, mut plan) = (fleet, derived, plan);
+    if config.site.redact {
+        timed("redacting", || crate::redact::redact(&mut fleet, &mut derived, plan.as_mut(), &mut silences, &mut sent));
+    }
     let site = timed("preparing views", || {
         render::Site::new(
             &fleet,
@@ -183,7 +187,6 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     out.finish(&fingerprint)?;
 
     let (hosts, disks, versions) = (fleet.hosts.len(), fleet.disks.len(), fleet.versions);
-    let mut fleet = fleet;
     let problems = std::mem::take(&mut fleet.problems);
     // The data tree is freed on the side: a fleet's worth of small values
     // takes tens of milliseconds to drop, and the build is done.

@@ -36,6 +36,7 @@ fn init_writes_a_project_that_works_and_never_twice() {
     assert_eq!(read(&fleet.join(".gitignore")), "site/\n.parc-cache/\n");
     assert_eq!(git(&fleet, &["log", "--format=%s"]), "parc init: a new fleet\n");
     assert_eq!(git(&fleet, &["status", "--porcelain"]), "", "everything committed");
+    assert_eq!(git(&fleet, &["branch", "--show-current"]), "main\n", "the branch the GitHub workflow builds");
     assert!(read(&fleet.join(".gitlab-ci.yml")).contains("GIT_DEPTH: 0"));
     assert!(
         read(&fleet.join(".github/workflows/site.yml")).contains("# - uses: actions/deploy-pages"),

@@ -188,11 +188,14 @@ pub struct SiteConfig {
     /// Let search engines index the site. Off: every page says `noindex` and
     /// `robots.txt` disallows everything — a fleet's inventory is nobody's search result.
     pub indexable: bool,
+    /// Build the site without addresses, user names or package versions
+    /// (`redact.rs`): for a site more people may read than may log in.
+    pub redact: bool,
 }
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        SiteConfig { title: "parc".into(), indexable: false }
+        SiteConfig { title: "parc".into(), indexable: false, redact: false }
     }
 }
 

@@ -85,7 +85,11 @@ pub fn init(dir: &Path, force: bool, answers: &Answers) -> Result<Vec<PathBuf>> 
     crate::config::Config::load(config.path(), true).context("the answers do not make a valid parc.toml")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     if git2::Repository::discover(dir).is_err() {
-        git2::Repository::init(dir).with_context(|| format!("cannot make a git repository in {}", dir.display()))?;
+        // `main`: the branch the GitHub workflow builds on.
+        let mut options = git2::RepositoryInitOptions::new();
+        options.initial_head("main");
+        git2::Repository::init_opts(dir, &options)
+            .with_context(|| format!("cannot make a git repository in {}", dir.display()))?;
     }
     let mut written = Vec::new();
     for (rel, text) in FILES {

@@ -340,6 +340,15 @@ impl Inventory {
         }
     }
 
+    /// The same packages, each version replaced by `hidden` (`site.redact`).
+    pub fn without_versions(&self, hidden: &str) -> Inventory {
+        let mut text = None;
+        let lines: Vec<String> = (self.packages(&mut text).iter())
+            .map(|p| [p.name, hidden, p.arch, p.status.unwrap_or_default()].join("\t"))
+            .collect();
+        Inventory::read(lines.join("\n"), &mut Vec::new())
+    }
+
     /// One line's columns, between `tab`s (a tab, or its escape).
     fn line<'t>(line: &'t str, tab: &str) -> Option<Package<'t>> {
         let mut cols = line.split(tab);
