@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -65,6 +65,11 @@ fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<String>>>) {
 
 /// Loads `url` in headless Chromium: the DOM after load, and the console lines.
 fn load(url: &str) -> (String, Vec<String>) {
+    load_with(url, &[])
+}
+
+/// [`load`], with more of Chromium's flags (a window size, a screenshot).
+fn load_with(url: &str, flags: &[&str]) -> (String, Vec<String>) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new("chromium")
         .args([
@@ -83,6 +88,7 @@ fn load(url: &str) -> (String, Vec<String>) {
             "--virtual-time-budget=3000",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(flags)
         .args(["--dump-dom", url])
         .output()
         .expect("chromium is installed (make test installs Debian's chromium)");
@@ -198,3 +204,76 @@ fn the_page_parc_serve_serves_loads_and_shows_a_failed_build() {
     let _ = serving.wait();
     assert!(shown, "the failed build is shown on the page");
 }
+
+/// Every kind of page on a phone: each loaded in a frame 390 px wide (a
+/// headless window is never narrower than 500), photographed, and measured:
+/// the page is no wider than its viewport, its menu folds, and its cards
+/// are two to a row.
+#[test]
+fn every_kind_of_page_fits_a_phone() {
+    let site = example_site();
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap()["page"].clone();
+    let pages = [
+        "index.html",
+        "findings.html",
+        "hosts/index.html",
+        "hosts/files.html",
+        "disks/index.html",
+        disk.as_str().unwrap(),
+        "risk.html",
+        "moves.html",
+        "backup.html",
+        "apt/index.html",
+        "apt/db1.html",
+        "apt/packages.html",
+        "archives.html",
+        "updates.html",
+        "problems.html",
+        "404.html",
+    ];
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots-390");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (port, failed) = serve(site.clone());
+    for page in pages {
+        let harness = format!("phone-{}", page.replace('/', "-"));
+        std::fs::write(site.join(&harness), PHONE.replace("PAGE", page)).unwrap();
+        let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
+        let flags = ["--window-size=500,900", "--hide-scrollbars"];
+        let (dom, console) = load_with(
+            &format!("http://127.0.0.1:{port}/{harness}"),
+            &[&flags[..], &[&format!("--screenshot={}", shot.display())]].concat(),
+        );
+        assert!(console.is_empty(), "{page}: console says {console:?}");
+        let fit = dom
+            .split("data-fit=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{page}: not measured"));
+        let figures: Vec<i64> = fit.split_whitespace().map(|n| n.parse().unwrap()).collect();
+        let [width, viewport, menu, cards] = figures[..] else { panic!("{page}: {fit}") };
+        assert_eq!(viewport, 390, "{page}: the frame is a phone's width");
+        assert!(width <= viewport, "{page}: the page is {width} px wide on a {viewport} px screen");
+        assert_eq!(menu, 0, "{page}: the menu is folded");
+        if page == "index.html" {
+            assert_eq!(cards, 2, "the dashboard's cards are two to a row");
+        }
+        assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "{page}: a screenshot");
+    }
+    assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
+    std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
+}
+
+/// A page in a frame of a phone's width; on load, its measures on `data-fit`:
+/// the document's width, the viewport's, the menu's height, cards on the first row.
+const PHONE: &str = r#"<!doctype html><html><head><link rel="icon" href="data:,"></head><body style="margin:0">
+<iframe id="f" src="PAGE" style="width:390px;height:844px;border:0"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var w = this.contentWindow, d = w.document;
+  var menu = d.querySelector("nav.menu");
+  var cards = d.querySelectorAll(".cards > .card"), first = 0;
+  for (var i = 0; i < cards.length && cards[i].offsetTop === cards[0].offsetTop; i++) first++;
+  document.body.setAttribute("data-fit", [d.documentElement.scrollWidth, w.innerWidth, menu ? menu.offsetHeight : 0, first].join(" "));
+});
+</script></body></html>"#;

@@ -58,7 +58,15 @@ fn base(site: &Site, fill: &mut Fill, root: &str, section: &str) {
 /// [`base`] for a page about the whole fleet, which says how recent its data is.
 fn fleet_base(site: &Site, fill: &mut Fill, root: &str, section: &str) {
     base(site, fill, root, section);
-    fill.put("newest", &site.fleet.newest);
+    as_of(fill, "fleet", site.fleet.newest);
+}
+
+/// What the footer dates the page's data by: the fleet's newest snapshot, or
+/// the host's, or the disk's newest sighting (so that a host page changes
+/// with its host, not with the fleet).
+fn as_of(fill: &mut Fill, of: &str, newest: Option<crate::time::Instant>) {
+    fill.put("as_of", of);
+    fill.put("newest", &newest);
 }
 
 /// Renders `template`; an error names `what` was being rendered and every cause.
@@ -261,6 +269,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
+            as_of(f, "host", Some(host.last_seen));
             f.put("host", view);
             f.put("apt_status", &apt.map(|a| a.status));
             // Its newest APT update, linked to the Updates page.
@@ -286,6 +295,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         let detail = disk_detail(site, disk, view, History::Summary);
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
+            as_of(f, "disk", disk.sightings.last().map(|s| s.at));
             f.put("disk", view);
             f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());
@@ -358,6 +368,7 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
         let newest = &history.newest;
         page(site, out, "apt-host.html", &view.page, |f| {
             base(site, f, "../", "apt");
+            as_of(f, "host", history.at);
             f.put("apt", view);
             f.put("host_page", &format!("hosts/{}.html", view.slug));
             f.put("pending", &apt::pending(host));

@@ -144,7 +144,8 @@ fn when(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         return Ok(Value::String(String::new()));
     };
     let iso = crate::time::Instant(t).rfc3339();
-    Ok(Value::String(format!("{} {} UTC", &iso[..10], &iso[11..16])))
+    // No-break spaces: a date and its time never wrap over lines in a narrow column.
+    Ok(Value::String(format!("{}\u{a0}{}\u{a0}UTC", &iso[..10], &iso[11..16])))
 }
 
 /// An instant (seconds) → `2026-11-21T02:00:00Z` (Atom's dates).
