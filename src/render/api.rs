@@ -84,6 +84,29 @@ struct Index {
 struct Endpoint {
     path: String,
     schema: String,
+    /// The same rows as CSV, beside a list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csv: Option<String>,
+}
+
+/// The lists written as CSV too (`csv.rs`): every list of rows.
+const CSV: &[&str] = &[
+    "hosts.json",
+    "disks.json",
+    "moves.json",
+    "at-risk.json",
+    "backup-needed.json",
+    "problems.json",
+    "apt/hosts.json",
+    "apt/changes.json",
+    "apt/packages.json",
+    "apt/pending.json",
+    "findings.json",
+    "archives.json",
+];
+
+fn csv_path(json: &str) -> Option<String> {
+    CSV.contains(&json).then(|| json.replace(".json", ".csv"))
 }
 
 /// Writes one endpoint. Its bytes are made in any case, so the output
@@ -95,6 +118,10 @@ struct Endpoint {
 fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()> {
     let mut bytes = serde_json::to_vec(value)?;
     bytes.push(b'\n');
+    if let Some(csv) = csv_path(rel) {
+        let rows = super::csv::of_json(&bytes).map_err(|e| anyhow::anyhow!("cannot write {rel} as CSV: {e}"))?;
+        out.write(&format!("{ROOT}/{csv}"), &rows)?;
+    }
     out.write(&format!("{ROOT}/{rel}"), &bytes)
 }
 
@@ -170,23 +197,31 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     }
     let mut endpoints: Vec<Endpoint> = LISTS
         .iter()
-        .map(|(path, schema)| Endpoint { path: path.to_string(), schema: format!("schemas/{schema}.schema.json") })
+        .map(|(path, schema)| Endpoint {
+            path: path.to_string(),
+            schema: format!("schemas/{schema}.schema.json"),
+            csv: csv_path(path),
+        })
         .collect();
-    endpoints.extend(
-        site.views.hosts.iter().map(|h| Endpoint { path: h.api.clone(), schema: "schemas/host.schema.json".into() }),
-    );
-    endpoints.extend(
-        site.views.disks.iter().map(|d| Endpoint { path: d.api.clone(), schema: "schemas/disk.schema.json".into() }),
-    );
-    endpoints.extend(
-        badges.iter().map(|(slug, _)| Endpoint {
-            path: format!("badges/{slug}.json"),
-            schema: "schemas/badge.schema.json".into(),
-        }),
-    );
+    endpoints.extend(site.views.hosts.iter().map(|h| Endpoint {
+        path: h.api.clone(),
+        schema: "schemas/host.schema.json".into(),
+        csv: None,
+    }));
+    endpoints.extend(site.views.disks.iter().map(|d| Endpoint {
+        path: d.api.clone(),
+        schema: "schemas/disk.schema.json".into(),
+        csv: None,
+    }));
+    endpoints.extend(badges.iter().map(|(slug, _)| Endpoint {
+        path: format!("badges/{slug}.json"),
+        schema: "schemas/badge.schema.json".into(),
+        csv: None,
+    }));
     endpoints.extend(jobs.iter().map(|j| Endpoint {
         path: format!("archives/{}.json", crate::slug::slug(j.job)),
         schema: "schemas/archive-job.schema.json".into(),
+        csv: None,
     }));
     json(out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
 }

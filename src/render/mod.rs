@@ -6,6 +6,7 @@ pub mod apt;
 pub mod archive;
 pub mod chart;
 pub mod content;
+pub mod csv;
 pub mod detail;
 pub mod findings;
 mod hash_feed;
