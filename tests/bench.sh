@@ -149,6 +149,7 @@ if [ "$LARGE" -gt 0 ]; then
   echo
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$LARGE" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$((BYTES / 1000000))"
   printf '%-6s largest page: %s bytes (%s); largest JSON file: %s bytes (%s)\n' "$LARGE" ${PAGE% *} "${PAGE#* }" ${JSON% *} "${JSON#* }"
+  printf '%-6s search index: %s bytes, %s gzipped\n' "$LARGE" "$(stat -c %s site/search-index.js)" "$(gzip -9c site/search-index.js | wc -c)"
   cd - >/dev/null
   rm -rf "$FLEET"
 fi

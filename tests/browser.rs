@@ -277,3 +277,57 @@ document.getElementById("f").addEventListener("load", function () {
   document.body.setAttribute("data-fit", [d.documentElement.scrollWidth, w.innerWidth, menu ? menu.offsetHeight : 0, first].join(" "));
 });
 </script></body></html>"#;
+
+/// The script of every page: a click on a header sorts the table, a word
+/// in the filter leaves only the rows that hold it, and the search page
+/// finds a disk by its serial.
+#[test]
+fn tables_sort_and_filter_and_search_finds_a_serial() {
+    let site = example_site();
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap();
+    let (serial, page) = (disk["serial"].as_str().unwrap(), disk["page"].as_str().unwrap());
+    let hosts = read_json(&site.join("api/v1/hosts.json"));
+    let mut names: Vec<&str> = hosts.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    names.sort();
+    let pve = names.iter().filter(|n| n.contains("pve")).count();
+    std::fs::write(site.join("use.html"), USE.replace("SERIAL", serial)).unwrap();
+    let (port, failed) = serve(site.clone());
+    let (dom, console) = load(&format!("http://127.0.0.1:{port}/use.html"));
+    assert!(console.is_empty(), "console says {console:?}");
+    let result = dom.split("data-result=\"").nth(1).and_then(|r| r.split('"').next()).expect("the script ran");
+    let parts: Vec<&str> = result.split('|').collect();
+    assert_eq!(parts[0], *names.last().unwrap(), "sorted by name, descending: {result}");
+    assert_eq!(parts[1], "descending");
+    assert_eq!(parts[2], pve.to_string(), "rows holding 'pve'");
+    assert_eq!(parts[3], page, "the serial's disk, first");
+    assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
+    std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
+}
+
+/// Uses the hosts list and the search page in frames: sorts by the first
+/// column twice, filters by `pve`, searches SERIAL; `data-result` holds the
+/// first host, the header's aria-sort, the rows shown, the first result.
+const USE: &str = r##"<!doctype html><html><head><link rel="icon" href="data:,"></head><body>
+<iframe id="f" src="hosts/index.html"></iframe><iframe id="g" src="search.html?q=SERIAL"></iframe>
+<script>
+var done = 0, out = [];
+function finish() { if (++done === 2) document.body.setAttribute("data-result", out.join("|")); }
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument, t = d.querySelector("main table"), th = t.tHead.rows[0].cells[0];
+  var b = th.querySelector("button.sort");
+  b.click(); b.click();
+  out[0] = t.tBodies[0].rows[0].cells[0].textContent.trim();
+  out[1] = th.getAttribute("aria-sort");
+  var input = d.querySelector("input.filter");
+  input.value = "pve";
+  input.dispatchEvent(new Event("input"));
+  out[2] = Array.prototype.filter.call(t.tBodies[0].rows, function (r) { return !r.hidden; }).length;
+  finish();
+});
+document.getElementById("g").addEventListener("load", function () {
+  var a = this.contentDocument.querySelector("#search-results a");
+  out[3] = a ? a.getAttribute("href") : "none";
+  finish();
+});
+</script></body></html>"##;

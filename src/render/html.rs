@@ -246,6 +246,12 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         f.put("problems", rows);
         f.put("hosts", if first { &failed[..failed.len().min(ROWS)] } else { &[] });
     })?;
+    // Search: the page, and the index it reads.
+    page(site, out, "search.html", "search.html", |f| {
+        fleet_base(site, f, "", "search");
+        Ok(())
+    })?;
+    out.write("search-index.js", &super::search::index(site, &findings))?;
     // What a web server shows for an address the site does not have.
     page(site, out, "404.html", "404.html", |f| {
         fleet_base(site, f, "", "404");

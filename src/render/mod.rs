@@ -14,6 +14,7 @@ pub mod html;
 pub mod memo;
 pub mod output;
 pub mod published;
+pub mod search;
 pub mod templates;
 pub mod updates;
 pub mod view;

@@ -25,6 +25,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "backup.html",
     "problems.html",
     "404.html",
+    "search.html",
     "serve.html",
     "apt.html",
     "apt-host.html",
@@ -48,8 +49,11 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
 ];
 
 /// Built-in static files, written unless `static/` has a file of the same name.
-pub const STATIC: &[(&str, &str)] =
-    &[("style.css", include_str!("../../static/style.css")), ("favicon.svg", include_str!("../../static/favicon.svg"))];
+pub const STATIC: &[(&str, &str)] = &[
+    ("style.css", include_str!("../../static/style.css")),
+    ("favicon.svg", include_str!("../../static/favicon.svg")),
+    ("parc.js", include_str!("../../static/parc.js")),
+];
 
 /// The built-in templates alone: what a run's log is written with when the
 /// templates folder cannot be read.
