@@ -220,6 +220,10 @@ pub struct SmartFigures {
     pub pending: Option<u64>,
     pub media_errors: Option<u64>,
     pub percentage_used: Option<u64>,
+    /// ATA 198.
+    pub uncorrectable: Option<u64>,
+    /// ATA 199 (interface CRC errors: a cable more often than the disk).
+    pub crc: Option<u64>,
 }
 crate::store::cached_as_array!(SmartFigures {
     passed,
@@ -228,7 +232,9 @@ crate::store::cached_as_array!(SmartFigures {
     reallocated,
     pending,
     media_errors,
-    percentage_used
+    percentage_used,
+    uncorrectable,
+    crc
 });
 
 impl SmartFigures {
@@ -241,6 +247,8 @@ impl SmartFigures {
             pending: report.attribute(197).map(|a| a.raw),
             media_errors: report.nvme.as_ref().map(|n| n.media_errors),
             percentage_used: report.nvme.as_ref().and_then(|n| n.percentage_used),
+            uncorrectable: report.attribute(198).map(|a| a.raw),
+            crc: report.attribute(199).map(|a| a.raw),
         })
     }
 }

@@ -1,76 +1,173 @@
-//! The inline SVG chart of a disk's temperature and reallocated sectors over
-//! time. Rust computes coordinates; the `chart.svg` template draws and words.
+//! Line charts drawn as inline SVG by the build: a disk's SMART figures,
+//! a host's file systems, the fleet's findings and security updates, each
+//! over time. Rust computes the coordinates and the figures a reader needs
+//! without the picture (first, last, lowest, highest of each line); the
+//! `chart` macro of `macros.html` draws them and says what they are, in words.
 
 use crate::fleet::Sighting;
+use crate::time::Instant;
 use serde::Serialize;
 
 const WIDTH: f64 = 680.0;
 const HEIGHT: f64 = 180.0;
 const PAD: f64 = 36.0;
-/// Room on the right for the reallocated axis labels.
+/// Room on the right for the scale's labels.
 const RIGHT: f64 = 76.0;
 
 #[derive(Debug, Serialize)]
 pub struct Chart {
+    /// What it shows, for the template's words: `temperature`, `reallocated`,
+    /// `filesystems`, `findings`, …
+    pub what: &'static str,
+    /// `celsius`, `percent` or `count`.
+    pub unit: &'static str,
     pub width: f64,
     pub height: f64,
     pub pad: f64,
     pub right: f64,
-    /// `x,y x,y …` for `<polyline points>`.
-    pub temperature: String,
-    pub reallocated: String,
-    pub temperature_max: i64,
-    pub temperature_min: i64,
-    pub reallocated_max: u64,
-    pub reallocated_min: u64,
+    /// The scale, bottom and top.
+    pub low: i64,
+    pub high: i64,
     pub first: String,
     pub last: String,
-    pub points: usize,
+    pub lines: Vec<Line>,
 }
 
-pub fn chart(sightings: &[Sighting]) -> Option<Chart> {
-    let points: Vec<(i64, Option<i64>, Option<u64>)> =
-        sightings.iter().filter_map(|s| s.figures.as_ref().map(|f| (s.at.0, f.temperature, f.reallocated))).collect();
-    if points.len() < 2 {
+#[derive(Debug, Serialize)]
+pub struct Line {
+    /// Its name in the legend: a mount point; empty when the chart has one line.
+    pub name: String,
+    /// Its colour, `line-0` to `line-4`.
+    pub class: usize,
+    /// `x,y x,y …` for `<polyline points>`.
+    pub points: String,
+    pub first: i64,
+    pub last: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// Where a chart's scale comes from.
+#[derive(Clone, Copy)]
+enum Scale {
+    /// From the lines' own lowest to highest: growth from 361 to 385 shows.
+    Own,
+    /// From 0 to the highest.
+    FromZero,
+    /// 0 to 100.
+    Percent,
+    /// At least 20 to 50 °C.
+    Celsius,
+}
+
+/// Draws `lines` (name, points in time order); `None` with fewer than two
+/// points in all, or when no line has any.
+fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>) -> Option<Chart> {
+    let lines: Vec<_> = lines.into_iter().filter(|(_, p)| !p.is_empty()).collect();
+    let times = || lines.iter().flat_map(|(_, p)| p.iter().map(|(t, _)| *t));
+    let values = || lines.iter().flat_map(|(_, p)| p.iter().map(|(_, v)| *v));
+    let (t0, t1) = (times().min()?, times().max()?);
+    if t0 == t1 {
         return None;
     }
-    let (t0, t1) = (points[0].0, points[points.len() - 1].0);
-    let span = (t1 - t0).max(1) as f64;
-    let temps: Vec<i64> = points.iter().filter_map(|p| p.1).collect();
-    let (tmin, tmax) =
-        (temps.iter().min().copied().unwrap_or(0).min(20), temps.iter().max().copied().unwrap_or(50).max(50));
-    // Scaled from its own minimum: growth from 361 to 385 is what must show.
-    let rmin = points.iter().filter_map(|p| p.2).min().unwrap_or(0);
-    let rmax = points.iter().filter_map(|p| p.2).max().unwrap_or(0).max(rmin + 1);
-    let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - PAD - RIGHT);
-    let y = |v: f64, lo: f64, hi: f64| HEIGHT - PAD - (v - lo) / (hi - lo).max(1.0) * (HEIGHT - 2.0 * PAD);
-    let line = |values: &mut dyn Iterator<Item = (i64, f64)>, lo: f64, hi: f64| {
-        let mut points = String::new();
-        for (t, v) in values {
-            if !points.is_empty() {
-                points.push(' ');
-            }
-            tenths(&mut points, x(t));
-            points.push(',');
-            tenths(&mut points, y(v, lo, hi));
-        }
-        points
+    let (lo, hi) = (values().min()?, values().max()?);
+    let (low, high, unit) = match scale {
+        Scale::Own => (lo, hi.max(lo + 1), "count"),
+        Scale::FromZero => (0, hi.max(1), "count"),
+        Scale::Percent => (0, 100, "percent"),
+        Scale::Celsius => (lo.min(20), hi.max(50), "celsius"),
     };
+    let span = (t1 - t0) as f64;
+    let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - PAD - RIGHT);
+    let y = |v: i64| HEIGHT - PAD - (v - low) as f64 / (high - low).max(1) as f64 * (HEIGHT - 2.0 * PAD);
+    let lines = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, points))| {
+            let mut drawn = String::with_capacity(points.len() * 12);
+            for (t, v) in &points {
+                if !drawn.is_empty() {
+                    drawn.push(' ');
+                }
+                tenths(&mut drawn, x(*t));
+                drawn.push(',');
+                tenths(&mut drawn, y(*v));
+            }
+            let vs = || points.iter().map(|(_, v)| *v);
+            Line {
+                name,
+                class: i % 5,
+                points: drawn,
+                first: points[0].1,
+                last: points[points.len() - 1].1,
+                min: vs().min().unwrap_or_default(),
+                max: vs().max().unwrap_or_default(),
+            }
+        })
+        .collect();
     Some(Chart {
+        what,
+        unit,
         width: WIDTH,
         height: HEIGHT,
         pad: PAD,
         right: RIGHT,
-        temperature: line(&mut points.iter().filter_map(|p| Some((p.0, p.1? as f64))), tmin as f64, tmax as f64),
-        reallocated: line(&mut points.iter().filter_map(|p| Some((p.0, p.2? as f64))), rmin as f64, rmax as f64),
-        temperature_max: tmax,
-        temperature_min: tmin,
-        reallocated_max: rmax,
-        reallocated_min: rmin,
-        first: crate::time::Instant(t0).date(),
-        last: crate::time::Instant(t1).date(),
-        points: points.len(),
+        low,
+        high,
+        first: Instant(t0).date(),
+        last: Instant(t1).date(),
+        lines,
     })
+}
+
+/// A disk's page: one chart per SMART figure it reports, over its sightings.
+pub fn smart(sightings: &[Sighting]) -> Vec<Chart> {
+    type Figure = fn(&crate::fleet::SmartFigures) -> Option<i64>;
+    let figures: [(&'static str, Scale, Figure); 7] = [
+        ("temperature", Scale::Celsius, |f| f.temperature),
+        ("reallocated", Scale::Own, |f| f.reallocated.map(|v| v as i64)),
+        ("pending", Scale::Own, |f| f.pending.map(|v| v as i64)),
+        ("uncorrectable", Scale::Own, |f| f.uncorrectable.map(|v| v as i64)),
+        ("crc", Scale::Own, |f| f.crc.map(|v| v as i64)),
+        ("media_errors", Scale::Own, |f| f.media_errors.map(|v| v as i64)),
+        ("percentage_used", Scale::FromZero, |f| f.percentage_used.map(|v| v as i64)),
+    ];
+    figures
+        .into_iter()
+        .filter_map(|(what, scale, figure)| {
+            let points = sightings.iter().filter_map(|s| Some((s.at.0, figure(s.figures.as_ref()?)?))).collect();
+            draw(what, scale, vec![(String::new(), points)])
+        })
+        .collect()
+}
+
+/// A host's page: each file system's use, in percent, over its `disks` versions.
+pub fn filesystems(timeline: &[crate::fleet::HostVersion]) -> Option<Chart> {
+    let mut lines: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
+    for v in timeline.iter().filter(|v| v.kind == "disks") {
+        for (mount, percent) in &v.use_percent {
+            match lines.iter_mut().find(|(m, _)| m == mount) {
+                Some((_, points)) => points.push((v.at.0, *percent as i64)),
+                None => lines.push((mount.clone(), vec![(v.at.0, *percent as i64)])),
+            }
+        }
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    draw("filesystems", Scale::Percent, lines)
+}
+
+/// The dashboard: a count per day, from `from` to `to` (each day counted at
+/// its end, the last at `to`).
+pub fn per_day(what: &'static str, from: Instant, to: Instant, count: impl Fn(Instant) -> usize) -> Option<Chart> {
+    const DAY: i64 = 86_400;
+    let mut points = Vec::new();
+    let mut end = from.0 - from.0.rem_euclid(DAY) + DAY - 1;
+    while end < to.0 {
+        points.push((end, count(Instant(end)) as i64));
+        end += DAY;
+    }
+    points.push((to.0, count(to) as i64));
+    draw(what, Scale::FromZero, vec![(String::new(), points)])
 }
 
 /// Writes `v` (not negative) with one decimal, as `{:.1}` does, without its
@@ -83,6 +180,8 @@ fn tenths(out: &mut String, v: f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn tenths_are_what_the_float_format_writes() {
         // Every coordinate a chart can have, in steps that are not tenths;
@@ -96,5 +195,27 @@ mod tests {
             super::tenths(&mut out, v);
             assert_eq!(out, format!("{v:.1}"), "{v}");
         }
+    }
+
+    #[test]
+    fn a_line_keeps_its_figures_and_the_scale_its_kind() {
+        let chart = draw("pending", Scale::Own, vec![(String::new(), vec![(0, 361), (10, 385), (20, 370)])]).unwrap();
+        let line = &chart.lines[0];
+        assert_eq!((line.first, line.last, line.min, line.max), (361, 370, 361, 385));
+        assert_eq!((chart.low, chart.high, chart.unit), (361, 385, "count"));
+        assert_eq!(line.points, "36.0,144.0 320.0,36.0 604.0,103.5");
+        let percent = draw("filesystems", Scale::Percent, vec![("/".into(), vec![(0, 40), (5, 45)])]).unwrap();
+        assert_eq!((percent.low, percent.high), (0, 100));
+        assert!(draw("pending", Scale::Own, vec![(String::new(), vec![(3, 1)])]).is_none(), "one point is no line");
+    }
+
+    #[test]
+    fn a_count_per_day_ends_on_now() {
+        let day = 86_400;
+        let chart =
+            per_day("findings", Instant(10 * day + 500), Instant(12 * day + 7), |t| (t.0 / day) as usize).unwrap();
+        let line = &chart.lines[0];
+        assert_eq!((line.first, line.last), (10, 12));
+        assert_eq!(line.points.split(' ').count(), 3, "the ends of days 10 and 11, then now");
     }
 }

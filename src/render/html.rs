@@ -137,6 +137,27 @@ fn paged<T: Serialize>(
     Ok(())
 }
 
+/// The dashboard's pictures, over the window closed findings are kept for:
+/// findings open, and hosts with security updates pending, at each day's end.
+fn fleet_charts(site: &Site) -> Vec<chart::Chart> {
+    let Some(now) = site.fleet.now() else { return Vec::new() };
+    let from = crate::time::Instant(now.0 - site.config.findings.closed_days as i64 * 86_400);
+    let findings = site.findings().iter().chain(site.closed_findings());
+    let spans: Vec<(i64, i64)> = findings.map(|f| (f.since.0, f.closed.map_or(i64::MAX, |c| c.0))).collect();
+    let open = |t: crate::time::Instant| spans.iter().filter(|(a, b)| *a <= t.0 && t.0 < *b).count();
+    let mut security: Vec<(i64, i64)> = Vec::new();
+    for apt in site.fleet.hosts.iter().filter_map(|h| h.apt.as_ref()) {
+        let spells = apt.spells.iter().filter(|s| s.condition == crate::fleet::Condition::SecurityUpdates);
+        security.extend(spells.map(|s| (s.from.0, s.to.0)));
+        security.extend(apt.security_since.map(|s| (s.0, i64::MAX)));
+    }
+    let pending = |t: crate::time::Instant| security.iter().filter(|(a, b)| *a <= t.0 && t.0 < *b).count();
+    [chart::per_day("findings", from, now, open), chart::per_day("security", from, now, pending)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// How many entries the dashboard shows of each list before it links to the whole list.
 const DASHBOARD_ROWS: usize = 50;
 
@@ -187,8 +208,10 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     );
     ctx.insert("version", env!("CARGO_PKG_VERSION"));
     out.write("findings.atom", render_template(site, "findings.atom", &ctx, "findings.atom")?.as_bytes())?;
+    let charts = fleet_charts(site);
     page(site, out, "dashboard.html", "index.html", |f| {
         fleet_base(site, f, "", "dashboard");
+        f.put("charts", &charts);
         f.put("findings", &findings[..findings.len().min(DASHBOARD_ROWS)]);
         f.put("findings_total", &findings.len());
         f.put("summary", &summary);
@@ -273,6 +296,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         // Made once, for the hash and, when it changed, for the page.
         let detail = host_detail(site, host, view, History::Summary);
         let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
+        let filesystems = chart::filesystems(&host.timeline);
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             as_of(f, "host", Some(host.last_seen));
@@ -292,12 +316,13 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             f.put("detail", &detail);
             f.put("timeline_total", &host.timeline.len());
             f.put("devices", &devices);
+            f.put("filesystems_chart", &filesystems);
             Ok(())
         })
     })?;
 
     site.disks().into_par_iter().try_for_each(|DiskParts { disk, view }| {
-        let chart = chart::chart(&disk.sightings);
+        let charts = chart::smart(&disk.sightings);
         let detail = disk_detail(site, disk, view, History::Summary);
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
@@ -305,10 +330,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             f.put("disk", view);
             f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());
-            // Drawn by `chart.svg`, which the page includes.
-            if let Some(chart) = &chart {
-                f.put("chart", chart);
-            }
+            // Drawn by the `chart` macro of `macros.html`.
+            f.put("charts", &charts);
             Ok(())
         })
     })?;

@@ -393,6 +393,10 @@ pub struct Figures {
     pub pending: Option<u64>,
     pub media_errors: Option<u64>,
     pub percentage_used: Option<u64>,
+    /// ATA 198.
+    pub uncorrectable: Option<u64>,
+    /// ATA 199, interface CRC errors.
+    pub crc: Option<u64>,
 }
 
 impl<'a> Sighting<'a> {
@@ -405,6 +409,8 @@ impl<'a> Sighting<'a> {
             pending: f.pending,
             media_errors: f.media_errors,
             percentage_used: f.percentage_used,
+            uncorrectable: f.uncorrectable,
+            crc: f.crc,
         };
         Sighting { at: s.at, host: &s.host, device: &s.device, figures: s.figures.as_ref().map(figures) }
     }

@@ -40,7 +40,6 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "findings-mail.txt",
     "page.html",
     "macros.html",
-    "chart.svg",
     "reason.txt",
     "llms.txt",
     "archive-log.txt",

@@ -1,0 +1,82 @@
+//! The pictures the build draws, on the example fleet: the dashboard's
+//! findings and security updates per day, a host's file systems, and a
+//! disk's SMART figures — one chart per figure the disk reports, each with
+//! a title and its figures in words, agreeing with the JSON API.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The figures a chart's caption says: `from A to B`, as numbers.
+fn caption<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("<figcaption id=\"{id}-figures\">")).unwrap_or_else(|| panic!("no {id}"));
+    let rest = &page[start..];
+    &rest[rest.find('>').unwrap() + 1..rest.find("</figcaption>").unwrap()]
+}
+
+#[test]
+fn the_dashboard_a_host_and_a_disk_draw_their_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+
+    let dashboard = read(&site.join("index.html"));
+    for id in ["chart-findings", "chart-security"] {
+        assert!(dashboard.contains(&format!("<title id=\"{id}-title\">")), "{id} has a title");
+    }
+    // Today's end of the line is today's count.
+    let findings = read_json(&site.join("api/v1/findings.json"));
+    let open = findings.as_array().unwrap().iter().filter(|f| f["state"] == "open").count();
+    assert!(caption(&dashboard, "chart-findings").contains(&format!(" to {open}")), "{open} open now");
+    let apt = read_json(&site.join("api/v1/apt/hosts.json"));
+    let security = apt.as_array().unwrap().iter().filter(|h| h["security"].as_u64() > Some(0)).count();
+    assert!(caption(&dashboard, "chart-security").contains(&format!(" to {security}")), "{security} hosts now");
+
+    // A host: a line per file system, named in the caption with its use now.
+    let host = read_json(&site.join("api/v1/hosts/files.json"));
+    let page = read(&site.join("hosts/files.html"));
+    let figures = caption(&page, "chart-filesystems");
+    for fs in host["filesystems"].as_array().unwrap() {
+        let used = fs["used"].as_f64().unwrap();
+        // As df counts it: rounded up.
+        let percent = (used / (used + fs["avail"].as_f64().unwrap()) * 100.0).ceil() as i64;
+        let target = fs["target"].as_str().unwrap();
+        assert!(figures.contains(&format!("{target}: from ")), "{target} in {figures}");
+        assert!(figures.contains(&format!(" to {percent} %")), "{target} at {percent} % in {figures}");
+    }
+
+    // Each disk: a chart for each figure its sightings report, and none for the others.
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let mut drawn = 0;
+    for disk in disks.as_array().unwrap() {
+        let detail = read_json(&site.join("api/v1/").join(disk["api"].as_str().unwrap()));
+        let page = read(&site.join(disk["page"].as_str().unwrap()));
+        let sightings = detail["sightings"].as_array().unwrap();
+        for (figure, id) in [
+            ("temperature", "temperature"),
+            ("reallocated", "reallocated"),
+            ("pending", "pending"),
+            ("uncorrectable", "uncorrectable"),
+            ("crc", "crc"),
+            ("media_errors", "media_errors"),
+            ("percentage_used", "percentage_used"),
+        ] {
+            let values: Vec<&Value> =
+                sightings.iter().filter_map(|s| s["figures"].get(figure)).filter(|v| !v.is_null()).collect();
+            let shown = page.contains(&format!("id=\"chart-{id}\""));
+            let times: std::collections::BTreeSet<i64> = sightings
+                .iter()
+                .filter(|s| s["figures"].get(figure).is_some_and(|v| !v.is_null()))
+                .map(|s| s["at"].as_i64().unwrap())
+                .collect();
+            assert_eq!(shown, times.len() > 1, "{}: {figure} charted when it has a history", disk["id"]);
+            if shown {
+                drawn += 1;
+                let last = values.last().unwrap().as_i64().unwrap();
+                assert!(caption(&page, &format!("chart-{id}")).contains(&format!(" to {last}")), "{figure}");
+            }
+        }
+    }
+    assert!(drawn >= 20, "the example's disks draw {drawn} charts");
+}
