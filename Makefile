@@ -26,8 +26,9 @@ test: test-deps
 # probes run on this machine), git (repositories and a bare remote), sudo
 # (ssh.sudo), openssl and python3 (a git server over HTTPS on 127.0.0.1),
 # mmdebstrap and dpkg-dev (real Debian hosts for the APT tests, and the
-# package repository they read), rsync (the deploy step of the CI files parc init writes).
-TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3 mmdebstrap dpkg-dev rsync
+# package repository they read), rsync (the deploy step of the CI files parc init
+# writes), sqlite3 (queries of parc export).
+TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3 mmdebstrap dpkg-dev rsync sqlite3
 # A Debian 12 root, built once per machine (about 25 s to 140 s; the name
 # changes with the package list), that each
 # APT test host runs from in namespaces of its own, through an overlay.

@@ -16,6 +16,7 @@ pub mod collect;
 pub mod config;
 pub mod derive;
 pub mod escape;
+pub mod export;
 pub mod failpoint;
 pub mod fleet;
 pub mod host;

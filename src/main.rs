@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Build(args) => cli::build::build(args, &config, &config_path, cli.quiet),
             Command::Check(args) => cli::build::check(args, &config, &config_path),
+            Command::Export(args) => cli::build::export(args, &config, &config_path, cli.quiet),
             Command::Serve(args) => cli::serve::serve(args, &config, &config_path, cli.config.is_some(), cli.quiet),
             Command::Collect(args) => {
                 cli::collect::collect(args, &config, &cli::build::base_of(&config_path), cli.quiet)

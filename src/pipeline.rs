@@ -105,7 +105,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
 
     let fingerprint = timed("fingerprinting the inputs", || fingerprint(config, options, &found))?;
     let marker = options.out.join(MARKER);
-    if options.use_cache && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint) {
+    let db_missing = config.build.sqlite.as_ref().is_some_and(|db| !options.base.join(db).exists());
+    if options.use_cache && !db_missing && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint) {
         tracing::info!("nothing changed since the last build of {}", options.out.display());
         let problems = read_problems(&options.out);
         return Ok(BuildReport {
@@ -133,15 +134,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             (fleet, derived, plan)
         },
         || -> Result<_> {
-            let silences = crate::plan::silence::read(&options.snapshots).unwrap_or_else(|e| {
-                tracing::warn!("{e:#}: no finding is silenced");
-                Default::default()
-            });
-            let sent =
-                (crate::plan::escalation::read_sent(&options.snapshots).map(|(sent, _)| sent)).unwrap_or_else(|e| {
-                    tracing::warn!("{e:#}: no escalation step is known as sent");
-                    Vec::new()
-                });
+            let (silences, sent) = people(&options.snapshots);
             let out = Output::open(&options.out)?;
             // Per output folder: a page is kept only where it was written.
             let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
@@ -181,6 +174,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         tracing::warn!("cannot write {}: {e}", memo_file.display());
     }
     let removed = removed?;
+    if let Some(db) = &config.build.sqlite {
+        let report = timed("exporting", || crate::export::sqlite(&site, &options.base.join(db)))?;
+        tracing::info!("{}: {} rows, {} written", db.display(), report.rows(), report.added());
+    }
     if removed > 0 {
         tracing::info!("removed {removed} files no longer produced");
     }
@@ -203,6 +200,36 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         skipped: false,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// What people did: the silences and the escalation steps sent. What cannot
+/// be read is said, and taken as none.
+fn people(snapshots: &Path) -> (crate::plan::silence::Silences, Vec<crate::plan::escalation::Sent>) {
+    let silences = crate::plan::silence::read(snapshots).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}: no finding is silenced");
+        Default::default()
+    });
+    let sent = (crate::plan::escalation::read_sent(snapshots).map(|(sent, _)| sent)).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}: no escalation step is known as sent");
+        Vec::new()
+    });
+    (silences, sent)
+}
+
+/// `parc export --sqlite`: the data a build renders from, written as a
+/// SQLite database at `db` instead of a site.
+pub fn export(config: &Config, options: &BuildOptions, db: &Path) -> Result<crate::export::Report> {
+    let (mut fleet, mut derived) = analyse(config, &options.snapshots, &options.base)?;
+    let mut plan = plan(config, options, &fleet, &derived);
+    let (mut silences, mut sent) = people(&options.snapshots);
+    if config.site.redact {
+        crate::redact::redact(&mut fleet, &mut derived, plan.as_mut(), &mut silences, &mut sent);
+    }
+    let inputs = render::Inputs::load(config, &options.base)?;
+    let memo = render::memo::RenderMemo::open(Path::new(""), String::new(), false);
+    let people = render::People { plan: plan.as_ref(), silences: &silences, sent: &sent };
+    let site = render::Site::new(&fleet, &derived, config, &inputs, &memo, people);
+    crate::export::sqlite(&site, db)
 }
 
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot

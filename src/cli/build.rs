@@ -34,6 +34,16 @@ pub struct CheckArgs {
     pub snapshots: Option<PathBuf>,
 }
 
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The database to write: made, or brought up to date (a new day appends).
+    #[arg(long, value_name = "FILE")]
+    pub sqlite: PathBuf,
+    /// Snapshots folder [default: build.snapshots, "snapshots"].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+}
+
 /// The folder relative paths in the config are taken from: the config file's.
 pub fn base_of(config_path: &Path) -> PathBuf {
     match config_path.parent() {
@@ -92,6 +102,30 @@ pub fn check(args: CheckArgs, config: &Config, config_path: &Path) -> Result<u8>
     use crate::words::count;
     eprintln!("{} checked, {}", count(versions, "version", "versions"), count(problems.len(), "problem", "problems"));
     Ok(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
+}
+
+pub fn export(args: ExportArgs, config: &Config, config_path: &Path, quiet: bool) -> Result<u8> {
+    let base = base_of(config_path);
+    let options = BuildOptions {
+        snapshots: args.snapshots.unwrap_or_else(|| base.join(&config.build.snapshots)),
+        out: base.join(&config.build.out),
+        base,
+        use_cache: true,
+    };
+    let start = std::time::Instant::now();
+    let report = pipeline::export(config, &options, &args.sqlite)?;
+    if !quiet {
+        use crate::words::count;
+        eprintln!(
+            "exported {} in {} tables into {} ({} written), {:.3} s",
+            count(report.rows(), "row", "rows"),
+            report.tables.len(),
+            args.sqlite.display(),
+            report.added(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(exit::OK)
 }
 
 /// The benchmark's baseline: the cost of merely reading and parsing the

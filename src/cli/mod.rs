@@ -108,6 +108,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Read every snapshot and report every problem, without writing a site.
     Check(build::CheckArgs),
+    /// Write the fleet as a SQLite database (and Datasette's metadata.json beside it).
+    Export(build::ExportArgs),
     /// Write a new project: parc.toml, snapshots/, the agent's units, CI files; a git repository.
     Init(init::InitArgs),
     /// Print the configuration: --default prints parc.toml with every key at its default.

@@ -229,6 +229,9 @@ pub struct BuildConfig {
     pub cache_dir: PathBuf,
     /// A snapshot file larger than this is reported and skipped.
     pub max_snapshot_bytes: u64,
+    /// Also write the fleet as a SQLite database here (`parc export --sqlite`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<PathBuf>,
 }
 
 impl Default for BuildConfig {
@@ -242,6 +245,7 @@ impl Default for BuildConfig {
             static_dir: "static".into(),
             cache_dir: ".parc-cache".into(),
             max_snapshot_bytes: 16 << 20,
+            sqlite: None,
         }
     }
 }

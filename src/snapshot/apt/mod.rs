@@ -313,6 +313,12 @@ impl Inventory {
         inventory
     }
 
+    /// The inventory as the snapshot holds it (a JSON string literal): what
+    /// tells two inventories apart without reading them.
+    pub fn raw(&self) -> &str {
+        &self.0
+    }
+
     /// The text dpkg-query printed.
     pub fn text(&self) -> String {
         serde_json::from_str(&self.0).unwrap_or_default()
