@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PARC := target/release/parc
 
-.PHONY: site test test-deps bench example check fmt clippy screenshot install
+.PHONY: site test test-deps bench example check fmt clippy screenshot screenshots install
 
 ## Build the example fleet in snapshots/ into site/.
 site:
@@ -64,6 +64,10 @@ example:
 screenshot: site
 	chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
 		--window-size=1280,860 --screenshot=content/docs/screenshot.png "file://$(CURDIR)/site/index.html"
+
+## Every kind of page at 390 and 1280 px, in English and in French: target/tmp/screenshots/.
+screenshots:
+	PARC_SCREENSHOTS=1 $(CARGO) test --locked --test browser every_kind_of_page_fits_a_phone
 
 ## Benchmark on generated fleets of 100 and 1,000 hosts (prints figures).
 bench:

@@ -392,7 +392,7 @@ pub fn plan_notifications(
     base: &Path,
     now: crate::time::Instant,
 ) -> Result<(Vec<crate::plan::escalation::Notification>, String)> {
-    let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
+    let tera = crate::render::templates::load(&base.join(&config.build.templates), config.site.language)?;
     let findings: Vec<_> =
         derived.findings.iter().map(|f| (f.clone(), crate::render::findings::text(&tera, "finding.txt", f))).collect();
     let (sent, _) = crate::plan::escalation::read_sent(snapshots)?;

@@ -205,13 +205,25 @@ fn the_page_parc_serve_serves_loads_and_shows_a_failed_build() {
     assert!(shown, "the failed build is shown on the page");
 }
 
-/// Every kind of page on a phone: each loaded in a frame 390 px wide (a
-/// headless window is never narrower than 500), photographed, and measured:
-/// the page is no wider than its viewport, its menu folds, and its cards
-/// are two to a row.
+/// Every kind of page on a phone, in English and in French: each loaded
+/// in a frame 390 px wide (a headless window is never narrower than 500),
+/// photographed, and measured: the page is no wider than its viewport, its
+/// menu folds, and its cards are two to a row. With `PARC_SCREENSHOTS` set
+/// (`make screenshots`), each page is photographed at 1280 px too.
 #[test]
 fn every_kind_of_page_fits_a_phone() {
-    let site = example_site();
+    for language in ["en", "fr"] {
+        let out = tempfile::tempdir().unwrap().keep();
+        std::fs::write(out.join("parc.toml"), format!("[site]\nlanguage = \"{language}\"\n")).unwrap();
+        let site = out.join("site");
+        let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+        build_cmd(&snapshots, &site, &["--no-cache"]).current_dir(&out).assert().success();
+        phone(&site, language);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+fn phone(site: &Path, language: &str) {
     let disks = read_json(&site.join("api/v1/disks.json"));
     let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap()["page"].clone();
     let pages = [
@@ -230,38 +242,52 @@ fn every_kind_of_page_fits_a_phone() {
         "archives.html",
         "updates.html",
         "problems.html",
+        "search.html?q=WD",
         "404.html",
     ];
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots-390");
-    std::fs::create_dir_all(&shots).unwrap();
-    let (port, failed) = serve(site.clone());
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots").join(language);
+    std::fs::create_dir_all(shots.join("390")).unwrap();
+    let wide = std::env::var_os("PARC_SCREENSHOTS").is_some();
+    if wide {
+        std::fs::create_dir_all(shots.join("1280")).unwrap();
+    }
+    let (port, failed) = serve(site.to_path_buf());
     for page in pages {
-        let harness = format!("phone-{}", page.replace('/', "-"));
+        let file = page.split('?').next().unwrap().replace('/', "-");
+        let harness = format!("phone-{file}");
         std::fs::write(site.join(&harness), PHONE.replace("PAGE", page)).unwrap();
-        let shot = shots.join(page.replace('/', "-").replace(".html", ".png"));
+        let shot = shots.join("390").join(file.replace(".html", ".png"));
         let flags = ["--window-size=500,900", "--hide-scrollbars"];
         let (dom, console) = load_with(
             &format!("http://127.0.0.1:{port}/{harness}"),
             &[&flags[..], &[&format!("--screenshot={}", shot.display())]].concat(),
         );
-        assert!(console.is_empty(), "{page}: console says {console:?}");
+        assert!(console.is_empty(), "{language} {page}: console says {console:?}");
         let fit = dom
             .split("data-fit=\"")
             .nth(1)
             .and_then(|r| r.split('"').next())
-            .unwrap_or_else(|| panic!("{page}: not measured"));
+            .unwrap_or_else(|| panic!("{language} {page}: not measured"));
         let figures: Vec<i64> = fit.split_whitespace().map(|n| n.parse().unwrap()).collect();
         let [width, viewport, menu, cards] = figures[..] else { panic!("{page}: {fit}") };
         assert_eq!(viewport, 390, "{page}: the frame is a phone's width");
-        assert!(width <= viewport, "{page}: the page is {width} px wide on a {viewport} px screen");
-        assert_eq!(menu, 0, "{page}: the menu is folded");
+        assert!(width <= viewport, "{language} {page}: the page is {width} px wide on a {viewport} px screen");
+        assert_eq!(menu, 0, "{language} {page}: the menu is folded");
         if page == "index.html" {
             assert_eq!(cards, 2, "the dashboard's cards are two to a row");
         }
         assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "{page}: a screenshot");
+        if wide {
+            let shot = shots.join("1280").join(file.replace(".html", ".png"));
+            let flags = ["--window-size=1280,900", "--hide-scrollbars"];
+            load_with(
+                &format!("http://127.0.0.1:{port}/{page}"),
+                &[&flags[..], &[&format!("--screenshot={}", shot.display())]].concat(),
+            );
+            assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "{page}: a wide screenshot");
+        }
     }
     assert_eq!(*failed.lock().unwrap(), Vec::<String>::new(), "requests that failed");
-    std::fs::remove_dir_all(site.parent().unwrap()).unwrap();
 }
 
 /// A page in a frame of a phone's width; on load, its measures on `data-fit`:

@@ -80,8 +80,9 @@ pub fn refuse(
     out: &mut Applied,
 ) -> Result<()> {
     // The user's templates may be what failed: the built-in ones always render.
-    let templates = crate::render::templates::load(&opts.templates)
-        .unwrap_or_else(|_| crate::render::templates::builtin().expect("the built-in templates are valid"));
+    let language = config.map(|c| c.site.language).unwrap_or_default();
+    let templates = crate::render::templates::load(&opts.templates, language)
+        .unwrap_or_else(|_| crate::render::templates::builtin(language).expect("the built-in templates are valid"));
     for planned in &plan.jobs {
         let ctx = Record { config, templates: &templates, snapshots, plan, planned, opts };
         out.done.push(ctx.write(ctx.unrun(Outcome::Refused, cause.to_string()))?);

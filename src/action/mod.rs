@@ -203,7 +203,7 @@ pub fn apply(ctx: &Context, plan: &Plan, opts: &Options) -> Result<Applied> {
     if let Err(e) = KINDS.iter().try_for_each(|kind| kind.check(ctx, plan)) {
         return refuse(e);
     }
-    let templates = match crate::render::templates::load(&opts.templates) {
+    let templates = match crate::render::templates::load(&opts.templates, ctx.config.site.language) {
         Ok(t) => t,
         Err(e) => return refuse(e),
     };

@@ -126,7 +126,7 @@ pub fn findings(args: FindingsArgs, config: &Config, config_path: &Path) -> Resu
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow::anyhow!("--host: {e}"))?;
     let (fleet, derived) = crate::pipeline::analyse(config, &snapshots, &base)?;
-    let tera = crate::render::templates::load(&base.join(&config.build.templates))?;
+    let tera = crate::render::templates::load(&base.join(&config.build.templates), config.site.language)?;
     let silences = silence::read(&snapshots)?;
     let now = fleet.newest.unwrap_or(crate::time::Instant(0));
     let listed: Vec<Listed> = (derived.findings.iter())

@@ -191,11 +191,38 @@ pub struct SiteConfig {
     /// Build the site without addresses, user names or package versions
     /// (`redact.rs`): for a site more people may read than may log in.
     pub redact: bool,
+    /// The language of every page, mail and text: `en` or `fr`.
+    pub language: Language,
+}
+
+/// A language the site speaks: its templates are `templates/` (English)
+/// or `templates/<code>/`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Language {
+    /// Its templates' folder under `templates/`; English's is `templates/` itself.
+    pub fn folder(self) -> Option<&'static str> {
+        match self {
+            Language::En => None,
+            Language::Fr => Some("fr"),
+        }
+    }
+
+    /// The language whose folder a template's path (`fr/host.html`) is in.
+    pub fn of_folder(path: &str) -> Option<Language> {
+        path.starts_with("fr/").then_some(Language::Fr)
+    }
 }
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        SiteConfig { title: "parc".into(), indexable: false, redact: false }
+        SiteConfig { title: "parc".into(), indexable: false, redact: false, language: Language::En }
     }
 }
 

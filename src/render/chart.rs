@@ -28,8 +28,9 @@ pub struct Chart {
     /// The scale, bottom and top.
     pub low: i64,
     pub high: i64,
-    pub first: String,
-    pub last: String,
+    /// When the first and the last point are (the template words the dates).
+    pub first: Instant,
+    pub last: Instant,
     pub lines: Vec<Line>,
 }
 
@@ -114,8 +115,8 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
         right: RIGHT,
         low,
         high,
-        first: Instant(t0).date(),
-        last: Instant(t1).date(),
+        first: Instant(t0),
+        last: Instant(t1),
         lines,
     })
 }

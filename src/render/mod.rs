@@ -36,7 +36,7 @@ pub struct Inputs {
 impl Inputs {
     pub fn load(config: &Config, base: &Path) -> Result<Inputs> {
         Ok(Inputs {
-            tera: templates::load(&base.join(&config.build.templates))?,
+            tera: templates::load(&base.join(&config.build.templates), config.site.language)?,
             pages: content::load(&base.join(&config.build.content))?,
         })
     }

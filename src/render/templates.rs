@@ -1,6 +1,7 @@
 //! Templates: the built-in ones are compiled into the binary; a file of the
 //! same name in the site's `templates/` folder replaces one, and new names add.
 
+pub use crate::config::Language;
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,12 +9,14 @@ use tera::{Tera, Value};
 
 macro_rules! builtin {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+        /// The built-in templates, by name.
+        pub const BUILTIN: &[(&str, &str)] = &[$(($name, include_str!(concat!("../../templates/", $name)))),*];
+        /// Their French (`templates/fr/`), by the same names: every one has its translation.
+        pub const BUILTIN_FR: &[(&str, &str)] = &[$(($name, include_str!(concat!("../../templates/fr/", $name)))),*];
     };
 }
 
-/// The built-in templates, by name.
-pub const BUILTIN: &[(&str, &str)] = builtin![
+builtin![
     "base.html",
     "dashboard.html",
     "hosts.html",
@@ -56,12 +59,12 @@ pub const STATIC: &[(&str, &str)] = &[
 
 /// The built-in templates alone: what a run's log is written with when the
 /// templates folder cannot be read.
-pub fn builtin() -> Result<Tera> {
-    compile(BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect())
+pub fn builtin(language: Language) -> Result<Tera> {
+    compile(sources(language), language)
 }
 
-pub fn load(dir: &Path) -> Result<Tera> {
-    let mut sources: Vec<(String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+pub fn load(dir: &Path, language: Language) -> Result<Tera> {
+    let mut sources = sources(language);
     if dir.is_dir() {
         let mut overrides = Vec::new();
         for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
@@ -71,6 +74,15 @@ pub fn load(dir: &Path) -> Result<Tera> {
                 continue;
             }
             let name = entry.path().strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            // A language's own folder (`fr/`) holds its templates; the others, English's.
+            let name = match (language.folder(), Language::of_folder(&name)) {
+                (Some(folder), Some(_)) => match name.strip_prefix(folder).and_then(|n| n.strip_prefix('/')) {
+                    Some(rest) => rest.to_string(),
+                    None => continue,
+                },
+                (Some(_), None) | (None, Some(_)) => continue,
+                (None, None) => name,
+            };
             let text = std::fs::read_to_string(entry.path())
                 .with_context(|| format!("cannot read template {}", entry.path().display()))?;
             overrides.push((name, text));
@@ -82,18 +94,30 @@ pub fn load(dir: &Path) -> Result<Tera> {
             }
         }
     }
-    compile(sources)
+    compile(sources, language)
 }
 
-fn compile(sources: Vec<(String, String)>) -> Result<Tera> {
+/// The built-in templates of `language`.
+fn sources(language: Language) -> Vec<(String, String)> {
+    let own: &[(&str, &str)] = match language {
+        Language::En => &[],
+        Language::Fr => BUILTIN_FR,
+    };
+    (BUILTIN.iter())
+        .map(|(n, s)| (n.to_string(), own.iter().find(|(o, _)| o == n).map_or(*s, |(_, t)| *t).to_string()))
+        .collect()
+}
+
+fn compile(sources: Vec<(String, String)>, language: Language) -> Result<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".svg", ".atom"]);
     tera.set_escape_fn(escape);
     tera.add_raw_templates(sources)
         .map_err(|e| anyhow::anyhow!("invalid template: {}", crate::problem::error_chain(&e)))?;
-    tera.register_filter("bytes", bytes);
-    tera.register_filter("when", when);
-    tera.register_filter("day", day);
+    tera.register_filter("bytes", move |v: &Value, _: &HashMap<String, Value>| bytes(v, language));
+    tera.register_filter("when", move |v: &Value, _: &HashMap<String, Value>| when(v, language));
+    tera.register_filter("day", move |v: &Value, _: &HashMap<String, Value>| day(v, language));
+    tera.register_filter("number", move |v: &Value, _: &HashMap<String, Value>| number(v, language));
     tera.register_filter("rfc3339", rfc3339);
     Ok(tera)
 }
@@ -126,29 +150,77 @@ fn escape(input: &str) -> String {
     out
 }
 
-/// `1234567890` → `1.23 GB` (decimal, as drives are sold).
-fn bytes(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+/// `1234567890` → `1.23 GB` (decimal, as drives are sold); in French `1,23 Go`.
+fn bytes(value: &Value, language: Language) -> tera::Result<Value> {
     let Some(n) = value.as_u64() else {
         return Ok(Value::String(String::new()));
     };
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let units: [&str; 7] = match language {
+        Language::En => ["B", "kB", "MB", "GB", "TB", "PB", "EB"],
+        Language::Fr => ["o", "ko", "Mo", "Go", "To", "Po", "Eo"],
+    };
     let mut size = n as f64;
     let mut unit = 0;
-    while size >= 1000.0 && unit < UNITS.len() - 1 {
+    while size >= 1000.0 && unit < units.len() - 1 {
         size /= 1000.0;
         unit += 1;
     }
-    Ok(Value::String(if unit == 0 { format!("{n} B") } else { format!("{size:.2} {}", UNITS[unit]) }))
+    let figure = if unit == 0 { n.to_string() } else { format!("{size:.2}") };
+    Ok(Value::String(match language {
+        Language::En => format!("{figure} {}", units[unit]),
+        Language::Fr => format!("{}\u{a0}{}", figure.replace('.', ","), units[unit]),
+    }))
 }
 
-/// An instant (seconds) → `2026-11-21 02:00 UTC`.
-fn when(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+/// A whole number: as it is in English, `1 234 567` in French (narrow no-break spaces).
+fn number(value: &Value, language: Language) -> tera::Result<Value> {
+    let Some(n) = value.as_i64() else {
+        return Ok(value.clone());
+    };
+    let digits = n.unsigned_abs().to_string();
+    let grouped = match language {
+        Language::En => digits,
+        Language::Fr => {
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push('\u{202f}');
+                }
+                out.push(c);
+            }
+            out
+        }
+    };
+    Ok(Value::String(if n < 0 { format!("-{grouped}") } else { grouped }))
+}
+
+/// `2026-11-21` in the language's form: as it is, or `21 nov. 2026`.
+fn date(t: i64, language: Language) -> String {
+    let iso = crate::time::Instant(t).date();
+    match language {
+        Language::En => iso,
+        Language::Fr => {
+            const MONTHS: [&str; 12] =
+                ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
+            let mut parts = iso.split('-').map(|p| p.parse::<usize>().unwrap_or(0));
+            let (y, m, d) = (parts.next().unwrap_or(0), parts.next().unwrap_or(1), parts.next().unwrap_or(1));
+            format!("{d}\u{a0}{}\u{a0}{y}", MONTHS[m.clamp(1, 12) - 1])
+        }
+    }
+}
+
+/// An instant (seconds) → `2026-11-21 02:00 UTC`, `21 nov. 2026, 02:00 UTC`.
+fn when(value: &Value, language: Language) -> tera::Result<Value> {
     let Some(t) = value.as_i64() else {
         return Ok(Value::String(String::new()));
     };
     let iso = crate::time::Instant(t).rfc3339();
+    let time = iso.get(11..16).unwrap_or_default();
     // No-break spaces: a date and its time never wrap over lines in a narrow column.
-    Ok(Value::String(format!("{}\u{a0}{}\u{a0}UTC", &iso[..10], &iso[11..16])))
+    Ok(Value::String(match language {
+        Language::En => format!("{}\u{a0}{time}\u{a0}UTC", date(t, language)),
+        Language::Fr => format!("{},\u{a0}{time}\u{a0}UTC", date(t, language)),
+    }))
 }
 
 /// An instant (seconds) → `2026-11-21T02:00:00Z` (Atom's dates).
@@ -156,16 +228,50 @@ fn rfc3339(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::String(value.as_i64().map(|t| crate::time::Instant(t).rfc3339()).unwrap_or_default()))
 }
 
-/// An instant (seconds) → `2026-11-21`.
-fn day(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+/// An instant (seconds) → `2026-11-21`, `21 nov. 2026`.
+fn day(value: &Value, language: Language) -> tera::Result<Value> {
     let Some(t) = value.as_i64() else {
         return Ok(Value::String(String::new()));
     };
-    Ok(Value::String(crate::time::Instant(t).date()))
+    Ok(Value::String(date(t, language)))
 }
 
 #[cfg(test)]
 mod tests {
+    /// Each French template translates the English one as it is now:
+    /// `templates/fr/README.md` names the English text it was made from.
+    #[test]
+    fn every_translation_is_of_the_english_template_as_it_is() {
+        use sha2::{Digest, Sha256};
+        let stamps = include_str!("../../templates/fr/README.md");
+        let mut stale = Vec::new();
+        for (name, english) in super::BUILTIN {
+            let hash = format!("{:x}", Sha256::digest(english.as_bytes()));
+            let line = format!("| `{name}` | `{}` |", &hash[..16]);
+            if !stamps.contains(&line) {
+                stale.push(line);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "these English templates changed since their French was written: translate what changed in \
+             templates/fr/, then write these lines in templates/fr/README.md:\n{}",
+            stale.join("\n")
+        );
+    }
+
+    #[test]
+    fn french_numbers_and_dates() {
+        use super::{bytes, number, when, Language::Fr};
+        let v = |n: i64| serde_json::json!(n);
+        assert_eq!(bytes(&v(1_234_500_000_000), Fr).unwrap(), "1,23\u{a0}To");
+        assert_eq!(bytes(&v(512), Fr).unwrap(), "512\u{a0}o");
+        assert_eq!(number(&v(1_234_567), Fr).unwrap(), "1\u{202f}234\u{202f}567");
+        assert_eq!(number(&v(999), Fr).unwrap(), "999");
+        // 2026-12-02T14:05:00Z
+        assert_eq!(when(&v(1_796_220_300), Fr).unwrap(), "2\u{a0}déc.\u{a0}2026,\u{a0}14:05\u{a0}UTC");
+    }
+
     #[test]
     fn escapes_what_breaks_out_of_text_or_an_attribute_and_keeps_the_rest() {
         assert_eq!(super::escape("plain · é/ok"), "plain · é/ok");

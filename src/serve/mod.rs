@@ -92,9 +92,11 @@ fn build(serve: &Serve, state: &Mutex<State>) {
         }
     };
     // A configuration that does not read still has a templates folder: the default one.
-    let templates =
-        result.as_ref().map_or_else(|_| Config::default().build.templates, |(c, _)| c.build.templates.clone());
-    let snippet = snippet(&serve.options.base.join(templates), error.as_deref());
+    let (templates, language) = result.as_ref().map_or_else(
+        |_| (Config::default().build.templates, Default::default()),
+        |(c, _)| (c.build.templates.clone(), c.site.language),
+    );
+    let snippet = snippet(&serve.options.base.join(templates), language, error.as_deref());
     let mut state = state.lock().expect("no thread panics holding the state");
     state.generation += 1;
     state.failed = error.is_some();
@@ -102,12 +104,12 @@ fn build(serve: &Serve, state: &Mutex<State>) {
 }
 
 /// `serve.html` rendered: the site's own when it compiles, else the built-in one.
-fn snippet(templates: &Path, error: Option<&str>) -> String {
+fn snippet(templates: &Path, language: crate::config::Language, error: Option<&str>) -> String {
     let mut ctx = tera::Context::new();
     ctx.insert("error", &error);
     let render = |tera: tera::Tera| tera.render("serve.html", &ctx).ok();
-    let own = crate::render::templates::load(templates).ok().and_then(render);
-    own.or_else(|| crate::render::templates::builtin().ok().and_then(render)).unwrap_or_default()
+    let own = crate::render::templates::load(templates, language).ok().and_then(render);
+    own.or_else(|| crate::render::templates::builtin(language).ok().and_then(render)).unwrap_or_default()
 }
 
 /// Watches what a build reads; each change (a burst of them) builds again.
