@@ -193,6 +193,7 @@ impl Words {
         }
         for v in &mut host.timeline {
             v.kernel = None;
+            v.use_percent.iter_mut().for_each(|(mount, _)| self.text(mount));
         }
         if let Some(d) = &mut host.disks {
             for h in &mut d.homes {

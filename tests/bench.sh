@@ -136,7 +136,8 @@ if [ "$APT_HOSTS" -gt 0 ]; then
 fi
 
 # Fleet scale: 10,000 hosts x 30 days as dated files (BENCH_LARGE=0 to skip):
-# a full build's time and peak memory, and the largest page it wrote.
+# a full build's time and peak memory, the largest page it wrote, the search
+# index's size, and a SQLite export from scratch and again with nothing new.
 LARGE=${BENCH_LARGE:-10000}
 if [ "$LARGE" -gt 0 ]; then
   FLEET=$WORK/large-$LARGE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
@@ -150,6 +151,10 @@ if [ "$LARGE" -gt 0 ]; then
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB of JSON)\n' "$LARGE" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$((BYTES / 1000000))"
   printf '%-6s largest page: %s bytes (%s); largest JSON file: %s bytes (%s)\n' "$LARGE" ${PAGE% *} "${PAGE#* }" ${JSON% *} "${JSON#* }"
   printf '%-6s search index: %s bytes, %s gzipped\n' "$LARGE" "$(stat -c %s site/search-index.js)" "$(gzip -9c site/search-index.js | wc -c)"
+  run export --sqlite fleet.db --snapshots snapshots
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s MB database)\n' "$LARGE" "SQLite export" "$WALL" "" "" "" "$RSS" "$(($(stat -c %s fleet.db) / 1000000))"
+  run export --sqlite fleet.db --snapshots snapshots
+  printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$LARGE" "export again (no new)" "$WALL" "" "" "" "$RSS"
   cd - >/dev/null
   rm -rf "$FLEET"
 fi

@@ -216,9 +216,10 @@ fn when(value: &Value, language: Language) -> tera::Result<Value> {
     };
     let iso = crate::time::Instant(t).rfc3339();
     let time = iso.get(11..16).unwrap_or_default();
-    // No-break spaces: a date and its time never wrap over lines in a narrow column.
+    // French joins a date's parts with no-break spaces, as its typography does;
+    // English keeps plain ones (its mails stay 7-bit).
     Ok(Value::String(match language {
-        Language::En => format!("{}\u{a0}{time}\u{a0}UTC", date(t, language)),
+        Language::En => format!("{} {time} UTC", date(t, language)),
         Language::Fr => format!("{},\u{a0}{time}\u{a0}UTC", date(t, language)),
     }))
 }
