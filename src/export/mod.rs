@@ -112,13 +112,13 @@ fn write(site: &Site, db: &mut rusqlite::Connection) -> Result<Report> {
 fn events(tx: &rusqlite::Transaction, site: &Site, table: &Table, time: &str, insert: &mut Insert) -> Result<()> {
     let (newest, held): (Option<i64>, i64) =
         tx.query_row(&format!("SELECT max({time}), count(*) FROM {}", table.name), [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let after = newest.unwrap_or(i64::MIN);
-    let (older, mut rows) = tables::events(site, table.name, after)?;
-    if older as i64 != held {
+    let mut after = newest.unwrap_or(i64::MIN);
+    if tables::events(site, table.name, after, None)? as i64 != held {
         tx.execute(&format!("DELETE FROM {}", table.name), [])?;
-        rows = tables::events(site, table.name, i64::MIN)?.1;
+        after = i64::MIN;
     }
-    rows.iter().try_for_each(|row| insert.row(row))
+    tables::events(site, table.name, after, Some(&mut |row| insert.row(row)))?;
+    Ok(())
 }
 
 /// A table of what is now, in parts (a host's packages): a part whose

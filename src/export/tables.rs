@@ -263,17 +263,26 @@ pub fn present<'a>(site: &'a Site, name: &str) -> Result<Vec<Part<'a>>> {
     })
 }
 
+/// What takes each row of a table of events as it is made.
+pub type Emit<'e> = dyn FnMut(&Value) -> Result<()> + 'e;
+
 /// The table of events `name`: how many of its rows are at `after` or
-/// before, and those after it, oldest first.
-pub fn events(site: &Site, name: &str, after: i64) -> Result<(usize, Vec<Value>)> {
+/// before; each of those after it is given to `emit`, when there is one,
+/// as it is made (a fleet's sightings are never all in memory at once).
+pub fn events(
+    site: &Site,
+    name: &str,
+    after: i64,
+    mut emit: Option<&mut Emit>,
+) -> Result<usize> {
     let mut older = 0;
-    let mut rows = Vec::new();
-    let mut add = |at: i64, row: &dyn Fn() -> Value| {
+    let mut add = |at: i64, row: &dyn Fn() -> Value| -> Result<()> {
         if at <= after {
             older += 1;
-        } else {
-            rows.push((at, row()));
+        } else if let Some(emit) = emit.as_mut() {
+            emit(&row())?;
         }
+        Ok(())
     };
     match name {
         "sightings" => {
@@ -287,7 +296,7 @@ pub fn events(site: &Site, name: &str, after: i64) -> Result<(usize, Vec<Value>)
                         }
                         row["disk"] = json!(d.id);
                         row
-                    });
+                    })?;
                 }
             }
         }
@@ -295,25 +304,24 @@ pub fn events(site: &Site, name: &str, after: i64) -> Result<(usize, Vec<Value>)
             for h in &site.fleet.hosts {
                 for v in &h.timeline {
                     for (target, percent) in &v.use_percent {
-                        add(v.at.0, &|| json!({"host": h.name, "at": v.at, "target": target, "use_percent": percent}));
+                        add(v.at.0, &|| json!({"host": h.name, "at": v.at, "target": target, "use_percent": percent}))?;
                     }
                 }
             }
         }
         "package_changes" => {
             for c in apt::changes(site) {
-                add(c.before.0, &|| to_value(&c));
+                add(c.before.0, &|| to_value(&c))?;
             }
         }
         "archive_runs" => {
             for r in archive::runs(site) {
-                add(r.at.0, &|| to_value(&r));
+                add(r.at.0, &|| to_value(&r))?;
             }
         }
         other => anyhow::bail!("no table {other}"),
     }
-    rows.sort_by_key(|(at, _)| *at);
-    Ok((older, rows.into_iter().map(|(_, row)| row).collect()))
+    Ok(older)
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Value {
