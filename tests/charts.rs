@@ -80,3 +80,34 @@ fn the_dashboard_a_host_and_a_disk_draw_their_history() {
     }
     assert!(drawn >= 20, "the example's disks draw {drawn} charts");
 }
+
+/// What the inventory showed: each file system's use in percent, where
+/// /home lies in words, a disk's first host, its uncorrectable sectors.
+#[test]
+fn host_and_disk_pages_say_use_percent_home_and_first_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let host = read_json(&site.join("api/v1/hosts/files.json"));
+    let page = read(&site.join("hosts/files.html"));
+    for fs in host["filesystems"].as_array().unwrap() {
+        let (used, avail) = (fs["used"].as_f64().unwrap(), fs["avail"].as_f64().unwrap());
+        let percent = (used / (used + avail) * 100.0).ceil() as i64;
+        let row = page.split("<tr>").find(|r| r.starts_with(&format!("<td>{}</td>", fs["target"].as_str().unwrap())));
+        assert!(row.unwrap().contains(&format!("<td class=\"num\">{percent} %</td>")), "{}", fs["target"]);
+    }
+    assert_eq!(host["home_mount"], "/home");
+    assert!(page.contains("/home is a file system of its own") && !page.contains("/home is on /home"));
+
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap();
+    let detail = read_json(&site.join("api/v1/").join(disk["api"].as_str().unwrap()));
+    let first = &detail["sightings"][0];
+    let page = read(&site.join(disk["page"].as_str().unwrap()));
+    let said =
+        format!("First seen</dt><dd>{} as {}, ", first["host"].as_str().unwrap(), first["device"].as_str().unwrap());
+    assert!(page.contains(&said), "{said}");
+    assert!(page.contains("<th class=\"num\">Uncorrectable</th>"));
+    let uncorrectable = detail["sightings"].as_array().unwrap().last().unwrap()["figures"]["uncorrectable"].as_i64();
+    assert!(uncorrectable.is_some(), "an ATA disk reports attribute 198");
+}

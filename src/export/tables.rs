@@ -269,12 +269,7 @@ pub type Emit<'e> = dyn FnMut(&Value) -> Result<()> + 'e;
 /// The table of events `name`: how many of its rows are at `after` or
 /// before; each of those after it is given to `emit`, when there is one,
 /// as it is made (a fleet's sightings are never all in memory at once).
-pub fn events(
-    site: &Site,
-    name: &str,
-    after: i64,
-    mut emit: Option<&mut Emit>,
-) -> Result<usize> {
+pub fn events(site: &Site, name: &str, after: i64, mut emit: Option<&mut Emit>) -> Result<usize> {
     let mut older = 0;
     let mut add = |at: i64, row: &dyn Fn() -> Value| -> Result<()> {
         if at <= after {
