@@ -244,17 +244,13 @@ impl Words {
                 self.opt(&mut s.error);
             }
             for c in &mut run.changed {
-                (c.from, c.to) = (c.from.as_ref().map(|_| HIDDEN.into()), c.to.as_ref().map(|_| HIDDEN.into()));
+                hide(&mut c.from);
+                hide(&mut c.to);
             }
         }
     }
 
     fn apt(&self, apt: &mut crate::fleet::apt::AptHistory) {
-        let hide = |v: &mut Option<String>| {
-            if v.is_some() {
-                *v = Some(HIDDEN.into());
-            }
-        };
         for c in &mut apt.changes {
             hide(&mut c.from);
             hide(&mut c.to);
@@ -296,13 +292,20 @@ impl Words {
         for u in &mut plan.updates {
             self.text(&mut u.reason);
             for p in &mut u.packages {
-                p.from = p.from.as_ref().map(|_| HIDDEN.into());
-                p.to = p.to.as_ref().map(|_| HIDDEN.into());
+                hide(&mut p.from);
+                hide(&mut p.to);
             }
         }
         for n in &mut plan.notifications {
             n.findings.iter_mut().for_each(|f| self.text(&mut f.text));
         }
+    }
+}
+
+/// A version that is there, hidden; one that is not stays absent.
+fn hide(version: &mut Option<String>) {
+    if version.is_some() {
+        *version = Some(HIDDEN.into());
     }
 }
 
