@@ -49,21 +49,33 @@
     });
   }
 
+  // A table of 8 rows or more gets a filter box. A table may name its own
+  // (data-filter-input), the column it filters on (data-filter-column), and
+  // then takes its words from ?q= too (a link from a CVE ticket).
   function filterable(table) {
     var body = table.tBodies[0];
-    if (!body || body.rows.length < 8 || table.dataset.filter === "own") return;
-    var input = document.createElement("input");
+    var own = table.dataset.filterInput && document.getElementById(table.dataset.filterInput);
+    if (!body || (!own && body.rows.length < 8)) return;
+    var input = own || document.createElement("input");
+    var column = table.dataset.filterColumn;
+    function filter() {
+      var q = input.value.trim().toLowerCase();
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var cell = column === undefined ? row : row.cells[+column];
+        row.hidden = q !== "" && (!cell || cell.textContent.toLowerCase().indexOf(q) < 0);
+      });
+    }
+    input.addEventListener("input", filter);
+    if (own) {
+      input.value = new URLSearchParams(location.search).get("q") || "";
+      filter();
+      return;
+    }
     input.type = "search";
     input.className = "filter";
     input.placeholder = words.filter || "";
     input.setAttribute("aria-label", words.filter || "");
     if (table.id) input.setAttribute("aria-controls", table.id);
-    input.addEventListener("input", function () {
-      var q = input.value.trim().toLowerCase();
-      Array.prototype.forEach.call(body.rows, function (row) {
-        row.hidden = q !== "" && row.textContent.toLowerCase().indexOf(q) < 0;
-      });
-    });
     table.parentNode.insertBefore(input, table);
   }
 
