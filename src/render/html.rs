@@ -144,18 +144,22 @@ fn fleet_charts(site: &Site) -> Vec<chart::Chart> {
     let from = crate::time::Instant(now.0 - site.config.findings.closed_days as i64 * 86_400);
     let findings = site.findings().iter().chain(site.closed_findings());
     let spans: Vec<(i64, i64)> = findings.map(|f| (f.since.0, f.closed.map_or(i64::MAX, |c| c.0))).collect();
-    let open = |t: crate::time::Instant| spans.iter().filter(|(a, b)| *a <= t.0 && t.0 < *b).count();
     let mut security: Vec<(i64, i64)> = Vec::new();
     for apt in site.fleet.hosts.iter().filter_map(|h| h.apt.as_ref()) {
         let spells = apt.spells.iter().filter(|s| s.condition == crate::fleet::Condition::SecurityUpdates);
         security.extend(spells.map(|s| (s.from.0, s.to.0)));
         security.extend(apt.security_since.map(|s| (s.0, i64::MAX)));
     }
-    let pending = |t: crate::time::Instant| security.iter().filter(|(a, b)| *a <= t.0 && t.0 < *b).count();
-    [chart::per_day("findings", from, now, open), chart::per_day("security", from, now, pending)]
-        .into_iter()
-        .flatten()
-        .collect()
+    // How many spans (from, to) hold `t`.
+    let holding =
+        |spans: &[(i64, i64)], t: crate::time::Instant| spans.iter().filter(|(a, b)| *a <= t.0 && t.0 < *b).count();
+    [
+        chart::per_day("findings", from, now, |t| holding(&spans, t)),
+        chart::per_day("security", from, now, |t| holding(&security, t)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// How many entries the dashboard shows of each list before it links to the whole list.
