@@ -339,3 +339,58 @@ mod apt {
         assert_eq!(both.len(), 2);
     }
 }
+
+/// A `system` snapshot whose probes printed these corpus files (exit 0, except
+/// `systemd-detect-virt`'s `none`), parsed.
+fn system(probes: &[(&str, &str, i64)]) -> parc::snapshot::system::SystemFacts {
+    let probes: serde_json::Map<String, serde_json::Value> = probes
+        .iter()
+        .map(|(key, file, exit)| {
+            let out = if file.contains('/') { corpus(file) } else { file.to_string() };
+            (key.to_string(), serde_json::json!({"cmd": key, "exit": exit, "out": out}))
+        })
+        .collect();
+    let snapshot = serde_json::json!({"schema": "parc.snapshot/1", "kind": "system", "host": "h",
+        "collected_at": "2026-11-21T03:00:00Z", "probes": probes});
+    let parsed = parc::snapshot::parse(snapshot.to_string().as_bytes()).unwrap();
+    assert!(parsed.failures.is_empty(), "{:?}", parsed.failures);
+    match parsed.facts {
+        parc::snapshot::Facts::System(facts) => facts,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn what_a_machine_is() {
+    let pve = system(&[
+        ("pveversion", "system/pve8-pveversion.txt", 0),
+        ("virt", "system/detect-virt-oracle-on-metal.txt", 0),
+    ]);
+    assert_eq!((pve.pve_version.as_deref(), pve.virt.as_deref()), (Some("8.0.3"), Some("oracle")));
+    let pi = system(&[("device-tree", "system/rpi4-device-tree-model.txt", 0), ("virt", "none\n", 1)]);
+    assert_eq!(pi.hardware.as_deref(), Some("Raspberry Pi 4 Model B Rev 1.4"), "the NUL dropped");
+    assert!(pi.device_tree);
+    assert_eq!(pi.virt.as_deref(), Some("none"), "exit 1 with `none` is an answer");
+    let qemu = system(&[("dmi", "system/dmi-qemu.txt", 0)]);
+    assert_eq!(qemu.hardware.as_deref(), Some("QEMU Standard PC (i440FX + PIIX, 1996)"));
+    let asus = system(&[("dmi", "system/dmi-asus-placeholders.txt", 0), ("virt", "none\n", 1)]);
+    assert_eq!(asus.hardware, None, "firmware placeholders say nothing");
+    let docker = system(&[("virt", "system/detect-virt-docker.txt", 0), ("pid1", "system/pid1-start-docker.txt", 0)]);
+    let stat = corpus("system/proc-1-stat-docker.txt");
+    let field22: u64 = stat.rsplit_once(") ").unwrap().1.split(' ').nth(19).unwrap().parse().unwrap();
+    assert_eq!(docker.pid1_start, Some(field22), "the probe's sed and cut take field 22 of /proc/1/stat");
+
+    use parc::derive::machine::{machine, Kind};
+    let kind = |system: parc::snapshot::system::SystemFacts| {
+        let host = parc::fleet::Host { system: Some(system), ..parc::fleet::Host::new("h", parc::time::Instant(0)) };
+        machine(&host).kind
+    };
+    assert_eq!(kind(pve), Some(Kind::Proxmox), "a Proxmox VE host, whatever systemd-detect-virt says of the metal");
+    assert_eq!(kind(pi), Some(Kind::RaspberryPi));
+    assert_eq!(kind(qemu), Some(Kind::Vm), "a QEMU guest without systemd-detect-virt, by its DMI vendor");
+    assert_eq!(kind(asus), Some(Kind::Physical));
+    assert_eq!(kind(docker), Some(Kind::Container));
+    assert_eq!(kind(system(&[("virt", "system/detect-virt-lxc.txt", 0)])), Some(Kind::Container));
+    assert_eq!(kind(system(&[("virt", "system/detect-virt-kvm.txt", 0)])), Some(Kind::Vm));
+    assert_eq!(kind(system(&[])), None, "an older agent's snapshot does not say");
+}

@@ -13,6 +13,11 @@ pub struct Policy {
     pub name: String,
     /// Globs over inventory names (`[[hosts]]`) or snapshot host names.
     pub hosts: Vec<String>,
+    /// Only hosts of these kinds (`physical`, `vm`, `container`,
+    /// `raspberry-pi`, `proxmox`); empty: any. A host whose kind is unknown
+    /// fits no policy that lists kinds.
+    #[serde(default)]
+    pub machines: Vec<crate::snapshot::system::MachineKind>,
     pub action: Action,
     /// Update a host whose simulation removes packages (else it is skipped, with the list).
     #[serde(default)]
@@ -203,6 +208,11 @@ impl Policy {
     /// Whether the policy names `host` (its inventory or snapshot name).
     pub fn names(&self, host: &str) -> bool {
         self.hosts.iter().any(|pattern| glob_match(pattern, host))
+    }
+
+    /// Whether a host of this kind (None: unknown) is one the policy is for.
+    pub fn fits(&self, kind: Option<crate::snapshot::system::MachineKind>) -> bool {
+        self.machines.is_empty() || kind.is_some_and(|k| self.machines.contains(&k))
     }
 
     /// What is wrong with the policy, if anything: checked when the file is read.

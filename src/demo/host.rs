@@ -72,6 +72,27 @@ impl Host<'_> {
             {"ifindex": 2, "ifname": "eth0", "addr_info": [{"family": "inet", "local": format!("192.0.{subnet}.{octet}"), "prefixlen": 24, "scope": "global"},
                                                           {"family": "inet6", "local": "fe80::5054:ff:fe12:3456", "prefixlen": 64, "scope": "link"}]}]);
         probes.insert("ip".into(), Self::probe("ip -j addr", ip, 3));
+        // What each machine is, as its tools answer: bare metal prints `none` and exits 1.
+        let virt = if self.role.name == "vm-web1" { Self::probe("systemd-detect-virt", json!(VIRT_KVM), 12) } else {
+            json!({"cmd": "systemd-detect-virt", "exit": 1, "ms": 9, "out": "none\n"})
+        };
+        probes.insert("virt".into(), virt);
+        let dmi = match self.role.name {
+            "vm-web1" => Some(DMI_QEMU),
+            "ws-anna" | "ws-marc" => Some(DMI_PLACEHOLDERS),
+            _ => None,
+        };
+        if let Some(dmi) = dmi {
+            let cmd = "cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name";
+            probes.insert("dmi".into(), Self::probe(cmd, json!(dmi), 1));
+        }
+        if self.role.name == "pi-garage" {
+            probes.insert("device-tree".into(), Self::probe("cat /proc/device-tree/model", json!(RPI4_MODEL), 1));
+        }
+        if self.role.name.starts_with("pve") {
+            probes.insert("pveversion".into(), Self::probe("pveversion", json!(PVEVERSION), 420));
+        }
+        probes.insert("pid1".into(), Self::probe("sed 's/.*) //' /proc/1/stat | cut -d' ' -f20", json!(PID1_START), 1));
         self.envelope("system", probes)
     }
 

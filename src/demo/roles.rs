@@ -123,7 +123,7 @@ pub(super) fn roles() -> Vec<Role> {
         Role {
             name: "pve1",
             os_release: debian12,
-            kernel: "6.8.12-4-pve",
+            kernel: "6.2.16-3-pve",
             arch: "x86_64",
             drives: vec![
                 Drive::new(ATA_860, "/dev/sda", Some("sda"), "sata", boot_parts("sda")),
@@ -215,7 +215,7 @@ pub(super) fn roles() -> Vec<Role> {
         Role {
             name: "pve2",
             os_release: debian12,
-            kernel: "6.8.12-4-pve",
+            kernel: "6.2.16-3-pve",
             arch: "x86_64",
             drives: vec![
                 Drive::new(NVME_MP510, "/dev/nvme0", Some("nvme0n1"), "nvme",

@@ -5,6 +5,7 @@ pub mod apt;
 pub mod backup;
 pub mod closed;
 pub mod findings;
+pub mod machine;
 pub mod moves;
 pub mod reason;
 pub mod risk;

@@ -69,7 +69,7 @@ pub struct Host {
     pub timeline: Vec<HostVersion>,
     /// How many different boots the history shows.
     pub boots: usize,
-    /// Reboots: a `boot_id` that changed between two `system` snapshots.
+    /// Reboots: a `boot_id` (or PID 1's start) that changed between two `system` snapshots.
     #[serde(default)]
     pub reboots: Vec<Reboot>,
     /// The APT history, from `apt` snapshots.
@@ -91,6 +91,34 @@ pub struct Host {
     /// The conditions that held for a while and cleared (see [`apt::AptHistory::spells`] for APT's), oldest first.
     #[serde(default)]
     pub spells: Vec<Spell>,
+}
+
+impl Host {
+    /// A host first seen at `at`, of which nothing is known yet.
+    pub fn new(name: &str, at: Instant) -> Host {
+        Host {
+            name: name.to_string(),
+            first_seen: at,
+            last_seen: at,
+            mode: None,
+            kinds: BTreeMap::new(),
+            system: None,
+            disks: None,
+            disk_ids: Vec::new(),
+            home_mount: None,
+            home_disks: Vec::new(),
+            failures: Vec::new(),
+            timeline: Vec::new(),
+            boots: 0,
+            reboots: Vec::new(),
+            apt: None,
+            archives: Vec::new(),
+            updates: Vec::new(),
+            probes_broken: Vec::new(),
+            unreachable: None,
+            spells: Vec::new(),
+        }
+    }
 }
 
 /// A condition of a host that held from `from` and had cleared by `to`:
@@ -273,6 +301,9 @@ pub struct Assembly {
     /// The newest `system` version's boot id, and its time.
     #[serde(default)]
     last_boot: Option<(String, Instant)>,
+    /// The newest `system` version's PID 1 start, when it said.
+    #[serde(default)]
+    last_pid1: Option<u64>,
     /// Probes failing now: kind, probe, since when, and whether an earlier version had it working.
     #[serde(default)]
     failing: Vec<(String, String, Instant, bool)>,
@@ -288,28 +319,7 @@ impl Assembly {
     pub fn add(&mut self, name: &str, parsed: Parsed) {
         let at = parsed.collected_at;
         self.last = Some((at, parsed.kind.clone()));
-        let host = self.host.get_or_insert_with(|| Host {
-            name: name.to_string(),
-            first_seen: at,
-            last_seen: at,
-            mode: None,
-            kinds: BTreeMap::new(),
-            system: None,
-            disks: None,
-            disk_ids: Vec::new(),
-            home_mount: None,
-            home_disks: Vec::new(),
-            failures: Vec::new(),
-            timeline: Vec::new(),
-            boots: 0,
-            reboots: Vec::new(),
-            apt: None,
-            archives: Vec::new(),
-            updates: Vec::new(),
-            probes_broken: Vec::new(),
-            unreachable: None,
-            spells: Vec::new(),
-        });
+        let host = self.host.get_or_insert_with(|| Host::new(name, at));
         // A host is seen when it answers, not when it is tried.
         if !matches!(parsed.facts, Facts::Reach(_)) {
             host.last_seen = host.last_seen.max(at);
@@ -349,11 +359,14 @@ impl Assembly {
                 entry.kernel = system.kernel.clone();
                 if let Some(boot) = &system.boot_id {
                     if let Some((last, last_at)) = &self.last_boot {
-                        if last != boot {
+                        // A container keeps its host's boot id: its own restart shows in PID 1's start.
+                        let restarted = matches!((self.last_pid1, system.pid1_start), (Some(a), Some(b)) if a != b);
+                        if last != boot || restarted {
                             host.reboots.push(Reboot { after: *last_at, before: at });
                         }
                     }
                     self.last_boot = Some((boot.clone(), at));
+                    self.last_pid1 = system.pid1_start;
                 }
                 self.boots.extend(system.boot_id.clone());
                 host.system = Some(system);

@@ -110,9 +110,10 @@ pub fn plans(
     let mut names: Vec<&str> = fleet.hosts.iter().map(|h| h.name.as_str()).collect();
     names.extend(config.hosts.iter().map(|h| h.name.as_str()).filter(|n| !fleet.hosts.iter().any(|h| h.name == *n)));
     for name in names {
-        let policies: Vec<&Policy> = config.update.iter().filter(|p| p.names(name)).collect();
-        let Some(policy) = policies.first() else { continue };
         let index = fleet.hosts.iter().position(|h| h.name == name);
+        let kind = index.and_then(|i| crate::derive::machine::machine(&fleet.hosts[i]).kind);
+        let policies: Vec<&Policy> = config.update.iter().filter(|p| p.names(name) && p.fits(kind)).collect();
+        let Some(policy) = policies.first() else { continue };
         let host = index.map(|i| (&fleet.hosts[i], apt[i].as_ref()));
         let mut plan = match host {
             Some((host, _)) if host.unreachable.is_some() => {

@@ -29,6 +29,14 @@ pub struct System<'a> {
     pub boot_id: Option<&'a str>,
     pub uptime_seconds: Option<u64>,
     pub addresses: Vec<Address<'a>>,
+    /// `systemd-detect-virt`'s answer: `none`, `kvm`, `lxc`, …
+    pub virt: Option<&'a str>,
+    /// `/proc/device-tree/model`, or the DMI vendor and product.
+    pub hardware: Option<&'a str>,
+    /// The `pve-manager` version `pveversion` printed.
+    pub pve_version: Option<&'a str>,
+    /// PID 1's start in clock ticks after boot (a container's restart changes it).
+    pub pid1_start: Option<u64>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -48,6 +56,10 @@ impl<'a> System<'a> {
             arch: facts.arch.as_deref(),
             boot_id: facts.boot_id.as_deref(),
             uptime_seconds: facts.uptime_seconds,
+            virt: facts.virt.as_deref(),
+            hardware: facts.hardware.as_deref(),
+            pve_version: facts.pve_version.as_deref(),
+            pid1_start: facts.pid1_start,
             addresses: facts
                 .addresses
                 .iter()

@@ -50,8 +50,17 @@ pub struct DiskView {
 pub struct HostView {
     pub name: String,
     pub slug: String,
+    /// The OS: os-release's name, or Proxmox VE with its version.
     pub os: Option<String>,
+    /// os-release's name when `os` is Proxmox VE (the Debian it runs on).
+    pub base_os: Option<String>,
     pub os_id: Option<String>,
+    /// What the machine is, when its `system` snapshot says.
+    pub machine: Option<crate::derive::machine::Kind>,
+    /// `systemd-detect-virt`'s answer.
+    pub virt: Option<String>,
+    /// The board or the DMI vendor and product.
+    pub hardware: Option<String>,
     pub kernel: Option<String>,
     pub arch: Option<String>,
     pub mode: Option<String>,
@@ -234,10 +243,16 @@ fn host_view(host: &Host, slug: String, disks: &[DiskView], index: &HashMap<Stri
         .max_by_key(|v| v.rank())
         .unwrap_or(Verdict::Ok);
     let system = host.system.as_ref();
+    let machine = crate::derive::machine::machine(host);
+    let os = machine.os(system);
     HostView {
         name: host.name.clone(),
-        os: system.and_then(|s| s.os.clone()),
+        base_os: system.and_then(|s| s.os.clone()).filter(|base| os.as_ref() != Some(base)),
+        os,
         os_id: system.and_then(|s| s.os_id.clone()),
+        machine: machine.kind,
+        virt: machine.virt,
+        hardware: machine.hardware,
         kernel: system.and_then(|s| s.kernel.clone()),
         arch: system.and_then(|s| s.arch.clone()),
         mode: host.mode.clone(),

@@ -27,12 +27,53 @@ pub struct SystemFacts {
     pub uptime_seconds: Option<u64>,
     /// Global addresses (loopback and link-local left out), `addr/prefix`.
     pub addresses: Vec<Address>,
+    /// What `systemd-detect-virt` said: `none`, `kvm`, `lxc`, `docker`, …
+    #[serde(default)]
+    pub virt: Option<String>,
+    /// The board (`/proc/device-tree/model`, e.g. `Raspberry Pi 4 Model B Rev 1.4`)
+    /// or the DMI vendor and product (`QEMU Standard PC (Q35 + ICH9, 2009)`).
+    #[serde(default)]
+    pub hardware: Option<String>,
+    /// Whether the hardware came from the device tree (a board) or DMI.
+    #[serde(default)]
+    pub device_tree: bool,
+    /// The `pve-manager` version `pveversion` printed, e.g. `8.0.3`: a Proxmox VE host.
+    #[serde(default)]
+    pub pve_version: Option<String>,
+    /// PID 1's start, in clock ticks after the kernel's boot (`/proc/1/stat`):
+    /// in a container, where `boot_id` is the host's, it tells a restart.
+    #[serde(default)]
+    pub pid1_start: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Address {
     pub interface: String,
     pub address: String,
+}
+
+/// A machine's kind, as update policies match it (`machines = ["vm"]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MachineKind {
+    Physical,
+    Vm,
+    Container,
+    RaspberryPi,
+    /// A Proxmox VE host (physical or nested): its reboot stops its guests.
+    Proxmox,
+}
+
+impl MachineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineKind::Physical => "physical",
+            MachineKind::Vm => "vm",
+            MachineKind::Container => "container",
+            MachineKind::RaspberryPi => "raspberry-pi",
+            MachineKind::Proxmox => "proxmox",
+        }
+    }
 }
 
 pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> SystemFacts {
@@ -57,7 +98,52 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
     if let Some(links) = probe_json::<Vec<IpLink>>(probes, "ip", failures) {
         facts.addresses = addresses(links);
     }
+    facts.virt = virt(probes, failures);
+    if let Some(text) = probe_text(probes, "device-tree", failures) {
+        facts.hardware = words(&text);
+        facts.device_tree = facts.hardware.is_some();
+    }
+    if facts.hardware.is_none() {
+        facts.hardware = probe_text(probes, "dmi", failures).and_then(|t| dmi(&t));
+    }
+    facts.pve_version = probe_text(probes, "pveversion", failures).and_then(|t| pve_version(&t));
+    facts.pid1_start = probe_text(probes, "pid1", failures).and_then(|t| t.trim().parse().ok());
     facts
+}
+
+/// `systemd-detect-virt` prints `none` and exits 1 on bare metal: that is an
+/// answer, not a failure.
+fn virt(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> Option<String> {
+    let probe = probes.get("virt")?;
+    let answer = probe.text().and_then(|t| words(&t)).filter(|w| !w.contains(' '));
+    match (probe.exit, answer) {
+        (Some(0), Some(word)) => Some(word),
+        (Some(1), Some(word)) if word == "none" => Some(word),
+        _ => probe_text(probes, "virt", failures).and_then(|t| words(&t)).filter(|w| !w.contains(' ')),
+    }
+}
+
+/// The text's words joined by one space (device-tree strings end in NUL).
+fn words(text: &str) -> Option<String> {
+    let joined =
+        text.split(|c: char| c.is_whitespace() || c == '\0').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// `sys_vendor` then `product_name`, one per line; firmware placeholders left out.
+fn dmi(text: &str) -> Option<String> {
+    const PLACEHOLDERS: [&str; 4] =
+        ["To Be Filled By O.E.M.", "System manufacturer", "System Product Name", "Default string"];
+    let parts: Vec<String> =
+        text.lines().filter_map(words).filter(|w| !PLACEHOLDERS.iter().any(|p| w.eq_ignore_ascii_case(p))).collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// `pve-manager/8.0.3/bbf3993334bfa916 (running kernel: 6.2.16-3-pve)` → `8.0.3`.
+fn pve_version(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix("pve-manager/")?;
+    let version = rest.split(['/', ' ']).next()?;
+    (!version.is_empty()).then(|| version.to_string())
 }
 
 /// `KEY=value` lines, values unquoted as the os-release spec allows.
