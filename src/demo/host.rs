@@ -73,7 +73,9 @@ impl Host<'_> {
                                                           {"family": "inet6", "local": "fe80::5054:ff:fe12:3456", "prefixlen": 64, "scope": "link"}]}]);
         probes.insert("ip".into(), Self::probe("ip -j addr", ip, 3));
         // What each machine is, as its tools answer: bare metal prints `none` and exits 1.
-        let virt = if self.role.name == "vm-web1" { Self::probe("systemd-detect-virt", json!(VIRT_KVM), 12) } else {
+        let virt = if self.role.name == "vm-web1" {
+            Self::probe("systemd-detect-virt", json!(VIRT_KVM), 12)
+        } else {
             json!({"cmd": "systemd-detect-virt", "exit": 1, "ms": 9, "out": "none\n"})
         };
         probes.insert("virt".into(), virt);

@@ -18,7 +18,11 @@ pub struct HostDetail<'a> {
     pub name: &'a str,
     pub slug: &'a str,
     pub os: Option<&'a str>,
+    pub base_os: Option<&'a str>,
     pub os_id: Option<&'a str>,
+    pub machine: Option<crate::derive::machine::Kind>,
+    pub virt: Option<&'a str>,
+    pub hardware: Option<&'a str>,
     pub kernel: Option<&'a str>,
     pub arch: Option<&'a str>,
     pub mode: Option<&'a str>,
@@ -50,6 +54,8 @@ pub struct HostDetail<'a> {
     pub failures: Vec<published::Failure<'a>>,
     pub kinds: BTreeMap<&'a str, published::Seen>,
     pub boots: usize,
+    /// Reboots: between which two `system` snapshots the boot id (or PID 1's start) changed, oldest first.
+    pub reboots: Vec<published::Reboot>,
     pub timeline: Vec<published::Version<'a>>,
 }
 
@@ -109,6 +115,10 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         name: &view.name,
         slug: &view.slug,
         os: view.os.as_deref(),
+        base_os: view.base_os.as_deref(),
+        machine: view.machine,
+        virt: view.virt.as_deref(),
+        hardware: view.hardware.as_deref(),
         os_id: view.os_id.as_deref(),
         kernel: view.kernel.as_deref(),
         arch: view.arch.as_deref(),
@@ -136,6 +146,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         failures: published::all(&host.failures, published::Failure::of),
         kinds: published::kinds(&host.kinds),
         boots: host.boots,
+        reboots: host.reboots.iter().map(|r| published::Reboot { after: r.after, before: r.before }).collect(),
         timeline: history(
             &host.timeline,
             which,

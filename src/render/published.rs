@@ -39,6 +39,13 @@ pub struct System<'a> {
     pub pid1_start: Option<u64>,
 }
 
+/// A reboot: the newest snapshot before it and the first after.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Reboot {
+    pub after: Instant,
+    pub before: Instant,
+}
+
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Address<'a> {
     pub interface: &'a str,

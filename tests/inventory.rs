@@ -1,0 +1,97 @@
+//! What the inventory and the updater this project grew from showed, on the
+//! example fleet and on real tool outputs: what each machine is, a
+//! Proxmox VE host named as such, a container's restart.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[test]
+fn each_host_says_what_machine_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let hosts = read_json(&site.join("api/v1/hosts.json"));
+    let host = |name: &str| hosts.as_array().unwrap().iter().find(|h| h["name"] == name).unwrap().clone();
+    let pve = host("pve1");
+    assert_eq!((pve["machine"].as_str(), pve["os"].as_str()), (Some("proxmox"), Some("Proxmox VE 8.0.3")));
+    assert_eq!(pve["base_os"], "Debian GNU/Linux 12 (bookworm)");
+    let vm = host("vm-web1");
+    assert_eq!((vm["machine"].as_str(), vm["virt"].as_str()), (Some("vm"), Some("kvm")));
+    assert_eq!(vm["base_os"], Value::Null, "only a Proxmox host has an OS under its OS");
+    assert_eq!(host("pi-garage")["machine"], "raspberry-pi");
+    assert_eq!(host("pi-garage")["hardware"], "Raspberry Pi 4 Model B Rev 1.4");
+    assert_eq!(host("db1")["machine"], "physical");
+
+    let page = read(&site.join("hosts/pve1.html"));
+    assert!(page.contains("<dd id=\"host-os\">Proxmox VE 8.0.3, on Debian GNU/Linux 12 (bookworm)</dd>"));
+    assert!(page.contains("<dd id=\"host-machine\">Proxmox VE host</dd>"));
+    let page = read(&site.join("hosts/vm-web1.html"));
+    assert!(page.contains("<dd id=\"host-machine\">Virtual machine (kvm): QEMU Standard PC (i440FX + PIIX, 1996)</dd>"));
+    let system = read_json(&site.join("api/v1/hosts/pve1.json"))["system"].clone();
+    assert_eq!((system["pve_version"].as_str(), system["virt"].as_str()), (Some("8.0.3"), Some("none")));
+}
+
+/// A `system` snapshot of a container: the boot id is its host's, PID 1's start its own.
+fn container(at: &str, pid1: &str) -> Value {
+    let mut s = system("ct1", at);
+    s["probes"]["virt"] = probe(json!(corpus("system/detect-virt-lxc.txt")));
+    s["probes"]["pid1"] = probe(json!(pid1));
+    s
+}
+
+#[test]
+fn a_container_restart_is_a_reboot_by_pid_1s_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snapshots, site) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    // The same boot id throughout (common::system's): only PID 1's start moves, once.
+    for (at, pid1) in
+        [("2026-11-19T03:00:00Z", "26\n"), ("2026-11-20T03:00:00Z", "26\n"), ("2026-11-21T03:00:00Z", "911\n")]
+    {
+        write_dated(&snapshots, "ct1", &container(at, pid1));
+    }
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let hosts = read_json(&site.join("api/v1/hosts.json"));
+    assert_eq!(hosts[0]["machine"], "container");
+    let page = read(&site.join("hosts/ct1.html"));
+    assert!(page.contains("Container (lxc)"), "{page}");
+    let host = read_json(&site.join("api/v1/hosts/ct1.json"));
+    let reboots = host["reboots"].as_array().unwrap_or_else(|| panic!("{host}"));
+    assert_eq!(reboots.len(), 1, "{reboots:?}");
+    assert_eq!(reboots[0]["after"], 1795143600, "between the second and the third snapshot");
+}
+
+#[test]
+fn update_policies_match_the_kind_of_machine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("parc.toml");
+    std::fs::write(
+        &config,
+        "[[update]]\nname = \"guests\"\nhosts = [\"*\"]\nmachines = [\"vm\", \"container\"]\naction = \"upgrade\"\nmax_age = \"1000h\"\n\n\
+         [[update]]\nname = \"metal\"\nhosts = [\"*\"]\nmachines = [\"physical\", \"raspberry-pi\"]\naction = \"upgrade\"\nmax_age = \"1000h\"\n",
+    )
+    .unwrap();
+    let plan = tmp.path().join("plan.json");
+    let snapshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    parc()
+        .current_dir(tmp.path())
+        .args(["plan", "--config"])
+        .arg(&config)
+        .arg("--snapshots")
+        .arg(&snapshots)
+        .args(["--now", "2026-11-21T10:00:00Z", "-o"])
+        .arg(&plan)
+        .assert()
+        .success();
+    let plan = read_json(&plan);
+    let policy = |host: &str| {
+        let updates = plan["updates"].as_array().unwrap();
+        updates.iter().find(|u| u["host"] == host).map(|u| u["policy"].as_str().unwrap().to_string())
+    };
+    assert_eq!(policy("vm-web1").as_deref(), Some("guests"));
+    assert_eq!(policy("db1").as_deref(), Some("metal"));
+    assert_eq!(policy("pi-garage").as_deref(), Some("metal"));
+    assert_eq!(policy("pve1"), None, "a Proxmox VE host is in neither: no policy lists proxmox");
+    assert!(plan["updates"].as_array().unwrap().iter().all(|u| u["skip"] != "two-policies"));
+}
