@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::disks as disks_snapshot;
 use common::*;
 use serde_json::{json, Value};
 
@@ -94,4 +95,32 @@ fn update_policies_match_the_kind_of_machine() {
     assert_eq!(policy("pi-garage").as_deref(), Some("metal"));
     assert_eq!(policy("pve1"), None, "a Proxmox VE host is in neither: no policy lists proxmox");
     assert!(plan["updates"].as_array().unwrap().iter().all(|u| u["skip"] != "two-policies"));
+}
+
+#[test]
+fn the_bus_and_the_file_system_uuid_are_on_the_pages_and_in_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let usb = disks.as_array().unwrap().iter().find(|d| d["model"] == "Hitachi HDS721050DLE630").unwrap();
+    assert_eq!(usb["tran"], "usb", "the failing Hitachi is behind a USB bridge");
+    assert!(read(&site.join(usb["page"].as_str().unwrap())).contains(", bus usb</dd>"));
+    let host = usb["host_slug"].as_str().unwrap();
+    let page = read(&site.join(format!("hosts/{host}.html")));
+    assert!(page.contains("<td>usb</td>"), "the host's disks and block devices name the bus");
+
+    // The VM's real lsblk has no UUID: one given to its disk (its file system is the whole disk) shows.
+    let mut lsblk = corpus_json("lsblk/debian12-vm.json");
+    let uuid = "0f9c6a5e-8d3b-4c1e-9a77-2b4f1e6d3c21";
+    lsblk["blockdevices"][2]["uuid"] = json!(uuid);
+    let snapshots = tmp.path().join("snapshots");
+    let mut snapshot = disks_snapshot("vm1", "2026-11-21T03:00:00Z", &[], "");
+    snapshot["probes"]["lsblk"] = probe(lsblk);
+    write_dated(&snapshots, "vm1", &snapshot);
+    let site = tmp.path().join("site2");
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let host = read_json(&site.join("api/v1/hosts/vm1.json"));
+    assert_eq!(host["block_devices"][2]["uuid"], uuid, "{}", host["block_devices"]);
+    assert!(read(&site.join("hosts/vm1.html")).contains(&format!("<td class=\"uuid\">{uuid}</td>")));
 }

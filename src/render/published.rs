@@ -196,6 +196,8 @@ pub struct BlockDevice<'a> {
     pub serial: Option<&'a str>,
     pub wwn: Option<&'a str>,
     pub fstype: Option<&'a str>,
+    /// The file system's UUID.
+    pub uuid: Option<&'a str>,
     pub mountpoints: &'a [String],
     pub rotational: Option<bool>,
     pub tran: Option<&'a str>,
@@ -214,6 +216,7 @@ impl<'a> BlockDevice<'a> {
             serial: d.serial.as_deref(),
             wwn: d.wwn.as_deref(),
             fstype: d.fstype.as_deref(),
+            uuid: d.uuid.as_deref(),
             mountpoints: &d.mountpoints,
             rotational: d.rotational,
             tran: d.tran.as_deref(),

@@ -35,6 +35,8 @@ pub struct DiskView {
     pub host: String,
     pub host_slug: String,
     pub device: String,
+    /// The bus it was last seen on (lsblk's TRAN: `sata`, `nvme`, `usb`, `sas`, …).
+    pub tran: Option<String>,
     /// Whether it is in its host's newest `disks` snapshot.
     pub present: bool,
     pub first_seen: Instant,
@@ -103,8 +105,16 @@ pub struct DeviceRow<'a> {
     pub kind: &'a str,
     pub size: Option<u64>,
     pub fstype: Option<&'a str>,
+    pub uuid: Option<&'a str>,
+    pub tran: Option<&'a str>,
     pub mountpoints: &'a [String],
     pub model: Option<&'a str>,
+}
+
+/// The transport of the lsblk disk named by a device path (`/dev/sda`, `sda`).
+fn tran(devices: &[BlockDevice], device: &str) -> Option<String> {
+    let name = device.strip_prefix("/dev/").unwrap_or(device);
+    devices.iter().find(|d| d.name == name).and_then(|d| d.tran.clone())
 }
 
 pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
@@ -115,6 +125,8 @@ pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
             kind: &d.kind,
             size: d.size,
             fstype: d.fstype.as_deref(),
+            uuid: d.uuid.as_deref(),
+            tran: d.tran.as_deref(),
             mountpoints: &d.mountpoints,
             model: d.model.as_deref(),
         });
@@ -174,9 +186,13 @@ pub fn build(
     }));
     let by_name: HashMap<&str, &str> =
         fleet.hosts.iter().zip(&host_slugs).map(|(h, s)| (h.name.as_str(), s.as_str())).collect();
+    let devices: HashMap<&str, &[BlockDevice]> =
+        fleet.hosts.iter().filter_map(|h| Some((h.name.as_str(), h.disks.as_ref()?.devices.as_slice()))).collect();
     let disks: Vec<DiskView> = (fleet.disks.par_iter().zip(&derived.assessments).zip(disk_slugs))
         .map(|((disk, assessment), slug)| {
-            disk_view(disk, slug, assessment, present.contains(disk.id.as_str()), &by_name, reason_text)
+            let mut view = disk_view(disk, slug, assessment, present.contains(disk.id.as_str()), &by_name, reason_text);
+            view.tran = tran(devices.get(view.host.as_str()).copied().unwrap_or_default(), &view.device);
+            view
         })
         .collect();
     let disk_index: HashMap<String, usize> = disks.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
@@ -223,6 +239,7 @@ fn disk_view(
         host: last.host.clone(),
         host_slug: host_slugs.get(last.host.as_str()).unwrap_or(&"").to_string(),
         device: last.device.clone(),
+        tran: None,
         present,
         first_seen: first.at,
         last_seen: last.at,

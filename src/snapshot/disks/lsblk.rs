@@ -18,6 +18,8 @@ pub struct BlockDevice {
     pub serial: Option<String>,
     pub wwn: Option<String>,
     pub fstype: Option<String>,
+    /// The file system's UUID (lsblk's UUID).
+    pub uuid: Option<String>,
     pub mountpoints: Vec<String>,
     /// Spinning disk (`ROTA`).
     pub rotational: Option<bool>,
@@ -35,6 +37,7 @@ crate::store::cached_as_array!(BlockDevice {
     serial,
     wwn,
     fstype,
+    uuid,
     mountpoints,
     rotational,
     tran,
@@ -68,6 +71,8 @@ struct RawDevice {
     #[serde(default)]
     fstype: Option<String>,
     #[serde(default)]
+    uuid: Option<String>,
+    #[serde(default)]
     mountpoint: Option<String>,
     #[serde(default)]
     mountpoints: Option<Vec<Option<String>>>,
@@ -99,6 +104,7 @@ impl RawDevice {
             serial: clean(self.serial),
             wwn: clean(self.wwn),
             fstype: clean(self.fstype),
+            uuid: clean(self.uuid),
             mountpoints,
             rotational: self.rota,
             tran: clean(self.tran),
