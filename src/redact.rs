@@ -37,7 +37,7 @@ pub fn redact(
     for problem in &mut fleet.problems {
         words.text(&mut problem.cause);
     }
-    for b in &mut derived.backup {
+    for b in derived.backup.iter_mut().chain(&mut derived.healthy_homes) {
         b.user = words.user(&b.user);
         words.text(&mut b.path);
     }
@@ -114,7 +114,7 @@ impl Words {
         for j in plan.iter().flat_map(|p| &p.jobs) {
             hidden.extend(url_names(&j.url).chain(url_names(&j.destination)));
         }
-        names.extend(derived.backup.iter().map(|b| b.user.clone()));
+        names.extend(derived.backup.iter().chain(&derived.healthy_homes).map(|b| b.user.clone()));
         // Who silenced a finding: each word of the name and the mail address.
         for s in &silences.silences {
             hidden.extend(s.by.split(|c: char| c.is_whitespace() || "<>@".contains(c)).map(str::to_string));

@@ -124,3 +124,25 @@ fn the_bus_and_the_file_system_uuid_are_on_the_pages_and_in_the_api() {
     assert_eq!(host["block_devices"][2]["uuid"], uuid, "{}", host["block_devices"]);
     assert!(read(&site.join("hosts/vm1.html")).contains(&format!("<td class=\"uuid\">{uuid}</td>")));
 }
+
+#[test]
+fn the_backups_page_names_each_disk_and_lists_the_homes_on_healthy_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let needed = read_json(&site.join("api/v1/backup-needed.json"));
+    let page = read(&site.join("backup.html"));
+    let (risky, healthy) = page.split_once("<h2 id=\"healthy\">").unwrap();
+    for b in needed.as_array().unwrap() {
+        let (model, serial) = (b["disk_model"].as_str().unwrap(), b["disk_serial"].as_str().unwrap());
+        let cell = format!("<a href=\"disks/{}.html\">{model} · {serial}</a>", b["disk_slug"].as_str().unwrap());
+        assert!(risky.contains(&cell), "{cell}");
+        assert!(!healthy.contains(&format!("<td>{}</td>", b["path"].as_str().unwrap())), "{b}");
+    }
+    // ws-marc's one disk under /home is a healthy NVMe drive: its home is in the second part.
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let marc = disks.as_array().unwrap().iter().find(|d| d["host"] == "ws-marc" && d["present"] == true).unwrap();
+    assert_eq!(marc["verdict"], "ok");
+    let row = healthy.split("<tr>").find(|r| r.contains("<td>/home/marc</td>")).expect("marc's home on a healthy disk");
+    assert!(row.contains(&format!("disks/{}.html", marc["slug"].as_str().unwrap())), "{row}");
+}

@@ -20,6 +20,8 @@ pub struct Derived {
     pub assessments: Vec<risk::Assessment>,
     pub moves: Vec<moves::Move>,
     pub backup: Vec<backup::BackupNeeded>,
+    /// Homes whose disks are all healthy: the rest of the inventory's "backup needed".
+    pub healthy_homes: Vec<backup::BackupNeeded>,
     pub summary: summary::Summary,
     /// One APT state per host, in the order of `Fleet::hosts` (`None`: no APT).
     pub apt: Vec<Option<apt::AptState>>,
@@ -37,10 +39,11 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
         fleet.disks.iter().zip(&assessments).map(|(d, a)| (d.id.as_str(), a.verdict)).collect();
     let moves = moves::moves(&fleet.disks);
     let backup = backup::backup_needed(&fleet.hosts, &verdicts);
+    let healthy_homes = backup::on_healthy_disks(&fleet.hosts, &verdicts);
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
     let apt = fleet.hosts.par_iter().map(apt::assess).collect();
     let closed = closed::closed(fleet, config);
-    let mut derived = Derived { assessments, moves, backup, summary, apt, findings: Vec::new(), closed };
+    let mut derived = Derived { assessments, moves, backup, healthy_homes, summary, apt, findings: Vec::new(), closed };
     derived.findings = findings::findings(fleet, &derived, config);
     derived
 }

@@ -248,9 +248,13 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         f.put("unknown", if first { &unknown[..unknown.len().min(ROWS)] } else { &[] });
         f.put("unknown_total", &unknown.len());
     })?;
-    paged(site, out, "backup.html", "backup.html", &backup, |f, rows, _| {
+    let healthy = BackupNeeded::healthy(site);
+    paged(site, out, "backup.html", "backup.html", &backup, |f, rows, first| {
         fleet_base(site, f, "", "backup");
         f.put("homes", rows);
+        // Homes on healthy disks: on the first page, as many as a page holds.
+        f.put("healthy", if first { &healthy[..healthy.len().min(ROWS)] } else { &[] });
+        f.put("healthy_total", &healthy.len());
     })?;
     /// A host whose newest snapshots hold failed probes.
     #[derive(Serialize)]

@@ -527,13 +527,25 @@ pub struct BackupNeeded<'a> {
     /// The riskiest disk under /home.
     pub disk: &'a str,
     pub disk_slug: &'a str,
+    pub disk_model: Option<&'a str>,
+    pub disk_serial: Option<&'a str>,
     pub verdict: Verdict,
 }
 
 impl<'a> BackupNeeded<'a> {
     /// Every home that needs a backup, largest first.
     pub fn list(site: &'a Site) -> Vec<BackupNeeded<'a>> {
-        let of = |b: &'a backup::BackupNeeded| BackupNeeded {
+        site.derived.backup.iter().map(|b| BackupNeeded::of(site, b)).collect()
+    }
+
+    /// Every home whose disks are all healthy, largest first.
+    pub fn healthy(site: &'a Site) -> Vec<BackupNeeded<'a>> {
+        site.derived.healthy_homes.iter().map(|b| BackupNeeded::of(site, b)).collect()
+    }
+
+    fn of(site: &'a Site, b: &'a backup::BackupNeeded) -> BackupNeeded<'a> {
+        let disk = site.views.disk_index.get(&b.disk).map(|&i| &site.views.disks[i]);
+        BackupNeeded {
             host: &b.host,
             host_slug: site.views.host_slug(&b.host),
             user: &b.user,
@@ -541,9 +553,10 @@ impl<'a> BackupNeeded<'a> {
             bytes: b.bytes,
             disk: &b.disk,
             disk_slug: site.views.disk_slug(&b.disk),
+            disk_model: disk.and_then(|d| d.model.as_deref()),
+            disk_serial: disk.and_then(|d| d.serial.as_deref()),
             verdict: b.verdict,
-        };
-        site.derived.backup.iter().map(of).collect()
+        }
     }
 }
 
