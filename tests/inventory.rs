@@ -146,3 +146,37 @@ fn the_backups_page_names_each_disk_and_lists_the_homes_on_healthy_ones() {
     let row = healthy.split("<tr>").find(|r| r.contains("<td>/home/marc</td>")).expect("marc's home on a healthy disk");
     assert!(row.contains(&format!("disks/{}.html", marc["slug"].as_str().unwrap())), "{row}");
 }
+
+#[test]
+fn logical_volumes_carry_their_file_system_and_its_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let host = read_json(&site.join("api/v1/hosts/files.json"));
+    let page = read(&site.join("hosts/files.html"));
+    let table = page.split("<table id=\"logical-volumes\">").nth(1).unwrap().split("</table>").next().unwrap();
+    let lvs = host["logical_volumes"].as_array().unwrap();
+    assert!(!lvs.is_empty());
+    for lv in lvs {
+        let mapper = format!("/dev/mapper/{}-{}", lv["vg_name"].as_str().unwrap(), lv["lv_name"].as_str().unwrap());
+        let fs = host["filesystems"].as_array().unwrap().iter().find(|f| f["source"] == mapper.as_str()).unwrap();
+        assert_eq!(
+            (&lv["mountpoint"], &lv["used"], &lv["free"]),
+            (&fs["target"], &fs["used"], &fs["avail"]),
+            "{mapper}"
+        );
+        let (used, free) = (fs["used"].as_u64().unwrap(), fs["avail"].as_u64().unwrap());
+        assert_eq!(lv["use_percent"].as_u64(), Some((used * 100).div_ceil(used + free)));
+        assert!(table.contains(&format!("<td>{}</td>", fs["target"].as_str().unwrap())));
+        assert!(table.contains(&format!("<td class=\"num\">{} %</td>", lv["use_percent"])));
+    }
+    // pve2's swap volume is mounted nowhere: its file system fields are empty.
+    let swap = read_json(&site.join("api/v1/hosts/pve2.json"))["logical_volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lv_name"] == "swap")
+        .cloned()
+        .unwrap();
+    assert_eq!((swap["mountpoint"].clone(), swap["use_percent"].clone()), (Value::Null, Value::Null));
+}

@@ -137,7 +137,9 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         block_devices: published::all(facts.map_or(&[], |f| &f.devices), published::BlockDevice::of),
         filesystems: published::all(facts.map_or(&[], |f| &f.filesystems), published::Filesystem::of),
         physical_volumes: published::all(facts.map_or(&[], |f| &f.physical_volumes), published::PhysicalVolume::of),
-        logical_volumes: published::all(facts.map_or(&[], |f| &f.logical_volumes), published::LogicalVolume::of),
+        logical_volumes: (facts.iter())
+            .flat_map(|f| f.logical_volumes.iter().map(|l| published::LogicalVolume::of(l, &f.filesystems)))
+            .collect(),
         homes: published::all(facts.map_or(&[], |f| &f.homes), published::Home::of),
         home_mount: host.home_mount.as_deref(),
         home_disks: host.home_disks.iter().filter_map(disk).map(|d| d.slug.as_str()).collect(),

@@ -264,6 +264,13 @@ pub struct LogicalVolume<'a> {
     pub lv_name: &'a str,
     pub vg_name: &'a str,
     pub size: Option<u64>,
+    /// Its file system, where df shows it mounted (as `/dev/mapper/<vg>-<lv>` or `/dev/<vg>/<lv>`).
+    pub fstype: Option<&'a str>,
+    pub mountpoint: Option<&'a str>,
+    pub used: Option<u64>,
+    pub free: Option<u64>,
+    /// `used` of `used + free`, rounded up as df does.
+    pub use_percent: Option<u64>,
 }
 
 impl<'a> PhysicalVolume<'a> {
@@ -273,8 +280,22 @@ impl<'a> PhysicalVolume<'a> {
 }
 
 impl<'a> LogicalVolume<'a> {
-    pub fn of(l: &'a lvm::LogicalVolume) -> LogicalVolume<'a> {
-        LogicalVolume { lv_name: &l.lv_name, vg_name: &l.vg_name, size: l.size }
+    /// The volume, with the file system df shows on it among `filesystems`.
+    pub fn of(l: &'a lvm::LogicalVolume, filesystems: &'a [df::Filesystem]) -> LogicalVolume<'a> {
+        // Device mapper doubles the dashes inside each name.
+        let mapper = format!("/dev/mapper/{}-{}", l.vg_name.replace('-', "--"), l.lv_name.replace('-', "--"));
+        let direct = format!("/dev/{}/{}", l.vg_name, l.lv_name);
+        let fs = filesystems.iter().find(|f| f.source == mapper || f.source == direct);
+        LogicalVolume {
+            lv_name: &l.lv_name,
+            vg_name: &l.vg_name,
+            size: l.size,
+            fstype: fs.map(|f| f.fstype.as_str()),
+            mountpoint: fs.map(|f| f.target.as_str()),
+            used: fs.map(|f| f.used),
+            free: fs.map(|f| f.avail),
+            use_percent: fs.filter(|f| f.used + f.avail > 0).map(|f| (f.used * 100).div_ceil(f.used + f.avail)),
+        }
     }
 }
 
