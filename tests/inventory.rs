@@ -180,3 +180,28 @@ fn logical_volumes_carry_their_file_system_and_its_use() {
         .unwrap();
     assert_eq!((swap["mountpoint"].clone(), swap["use_percent"].clone()), (Value::Null, Value::Null));
 }
+
+#[test]
+fn a_disk_is_found_by_its_serial_or_its_wwn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let api = site.join("api/v1");
+    let by = read_json(&api.join("disks/by-serial.json"));
+    let index = read(&api.join("index.json"));
+    assert!(index.contains("\"path\":\"disks/by-serial.json\""), "listed in index.json");
+    for d in read_json(&api.join("disks.json")).as_array().unwrap() {
+        if let Some(serial) = d["serial"].as_str() {
+            let files = by["serials"][serial].as_array().unwrap();
+            assert!(files.contains(&d["api"]), "{serial}");
+            for file in files {
+                assert_eq!(read_json(&api.join(file.as_str().unwrap()))["serial"], serial);
+            }
+        }
+        if let Some(wwn) = d["wwn"].as_str() {
+            assert_eq!(by["wwns"][wwn].as_array().unwrap(), &vec![d["api"].clone()], "a WWN names one disk");
+        }
+    }
+    // The MegaRAID drives whose serials were masked to one string: both files, told apart by WWN.
+    assert_eq!(by["serials"]["XXXXXXXXXXXX"].as_array().map(Vec::len), Some(2), "{by}");
+}

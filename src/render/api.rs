@@ -19,6 +19,7 @@ const LISTS: &[(&str, &str)] = &[
     ("summary.json", "summary"),
     ("hosts.json", "hosts"),
     ("disks.json", "disks"),
+    ("disks/by-serial.json", "disks-by-serial"),
     ("moves.json", "moves"),
     ("at-risk.json", "at-risk"),
     ("backup-needed.json", "backup-needed"),
@@ -43,6 +44,7 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("host", schema_for!(HostDetail<'static>)),
         ("disks", schema_for!(Vec<DiskView>)),
         ("disk", schema_for!(DiskDetail<'static>)),
+        ("disks-by-serial", schema_for!(published::BySerial<'static>)),
         ("moves", schema_for!(Vec<published::Move<'static>>)),
         ("at-risk", schema_for!(Vec<AtRisk<'static>>)),
         ("backup-needed", schema_for!(Vec<published::BackupNeeded<'static>>)),
@@ -129,6 +131,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     json(out, "summary.json", &published::Summary::of(site))?;
     json(out, "hosts.json", &site.views.hosts)?;
     json(out, "disks.json", &site.views.disks)?;
+    json(out, "disks/by-serial.json", &published::BySerial::of(site))?;
     json(out, "moves.json", &published::Move::list(site))?;
     let risky = site.views.at_risk();
     let at_risk: Vec<AtRisk> = risky

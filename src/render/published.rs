@@ -581,6 +581,32 @@ impl<'a> BackupNeeded<'a> {
     }
 }
 
+/// How to find a disk's file by what is printed on it: each serial and
+/// WWN ever seen, with the files of the disks that reported it (more than
+/// one when a RAID controller masks serials to the same string).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct BySerial<'a> {
+    /// Serial → `disks/<slug>.json`, relative to `api/v1/`.
+    pub serials: BTreeMap<&'a str, Vec<&'a str>>,
+    /// WWN (as lsblk prints it, `0x5000cca264eb01d7`) → `disks/<slug>.json`.
+    pub wwns: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> BySerial<'a> {
+    pub fn of(site: &'a Site) -> BySerial<'a> {
+        let mut by = BySerial { serials: BTreeMap::new(), wwns: BTreeMap::new() };
+        for d in &site.views.disks {
+            if let Some(serial) = d.serial.as_deref() {
+                by.serials.entry(serial).or_default().push(&d.api);
+            }
+            if let Some(wwn) = d.wwn.as_deref() {
+                by.wwns.entry(wwn).or_default().push(&d.api);
+            }
+        }
+        by
+    }
+}
+
 /// The fleet in figures.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Summary<'a> {
