@@ -205,3 +205,29 @@ fn a_disk_is_found_by_its_serial_or_its_wwn() {
     // The MegaRAID drives whose serials were masked to one string: both files, told apart by WWN.
     assert_eq!(by["serials"]["XXXXXXXXXXXX"].as_array().map(Vec::len), Some(2), "{by}");
 }
+
+#[test]
+fn a_disk_page_says_what_the_disk_does_on_its_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_example(&site);
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let roles = |host: &str, device: &str| {
+        let d = disks.as_array().unwrap().iter().find(|d| d["host"] == host && d["device"] == device).unwrap();
+        let detail = read_json(&site.join("api/v1").join(d["api"].as_str().unwrap()));
+        let page = read(&site.join(d["page"].as_str().unwrap()));
+        let roles: Vec<String> = (detail["roles"].as_array().unwrap().iter())
+            .map(|r| format!("{} {}", r["role"].as_str().unwrap(), r["name"].as_str().unwrap()))
+            .collect();
+        (roles, page)
+    };
+    let (files_sdb, page) = roles("files", "/dev/sdb");
+    assert_eq!(files_sdb, ["mounted /home", "mounted /srv", "lvm-pv vg0"], "its LVM volumes, through its partition");
+    assert!(page.contains("<dd id=\"disk-roles\">mounted at /home; mounted at /srv; LVM physical volume of vg0</dd>"));
+    let (pve1_sda, _) = roles("pve1", "/dev/sda");
+    assert!(pve1_sda.contains(&"zfs rpool".to_string()), "a member named by its by-id path: {pve1_sda:?}");
+    let (pve2_sdb, _) = roles("pve2", "/dev/sdb");
+    assert_eq!(pve2_sdb, ["ceph-osd osd.0"]);
+    let (nvme, _) = roles("ws-anna", "/dev/nvme0");
+    assert!(nvme.contains(&"mounted /home".to_string()), "smartctl's NVMe controller is lsblk's nvme0n1: {nvme:?}");
+}

@@ -9,6 +9,7 @@ pub mod machine;
 pub mod moves;
 pub mod reason;
 pub mod risk;
+pub mod role;
 pub mod summary;
 
 use crate::config::Config;

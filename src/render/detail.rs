@@ -173,6 +173,8 @@ pub struct DiskDetail<'a> {
     pub sightings: Vec<published::Sighting<'a>>,
     /// smartctl's newest report, as parc read it.
     pub smart: Option<published::Smart<'a>>,
+    /// What it does on the host it was last seen on, while it is there.
+    pub roles: Vec<published::DiskRole>,
 }
 
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
@@ -195,6 +197,15 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         .map(published::Sighting::of)
         .collect(),
         smart: disk.report.as_ref().map(published::Smart::of),
+        // The views hold the hosts in the fleet's order.
+        roles: (site.views.host_index.get(&view.host))
+            .and_then(|&i| site.fleet.hosts[i].disks.as_ref())
+            .filter(|_| view.present)
+            .map(|facts| crate::derive::role::roles(facts, &view.device, view.serial.as_deref()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| published::DiskRole { role: r.kind, name: r.name })
+            .collect(),
     }
 }
 

@@ -581,6 +581,14 @@ impl<'a> BackupNeeded<'a> {
     }
 }
 
+/// What a disk does on its host: `mounted` at a mount point, `lvm-pv` of a
+/// volume group, `zfs` member of a pool, `ceph-osd` holding an OSD.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct DiskRole {
+    pub role: crate::derive::role::Kind,
+    pub name: String,
+}
+
 /// How to find a disk's file by what is printed on it: each serial and
 /// WWN ever seen, with the files of the disks that reported it (more than
 /// one when a RAID controller masks serials to the same string).

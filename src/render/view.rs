@@ -113,8 +113,7 @@ pub struct DeviceRow<'a> {
 
 /// The transport of the lsblk disk named by a device path (`/dev/sda`, `sda`).
 fn tran(devices: &[BlockDevice], device: &str) -> Option<String> {
-    let name = device.strip_prefix("/dev/").unwrap_or(device);
-    devices.iter().find(|d| d.name == name).and_then(|d| d.tran.clone())
+    crate::derive::role::block(devices, device).and_then(|d| d.tran.clone())
 }
 
 pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
