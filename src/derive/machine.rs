@@ -3,7 +3,6 @@
 
 use crate::fleet::Host;
 use crate::snapshot::system::SystemFacts;
-use serde::Serialize;
 
 pub use crate::snapshot::system::MachineKind as Kind;
 
@@ -15,7 +14,7 @@ const CONTAINERS: [&str; 10] =
 const HYPERVISORS: [&str; 9] =
     ["QEMU", "KVM", "VMware", "VirtualBox", "innotek", "Xen", "Bochs", "Parallels", "Virtual Machine"];
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug)]
 pub struct Machine {
     /// None when the host's snapshots do not say (older agents).
     pub kind: Option<Kind>,
@@ -39,12 +38,8 @@ impl Machine {
 
 /// The version of an installed package in the host's newest inventory.
 pub fn installed(host: &Host, package: &str) -> Option<String> {
-    let inventory = host.apt.as_ref()?.newest.inventory.as_ref()?;
-    let mut text = None;
-    let packages = inventory.packages(&mut text);
-    let found = packages.binary_search_by(|p| p.name.cmp(package)).ok()?;
-    let p = &packages[found];
-    p.status.is_none_or(|s| s.starts_with('i') || s.starts_with('h')).then(|| p.version.to_string())
+    let (version, status) = host.apt.as_ref()?.newest.inventory.as_ref()?.find(package)?;
+    status.is_none_or(|s| s.starts_with('i') || s.starts_with('h')).then_some(version)
 }
 
 pub fn machine(host: &Host) -> Machine {

@@ -324,17 +324,35 @@ impl Inventory {
         serde_json::from_str(&self.0).unwrap_or_default()
     }
 
-    /// The packages, read in place from the JSON string literal when its
-    /// only escapes are tabs and newlines (dpkg's names and versions hold no
+    /// The lines of the JSON string literal, read in place when its only
+    /// escapes are tabs and newlines (dpkg's names and versions hold no
     /// quote, backslash or control character): nothing unescaped or copied.
     /// `None` when it has others.
-    fn packages_in_place(&self) -> Option<Vec<Package<'_>>> {
+    fn lines_in_place(&self) -> Option<std::str::Split<'_, &'static str>> {
         let inner = self.0.get(1..self.0.len().saturating_sub(1))?;
         const OTHERS: [&str; 7] = ["\\\\", "\\\"", "\\u", "\\r", "\\/", "\\b", "\\f"];
         if OTHERS.iter().any(|e| inner.contains(e)) {
             return None;
         }
-        Some(sorted(inner.split("\\n").filter_map(|l| Self::line(l, "\\t")).collect()))
+        Some(inner.split("\\n"))
+    }
+
+    /// The packages, read in place ([`Inventory::lines_in_place`]).
+    fn packages_in_place(&self) -> Option<Vec<Package<'_>>> {
+        Some(sorted(self.lines_in_place()?.filter_map(|l| Self::line(l, "\\t")).collect()))
+    }
+
+    /// One package's version and status, found without collecting the
+    /// others: a scan of the lines in place when it can be.
+    pub fn find(&self, name: &str) -> Option<(String, Option<String>)> {
+        let owned = |p: &Package| (p.version.to_string(), p.status.map(str::to_string));
+        if let Some(lines) = self.lines_in_place() {
+            let found =
+                lines.filter(|l| l.starts_with(name)).find_map(|l| Self::line(l, "\\t").filter(|p| p.name == name));
+            return found.map(|p| owned(&p));
+        }
+        let mut text = None;
+        self.packages(&mut text).iter().find(|p| p.name == name).map(owned)
     }
 
     /// The packages, sorted by name: read in place when they can be, else
@@ -453,6 +471,30 @@ mod tests {
             assert!(in_place.is_none() || in_place == Some(packages(&inventory.text())), "{odd:?}");
         }
         assert_eq!(Inventory::read("a\\b\t1\tall\tii\n".into(), &mut notes).packages_in_place(), None);
+    }
+
+    #[test]
+    fn one_package_found_is_the_one_read_with_the_others() {
+        let corpus = include_str!("../../../tests/corpus/apt/dpkg-query-3col.tsv");
+        let mut notes = Vec::new();
+        for inventory in [
+            Inventory::read(corpus.into(), &mut notes),
+            Inventory::read(format!("we\"ird\t1\tall\tii\n{corpus}"), &mut notes),
+        ] {
+            let mut text = None;
+            let all = inventory.packages(&mut text);
+            assert!(all.len() > 700);
+            for p in &all {
+                assert_eq!(
+                    inventory.find(p.name),
+                    Some((p.version.to_string(), p.status.map(str::to_string))),
+                    "{}",
+                    p.name
+                );
+            }
+            // A name that is only the start of others' (`libc` of `libc6`, `libc-bin`) is not one of them.
+            assert_eq!(inventory.find("libc"), None);
+        }
     }
 
     #[test]
