@@ -321,19 +321,6 @@ impl<'a> Anomaly<'a> {
     }
 }
 
-/// Something that happened between two snapshots (a reboot).
-#[derive(Serialize)]
-pub struct Between {
-    pub after: Instant,
-    pub before: Instant,
-}
-
-impl Between {
-    pub fn of(r: &crate::fleet::Reboot) -> Between {
-        Between { after: r.after, before: r.before }
-    }
-}
-
 /// needrestart's view of the kernel and the services.
 #[derive(Serialize)]
 pub struct Kernel<'a> {

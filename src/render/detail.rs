@@ -148,7 +148,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         failures: published::all(&host.failures, published::Failure::of),
         kinds: published::kinds(&host.kinds),
         boots: host.boots,
-        reboots: host.reboots.iter().map(|r| published::Reboot { after: r.after, before: r.before }).collect(),
+        reboots: host.reboots.iter().map(published::Reboot::of).collect(),
         timeline: history(
             &host.timeline,
             which,

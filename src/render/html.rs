@@ -415,7 +415,7 @@ fn render_apt(site: &Site, out: &Output) -> Result<()> {
             f.put("changes", &changes);
             f.put("changes_total", &history.changes.len());
             f.put("anomalies", &history.anomalies.iter().map(apt::Anomaly::of).collect::<Vec<_>>());
-            f.put("reboots", &host.reboots.iter().rev().map(apt::Between::of).collect::<Vec<_>>());
+            f.put("reboots", &host.reboots.iter().rev().map(published::Reboot::of).collect::<Vec<_>>());
             f.put("reboot_packages", &newest.reboot_packages);
             f.put("needrestart", &newest.needrestart.as_ref().map(apt::Kernel::of));
             Ok(())

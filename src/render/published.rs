@@ -46,6 +46,12 @@ pub struct Reboot {
     pub before: Instant,
 }
 
+impl Reboot {
+    pub fn of(r: &crate::fleet::Reboot) -> Reboot {
+        Reboot { after: r.after, before: r.before }
+    }
+}
+
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Address<'a> {
     pub interface: &'a str,
