@@ -64,18 +64,6 @@ pub enum MachineKind {
     Proxmox,
 }
 
-impl MachineKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MachineKind::Physical => "physical",
-            MachineKind::Vm => "vm",
-            MachineKind::Container => "container",
-            MachineKind::RaspberryPi => "raspberry-pi",
-            MachineKind::Proxmox => "proxmox",
-        }
-    }
-}
-
 pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> SystemFacts {
     let mut facts = SystemFacts {
         hostname: probe_text(probes, "hostname", failures).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
