@@ -36,7 +36,6 @@ pub fn block<'a>(devices: &'a [BlockDevice], device: &str) -> Option<&'a BlockDe
 /// member named by its `/dev/disk/by-id` path is matched by the serial in it.
 pub fn roles(facts: &DisksFacts, device: &str, serial: Option<&str>) -> Vec<Role> {
     let Some(disk) = block(&facts.devices, device) else { return Vec::new() };
-    let name = disk.name.as_str();
     let mut tree = Vec::new();
     fn walk<'a>(d: &'a BlockDevice, out: &mut Vec<&'a BlockDevice>) {
         out.push(d);
@@ -58,11 +57,7 @@ pub fn roles(facts: &DisksFacts, device: &str, serial: Option<&str>) -> Vec<Role
         add(Kind::LvmPv, pv.vg_name.clone());
     }
     for pool in &facts.pools {
-        let member = |path: &str| {
-            ours(path)
-                || path.starts_with(&format!("/dev/{name}"))
-                || serial.is_some_and(|s| path.contains(&format!("_{s}")))
-        };
+        let member = |path: &str| ours(path) || serial.is_some_and(|s| path.contains(&format!("_{s}")));
         if pool.members.iter().any(|m| member(&m.path)) {
             add(Kind::Zfs, pool.name.clone());
         }
