@@ -4,7 +4,7 @@
 
 use parc::config::SmartConfig;
 use parc::derive::risk::{assess_report, Level};
-use parc::snapshot::disks::{df, home, lsblk, lvm, smartctl};
+use parc::snapshot::disks::{by_id, df, home, lsblk, lvm, smartctl};
 use std::path::Path;
 
 fn corpus(rel: &str) -> String {
@@ -393,4 +393,22 @@ fn what_a_machine_is() {
     assert_eq!(kind(system(&[("virt", "system/detect-virt-lxc.txt", 0)])), Some(Kind::Container));
     assert_eq!(kind(system(&[("virt", "system/detect-virt-kvm.txt", 0)])), Some(Kind::Vm));
     assert_eq!(kind(system(&[])), None, "an older agent's snapshot does not say");
+}
+
+#[test]
+fn by_id_links_read_from_ls_and_find_listings() {
+    let read = |name: &str| by_id::parse(&corpus(&format!("by-id/{name}")));
+    let dell = read("dell-boss-ceph.txt");
+    assert_eq!(dell.len(), 6, "the `total 0` line is no link");
+    assert_eq!(by_id::preferred(&dell, "sda"), Some("ata-DELLBOSS_VD_39674b31f52c0010"));
+    assert_eq!(by_id::preferred(&dell, "sda3"), Some("ata-DELLBOSS_VD_39674b31f52c0010-part3"));
+    assert!(dell.iter().any(|l| l.device == "dm-6" && l.name.starts_with("dm-name-ceph--134bacad")));
+    // find -ls prints full paths; the WWN and the model and serial both name sdb.
+    let seagate = read("seagate-find-ls.txt");
+    assert_eq!(seagate.len(), 10);
+    assert_eq!(by_id::preferred(&seagate, "sdb"), Some("ata-ST4000NM0033-9ZM170_Z1ZB45BD"));
+    assert_eq!(by_id::preferred(&seagate, "sdm"), Some("wwn-0x5000c50091c80086"), "only a WWN");
+    let nvme = read("nvme-model-serial.txt");
+    assert_eq!(by_id::preferred(&nvme, "nvme0n1"), Some("nvme-HUSPR3216AHP301_STM0001B6780"));
+    assert_eq!(by_id::preferred(&read("nvme-eui.txt"), "nvme0n1p2"), Some("nvme-eui.3825004235000591-part2"));
 }

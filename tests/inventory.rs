@@ -231,3 +231,39 @@ fn a_disk_page_says_what_the_disk_does_on_its_host() {
     let (nvme, _) = roles("ws-anna", "/dev/nvme0");
     assert!(nvme.contains(&"mounted /home".to_string()), "smartctl's NVMe controller is lsblk's nvme0n1: {nvme:?}");
 }
+
+#[test]
+fn a_disk_is_named_by_its_stable_by_id_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snapshots, site) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    // A real listing where sdb is both a WWN and an ATA model and serial, and
+    // a pool whose member is named by the WWN only.
+    let mut snapshot =
+        disks_snapshot("st1", "2026-11-21T03:00:00Z", &[("sdb", corpus_json("smartctl/scrutiny-smart-ata.json"))], "");
+    snapshot["probes"]["by-id"] = probe(json!(corpus("by-id/seagate-find-ls.txt")));
+    let zpool = "  pool: tank\n state: ONLINE\nconfig:\n\n\tNAME STATE READ WRITE CKSUM\n\ttank ONLINE 0 0 0\n\t  /dev/disk/by-id/wwn-0x5000c50091ca4d74 ONLINE 0 0 0\n";
+    snapshot["probes"]["zpool"] = probe(json!(zpool));
+    write_dated(&snapshots, "st1", &snapshot);
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let disk = &disks[0];
+    assert_eq!(disk["by_id"], "ata-ST4000NM0033-9ZM170_Z1ZB45BD", "the model and serial before the WWN");
+    let page = read(&site.join(disk["page"].as_str().unwrap()));
+    assert!(
+        page.contains("<dd id=\"disk-by-id\" class=\"uuid\">/dev/disk/by-id/ata-ST4000NM0033-9ZM170_Z1ZB45BD</dd>"),
+        "{page}"
+    );
+    let detail = read_json(&site.join("api/v1").join(disk["api"].as_str().unwrap()));
+    assert_eq!(detail["roles"][0], json!({"role": "zfs", "name": "tank"}), "the WWN member is sdb by its link");
+    let host = read_json(&site.join("api/v1/hosts/st1.json"));
+    assert_eq!(host["block_devices"][0]["by_id"], "ata-ST4000NM0033-9ZM170_Z1ZB45BD");
+    assert_eq!(host["block_devices"][0]["children"][0]["by_id"], Value::Null, "the listing has no sdb1");
+    assert!(read(&site.join("hosts/st1.html")).contains("<td class=\"uuid\">ata-ST4000NM0033-9ZM170_Z1ZB45BD</td>"));
+
+    // The example fleet's hosts list their links too.
+    let site = tmp.path().join("example");
+    build_example(&site);
+    let disks = read_json(&site.join("api/v1/disks.json"));
+    let pve1 = disks.as_array().unwrap().iter().find(|d| d["host"] == "pve1" && d["device"] == "/dev/sda").unwrap();
+    assert!(pve1["by_id"].as_str().unwrap().starts_with("ata-Samsung_SSD_860_EVO_500GB_"), "{pve1}");
+}

@@ -103,6 +103,7 @@ impl Host<'_> {
         let mut probes = serde_json::Map::new();
         let mut blocks: Vec<Value> = Vec::new();
         let mut scan = Vec::new();
+        let mut by_id = String::from("total 0\n");
         for (d, (drive, template)) in role.drives.iter().zip(self.templates).enumerate() {
             // A span that ends at 100 holds the last day too.
             if self.progress < drive.span.0 || (self.progress >= drive.span.1 && drive.span.1 < 100) {
@@ -114,6 +115,7 @@ impl Host<'_> {
                 blocks.push(json!({"name": block, "type": "disk", "size": smart["user_capacity"]["bytes"].as_u64().or(smart["nvme_total_capacity"].as_u64()),
                     "model": smart["model_name"], "serial": smart["serial_number"], "rota": rotational, "tran": drive.tran,
                     "mountpoint": null, "mountpoints": [null], "children": drive.children}));
+                by_id.push_str(&by_id_links(block, drive, &smart));
             }
             let (dev, dtype) = drive.probe.split_once(':').unwrap_or((drive.probe, ""));
             scan.push(json!({"name": dev, "info_name": dev, "type": if dtype.is_empty() { smart["device"]["type"].clone() } else { json!(dtype) }, "protocol": smart["device"]["protocol"]}));
@@ -133,6 +135,16 @@ impl Host<'_> {
             if let Some(serial) = block["serial"].as_str() {
                 block["serial"] = json!(self.serial(serial));
             }
+            // An SD card is named by its card name (SC32G here) and serial.
+            if let (Some(name @ "mmcblk0"), Some(serial)) = (block["name"].as_str(), block["serial"].as_str()) {
+                let card = format!("mmc-SC32G_{serial}");
+                by_id.push_str(&format!("lrwxrwxrwx 1 root root 13 Nov 30 06:12 {card} -> ../../{name}\n"));
+                for n in 1..=block["children"].as_array().map_or(0, Vec::len) {
+                    by_id.push_str(&format!(
+                        "lrwxrwxrwx 1 root root 15 Nov 30 06:12 {card}-part{n} -> ../../{name}p{n}\n"
+                    ));
+                }
+            }
             block
         }));
         let lsblk = if role.name == "vm-web1" {
@@ -147,6 +159,9 @@ impl Host<'_> {
             scan_out["devices"] = json!(scan);
         }
         probes.insert("smartctl-scan".into(), Self::probe("smartctl --scan-open -j", scan_out, 90));
+        if role.name != "vm-web1" {
+            probes.insert("by-id".into(), Self::probe("ls -l /dev/disk/by-id", json!(by_id), 2));
+        }
         probes.insert(
             "df".into(),
             Self::probe("df -B1 --output=source,fstype,target,size,used,avail", json!(role.df), 4),
@@ -275,4 +290,36 @@ impl Host<'_> {
             .collect();
         template.replace("{A}", &serials[0]).replace("{B}", &serials[1])
     }
+}
+
+/// The lines `ls -l /dev/disk/by-id` prints for a drive and its partitions,
+/// named as udev's 60-persistent-storage rules name them.
+fn by_id_links(block: &str, drive: &Drive, smart: &Value) -> String {
+    let model = smart["model_name"].as_str().unwrap_or_default().replace(' ', "_");
+    let serial = smart["serial_number"].as_str().unwrap_or_default();
+    let mut names = match drive.tran {
+        "nvme" => vec![format!("nvme-{model}_{serial}")],
+        "usb" => vec![format!("usb-{model}_{serial}-0:0")],
+        "sata" | "ata" => vec![format!("ata-{model}_{serial}")],
+        "sas" => vec![format!("scsi-S{model}_{serial}")],
+        _ => Vec::new(),
+    };
+    if let (Some(naa), Some(oui), Some(id)) =
+        (smart["wwn"]["naa"].as_u64(), smart["wwn"]["oui"].as_u64(), smart["wwn"]["id"].as_u64())
+    {
+        names.push(format!("wwn-0x{naa:x}{oui:06x}{id:09x}"));
+    }
+    let mut lines = String::new();
+    for name in &names {
+        lines.push_str(&format!("lrwxrwxrwx 1 root root  9 Nov 30 06:12 {name} -> ../../{block}\n"));
+        for child in drive.children.as_array().into_iter().flatten() {
+            let Some(part) = child["name"].as_str() else { continue };
+            let number = part.strip_prefix(block).map(|n| n.trim_start_matches('p')).unwrap_or_default();
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+                lines
+                    .push_str(&format!("lrwxrwxrwx 1 root root 10 Nov 30 06:12 {name}-part{number} -> ../../{part}\n"));
+            }
+        }
+    }
+    lines
 }

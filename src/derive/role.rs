@@ -33,7 +33,8 @@ pub fn block<'a>(devices: &'a [BlockDevice], device: &str) -> Option<&'a BlockDe
 }
 
 /// The roles of the disk lsblk names `device` (`/dev/sda` or `sda`); a ZFS
-/// member named by its `/dev/disk/by-id` path is matched by the serial in it.
+/// member named by its `/dev/disk/by-id` path is found by the host's by-id
+/// links, or, in snapshots without them, by the serial in the name.
 pub fn roles(facts: &DisksFacts, device: &str, serial: Option<&str>) -> Vec<Role> {
     let Some(disk) = block(&facts.devices, device) else { return Vec::new() };
     let mut tree = Vec::new();
@@ -57,7 +58,13 @@ pub fn roles(facts: &DisksFacts, device: &str, serial: Option<&str>) -> Vec<Role
         add(Kind::LvmPv, pv.vg_name.clone());
     }
     for pool in &facts.pools {
-        let member = |path: &str| ours(path) || serial.is_some_and(|s| path.contains(&format!("_{s}")));
+        let member = |path: &str| {
+            let linked = path.strip_prefix("/dev/disk/by-id/").and_then(|n| facts.by_id.iter().find(|l| l.name == n));
+            match linked {
+                Some(link) => ours(&format!("/dev/{}", link.device)),
+                None => ours(path) || serial.is_some_and(|s| path.contains(&format!("_{s}"))),
+            }
+        };
         if pool.members.iter().any(|m| member(&m.path)) {
             add(Kind::Zfs, pool.name.clone());
         }

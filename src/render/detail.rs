@@ -134,7 +134,9 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         system: host.system.as_ref().map(published::System::of),
         disks: host.disk_ids.iter().filter_map(disk).collect(),
         disks_at: host.kinds.get("disks").and_then(|k| k.last),
-        block_devices: published::all(facts.map_or(&[], |f| &f.devices), published::BlockDevice::of),
+        block_devices: (facts.iter())
+            .flat_map(|f| f.devices.iter().map(|d| published::BlockDevice::of(d, &f.by_id)))
+            .collect(),
         filesystems: published::all(facts.map_or(&[], |f| &f.filesystems), published::Filesystem::of),
         physical_volumes: published::all(facts.map_or(&[], |f| &f.physical_volumes), published::PhysicalVolume::of),
         logical_volumes: (facts.iter())

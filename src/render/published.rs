@@ -10,7 +10,7 @@ use crate::derive::risk::Verdict;
 use crate::derive::{backup, moves, summary};
 use crate::fleet::{identity::WithoutSmart, HostVersion, KindSeen, SmartFigures};
 use crate::snapshot::disks::smartctl::{AtaAttribute, SmartReport};
-use crate::snapshot::disks::{ceph, df, home, lsblk, lvm, zpool};
+use crate::snapshot::disks::{by_id, ceph, df, home, lsblk, lvm, zpool};
 use crate::snapshot::system::SystemFacts;
 use crate::snapshot::ProbeFailure;
 use crate::time::Instant;
@@ -207,13 +207,15 @@ pub struct BlockDevice<'a> {
     pub mountpoints: &'a [String],
     pub rotational: Option<bool>,
     pub tran: Option<&'a str>,
+    /// Its preferred name in /dev/disk/by-id, without the folder.
+    pub by_id: Option<&'a str>,
     pub vendor: Option<&'a str>,
     pub hotplug: Option<bool>,
     pub children: Vec<BlockDevice<'a>>,
 }
 
 impl<'a> BlockDevice<'a> {
-    pub fn of(d: &'a lsblk::BlockDevice) -> BlockDevice<'a> {
+    pub fn of(d: &'a lsblk::BlockDevice, links: &'a [by_id::Link]) -> BlockDevice<'a> {
         BlockDevice {
             name: &d.name,
             kind: &d.kind,
@@ -226,9 +228,10 @@ impl<'a> BlockDevice<'a> {
             mountpoints: &d.mountpoints,
             rotational: d.rotational,
             tran: d.tran.as_deref(),
+            by_id: by_id::preferred(links, &d.name),
             vendor: d.vendor.as_deref(),
             hotplug: d.hotplug,
-            children: d.children.iter().map(BlockDevice::of).collect(),
+            children: d.children.iter().map(|c| BlockDevice::of(c, links)).collect(),
         }
     }
 }

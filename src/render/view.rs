@@ -6,7 +6,7 @@ use crate::derive::risk::{Assessment, Level, Verdict};
 use crate::derive::summary::kind_name;
 use crate::derive::Derived;
 use crate::fleet::{Disk, Fleet, Host, Sighting};
-use crate::snapshot::disks::lsblk::BlockDevice;
+use crate::snapshot::disks::{lsblk::BlockDevice, DisksFacts};
 use crate::time::Instant;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -37,6 +37,8 @@ pub struct DiskView {
     pub device: String,
     /// The bus it was last seen on (lsblk's TRAN: `sata`, `nvme`, `usb`, `sas`, …).
     pub tran: Option<String>,
+    /// Its preferred name in /dev/disk/by-id (without the folder), where it was last seen.
+    pub by_id: Option<String>,
     /// Whether it is in its host's newest `disks` snapshot.
     pub present: bool,
     pub first_seen: Instant,
@@ -111,9 +113,11 @@ pub struct DeviceRow<'a> {
     pub model: Option<&'a str>,
 }
 
-/// The transport of the lsblk disk named by a device path (`/dev/sda`, `sda`).
-fn tran(devices: &[BlockDevice], device: &str) -> Option<String> {
-    crate::derive::role::block(devices, device).and_then(|d| d.tran.clone())
+/// The bus and the by-id name of the lsblk disk a device path names (`/dev/sda`, `sda`).
+fn tran_and_by_id(facts: &DisksFacts, device: &str) -> (Option<String>, Option<String>) {
+    let Some(disk) = crate::derive::role::block(&facts.devices, device) else { return (None, None) };
+    let by_id = crate::snapshot::disks::by_id::preferred(&facts.by_id, &disk.name);
+    (disk.tran.clone(), by_id.map(str::to_string))
 }
 
 pub fn device_rows(devices: &[BlockDevice]) -> Vec<DeviceRow<'_>> {
@@ -185,12 +189,14 @@ pub fn build(
     }));
     let by_name: HashMap<&str, &str> =
         fleet.hosts.iter().zip(&host_slugs).map(|(h, s)| (h.name.as_str(), s.as_str())).collect();
-    let devices: HashMap<&str, &[BlockDevice]> =
-        fleet.hosts.iter().filter_map(|h| Some((h.name.as_str(), h.disks.as_ref()?.devices.as_slice()))).collect();
+    let facts: HashMap<&str, &DisksFacts> =
+        fleet.hosts.iter().filter_map(|h| Some((h.name.as_str(), h.disks.as_ref()?))).collect();
     let disks: Vec<DiskView> = (fleet.disks.par_iter().zip(&derived.assessments).zip(disk_slugs))
         .map(|((disk, assessment), slug)| {
             let mut view = disk_view(disk, slug, assessment, present.contains(disk.id.as_str()), &by_name, reason_text);
-            view.tran = tran(devices.get(view.host.as_str()).copied().unwrap_or_default(), &view.device);
+            if let Some(facts) = facts.get(view.host.as_str()) {
+                (view.tran, view.by_id) = tran_and_by_id(facts, &view.device);
+            }
             view
         })
         .collect();
@@ -239,6 +245,7 @@ fn disk_view(
         host_slug: host_slugs.get(last.host.as_str()).unwrap_or(&"").to_string(),
         device: last.device.clone(),
         tran: None,
+        by_id: None,
         present,
         first_seen: first.at,
         last_seen: last.at,

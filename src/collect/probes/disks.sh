@@ -24,6 +24,8 @@ for dev in $(limited lsblk -dn -o NAME,TYPE 2>/dev/null | awk '$2 == "disk" { pr
   probe "smartctl:$dev" "$SUDO smartctl -j -a $dev"
 done
 
+# udev's stable names (none in a container).
+[ -d /dev/disk/by-id ] && probe by-id 'ls -l /dev/disk/by-id'
 probe df 'df -B1 --output=source,fstype,target,size,used,avail'
 if has pvs; then
   probe pvs "$SUDO pvs --reportformat json --units b --nosuffix"

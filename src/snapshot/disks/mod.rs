@@ -1,5 +1,6 @@
 //! Kind `disks`: block devices, SMART, file systems, LVM, homes, ZFS and Ceph.
 
+pub mod by_id;
 pub mod ceph;
 pub mod df;
 pub mod home;
@@ -24,6 +25,9 @@ pub struct DisksFacts {
     pub homes: Vec<home::HomeUsage>,
     pub pools: Vec<zpool::Pool>,
     pub ceph_osds: Vec<ceph::CephOsd>,
+    /// udev's /dev/disk/by-id links.
+    #[serde(default)]
+    pub by_id: Vec<by_id::Link>,
 }
 
 pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>) -> DisksFacts {
@@ -70,6 +74,9 @@ pub fn parse(probes: &BTreeMap<String, Probe>, failures: &mut Vec<ProbeFailure>)
     }
     if let Some(list) = probe_json(probes, "ceph-osd", failures) {
         facts.ceph_osds = ceph::parse(list);
+    }
+    if let Some(text) = probe_text(probes, "by-id", failures) {
+        facts.by_id = by_id::parse(&text);
     }
     facts
 }
