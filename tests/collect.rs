@@ -598,6 +598,7 @@ fn ssh_sudo_as_a_non_root_user_runs_the_probes_and_nothing_else() {
         // apt: only `-q update`, needrestart only `-b` (its -r a restarts services).
         vec!["-n", wrapper.to_str().unwrap(), "apt-get", "install", "-y", "netcat-openbsd"],
         vec!["-n", wrapper.to_str().unwrap(), "apt-get", "-q", "update", "-o", "APT::Update::Pre-Invoke::=id"],
+        vec!["-n", wrapper.to_str().unwrap(), "apt-get", "-q", "update", "-o", "Acquire::http::Proxy=http://x;id"],
         vec!["-n", wrapper.to_str().unwrap(), "needrestart", "-r", "a"],
         vec!["-n", "/usr/sbin/smartctl", "-j", "-a", "/dev/sda"],
         vec!["-n", "/bin/sh", "-c", "id"],

@@ -1076,3 +1076,60 @@ fn one_host(host: &common::debian::DebianHost, policy: &str) -> String {
         name = host.name
     )
 }
+
+/// collect.apt_proxy: the host's only source is a name no resolver knows,
+/// reached through a proxy on loopback; the probe's `apt-get update` and the
+/// update's download both go through it.
+#[test]
+fn apt_goes_through_the_configured_proxy_to_collect_and_to_update() {
+    use common::debian::{repository, Deb, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repository(
+        &repo,
+        &[
+            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
+        ],
+    );
+    let host = DebianHost::start("deb-proxy", &repo, &["parc-tool_1.0_all.deb"]);
+    std::fs::write(
+        host.root.join("etc/apt/sources.list.d/parc-tests.list"),
+        "deb [trusted=yes] http://repo.parc.invalid/ ./\n",
+    )
+    .unwrap();
+    let proxy = common::proxy::Proxy::start(repo.clone());
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let policy = "action = \"upgrade\"\nreboot = \"never\"\n";
+    let config = format!("[collect]\napt_update = true\napt_proxy = \"{url}\"\n\n{}", one_host(&host, policy));
+    std::fs::write(tmp.path().join("parc.toml"), config).unwrap();
+    let parc_in = |args: &[&str]| parc().current_dir(tmp.path()).args(args).output().unwrap();
+
+    let collect = parc_in(&["collect", "--ssh", "--kinds", "system,apt"]);
+    assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    let apt = read_json(&tmp.path().join("snapshots/deb-proxy/apt.json"));
+    let update = &apt["probes"]["apt-update"];
+    assert_eq!(update["cmd"].as_str().unwrap().trim(), format!("apt-get -q update -o Acquire::http::Proxy={url}"));
+    assert_eq!(update["exit"], 0, "{update:#}");
+    let asked = proxy.requests();
+    assert!(
+        asked.iter().any(|r| r.starts_with("GET http://repo.parc.invalid/") && r.contains("Packages")),
+        "{asked:?}"
+    );
+
+    assert!(parc_in(&["plan", "-o", "plan.json"]).status.success());
+    let out = parc_in(&["apply", "plan.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(stderr.contains("update deb-proxy ok: upgrade, 1 package(s) changed"), "{stderr}");
+    let asked = proxy.requests();
+    assert!(asked.iter().any(|r| r.contains("parc-tool_2.0_all.deb")), "the package came through the proxy: {asked:?}");
+    let version = host.ssh("dpkg-query -W -f '${Version}' parc-tool");
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "2.0");
+
+    // The update wrapper takes a plain URL only.
+    let wrapper = parc().args(["probe-script", "--update-wrapper"]).output().unwrap();
+    std::fs::write(host.root.join("usr/local/sbin/parc-update-root"), &wrapper.stdout).unwrap();
+    let refused =
+        host.ssh("sh /usr/local/sbin/parc-update-root --proxy 'http://x -o APT::Update::Pre-Invoke::=id' refresh");
+    assert_eq!(refused.status.code(), Some(126), "{}", String::from_utf8_lossy(&refused.stderr));
+}

@@ -13,6 +13,9 @@
 #   autoremove | clean               apt-get -y autoremove, apt-get clean
 #   reboot                           a reboot, a second later
 #
+# Any of them may follow `--proxy URL` (collect.apt_proxy): apt-get then
+# downloads through that HTTP proxy. The URL is plain characters only.
+#
 # Install (root):
 #   parc probe-script --update-wrapper > /usr/local/sbin/parc-update-root
 #   chown root:root /usr/local/sbin/parc-update-root && chmod 755 /usr/local/sbin/parc-update-root
@@ -23,6 +26,7 @@ LC_ALL=C DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l APT_LISTCHANGES_FRONT
 export PATH LC_ALL DEBIAN_FRONTEND NEEDRESTART_MODE APT_LISTCHANGES_FRONTEND
 STATE=/var/lib/parc-update
 OPTIONS="-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
+PROXY=""
 
 refuse() {
   echo "parc-update-root: refused: $*" >&2
@@ -46,13 +50,27 @@ detached() {
   exit 0
 }
 
+if [ "$1" = --proxy ] && [ $# -ge 2 ]; then
+  case $2 in
+    http://?* | https://?*) ;;
+    *) refuse "--proxy $2" ;;
+  esac
+  case $2 in
+    *[!A-Za-z0-9._~:/@%+-]*) refuse "--proxy $2" ;;
+  esac
+  PROXY="-o Acquire::http::Proxy=$2"
+  OPTIONS="$OPTIONS $PROXY"
+  shift 2
+fi
+
 [ $# -ge 1 ] || refuse "no command"
 command=$1
 shift
 case $command in
   lock-holders) [ $# -eq 0 ] && exec fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock ;;
   audit) [ $# -eq 0 ] && exec dpkg --audit ;;
-  refresh) [ $# -eq 0 ] && exec apt-get -q update ;;
+  # shellcheck disable=SC2086
+  refresh) [ $# -eq 0 ] && exec apt-get -q $PROXY update ;;
   start)
     case "$1" in
       upgrade | dist-upgrade) [ $# -eq 1 ] && detached "$1" ;;

@@ -252,7 +252,11 @@ impl Host<'_> {
         // What needs root goes through the wrapper: as root, piped to sh; else sudo runs the host's copy.
         let wrapper =
             self.config.ssh.update_wrapper.clone().unwrap_or_else(|| "/usr/local/sbin/parc-update-root".into());
+        let proxy = self.config.collect.apt_proxy.as_deref();
         let root = |args: &[&str]| -> Result<Exec, Stop> {
+            let args: Vec<&str> =
+                proxy.map(|p| ["--proxy", p]).into_iter().flatten().chain(args.iter().copied()).collect();
+            let args = args.as_slice();
             let run = if self.config.ssh.sudo {
                 let words: Vec<String> = args.iter().map(|a| ssh::quote(a)).collect();
                 let command = format!("sudo -n {} {}", ssh::quote(&wrapper), words.join(" "));

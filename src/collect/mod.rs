@@ -150,6 +150,9 @@ fn environment(config: &Config, sudo: bool) -> Vec<(&'static str, String)> {
     if config.collect.apt_update {
         env.push(("PARC_APT_UPDATE", "1".to_string()));
     }
+    if let Some(proxy) = &config.collect.apt_proxy {
+        env.push(("PARC_APT_PROXY", proxy.clone()));
+    }
     if sudo {
         env.push(("PARC_SUDO", config.ssh.sudo_prefix()));
     }

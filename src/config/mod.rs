@@ -89,6 +89,25 @@ pub struct CollectConfig {
     /// The `apt` kind runs `apt-get update` first (root, network). Off by
     /// default: an agent must not touch the network or the lists unless asked.
     pub apt_update: bool,
+    /// An HTTP proxy for APT (`http://apt-cacher:3142`): given to `apt-get
+    /// update` and to the updater's runs as `Acquire::http::Proxy`.
+    pub apt_proxy: Option<String>,
+}
+
+impl CollectConfig {
+    /// The proxy goes into a command line on every host: a URL of plain
+    /// characters only, so that no shell or APT option can ride along.
+    fn check(&self) -> Result<(), String> {
+        let Some(proxy) = &self.apt_proxy else { return Ok(()) };
+        let rest = proxy.strip_prefix("http://").or_else(|| proxy.strip_prefix("https://"));
+        let plain = |c: char| c.is_ascii_alphanumeric() || "._~:/@%+-".contains(c);
+        match rest {
+            Some(rest) if !rest.is_empty() && rest.chars().all(plain) => Ok(()),
+            _ => Err(format!(
+                "collect.apt_proxy is {proxy:?}: give an http:// or https:// URL of letters, digits and ._~:/@%+- only"
+            )),
+        }
+    }
 }
 
 impl Default for CollectConfig {
@@ -98,6 +117,7 @@ impl Default for CollectConfig {
             probe_timeout: 60,
             sudo: false,
             apt_update: false,
+            apt_proxy: None,
         }
     }
 }
@@ -427,6 +447,7 @@ impl Config {
                 )
             })?;
         }
+        config.collect.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
         let mut names = std::collections::BTreeSet::new();
         for job in &config.archive {
             job.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
@@ -497,5 +518,12 @@ mod tests {
         std::fs::write(&path, "[fleet]\nstale_after_hour = 6\n").unwrap();
         let err = format!("{:#}", Config::load(&path, true).unwrap_err());
         assert!(err.contains("stale_after_hour"), "{err}");
+        std::fs::write(&path, "[collect]\napt_proxy = \"http://apt-cacher.lan:3142\"\n").unwrap();
+        assert_eq!(Config::load(&path, true).unwrap().collect.apt_proxy.as_deref(), Some("http://apt-cacher.lan:3142"));
+        for bad in ["apt-cacher.lan:3142", "http://x;id", "http://x -o APT::Update::Pre-Invoke::=id", "http://"] {
+            std::fs::write(&path, format!("[collect]\napt_proxy = {bad:?}\n")).unwrap();
+            let err = format!("{:#}", Config::load(&path, true).unwrap_err());
+            assert!(err.contains("collect.apt_proxy") && err.contains(&path.display().to_string()), "{err}");
+        }
     }
 }

@@ -142,6 +142,7 @@ pub fn build_example(out: &Path) {
 
 pub mod debian;
 pub mod http;
+pub mod proxy;
 pub mod server;
 pub mod sshd;
 pub mod tls;

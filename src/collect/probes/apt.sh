@@ -7,7 +7,8 @@ if ! has apt-get; then
   probe apt-absent 'echo "apt-get not found"'
 else
   if [ "${PARC_APT_UPDATE:-0}" = 1 ]; then
-    probe apt-update "$SUDO apt-get -q update"
+    # collect.apt_proxy: checked by parc and by parc-root to be a plain URL.
+    probe apt-update "$SUDO apt-get -q update${PARC_APT_PROXY:+ -o Acquire::http::Proxy=$PARC_APT_PROXY}"
     # The simulations read the lists the update writes.
     wait
   fi

@@ -8,7 +8,7 @@
 #   pvs|lvs --reportformat json --units b --nosuffix
 #   du -sb /home/NAME...
 #   ceph-volume lvm list --format json
-#   apt-get -q update                (only with collect.apt_update)
+#   apt-get -q update [-o Acquire::http::Proxy=URL]   (only with collect.apt_update)
 #   needrestart -b
 #
 # Install (root):
@@ -37,6 +37,18 @@ device() {
 device_type() {
   case $1 in
     '' | *[!a-z0-9,+]*) return 1 ;;
+  esac
+  return 0
+}
+
+# An APT proxy option with a plain http(s) URL (collect.apt_proxy).
+proxy_option() {
+  case $1 in
+    Acquire::http::Proxy=http://?* | Acquire::http::Proxy=https://?*) ;;
+    *) return 1 ;;
+  esac
+  case ${1#Acquire::http::Proxy=} in
+    *[!A-Za-z0-9._~:/@%+-]*) return 1 ;;
   esac
   return 0
 }
@@ -77,6 +89,9 @@ case $command in
   apt-get)
     if [ $# -eq 2 ] && [ "$1 $2" = "-q update" ]; then
       DEBIAN_FRONTEND=noninteractive exec apt-get -q update
+    fi
+    if [ $# -eq 4 ] && [ "$1 $2 $3" = "-q update -o" ] && proxy_option "$4"; then
+      DEBIAN_FRONTEND=noninteractive exec apt-get -q update -o "$4"
     fi
     ;;
   needrestart)
