@@ -155,3 +155,31 @@ fn a_shallow_clone_is_said_and_a_kept_cache_carries_the_history() {
     assert!(!said.contains("shallow"), "{said}");
     assert_eq!(versions(&ci.join("site")).len(), 4);
 }
+
+/// A dated file is one snapshot: the folder says which there are. One
+/// deleted and committed is gone from the site, though the history has it;
+/// the `<host>/<kind>.json` file beside it keeps every committed version.
+#[test]
+fn a_dated_file_deleted_is_a_snapshot_taken_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("work");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    let dated = |day: u32| repo.join(format!("snapshots/alpha/system/2026-11-0{day}T020000Z.json"));
+    std::fs::create_dir_all(dated(1).parent().unwrap()).unwrap();
+    for day in 1..=3 {
+        let value = snapshot(&format!("2026-11-0{day}T03:00:00+01:00"), &format!("Debian dated {day}"));
+        std::fs::write(dated(day), serde_json::to_vec(&value).unwrap()).unwrap();
+    }
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "three dated"]);
+    std::fs::remove_file(dated(2)).unwrap();
+    git(&repo, &["commit", "-q", "-am", "day 2 was wrong"]);
+    commit(&repo, "alpha", &snapshot("2026-11-04T03:00:00+01:00", "Debian stable path"), "day 4");
+    commit(&repo, "alpha", &snapshot("2026-11-05T03:00:00+01:00", "Debian stable path"), "day 5");
+
+    let site = tmp.path().join("site");
+    parc().current_dir(&repo).args(["build", "--snapshots", "snapshots", "--out"]).arg(&site).assert().success();
+    let os: Vec<String> = versions(&site).into_iter().map(|(_, os)| os).collect();
+    assert_eq!(os, ["Debian dated 1", "Debian dated 3", "Debian stable path", "Debian stable path"]);
+}

@@ -260,9 +260,14 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
 }
 
 /// The candidate a blob found in the history stands for (`None`: no snapshot).
+/// A dated file is one snapshot, and the working tree has it: its history
+/// adds nothing, and one deleted since is a snapshot taken away.
 fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
     let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() == 3 {
+        return None;
+    }
     let Some(Ok((_, kind))) = classify(&parts) else { return None };
     let label = label(prefix, short, path);
     Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
