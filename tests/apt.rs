@@ -138,10 +138,103 @@ fn every_status_and_profile_check() {
         text.contains("Could not get lock") && text.contains("Not using locking"),
         "apt's own lines are shown: {text}"
     );
+    assert_eq!(hosts["pve-none"]["profile"], "proxmox");
+    assert!(hosts["pve-none"].codes().contains(&"pve_no_repository".to_string()));
+}
+
+/// The checks of the fleet updater parc grew from: Debian suites that carry
+/// different components, a Proxmox host without proxmox-ve or its kernel,
+/// ubuntu-drivers' advice, and the room the pending upgrades need.
+#[test]
+fn the_updaters_profile_checks_and_the_room_upgrades_need() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snaps = tmp.path().join("snapshots");
+    let at = "2026-11-01T03:00:00Z";
+    let dpkg = "base-files\t12.4\tamd64\tii \n";
+    let full = "deb http://deb.debian.org/debian bookworm main contrib non-free non-free-firmware\n";
+    let uneven = format!("{full}deb http://security.debian.org/debian-security bookworm-security main non-free-firmware\ndeb http://deb.debian.org/debian bookworm-backports main\n");
+    let pve = format!("{full}deb http://security.debian.org/debian-security bookworm-security main contrib non-free non-free-firmware\ndeb http://download.proxmox.com/debian/pve bookworm pve-no-subscription\n");
+    let pve_whole = "base-files\t12.4\tamd64\tii \nproxmox-ve\t8.0.2\tall\tii \n";
+    let hosts = [
+        ("uneven", uneven.as_str(), dpkg, None),
+        ("pve-debian-kernel", pve.as_str(), dpkg, None),
+        ("pve-whole", pve.as_str(), pve_whole, Some("Linux 6.2.16-3-pve #1 SMP PREEMPT_DYNAMIC PVE 6.2.16-3 x86_64\n")),
+    ];
+    for (host, sources, dpkg, uname) in hosts {
+        let mut system = system(host, at);
+        if let Some(uname) = uname {
+            system["probes"]["uname"] = probe(json!(uname));
+        }
+        write_dated(&snaps, host, &system);
+        write_dated(&snaps, host, &apt(host, at, SIM_EMPTY, dpkg, sources));
+    }
+    // Ubuntu: the real ubuntu-drivers output recommends nvidia-driver-450-server.
+    let ubuntu = |host: &str, installed: &str| {
+        let mut system = system(host, at);
+        system["probes"]["os-release"] =
+            probe(json!("NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"20.04\"\nVERSION_CODENAME=focal\n"));
+        let mut apt =
+            apt(host, at, SIM_EMPTY, installed, "deb http://archive.ubuntu.com/ubuntu focal main restricted\n");
+        apt["probes"]["ubuntu-drivers"] = probe(json!(corpus("apt/ubuntu-drivers-devices-nvidia.txt")));
+        write_dated(&snaps, host, &system);
+        write_dated(&snaps, host, &apt);
+    };
+    ubuntu("ubuntu-advised", "nvidia-driver-450\t450.80.02-0ubuntu1\tamd64\tii \n");
+    ubuntu("ubuntu-done", "nvidia-driver-450-server\t450.80.02-0ubuntu1\tamd64\tii \n");
+    // Room: 302,380 bytes to download (the real listing) on a / with 200,000 free;
+    // a kernel to fetch and a /boot/firmware with 1 MB free.
+    let room = |host: &str, uris: &str, df: &str| {
+        write_dated(&snaps, host, &system(host, at));
+        let mut apt = apt(host, at, SIM_EMPTY, dpkg, full);
+        apt["probes"]["apt-print-uris"] = probe(json!(uris));
+        apt["probes"]["apt-sim-autoremove"] = probe(json!(corpus("apt/debian12-sim-autoremove.txt")));
+        apt["probes"]["apt-archives"] = probe(json!("83412992\t/var/cache/apt/archives\n"));
+        write_dated(&snaps, host, &apt);
+        let mut disks = disks(host, at, &[], "");
+        disks["probes"]["df"] = probe(json!(format!("Filesystem Type Mounted on 1B-blocks Used Avail\n{df}")));
+        write_dated(&snaps, host, &disks);
+    };
+    let real = corpus("apt/debian12-print-uris-dist-upgrade.txt");
+    room("tight-root", &real, "/dev/sda1 ext4 / 10000000 9800000 200000\n");
+    room("roomy-root", &real, "/dev/sda1 ext4 / 10000000000 1000000000 9000000000\n");
+    let kernel = format!("{real}'http://deb.debian.org/debian/pool/main/l/linux-signed-arm64/linux-image-6.1.0-27-arm64_6.1.115-1_arm64.deb' linux-image-6.1.0-27-arm64_6.1.115-1_arm64.deb 69219384 SHA256:ab\n");
+    room("tight-boot", &kernel, "/dev/sda2 ext4 / 10000000000 1000000000 9000000000\n/dev/sda1 vfat /boot/firmware 536870912 535822336 1048576\n");
+
+    let site = tmp.path().join("site");
+    build_cmd(&snaps, &site, &[]).assert().success();
+    let hosts = hosts_by_name(&site);
+    let reason =
+        |host: &str, code: &str| hosts[host]["reasons"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned();
+    let uneven = reason("uneven", "debian_components_uneven").expect("bookworm-security lacks contrib and non-free");
+    assert_eq!(uneven["values"], json!({"suites": ["bookworm-security"], "components": ["contrib", "non-free"]}));
+    assert!(uneven["text"].as_str().unwrap().contains("bookworm-security lacks contrib, non-free"), "{uneven}");
+    assert_eq!(reason("tight-root", "debian_components_uneven"), None, "one suite: nothing to compare");
+
+    assert!(reason("pve-debian-kernel", "pve_meta_package_missing").is_some());
+    let kernel = reason("pve-debian-kernel", "pve_kernel_not_running").unwrap();
+    assert_eq!(kernel["values"]["kernel"], "6.1.0-27-amd64");
+    assert_eq!(hosts["pve-whole"].codes(), Vec::<String>::new(), "proxmox-ve installed, a -pve kernel running");
+
+    let advised = reason("ubuntu-advised", "ubuntu_driver_recommended").unwrap();
     assert_eq!(
-        (hosts["pve-none"]["profile"].as_str(), hosts["pve-none"].codes()[0].as_str()),
-        (Some("proxmox"), "pve_no_repository")
+        advised["values"],
+        json!({"package": "nvidia-driver-450-server", "device": "GK106 [GeForce GTX 650 Ti]"})
     );
+    assert_eq!(reason("ubuntu-done", "ubuntu_driver_recommended"), None);
+
+    let short = reason("tight-root", "apt_space_short").expect("302 kB to fetch, 200 kB free");
+    assert_eq!(short["values"], json!({"mount": "/", "needed": 302380, "free": 200000}));
+    assert_eq!(reason("roomy-root", "apt_space_short"), None);
+    let boot = reason("tight-boot", "apt_space_short").expect("a 69 MB kernel, 1 MB free on /boot/firmware");
+    assert_eq!(boot["values"]["mount"], "/boot/firmware");
+    assert_eq!(hosts["tight-root"]["download_bytes"], 302380);
+    assert_eq!(hosts["tight-root"]["disk_change_bytes"], 0);
+    assert_eq!(hosts["tight-root"]["autoremove"], json!(["parc-lib"]));
+    assert_eq!(hosts["tight-root"]["archives_bytes"], 83412992);
+    let page = read(&site.join(hosts["tight-root"]["page"].as_str().unwrap()));
+    assert!(page.contains("<dd id=\"apt-autoremove\">would remove parc-lib</dd>"), "{page}");
+    assert!(page.contains("<dd id=\"apt-download\">302.38 kB for a dist-upgrade, 0 B more on disk</dd>"), "{page}");
+    assert!(page.contains("<dd id=\"apt-archives\">83.41 MB in /var/cache/apt/archives"), "{page}");
 }
 
 #[test]

@@ -412,3 +412,24 @@ fn by_id_links_read_from_ls_and_find_listings() {
     assert_eq!(by_id::preferred(&nvme, "nvme0n1"), Some("nvme-HUSPR3216AHP301_STM0001B6780"));
     assert_eq!(by_id::preferred(&read("nvme-eui.txt"), "nvme0n1p2"), Some("nvme-eui.3825004235000591-part2"));
 }
+
+#[test]
+fn download_sizes_autoremove_and_driver_advice_from_real_outputs() {
+    use parc::snapshot::apt::{downloads, drivers, simulate};
+    let d = downloads::parse(&corpus("apt/debian12-print-uris-dist-upgrade.txt"));
+    assert_eq!((d.bytes, d.disk_change), (302_380, Some(0)));
+    assert_eq!(d.files, [("parc-tool".to_string(), 302_380)]);
+    let ubuntu = downloads::parse(&corpus("apt/ubuntu2404-apt-upgrade-phased-keptback.txt"));
+    assert_eq!(ubuntu.disk_change, Some(189_000_000), "After this operation, 189 MB of additional disk space");
+    let autoremove = simulate::parse(&corpus("apt/debian12-sim-autoremove.txt"));
+    let removed: Vec<&str> = autoremove.actions.iter().map(|a| a.package.as_str()).collect();
+    assert_eq!(removed, ["parc-lib"]);
+    let devices = drivers::parse(&corpus("apt/ubuntu-drivers-devices-nvidia.txt"));
+    assert_eq!(
+        devices,
+        [drivers::Device {
+            model: "GK106 [GeForce GTX 650 Ti]".into(),
+            recommended: Some("nvidia-driver-450-server".into())
+        }]
+    );
+}

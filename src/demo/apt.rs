@@ -106,6 +106,16 @@ impl Host<'_> {
             let (name, version, arch, status) = versions[i % real].clone();
             versions.push((format!("{name}-x{}", i / real), version, arch, status));
         }
+        if self.role.name.starts_with("pve") {
+            // What makes a Proxmox VE host, as pveversion -v lists it.
+            for (name, version, arch) in [
+                ("proxmox-ve", "8.0.2", "all"),
+                ("pve-manager", "8.0.3", "amd64"),
+                ("proxmox-kernel-6.2.16-3-pve", "6.2.16-3", "amd64"),
+            ] {
+                versions.push((name.into(), version.into(), arch.into(), "ii "));
+            }
+        }
         let sim = parc::snapshot::apt::simulate::parse(role.sim);
         if upgraded {
             for action in &sim.actions {
@@ -165,6 +175,34 @@ impl Host<'_> {
         }
         probes.insert("apt-sim-upgrade".into(), Self::probe("apt-get -s -y upgrade", json!(sim_text), 900));
         probes.insert("apt-sim-dist-upgrade".into(), Self::probe("apt-get -s -y dist-upgrade", json!(sim_text), 950));
+        probes.insert(
+            "apt-print-uris".into(),
+            Self::probe("apt-get --print-uris -y dist-upgrade", json!(print_uris(&sim_text)), 940),
+        );
+        // An old kernel left behind after an upgrade, as autoremove lists one.
+        let autoremove = if upgraded {
+            AUTOREMOVE
+                .replace("parc-lib [1.0]", "linux-image-6.1.0-25-amd64 [6.1.106-3]")
+                .replace("parc-lib", "linux-image-6.1.0-25-amd64")
+        } else {
+            AUTOREMOVE
+                .replace("The following packages will be REMOVED:\n  parc-lib\n", "")
+                .replace("1 to remove", "0 to remove")
+                .replace("Remv parc-lib [1.0]\n", "")
+        };
+        probes.insert("apt-sim-autoremove".into(), Self::probe("apt-get -s autoremove", json!(autoremove), 700));
+        let cache = 8192 + fnv(self.role.name) % 200_000_000 * (self.progress + 1) / 100;
+        probes.insert(
+            "apt-archives".into(),
+            Self::probe(
+                "du -sb --exclude=partial /var/cache/apt/archives",
+                json!(format!("{cache}\t/var/cache/apt/archives\n")),
+                40,
+            ),
+        );
+        if self.role.os_release.contains("ID=ubuntu") && self.role.name.starts_with("ws-") {
+            probes.insert("ubuntu-drivers".into(), Self::probe("ubuntu-drivers devices", json!(UBUNTU_DRIVERS), 2100));
+        }
         probes.insert("apt-showhold".into(), Self::probe("apt-mark showhold", json!(role.held), 120));
         probes.insert(
             "reboot-required".into(),
@@ -190,4 +228,31 @@ impl Host<'_> {
         let span = u64::from(self.days.max(2) - 1);
         (span - progress * span / 100) as u32
     }
+}
+
+/// What `apt-get --print-uris` prints for a simulation's installs: apt's
+/// two summary lines, then one line per package; sizes made up from the
+/// name, a kernel's as large as a real one.
+fn print_uris(sim: &str) -> String {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    for words in sim.lines().filter(|l| l.starts_with("Inst ")).map(|l| l.split_whitespace().collect::<Vec<_>>()) {
+        let Some(&package) = words.get(1) else { continue };
+        let version = words.iter().find_map(|w| w.strip_prefix('(')).unwrap_or("1");
+        let size = if package.starts_with("linux-image-") || package.starts_with("raspberrypi-kernel") {
+            69_219_384
+        } else {
+            40_000 + fnv(package) % 4_000_000
+        };
+        total += size;
+        let file = format!("{}_{}_all.deb", package.split(':').next().unwrap_or(package), version.replace(':', "%3a"));
+        lines.push(format!("'http://deb.debian.org/debian/pool/main/{file}' {file} {size} SHA256:{:016x}", fnv(&file)));
+    }
+    format!(
+        "Reading package lists...\nBuilding dependency tree...\nReading state information...\nCalculating upgrade...\n\
+         Need to get {:.1} MB of archives.\nAfter this operation, {:.1} MB of additional disk space will be used.\n{}",
+        total as f64 / 1e6,
+        total as f64 * 1.9 / 1e6,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+    )
 }

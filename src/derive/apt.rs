@@ -74,11 +74,13 @@ pub fn assess(host: &Host) -> Option<AptState> {
     }
     let profile = profile(system.and_then(|s| s.os_id.as_deref()), &enabled);
     match profile {
-        Profile::Proxmox => proxmox(apt, &enabled, &mut reasons),
+        Profile::Proxmox => proxmox(host, apt, &enabled, &mut reasons),
         Profile::Debian => debian(system.and_then(|s| s.os_version.as_deref()), &enabled, &mut reasons),
         Profile::Raspbian => raspbian(host, &mut reasons),
-        Profile::Ubuntu | Profile::Other => {}
+        Profile::Ubuntu => ubuntu(host, apt, &mut reasons),
+        Profile::Other => {}
     }
+    space(host, apt, &mut reasons);
     if counts.upgrades > 0 {
         let values = vec![("count", json!(counts.upgrades)), ("security", json!(counts.security))];
         reasons.push(Level::Info, Code::AptUpgrades, values);
@@ -186,9 +188,22 @@ fn warnings(apt: &AptFacts, counts: &Counts, reasons: &mut Reasons) {
     }
 }
 
-/// Proxmox VE: the enterprise repository needs a subscription; without it,
+/// Proxmox VE: the `proxmox-ve` meta-package keeps the Proxmox kernel and its tools
+/// coming; without it, or on a Debian kernel, the host is no longer a whole
+/// Proxmox VE.
+fn proxmox(host: &Host, apt: &AptFacts, enabled: &[&Source], reasons: &mut Reasons) {
+    if apt.inventory.is_some() && super::machine::installed(host, "proxmox-ve").is_none() {
+        reasons.push(Level::Watch, Code::PveMetaPackageMissing, Vec::new());
+    }
+    if let Some(kernel) = host.system.as_ref().and_then(|s| s.kernel.as_deref()).filter(|k| !k.ends_with("-pve")) {
+        reasons.push(Level::Watch, Code::PveKernelNotRunning, vec![("kernel", json!(kernel))]);
+    }
+    repositories(apt, enabled, reasons);
+}
+
+/// The enterprise repository needs a subscription; without it,
 /// pve-no-subscription, or the host gets no Proxmox updates.
-fn proxmox(apt: &AptFacts, enabled: &[&Source], reasons: &mut Reasons) {
+fn repositories(apt: &AptFacts, enabled: &[&Source], reasons: &mut Reasons) {
     let enterprise = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-enterprise"));
     let no_subscription = enabled.iter().any(|s| s.components.iter().any(|c| c == "pve-no-subscription"));
     if enterprise && !apt.pve_subscription {
@@ -207,6 +222,81 @@ fn debian(os_version: Option<&str>, enabled: &[&Source], reasons: &mut Reasons) 
     if major.is_some_and(|m| m >= 12) && enabled.iter().any(|s| debian_archive(&s)) && !firmware {
         reasons.push(Level::Watch, Code::DebianNoNonFreeFirmware, vec![("version", json!(major))]);
     }
+    // The release, its -updates and its -security carry the same components,
+    // or what one has gets no fixes from the others.
+    const OPTIONAL: [&str; 3] = ["contrib", "non-free", "non-free-firmware"];
+    let mut suites: Vec<(&str, Vec<&str>)> = Vec::new();
+    for source in enabled.iter().filter(debian_archive) {
+        for suite in source.suites.iter().filter(|s| !s.ends_with("-backports")) {
+            let components = source.components.iter().map(String::as_str).filter(|c| OPTIONAL.contains(c));
+            match suites.iter_mut().find(|(name, _)| name == suite) {
+                Some((_, have)) => have.extend(components),
+                None => suites.push((suite, components.collect())),
+            }
+        }
+    }
+    let wanted: Vec<&str> = OPTIONAL.into_iter().filter(|c| suites.iter().any(|(_, have)| have.contains(c))).collect();
+    let short: Vec<&str> =
+        suites.iter().filter(|(_, have)| wanted.iter().any(|c| !have.contains(c))).map(|(name, _)| *name).collect();
+    if !short.is_empty() {
+        let missing: Vec<&str> =
+            wanted.iter().copied().filter(|c| suites.iter().any(|(_, have)| !have.contains(c))).collect();
+        reasons.push(
+            Level::Watch,
+            Code::DebianComponentsUneven,
+            vec![("suites", json!(short)), ("components", json!(missing))],
+        );
+    }
+}
+
+/// Ubuntu: a driver `ubuntu-drivers` recommends that is not installed.
+fn ubuntu(host: &Host, apt: &AptFacts, reasons: &mut Reasons) {
+    for device in apt.drivers.iter().flatten() {
+        let Some(package) = device.recommended.as_deref() else { continue };
+        if apt.inventory.is_some() && super::machine::installed(host, package).is_none() {
+            reasons.push(
+                Level::Info,
+                Code::UbuntuDriverRecommended,
+                vec![("package", json!(package)), ("device", json!(device.model))],
+            );
+        }
+    }
+}
+
+/// Packages whose files land in /boot or /boot/firmware.
+const BOOT_PACKAGES: [&str; 6] = [
+    "linux-image-",
+    "raspi-firmware",
+    "raspberrypi-kernel",
+    "raspberrypi-bootloader",
+    "pve-kernel-",
+    "proxmox-kernel-",
+];
+
+/// The pending upgrades against the free space they need: the archives'
+/// file system takes the downloads and apt's announced growth, /boot (or
+/// /boot/firmware) the kernels and firmware.
+fn space(host: &Host, apt: &AptFacts, reasons: &mut Reasons) {
+    let (Some(downloads), Some(disks)) = (apt.downloads.as_ref(), host.disks.as_ref()) else { return };
+    let holding = |path: &str| {
+        (disks.filesystems.iter())
+            .filter(|f| path == f.target || path.starts_with(&format!("{}/", f.target.trim_end_matches('/'))))
+            .max_by_key(|f| f.target.len())
+    };
+    let mut check = |fs: Option<&crate::snapshot::disks::df::Filesystem>, needed: u64| {
+        if let Some(fs) = fs.filter(|f| needed > 0 && f.avail < needed) {
+            let values = vec![("mount", json!(fs.target)), ("needed", json!(needed)), ("free", json!(fs.avail))];
+            reasons.push(Level::Watch, Code::AptSpaceShort, values);
+        }
+    };
+    let growth = downloads.disk_change.unwrap_or(0).max(0) as u64;
+    check(holding("/var/cache/apt/archives"), downloads.bytes + growth);
+    let boot: u64 = (downloads.files.iter())
+        .filter(|(package, _)| BOOT_PACKAGES.iter().any(|p| package.starts_with(p)))
+        .map(|(_, size)| size)
+        .sum();
+    let boot_fs = ["/boot/firmware", "/boot"].iter().find_map(|t| disks.filesystems.iter().find(|f| f.target == *t));
+    check(boot_fs, boot);
 }
 
 /// Raspberry Pi OS: kernels and firmware land in a small /boot.

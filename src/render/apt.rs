@@ -35,6 +35,14 @@ pub struct AptHost {
     pub reboot_suspect: bool,
     /// `debian`, `ubuntu`, `proxmox`, `raspbian` or `other`.
     pub profile: Profile,
+    /// What a dist-upgrade would download (`apt-get --print-uris`).
+    pub download_bytes: Option<u64>,
+    /// The change on disk apt announces for it; negative when it frees space.
+    pub disk_change_bytes: Option<i64>,
+    /// What `apt-get autoremove` would remove.
+    pub autoremove: Vec<String>,
+    /// The bytes in /var/cache/apt/archives: what `apt-get clean` frees.
+    pub archives_bytes: Option<u64>,
     /// When the newest package inventory was taken.
     pub last_inventory: Option<Instant>,
     /// When the newest `apt` snapshot was collected.
@@ -173,6 +181,14 @@ pub fn hosts(site: &Site) -> Vec<AptHost> {
                 reboot_since: state.reboot_since,
                 reboot_suspect: state.reboot_suspect,
                 profile: state.profile,
+                download_bytes: history.newest.downloads.as_ref().map(|d| d.bytes),
+                disk_change_bytes: history.newest.downloads.as_ref().and_then(|d| d.disk_change),
+                autoremove: (history.newest.autoremove.iter())
+                    .flat_map(|s| &s.actions)
+                    .filter(|a| matches!(a.op, simulate::Op::Remove | simulate::Op::Purge))
+                    .map(|a| a.package.clone())
+                    .collect(),
+                archives_bytes: history.newest.archives_bytes,
                 last_inventory: history.last_inventory,
                 at: history.at,
                 page: format!("apt/{}.html", view.slug),

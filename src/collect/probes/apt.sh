@@ -14,6 +14,11 @@ else
   fi
   probe apt-sim-upgrade 'apt-get -s -y upgrade'
   probe apt-sim-dist-upgrade 'apt-get -s -y dist-upgrade'
+  # What they would download (sizes -s does not print), what autoremove and clean would free.
+  probe apt-print-uris 'apt-get --print-uris -y dist-upgrade'
+  probe apt-sim-autoremove 'apt-get -s autoremove'
+  probe apt-archives 'du -sb --exclude=partial /var/cache/apt/archives'
+  has ubuntu-drivers && probe ubuntu-drivers 'ubuntu-drivers devices'
   probe apt-showhold 'apt-mark showhold'
   # Absent files are the normal answer: no reboot needed.
   probe reboot-required 'for f in /run/reboot-required /run/reboot-required.pkgs; do [ -f "$f" ] && { echo "==> $f <=="; cat "$f"; echo; }; done; true'

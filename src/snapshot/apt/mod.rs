@@ -1,6 +1,8 @@
 //! The `apt` kind: pending updates (simulated, never applied), held
 //! packages, reboots, the installed packages and the configured sources.
 
+pub mod downloads;
+pub mod drivers;
 pub mod simulate;
 pub mod sources;
 
@@ -30,6 +32,18 @@ pub struct AptFacts {
     pub sources: Vec<sources::Source>,
     /// A Proxmox VE subscription key file is there (`/etc/subscription`).
     pub pve_subscription: bool,
+    /// What a dist-upgrade would download, and its change on disk.
+    #[serde(default)]
+    pub downloads: Option<downloads::Downloads>,
+    /// `apt-get -s autoremove`: what autoremove would remove.
+    #[serde(default)]
+    pub autoremove: Option<Arc<simulate::Simulation>>,
+    /// The bytes in /var/cache/apt/archives (what `apt-get clean` frees).
+    #[serde(default)]
+    pub archives_bytes: Option<u64>,
+    /// `ubuntu-drivers devices`, where the tool is installed.
+    #[serde(default)]
+    pub drivers: Option<Vec<drivers::Device>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -136,6 +150,7 @@ pub fn parse(
     };
     facts.upgrade = simulation("apt-sim-upgrade", failures);
     facts.dist_upgrade = simulation("apt-sim-dist-upgrade", failures);
+    facts.autoremove = simulation("apt-sim-autoremove", failures);
     for (key, sim) in [("apt-sim-upgrade", &facts.upgrade), ("apt-sim-dist-upgrade", &facts.dist_upgrade)] {
         if let Some(lines) = sim.as_ref().map(|s| &s.unreadable).filter(|l| !l.is_empty()) {
             notes.push(format!("{key}: {} action line(s) cut or unreadable (line {})", lines.len(), numbers(lines)));
@@ -158,6 +173,9 @@ pub fn parse(
     });
     facts.inventory = inventory(probes, failures, notes, memo);
     facts.pve_subscription = probes.get("pve-subscription").and_then(Probe::text).is_some_and(|t| !t.trim().is_empty());
+    facts.downloads = text("apt-print-uris", failures).map(|t| downloads::parse(&t));
+    facts.archives_bytes = text("apt-archives", failures).and_then(|t| downloads::archives_bytes(&t));
+    facts.drivers = text("ubuntu-drivers", failures).map(|t| drivers::parse(&t));
     if let Some(t) = text("apt-sources", failures) {
         facts.sources = files(&t).into_iter().flat_map(|(path, body)| sources::parse(&path, &body)).collect();
     }
