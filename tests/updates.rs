@@ -283,9 +283,13 @@ fn a_real_debian_host_is_planned_from_what_its_own_apt_simulates() {
             // Version 2 needs a package that is not installed: upgrade keeps it back, full-upgrade installs both.
             Deb { name: "parc-lib", version: "2.0", control: "Depends: parc-new\n", files: &[] },
             Deb { name: "parc-new", version: "1.0", control: "", files: &[] },
+            Deb { name: "parc-old", version: "1.0", control: "", files: &[] },
         ],
     );
-    let host = DebianHost::start("deb1", &repo, &["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb"]);
+    let installed = ["parc-tool_1.0_all.deb", "parc-lib_1.0_all.deb", "parc-old_1.0_all.deb"];
+    let host = DebianHost::start("deb1", &repo, &installed);
+    // Installed as a dependency once, needed by nothing now: autoremove's.
+    assert!(host.ssh("apt-mark auto parc-old").status.success());
     let config = |action: &str| {
         format!(
             "[ssh]\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n[[hosts]]\nname = \"deb1\"\nssh = \"{}\"\n\n\
@@ -298,6 +302,15 @@ fn a_real_debian_host_is_planned_from_what_its_own_apt_simulates() {
     std::fs::write(tmp.path().join("parc.toml"), config("upgrade")).unwrap();
     let collect = parc().current_dir(tmp.path()).args(["collect", "--ssh", "--kinds", "system,apt"]).output().unwrap();
     assert!(collect.status.success(), "{}", String::from_utf8_lossy(&collect.stderr));
+    // What its own apt says a dist-upgrade downloads, autoremove removes, clean frees.
+    let site = tmp.path().join("site");
+    build_cmd(&tmp.path().join("snapshots"), &site, &[]).assert().success();
+    let apt = read_json(&site.join("api/v1/apt/hosts.json"))[0].clone();
+    let size = |file: &str| std::fs::metadata(repo.join(file)).unwrap().len();
+    let fetched = size("parc-tool_2.0_all.deb") + size("parc-lib_2.0_all.deb") + size("parc-new_1.0_all.deb");
+    assert_eq!(apt["download_bytes"], fetched, "{apt:#}");
+    assert_eq!(apt["autoremove"], serde_json::json!(["parc-old"]), "{apt:#}");
+    assert!(apt["archives_bytes"].is_u64(), "{apt:#}");
 
     let plan = |action: &str| -> Value {
         std::fs::write(tmp.path().join("parc.toml"), config(action)).unwrap();

@@ -108,11 +108,7 @@ impl Host<'_> {
         }
         if self.role.name.starts_with("pve") {
             // What makes a Proxmox VE host, as pveversion -v lists it.
-            for (name, version, arch) in [
-                ("proxmox-ve", "8.0.2", "all"),
-                ("pve-manager", "8.0.3", "amd64"),
-                ("proxmox-kernel-6.2.16-3-pve", "6.2.16-3", "amd64"),
-            ] {
+            for (name, version, arch) in [("proxmox-ve", "8.0.2", "all"), ("pve-manager", "8.0.3", "amd64")] {
                 versions.push((name.into(), version.into(), arch.into(), "ii "));
             }
         }
