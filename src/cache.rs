@@ -2,13 +2,15 @@
 //! is never parsed twice, and a file whose length and modification time are
 //! unchanged is not even read.
 //!
-//! Layout under `build.cache_dir`: `files.json` (path → length, mtime, hash)
+//! Each snapshots folder has a cache of its own, `build.cache_dir/source-<id>/`
+//! ([`SourceCache`]), so that two fleets built from one place never read
+//! each other's. Layout inside: `files.json` (path → length, mtime, hash)
 //! and `assembled/<hash of the host name>.json`: the host assembled from its
 //! versions, with what they were, so that a host with no new version is
 //! neither parsed nor assembled again, and one with new versions only reads
 //! those (`assemble.rs`). `history.json` is the git walk's (`source/git.rs`),
-//! `pages-*.json` the rendered pages' (`render/memo.rs`). Each file is framed
-//! by `store.rs`.
+//! `pages-*.json` the rendered pages' (`render/memo.rs`), `source.json`
+//! whose folder and repository it is. Each file is framed by `store.rs`.
 
 use crate::store::{read_json, write_json};
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,56 @@ pub enum Mode {
     WriteOnly,
     /// `parc check`: use what is cached, write nothing.
     ReadOnly,
+    /// A read-only command before another repository's cache: neither.
+    Off,
+}
+
+/// The cache folder of one snapshots folder.
+pub struct SourceCache {
+    pub dir: PathBuf,
+    /// What it holds may be read: not a cache another repository left.
+    pub readable: bool,
+}
+
+/// Whose cache a folder is.
+#[derive(Serialize, Deserialize)]
+struct Owner {
+    snapshots: PathBuf,
+    /// The commit its last build read, in the repository the folder is in.
+    head: Option<String>,
+}
+
+impl SourceCache {
+    /// The cache of `snapshots` under `root` (`build.cache_dir`), named by the
+    /// folder's full path: `snapshots`, `./snapshots` and its absolute path
+    /// are one. `ours` says whether a commit is in the folder's repository:
+    /// a cache whose last commit is not (a CI cache restored under another
+    /// project's key, a folder cloned anew from another fleet) belongs to
+    /// another repository, and is never read; `set_aside` moves it to
+    /// `<dir>.foreign` so that this build starts from nothing.
+    pub fn open(root: &Path, snapshots: &Path, ours: impl FnOnce(&str) -> bool, set_aside: bool) -> SourceCache {
+        let full = snapshots.canonicalize().unwrap_or_else(|_| snapshots.to_path_buf());
+        let dir = root.join(format!("source-{}", crate::slug::hash(&full.to_string_lossy(), 8)));
+        let owner: Option<Owner> = load(&dir.join("source.json"));
+        let foreign = owner.and_then(|o| o.head).is_some_and(|head| !ours(&head));
+        if foreign && set_aside {
+            let aside = dir.with_extension("foreign");
+            let _ = std::fs::remove_dir_all(&aside);
+            match std::fs::rename(&dir, &aside) {
+                Ok(()) => {
+                    tracing::info!("{} belongs to another repository: set aside as {}", dir.display(), aside.display())
+                }
+                Err(e) => tracing::warn!("cannot set aside {}: {e}", dir.display()),
+            }
+        }
+        SourceCache { readable: !foreign || set_aside, dir }
+    }
+
+    /// Records whose cache this is, after a build that read `head`.
+    pub fn claim(&self, snapshots: &Path, head: Option<String>) -> std::io::Result<()> {
+        let snapshots = snapshots.canonicalize().unwrap_or_else(|_| snapshots.to_path_buf());
+        save(&self.dir.join("source.json"), &Owner { snapshots, head })
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -55,7 +107,7 @@ struct Stored<T> {
 impl ParseCache {
     pub fn open(dir: &Path, mode: Mode) -> ParseCache {
         let files = match mode {
-            Mode::WriteOnly => HashMap::new(),
+            Mode::WriteOnly | Mode::Off => HashMap::new(),
             _ => load(&dir.join("files.json")).unwrap_or_default(),
         };
         ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), mode }
@@ -80,14 +132,14 @@ impl ParseCache {
 
     /// The host as assembled last time (`assemble::Assembled`).
     pub fn assembled<T: for<'de> Deserialize<'de>>(&self, host: &str) -> Option<T> {
-        if self.mode == Mode::WriteOnly {
+        if matches!(self.mode, Mode::WriteOnly | Mode::Off) {
             return None;
         }
         load(&self.assembled_path(host))
     }
 
     pub fn save_assembled<T: Serialize>(&self, host: &str, assembled: &T) -> std::io::Result<()> {
-        if self.mode == Mode::ReadOnly {
+        if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
             return Ok(());
         }
         save(&self.assembled_path(host), assembled)
@@ -98,7 +150,7 @@ impl ParseCache {
     }
 
     pub fn save_files(&self) -> std::io::Result<()> {
-        if self.mode == Mode::ReadOnly {
+        if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
             return Ok(());
         }
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())

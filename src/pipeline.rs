@@ -85,10 +85,11 @@ fn plan(
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
-    let history_file = history_file(config, &options.base);
+    let source_cache = source_cache(config, &options.base, &options.snapshots, true);
+    let history_file = source_cache.dir.join("history.json");
     let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
     let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
-    let cache = ParseCache::open(&options.base.join(&config.build.cache_dir), mode);
+    let cache = ParseCache::open(&source_cache.dir, mode);
     let max_bytes = config.build.max_snapshot_bytes;
     // Templates are parsed while the snapshots are found: neither needs the other.
     let (inputs, found) = rayon::join(
@@ -118,6 +119,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     }
 
     let candidates = found.versions();
+    if let Err(e) = source_cache.claim(&options.snapshots, found.head.map(|h| h.to_string())) {
+        tracing::warn!("cannot write {}: {e}", source_cache.dir.display());
+    }
     let assembled = timed("parsing and assembling", || assemble_all(found, ahead, &cache, config));
     if let Err(e) = timed("saving the file cache", || cache.save_files()) {
         tracing::warn!("cannot write the file cache: {e}");
@@ -138,7 +142,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
             let out = Output::open(&options.out)?;
             // Per output folder: a page is kept only where it was written.
             let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
-            let memo_file = options.base.join(&config.build.cache_dir).join(format!("pages-{out_id}.json"));
+            let memo_file = source_cache.dir.join(format!("pages-{out_id}.json"));
             // A build stopped half-way may have left a page half-written that the
             // memo still takes for whole: its memo is not trusted.
             let reuse = options.use_cache && out.previous_finished;
@@ -275,10 +279,7 @@ fn assemble_all(
 /// The data tree and what it means, as a build would make them, without
 /// rendering and without writing any cache: what `parc plan` decides from.
 pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet::Fleet, derive::Derived)> {
-    let history_file = history_file(config, base);
-    let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
-    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
-    let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
+    let (found, cache) = read_only(config, snapshots, base)?;
     let Assembled { parts, problems, used, .. } = assemble_all(found, HashMap::new(), &cache, config);
     let mut fleet = fleet::merge(parts, used, problems);
     fleet.clock = clock(config);
@@ -287,10 +288,7 @@ pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet:
 }
 
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
-    let history_file = history_file(config, base);
-    let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
-    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
-    let cache = ParseCache::open(&base.join(&config.build.cache_dir), cache::Mode::ReadOnly);
+    let (found, cache) = read_only(config, snapshots, base)?;
     let candidates = found.versions();
     let repo = found.repository.clone();
     let mut problems = found.problems;
@@ -348,9 +346,22 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
     Ok(format!("{:x}", hash.finalize()))
 }
 
-/// Where the git walk is remembered between builds (`source/git.rs`).
-fn history_file(config: &Config, base: &Path) -> PathBuf {
-    base.join(&config.build.cache_dir).join("history.json")
+/// The cache of the snapshots folder (`cache::SourceCache`); a build sets
+/// aside one that another repository left.
+fn source_cache(config: &Config, base: &Path, snapshots: &Path, set_aside: bool) -> cache::SourceCache {
+    let root = base.join(&config.build.cache_dir);
+    cache::SourceCache::open(&root, snapshots, |head| source::git::has_commit(snapshots, head), set_aside)
+}
+
+/// Discovery and the parse cache for a command that writes no cache (plan,
+/// check, export): a cache of another repository is not read.
+fn read_only(config: &Config, snapshots: &Path, base: &Path) -> Result<(source::Discovery, ParseCache)> {
+    let source_cache = source_cache(config, base, snapshots, false);
+    let history_file = source_cache.dir.join("history.json");
+    let history = source::git::HistoryCache { file: &history_file, read: source_cache.readable, write: false };
+    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
+    let mode = if source_cache.readable { cache::Mode::ReadOnly } else { cache::Mode::Off };
+    Ok((found, ParseCache::open(&source_cache.dir, mode)))
 }
 
 /// Every file under `dir` (none when it does not exist), path and bytes, in a stable order.

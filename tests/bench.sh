@@ -4,7 +4,8 @@
 # write it (stable paths, one commit per host per collection) — and prints,
 # per fleet and layout: the untyped-JSON baseline, then a full build, a
 # rebuild with nothing changed, (git) a rebuild after one new commit of one
-# host, and a rebuild after one new day of every host: wall time, versions
+# host, a rebuild after one new day of every host, and a build of another
+# repository at the same path with this one's cache there: wall time, versions
 # parsed per second, files written per second, peak memory. Then the apt
 # kind at 1,000 hosts, 10,000 hosts for scale, and pull mode over SSH.
 # Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
@@ -92,6 +93,20 @@ for N in $SIZES; do
   DAY=$(median $DAYS_WALL)
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed, %.1f %% of a full build; median of %s s)\n' "$N" "git: one new day" "$DAY" "$P" "$(rate "$P" "$DAY")" "$(rate "$F" "$DAY")" "$RSS" "$P" "$(awk -v a="$DAY" -v b="$FULL" 'BEGIN {print 100 * a / b}')" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
+  # Another repository at the same path (its history lacks one host), built
+  # with this one's cache left there, against a build with no cache at all.
+  OURS=$(mktemp -d); cp -a .parc-cache "$OURS/"; mv repo "$OURS/repo"
+  python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --skip-host "$FIRST"
+  FOREIGN_WALL=""; EMPTY_WALL=""
+  for i in 1 2 3; do
+    rm -rf .parc-cache site-f; cp -a "$OURS/.parc-cache" .
+    run build --snapshots repo/snapshots --out site-f; FOREIGN_WALL="$FOREIGN_WALL $WALL"
+    rm -rf .parc-cache site-f
+    run build --snapshots repo/snapshots --out site-f; EMPTY_WALL="$EMPTY_WALL $WALL"
+  done
+  FOREIGN=$(median $FOREIGN_WALL); EMPTY=$(median $EMPTY_WALL)
+  printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x a build with no cache, %s s; medians of %s s and %s s)\n' "$N" "git: foreign cache" "$FOREIGN" "-" "-" "-" "$RSS" "$(awk -v a="$FOREIGN" -v b="$EMPTY" 'BEGIN {print a / b}')" "$EMPTY" "$(sed 's/^ //; s/ /, /g' <<<"$FOREIGN_WALL")" "$(sed 's/^ //; s/ /, /g' <<<"$EMPTY_WALL")"
+  rm -rf repo site-f .parc-cache; mv "$OURS/repo" repo; mv "$OURS/.parc-cache" .; rm -rf "$OURS"
   cd - >/dev/null
 done
 

@@ -254,8 +254,9 @@ fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
     fleet.commit_days(6, None);
 
     let max = config.build.max_snapshot_bytes;
-    let cache = cache::ParseCache::open(&repo.join(".parc-cache"), cache::Mode::ReadOnly);
-    let history_file = repo.join(".parc-cache/history.json");
+    let dir = cache::SourceCache::open(&repo.join(".parc-cache"), &snapshots, |_| true, false).dir;
+    let cache = cache::ParseCache::open(&dir, cache::Mode::ReadOnly);
+    let history_file = dir.join("history.json");
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
     // Never told to stop: every host of the working tree is done ahead.
     let never = std::sync::atomic::AtomicBool::new(false);
@@ -319,4 +320,37 @@ fn the_cache_does_not_depend_on_how_the_folder_is_spelled() {
         let again = build(spelled, "site-b");
         assert!(again.contains("(0 parsed,"), "{spelled}: {again}");
     }
+}
+
+/// Two fleets built from one place keep a cache each; a cache another
+/// repository left at the same path (a CI cache restored under another
+/// project's key) is set aside, and the site is a build from scratch's.
+#[test]
+fn a_cache_of_another_repository_is_set_aside_and_the_site_is_the_same() {
+    let mut ours = Fleet::new();
+    ours.commit_days(3, None);
+    let mut theirs = Fleet::new();
+    theirs.commit_days(2, None);
+    let base = tempfile::tempdir().unwrap();
+    for (fleet, site) in [(&ours, "a"), (&theirs, "b")] {
+        build_cmd(&fleet.snapshots(), &base.path().join(site), &[]).current_dir(base.path()).assert().success();
+    }
+    let sources: Vec<PathBuf> =
+        files(&base.path().join(".parc-cache")).into_iter().filter(|f| f.ends_with("source.json")).collect();
+    assert_eq!(sources.len(), 2, "one cache per snapshots folder: {sources:?}");
+
+    // Our cache, their repository at our path.
+    ours.assert_incremental_equals_fresh("our own cache");
+    for part in [".git", "snapshots"] {
+        std::fs::remove_dir_all(ours.repo().join(part)).unwrap();
+        std::process::Command::new("cp").arg("-a").arg(theirs.repo().join(part)).arg(ours.repo()).status().unwrap();
+    }
+    ours.assert_incremental_equals_fresh("another repository's cache");
+    let aside: Vec<_> = std::fs::read_dir(ours.repo().join(".parc-cache"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".foreign"))
+        .collect();
+    assert_eq!(aside.len(), 1, "set aside, not read");
+    ours.assert_incremental_equals_fresh("the cache it made since is its own");
 }

@@ -231,6 +231,13 @@ fn locate(dir: &Path) -> Option<(Repository, PathBuf, PathBuf)> {
     Some((repo, workdir, prefix))
 }
 
+/// Whether the repository `dir` is in has the commit `id` (true outside git:
+/// there is nothing to tell one folder's history from another's).
+pub fn has_commit(dir: &Path, id: &str) -> bool {
+    let Some((repo, ..)) = locate(dir) else { return true };
+    Oid::from_str(id).is_ok_and(|oid| repo.find_commit(oid).is_ok())
+}
+
 /// The working tree of the repository `dir` is in, and git's index of the
 /// files below `dir`: none outside git, or before the first commit.
 pub fn working_tree(dir: &Path) -> Option<(PathBuf, std::collections::HashMap<PathBuf, Indexed>)> {
