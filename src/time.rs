@@ -34,6 +34,17 @@ impl Instant {
         self.format("%Y-%m-%d")
     }
 
+    /// The calendar month (UTC) this instant is in: its name (`2026-11`),
+    /// its first second and the next month's. Published histories are split by it.
+    pub fn month(self) -> Option<(String, Instant, Instant)> {
+        let at = jiff::Timestamp::from_second(self.0).ok()?;
+        let first = at.to_zoned(jiff::tz::TimeZone::UTC).date().first_of_month();
+        let start = first.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+        let next = start.checked_add(1.month()).ok()?;
+        let name = format!("{:04}-{:02}", first.year(), first.month());
+        Some((name, Instant(start.timestamp().as_second()), Instant(next.timestamp().as_second())))
+    }
+
     fn format(self, pattern: &str) -> String {
         match jiff::Timestamp::from_second(self.0) {
             Ok(at) => at.strftime(pattern).to_string(),
@@ -196,6 +207,16 @@ mod tests {
         assert_eq!(Instant::parse_rfc3339("1970-01-01T00:00:00Z").unwrap(), Instant(0));
         assert_eq!(Instant::parse_rfc3339("2000-02-29T00:00:00Z").unwrap().date(), "2000-02-29");
         assert_eq!(Instant(-1).rfc3339(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn months_are_utc_calendar_months() {
+        let at = Instant::parse_rfc3339("2026-12-01T00:30:00+01:00").unwrap();
+        let (name, start, next) = at.month().unwrap();
+        assert_eq!(name, "2026-11", "the last half hour of November in UTC");
+        assert_eq!((start.rfc3339(), next.rfc3339()), ("2026-11-01T00:00:00Z".into(), "2026-12-01T00:00:00Z".into()));
+        let (name, _, next) = Instant::parse_rfc3339("2026-12-31T23:59:59Z").unwrap().month().unwrap();
+        assert_eq!((name.as_str(), next.rfc3339().as_str()), ("2026-12", "2027-01-01T00:00:00Z"));
     }
 
     #[test]

@@ -50,18 +50,41 @@ fn check_site(site: &std::path::Path) {
     assert!(endpoints.len() > 20, "lists, hosts and disks");
     // Every file of the API is an endpoint of the index, so none escapes its schema.
     // (A list's CSV is named by its entry, as `csv`.)
-    let listed: std::collections::BTreeSet<&str> =
-        endpoints.iter().flat_map(|e| [&e["path"], &e["csv"]]).filter_map(|p| p.as_str()).collect();
+    let mut listed: std::collections::BTreeSet<String> =
+        endpoints.iter().flat_map(|e| [&e["path"], &e["csv"]]).filter_map(|p| p.as_str()).map(String::from).collect();
+    // The month files of a history are named in their host's or disk's file,
+    // under the patterns `histories` gives with their schema.
+    let patterns = index["histories"].as_array().unwrap();
+    let mut months = Vec::new();
+    for (entity, schema) in [("host", "schemas/host-history.schema.json"), ("disk", "schemas/disk-history.schema.json")]
+    {
+        let pattern = patterns.iter().find(|p| p["schema"] == schema).expect("a pattern for each history");
+        assert!(pattern["path"].as_str().unwrap().contains("/history/<YYYY-MM>.json"), "{pattern}");
+        let schema_file = format!("schemas/{entity}.schema.json");
+        for endpoint in endpoints.iter().filter(|e| e["schema"] == schema_file.as_str()) {
+            let file = read_json(&api.join(endpoint["path"].as_str().unwrap()));
+            let periods = file["history"].as_array().unwrap();
+            assert!(!periods.is_empty(), "{}: a history of at least one month", endpoint["path"]);
+            for period in periods {
+                let path = period["api"].as_str().unwrap().to_string();
+                listed.insert(path.clone());
+                months.push((path, schema));
+            }
+        }
+    }
     for entry in walkdir::WalkDir::new(&api) {
         let path = entry.unwrap().into_path();
         let name = path.strip_prefix(&api).unwrap().to_str().unwrap().to_string();
         if path.is_file() && !name.starts_with("schemas/") && name != "index.json" {
-            assert!(listed.contains(name.as_str()), "{name} is in the API but not in its index");
+            assert!(listed.contains(&name), "{name} is in the API but not in its index");
         }
     }
     let mut found = Vec::new();
     for endpoint in endpoints {
         let (path, schema) = (endpoint["path"].as_str().unwrap(), endpoint["schema"].as_str().unwrap());
+        found.extend(errors(&read_json(&api.join(path)), &read_json(&api.join(schema)), path));
+    }
+    for (path, schema) in &months {
         found.extend(errors(&read_json(&api.join(path)), &read_json(&api.join(schema)), path));
     }
     assert!(found.is_empty(), "{}", found.join("\n"));

@@ -369,12 +369,85 @@ fn long_lists_come_in_pages_and_long_histories_in_summary() {
     assert_eq!(listed, findings, "every finding on one page");
     assert!(!out.join(format!("findings-{}.html", pages + 1)).exists());
     assert!(read(&out.join("findings.atom")).contains(&format!("href=\"findings-{pages}.html#")));
-    // The disk page shows the changes and the newest; its JSON every sighting.
+    // The disk page shows the changes and the newest; its JSON's months every sighting.
     let disk = &read_json(&out.join("api/v1/disks.json"))[0];
     let json = read_json(&out.join("api/v1").join(disk["api"].as_str().unwrap()));
-    assert_eq!(json["sightings"].as_array().unwrap().len(), 40);
+    let months = json["history"].as_array().unwrap();
+    let all: usize = (months.iter())
+        .map(|p| read_json(&out.join("api/v1").join(p["api"].as_str().unwrap()))["sightings"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(all, 40);
+    assert_eq!(json["sightings"].as_array().unwrap().len() as u64, months.last().unwrap()["entries"].as_u64().unwrap());
     let html = read(&out.join(disk["page"].as_str().unwrap()));
     let table = html.split("<table id=\"sightings\">").nth(1).unwrap().split("</table>").next().unwrap();
     assert_eq!(table.matches("<tr>").count() - 1, 10 + 1, "the first sighting and the newest 10: {table}");
     assert!(html.contains("The 11 of 40 sightings"));
+}
+
+/// A host's and a disk's history are published a month a file: together
+/// they hold every version, the entity's own file the newest month, and a
+/// new day rewrites that month's file only.
+#[test]
+fn histories_are_split_by_month_and_a_new_day_touches_the_newest_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshots = tmp.path().join("snapshots");
+    parc()
+        .args(["demo", "--hosts", "3", "--days", "60", "--every", "2", "--until", "2026-11-19", "--out"])
+        .arg(&snapshots)
+        .assert()
+        .success();
+    let site = tmp.path().join("site");
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let api = site.join("api/v1");
+    let hosts = read_json(&api.join("hosts.json"));
+    let host = read_json(&api.join(hosts[0]["api"].as_str().unwrap()));
+    let months: Vec<&str> = host["history"].as_array().unwrap().iter().map(|p| p["period"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2026-09", "2026-10", "2026-11"], "{}", host["history"]);
+    let mut all = 0;
+    for period in host["history"].as_array().unwrap() {
+        let file = read_json(&api.join(period["api"].as_str().unwrap()));
+        let timeline = file["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len() as u64, period["entries"].as_u64().unwrap());
+        assert_eq!(file["period"], period["period"]);
+        assert!(timeline
+            .iter()
+            .all(|v| v["at"].as_i64() >= period["from"].as_i64() && v["at"].as_i64() <= period["until"].as_i64()));
+        all += timeline.len();
+    }
+    let newest = read_json(&api.join(host["history"][2]["api"].as_str().unwrap()));
+    assert_eq!(host["timeline"], newest["timeline"], "the host's file holds the newest month");
+    let versions: usize = std::fs::read_dir(snapshots.join(hosts[0]["name"].as_str().unwrap()))
+        .unwrap()
+        .map(|kind| std::fs::read_dir(kind.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(all, versions, "every version is in one month's file");
+    let disks = read_json(&api.join("disks.json"));
+    let disk = read_json(&api.join(disks[0]["api"].as_str().unwrap()));
+    let sightings: u64 = disk["history"].as_array().unwrap().iter().map(|p| p["entries"].as_u64().unwrap()).sum();
+    assert!(sightings > disk["sightings"].as_array().unwrap().len() as u64, "older sightings are in the month files");
+
+    // Two days later: the months before stay as they were written.
+    let stamp = |path: &std::path::Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    let files: Vec<std::path::PathBuf> =
+        host["history"].as_array().unwrap().iter().map(|p| api.join(p["api"].as_str().unwrap())).collect();
+    let before: Vec<_> = files.iter().map(|f| stamp(f)).collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let later = tmp.path().join("later");
+    parc()
+        .args(["demo", "--hosts", "3", "--days", "62", "--every", "2", "--until", "2026-11-21", "--out"])
+        .arg(&later)
+        .assert()
+        .success();
+    for entry in walkdir::WalkDir::new(&later)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("2026-11-20"))
+    {
+        let to = snapshots.join(entry.path().strip_prefix(&later).unwrap());
+        std::fs::copy(entry.path(), to).unwrap();
+    }
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let after: Vec<_> = files.iter().map(|f| stamp(f)).collect();
+    assert_eq!(&after[..2], &before[..2], "September and October are not written again");
+    assert_ne!(after[2], before[2], "November has the new day");
 }

@@ -197,7 +197,7 @@ pub struct KindSeen {
 }
 
 /// One version of a host, summed up.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: String,
@@ -227,7 +227,7 @@ pub struct Disk {
     pub unavailable: Option<identity::NoSmart>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Sighting {
     pub at: Instant,
     pub host: String,
@@ -237,7 +237,7 @@ pub struct Sighting {
 crate::store::cached_as_array!(Sighting { at, host, device, figures });
 
 /// The SMART figures worth a history: small enough to keep for every sighting.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Hash)]
 pub struct SmartFigures {
     pub passed: Option<bool>,
     pub temperature: Option<i64>,

@@ -44,6 +44,8 @@ fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("host", schema_for!(HostDetail<'static>)),
         ("disks", schema_for!(Vec<DiskView>)),
         ("disk", schema_for!(DiskDetail<'static>)),
+        ("host-history", schema_for!(published::HostHistory<'static>)),
+        ("disk-history", schema_for!(published::DiskHistory<'static>)),
         ("disks-by-serial", schema_for!(published::BySerial<'static>)),
         ("moves", schema_for!(Vec<published::Move<'static>>)),
         ("at-risk", schema_for!(Vec<AtRisk<'static>>)),
@@ -80,7 +82,32 @@ struct Index {
     /// The newest snapshot the data comes from.
     newest: Option<Instant>,
     endpoints: Vec<Endpoint>,
+    /// The month files of each host's and disk's history: too many to list
+    /// one by one, each named in its host's or disk's file (`history`).
+    histories: Vec<Histories>,
 }
+
+#[derive(Serialize)]
+struct Histories {
+    /// The pattern of their paths.
+    path: &'static str,
+    schema: &'static str,
+    /// Where each file is named.
+    listed_in: &'static str,
+}
+
+const HISTORIES: [Histories; 2] = [
+    Histories {
+        path: "hosts/<slug>/history/<YYYY-MM>.json",
+        schema: "schemas/host-history.schema.json",
+        listed_in: "hosts/<slug>.json: history[].api",
+    },
+    Histories {
+        path: "disks/<slug>/history/<YYYY-MM>.json",
+        schema: "schemas/disk-history.schema.json",
+        listed_in: "disks/<slug>.json: history[].api",
+    },
+];
 
 #[derive(Serialize)]
 struct Endpoint {
@@ -125,6 +152,40 @@ fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()>
         out.write(&format!("{ROOT}/{csv}"), &rows)?;
     }
     out.write(&format!("{ROOT}/{rel}"), &bytes)
+}
+
+/// Writes each month of a history to its file. A month before the newest
+/// is not made again while its entries hash as when its file was written:
+/// a new day costs the newest month's file, however long the history.
+fn months<'a, T: std::hash::Hash, V: Serialize>(
+    site: &Site,
+    out: &Output,
+    periods: &'a [published::Period],
+    entries: &'a [T],
+    at: impl Fn(&T) -> Instant,
+    file: impl Fn(&'a str, &'a [T]) -> V,
+) -> Result<()> {
+    let mut start = 0;
+    for (i, period) in periods.iter().enumerate() {
+        let slice = &entries[start..start + period.entries];
+        start += period.entries;
+        debug_assert!(slice.first().is_some_and(|e| at(e) == period.from));
+        let path = format!("{ROOT}/{}", period.api);
+        let make = || -> Result<Vec<u8>> {
+            let mut bytes = serde_json::to_vec(&file(&period.period, slice))?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        };
+        if i + 1 == periods.len() {
+            out.write(&path, &make()?)?;
+        } else {
+            use std::hash::{Hash, Hasher};
+            let mut hash = std::collections::hash_map::DefaultHasher::new();
+            slice.hash(&mut hash);
+            site.memo.write(out, &path, format!("{}:{:016x}", slice.len(), hash.finish()), make)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {
@@ -186,12 +247,36 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     };
     json(out, "plan.json", site.plan.unwrap_or(&empty))?;
 
-    site.hosts()
-        .into_par_iter()
-        .try_for_each(|h| json(out, &h.view.api, &host_detail(site, h.host, h.view, History::All)))?;
-    site.disks()
-        .into_par_iter()
-        .try_for_each(|d| json(out, &d.view.api, &disk_detail(site, d.disk, d.view, History::All)))?;
+    site.hosts().into_par_iter().try_for_each(|h| {
+        let detail = host_detail(site, h.host, h.view, History::NewestMonth);
+        json(out, &h.view.api, &detail)?;
+        months(
+            site,
+            out,
+            &detail.history,
+            &h.host.timeline,
+            |v| v.at,
+            |period, versions| {
+                let timeline = versions.iter().map(published::Version::of).collect();
+                published::HostHistory { host: &h.host.name, period, timeline }
+            },
+        )
+    })?;
+    site.disks().into_par_iter().try_for_each(|d| {
+        let detail = disk_detail(site, d.disk, d.view, History::NewestMonth);
+        json(out, &d.view.api, &detail)?;
+        months(
+            site,
+            out,
+            &detail.history,
+            &d.disk.sightings,
+            |s| s.at,
+            |period, sightings| {
+                let sightings = sightings.iter().map(published::Sighting::of).collect();
+                published::DiskHistory { disk: &d.disk.id, period, sightings }
+            },
+        )
+    })?;
 
     for (name, schema) in schemas() {
         let mut bytes = serde_json::to_vec_pretty(&schema)?;
@@ -226,5 +311,9 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         schema: "schemas/archive-job.schema.json".into(),
         csv: None,
     }));
-    json(out, "index.json", &Index { version: "v1", newest: site.fleet.newest, endpoints })
+    json(
+        out,
+        "index.json",
+        &Index { version: "v1", newest: site.fleet.newest, endpoints, histories: Vec::from(HISTORIES) },
+    )
 }

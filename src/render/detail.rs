@@ -56,14 +56,21 @@ pub struct HostDetail<'a> {
     pub boots: usize,
     /// Reboots: between which two `system` snapshots the boot id (or PID 1's start) changed, oldest first.
     pub reboots: Vec<published::Reboot>,
+    /// The newest month's versions (with `History::All`, every one); the
+    /// months before are in the files `history` lists.
     pub timeline: Vec<published::Version<'a>>,
+    /// Every month of versions, oldest first, each a file of its own (JSON only).
+    pub history: Vec<published::Period>,
 }
 
 /// How much of a long history a page shows: every change, and the newest entries.
 #[derive(Clone, Copy, PartialEq)]
 pub enum History {
-    /// Every entry, oldest first (the JSON API).
+    /// Every entry, oldest first.
     All,
+    /// The newest month's entries, oldest first, and the list of every
+    /// month's file (the JSON API: the months before are files of their own).
+    NewestMonth,
     /// Changes and the newest entries, newest first (a page: it must stay
     /// small at any age, and reads from the top). In this order already, so
     /// that the template needs no `reverse` filter, which copies the list
@@ -80,12 +87,18 @@ const NEWEST: usize = 10;
 /// own kind), and the newest, newest first.
 fn history<'a, T, K: PartialEq>(
     entries: &'a [T],
+    at: impl Fn(&T) -> Instant,
     which: History,
     series: impl Fn(&'a T) -> K,
     same: impl Fn(&T, &T) -> bool,
 ) -> Vec<&'a T> {
-    if which == History::All {
-        return entries.iter().collect();
+    match which {
+        History::All => return entries.iter().collect(),
+        History::NewestMonth => {
+            let start = published::months(entries, at).pop().map_or(0, |(_, range)| range.start);
+            return entries[start..].iter().collect();
+        }
+        History::Summary => {}
     }
     let newest = entries.len().saturating_sub(NEWEST);
     // The last entry of each series so far: a handful of series at most.
@@ -153,6 +166,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         reboots: host.reboots.iter().map(published::Reboot::of).collect(),
         timeline: history(
             &host.timeline,
+            |v| v.at,
             which,
             |v| v.kind.as_str(),
             |a, b| (&a.os, &a.kernel, a.disks, a.failures) == (&b.os, &b.kernel, b.disks, b.failures),
@@ -160,6 +174,10 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         .into_iter()
         .map(published::Version::of)
         .collect(),
+        history: match which {
+            History::NewestMonth => published::periods(&view.api, &host.timeline, |v| v.at),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -172,7 +190,11 @@ pub struct DiskDetail<'a> {
     /// What the disk is, when there is no SMART data (`raid_volume`, `virtual`, …).
     pub no_smart: Option<published::NoSmart>,
     pub moves: Vec<published::Move<'a>>,
+    /// The newest month's sightings (with `History::All`, every one); the
+    /// months before are in the files `history` lists.
     pub sightings: Vec<published::Sighting<'a>>,
+    /// Every month of sightings, oldest first, each a file of its own (JSON only).
+    pub history: Vec<published::Period>,
     /// smartctl's newest report, as parc read it.
     pub smart: Option<published::Smart<'a>>,
     /// What it does on the host it was last seen on, while it is there.
@@ -187,6 +209,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).map(|m| published::Move::of(site, m)).collect(),
         sightings: history(
             &disk.sightings,
+            |s| s.at,
             which,
             |_| (),
             |a, b| {
@@ -198,6 +221,10 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         .into_iter()
         .map(published::Sighting::of)
         .collect(),
+        history: match which {
+            History::NewestMonth => published::periods(&view.api, &disk.sightings, |s| s.at),
+            _ => Vec::new(),
+        },
         smart: disk.report.as_ref().map(published::Smart::of),
         // The views hold the hosts in the fleet's order.
         roles: (site.views.host_index.get(&view.host))
@@ -232,9 +259,9 @@ mod tests {
         let indices = |kept: Vec<&u32>| -> Vec<usize> {
             kept.iter().map(|k| values.iter().position(|v| std::ptr::eq(v, *k)).unwrap()).collect()
         };
-        let all = indices(history(&values, History::All, |_| (), |a, b| a == b));
+        let all = indices(history(&values, |_| Instant(0), History::All, |_| (), |a, b| a == b));
         assert_eq!(all, (0..30).collect::<Vec<_>>(), "the API has every entry, oldest first");
-        let summary = indices(history(&values, History::Summary, |_| (), |a, b| a == b));
+        let summary = indices(history(&values, |_| Instant(0), History::Summary, |_| (), |a, b| a == b));
         let mut expected: Vec<usize> = (20..30).rev().collect();
         expected.extend([12, 5, 0]);
         assert_eq!(summary, expected);
@@ -246,7 +273,7 @@ mod tests {
         // versions are: each kind stays the same, except one change at 31.
         let entries: Vec<(&str, u32)> =
             (0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }).collect();
-        let summary = history(&entries, History::Summary, |e| e.0, |a, b| a.1 == b.1);
+        let summary = history(&entries, |_| Instant(0), History::Summary, |e| e.0, |a, b| a.1 == b.1);
         let indices: Vec<usize> =
             summary.iter().map(|k| entries.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect();
         let mut expected: Vec<usize> = (50..60).rev().collect();

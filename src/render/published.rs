@@ -702,3 +702,64 @@ impl<'a> Problem<'a> {
         Problem { path: &p.path, cause: &p.cause }
     }
 }
+
+/// One month of a host's or a disk's history, published in a file of its
+/// own: a new day rewrites the newest month's file only.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Period {
+    /// The calendar month (UTC): `2026-11`.
+    pub period: String,
+    /// Its entries (versions, or sightings).
+    pub entries: usize,
+    /// Its first and last entry.
+    pub from: Instant,
+    pub until: Instant,
+    /// Its file, under `api/v1/`.
+    pub api: String,
+}
+
+/// `hosts/<slug>/history/<period>.json`: a month of a host's versions.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct HostHistory<'a> {
+    pub host: &'a str,
+    pub period: &'a str,
+    pub timeline: Vec<Version<'a>>,
+}
+
+/// `disks/<slug>/history/<period>.json`: a month of a disk's sightings.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct DiskHistory<'a> {
+    pub disk: &'a str,
+    pub period: &'a str,
+    pub sightings: Vec<Sighting<'a>>,
+}
+
+/// Entries (oldest first) split by calendar month: each month's name and range.
+pub fn months<T>(entries: &[T], at: impl Fn(&T) -> Instant) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut months = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let (name, end) = match at(&entries[start]).month() {
+            Some((name, _, next)) => (name, start + entries[start..].partition_point(|e| at(e) < next)),
+            None => ("unknown".to_string(), start + 1),
+        };
+        months.push((name, start..end.max(start + 1)));
+        start = end.max(start + 1);
+    }
+    months
+}
+
+/// The periods of a history whose files live beside `api` (`hosts/<slug>.json`).
+pub fn periods<T>(api: &str, entries: &[T], at: impl Fn(&T) -> Instant + Copy) -> Vec<Period> {
+    let folder = api.strip_suffix(".json").unwrap_or(api);
+    months(entries, at)
+        .into_iter()
+        .map(|(name, range)| Period {
+            from: at(&entries[range.start]),
+            until: at(&entries[range.end - 1]),
+            entries: range.len(),
+            api: format!("{folder}/history/{name}.json"),
+            period: name,
+        })
+        .collect()
+}
