@@ -50,7 +50,11 @@ fn queries_agree_with_the_json_api() {
     let mut sightings = 0;
     for disk in list(&disks) {
         let detail = read_json(&api.join(disk["api"].as_str().unwrap()));
-        let all = list(&detail["sightings"]);
+        // Every sighting: the month files of its history, oldest first.
+        let all: Vec<serde_json::Value> = list(&detail["history"])
+            .iter()
+            .flat_map(|p| list(&read_json(&api.join(p["api"].as_str().unwrap()))["sightings"]).to_vec())
+            .collect();
         sightings += all.len();
         let temperatures: Vec<String> =
             all.iter().map(|s| s["figures"]["temperature"].to_string().replace("null", "")).collect();
