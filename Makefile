@@ -34,9 +34,10 @@ TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git s
 # APT test host runs from in namespaces of its own, through an overlay.
 DEBIAN_ROOT := /var/cache/parc-test/bookworm-2
 # Real servers for the archive tests, from PyPI: WebDAV (wsgidav on cheroot),
-# FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd).
-PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd feedparser
-PIP_MODULES := wsgidav,cheroot,pyftpdlib,OpenSSL,aiosmtpd,feedparser
+# FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd);
+# ansible-core, whose ansible-inventory is the reference for reading inventories.
+PIP_PACKAGES := wsgidav cheroot pyftpdlib pyopenssl aiosmtpd feedparser ansible-core
+PIP_MODULES := wsgidav,cheroot,pyftpdlib,OpenSSL,aiosmtpd,feedparser,ansible
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

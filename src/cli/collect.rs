@@ -24,12 +24,42 @@ pub struct CollectArgs {
     /// An ssh_config file used for every host (ssh -F).
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// Collect over SSH the hosts of an Ansible inventory: its INI or YAML
+    /// file, or `-` for `ansible-inventory --list` JSON on stdin (hosts
+    /// given to --ssh then pick among them).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
     /// Commit the changed snapshots to the git repository that holds the snapshots folder.
     #[arg(long)]
     pub commit: bool,
     /// Commit, then push the current branch (fetch, replay on the remote branch, retry).
     #[arg(long)]
     pub push: bool,
+}
+
+/// The hosts of an Ansible inventory (`-`: its JSON on stdin), or of them
+/// those `picked` names (by inventory name or destination).
+fn inventory(file: &Path, picked: Vec<String>) -> Result<Vec<collect::Target>> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| anyhow::anyhow!("cannot read the inventory on stdin: {e}"))?
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read the inventory {}: {e}", file.display()))?
+    };
+    let hosts =
+        collect::inventory::parse(&text).map_err(|e| super::Usage(format!("the inventory {}: {e}", file.display())))?;
+    let mut targets = Vec::new();
+    for host in hosts {
+        if !picked.is_empty() && !picked.iter().any(|p| *p == host.name || *p == host.destination) {
+            continue;
+        }
+        if let Err(e) = crate::host::check_name(&host.name) {
+            return Err(super::Usage(format!("the inventory {}: host {:?}: {e}", file.display(), host.name)).into());
+        }
+        targets.push(collect::Target { name: Some(host.name), destination: host.destination });
+    }
+    Ok(targets)
 }
 
 pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> Result<u8> {
@@ -47,13 +77,16 @@ pub fn collect(args: CollectArgs, config: &Config, base: &Path, quiet: bool) -> 
         collect::git::check(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
-    let outcomes = match args.ssh {
+    let ssh = match (&args.inventory, args.ssh) {
+        (Some(file), picked) => Some(inventory(file, picked.unwrap_or_default())?),
+        (None, ssh) => ssh.map(|d| collect::targets(&d, config)),
+    };
+    let outcomes = match ssh {
         None => vec![collect::collect_local(&dir, args.host.as_deref(), &kinds, config)],
-        Some(destinations) => {
+        Some(targets) => {
             if args.host.is_some() {
                 bail!("--host names this machine's snapshots; over SSH, name hosts in the inventory ([[hosts]] in parc.toml)");
             }
-            let targets = collect::targets(&destinations, config);
             if targets.is_empty() {
                 bail!("--ssh without hosts: give [user@]host[:port] or list hosts in parc.toml ([[hosts]])");
             }

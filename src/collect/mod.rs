@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod git;
+pub mod inventory;
 pub mod local;
 pub mod script;
 pub mod sections;

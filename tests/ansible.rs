@@ -1,0 +1,145 @@
+//! Ansible for the fan-out: `parc collect --ssh --inventory` reads the
+//! fleet an Ansible inventory already describes, as ansible-core itself
+//! reads it (its `ansible-inventory`, from PyPI, is the reference), and
+//! collects its hosts from real sshd on 127.0.0.1.
+
+mod common;
+
+use common::sshd::Sshd;
+use common::*;
+use parc::collect::inventory;
+use std::process::{Command, Stdio};
+
+fn stderr(run: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+}
+
+const INI: &str = "# A fleet as Ansible knows it
+mail.example.com
+
+[webservers]
+web[01:03].example.com ansible_user=deploy
+bastion ansible_host=192.0.2.10 ansible_port=2222
+
+[dbservers]
+db-[a:b].example.com
+one.example.com:5309
+
+[prod:children]
+webservers
+dbservers
+
+[prod:vars]
+ansible_user=parc
+
+[all:vars]
+ansible_port=22
+";
+
+const YAML: &str = "all:
+  hosts:
+    mail.example.com:
+  vars:
+    ansible_port: 22
+  children:
+    prod:
+      vars:
+        ansible_user: parc
+      children:
+        webservers:
+          hosts:
+            web[01:03].example.com:
+              ansible_user: deploy
+            bastion:
+              ansible_host: 192.0.2.10
+              ansible_port: 2222
+        dbservers:
+          hosts:
+            db-[a:b].example.com:
+            one.example.com:
+              ansible_port: 5309
+";
+
+/// `ansible-inventory -i FILE --list`: what Ansible makes of the file.
+fn ansible_list(dir: &std::path::Path, file: &str) -> String {
+    let out = Command::new("ansible-inventory")
+        .current_dir(dir)
+        .args(["-i", file, "--list"])
+        .env("ANSIBLE_LOCAL_TEMP", dir.join(".ansible-tmp"))
+        .env("ANSIBLE_HOME", dir.join(".ansible"))
+        .output()
+        .expect("ansible-inventory (make test installs ansible-core from PyPI)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn sorted(mut hosts: Vec<inventory::Host>) -> Vec<(String, String)> {
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    hosts.into_iter().map(|h| (h.name, h.destination)).collect()
+}
+
+#[test]
+fn an_inventory_is_read_as_ansible_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("hosts.ini"), INI).unwrap();
+    std::fs::write(tmp.path().join("hosts.yml"), YAML).unwrap();
+    for file in ["hosts.ini", "hosts.yml"] {
+        let text = std::fs::read_to_string(tmp.path().join(file)).unwrap();
+        let ours = sorted(inventory::parse(&text).unwrap());
+        let theirs = sorted(inventory::parse(&ansible_list(tmp.path(), file)).unwrap());
+        assert_eq!(ours, theirs, "{file}: parc and ansible-inventory disagree");
+        assert_eq!(ours.len(), 8, "{ours:?}");
+        let of = |name: &str| ours.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        assert_eq!(of("bastion"), "parc@192.0.2.10:2222", "the host's own over its group's over all's");
+        assert_eq!(of("web02.example.com"), "deploy@web02.example.com:22");
+        assert_eq!(of("one.example.com"), "parc@one.example.com:5309");
+        assert_eq!(of("mail.example.com"), "mail.example.com:22");
+    }
+    let err = inventory::parse("[web]\nweb[01:.example.com\n").unwrap_err().to_string();
+    assert!(err.contains("line 2") && err.contains("no ]"), "{err}");
+}
+
+#[test]
+fn collect_over_ssh_the_hosts_of_an_inventory_file_or_of_its_json_on_stdin() {
+    let sshd = Sshd::start();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("parc.toml"), sshd.config("")).unwrap();
+    let ini = format!(
+        "[web]\nweb1 ansible_host=127.0.0.1\nweb2 ansible_host=127.0.0.1\n\n[web:vars]\nansible_port={}\nansible_user=root\n",
+        sshd.port
+    );
+    std::fs::write(tmp.path().join("hosts.ini"), ini).unwrap();
+    let run = parc()
+        .current_dir(tmp.path())
+        .args(["collect", "--ssh", "--inventory", "hosts.ini", "--kinds", "system", "--snapshots", "from-file"])
+        .assert()
+        .success();
+    assert!(stderr(&run).contains("web1") && stderr(&run).contains("web2"), "{}", stderr(&run));
+    for host in ["web1", "web2"] {
+        let system = read_json(&tmp.path().join(format!("from-file/{host}/system.json")));
+        assert_eq!(system["host"], host, "collected under its inventory name");
+    }
+    // ansible-inventory's JSON on stdin, one host picked by --ssh.
+    let json = ansible_list(tmp.path(), "hosts.ini");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("parc"))
+        .current_dir(tmp.path())
+        .args(["collect", "--ssh", "web2", "--inventory", "-", "--kinds", "system", "--snapshots", "from-json"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), json.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hosts: Vec<String> = std::fs::read_dir(tmp.path().join("from-json"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(hosts, ["web2"]);
+    // A host name parc cannot keep is refused with the file and the name.
+    std::fs::write(tmp.path().join("bad.ini"), "[x]\n../evil ansible_host=127.0.0.1\n").unwrap();
+    let bad = parc().current_dir(tmp.path()).args(["collect", "--inventory", "bad.ini"]).assert().code(2);
+    let said = stderr(&bad);
+    assert!(said.contains("bad.ini") && said.contains("../evil"), "{said}");
+}
