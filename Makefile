@@ -31,8 +31,9 @@ test: test-deps
 TEST_PACKAGES := chromium openssh-server openssh-client smartmontools lvm2 git sudo openssl python3 mmdebstrap dpkg-dev rsync sqlite3
 # A Debian 12 root, built once per machine (about 25 s to 140 s; the name
 # changes with the package list), that each
-# APT test host runs from in namespaces of its own, through an overlay.
-DEBIAN_ROOT := /var/cache/parc-test/bookworm-2
+# APT test host runs from in namespaces of its own, through an overlay
+# (python3, python3-apt and git: what the Ansible role needs of a host).
+DEBIAN_ROOT := /var/cache/parc-test/bookworm-3
 # Real servers for the archive tests, from PyPI: WebDAV (wsgidav on cheroot),
 # FTPS (pyftpdlib with pyOpenSSL), SMTP with STARTTLS and AUTH (aiosmtpd);
 # ansible-core, whose ansible-inventory is the reference for reading inventories.
@@ -49,7 +50,7 @@ test-deps:
 	  python3 -m pip install -q $(PIP_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(PIP_PACKAGES); }
 	@[ -d $(DEBIAN_ROOT) ] || { echo "building a Debian 12 root for the APT tests: $(DEBIAN_ROOT)"; \
 	  rm -rf $(DEBIAN_ROOT).partial; mkdir -p $(dir $(DEBIAN_ROOT)); \
-	  mmdebstrap --quiet --variant=apt --format=directory --include=openssh-server,sudo,needrestart,procps,psmisc,mount \
+	  mmdebstrap --quiet --variant=apt --format=directory --include=openssh-server,sudo,needrestart,procps,psmisc,mount,python3,python3-apt,git \
 	    bookworm $(DEBIAN_ROOT).partial && mv $(DEBIAN_ROOT).partial $(DEBIAN_ROOT); }
 
 ## Regenerate the example fleet (deterministic: same files every time).

@@ -143,3 +143,96 @@ fn collect_over_ssh_the_hosts_of_an_inventory_file_or_of_its_json_on_stdin() {
     let said = stderr(&bad);
     assert!(said.contains("bad.ini") && said.contains("../evil"), "{said}");
 }
+
+/// The role of deploy/ansible/, run by ansible-playbook against two real
+/// Debian hosts (their own sshd on 127.0.0.1): a second run changes
+/// nothing; then each agent runs as its timer would start it (the unit's
+/// user and command, no ssh-agent, a login environment), pushes through
+/// its ~/.ssh/config alias to a bare repository behind a real sshd, and a
+/// build of that repository shows both hosts.
+#[test]
+fn the_role_deploys_agents_that_push_and_a_second_run_changes_nothing() {
+    use common::debian::{repository, DebianHost};
+    let tmp = tempfile::tempdir().unwrap();
+    let git_server = Sshd::start();
+    // The snapshots repository, bare, with a first commit.
+    let remote = tmp.path().join("fleet.git");
+    git(tmp.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    let seed = tmp.path().join("seed");
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), seed.to_str().unwrap()]);
+    std::fs::create_dir_all(seed.join("snapshots")).unwrap();
+    std::fs::write(seed.join("snapshots/.keep"), "").unwrap();
+    git(&seed, &["add", "-A"]);
+    git(&seed, &["commit", "-q", "-m", "a fleet"]);
+    git(&seed, &["push", "-q", "origin", "HEAD"]);
+
+    let repo = tmp.path().join("apt-repo");
+    repository(&repo, &[]);
+    let hosts = [DebianHost::start("agent-a", &repo, &[]), DebianHost::start("agent-b", &repo, &[])];
+    let mut inventory = String::from("[agents]\n");
+    for h in &hosts {
+        inventory.push_str(&format!(
+            "{} ansible_host=127.0.0.1 ansible_port={} ansible_user=root ansible_ssh_private_key_file={} \
+             ansible_ssh_common_args='-o UserKnownHostsFile={}'\n",
+            h.name,
+            h.port,
+            h.key().display(),
+            h.known_hosts().display()
+        ));
+    }
+    std::fs::write(tmp.path().join("hosts.ini"), inventory).unwrap();
+    let known = std::fs::read_to_string(git_server.path("known_hosts")).unwrap();
+    let vars = serde_json::json!({
+        "parc_binary": assert_cmd::cargo::cargo_bin("parc"),
+        "parc_repo": format!("git.lan:{}", remote.display()),
+        "parc_git_hostname": "127.0.0.1",
+        "parc_git_port": git_server.port,
+        "parc_git_user": "root",
+        "parc_deploy_key": git_server.path("id"),
+        "parc_git_known_hosts": known.trim(),
+        "parc_kinds": ["system", "apt"],
+    });
+    std::fs::write(tmp.path().join("vars.json"), vars.to_string()).unwrap();
+    let playbook = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/ansible/site.yml");
+    let play = || {
+        let out = Command::new("ansible-playbook")
+            .current_dir(tmp.path())
+            .args(["-i", "hosts.ini", "-e", "@vars.json"])
+            .arg(&playbook)
+            .env("ANSIBLE_HOME", tmp.path().join(".ansible"))
+            .env("ANSIBLE_LOCAL_TEMP", tmp.path().join(".ansible-tmp"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
+            .output()
+            .expect("ansible-playbook (make test installs ansible-core from PyPI)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let first = play();
+    let second = play();
+    for h in &hosts {
+        let recap =
+            |text: &str| text.lines().find(|l| l.starts_with(&h.name) && l.contains("ok=")).unwrap().to_string();
+        assert!(!recap(&first).contains("changed=0"), "the first run installs: {first}");
+        assert!(recap(&second).contains("changed=0 ") && recap(&second).contains("failed=0"), "{second}");
+    }
+    // Each agent, as its timer starts it.
+    for h in &hosts {
+        let unit = std::fs::read_to_string(h.root.join("etc/systemd/system/parc-collect.service")).unwrap();
+        let field = |key: &str| unit.lines().find_map(|l| l.strip_prefix(key)).unwrap().to_string();
+        let (user, dir, exec) = (field("User="), field("WorkingDirectory="), field("ExecStart="));
+        let run = h.ssh(&format!("su -l -s /bin/sh {user} -c {}", shell_quote(&format!("cd {dir} && {exec}"))));
+        assert!(run.status.success(), "{}: {}", h.name, String::from_utf8_lossy(&run.stderr));
+    }
+    let ci = tmp.path().join("ci");
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), ci.to_str().unwrap()]);
+    let site = tmp.path().join("site");
+    build_cmd(&ci.join("snapshots"), &site, &[]).assert().success();
+    let listed = read_json(&site.join("api/v1/hosts.json"));
+    let mut names: Vec<&str> = listed.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["agent-a", "agent-b"]);
+    let log = git(&ci, &["log", "--format=%s"]);
+    assert!(log.contains("parc collect: agent-a") && log.contains("parc collect: agent-b"), "{log}");
+}

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where `make test-deps` builds the root (its name changes with its package list).
-pub const ROOT: &str = "/var/cache/parc-test/bookworm-2";
+pub const ROOT: &str = "/var/cache/parc-test/bookworm-3";
 
 /// PID 1 of the host: a fresh /run, sshd, then wait for a reboot.
 const INIT: &str = "mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && \
