@@ -193,9 +193,14 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
         for note in &parsed.notes {
             problems.push(Problem::new(&label, note));
         }
-        if parsed.host != host {
-            let cause = format!("snapshot says host {:?} but lies in folder {:?}; the folder wins", parsed.host, host);
+        // `paris/pve1`: the folder `pve1` of the source `paris` (no host name has a `/`).
+        let folder = host.rsplit_once('/').map_or(host, |(_, folder)| folder);
+        if parsed.host != folder {
+            let cause =
+                format!("snapshot says host {:?} but lies in folder {:?}; the folder wins", parsed.host, folder);
             problems.push(Problem::new(&label, cause));
+        }
+        if parsed.host != host {
             parsed.host = host.to_string();
         }
         if parsed.kind != kind {

@@ -85,26 +85,39 @@ fn plan(
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     let start = Clock::now();
-    let source_cache = source_cache(config, &options.base, &options.snapshots, true);
-    let history_file = source_cache.dir.join("history.json");
-    let history = source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
+    let sources = sources(config, &options.snapshots, &options.base);
     let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
-    let cache = ParseCache::open(&source_cache.dir, mode);
+    let caches: Vec<(cache::SourceCache, ParseCache)> = (sources.iter())
+        .map(|s| {
+            let source_cache = source_cache(config, &options.base, &s.dir, true);
+            let parse_cache = ParseCache::open(&source_cache.dir, mode);
+            (source_cache, parse_cache)
+        })
+        .collect();
     let max_bytes = config.build.max_snapshot_bytes;
     // Templates are parsed while the snapshots are found: neither needs the other.
     let (inputs, found) = rayon::join(
         || timed("loading templates and content", || render::Inputs::load(config, &options.base)),
         || {
             timed("discovering snapshots", || {
-                source::discover(&options.snapshots, max_bytes, history, |tree, walked| {
-                    assemble::ahead(tree, &cache, max_bytes, walked, assemble::AHEAD_BYTES)
-                })
+                (sources.iter().zip(&caches))
+                    .map(|(s, (source_cache, parse_cache))| {
+                        let history_file = source_cache.dir.join("history.json");
+                        let history =
+                            source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
+                        source::discover(&s.dir, s.name.as_deref(), max_bytes, history, |tree, walked| {
+                            assemble::ahead(tree, parse_cache, max_bytes, walked, assemble::AHEAD_BYTES)
+                        })
+                        .map_err(|e| s.failed(e))
+                    })
+                    .collect::<Result<Vec<_>>>()
             })
         },
     );
-    let (inputs, (found, ahead)) = (inputs?, found?);
+    let (inputs, found) = (inputs?, found?);
 
-    let fingerprint = timed("fingerprinting the inputs", || fingerprint(config, options, &found))?;
+    let fingerprint =
+        timed("fingerprinting the inputs", || fingerprint(config, options, found.iter().map(|(f, _)| f)))?;
     let marker = options.out.join(MARKER);
     let db_missing = config.build.sqlite.as_ref().is_some_and(|db| !options.base.join(db).exists());
     if options.use_cache && !db_missing && std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() == fingerprint) {
@@ -118,14 +131,25 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
         });
     }
 
-    let candidates = found.versions();
-    if let Err(e) = source_cache.claim(&options.snapshots, found.head.map(|h| h.to_string())) {
-        tracing::warn!("cannot write {}: {e}", source_cache.dir.display());
+    let candidates = found.iter().map(|(f, _)| f.versions()).sum();
+    for ((s, (source_cache, _)), (f, _)) in sources.iter().zip(&caches).zip(&found) {
+        if let Err(e) = source_cache.claim(&s.dir, f.head.map(|h| h.to_string())) {
+            tracing::warn!("cannot write {}: {e}", source_cache.dir.display());
+        }
     }
-    let assembled = timed("parsing and assembling", || assemble_all(found, ahead, &cache, config));
-    if let Err(e) = timed("saving the file cache", || cache.save_files()) {
-        tracing::warn!("cannot write the file cache: {e}");
+    let assembled = timed("parsing and assembling", || {
+        let mut all = Assembled::default();
+        for ((found, ahead), (_, parse_cache)) in found.into_iter().zip(&caches) {
+            all.add(assemble_all(found, ahead, parse_cache, config));
+        }
+        all
+    });
+    for (_, parse_cache) in &caches {
+        if let Err(e) = timed("saving the file cache", || parse_cache.save_files()) {
+            tracing::warn!("cannot write the file cache: {e}");
+        }
     }
+    let source_cache = &caches[0].0;
     let Assembled { parts: host_parts, problems, parsed, used } = assembled;
     // What people did (silences, escalations sent) and the output folder
     // with its memo are read while the data tree is merged and judged.
@@ -239,6 +263,7 @@ pub fn export(config: &Config, options: &BuildOptions, db: &Path) -> Result<crat
 /// `parc check`: stages 2 and 3 alone. Every problem, and how many snapshot
 /// files were read; nothing is written, the caches included.
 /// What stages 3 and 4 made of every host.
+#[derive(Default)]
 struct Assembled {
     parts: Vec<fleet::HostPart>,
     /// Discovery's problems, then each host's.
@@ -246,6 +271,40 @@ struct Assembled {
     /// Versions parsed (not read from the cache), and versions used.
     parsed: usize,
     used: usize,
+}
+
+impl Assembled {
+    /// Another source's hosts beside these.
+    fn add(&mut self, other: Assembled) {
+        self.parts.extend(other.parts);
+        self.problems.extend(other.problems);
+        self.parsed += other.parsed;
+        self.used += other.used;
+    }
+}
+
+/// One snapshots folder of the build, and its name when the site is built from several.
+struct Source {
+    name: Option<String>,
+    dir: PathBuf,
+}
+
+impl Source {
+    /// A source that cannot be read stops the build, naming it: never an empty fleet.
+    fn failed(&self, e: anyhow::Error) -> anyhow::Error {
+        match &self.name {
+            Some(name) => e.context(format!("source {name} ({})", self.dir.display())),
+            None => e,
+        }
+    }
+}
+
+/// `[[build.source]]` (paths from the configuration's folder), else `snapshots` alone.
+fn sources(config: &Config, snapshots: &Path, base: &Path) -> Vec<Source> {
+    if config.build.sources.is_empty() {
+        return vec![Source { name: None, dir: snapshots.to_path_buf() }];
+    }
+    (config.build.sources.iter()).map(|s| Source { name: Some(s.name.clone()), dir: base.join(&s.path) }).collect()
 }
 
 /// Stages 3 and 4 for every host, side by side, from what was done `ahead`.
@@ -279,8 +338,11 @@ fn assemble_all(
 /// The data tree and what it means, as a build would make them, without
 /// rendering and without writing any cache: what `parc plan` decides from.
 pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet::Fleet, derive::Derived)> {
-    let (found, cache) = read_only(config, snapshots, base)?;
-    let Assembled { parts, problems, used, .. } = assemble_all(found, HashMap::new(), &cache, config);
+    let mut all = Assembled::default();
+    for (found, cache) in read_only(config, snapshots, base)? {
+        all.add(assemble_all(found, HashMap::new(), &cache, config));
+    }
+    let Assembled { parts, problems, used, .. } = all;
     let mut fleet = fleet::merge(parts, used, problems);
     fleet.clock = clock(config);
     let derived = derive::derive(&fleet, config);
@@ -288,22 +350,24 @@ pub fn analyse(config: &Config, snapshots: &Path, base: &Path) -> Result<(fleet:
 }
 
 pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, Vec<Problem>)> {
-    let (found, cache) = read_only(config, snapshots, base)?;
-    let candidates = found.versions();
-    let repo = found.repository.clone();
-    let mut problems = found.problems;
-    problems.par_extend(
-        found
-            .hosts
-            .into_par_iter()
-            .map_init(
-                || crate::parse::Repo::new(repo.as_deref()),
-                |repo, (host, c)| {
-                    assemble::host(&host, c, &cache, repo, config.build.max_snapshot_bytes, None).problems
-                },
-            )
-            .flatten_iter(),
-    );
+    let (mut candidates, mut problems) = (0, Vec::new());
+    for (found, cache) in read_only(config, snapshots, base)? {
+        candidates += found.versions();
+        let repo = found.repository.clone();
+        problems.extend(found.problems);
+        problems.par_extend(
+            found
+                .hosts
+                .into_par_iter()
+                .map_init(
+                    || crate::parse::Repo::new(repo.as_deref()),
+                    |repo, (host, c)| {
+                        assemble::host(&host, c, &cache, repo, config.build.max_snapshot_bytes, None).problems
+                    },
+                )
+                .flatten_iter(),
+        );
+    }
     problems.sort();
     problems.dedup();
     Ok((candidates, problems))
@@ -312,7 +376,11 @@ pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, V
 /// Everything the output depends on: parc's version, the config, every
 /// snapshot file's path, length and mtime, the git HEAD, and the templates,
 /// content and static files. Equal fingerprints mean an equal site.
-fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discovery) -> Result<String> {
+fn fingerprint<'a>(
+    config: &Config,
+    options: &BuildOptions,
+    sources: impl Iterator<Item = &'a source::Discovery>,
+) -> Result<String> {
     let mut hash = Sha256::new();
     hash.update(crate::build_id());
     hash.update(toml::to_string(config)?);
@@ -321,20 +389,23 @@ fn fingerprint(config: &Config, options: &BuildOptions, found: &source::Discover
     if let Some(clock) = clock(config) {
         hash.update(clock.0.to_le_bytes());
     }
-    if let Some(head) = found.head {
-        hash.update(head.as_bytes());
-    }
-    for candidates in found.hosts.values() {
-        for c in candidates {
-            if let source::Origin::File { path, len, mtime_ns, .. } = &c.origin {
-                hash.update(path.to_string_lossy().as_bytes());
-                hash.update(len.to_le_bytes());
-                hash.update(mtime_ns.to_le_bytes());
+    for found in sources {
+        hash.update(found.source.as_deref().unwrap_or_default());
+        if let Some(head) = found.head {
+            hash.update(head.as_bytes());
+        }
+        for candidates in found.hosts.values() {
+            for c in candidates {
+                if let source::Origin::File { path, len, mtime_ns, .. } = &c.origin {
+                    hash.update(path.to_string_lossy().as_bytes());
+                    hash.update(len.to_le_bytes());
+                    hash.update(mtime_ns.to_le_bytes());
+                }
             }
         }
-    }
-    for p in &found.problems {
-        hash.update(p.to_string());
+        for p in &found.problems {
+            hash.update(p.to_string());
+        }
     }
     // Silences change what the site says without being snapshots.
     if let Ok(bytes) = std::fs::read(crate::plan::silence::path(&options.snapshots)) {
@@ -355,13 +426,19 @@ fn source_cache(config: &Config, base: &Path, snapshots: &Path, set_aside: bool)
 
 /// Discovery and the parse cache for a command that writes no cache (plan,
 /// check, export): a cache of another repository is not read.
-fn read_only(config: &Config, snapshots: &Path, base: &Path) -> Result<(source::Discovery, ParseCache)> {
-    let source_cache = source_cache(config, base, snapshots, false);
-    let history_file = source_cache.dir.join("history.json");
-    let history = source::git::HistoryCache { file: &history_file, read: source_cache.readable, write: false };
-    let (found, ()) = source::discover(snapshots, config.build.max_snapshot_bytes, history, |_, _| ())?;
-    let mode = if source_cache.readable { cache::Mode::ReadOnly } else { cache::Mode::Off };
-    Ok((found, ParseCache::open(&source_cache.dir, mode)))
+fn read_only(config: &Config, snapshots: &Path, base: &Path) -> Result<Vec<(source::Discovery, ParseCache)>> {
+    (sources(config, snapshots, base).iter())
+        .map(|s| {
+            let source_cache = source_cache(config, base, &s.dir, false);
+            let history_file = source_cache.dir.join("history.json");
+            let history = source::git::HistoryCache { file: &history_file, read: source_cache.readable, write: false };
+            let max = config.build.max_snapshot_bytes;
+            let (found, ()) =
+                source::discover(&s.dir, s.name.as_deref(), max, history, |_, _| ()).map_err(|e| s.failed(e))?;
+            let mode = if source_cache.readable { cache::Mode::ReadOnly } else { cache::Mode::Off };
+            Ok((found, ParseCache::open(&source_cache.dir, mode)))
+        })
+        .collect()
 }
 
 /// Every file under `dir` (none when it does not exist), path and bytes, in a stable order.

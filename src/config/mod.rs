@@ -279,6 +279,33 @@ pub struct BuildConfig {
     /// Also write the fleet as a SQLite database here (`parc export --sqlite`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sqlite: Option<PathBuf>,
+    /// Several snapshots folders built into one site (`[[build.source]]`);
+    /// none: `snapshots` alone.
+    #[serde(rename = "source", skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One snapshots folder of a site built from several.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Its hosts are `<name>/<folder>`: `paris/pve1` and `lyon/pve1` are two.
+    pub name: String,
+    /// Its folder (a repository's snapshots folder, or a plain one).
+    pub path: PathBuf,
+}
+
+impl SourceConfig {
+    fn check(sources: &[SourceConfig]) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for source in sources {
+            crate::host::check_name(&source.name).map_err(|e| format!("build.source name {:?}: {e}", source.name))?;
+            if !seen.insert(&source.name) {
+                return Err(format!("two build.source entries are named {}", source.name));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for BuildConfig {
@@ -293,6 +320,7 @@ impl Default for BuildConfig {
             cache_dir: ".parc-cache".into(),
             max_snapshot_bytes: 16 << 20,
             sqlite: None,
+            sources: Vec::new(),
         }
     }
 }
@@ -448,6 +476,8 @@ impl Config {
             })?;
         }
         config.collect.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
+        SourceConfig::check(&config.build.sources)
+            .map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
         let mut names = std::collections::BTreeSet::new();
         for job in &config.archive {
             job.check().map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;

@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 pub struct HostDetail<'a> {
     pub name: &'a str,
     pub slug: &'a str,
+    /// The `[[build.source]]` it comes from, when the site is built from several.
+    pub source: Option<&'a str>,
     pub os: Option<&'a str>,
     pub base_os: Option<&'a str>,
     pub os_id: Option<&'a str>,
@@ -127,6 +129,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
     HostDetail {
         name: &view.name,
         slug: &view.slug,
+        source: view.source.as_deref(),
         os: view.os.as_deref(),
         base_os: view.base_os.as_deref(),
         machine: view.machine,

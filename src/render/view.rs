@@ -54,6 +54,8 @@ pub struct DiskView {
 pub struct HostView {
     pub name: String,
     pub slug: String,
+    /// The `[[build.source]]` it comes from, when the site is built from several.
+    pub source: Option<String>,
     /// The OS: os-release's name, or Proxmox VE with its version.
     pub os: Option<String>,
     /// os-release's name when `os` is Proxmox VE (the Debian it runs on).
@@ -269,6 +271,8 @@ fn host_view(host: &Host, slug: String, disks: &[DiskView], index: &HashMap<Stri
     let machine = crate::derive::machine::machine(host);
     let os = machine.os(system);
     HostView {
+        // `paris/pve1`: no host name has a `/` but a source's.
+        source: host.name.split_once('/').map(|(source, _)| source.to_string()),
         name: host.name.clone(),
         base_os: system.and_then(|s| s.os.clone()).filter(|base| os.as_ref() != Some(base)),
         os,

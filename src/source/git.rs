@@ -133,7 +133,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
         tracing::warn!("cannot write {}: {e}", cache.file.display());
     }
     for (host, candidates) in hosts? {
-        found.hosts.entry(host.to_string()).or_default().extend(candidates);
+        found.extend(host, candidates);
     }
     found.problems.extend(history.problems);
     Ok(())

@@ -48,17 +48,38 @@ pub struct Discovery {
     pub repository: Option<PathBuf>,
     /// The commit the history was read from (part of the build's fingerprint).
     pub head: Option<git2::Oid>,
+    /// The source's name, when the site is built from several: its hosts
+    /// are `<source>/<folder>` (`paris/pve1`), kept apart from another's.
+    pub source: Option<String>,
 }
 
 impl Discovery {
-    fn add(&mut self, host: &str, candidate: Candidate) {
+    fn new(source: Option<&str>) -> Discovery {
+        Discovery { source: source.map(str::to_string), ..Discovery::default() }
+    }
+
+    /// The host a folder holds: the folder's name, under the source's.
+    fn host_name<'a>(&self, folder: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.source {
+            Some(source) => format!("{source}/{folder}").into(),
+            None => folder.into(),
+        }
+    }
+
+    fn add(&mut self, folder: &str, candidate: Candidate) {
+        let host = self.host_name(folder);
         // Most candidates join a host already there: no key copied for them.
-        match self.hosts.get_mut(host) {
+        match self.hosts.get_mut(host.as_ref()) {
             Some(candidates) => candidates.push(candidate),
             None => {
-                self.hosts.insert(host.to_string(), vec![candidate]);
+                self.hosts.insert(host.into_owned(), vec![candidate]);
             }
         }
+    }
+
+    fn extend(&mut self, folder: &str, candidates: Vec<Candidate>) {
+        let host = self.host_name(folder).into_owned();
+        self.hosts.entry(host).or_default().extend(candidates);
     }
 
     pub fn versions(&self) -> usize {
@@ -74,6 +95,7 @@ impl Discovery {
 /// `meanwhile` should stop, leaving the rest to the stages after.
 pub fn discover<T: Send>(
     dir: &Path,
+    source: Option<&str>,
     max_bytes: u64,
     history: git::HistoryCache,
     meanwhile: impl FnOnce(&Discovery, &AtomicBool) -> T + Send,
@@ -82,7 +104,7 @@ pub fn discover<T: Send>(
     // paths, labels and cache keys for every command that names it.
     let tidy: std::path::PathBuf = dir.components().filter(|c| *c != std::path::Component::CurDir).collect();
     let dir = if tidy.as_os_str().is_empty() { Path::new(".") } else { tidy.as_path() };
-    let (mut found, mut history_found) = (Discovery::default(), Discovery::default());
+    let (mut found, mut history_found) = (Discovery::new(source), Discovery::new(source));
     let walked = AtomicBool::new(false);
     let (tree, git) = rayon::join(
         || -> anyhow::Result<T> {
