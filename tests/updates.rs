@@ -564,16 +564,9 @@ fn a_real_host_in_trouble_is_left_as_it_was_with_the_cause() {
 /// of its policy is touched.
 #[test]
 fn a_canary_that_never_comes_back_stops_its_policy() {
-    use common::debian::{repository, Deb, DebianHost};
+    use common::debian::DebianHost;
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    repository(
-        &repo,
-        &[
-            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
-            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
-        ],
-    );
+    let repo = tool_repository(tmp.path());
     let canary = DebianHost::start("deb3", &repo, &["parc-tool_1.0_all.deb"]);
     let other = DebianHost::start("deb4", &repo, &["parc-tool_1.0_all.deb"]);
     // One key and one known_hosts file for both.
@@ -616,16 +609,9 @@ fn a_canary_that_never_comes_back_stops_its_policy() {
 /// exactly the updater's commands and refuses anything else.
 #[test]
 fn an_update_through_sudo_and_the_update_wrapper() {
-    use common::debian::{repository, Deb, DebianHost};
+    use common::debian::DebianHost;
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    repository(
-        &repo,
-        &[
-            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
-            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
-        ],
-    );
+    let repo = tool_repository(tmp.path());
     let host = DebianHost::start("deb5", &repo, &["parc-tool_1.0_all.deb"]);
     let wrapper = parc().args(["probe-script", "--update-wrapper"]).output().unwrap();
     assert!(wrapper.status.success());
@@ -934,16 +920,9 @@ fn security_upgrades_only_what_a_security_archive_offers() {
 /// reboot; the run shows both.
 #[test]
 fn a_virtual_machine_reboot_is_verified_by_its_boot_id() {
-    use common::debian::{repository, Deb, DebianHost};
+    use common::debian::DebianHost;
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    repository(
-        &repo,
-        &[
-            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
-            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
-        ],
-    );
+    let repo = tool_repository(tmp.path());
     let host = DebianHost::start_vm("vm1", &repo, &["parc-tool_1.0_all.deb"]);
     let boot_id =
         || String::from_utf8_lossy(&host.ssh("cat /proc/sys/kernel/random/boot_id").stdout).trim().to_string();
@@ -1095,16 +1074,9 @@ fn one_host(host: &common::debian::DebianHost, policy: &str) -> String {
 /// update's download both go through it.
 #[test]
 fn apt_goes_through_the_configured_proxy_to_collect_and_to_update() {
-    use common::debian::{repository, Deb, DebianHost};
+    use common::debian::DebianHost;
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    repository(
-        &repo,
-        &[
-            Deb { name: "parc-tool", version: "1.0", control: "", files: &[] },
-            Deb { name: "parc-tool", version: "2.0", control: "", files: &[] },
-        ],
-    );
+    let repo = tool_repository(tmp.path());
     let host = DebianHost::start("deb-proxy", &repo, &["parc-tool_1.0_all.deb"]);
     std::fs::write(
         host.root.join("etc/apt/sources.list.d/parc-tests.list"),
@@ -1145,4 +1117,13 @@ fn apt_goes_through_the_configured_proxy_to_collect_and_to_update() {
     let refused =
         host.ssh("sh /usr/local/sbin/parc-update-root --proxy 'http://x -o APT::Update::Pre-Invoke::=id' refresh");
     assert_eq!(refused.status.code(), Some(126), "{}", String::from_utf8_lossy(&refused.stderr));
+}
+
+/// A repository with parc-tool 1.0 and 2.0: a host with 1.0 has one upgrade pending.
+fn tool_repository(dir: &std::path::Path) -> PathBuf {
+    use common::debian::{repository, Deb};
+    let repo = dir.join("repo");
+    let tool = |version| Deb { name: "parc-tool", version, control: "", files: &[] };
+    repository(&repo, &[tool("1.0"), tool("2.0")]);
+    repo
 }
