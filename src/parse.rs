@@ -195,6 +195,27 @@ pub fn parse_host(host: &str, candidates: Vec<Candidate>, reader: &mut Reader) -
         }
         // `paris/pve1`: the folder `pve1` of the source `paris` (no host name has a `/`).
         let folder = host.rsplit_once('/').map_or(host, |(_, folder)| folder);
+        // A file of Ansible facts is named by the inventory; the facts say the machine's own name.
+        if let crate::snapshot::Facts::Ansible(facts) = parsed.facts {
+            let header = crate::snapshot::Parsed { facts: crate::snapshot::Facts::Other, ..parsed };
+            let at = header.collected_at;
+            let facts = *facts;
+            for (kind, facts) in [
+                ("system", crate::snapshot::Facts::System(facts.system)),
+                ("disks", crate::snapshot::Facts::Disks(facts.disks)),
+            ] {
+                if taken.insert((kind.to_string(), at)) {
+                    let parsed = crate::snapshot::Parsed {
+                        kind: kind.into(),
+                        host: host.to_string(),
+                        facts,
+                        ..header.clone_header()
+                    };
+                    versions.push(Version { label: label.clone(), parsed });
+                }
+            }
+            continue;
+        }
         if parsed.host != folder {
             let cause =
                 format!("snapshot says host {:?} but lies in folder {:?}; the folder wins", parsed.host, folder);

@@ -105,7 +105,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
                         let history_file = source_cache.dir.join("history.json");
                         let history =
                             source::git::HistoryCache { file: &history_file, read: options.use_cache, write: true };
-                        source::discover(&s.dir, s.name.as_deref(), max_bytes, history, |tree, walked| {
+                        source::discover(&s.dir, s.name.as_deref(), s.layout, max_bytes, history, |tree, walked| {
                             assemble::ahead(tree, parse_cache, max_bytes, walked, assemble::AHEAD_BYTES)
                         })
                         .map_err(|e| s.failed(e))
@@ -287,6 +287,7 @@ impl Assembled {
 struct Source {
     name: Option<String>,
     dir: PathBuf,
+    layout: source::Layout,
 }
 
 impl Source {
@@ -302,9 +303,15 @@ impl Source {
 /// `[[build.source]]` (paths from the configuration's folder), else `snapshots` alone.
 fn sources(config: &Config, snapshots: &Path, base: &Path) -> Vec<Source> {
     if config.build.sources.is_empty() {
-        return vec![Source { name: None, dir: snapshots.to_path_buf() }];
+        return vec![Source { name: None, dir: snapshots.to_path_buf(), layout: source::Layout::Snapshots }];
     }
-    (config.build.sources.iter()).map(|s| Source { name: Some(s.name.clone()), dir: base.join(&s.path) }).collect()
+    let layout = |format| match format {
+        crate::config::SourceFormat::Parc => source::Layout::Snapshots,
+        crate::config::SourceFormat::AnsibleFacts => source::Layout::AnsibleFacts,
+    };
+    (config.build.sources.iter())
+        .map(|s| Source { name: Some(s.name.clone()), dir: base.join(&s.path), layout: layout(s.format) })
+        .collect()
 }
 
 /// Stages 3 and 4 for every host, side by side, from what was done `ahead`.
@@ -433,8 +440,8 @@ fn read_only(config: &Config, snapshots: &Path, base: &Path) -> Result<Vec<(sour
             let history_file = source_cache.dir.join("history.json");
             let history = source::git::HistoryCache { file: &history_file, read: source_cache.readable, write: false };
             let max = config.build.max_snapshot_bytes;
-            let (found, ()) =
-                source::discover(&s.dir, s.name.as_deref(), max, history, |_, _| ()).map_err(|e| s.failed(e))?;
+            let (found, ()) = source::discover(&s.dir, s.name.as_deref(), s.layout, max, history, |_, _| ())
+                .map_err(|e| s.failed(e))?;
             let mode = if source_cache.readable { cache::Mode::ReadOnly } else { cache::Mode::Off };
             Ok((found, ParseCache::open(&source_cache.dir, mode)))
         })

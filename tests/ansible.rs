@@ -236,3 +236,54 @@ fn the_role_deploys_agents_that_push_and_a_second_run_changes_nothing() {
     let log = git(&ci, &["log", "--format=%s"]);
     assert!(log.contains("parc collect: agent-a") && log.contains("parc collect: agent-b"), "{log}");
 }
+
+/// A folder of facts Ansible gathered (`ansible all -m setup --tree DIR`,
+/// run here for real) is a source: each file a `system` and a `disks`
+/// version of its host, named by the inventory; a file of a host Ansible
+/// could not gather is a problem naming it.
+#[test]
+fn facts_ansible_gathered_are_a_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let facts = tmp.path().join("facts");
+    let out = Command::new("ansible")
+        .current_dir(tmp.path())
+        .args(["all", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=/usr/bin/python3"])
+        .args(["-m", "setup", "--tree"])
+        .arg(&facts)
+        .env("ANSIBLE_HOME", tmp.path().join(".ansible"))
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join(".ansible-tmp"))
+        .output()
+        .expect("ansible (make test installs ansible-core from PyPI)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::rename(facts.join("localhost"), facts.join("web1")).unwrap();
+    std::fs::copy(facts.join("web1"), facts.join("web2.json")).unwrap();
+    std::fs::write(facts.join("web3"), corpus("ansible/setup-tree-failed-interpreter.json")).unwrap();
+    std::fs::write(
+        tmp.path().join("parc.toml"),
+        "[[build.source]]\nname = \"lab\"\npath = \"facts\"\nformat = \"ansible-facts\"\n",
+    )
+    .unwrap();
+    let site = tmp.path().join("site");
+    parc().current_dir(tmp.path()).args(["build", "--out"]).arg(&site).assert().success();
+    let hosts = read_json(&site.join("api/v1/hosts.json"));
+    let mut names: Vec<&str> = hosts.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["lab/web1", "lab/web2"]);
+    let gathered: serde_json::Value = serde_json::from_str(&read(&facts.join("web1"))).unwrap();
+    let f = &gathered["ansible_facts"];
+    let web1 = hosts.as_array().unwrap().iter().find(|h| h["name"] == "lab/web1").unwrap();
+    assert_eq!(web1["kernel"], f["ansible_kernel"]);
+    assert_eq!(web1["os"], f["ansible_lsb"]["description"]);
+    let detail = read_json(&site.join("api/v1").join(web1["api"].as_str().unwrap()));
+    let kinds: Vec<&str> = detail["kinds"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(kinds, ["disks", "system"], "a system and a disks version from one file");
+    let root =
+        detail["filesystems"].as_array().unwrap().iter().find(|fs| fs["target"] == "/").expect("/ from ansible_mounts");
+    let mount = f["ansible_mounts"].as_array().unwrap().iter().find(|m| m["mount"] == "/").unwrap();
+    assert_eq!(
+        (root["size"].as_u64(), root["avail"].as_u64()),
+        (mount["size_total"].as_u64(), mount["size_available"].as_u64())
+    );
+    let problems = read(&site.join("api/v1/problems.json"));
+    assert!(problems.contains("web3") && problems.contains("Ansible gathered no facts"), "{problems}");
+}

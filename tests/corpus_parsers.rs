@@ -433,3 +433,30 @@ fn download_sizes_autoremove_and_driver_advice_from_real_outputs() {
         }]
     );
 }
+
+#[test]
+fn ansible_facts_read_as_a_system_and_disks_version() {
+    use parc::snapshot::ansible;
+    let tree: serde_json::Value = serde_json::from_str(&corpus("ansible/setup-tree-debian12-docker.json")).unwrap();
+    let facts = ansible::read(&tree).expect("a file of facts").unwrap();
+    assert_eq!(facts.collected_at.rfc3339(), "2026-12-03T08:09:55Z");
+    assert_eq!(facts.system.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+    assert_eq!((facts.system.os_id.as_deref(), facts.system.os_version.as_deref()), (Some("debian"), Some("12.11")));
+    assert_eq!(facts.system.virt.as_deref(), Some("docker"));
+    assert_eq!(facts.system.hardware, None, "NA and NA are placeholders");
+    let root = facts.disks.filesystems.iter().find(|f| f.target == "/").unwrap();
+    assert_eq!((root.source.as_str(), root.fstype.as_str(), root.avail), ("/dev/vda", "ext4", 63_330_082_816));
+    let disks: Vec<&str> =
+        facts.disks.devices.iter().filter(|d| d.is_physical_disk()).map(|d| d.name.as_str()).collect();
+    assert_eq!(disks, ["vda"], "the loop and zram devices are no disks");
+    let vda = facts.disks.devices.iter().find(|d| d.name == "vda").unwrap();
+    assert_eq!((vda.size, vda.mountpoints.as_slice()), (Some(536_870_912 * 512), &["/".to_string()][..]));
+    // The fact cache's form: the facts at the top.
+    let cache = tree["ansible_facts"].clone();
+    assert_eq!(ansible::read(&cache).unwrap().unwrap(), facts);
+    let failed: serde_json::Value =
+        serde_json::from_str(&corpus("ansible/setup-tree-failed-interpreter.json")).unwrap();
+    let err = ansible::read(&failed).expect("Ansible's file").unwrap_err().to_string();
+    assert!(err.contains("Module result deserialization failed"), "{err}");
+    assert!(ansible::read(&serde_json::json!({"schema": "parc.snapshot/1"})).is_none());
+}

@@ -260,14 +260,15 @@ fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
     let history = source::git::HistoryCache { file: &history_file, read: true, write: false };
     // Never told to stop: every host of the working tree is done ahead.
     let never = std::sync::atomic::AtomicBool::new(false);
-    let (found, (mut ahead, cut)) = source::discover(&snapshots, None, max, history, |tree, _| {
-        // And with a budget of one byte: spent by the first host with something new.
-        (
-            assemble::ahead(tree, &cache, max, &never, assemble::AHEAD_BYTES),
-            assemble::ahead(tree, &cache, max, &never, 1),
-        )
-    })
-    .unwrap();
+    let (found, (mut ahead, cut)) =
+        source::discover(&snapshots, None, source::Layout::Snapshots, max, history, |tree, _| {
+            // And with a budget of one byte: spent by the first host with something new.
+            (
+                assemble::ahead(tree, &cache, max, &never, assemble::AHEAD_BYTES),
+                assemble::ahead(tree, &cache, max, &never, 1),
+            )
+        })
+        .unwrap();
     let in_tree = std::fs::read_dir(&snapshots).unwrap().count();
     assert!(in_tree >= 2);
     assert_eq!(ahead.len(), in_tree, "every host of the working tree");

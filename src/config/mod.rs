@@ -293,6 +293,18 @@ pub struct SourceConfig {
     pub name: String,
     /// Its folder (a repository's snapshots folder, or a plain one).
     pub path: PathBuf,
+    /// `parc` (snapshots), or `ansible-facts`: a folder that
+    /// `ansible all -m setup --tree DIR` wrote, one file per host.
+    #[serde(default)]
+    pub format: SourceFormat,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    #[default]
+    Parc,
+    AnsibleFacts,
 }
 
 impl SourceConfig {

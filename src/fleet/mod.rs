@@ -424,7 +424,8 @@ impl Assembly {
                 let attempts = host.unreachable.as_ref().map_or(0, |u| u.attempts) + 1;
                 host.unreachable = Some(Unreachable { since, last: at, attempts, reach });
             }
-            Facts::Other => {}
+            // parse.rs makes a file of Ansible facts its `system` and `disks` versions.
+            Facts::Other | Facts::Ansible(_) => {}
         }
         // What a collection brought back says the host was reached (not
         // the run logs `parc apply` writes from the control host).

@@ -4,6 +4,7 @@
 //! modules turn that output into typed facts. They are pure functions of the
 //! bytes, so a parse result can be cached by content hash.
 
+pub mod ansible;
 pub mod apt;
 pub mod archive;
 pub mod disks;
@@ -133,6 +134,8 @@ pub enum Facts {
     Update(Box<update::Run>),
     /// A collection that did not reach the host (`reach`).
     Reach(reach::Reach),
+    /// A file of Ansible facts: a `system` and a `disks` version at once.
+    Ansible(Box<ansible::Facts>),
     /// A kind this version of parc does not interpret (kept, shown as seen).
     Other,
 }
@@ -152,6 +155,21 @@ pub struct Parsed {
     /// the version is kept).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+impl Parsed {
+    /// The envelope's header with no facts, for a version made from another.
+    pub fn clone_header(&self) -> Parsed {
+        Parsed {
+            kind: self.kind.clone(),
+            host: self.host.clone(),
+            collected_at: self.collected_at,
+            mode: self.mode.clone(),
+            facts: Facts::Other,
+            failures: self.failures.clone(),
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Parses one snapshot file's bytes. An error here means the whole snapshot
@@ -187,6 +205,8 @@ pub enum Unreadable {
     NoRunLog,
     #[error("a reach snapshot without its \"reach\" record")]
     NoReach,
+    #[error(transparent)]
+    Ansible(#[from] ansible::NoFacts),
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Parsed, Unreadable> {
@@ -208,7 +228,24 @@ pub fn parse_with(bytes: &[u8], memo: &mut Memo) -> Result<Parsed, Unreadable> {
     let envelope: Envelope = match serde_json::from_str::<Envelope>(text) {
         Ok(envelope) if envelope.schema == SCHEMA => envelope,
         Ok(envelope) => return Err(Unreadable::UnknownSchema(envelope.schema)),
-        Err(e) => return Err(why_unreadable(text, e)),
+        Err(e) => {
+            // Not parc's: a file of Ansible facts is read as what it says.
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+                if let Some(facts) = ansible::read(&value) {
+                    let facts = facts.map_err(Unreadable::Ansible)?;
+                    return Ok(Parsed {
+                        kind: ansible::KIND.into(),
+                        host: String::new(),
+                        collected_at: facts.collected_at,
+                        mode: Some("ansible".into()),
+                        facts: Facts::Ansible(Box::new(facts)),
+                        failures: Vec::new(),
+                        notes,
+                    });
+                }
+            }
+            return Err(why_unreadable(text, e));
+        }
     };
     let collected_at = Instant::parse_rfc3339(&envelope.collected_at)
         .map_err(|cause| Unreadable::CollectedAt { value: envelope.collected_at.clone(), cause: cause.to_string() })?;

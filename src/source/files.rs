@@ -30,7 +30,7 @@ pub fn walk(dir: &Path, max_bytes: u64, found: &mut Discovery) -> anyhow::Result
         if entry.file_type().is_dir() {
             continue;
         }
-        let (host, kind) = match classify(&parts) {
+        let (host, kind) = match classify(found.layout, &parts) {
             None => continue,
             Some(Err(cause)) => {
                 found.problems.push(Problem::new(label, cause.to_string()));

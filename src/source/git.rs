@@ -65,6 +65,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     let Some((repo, workdir, prefix)) = locate(dir) else {
         return Ok(());
     };
+    let layout = found.layout;
     let head = match repo.head() {
         Ok(head) => head.peel_to_commit().context("cannot read HEAD")?.id(),
         Err(_) => return Ok(()), // a repository with no commit yet
@@ -102,7 +103,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
         history.shallow = true;
     }
     if fresh {
-        extend(&repo, &mut history, head, since)?;
+        extend(&repo, &mut history, head, since, layout)?;
     }
     // The record is written while the candidates are made from it, host
     // by host: each host's list is made at its size, and no list of every
@@ -112,7 +113,13 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
         || {
             let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
             for found in &history.candidates {
-                let host = found.0.split('/').next().unwrap_or_default();
+                let first = found.0.split('/').next().unwrap_or_default();
+                // A file of facts is its host: `web1` or `web1.json`.
+                let host = if layout == super::Layout::AnsibleFacts {
+                    first.strip_suffix(".json").unwrap_or(first)
+                } else {
+                    first
+                };
                 hosts.entry(host).or_default().push(found);
             }
             hosts
@@ -120,7 +127,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
                 .map(|(host, list)| {
                     let mut candidates = Vec::with_capacity(list.len());
                     for found in list {
-                        if let Some(made) = candidate(&history.prefix, found) {
+                        if let Some(made) = candidate(layout, &history.prefix, found) {
                             candidates.push(made?);
                         }
                     }
@@ -269,13 +276,17 @@ fn index(repo: &Repository, prefix: &Path) -> std::collections::HashMap<PathBuf,
 /// The candidate a blob found in the history stands for (`None`: no snapshot).
 /// A dated file is one snapshot, and the working tree has it: its history
 /// adds nothing, and one deleted since is a snapshot taken away.
-fn candidate(prefix: &Path, Found(path, oid, precedence, short): &Found) -> Option<anyhow::Result<Candidate>> {
+fn candidate(
+    layout: super::Layout,
+    prefix: &Path,
+    Found(path, oid, precedence, short): &Found,
+) -> Option<anyhow::Result<Candidate>> {
     let (path, oid, short) = (path.as_ref(), oid.as_ref(), short.as_ref());
     let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() == 3 {
+    if layout == super::Layout::Snapshots && parts.len() == 3 {
         return None;
     }
-    let Some(Ok((_, kind))) = classify(&parts) else { return None };
+    let Some(Ok((_, kind))) = classify(layout, &parts) else { return None };
     let label = label(prefix, short, path);
     Some(Oid::from_str(oid).map_err(Into::into).map(|oid| Candidate {
         kind: kind.to_string(),
@@ -299,7 +310,13 @@ type Changes = Vec<(Vec<String>, Oid)>;
 
 /// Walks the commits after `since` (all of them without it) up to `head`,
 /// adding what they changed under the prefix.
-fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid>) -> anyhow::Result<()> {
+fn extend(
+    repo: &Repository,
+    history: &mut History,
+    head: Oid,
+    since: Option<Oid>,
+    history_layout: super::Layout,
+) -> anyhow::Result<()> {
     let mut walk = repo.revwalk()?;
     walk.push(head)?;
     if let Some(old) = since {
@@ -358,7 +375,7 @@ fn extend(repo: &Repository, history: &mut History, head: Oid, since: Option<Oid
         let short = &oid.to_string()[..10];
         let label = label(&history.prefix, short, path);
         let parts: Vec<&str> = path.split('/').collect();
-        match classify(&parts) {
+        match classify(history_layout, &parts) {
             None => continue,
             Some(Err(cause)) => {
                 history.problems.push(Problem::new(label, cause.to_string()));

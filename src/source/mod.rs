@@ -51,11 +51,12 @@ pub struct Discovery {
     /// The source's name, when the site is built from several: its hosts
     /// are `<source>/<folder>` (`paris/pve1`), kept apart from another's.
     pub source: Option<String>,
+    pub layout: Layout,
 }
 
 impl Discovery {
-    fn new(source: Option<&str>) -> Discovery {
-        Discovery { source: source.map(str::to_string), ..Discovery::default() }
+    fn new(source: Option<&str>, layout: Layout) -> Discovery {
+        Discovery { source: source.map(str::to_string), layout, ..Discovery::default() }
     }
 
     /// The host a folder holds: the folder's name, under the source's.
@@ -96,6 +97,7 @@ impl Discovery {
 pub fn discover<T: Send>(
     dir: &Path,
     source: Option<&str>,
+    layout: Layout,
     max_bytes: u64,
     history: git::HistoryCache,
     meanwhile: impl FnOnce(&Discovery, &AtomicBool) -> T + Send,
@@ -104,7 +106,7 @@ pub fn discover<T: Send>(
     // paths, labels and cache keys for every command that names it.
     let tidy: std::path::PathBuf = dir.components().filter(|c| *c != std::path::Component::CurDir).collect();
     let dir = if tidy.as_os_str().is_empty() { Path::new(".") } else { tidy.as_path() };
-    let (mut found, mut history_found) = (Discovery::new(source), Discovery::new(source));
+    let (mut found, mut history_found) = (Discovery::new(source, layout), Discovery::new(source, layout));
     let walked = AtomicBool::new(false);
     let (tree, git) = rayon::join(
         || -> anyhow::Result<T> {
@@ -137,9 +139,28 @@ pub fn discover<T: Send>(
     Ok((found, ahead))
 }
 
-/// Splits a path relative to the snapshots folder into (host, kind), for the
-/// two layouts. `None` for files that are no snapshot (a README, say).
-pub(crate) fn classify<'a>(parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), Misplaced>> {
+/// What a source's files are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// parc's snapshots: `<host>/<kind>.json` or `<host>/<kind>/<time>.json`.
+    #[default]
+    Snapshots,
+    /// `ansible all -m setup --tree DIR`: one file of facts per host, named
+    /// by the host (Ansible's fact cache adds nothing but the same files).
+    AnsibleFacts,
+}
+
+use crate::snapshot::ansible::KIND as ANSIBLE_FACTS;
+
+/// Splits a path relative to the snapshots folder into (host, kind).
+/// `None` for files that are no snapshot (a README, say).
+pub(crate) fn classify<'a>(layout: Layout, parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), Misplaced>> {
+    if layout == Layout::AnsibleFacts {
+        return match parts {
+            [file] => Some(Ok((file.strip_suffix(".json").unwrap_or(file), ANSIBLE_FACTS))),
+            _ => None,
+        };
+    }
     let file = parts.last()?;
     let stem = file.strip_suffix(".json")?;
     Some(match *parts {

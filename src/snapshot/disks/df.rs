@@ -13,7 +13,7 @@ pub struct Filesystem {
 }
 
 /// Pseudo file systems that say nothing about disks.
-const VIRTUAL: &[&str] = &["tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs"];
+pub(crate) const VIRTUAL: &[&str] = &["tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs"];
 
 /// Why df's output was not read.
 #[derive(Debug, thiserror::Error)]
