@@ -7,13 +7,13 @@
 # host, a rebuild after one new day of every host, and a build of another
 # repository at the same path with this one's cache there: wall time, versions
 # parsed per second, files written per second, peak memory. Then the apt
-# kind at 1,000 hosts, 10,000 hosts for scale, and pull mode over SSH.
+# kind at 1,000 hosts, 10,000 hosts for scale, the BENCH_SHAPES, and pull mode over SSH.
 # Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
 set -euo pipefail
 PARC=$(realpath "${1:-target/release/parc}")
 HERE=$(dirname "$(realpath "$0")")
 WORK=${BENCH_DIR:-/tmp/parc-bench}
-SIZES=${BENCH_SIZES:-"100 1000"}
+SIZES=${BENCH_SIZES-"100 1000"}
 DAYS=30
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
@@ -173,6 +173,31 @@ if [ "$LARGE" -gt 0 ]; then
   cd - >/dev/null
   rm -rf "$FLEET"
 fi
+
+# Measured shapes (BENCH_SHAPES="1000x365 10000x30" to run them; none by
+# default: each takes many minutes and gigabytes): HOSTS x DAYS of `system`
+# and `disks` as git history, one commit per host per day. Prints the
+# untyped-JSON floor, a full build (x the floor), the new day's rebuild,
+# peak memory and the largest page.
+for SHAPE in ${BENCH_SHAPES:-}; do
+  H=${SHAPE%x*}; D=${SHAPE#*x}
+  FLEET=$WORK/shape-$SHAPE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
+  "$PARC" demo --hosts "$H" --days $((D + 1)) --kinds system,disks --out dated 2>/dev/null
+  python3 "$HERE/bench-git-history.py" dated repo --until 2026-11-21
+  COMMITS=$(git -C repo rev-list --count HEAD)
+  echo
+  run read-json --git repo/snapshots
+  FLOOR=$WALL
+  printf '%-10s %-22s %9s %9s   (%s commits)\n' "$SHAPE" "floor: untyped JSON" "$WALL" "$RSS" "$COMMITS"
+  run build --no-cache --snapshots repo/snapshots --out site
+  PAGE=$(find site -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
+  printf '%-10s %-22s %9s %9s   (%.2f x the floor; largest page %s bytes, %s)\n' "$SHAPE" "full build" "$WALL" "$RSS" "$(awk -v a="$WALL" -v b="$FLOOR" 'BEGIN {print a / b}')" ${PAGE% *} "${PAGE#* }"
+  python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
+  run build --snapshots repo/snapshots --out site
+  printf '%-10s %-22s %9s %9s\n' "$SHAPE" "a new day" "$WALL" "$RSS"
+  cd - >/dev/null
+  rm -rf "$FLEET"
+done
 
 # Pull mode: 50 inventory hosts, all reached through one sshd on 127.0.0.1
 # with throwaway keys, collected one at a time and then concurrently.
