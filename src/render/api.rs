@@ -162,14 +162,12 @@ fn months<'a, T: std::hash::Hash, V: Serialize>(
     out: &Output,
     periods: &'a [published::Period],
     entries: &'a [T],
-    at: impl Fn(&T) -> Instant,
     file: impl Fn(&'a str, &'a [T]) -> V,
 ) -> Result<()> {
     let mut start = 0;
     for (i, period) in periods.iter().enumerate() {
         let slice = &entries[start..start + period.entries];
         start += period.entries;
-        debug_assert!(slice.first().is_some_and(|e| at(e) == period.from));
         let path = format!("{ROOT}/{}", period.api);
         let make = || -> Result<Vec<u8>> {
             let mut bytes = serde_json::to_vec(&file(&period.period, slice))?;
@@ -250,32 +248,18 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     site.hosts().into_par_iter().try_for_each(|h| {
         let detail = host_detail(site, h.host, h.view, History::NewestMonth);
         json(out, &h.view.api, &detail)?;
-        months(
-            site,
-            out,
-            &detail.history,
-            &h.host.timeline,
-            |v| v.at,
-            |period, versions| {
-                let timeline = versions.iter().map(published::Version::of).collect();
-                published::HostHistory { host: &h.host.name, period, timeline }
-            },
-        )
+        months(site, out, &detail.history, &h.host.timeline, |period, versions| {
+            let timeline = versions.iter().map(published::Version::of).collect();
+            published::HostHistory { host: &h.host.name, period, timeline }
+        })
     })?;
     site.disks().into_par_iter().try_for_each(|d| {
         let detail = disk_detail(site, d.disk, d.view, History::NewestMonth);
         json(out, &d.view.api, &detail)?;
-        months(
-            site,
-            out,
-            &detail.history,
-            &d.disk.sightings,
-            |s| s.at,
-            |period, sightings| {
-                let sightings = sightings.iter().map(published::Sighting::of).collect();
-                published::DiskHistory { disk: &d.disk.id, period, sightings }
-            },
-        )
+        months(site, out, &detail.history, &d.disk.sightings, |period, sightings| {
+            let sightings = sightings.iter().map(published::Sighting::of).collect();
+            published::DiskHistory { disk: &d.disk.id, period, sightings }
+        })
     })?;
 
     for (name, schema) in schemas() {

@@ -87,20 +87,15 @@ const NEWEST: usize = 10;
 /// from the entry before them in their series (by `series`: a host's
 /// `disks` and `system` versions interleave, and each is compared with its
 /// own kind), and the newest, newest first.
+/// With `History::NewestMonth`, `entries` are the newest month's already ([`newest_month`]).
 fn history<'a, T, K: PartialEq>(
     entries: &'a [T],
-    at: impl Fn(&T) -> Instant,
     which: History,
     series: impl Fn(&'a T) -> K,
     same: impl Fn(&T, &T) -> bool,
 ) -> Vec<&'a T> {
-    match which {
-        History::All => return entries.iter().collect(),
-        History::NewestMonth => {
-            let start = published::months(entries, at).pop().map_or(0, |(_, range)| range.start);
-            return entries[start..].iter().collect();
-        }
-        History::Summary => {}
+    if which != History::Summary {
+        return entries.iter().collect();
     }
     let newest = entries.len().saturating_sub(NEWEST);
     // The last entry of each series so far: a handful of series at most.
@@ -123,7 +118,21 @@ fn history<'a, T, K: PartialEq>(
     kept
 }
 
+/// The months of a history, for the JSON API (none for a page).
+fn periods<T>(which: History, api: &str, entries: &[T], at: impl Fn(&T) -> Instant + Copy) -> Vec<published::Period> {
+    match which {
+        History::NewestMonth => published::periods(api, entries, at),
+        _ => Vec::new(),
+    }
+}
+
+/// The entries a detail shows: the newest of `periods` when there are any, else all.
+fn newest_month<'a, T>(entries: &'a [T], periods: &[published::Period]) -> &'a [T] {
+    &entries[entries.len() - periods.last().map_or(entries.len(), |p| p.entries)..]
+}
+
 pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
+    let months = periods(which, &view.api, &host.timeline, |v| v.at);
     let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
     let facts = host.disks.as_ref();
     HostDetail {
@@ -168,8 +177,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         boots: host.boots,
         reboots: host.reboots.iter().map(published::Reboot::of).collect(),
         timeline: history(
-            &host.timeline,
-            |v| v.at,
+            newest_month(&host.timeline, &months),
             which,
             |v| v.kind.as_str(),
             |a, b| (&a.os, &a.kernel, a.disks, a.failures) == (&b.os, &b.kernel, b.disks, b.failures),
@@ -177,10 +185,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         .into_iter()
         .map(published::Version::of)
         .collect(),
-        history: match which {
-            History::NewestMonth => published::periods(&view.api, &host.timeline, |v| v.at),
-            _ => Vec::new(),
-        },
+        history: months,
     }
 }
 
@@ -205,14 +210,14 @@ pub struct DiskDetail<'a> {
 }
 
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
+    let months = periods(which, &view.api, &disk.sightings, |s| s.at);
     DiskDetail {
         disk: view,
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
         no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
         moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).map(|m| published::Move::of(site, m)).collect(),
         sightings: history(
-            &disk.sightings,
-            |s| s.at,
+            newest_month(&disk.sightings, &months),
             which,
             |_| (),
             |a, b| {
@@ -224,10 +229,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         .into_iter()
         .map(published::Sighting::of)
         .collect(),
-        history: match which {
-            History::NewestMonth => published::periods(&view.api, &disk.sightings, |s| s.at),
-            _ => Vec::new(),
-        },
+        history: months,
         smart: disk.report.as_ref().map(published::Smart::of),
         // The views hold the hosts in the fleet's order.
         roles: (site.views.host_index.get(&view.host))
@@ -262,9 +264,9 @@ mod tests {
         let indices = |kept: Vec<&u32>| -> Vec<usize> {
             kept.iter().map(|k| values.iter().position(|v| std::ptr::eq(v, *k)).unwrap()).collect()
         };
-        let all = indices(history(&values, |_| Instant(0), History::All, |_| (), |a, b| a == b));
+        let all = indices(history(&values, History::All, |_| (), |a, b| a == b));
         assert_eq!(all, (0..30).collect::<Vec<_>>(), "the API has every entry, oldest first");
-        let summary = indices(history(&values, |_| Instant(0), History::Summary, |_| (), |a, b| a == b));
+        let summary = indices(history(&values, History::Summary, |_| (), |a, b| a == b));
         let mut expected: Vec<usize> = (20..30).rev().collect();
         expected.extend([12, 5, 0]);
         assert_eq!(summary, expected);
@@ -276,7 +278,7 @@ mod tests {
         // versions are: each kind stays the same, except one change at 31.
         let entries: Vec<(&str, u32)> =
             (0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }).collect();
-        let summary = history(&entries, |_| Instant(0), History::Summary, |e| e.0, |a, b| a.1 == b.1);
+        let summary = history(&entries, History::Summary, |e| e.0, |a, b| a.1 == b.1);
         let indices: Vec<usize> =
             summary.iter().map(|k| entries.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect();
         let mut expected: Vec<usize> = (50..60).rev().collect();

@@ -735,7 +735,7 @@ pub struct DiskHistory<'a> {
 }
 
 /// Entries (oldest first) split by calendar month: each month's name and range.
-pub fn months<T>(entries: &[T], at: impl Fn(&T) -> Instant) -> Vec<(String, std::ops::Range<usize>)> {
+fn months<T>(entries: &[T], at: impl Fn(&T) -> Instant) -> Vec<(String, std::ops::Range<usize>)> {
     let mut months = Vec::new();
     let mut start = 0;
     while start < entries.len() {
