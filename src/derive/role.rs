@@ -37,12 +37,7 @@ pub fn block<'a>(devices: &'a [BlockDevice], device: &str) -> Option<&'a BlockDe
 /// links, or, in snapshots without them, by the serial in the name.
 pub fn roles(facts: &DisksFacts, device: &str, serial: Option<&str>) -> Vec<Role> {
     let Some(disk) = block(&facts.devices, device) else { return Vec::new() };
-    let mut tree = Vec::new();
-    fn walk<'a>(d: &'a BlockDevice, out: &mut Vec<&'a BlockDevice>) {
-        out.push(d);
-        d.children.iter().for_each(|c| walk(c, out));
-    }
-    walk(disk, &mut tree);
+    let tree: Vec<&BlockDevice> = disk.walk().collect();
     let paths: Vec<String> = tree.iter().map(|d| format!("/dev/{}", d.name)).collect();
     let ours = |path: &str| paths.iter().any(|p| p == path);
     let mut roles = Vec::new();
