@@ -280,7 +280,7 @@ fn space(host: &Host, apt: &AptFacts, reasons: &mut Reasons) {
     let (Some(downloads), Some(disks)) = (apt.downloads.as_ref(), host.disks.as_ref()) else { return };
     let holding = |path: &str| {
         (disks.filesystems.iter())
-            .filter(|f| path == f.target || path.starts_with(&format!("{}/", f.target.trim_end_matches('/'))))
+            .filter(|f| crate::snapshot::disks::df::holds(&f.target, path))
             .max_by_key(|f| f.target.len())
     };
     let mut check = |fs: Option<&crate::snapshot::disks::df::Filesystem>, needed: u64| {

@@ -297,8 +297,7 @@ pub fn reunite(ids: &[(&str, Option<&str>)]) -> HashMap<String, String> {
 /// The mount point that holds `/home`, and the disks under it (through
 /// partitions, LVM, RAID or a ZFS pool).
 pub fn disks_under_home(facts: &DisksFacts, observed: &[Observed]) -> (Option<String>, Vec<String>) {
-    let holds_home =
-        |m: &str| m == "/" || m == "/home" || "/home".starts_with(&format!("{}/", m.trim_end_matches('/')));
+    let holds_home = |m: &str| crate::snapshot::disks::df::holds(m, "/home");
     let mount = facts
         .filesystems
         .iter()

@@ -12,6 +12,11 @@ pub struct Filesystem {
     pub avail: u64,
 }
 
+/// Whether the file system mounted at `mount` holds `path` (`/` holds everything).
+pub fn holds(mount: &str, path: &str) -> bool {
+    path == mount || path.starts_with(&format!("{}/", mount.trim_end_matches('/')))
+}
+
 /// Pseudo file systems that say nothing about disks.
 pub(crate) const VIRTUAL: &[&str] = &["tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "efivarfs", "ramfs"];
 
@@ -60,4 +65,14 @@ pub fn parse(text: &str) -> Result<Vec<Filesystem>, Unreadable> {
         });
     }
     Ok(filesystems)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_mount_holds_what_is_below_it() {
+        assert!(super::holds("/", "/var/cache/apt/archives") && super::holds("/home", "/home"));
+        assert!(super::holds("/var", "/var/cache") && !super::holds("/var", "/variable"));
+        assert!(!super::holds("/boot/firmware", "/boot"));
+    }
 }
