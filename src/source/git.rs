@@ -114,12 +114,7 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
             let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
             for found in &history.candidates {
                 let first = found.0.split('/').next().unwrap_or_default();
-                // A file of facts is its host: `web1` or `web1.json`.
-                let host = if layout == super::Layout::AnsibleFacts {
-                    first.strip_suffix(".json").unwrap_or(first)
-                } else {
-                    first
-                };
+                let host = if layout == super::Layout::AnsibleFacts { super::facts_host(first) } else { first };
                 hosts.entry(host).or_default().push(found);
             }
             hosts

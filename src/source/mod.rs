@@ -152,12 +152,17 @@ pub enum Layout {
 
 use crate::snapshot::ansible::KIND as ANSIBLE_FACTS;
 
+/// The host a file of Ansible facts is: `web1`, or `web1.json`.
+pub(crate) fn facts_host(file: &str) -> &str {
+    file.strip_suffix(".json").unwrap_or(file)
+}
+
 /// Splits a path relative to the snapshots folder into (host, kind).
 /// `None` for files that are no snapshot (a README, say).
 pub(crate) fn classify<'a>(layout: Layout, parts: &[&'a str]) -> Option<Result<(&'a str, &'a str), Misplaced>> {
     if layout == Layout::AnsibleFacts {
         return match parts {
-            [file] => Some(Ok((file.strip_suffix(".json").unwrap_or(file), ANSIBLE_FACTS))),
+            [file] => Some(Ok((facts_host(file), ANSIBLE_FACTS))),
             _ => None,
         };
     }
