@@ -48,6 +48,9 @@ pub struct SourceCache {
     pub dir: PathBuf,
     /// What it holds may be read: not a cache another repository left.
     pub readable: bool,
+    /// The folder's full path, and the commit the cache says it last read.
+    snapshots: PathBuf,
+    head: Option<String>,
 }
 
 /// Whose cache a folder is.
@@ -69,8 +72,8 @@ impl SourceCache {
     pub fn open(root: &Path, snapshots: &Path, ours: impl FnOnce(&str) -> bool, set_aside: bool) -> SourceCache {
         let full = snapshots.canonicalize().unwrap_or_else(|_| snapshots.to_path_buf());
         let dir = root.join(format!("source-{}", crate::slug::hash(&full.to_string_lossy(), 8)));
-        let owner: Option<Owner> = load(&dir.join("source.json"));
-        let foreign = owner.and_then(|o| o.head).is_some_and(|head| !ours(&head));
+        let head = load::<Owner>(&dir.join("source.json")).and_then(|o| o.head);
+        let foreign = head.as_deref().is_some_and(|head| !ours(head));
         if foreign && set_aside {
             let aside = dir.with_extension("foreign");
             let _ = std::fs::remove_dir_all(&aside);
@@ -81,13 +84,17 @@ impl SourceCache {
                 Err(e) => tracing::warn!("cannot set aside {}: {e}", dir.display()),
             }
         }
-        SourceCache { readable: !foreign || set_aside, dir }
+        let head = head.filter(|_| !foreign);
+        SourceCache { readable: !foreign || set_aside, dir, snapshots: full, head }
     }
 
-    /// Records whose cache this is, after a build that read `head`.
-    pub fn claim(&self, snapshots: &Path, head: Option<String>) -> std::io::Result<()> {
-        let snapshots = snapshots.canonicalize().unwrap_or_else(|_| snapshots.to_path_buf());
-        save(&self.dir.join("source.json"), &Owner { snapshots, head })
+    /// Records whose cache this is, after a build that read `head`
+    /// (unless the record says so already).
+    pub fn claim(&self, head: Option<String>) -> std::io::Result<()> {
+        if head.is_some() && head == self.head {
+            return Ok(());
+        }
+        save(&self.dir.join("source.json"), &Owner { snapshots: self.snapshots.clone(), head })
     }
 }
 

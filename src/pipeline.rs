@@ -132,8 +132,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     }
 
     let candidates = found.iter().map(|(f, _)| f.versions()).sum();
-    for ((s, (source_cache, _)), (f, _)) in sources.iter().zip(&caches).zip(&found) {
-        if let Err(e) = source_cache.claim(&s.dir, f.head.map(|h| h.to_string())) {
+    for ((source_cache, _), (f, _)) in caches.iter().zip(&found) {
+        if let Err(e) = source_cache.claim(f.head.map(|h| h.to_string())) {
             tracing::warn!("cannot write {}: {e}", source_cache.dir.display());
         }
     }
