@@ -11,6 +11,7 @@ use crate::cache::ParseCache;
 use crate::fleet::{Assembly, HostPart};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
+use crate::source::git::{Unlisted, Walk};
 use crate::source::{Candidate, Discovery, Origin};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -28,6 +29,9 @@ pub struct Assembled {
     pub versions: usize,
     pub assembly: Assembly,
     pub problems: Vec<Problem>,
+    /// Where the history's walk stood: the versions of every commit before
+    /// it are among the inputs.
+    pub walked: Option<Walk>,
 }
 
 /// [`Assembled`], borrowed for writing.
@@ -39,6 +43,7 @@ pub struct AssembledRef<'a> {
     pub versions: usize,
     pub assembly: &'a Assembly,
     pub problems: &'a [Problem],
+    pub walked: Option<&'a Walk>,
 }
 
 /// One host, built.
@@ -111,44 +116,97 @@ pub fn ahead(
     ahead
 }
 
+/// Where the history's walk stands, and what it left out of the candidates.
+#[derive(Clone, Copy, Default)]
+pub struct History<'a> {
+    pub walked: Option<&'a Walk>,
+    pub unlisted: Option<&'a Unlisted>,
+}
+
 /// One host built: `repo` is where its blobs are read, shared with the
 /// hosts built before it on the same thread.
 pub fn host(
     host: &str,
-    candidates: Vec<Candidate>,
+    mut candidates: Vec<Candidate>,
     cache: &ParseCache,
     repo: &mut parse::Repo,
     max_bytes: u64,
     ahead: Option<Ahead>,
+    history: History,
 ) -> Built {
     let (kept, parsed) = match ahead {
         Some(ahead) => (ahead.kept, ahead.parsed),
         None => (cache.assembled::<Assembled>(host), HashMap::new()),
     };
     let mut reader = parse::Reader::new(cache, repo, max_bytes).with_parsed(parsed);
-    let inputs = parse::inputs(&candidates, &mut reader);
-    if let (Some(inputs), Some(kept)) = (&inputs, kept) {
+    let mut problems = Vec::new();
+    // The candidates the walk left out: a kept assembly that holds them
+    // stands for them with its inputs; for any other they are read.
+    let mut held = Vec::new();
+    if let Some(unlisted) = history.unlisted {
+        match kept.as_ref().filter(|k| k.walked.as_ref().is_some_and(|w| unlisted.held(host, w))) {
+            Some(kept) => held.extend(kept.inputs.iter().filter(|i| i.precedence < unlisted.walk.commits).copied()),
+            None => match unlisted.of(host) {
+                Some(mut all) => {
+                    all.append(&mut candidates);
+                    candidates = all;
+                }
+                None => problems.push(unlisted.unreadable()),
+            },
+        }
+    }
+    let complete = problems.is_empty();
+    let listed = parse::inputs(&candidates, &mut reader);
+    let inputs = listed.as_ref().map(|listed| [held.as_slice(), listed].concat());
+    if let (Some(inputs), Some(listed), Some(kept)) = (&inputs, &listed, kept) {
         let key = parse::key(host, inputs);
         if kept.key == key {
             let versions = kept.versions;
             return Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions };
         }
-        if let Some(built) = extend(host, &candidates, inputs, &key, kept, cache, &mut reader) {
+        let new = Listed { candidates: &candidates, inputs: listed, all: inputs, key: &key };
+        if let Some(built) = extend(host, new, kept, cache, &mut reader, history.walked) {
             return built;
         }
     }
-    rebuild(host, candidates, inputs, cache, &mut reader)
+    // A rebuild reads every version: the ones the kept inputs stood for too.
+    let inputs = match (held.is_empty(), history.unlisted) {
+        (false, Some(unlisted)) => match unlisted.of(host) {
+            Some(mut all) => {
+                all.append(&mut candidates);
+                candidates = all;
+                parse::inputs(&candidates, &mut reader)
+            }
+            None => {
+                problems.push(unlisted.unreadable());
+                None
+            }
+        },
+        _ => inputs.filter(|_| complete),
+    };
+    let mut built = rebuild(host, candidates, inputs, cache, &mut reader, history.walked);
+    built.problems.extend(problems);
+    built
+}
+
+/// A host's candidates as the walk listed them, and the inputs it is built from.
+struct Listed<'a> {
+    candidates: &'a [Candidate],
+    /// The inputs of `candidates`, in their order.
+    inputs: &'a [Input],
+    /// Those and the ones the kept assembly holds for what was not listed.
+    all: &'a [Input],
+    key: &'a str,
 }
 
 /// Adds the new candidates to the kept assembly, when they only add newer versions.
 fn extend(
     host: &str,
-    candidates: &[Candidate],
-    inputs: &[Input],
-    key: &str,
+    listed: Listed,
     kept: Assembled,
     cache: &ParseCache,
     reader: &mut parse::Reader,
+    walked: Option<&Walk>,
 ) -> Option<Built> {
     // Both lists sorted, and compared by binary search.
     fn sorted(list: &[Input]) -> Vec<Input> {
@@ -156,19 +214,21 @@ fn extend(
         sorted.sort_unstable();
         sorted
     }
-    let (now, before) = (sorted(inputs), sorted(&kept.inputs));
+    let (now, before) = (sorted(listed.all), sorted(&kept.inputs));
     let has = |list: &[Input], input: &Input| list.binary_search(input).is_ok();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
     for gone in kept.inputs.iter().filter(|i| !has(&now, i)) {
-        if !inputs.iter().any(|i| i.content == gone.content)
+        if !listed.all.iter().any(|i| i.content == gone.content)
             || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label)
         {
             return None;
         }
     }
-    let new: Vec<Candidate> =
-        candidates.iter().zip(inputs).filter(|(_, i)| !has(&before, i)).map(|(c, _)| c.clone()).collect();
+    let new: Vec<Candidate> = (listed.candidates.iter().zip(listed.inputs))
+        .filter(|(_, i)| !has(&before, i))
+        .map(|(c, _)| c.clone())
+        .collect();
     let read = parse::parse_host(host, new, reader);
     // The new versions come in time order; each must come after all the
     // kept ones (so it is none of them: one of the same kind and time would
@@ -184,7 +244,15 @@ fn extend(
     }
     let mut problems = kept.problems;
     problems.extend(read.problems);
-    save(cache, host, key, inputs, versions, &assembly, &problems);
+    let kept = AssembledRef {
+        key: listed.key,
+        inputs: listed.all,
+        versions,
+        assembly: &assembly,
+        problems: &problems,
+        walked,
+    };
+    save(cache, host, &kept);
     Some(Built { part: assembly.into_part(), problems, parsed, versions })
 }
 
@@ -195,6 +263,7 @@ fn rebuild(
     inputs: Option<Vec<Input>>,
     cache: &ParseCache,
     reader: &mut parse::Reader,
+    walked: Option<&Walk>,
 ) -> Built {
     let read = parse::parse_host(host, candidates, reader);
     let versions = read.versions.len();
@@ -203,22 +272,22 @@ fn rebuild(
         assembly.add(host, v.parsed);
     }
     if let Some(inputs) = inputs {
-        save(cache, host, &parse::key(host, &inputs), &inputs, versions, &assembly, &read.problems);
+        let key = parse::key(host, &inputs);
+        let kept = AssembledRef {
+            key: &key,
+            inputs: &inputs,
+            versions,
+            assembly: &assembly,
+            problems: &read.problems,
+            walked,
+        };
+        save(cache, host, &kept);
     }
     Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions }
 }
 
-fn save(
-    cache: &ParseCache,
-    host: &str,
-    key: &str,
-    inputs: &[Input],
-    versions: usize,
-    assembly: &Assembly,
-    problems: &[Problem],
-) {
-    let kept = AssembledRef { key, inputs, versions, assembly, problems };
-    if let Err(e) = cache.save_assembled(host, &kept) {
+fn save(cache: &ParseCache, host: &str, kept: &AssembledRef) {
+    if let Err(e) = cache.save_assembled(host, kept) {
         tracing::warn!("cannot write the assembled cache for {host}: {e}");
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/14");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/15");
 
 pub struct ParseCache {
     dir: PathBuf,

@@ -322,13 +322,15 @@ fn assemble_all(
     config: &Config,
 ) -> Assembled {
     let repo = found.repository.clone();
+    let (walked, unlisted) = (found.walked.clone(), found.unlisted);
+    let history = assemble::History { walked: walked.as_ref(), unlisted: unlisted.as_ref() };
     let hosts: Vec<_> = found.hosts.into_iter().map(|(host, c)| (ahead.remove(&host), host, c)).collect();
     let built: Vec<_> = hosts
         .into_par_iter()
         .map_init(
             || crate::parse::Repo::new(repo.as_deref()),
             |repo, (ahead, host, candidates)| {
-                assemble::host(&host, candidates, cache, repo, config.build.max_snapshot_bytes, ahead)
+                assemble::host(&host, candidates, cache, repo, config.build.max_snapshot_bytes, ahead, history)
             },
         )
         .collect();
@@ -369,7 +371,16 @@ pub fn check(config: &Config, snapshots: &Path, base: &Path) -> Result<(usize, V
                 .map_init(
                     || crate::parse::Repo::new(repo.as_deref()),
                     |repo, (host, c)| {
-                        assemble::host(&host, c, &cache, repo, config.build.max_snapshot_bytes, None).problems
+                        assemble::host(
+                            &host,
+                            c,
+                            &cache,
+                            repo,
+                            config.build.max_snapshot_bytes,
+                            None,
+                            Default::default(),
+                        )
+                        .problems
                     },
                 )
                 .flatten_iter(),

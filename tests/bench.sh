@@ -7,7 +7,8 @@
 # host, a rebuild after one new day of every host, and a build of another
 # repository at the same path with this one's cache there: wall time, versions
 # parsed per second, files written per second, peak memory. Then the apt
-# kind at 1,000 hosts, 10,000 hosts for scale, the BENCH_SHAPES, and pull mode over SSH.
+# kind at 1,000 hosts, 10,000 hosts for scale, a year of history against a
+# month (BENCH_GROWTH), the BENCH_SHAPES, and pull mode over SSH.
 # Not a test: figures vary with the machine. BENCH_SIZES="100" to pick sizes.
 set -euo pipefail
 PARC=$(realpath "${1:-target/release/parc}")
@@ -172,6 +173,38 @@ if [ "$LARGE" -gt 0 ]; then
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$LARGE" "export again (no new)" "$WALL" "" "" "" "$RSS"
   cd - >/dev/null
   rm -rf "$FLEET"
+fi
+
+# History growth (BENCH_GROWTH hosts, default 200; 0 to skip): the same
+# hosts with 30 and with 360 days of `system` and `disks` as git history,
+# one commit per host per day, and the rebuild after one new day of each
+# (median of three, from the same cache and site): a day should cost a day.
+GROWTH=${BENCH_GROWTH:-200}
+if [ "$GROWTH" != 0 ]; then
+  echo
+  printf '%-12s %-22s %9s %9s\n' history step "wall s" "peak MiB"
+  for D in 30 360; do
+    FLEET=$WORK/growth-$D; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
+    "$PARC" demo --hosts "$GROWTH" --days $((D + 1)) --kinds system,disks --out dated 2>/dev/null
+    python3 "$HERE/bench-git-history.py" dated repo --until 2026-11-21
+    run build --snapshots repo/snapshots --out site
+    printf '%-12s %-22s %9s %9s\n' "$GROWTH x $D" "full build" "$WALL" "$RSS"
+    python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
+    BEFORE=$(mktemp -d); cp -a .parc-cache site "$BEFORE/"
+    DAYS_WALL=""
+    for i in 1 2 3; do
+      [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a "$BEFORE/.parc-cache" "$BEFORE/site" .; }
+      run build --snapshots repo/snapshots --out site
+      DAYS_WALL="$DAYS_WALL $WALL"
+    done
+    rm -rf "$BEFORE"
+    DAY=$(median $DAYS_WALL)
+    [ "$D" = 30 ] && MONTH_DAY=$DAY
+    EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
+    printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
+    cd - >/dev/null
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
+  done
 fi
 
 # Measured shapes (BENCH_SHAPES="1000x365 10000x30" to run them; none by

@@ -106,6 +106,17 @@ fn an_incremental_build_is_byte_for_byte_a_build_from_scratch() {
     fleet.commit_days(1, Some(&host));
     fleet.assert_incremental_equals_fresh("one new commit, one host");
 
+    // A collection of days ago committed again (a revert): content already
+    // held, at a later commit, so the host is read from all its versions.
+    let dated = fleet.tmp.path().join("dated").join(&host).join("system");
+    let current = fleet.snapshots().join(&host).join("system.json");
+    let older = (files(&dated).into_iter().map(|f| dated.join(f)))
+        .find(|f| std::fs::read(f).unwrap() != std::fs::read(&current).unwrap())
+        .unwrap();
+    std::fs::copy(older, &current).unwrap();
+    git(&fleet.repo(), &["commit", "-q", "-a", "-m", "revert"]);
+    fleet.assert_incremental_equals_fresh("an older collection again");
+
     let gone = std::fs::read_dir(fleet.snapshots()).unwrap().next().unwrap().unwrap().file_name();
     git(&fleet.repo(), &["rm", "-q", "-r", &format!("snapshots/{}", gone.to_string_lossy())]);
     git(&fleet.repo(), &["commit", "-q", "-m", "a host retired"]);
@@ -284,7 +295,8 @@ fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
     };
     for (host, candidates) in found.hosts {
         let Some(ahead) = ahead.remove(&host) else { continue };
-        let on_its_turn = assemble::host(&host, candidates.clone(), &cache, &mut git_repo, max, None);
+        let on_its_turn =
+            assemble::host(&host, candidates.clone(), &cache, &mut git_repo, max, None, Default::default());
         // What a host's turn parses is the new day, which the working tree
         // holds (a host that collected twice has one more, from the history).
         assert!(ahead.parsed() <= on_its_turn.parsed, "{host}");
@@ -294,7 +306,7 @@ fn what_is_done_ahead_builds_a_host_as_its_turn_would() {
         for file in files(&snapshots.join(&host)) {
             std::fs::remove_file(snapshots.join(&host).join(file)).unwrap();
         }
-        let from_ahead = assemble::host(&host, candidates, &cache, &mut git_repo, max, Some(ahead));
+        let from_ahead = assemble::host(&host, candidates, &cache, &mut git_repo, max, Some(ahead), Default::default());
         assert!(from_ahead.problems.is_empty(), "{host}: {:?}", from_ahead.problems);
         assert_eq!(on_its_turn.problems, from_ahead.problems, "{host}");
         assert_eq!((from_ahead.parsed, from_ahead.versions), (on_its_turn.parsed, on_its_turn.versions), "{host}");

@@ -17,11 +17,10 @@ use git2::{ObjectType, Odb, Oid, Repository, Sort};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever what the walk records changes; another version walks again.
-const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/4");
+const FORMAT: &str = concat!("parc-history/", env!("CARGO_PKG_VERSION"), "/5");
 
 /// Everything one walk found, as the cache keeps it.
 #[derive(Default, Serialize, Deserialize)]
@@ -32,6 +31,9 @@ struct History<'a> {
     prefix: PathBuf,
     /// The commit walked to, and how many commits that was (new ones number on from there).
     head: String,
+    /// The commit the first segment was walked to (not written: that segment's head).
+    #[serde(skip)]
+    root: String,
     commits: u64,
     #[serde(borrow)]
     candidates: Vec<Found<'a>>,
@@ -72,17 +74,34 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     };
     found.repository = Some(workdir.clone());
     found.head = Some(head);
-
-    let record = cache.read.then(|| crate::store::read_segments(cache.file)).flatten();
     let shallow = repo.is_shallow();
     // A record of a shallow walk is read again once the clone is whole.
-    let known = (record.as_ref().and_then(read_record))
-        .filter(|h| h.workdir == workdir && h.prefix == prefix && (shallow || !h.shallow));
+    let ours = |format: &str, w: &Path, p: &Path, was_shallow: bool| {
+        format == FORMAT && w == workdir && p == prefix && (shallow || !was_shallow)
+    };
     // Only a history that still leads to HEAD can be extended.
-    let since = known.as_ref().and_then(|h| {
-        let old = Oid::from_str(&h.head).ok()?;
+    let leads = |old: &str| {
+        let old = Oid::from_str(old).ok()?;
         (old == head || repo.graph_descendant_of(head, old).ok()?).then_some(old)
-    });
+    };
+    let tip_file = cache.file.with_extension("tip.json");
+    // A build extends a record its tip ends without reading it: the
+    // candidates of the commits before are left unlisted, and read only
+    // for a host whose kept assembly lacks them (`assemble.rs`).
+    let tip = (cache.read && cache.write)
+        .then(|| crate::store::read_json::<Tip>(&tip_file))
+        .flatten()
+        .filter(|t| ours(&t.format, &t.workdir, &t.prefix, t.shallow))
+        .filter(|t| std::fs::metadata(cache.file).is_ok_and(|m| m.len() == t.whole));
+    if let Some(tip) = tip {
+        if let Some(since) = leads(&tip.head) {
+            return walk_on(&repo, found, &cache, &tip_file, tip, head, since);
+        }
+    }
+
+    let record = cache.read.then(|| crate::store::read_segments(cache.file)).flatten();
+    let known = (record.as_ref().and_then(read_record)).filter(|h| ours(&h.format, &h.workdir, &h.prefix, h.shallow));
+    let since = known.as_ref().and_then(|h| leads(&h.head));
     let mut history = match known {
         Some(known) if since.is_some() => known,
         known => {
@@ -105,40 +124,244 @@ pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::R
     if fresh {
         extend(&repo, &mut history, head, since, layout)?;
     }
-    // The record is written while the candidates are made from it, host
-    // by host: each host's list is made at its size, and no list of every
-    // candidate (ten megabytes of fresh memory on a new day) is made first.
+    if history.root.is_empty() {
+        history.root = history.head.clone();
+    }
+    // The record is written while the candidates are made from it.
     let (written, hosts) = rayon::join(
         || (cache.write && fresh).then(|| write_record(cache.file, &history, kept)),
-        || {
-            let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
-            for found in &history.candidates {
-                let first = found.0.split('/').next().unwrap_or_default();
-                let host = if layout == super::Layout::AnsibleFacts { super::facts_host(first) } else { first };
-                hosts.entry(host).or_default().push(found);
-            }
-            hosts
-                .into_par_iter()
-                .map(|(host, list)| {
-                    let mut candidates = Vec::with_capacity(list.len());
-                    for found in list {
-                        if let Some(made) = candidate(layout, &history.prefix, found) {
-                            candidates.push(made?);
-                        }
-                    }
-                    Ok((host, candidates))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()
-        },
+        || list(layout, &history.prefix, &history.candidates),
     );
-    if let Some(Err(e)) = written {
-        tracing::warn!("cannot write {}: {e}", cache.file.display());
+    let hosts = hosts?;
+    let written = match written {
+        Some(Err(e)) => {
+            tracing::warn!("cannot write {}: {e}", cache.file.display());
+            false
+        }
+        Some(Ok(())) => true,
+        None => false,
+    };
+    if cache.write && (written || !fresh) {
+        let mut tip = Tip::of(&history);
+        tip.add(&hosts);
+        tip.save(&tip_file, cache.file);
     }
-    for (host, candidates) in hosts? {
+    found.walked = Some(Walk { root: history.root.clone(), commits: history.commits });
+    for (host, candidates) in hosts {
         found.extend(host, candidates);
     }
     found.problems.extend(history.problems);
     Ok(())
+}
+
+/// [`walk`] from a record's [`Tip`]: the commits since are walked and
+/// appended, and only their candidates listed.
+fn walk_on(
+    repo: &Repository,
+    found: &mut Discovery,
+    cache: &HistoryCache,
+    tip_file: &Path,
+    mut tip: Tip,
+    head: Oid,
+    since: Oid,
+) -> anyhow::Result<()> {
+    let old_problems = tip.problems.len();
+    let mut history = History {
+        format: FORMAT.into(),
+        workdir: tip.workdir.clone(),
+        prefix: tip.prefix.clone(),
+        root: tip.root.clone(),
+        head: tip.head.clone(),
+        commits: tip.commits,
+        candidates: Vec::new(),
+        problems: std::mem::take(&mut tip.problems),
+        shallow: tip.shallow,
+    };
+    let last: std::collections::HashMap<String, u64> =
+        tip.last.iter().map(|(folder, order)| (found.host_name(folder).into_owned(), *order)).collect();
+    // Every host of the history is built, one with nothing new listed too.
+    for host in last.keys() {
+        found.hosts.entry(host.clone()).or_default();
+    }
+    found.unlisted = Some(Unlisted {
+        walk: Walk { root: tip.root.clone(), commits: tip.commits },
+        candidates: tip.made,
+        last,
+        file: cache.file.to_path_buf(),
+        prefix: tip.prefix.clone(),
+        layout: found.layout,
+        source: found.source.clone(),
+        loaded: std::sync::OnceLock::new(),
+    });
+    if since != head {
+        extend(repo, &mut history, head, Some(since), found.layout)?;
+        let hosts = list(found.layout, &history.prefix, &history.candidates)?;
+        let kept = Some((0, old_problems, tip.whole));
+        match write_record(cache.file, &history, kept) {
+            Ok(()) => {
+                tip.head = history.head.clone();
+                tip.commits = history.commits;
+                tip.problems = history.problems.clone();
+                tip.add(&hosts);
+                tip.save(tip_file, cache.file);
+            }
+            Err(e) => tracing::warn!("cannot write {}: {e}", cache.file.display()),
+        }
+        for (host, candidates) in hosts {
+            found.extend(host, candidates);
+        }
+    }
+    found.walked = Some(Walk { root: history.root.clone(), commits: history.commits });
+    found.problems.extend(history.problems);
+    Ok(())
+}
+
+/// The candidates of what the walk found, by host folder, each list made
+/// at its size on every core.
+fn list<'a>(
+    layout: super::Layout,
+    prefix: &Path,
+    candidates: &'a [Found],
+) -> anyhow::Result<Vec<(&'a str, Vec<Candidate>)>> {
+    let mut hosts: std::collections::HashMap<&str, Vec<&Found>> = std::collections::HashMap::new();
+    for found in candidates {
+        let first = found.0.split('/').next().unwrap_or_default();
+        let host = if layout == super::Layout::AnsibleFacts { super::facts_host(first) } else { first };
+        hosts.entry(host).or_default().push(found);
+    }
+    hosts
+        .into_par_iter()
+        .map(|(host, list)| {
+            let mut candidates = Vec::with_capacity(list.len());
+            for found in list {
+                if let Some(made) = candidate(layout, prefix, found) {
+                    candidates.push(made?);
+                }
+            }
+            Ok((host, candidates))
+        })
+        .collect()
+}
+
+/// Where a record of the history stands: which record (the commit its
+/// first walk went to) and how many commits it holds. A host assembled
+/// at a walk holds every version of the commits before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Walk {
+    pub root: String,
+    pub commits: u64,
+}
+
+/// The end of the record, kept beside it (`history.tip.json`): where it
+/// stands, its length, what it gives each host, and its problems. A build
+/// extends the record from here, neither reading nor listing what it holds.
+#[derive(Serialize, Deserialize)]
+struct Tip {
+    format: String,
+    workdir: PathBuf,
+    prefix: PathBuf,
+    root: String,
+    head: String,
+    commits: u64,
+    /// The record's length: the tip of a record of another length is not its own.
+    whole: u64,
+    /// The candidates the record gives, and per host folder the newest
+    /// commit that gave one.
+    made: u64,
+    last: std::collections::BTreeMap<String, u64>,
+    problems: Vec<Problem>,
+    shallow: bool,
+}
+
+impl Tip {
+    fn of(history: &History) -> Tip {
+        Tip {
+            format: history.format.clone(),
+            workdir: history.workdir.clone(),
+            prefix: history.prefix.clone(),
+            root: history.root.clone(),
+            head: history.head.clone(),
+            commits: history.commits,
+            whole: 0,
+            made: 0,
+            last: Default::default(),
+            problems: history.problems.clone(),
+            shallow: history.shallow,
+        }
+    }
+
+    fn add(&mut self, hosts: &[(&str, Vec<Candidate>)]) {
+        for (folder, candidates) in hosts {
+            self.made += candidates.len() as u64;
+            if let Some(newest) = candidates.iter().map(|c| c.precedence).max() {
+                let last = self.last.entry(folder.to_string()).or_default();
+                *last = newest.max(*last);
+            }
+        }
+    }
+
+    /// Written after the record, with its length: a record whose append was
+    /// torn is not the length its tip says, and is read whole.
+    fn save(&mut self, file: &Path, record: &Path) {
+        let Ok(meta) = std::fs::metadata(record) else { return };
+        self.whole = meta.len();
+        if let Err(e) = crate::store::write_json(file, self) {
+            tracing::warn!("cannot write {}: {e}", file.display());
+        }
+    }
+}
+
+/// The candidates a walk from a [`Tip`] left out: those of the commits
+/// before `walk`. A host whose kept assembly holds them needs none of
+/// them ([`Unlisted::held`]); any other reads them ([`Unlisted::of`]).
+pub struct Unlisted {
+    pub walk: Walk,
+    /// How many there are.
+    pub candidates: u64,
+    /// Per host, the newest commit (by order) that gave one of them.
+    last: std::collections::HashMap<String, u64>,
+    file: PathBuf,
+    prefix: PathBuf,
+    layout: super::Layout,
+    source: Option<String>,
+    loaded: std::sync::OnceLock<Option<std::collections::HashMap<String, Vec<Candidate>>>>,
+}
+
+impl Unlisted {
+    /// Whether a host assembled at `kept` holds every candidate left out:
+    /// the same record, and no commit since `kept` gave the host one.
+    pub fn held(&self, host: &str, kept: &Walk) -> bool {
+        kept.root == self.walk.root
+            && kept.commits <= self.walk.commits
+            && self.last.get(host).is_none_or(|last| *last < kept.commits)
+    }
+
+    /// The candidates left out for `host`, read from the record once for
+    /// every host: `None` when it cannot be read.
+    pub fn of(&self, host: &str) -> Option<Vec<Candidate>> {
+        let all = self.loaded.get_or_init(|| {
+            tracing::debug!("{host}: its kept assembly lacks versions the walk did not list: reading them");
+            let record = crate::store::read_segments(&self.file)?;
+            let history = read_record(&record)?;
+            let before: Vec<Found> = history.candidates.into_iter().filter(|f| f.2 < self.walk.commits).collect();
+            let found = Discovery { source: self.source.clone(), layout: self.layout, ..Discovery::default() };
+            let hosts = list(self.layout, &self.prefix, &before).ok()?;
+            Some(hosts.into_iter().map(|(folder, c)| (found.host_name(folder).into_owned(), c)).collect())
+        });
+        if all.is_none() {
+            // The next build reads the history again, from the record or from scratch.
+            let _ = std::fs::remove_file(self.file.with_extension("tip.json"));
+        }
+        all.as_ref().map(|all| all.get(host).cloned().unwrap_or_default())
+    }
+
+    /// The problem of a host built without them.
+    pub fn unreadable(&self) -> Problem {
+        Problem::new(
+            self.file.display().to_string(),
+            "cannot read the record of the history walked: this build lacks its older versions, the next reads the history again",
+        )
+    }
 }
 
 /// What a shallow clone misses, and the fix.
@@ -161,6 +384,7 @@ fn missing(repo: &Repository) -> String {
 fn read_record(record: &crate::store::Segments) -> Option<History<'_>> {
     let mut segments = record.json.iter().map(|json| serde_json::from_str::<History>(&record.text[json.clone()]).ok());
     let mut history = segments.next()??;
+    history.root = history.head.clone();
     for segment in segments {
         let segment = segment?;
         if (&segment.format, &segment.workdir, &segment.prefix) != (&history.format, &history.workdir, &history.prefix)
@@ -354,33 +578,23 @@ fn extend(
             changed.into_iter().map(move |(parts, blob)| (order, oid, parts.join("/"), blob.to_string()))
         })
         .collect();
-    // A blob already found at its path is no new version. Only the paths
-    // the new commits touched are looked for in the record: its sixty
-    // thousand entries are not all put in a set for a commit or two.
-    let touched: HashSet<&str> = changed.iter().map(|c| c.2.as_str()).collect();
-    let mut seen: HashSet<(&str, &str)> = (history.candidates.iter())
-        .filter(|f| touched.contains(f.0.as_ref()))
-        .map(|f| (f.0.as_ref(), f.1.as_ref()))
-        .collect();
+    // Each change is a version, a blob that comes back to its path too: the
+    // same content is one version to the assembler, and a walk that kept a
+    // set of every blob seen would read the whole record on every build.
     let mut new = Vec::new();
-    for (order, oid, path, blob) in &changed {
-        if !seen.insert((path, blob)) {
-            continue;
-        }
+    for (order, oid, path, blob) in changed {
         let short = &oid.to_string()[..10];
-        let label = label(&history.prefix, short, path);
         let parts: Vec<&str> = path.split('/').collect();
         match classify(history_layout, &parts) {
             None => continue,
             Some(Err(cause)) => {
-                history.problems.push(Problem::new(label, cause.to_string()));
+                history.problems.push(Problem::new(label(&history.prefix, short, &path), cause.to_string()));
                 continue;
             }
             Some(Ok(_)) => {}
         }
-        new.push(Found(path.clone().into(), blob.clone().into(), *order, short.to_string().into()));
+        new.push(Found(path.into(), blob.into(), order, short.to_string().into()));
     }
-    drop((seen, touched));
     history.candidates.extend(new);
     history.commits += commits.len() as u64;
     history.head = head.to_string();

@@ -52,6 +52,11 @@ pub struct Discovery {
     /// are `<source>/<folder>` (`paris/pve1`), kept apart from another's.
     pub source: Option<String>,
     pub layout: Layout,
+    /// Where the history's walk stands after this one.
+    pub walked: Option<git::Walk>,
+    /// The history's candidates this walk did not list (a build's walk
+    /// from its record's tip lists only the new commits').
+    pub unlisted: Option<git::Unlisted>,
 }
 
 impl Discovery {
@@ -83,8 +88,9 @@ impl Discovery {
         self.hosts.entry(host).or_default().extend(candidates);
     }
 
+    /// Candidates found, listed or not.
     pub fn versions(&self) -> usize {
-        self.hosts.values().map(Vec::len).sum()
+        self.hosts.values().map(Vec::len).sum::<usize>() + self.unlisted.as_ref().map_or(0, |u| u.candidates as usize)
     }
 }
 
@@ -136,6 +142,8 @@ pub fn discover<T: Send>(
     found.problems.extend(history_found.problems);
     found.repository = history_found.repository;
     found.head = history_found.head;
+    found.walked = history_found.walked;
+    found.unlisted = history_found.unlisted;
     Ok((found, ahead))
 }
 
