@@ -11,6 +11,7 @@ use crate::cache::ParseCache;
 use crate::fleet::{Assembly, HostPart};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
+use crate::snapshot::Parsed;
 use crate::source::git::{Unlisted, Walk};
 use crate::source::{Candidate, Discovery, Origin};
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,64 @@ pub struct Assembled {
     /// Where the history's walk stood: the versions of every commit before
     /// it are among the inputs.
     pub walked: Option<Walk>,
+    /// The length of its cache file, and how many builds appended to it.
+    #[serde(skip)]
+    file: Option<(u64, usize)>,
 }
+
+impl Assembled {
+    /// The host as its cache file holds it: written whole, then what each
+    /// build since added.
+    fn kept(cache: &ParseCache, host: &str) -> Option<Assembled> {
+        let kept = cache.assembled::<Assembled, Added>(host)?;
+        let mut assembled = kept.first;
+        assembled.file = Some((kept.whole, kept.added.len()));
+        for added in kept.added {
+            assembled.inputs.retain(|i| !added.gone.contains(i));
+            assembled.inputs.extend(added.inputs);
+            assembled.key = added.key;
+            assembled.versions += added.versions.len();
+            for parsed in added.versions {
+                assembled.assembly.add(host, parsed);
+            }
+            assembled.problems.extend(added.problems);
+            assembled.walked = added.walked;
+        }
+        Some(assembled)
+    }
+}
+
+/// What one build added to a host's assembly, appended to its cache file:
+/// a day of a long history costs its day, not the history written again.
+#[derive(Deserialize)]
+struct Added {
+    key: String,
+    #[serde(with = "crate::parse::packed")]
+    inputs: Vec<Input>,
+    /// Inputs no longer there (a working-tree file, now committed).
+    #[serde(with = "crate::parse::packed")]
+    gone: Vec<Input>,
+    versions: Vec<Parsed>,
+    problems: Vec<Problem>,
+    walked: Option<Walk>,
+}
+
+/// [`Added`], borrowed for writing.
+#[derive(Serialize)]
+struct AddedRef<'a> {
+    key: &'a str,
+    #[serde(serialize_with = "crate::parse::packed::serialize")]
+    inputs: &'a [Input],
+    #[serde(serialize_with = "crate::parse::packed::serialize")]
+    gone: &'a [Input],
+    versions: &'a [Parsed],
+    problems: &'a [Problem],
+    walked: Option<&'a Walk>,
+}
+
+/// Appends at most this many times to a host's cache file before writing
+/// it whole again: each append is read back at every build.
+const APPENDS: usize = 31;
 
 /// [`Assembled`], borrowed for writing.
 #[derive(Serialize)]
@@ -93,7 +151,7 @@ pub fn ahead(
         if stop.load(Ordering::Relaxed) || budget == 0 {
             break;
         }
-        let kept: Option<Assembled> = cache.assembled(host);
+        let kept = Assembled::kept(cache, host);
         let mut reader = parse::Reader::new(cache, &mut repo, max_bytes);
         let mut parsed = HashMap::new();
         for candidate in candidates {
@@ -136,7 +194,7 @@ pub fn host(
 ) -> Built {
     let (kept, parsed) = match ahead {
         Some(ahead) => (ahead.kept, ahead.parsed),
-        None => (cache.assembled::<Assembled>(host), HashMap::new()),
+        None => (Assembled::kept(cache, host), HashMap::new()),
     };
     let mut reader = parse::Reader::new(cache, repo, max_bytes).with_parsed(parsed);
     let mut problems = Vec::new();
@@ -218,7 +276,8 @@ fn extend(
     let has = |list: &[Input], input: &Input| list.binary_search(input).is_ok();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
-    for gone in kept.inputs.iter().filter(|i| !has(&now, i)) {
+    let gone: Vec<Input> = kept.inputs.iter().filter(|i| !has(&now, i)).copied().collect();
+    for gone in &gone {
         if !listed.all.iter().any(|i| i.content == gone.content)
             || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label)
         {
@@ -236,24 +295,42 @@ fn extend(
     if !read.versions.iter().all(|v| kept.assembly.comes_after(v.parsed.collected_at, &v.parsed.kind)) {
         return None;
     }
+    let added: Vec<Input> = listed.all.iter().filter(|i| !has(&before, i)).copied().collect();
+    let versions: Vec<Parsed> = read.versions.into_iter().map(|v| v.parsed).collect();
+    let append = kept.file.filter(|(_, appends)| *appends < APPENDS);
+    if let Some((whole, _)) = append {
+        let added = AddedRef {
+            key: listed.key,
+            inputs: &added,
+            gone: &gone,
+            versions: &versions,
+            problems: &read.problems,
+            walked,
+        };
+        if let Err(e) = cache.append_assembled(host, whole, &added) {
+            tracing::warn!("cannot write the assembled cache for {host}: {e}");
+        }
+    }
     let mut assembly = kept.assembly;
     let parsed = read.parsed_now;
-    let versions = kept.versions + read.versions.len();
-    for v in read.versions {
-        assembly.add(host, v.parsed);
+    let total = kept.versions + versions.len();
+    for version in versions {
+        assembly.add(host, version);
     }
     let mut problems = kept.problems;
     problems.extend(read.problems);
-    let kept = AssembledRef {
-        key: listed.key,
-        inputs: listed.all,
-        versions,
-        assembly: &assembly,
-        problems: &problems,
-        walked,
-    };
-    save(cache, host, &kept);
-    Some(Built { part: assembly.into_part(), problems, parsed, versions })
+    if append.is_none() {
+        let kept = AssembledRef {
+            key: listed.key,
+            inputs: listed.all,
+            versions: total,
+            assembly: &assembly,
+            problems: &problems,
+            walked,
+        };
+        save(cache, host, &kept);
+    }
+    Some(Built { part: assembly.into_part(), problems, parsed, versions: total })
 }
 
 /// Reads, parses and assembles every version of the host.

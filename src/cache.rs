@@ -8,7 +8,7 @@
 //! and `assembled/<hash of the host name>.json`: the host assembled from its
 //! versions, with what they were, so that a host with no new version is
 //! neither parsed nor assembled again, and one with new versions only reads
-//! those (`assemble.rs`). `history.json` is the git walk's (`source/git.rs`),
+//! those (`assemble.rs`), appended to the file rather than writing it again. `history.json` is the git walk's (`source/git.rs`),
 //! `pages-*.json` the rendered pages' (`render/memo.rs`), `source.json`
 //! whose folder and repository it is. Each file is framed by `store.rs`.
 
@@ -98,6 +98,14 @@ impl SourceCache {
     }
 }
 
+/// A host's cache file: what was written whole, what was appended since,
+/// and the length of both.
+pub struct Kept<T, A> {
+    pub first: T,
+    pub added: Vec<A>,
+    pub whole: u64,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct FileStamp {
     pub len: u64,
@@ -137,19 +145,50 @@ impl ParseCache {
         self.seen.lock().unwrap().insert(path.to_path_buf(), stamp);
     }
 
-    /// The host as assembled last time (`assemble::Assembled`).
-    pub fn assembled<T: for<'de> Deserialize<'de>>(&self, host: &str) -> Option<T> {
+    /// The host as assembled when its file was last written whole
+    /// (`assemble::Assembled`), and what each build since appended to it
+    /// (`assemble::Added`).
+    pub fn assembled<T, A>(&self, host: &str) -> Option<Kept<T, A>>
+    where
+        T: for<'de> Deserialize<'de>,
+        A: for<'de> Deserialize<'de>,
+    {
         if matches!(self.mode, Mode::WriteOnly | Mode::Off) {
             return None;
         }
-        load(&self.assembled_path(host))
+        let segments = crate::store::read_segments(&self.assembled_path(host))?;
+        let mut json = segments.json.iter().map(|range| &segments.text[range.clone()]);
+        let first: Stored<T> = serde_json::from_str(json.next()?).ok()?;
+        if first.format != format() {
+            return None;
+        }
+        let mut added = Vec::new();
+        for text in json {
+            let segment: Stored<A> = serde_json::from_str(text).ok()?;
+            if segment.format != format() {
+                return None;
+            }
+            added.push(segment.entries);
+        }
+        Some(Kept { first: first.entries, added, whole: segments.whole })
     }
 
+    /// Writes the host's assembly whole: its file is one segment again.
     pub fn save_assembled<T: Serialize>(&self, host: &str, assembled: &T) -> std::io::Result<()> {
         if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
             return Ok(());
         }
         save(&self.assembled_path(host), assembled)
+    }
+
+    /// Appends what this build added to the host's file, whose first
+    /// `whole` bytes are what [`ParseCache::assembled`] read.
+    pub fn append_assembled<A: Serialize>(&self, host: &str, whole: u64, added: &A) -> std::io::Result<()> {
+        if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
+            return Ok(());
+        }
+        let stored = Stored { format: format(), entries: added };
+        crate::store::append_segment(&self.assembled_path(host), whole, &stored)
     }
 
     fn assembled_path(&self, host: &str) -> PathBuf {
