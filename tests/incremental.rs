@@ -221,6 +221,40 @@ fn dated_files_too_new_days_and_a_late_file() {
 }
 
 #[test]
+fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_after_a_month() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = tmp.path().join("all");
+    parc().args(["demo", "--hosts", "2", "--days", "36", "--kinds", "system", "--out"]).arg(&all).assert().success();
+    let mut days: Vec<PathBuf> = files(&all);
+    days.sort_by_key(|f| f.file_name().unwrap().to_owned());
+    let (snaps, site) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    // The segments of each host's assembled file: one written whole, one per day appended.
+    let segments = || -> Vec<usize> {
+        let cache = tmp.path().join(".parc-cache");
+        (files(&cache).into_iter().filter(|f| f.iter().any(|part| part == "assembled")))
+            .map(|f| read(&cache.join(f)).lines().filter(|l| l.starts_with("crc32:")).count())
+            .collect()
+    };
+    let mut most = 0;
+    for day in days.chunks(2) {
+        for f in day {
+            std::fs::create_dir_all(snaps.join(f).parent().unwrap()).unwrap();
+            std::fs::copy(all.join(f), snaps.join(f)).unwrap();
+        }
+        build_cmd(&snaps, &site, &[]).current_dir(tmp.path()).assert().success();
+        let now = segments();
+        assert_eq!(now.len(), 2, "a file per host");
+        most = most.max(now.iter().copied().max().unwrap());
+    }
+    assert_eq!(most, 32, "written whole, then 31 days appended");
+    assert!(segments().iter().all(|n| *n < 32), "written whole again: {:?}", segments());
+    let fresh_base = tempfile::tempdir().unwrap();
+    let fresh = fresh_base.path().join("site");
+    build_cmd(&snaps, &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
+    assert_same_site(&site, &fresh, "36 days, one at a time");
+}
+
+#[test]
 fn a_changed_program_never_reuses_what_an_older_one_cached() {
     let mut fleet = Fleet::new();
     fleet.commit_days(2, None);
