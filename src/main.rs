@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    parc::source::git::configure();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

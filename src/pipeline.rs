@@ -48,8 +48,20 @@ pub struct BuildReport {
 fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let start = Clock::now();
     let value = f();
-    tracing::info!("{stage} took {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    match peak_mib() {
+        Some(peak) => tracing::info!("{stage} took {ms:.1} ms (peak memory so far {peak} MiB)"),
+        None => tracing::info!("{stage} took {ms:.1} ms"),
+    }
     value
+}
+
+/// The process's peak resident memory, where Linux says it: which stage
+/// made a build's peak.
+fn peak_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    Some(line.trim().trim_end_matches("kB").trim().parse::<u64>().ok()? / 1024)
 }
 
 /// The build's clock, when it watches it (`build.now = "clock"`).

@@ -59,11 +59,31 @@ pub struct HistoryCache<'a> {
     pub write: bool,
 }
 
-pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::Result<()> {
+/// How parc reads repositories, set once before any is opened (libgit2's
+/// options are the process's).
+pub fn configure() {
     // libgit2 hashes every object it reads, with a collision-detecting SHA-1,
     // to check it: a third of a cold build. git itself checks objects when
     // they arrive (fetch, fsck), not at every read; so does parc.
     git2::opts::strict_hash_verification(false);
+    // libgit2 maps pack files a gibibyte at a time, up to 8 GiB, and every
+    // page a build reads of a year's pack stays in its resident memory
+    // while mapped: a build reads each blob once, and a few small windows
+    // at a time are enough.
+    // SAFETY: called before any repository is opened, on one thread.
+    let limited = unsafe {
+        git2::opts::set_mwindow_size(WINDOW << 20).and_then(|()| git2::opts::set_mwindow_mapped_limit(MAPPED << 20))
+    };
+    if let Err(e) = limited {
+        tracing::debug!("cannot limit libgit2's mapped pack windows: {e}");
+    }
+}
+
+/// The mebibytes of a pack file libgit2 maps at once, and in all.
+const WINDOW: usize = 8;
+const MAPPED: usize = 64;
+
+pub fn walk(dir: &Path, found: &mut Discovery, cache: HistoryCache) -> anyhow::Result<()> {
     let Some((repo, workdir, prefix)) = locate(dir) else {
         return Ok(());
     };
