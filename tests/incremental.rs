@@ -108,12 +108,19 @@ fn an_incremental_build_is_byte_for_byte_a_build_from_scratch() {
 
     // A collection of days ago committed again (a revert): content already
     // held, at a later commit, so the host is read from all its versions.
-    let dated = fleet.tmp.path().join("dated").join(&host).join("system");
-    let current = fleet.snapshots().join(&host).join("system.json");
-    let older = (files(&dated).into_iter().map(|f| dated.join(f)))
-        .find(|f| std::fs::read(f).unwrap() != std::fs::read(&current).unwrap())
-        .unwrap();
-    std::fs::copy(older, &current).unwrap();
+    fleet.commit_days(12, None);
+    fleet.assert_incremental_equals_fresh("more collections");
+    let log = git(&fleet.repo(), &["log", "--format=%s"]);
+    let mut commits: BTreeMap<&str, usize> = BTreeMap::new();
+    for host in log.lines().filter_map(|l| l.strip_prefix("parc collect: ")) {
+        *commits.entry(host).or_default() += 1;
+    }
+    let (host, most) = commits.into_iter().max_by_key(|(_, n)| *n).unwrap();
+    assert!(most >= 2, "{host} has several versions");
+    let path = format!("snapshots/{host}/system.json");
+    let first = git(&fleet.repo(), &["log", "--reverse", "--format=%H", "--", &path]);
+    let older = git(&fleet.repo(), &["show", &format!("{}:{path}", first.lines().next().unwrap())]);
+    std::fs::write(fleet.repo().join(&path), older).unwrap();
     git(&fleet.repo(), &["commit", "-q", "-a", "-m", "revert"]);
     fleet.assert_incremental_equals_fresh("an older collection again");
 
@@ -161,6 +168,30 @@ fn the_caches_can_be_lost_or_come_from_another_version() {
     }
     fleet.commit_days(1, None);
     fleet.assert_incremental_equals_fresh("a cache from another version");
+    // One host's assembly lost, the history's record kept: that host reads
+    // the versions the walk did not list from the record.
+    fleet.commit_days(6, None);
+    fleet.assert_incremental_equals_fresh("more collections");
+    // The host with the most versions: its older ones are what is read.
+    let log = git(&fleet.repo(), &["log", "--format=%s"]);
+    let mut commits: BTreeMap<&str, usize> = BTreeMap::new();
+    for host in log.lines().filter_map(|l| l.strip_prefix("parc collect: ")) {
+        *commits.entry(host).or_default() += 1;
+    }
+    let (host, most) = commits.into_iter().max_by_key(|(_, n)| *n).unwrap();
+    assert!(most >= 2, "{host} has several versions");
+    let name = format!("{}.json", parc::slug::hash(host, 16));
+    let lost = files(&cache).into_iter().find(|f| f.ends_with(&name)).unwrap();
+    std::fs::remove_file(cache.join(lost)).unwrap();
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("one host's assembly lost");
+    // The record's last append torn (a build stopped while writing it): its
+    // tip no longer says its length, and the record is read, all of it.
+    let record = files(&cache).into_iter().find(|f| f.ends_with("history.json")).unwrap();
+    let bytes = std::fs::read(cache.join(&record)).unwrap();
+    std::fs::write(cache.join(&record), &bytes[..bytes.len() - 10]).unwrap();
+    fleet.commit_days(1, None);
+    fleet.assert_incremental_equals_fresh("the record's last append torn");
     // Damaged, then lost.
     for f in files(&cache) {
         std::fs::write(cache.join(&f), b"{not json").unwrap();
