@@ -29,6 +29,20 @@ run() {
 
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
+# The same new day three times, each from the cache and site as they are
+# now: sets DAYS_WALL (the three), DAY (their median) and DAY_RSS (the most).
+three_new_days() {
+  local before i; before=$(mktemp -d); cp -a .parc-cache site "$before/"
+  DAYS_WALL=""; DAY_RSS=0
+  for i in 1 2 3; do
+    [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a "$before/.parc-cache" "$before/site" .; }
+    run build --snapshots repo/snapshots --out site
+    DAYS_WALL="$DAYS_WALL $WALL"; [ "$RSS" -gt "$DAY_RSS" ] && DAY_RSS=$RSS
+  done
+  rm -rf "$before"
+  DAY=$(median $DAYS_WALL)
+}
+
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s < 100) printf "%.1f", n / s; else printf "%.0f", n / s }'; }
 
 printf '%-6s %-22s %9s %10s %13s %12s %9s\n' hosts step "wall s" versions "versions/s" "files/s" "peak MiB"
@@ -82,16 +96,7 @@ for N in $SIZES; do
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed)\n' "$N" "git: one new commit" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
   python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --since 2026-11-21 --skip-host "$FIRST"
-  # The same new day three times, from the same cache and site.
-  BEFORE=$(mktemp -d); cp -a .parc-cache site "$BEFORE/"
-  DAYS_WALL=""
-  for i in 1 2 3; do
-    [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a "$BEFORE/.parc-cache" "$BEFORE/site" .; }
-    run build --snapshots repo/snapshots --out site
-    DAYS_WALL="$DAYS_WALL $WALL"
-  done
-  rm -rf "$BEFORE"
-  DAY=$(median $DAYS_WALL)
+  three_new_days
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s versions parsed, %.1f %% of a full build; median of %s s)\n' "$N" "git: one new day" "$DAY" "$P" "$(rate "$P" "$DAY")" "$(rate "$F" "$DAY")" "$RSS" "$P" "$(awk -v a="$DAY" -v b="$FULL" 'BEGIN {print 100 * a / b}')" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
   # Another repository at the same path (its history lacks one host), built
@@ -190,18 +195,10 @@ if [ "$GROWTH" != 0 ]; then
     run build --snapshots repo/snapshots --out site
     printf '%-12s %-22s %9s %9s\n' "$GROWTH x $D" "full build" "$WALL" "$RSS"
     python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
-    BEFORE=$(mktemp -d); cp -a .parc-cache site "$BEFORE/"
-    DAYS_WALL=""
-    for i in 1 2 3; do
-      [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a "$BEFORE/.parc-cache" "$BEFORE/site" .; }
-      run build --snapshots repo/snapshots --out site
-      DAYS_WALL="$DAYS_WALL $WALL"
-    done
-    rm -rf "$BEFORE"
-    DAY=$(median $DAYS_WALL)
+    three_new_days
     [ "$D" = 30 ] && MONTH_DAY=$DAY
     EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
-    printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
+    printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$DAY_RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
     cd - >/dev/null
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
   done
@@ -210,8 +207,9 @@ fi
 # Measured shapes (BENCH_SHAPES="1000x365 10000x30" to run them; none by
 # default: each takes many minutes and gigabytes): HOSTS x DAYS of `system`
 # and `disks` as git history, one commit per host per day. Prints the
-# untyped-JSON floor, a full build (x the floor), the new day's rebuild,
-# peak memory and the largest page.
+# untyped-JSON floor, a full build (x the floor), the new day's rebuild
+# (median of three), peak memory and the largest page. BENCH_KEEP=1 keeps
+# the fleets (the growth's too) in BENCH_DIR.
 for SHAPE in ${BENCH_SHAPES:-}; do
   H=${SHAPE%x*}; D=${SHAPE#*x}
   FLEET=$WORK/shape-$SHAPE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
@@ -226,10 +224,10 @@ for SHAPE in ${BENCH_SHAPES:-}; do
   PAGE=$(find site -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
   printf '%-10s %-22s %9s %9s   (%.2f x the floor; largest page %s bytes, %s)\n' "$SHAPE" "full build" "$WALL" "$RSS" "$(awk -v a="$WALL" -v b="$FLOOR" 'BEGIN {print a / b}')" ${PAGE% *} "${PAGE#* }"
   python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
-  run build --snapshots repo/snapshots --out site
-  printf '%-10s %-22s %9s %9s\n' "$SHAPE" "a new day" "$WALL" "$RSS"
+  three_new_days
+  printf '%-10s %-22s %9s %9s   (median of %s s)\n' "$SHAPE" "a new day" "$DAY" "$DAY_RSS" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
   cd - >/dev/null
-  rm -rf "$FLEET"
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
 done
 
 # The same Ansible facts (BENCH_FACTS hosts, default 1,000; 0 to skip: a

@@ -86,7 +86,13 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
         .enumerate()
         .map(|(i, (name, points))| {
             let mut drawn = String::with_capacity(points.len() * 12);
-            for (t, v) in &points {
+            for (i, (t, v)) in points.iter().enumerate() {
+                // A point inside a run of equal values draws nothing the
+                // run's ends do not: a counter flat for a year is two points.
+                let flat = |j: usize| points.get(j).is_some_and(|p| p.1 == *v);
+                if i > 0 && flat(i - 1) && flat(i + 1) {
+                    continue;
+                }
                 if !drawn.is_empty() {
                     drawn.push(' ');
                 }
@@ -196,6 +202,17 @@ mod tests {
             super::tenths(&mut out, v);
             assert_eq!(out, format!("{v:.1}"), "{v}");
         }
+    }
+
+    #[test]
+    fn a_flat_run_is_drawn_by_its_ends() {
+        let points = vec![(0, 5), (1, 5), (2, 5), (3, 7), (4, 7), (5, 7), (6, 7), (7, 5)];
+        let chart = draw("crc", Scale::Own, vec![(String::new(), points)]).unwrap();
+        let drawn: Vec<&str> = chart.lines[0].points.split(' ').collect();
+        assert_eq!(drawn.len(), 5, "(0, 5) (2, 5) (3, 7) (6, 7) (7, 5): {drawn:?}");
+        assert_eq!((chart.lines[0].min, chart.lines[0].max), (5, 7));
+        let flat = draw("crc", Scale::Own, vec![(String::new(), (0..365).map(|t| (t, 0)).collect())]).unwrap();
+        assert_eq!(flat.lines[0].points.split(' ').count(), 2, "a year of the same count");
     }
 
     #[test]
