@@ -204,13 +204,9 @@ pub fn host(
     if let Some(unlisted) = history.unlisted {
         match kept.as_ref().filter(|k| k.walked.as_ref().is_some_and(|w| unlisted.held(host, w))) {
             Some(kept) => held.extend(kept.inputs.iter().filter(|i| i.precedence < unlisted.walk.commits).copied()),
-            None => match unlisted.of(host) {
-                Some(mut all) => {
-                    all.append(&mut candidates);
-                    candidates = all;
-                }
-                None => problems.push(unlisted.unreadable()),
-            },
+            None => {
+                read_unlisted(unlisted, host, &mut candidates, &mut problems);
+            }
         }
     }
     let complete = problems.is_empty();
@@ -229,22 +225,35 @@ pub fn host(
     }
     // A rebuild reads every version: the ones the kept inputs stood for too.
     let inputs = match (held.is_empty(), history.unlisted) {
-        (false, Some(unlisted)) => match unlisted.of(host) {
-            Some(mut all) => {
-                all.append(&mut candidates);
-                candidates = all;
-                parse::inputs(&candidates, &mut reader)
-            }
-            None => {
-                problems.push(unlisted.unreadable());
-                None
-            }
-        },
+        (false, Some(unlisted)) => read_unlisted(unlisted, host, &mut candidates, &mut problems)
+            .then(|| parse::inputs(&candidates, &mut reader))
+            .flatten(),
         _ => inputs.filter(|_| complete),
     };
     let mut built = rebuild(host, candidates, inputs, cache, &mut reader, history.walked);
     built.problems.extend(problems);
     built
+}
+
+/// Puts the candidates the walk left out for `host` before the listed ones;
+/// false (and the problem said) when they cannot be read.
+fn read_unlisted(
+    unlisted: &Unlisted,
+    host: &str,
+    candidates: &mut Vec<Candidate>,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    match unlisted.of(host) {
+        Some(mut all) => {
+            all.append(candidates);
+            *candidates = all;
+            true
+        }
+        None => {
+            problems.push(unlisted.unreadable());
+            false
+        }
+    }
 }
 
 /// A host's candidates as the walk listed them, and the inputs it is built from.

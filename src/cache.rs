@@ -8,7 +8,8 @@
 //! and `assembled/<hash of the host name>.json`: the host assembled from its
 //! versions, with what they were, so that a host with no new version is
 //! neither parsed nor assembled again, and one with new versions only reads
-//! those (`assemble.rs`), appended to the file rather than writing it again. `history.json` is the git walk's (`source/git.rs`),
+//! those (`assemble.rs`), appended to the file rather than writing it
+//! again. `history.json` is the git walk's (`source/git.rs`),
 //! `pages-*.json` the rendered pages' (`render/memo.rs`), `source.json`
 //! whose folder and repository it is. Each file is framed by `store.rs`.
 
@@ -158,19 +159,9 @@ impl ParseCache {
         }
         let segments = crate::store::read_segments(&self.assembled_path(host))?;
         let mut json = segments.json.iter().map(|range| &segments.text[range.clone()]);
-        let first: Stored<T> = serde_json::from_str(json.next()?).ok()?;
-        if first.format != format() {
-            return None;
-        }
-        let mut added = Vec::new();
-        for text in json {
-            let segment: Stored<A> = serde_json::from_str(text).ok()?;
-            if segment.format != format() {
-                return None;
-            }
-            added.push(segment.entries);
-        }
-        Some(Kept { first: first.entries, added, whole: segments.whole })
+        let first = serde_json::from_str(json.next()?).ok().and_then(ours)?;
+        let added = json.map(|text| serde_json::from_str(text).ok().and_then(ours)).collect::<Option<_>>()?;
+        Some(Kept { first, added, whole: segments.whole })
     }
 
     /// Writes the host's assembly whole: its file is one segment again.
@@ -209,7 +200,11 @@ fn format() -> String {
 }
 
 fn load<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    let stored: Stored<T> = read_json(path)?;
+    read_json(path).and_then(ours)
+}
+
+/// What was stored, if this program stored it.
+fn ours<T>(stored: Stored<T>) -> Option<T> {
     (stored.format == format()).then_some(stored.entries)
 }
 

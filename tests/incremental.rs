@@ -69,6 +69,18 @@ impl Fleet {
         }
     }
 
+    /// The host with the most commits, which has several.
+    fn most_collected(&self) -> String {
+        let log = git(&self.repo(), &["log", "--format=%s"]);
+        let mut commits: BTreeMap<&str, usize> = BTreeMap::new();
+        for host in log.lines().filter_map(|l| l.strip_prefix("parc collect: ")) {
+            *commits.entry(host).or_default() += 1;
+        }
+        let (host, most) = commits.into_iter().max_by_key(|(_, n)| *n).unwrap();
+        assert!(most >= 2, "{host} has several versions");
+        host.to_string()
+    }
+
     /// Builds incrementally into `site` (from the repository, with its caches),
     /// then from scratch elsewhere (a copy of parc.toml and templates/ beside
     /// it), and compares every file.
@@ -110,13 +122,7 @@ fn an_incremental_build_is_byte_for_byte_a_build_from_scratch() {
     // held, at a later commit, so the host is read from all its versions.
     fleet.commit_days(12, None);
     fleet.assert_incremental_equals_fresh("more collections");
-    let log = git(&fleet.repo(), &["log", "--format=%s"]);
-    let mut commits: BTreeMap<&str, usize> = BTreeMap::new();
-    for host in log.lines().filter_map(|l| l.strip_prefix("parc collect: ")) {
-        *commits.entry(host).or_default() += 1;
-    }
-    let (host, most) = commits.into_iter().max_by_key(|(_, n)| *n).unwrap();
-    assert!(most >= 2, "{host} has several versions");
+    let host = fleet.most_collected();
     let path = format!("snapshots/{host}/system.json");
     let first = git(&fleet.repo(), &["log", "--reverse", "--format=%H", "--", &path]);
     let older = git(&fleet.repo(), &["show", &format!("{}:{path}", first.lines().next().unwrap())]);
@@ -173,14 +179,8 @@ fn the_caches_can_be_lost_or_come_from_another_version() {
     fleet.commit_days(6, None);
     fleet.assert_incremental_equals_fresh("more collections");
     // The host with the most versions: its older ones are what is read.
-    let log = git(&fleet.repo(), &["log", "--format=%s"]);
-    let mut commits: BTreeMap<&str, usize> = BTreeMap::new();
-    for host in log.lines().filter_map(|l| l.strip_prefix("parc collect: ")) {
-        *commits.entry(host).or_default() += 1;
-    }
-    let (host, most) = commits.into_iter().max_by_key(|(_, n)| *n).unwrap();
-    assert!(most >= 2, "{host} has several versions");
-    let name = format!("{}.json", parc::slug::hash(host, 16));
+    let host = fleet.most_collected();
+    let name = format!("{}.json", parc::slug::hash(&host, 16));
     let lost = files(&cache).into_iter().find(|f| f.ends_with(&name)).unwrap();
     std::fs::remove_file(cache.join(lost)).unwrap();
     fleet.commit_days(1, None);

@@ -364,9 +364,9 @@ impl Unlisted {
             let record = crate::store::read_segments(&self.file)?;
             let history = read_record(&record)?;
             let before: Vec<Found> = history.candidates.into_iter().filter(|f| f.2 < self.walk.commits).collect();
-            let found = Discovery { source: self.source.clone(), layout: self.layout, ..Discovery::default() };
             let hosts = list(self.layout, &self.prefix, &before).ok()?;
-            Some(hosts.into_iter().map(|(folder, c)| (found.host_name(folder).into_owned(), c)).collect())
+            let name = |folder| super::host_name(self.source.as_deref(), folder).into_owned();
+            Some(hosts.into_iter().map(|(folder, c)| (name(folder), c)).collect())
         });
         if all.is_none() {
             // The next build reads the history again, from the record or from scratch.

@@ -66,10 +66,7 @@ impl Discovery {
 
     /// The host a folder holds: the folder's name, under the source's.
     fn host_name<'a>(&self, folder: &'a str) -> std::borrow::Cow<'a, str> {
-        match &self.source {
-            Some(source) => format!("{source}/{folder}").into(),
-            None => folder.into(),
-        }
+        host_name(self.source.as_deref(), folder)
     }
 
     fn add(&mut self, folder: &str, candidate: Candidate) {
@@ -145,6 +142,14 @@ pub fn discover<T: Send>(
     found.walked = history_found.walked;
     found.unlisted = history_found.unlisted;
     Ok((found, ahead))
+}
+
+/// The host a folder of `source` holds: `paris/pve1`, or `pve1` alone.
+fn host_name<'a>(source: Option<&str>, folder: &'a str) -> std::borrow::Cow<'a, str> {
+    match source {
+        Some(source) => format!("{source}/{folder}").into(),
+        None => folder.into(),
+    }
 }
 
 /// What a source's files are.
