@@ -67,10 +67,12 @@ impl Sshd {
         self.dir.path().join(name)
     }
 
-    /// A parc.toml that reaches this sshd as root with the test key.
+    /// A parc.toml that reaches this sshd as root with the test key. The
+    /// host time limit is generous: the apt probes alone took 14 s over
+    /// loopback on a loaded 2-core machine, and these tests are not about time.
     pub fn config(&self, extra: &str) -> String {
         format!(
-            "[ssh]\nuser = \"root\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\ntimeout = 20\n{extra}",
+            "[ssh]\nuser = \"root\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\ntimeout = 120\n{extra}",
             self.path("id").display(),
             self.path("known_hosts").display()
         )
