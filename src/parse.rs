@@ -315,10 +315,12 @@ pub fn key(host: &str, inputs: &[Input]) -> String {
     format!("{:x}", hash.finalize())
 }
 
-/// Inputs as the cache keeps them: one hex string of their fields, not an
-/// array of arrays (one string to read and write for a host's sixty).
+/// Inputs as the cache keeps them: one base64 string of their fields, not an
+/// array of arrays (one string to read and write for a host's sixty, or for
+/// the seven hundred of a year of daily `system` and `disks`).
 pub mod packed {
     use super::Input;
+    use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
     use std::borrow::Cow;
 
@@ -334,32 +336,29 @@ pub mod packed {
     }
 
     pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
-        let mut text = vec![0; inputs.len() * BYTES * 2];
-        for (input, out) in inputs.iter().zip(text.chunks_exact_mut(BYTES * 2)) {
-            hex::encode_to_slice(bytes(input), out).expect("twice as many digits as bytes");
+        let mut raw = Vec::with_capacity(inputs.len() * BYTES);
+        for input in inputs {
+            raw.extend_from_slice(&bytes(input));
         }
-        serializer.serialize_str(std::str::from_utf8(&text).expect("hex digits"))
+        serializer.serialize_str(&STANDARD_NO_PAD.encode(raw))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Input>, D::Error> {
         let text = Cow::<str>::deserialize(deserializer)?;
-        if text.len() % (BYTES * 2) != 0 {
+        let raw = STANDARD_NO_PAD.decode(text.as_bytes()).map_err(|_| D::Error::custom("inputs: not base64"))?;
+        if raw.len() % BYTES != 0 {
             return Err(D::Error::custom("inputs: not a whole number of records"));
         }
-        text.as_bytes()
-            .chunks_exact(BYTES * 2)
-            .map(|record| {
-                let mut b = [0u8; BYTES];
-                hex::decode_to_slice(record, &mut b).map_err(|_| D::Error::custom("inputs: not hex"))?;
-                let u64_at = |at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-                Ok(Input {
-                    precedence: u64_at(0),
-                    label: u64_at(8),
-                    kind: u64_at(16),
-                    content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
-                })
+        let u64_at = |b: &[u8], at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        Ok(raw
+            .chunks_exact(BYTES)
+            .map(|b| Input {
+                precedence: u64_at(b, 0),
+                label: u64_at(b, 8),
+                kind: u64_at(b, 16),
+                content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -422,7 +421,7 @@ mod tests {
         ]);
         let json = serde_json::to_string(&kept).unwrap();
         assert_eq!(serde_json::from_str::<Kept>(&json).unwrap(), kept);
-        assert!(serde_json::from_str::<Kept>(&json.replacen('0', "g", 1)).is_err(), "not hex: {json}");
+        assert!(serde_json::from_str::<Kept>(&json.replacen('"', "\"!", 1)).is_err(), "not base64: {json}");
         assert!(serde_json::from_str::<Kept>("\"00\"").is_err(), "not a whole record");
     }
 }

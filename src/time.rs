@@ -37,12 +37,17 @@ impl Instant {
     /// The calendar month (UTC) this instant is in: its name (`2026-11`),
     /// its first second and the next month's. Published histories are split by it.
     pub fn month(self) -> Option<(String, Instant, Instant)> {
+        // Civil dates at a fixed offset: a zoned time costs ten times more,
+        // and every history asks for each of its months.
+        use jiff::tz::Offset;
         let at = jiff::Timestamp::from_second(self.0).ok()?;
-        let first = at.to_zoned(jiff::tz::TimeZone::UTC).date().first_of_month();
-        let start = first.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
-        let next = start.checked_add(1.month()).ok()?;
+        let first = Offset::UTC.to_datetime(at).date().first_of_month();
+        let next = first.checked_add(1.month()).ok()?;
+        let second = |day: jiff::civil::Date| {
+            Some(Offset::UTC.to_timestamp(day.to_datetime(jiff::civil::Time::midnight())).ok()?.as_second())
+        };
         let name = format!("{:04}-{:02}", first.year(), first.month());
-        Some((name, Instant(start.timestamp().as_second()), Instant(next.timestamp().as_second())))
+        Some((name, Instant(second(first)?), Instant(second(next)?)))
     }
 
     fn format(self, pattern: &str) -> String {

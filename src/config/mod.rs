@@ -447,7 +447,20 @@ impl Default for SmartConfig {
 impl SmartConfig {
     /// The rule for an ATA attribute id, if it is one parc watches.
     pub fn rule(&self, id: u8) -> Option<&AttributeRule> {
-        self.attributes.get(&id.to_string())
+        // Asked for every figure of every sighting: the id's digits are
+        // written on the stack, not in a new string each time.
+        let mut digits = [0u8; 3];
+        let mut at = digits.len();
+        let mut n = id;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + n % 10;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.attributes.get(std::str::from_utf8(&digits[at..]).expect("ASCII digits"))
     }
 }
 
@@ -539,6 +552,20 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_is_found_by_its_attribute_id_of_one_two_or_three_digits() {
+        let mut smart = SmartConfig::default();
+        let rule = smart.attributes["5"].clone();
+        smart.attributes.insert("9".into(), rule.clone());
+        smart.attributes.insert("255".into(), rule);
+        for id in [5u8, 9, 197, 255] {
+            assert!(smart.rule(id).is_some(), "{id}");
+        }
+        for id in [0u8, 1, 50, 25, 100, 254] {
+            assert!(smart.rule(id).is_none(), "{id}");
+        }
+    }
 
     #[test]
     fn missing_default_file_gives_defaults_but_a_named_one_is_an_error() {

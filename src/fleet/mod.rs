@@ -66,6 +66,7 @@ pub struct Host {
     /// Probes that failed in the newest snapshot of each kind.
     pub failures: Vec<ProbeFailure>,
     /// Every version, oldest first.
+    #[serde(with = "crate::store::compact")]
     pub timeline: Vec<HostVersion>,
     /// How many different boots the history shows.
     pub boots: usize,
@@ -220,6 +221,7 @@ pub struct Disk {
     pub capacity: Option<u64>,
     pub kind: DiskKind,
     /// Oldest first.
+    #[serde(with = "crate::store::compact")]
     pub sightings: Vec<Sighting>,
     /// smartctl's newest full report, if any sighting had one.
     pub report: Option<SmartReport>,

@@ -154,6 +154,11 @@ fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()>
     out.write(&format!("{ROOT}/{rel}"), &bytes)
 }
 
+/// A month's entries hashed for the memo: foldhash, not SipHash, whose cost
+/// for each of the many small writes of an entry made hashing a year of
+/// closed months a tenth of a new day. Fixed seed: the memo outlives the run.
+const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x7061_7263);
+
 /// Writes each month of a history to its file. A month before the newest
 /// is not made again while its entries hash as when its file was written:
 /// a new day costs the newest month's file, however long the history.
@@ -177,10 +182,9 @@ fn months<'a, T: std::hash::Hash, V: Serialize>(
         if i + 1 == periods.len() {
             out.write(&path, &make()?)?;
         } else {
-            use std::hash::{Hash, Hasher};
-            let mut hash = std::collections::hash_map::DefaultHasher::new();
-            slice.hash(&mut hash);
-            site.memo.write(out, &path, format!("{}:{:016x}", slice.len(), hash.finish()), make)?;
+            use std::hash::BuildHasher;
+            let hash = MONTH_HASH.hash_one(slice);
+            site.memo.write(out, &path, format!("{}:{hash:016x}", slice.len()), make)?;
         }
     }
     Ok(())

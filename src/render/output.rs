@@ -14,6 +14,11 @@ pub const MARKER: &str = ".parc-site";
 pub struct Output {
     root: PathBuf,
     written: Mutex<HashSet<PathBuf>>,
+    /// What the folder held when the build began, folders last: a page the
+    /// memo keeps is looked up here, not asked of the disk, and what this
+    /// build does not write again is pruned from here, with no second walk.
+    before: HashSet<PathBuf>,
+    folders: Vec<PathBuf>,
     pub files: AtomicUsize,
     pub unchanged: AtomicUsize,
     /// The build before this one finished: what it wrote is whole.
@@ -41,9 +46,20 @@ impl Output {
         let marker = root.join(MARKER);
         let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
+        let (mut before, mut folders) = (HashSet::new(), Vec::new());
+        for entry in walkdir::WalkDir::new(root).min_depth(1).contents_first(true) {
+            let entry = entry.with_context(|| format!("cannot read output folder {}", root.display()))?;
+            if entry.file_type().is_dir() {
+                folders.push(entry.into_path());
+            } else if entry.path() != marker {
+                before.insert(entry.into_path());
+            }
+        }
         Ok(Output {
             root: root.to_path_buf(),
             written: Mutex::default(),
+            before,
+            folders,
             files: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             previous_finished,
@@ -76,7 +92,7 @@ impl Output {
     /// as written and unchanged, never pruned. False when it has to be written.
     pub fn keep(&self, rel: &str) -> Result<bool> {
         let path = self.resolve(rel)?;
-        if !path.is_file() {
+        if !self.before.contains(&path) {
             return Ok(false);
         }
         self.written.lock().unwrap().insert(path);
@@ -112,18 +128,15 @@ impl Output {
     pub fn prune(&self) -> Result<usize> {
         let written = self.written.lock().unwrap();
         let mut removed = 0;
-        let mut dirs = Vec::new();
-        for entry in walkdir::WalkDir::new(&self.root).min_depth(1).contents_first(true) {
-            let entry = entry?;
-            if entry.file_type().is_dir() {
-                dirs.push(entry.into_path());
-            } else if !written.contains(entry.path()) && entry.path() != self.root.join(MARKER) {
-                std::fs::remove_file(entry.path())
-                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
-                removed += 1;
+        for path in self.before.iter().filter(|p| !written.contains(*p)) {
+            match std::fs::remove_file(path) {
+                Ok(()) => removed += 1,
+                // Gone already: what pruning wanted.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
             }
         }
-        for dir in dirs {
+        for dir in &self.folders {
             let _ = std::fs::remove_dir(dir); // fails, as it should, when not empty
         }
         Ok(removed)
@@ -185,11 +198,14 @@ mod tests {
     #[test]
     fn the_marker_is_claimed_first_and_never_pruned() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKER), "unfinished\n").unwrap();
+        std::fs::create_dir(dir.path().join("old")).unwrap();
+        std::fs::write(dir.path().join("old/page.html"), "gone").unwrap();
         let out = Output::open(dir.path()).unwrap();
         assert!(dir.path().join(MARKER).is_file(), "claimed before anything is written");
-        std::fs::write(dir.path().join("old.html"), "gone").unwrap();
         out.write("new.html", b"kept").unwrap();
         assert_eq!(out.prune().unwrap(), 1);
+        assert!(!dir.path().join("old").exists(), "its emptied folder goes too");
         assert!(dir.path().join(MARKER).is_file() && dir.path().join("new.html").is_file());
         assert!(Output::open(dir.path()).is_ok(), "a build stopped here can go on");
     }
