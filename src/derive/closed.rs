@@ -2,7 +2,7 @@
 //! read from and with the same ids: an occurrence keeps its id and its
 //! since once it is closed. Kept for `findings.closed_days`.
 
-use super::findings::{figures_level, reports, Finding, Kind, Severity};
+use super::findings::{reports, Finding, Kind, Levels, Severity};
 use super::risk::Verdict;
 use crate::config::Config;
 use crate::fleet::{Condition, Disk, Fleet, Host, Spell};
@@ -171,8 +171,8 @@ fn ended_runs(marks: &[(Instant, bool)]) -> Vec<(Instant, Instant)> {
 /// host, ended by a better sighting, by another host's, or by the host's
 /// next `disks` snapshot without the disk.
 fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, out: &mut Vec<Closed>) {
-    let level =
-        |s: &crate::fleet::Sighting| s.figures.as_ref().map_or(Verdict::Ok, |f| figures_level(f, &config.smart));
+    let levels = Levels::of(&config.smart);
+    let level = |s: &crate::fleet::Sighting| s.figures.as_ref().map_or(Verdict::Ok, |f| levels.level(f));
     let mut run: Option<(Verdict, &str, Instant)> = None;
     let close = |run: (Verdict, &str, Instant), to: Instant, out: &mut Vec<Closed>| {
         let (verdict, host, from) = run;

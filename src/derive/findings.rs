@@ -443,17 +443,38 @@ fn probes_failed(host: &Host, found: &mut Found) {
     }
 }
 
-/// What a sighting's figures alone say: failing, watch, or ok.
-pub(crate) fn figures_level(f: &SmartFigures, smart: &SmartConfig) -> Verdict {
-    if f.passed == Some(false) {
-        return Verdict::Failing;
+/// What a sighting's figures alone say (failing, watch, or ok), with the
+/// rules looked up once for the sightings of a whole history.
+pub(crate) struct Levels {
+    reallocated: Option<u64>,
+    pending: Option<u64>,
+    temperature_max: i64,
+}
+
+impl Levels {
+    pub(crate) fn of(smart: &SmartConfig) -> Levels {
+        Levels {
+            reallocated: smart.rule(5).map(|r| r.watch_above),
+            pending: smart.rule(197).map(|r| r.watch_above),
+            temperature_max: smart.temperature_max,
+        }
     }
-    let above = |id: u8, v: Option<u64>| v.zip(smart.rule(id)).is_some_and(|(v, r)| v > r.watch_above);
-    let hot = f.temperature.is_some_and(|t| t > smart.temperature_max);
-    if above(5, f.reallocated) || above(197, f.pending) || hot || f.media_errors.is_some_and(|m| m > 0) {
-        Verdict::Watch
-    } else {
-        Verdict::Ok
+
+    pub(crate) fn level(&self, f: &SmartFigures) -> Verdict {
+        if f.passed == Some(false) {
+            return Verdict::Failing;
+        }
+        let above = |v: Option<u64>, limit: Option<u64>| v.zip(limit).is_some_and(|(v, limit)| v > limit);
+        let hot = f.temperature.is_some_and(|t| t > self.temperature_max);
+        if above(f.reallocated, self.reallocated)
+            || above(f.pending, self.pending)
+            || hot
+            || f.media_errors.is_some_and(|m| m > 0)
+        {
+            Verdict::Watch
+        } else {
+            Verdict::Ok
+        }
     }
 }
 
@@ -463,11 +484,12 @@ pub(crate) fn figures_level(f: &SmartFigures, smart: &SmartConfig) -> Verdict {
 /// keep), since the first of the newest unbroken run of sightings with SMART.
 fn smart_since(disk: &Disk, smart: &SmartConfig) -> Instant {
     let newest = disk.sightings.last().expect("a disk has a sighting");
-    let level = newest.figures.as_ref().map(|f| figures_level(f, smart));
+    let levels = Levels::of(smart);
+    let level = newest.figures.as_ref().map(|f| levels.level(f));
     let mut since = newest.at;
     for s in disk.sightings.iter().rev() {
         let Some(f) = &s.figures else { break };
-        if level.is_some_and(|l| l != Verdict::Ok) && figures_level(f, smart).rank() < level.unwrap().rank() {
+        if level.is_some_and(|l| l != Verdict::Ok) && levels.level(f).rank() < level.unwrap().rank() {
             break;
         }
         since = s.at;
