@@ -204,17 +204,19 @@ if [ "$GROWTH" != 0 ]; then
   done
 fi
 
-# Measured shapes (BENCH_SHAPES="1000x365 10000x30" to run them; none by
-# default: each takes many minutes and gigabytes): HOSTS x DAYS of `system`
-# and `disks` as git history, one commit per host per day. Prints the
-# untyped-JSON floor, a full build (x the floor), the new day's rebuild
-# (median of three), peak memory and the largest page. BENCH_KEEP=1 keeps
-# the fleets (the growth's too) in BENCH_DIR.
+# Measured shapes (BENCH_SHAPES="1000x365 10000x30/day" to run them; none
+# by default: each takes many minutes and gigabytes): HOSTS x DAYS of
+# `system` and `disks` as git history, one commit per host per day, or with
+# /day one commit a day of every host (as a control host collecting over SSH
+# commits). Prints the untyped-JSON floor, a full build (x the floor), the
+# new day's rebuild (median of three), peak memory and the largest page and
+# JSON file. BENCH_KEEP=1 keeps the fleets (the growth's too) in BENCH_DIR.
 for SHAPE in ${BENCH_SHAPES:-}; do
-  H=${SHAPE%x*}; D=${SHAPE#*x}
-  FLEET=$WORK/shape-$SHAPE; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
+  DIMS=${SHAPE%/day}; PER_DAY=""; [ "$DIMS" != "$SHAPE" ] && PER_DAY=--per-day
+  H=${DIMS%x*}; D=${DIMS#*x}
+  FLEET=$WORK/shape-${SHAPE//\//-}; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
   "$PARC" demo --hosts "$H" --days $((D + 1)) --kinds system,disks --out dated 2>/dev/null
-  python3 "$HERE/bench-git-history.py" dated repo --until 2026-11-21
+  python3 "$HERE/bench-git-history.py" dated repo --until 2026-11-21 $PER_DAY
   COMMITS=$(git -C repo rev-list --count HEAD)
   echo
   run read-json --git repo/snapshots
@@ -222,8 +224,9 @@ for SHAPE in ${BENCH_SHAPES:-}; do
   printf '%-10s %-22s %9s %9s   (%s commits)\n' "$SHAPE" "floor: untyped JSON" "$WALL" "$RSS" "$COMMITS"
   run build --no-cache --snapshots repo/snapshots --out site
   PAGE=$(find site -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
-  printf '%-10s %-22s %9s %9s   (%.2f x the floor; largest page %s bytes, %s)\n' "$SHAPE" "full build" "$WALL" "$RSS" "$(awk -v a="$WALL" -v b="$FLOOR" 'BEGIN {print a / b}')" ${PAGE% *} "${PAGE#* }"
-  python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
+  API=$(find site/api -name '*.json' -printf '%s api/%P\n' | sort -n | tail -1)
+  printf '%-10s %-22s %9s %9s   (%.2f x the floor; largest page %s bytes, %s; largest JSON %s bytes, %s)\n' "$SHAPE" "full build" "$WALL" "$RSS" "$(awk -v a="$WALL" -v b="$FLOOR" 'BEGIN {print a / b}')" ${PAGE% *} "${PAGE#* }" ${API% *} "${API#* }"
+  python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21 $PER_DAY
   three_new_days
   printf '%-10s %-22s %9s %9s   (median of %s s)\n' "$SHAPE" "a new day" "$DAY" "$DAY_RSS" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
   cd - >/dev/null
