@@ -450,4 +450,22 @@ fn histories_are_split_by_month_and_a_new_day_touches_the_newest_only() {
     let after: Vec<_> = files.iter().map(|f| stamp(f)).collect();
     assert_eq!(&after[..2], &before[..2], "September and October are not written again");
     assert_ne!(after[2], before[2], "November has the new day");
+
+    // A September version taken away: September's file is made again, October's kept.
+    let name = hosts[0]["name"].as_str().unwrap();
+    let september =
+        |site: &std::path::Path| read_json(&site.join("api/v1").join(host["history"][0]["api"].as_str().unwrap()));
+    let had = september(&site)["timeline"].as_array().unwrap().len();
+    let gone = (std::fs::read_dir(snapshots.join(name).join("system")).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("2026-09-2"))
+        .expect("a September version");
+    std::fs::remove_file(&gone).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    assert_eq!(september(&site)["timeline"].as_array().unwrap().len(), had - 1, "{}", gone.display());
+    assert_eq!(stamp(&files[1]), after[1], "October is kept");
+    let fresh = tmp.path().join("fresh");
+    build_cmd(&snapshots, &fresh, &["--no-cache"]).assert().success();
+    assert_eq!(september(&site), september(&fresh), "as a build from nothing makes it");
 }

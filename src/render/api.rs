@@ -159,9 +159,11 @@ fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()>
 /// closed months a tenth of a new day. Fixed seed: the memo outlives the run.
 const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x7061_7263);
 
-/// Writes each month of a history to its file. A month before the newest
-/// is not made again while its entries hash as when its file was written:
-/// a new day costs the newest month's file, however long the history.
+/// Writes each month of a history to its file. The months before the
+/// newest are kept as a whole while their entries hash as when they were
+/// written (one key for all of them, not a key and a lookup for each of the
+/// twelve files of a year), else each is kept while its own entries do: a
+/// new day costs the newest month's file, however long the history.
 fn months<'a, T: std::hash::Hash, V: Serialize>(
     site: &Site,
     out: &Output,
@@ -169,25 +171,32 @@ fn months<'a, T: std::hash::Hash, V: Serialize>(
     entries: &'a [T],
     file: impl Fn(&'a str, &'a [T]) -> V,
 ) -> Result<()> {
-    let mut start = 0;
-    for (i, period) in periods.iter().enumerate() {
-        let slice = &entries[start..start + period.entries];
-        start += period.entries;
-        let path = format!("{ROOT}/{}", period.api);
-        let make = || -> Result<Vec<u8>> {
+    use std::hash::BuildHasher;
+    let Some((newest, closed)) = periods.split_last() else { return Ok(()) };
+    let file = &file;
+    let make = |period: &'a published::Period, slice: &'a [T]| {
+        move || -> Result<Vec<u8>> {
             let mut bytes = serde_json::to_vec(&file(&period.period, slice))?;
             bytes.push(b'\n');
             Ok(bytes)
-        };
-        if i + 1 == periods.len() {
-            out.write(&path, &make()?)?;
-        } else {
-            use std::hash::BuildHasher;
-            let hash = MONTH_HASH.hash_one(slice);
-            site.memo.write(out, &path, format!("{}:{hash:016x}", slice.len()), make)?;
+        }
+    };
+    let closed_len: usize = closed.iter().map(|p| p.entries).sum();
+    if !closed.is_empty() {
+        let paths: Vec<String> = closed.iter().map(|p| format!("{ROOT}/{}", p.api)).collect();
+        let whole = format!("{}:{closed_len}:{:016x}", closed.len(), MONTH_HASH.hash_one(&entries[..closed_len]));
+        let group = format!("{ROOT}/{}#closed", newest.api);
+        if !site.memo.keep_all(out, &group, whole, &paths)? {
+            let mut start = 0;
+            for (period, path) in closed.iter().zip(&paths) {
+                let slice = &entries[start..start + period.entries];
+                start += period.entries;
+                let key = format!("{}:{:016x}", slice.len(), MONTH_HASH.hash_one(slice));
+                site.memo.write(out, path, key, make(period, slice))?;
+            }
         }
     }
-    Ok(())
+    out.write(&format!("{ROOT}/{}", newest.api), &make(newest, &entries[closed_len..])()?)
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {

@@ -91,6 +91,17 @@ impl RenderMemo {
         Ok(())
     }
 
+    /// Keeps the files `paths` as the last build wrote them when `name` (not
+    /// a file: a group of them) was made from `key` then and every one of
+    /// them is still in the output folder; remembers `key` for `name` either
+    /// way. False when they have to be written: then each is written through
+    /// [`RenderMemo::write`], which remembers each one's key.
+    pub fn keep_all(&self, out: &Output, name: &str, key: String, paths: &[String]) -> anyhow::Result<bool> {
+        let same = self.before.get(name).is_some_and(|k| *k == key) && out.keep_all(paths)?;
+        self.now.lock().unwrap().insert(name.to_string(), key);
+        Ok(same)
+    }
+
     pub fn save(&self) -> std::io::Result<()> {
         let stored = Stored { salt: self.salt.clone(), pages: std::mem::take(&mut *self.now.lock().unwrap()) };
         crate::store::write_json(&self.file, &stored)

@@ -101,6 +101,19 @@ impl Output {
         Ok(true)
     }
 
+    /// [`Output::keep`] for every one of `rels`, or for none: false (and
+    /// nothing kept) when one is not there.
+    pub fn keep_all(&self, rels: &[String]) -> Result<bool> {
+        let paths = rels.iter().map(|rel| self.resolve(rel)).collect::<Result<Vec<_>>>()?;
+        if !paths.iter().all(|p| self.before.contains(p)) {
+            return Ok(false);
+        }
+        self.files.fetch_add(paths.len(), Ordering::Relaxed);
+        self.unchanged.fetch_add(paths.len(), Ordering::Relaxed);
+        self.written.lock().unwrap().extend(paths);
+        Ok(true)
+    }
+
     /// Writes the build's fingerprint into the marker; last, so that a build
     /// stopped half-way is not taken for a finished one. Not counted among
     /// the site's files.
