@@ -163,7 +163,9 @@ const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState:
 /// newest are kept as a whole while their entries hash as when they were
 /// written (one key for all of them, not a key and a lookup for each of the
 /// twelve files of a year), else each is kept while its own entries do: a
-/// new day costs the newest month's file, however long the history.
+/// new day costs the newest month's file, however long the history. On the
+/// first day of a month the group is a new one, and each closed month is
+/// made again to be compared with its file (written only if it differs).
 fn months<'a, T: std::hash::Hash, V: Serialize>(
     site: &Site,
     out: &Output,
