@@ -320,9 +320,7 @@ pub fn key(host: &str, inputs: &[Input]) -> String {
 /// the seven hundred of a year of daily `system` and `disks`).
 pub mod packed {
     use super::Input;
-    use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-    use std::borrow::Cow;
+    use serde::{Deserializer, Serializer};
 
     const BYTES: usize = 40;
 
@@ -340,25 +338,25 @@ pub mod packed {
         for input in inputs {
             raw.extend_from_slice(&bytes(input));
         }
-        serializer.serialize_str(&STANDARD_NO_PAD.encode(raw))
+        serializer.serialize_str(&crate::store::base64::encode(&raw))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Input>, D::Error> {
-        let text = Cow::<str>::deserialize(deserializer)?;
-        let raw = STANDARD_NO_PAD.decode(text.as_bytes()).map_err(|_| D::Error::custom("inputs: not base64"))?;
-        if raw.len() % BYTES != 0 {
-            return Err(D::Error::custom("inputs: not a whole number of records"));
-        }
-        let u64_at = |b: &[u8], at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-        Ok(raw
-            .chunks_exact(BYTES)
-            .map(|b| Input {
-                precedence: u64_at(b, 0),
-                label: u64_at(b, 8),
-                kind: u64_at(b, 16),
-                content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
-            })
-            .collect())
+        crate::store::base64::decoded(deserializer, "inputs", |raw| {
+            if raw.len() % BYTES != 0 {
+                return Err("inputs: not a whole number of records".to_string());
+            }
+            let u64_at = |b: &[u8], at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+            Ok(raw
+                .chunks_exact(BYTES)
+                .map(|b| Input {
+                    precedence: u64_at(b, 0),
+                    label: u64_at(b, 8),
+                    kind: u64_at(b, 16),
+                    content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
+                })
+                .collect())
+        })
     }
 }
 

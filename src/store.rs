@@ -143,6 +143,54 @@ macro_rules! cached_as_array {
 }
 pub(crate) use cached_as_array;
 
+/// The base64 strings of the cache (a host's inputs, its history lists):
+/// read from the JSON text where it lies, not copied into a string first,
+/// and decoded into a buffer each thread keeps, not a new one each time (a
+/// year of a thousand hosts' histories is a gigabyte of fresh pages to fault in).
+pub mod base64 {
+    use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
+    use serde::de::{Deserializer, Error, Visitor};
+    use std::cell::RefCell;
+
+    pub fn encode(bytes: &[u8]) -> String {
+        STANDARD_NO_PAD.encode(bytes)
+    }
+
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// What `read` makes of the bytes of the base64 string `deserializer`
+    /// holds; `what` names it in an error.
+    pub fn decoded<'de, D: Deserializer<'de>, R>(
+        deserializer: D,
+        what: &'static str,
+        read: impl FnOnce(&[u8]) -> Result<R, String>,
+    ) -> Result<R, D::Error> {
+        struct Text<F>(&'static str, F);
+        impl<'de, R, F: FnOnce(&[u8]) -> Result<R, String>> Visitor<'de> for Text<F> {
+            type Value = R;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "{} as a base64 string", self.0)
+            }
+            fn visit_str<E: Error>(self, text: &str) -> Result<R, E> {
+                let Text(what, read) = self;
+                let decode = |buffer: &mut Vec<u8>| {
+                    buffer.clear();
+                    STANDARD_NO_PAD.decode_vec(text, buffer).map_err(|_| E::custom(format!("{what}: not base64")))?;
+                    read(buffer).map_err(E::custom)
+                };
+                // A string read while the buffer is in use (one inside another) gets its own.
+                BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+                    Ok(mut buffer) => decode(&mut buffer),
+                    Err(_) => decode(&mut Vec::new()),
+                })
+            }
+        }
+        deserializer.deserialize_str(Text(what, read))
+    }
+}
+
 /// A history list (a host's versions, a disk's sightings: hundreds a year
 /// each) as the cache keeps it: postcard's bytes of the records, in base64,
 /// one string in the JSON. Reading a year of them was most of what a new day
@@ -150,27 +198,23 @@ pub(crate) use cached_as_array;
 /// Only for records whose fields postcard can write back as they were (no
 /// field skipped, nothing that must describe itself).
 pub mod compact {
-    use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
-    use serde::{
-        de::DeserializeOwned, de::Error as _, ser::Error as _, Deserialize, Deserializer, Serialize, Serializer,
-    };
-    use std::borrow::Cow;
+    use serde::{de::DeserializeOwned, ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(list: &[T], serializer: S) -> Result<S::Ok, S::Error> {
         let bytes = postcard::to_allocvec(list).map_err(S::Error::custom)?;
-        serializer.serialize_str(&STANDARD_NO_PAD.encode(bytes))
+        serializer.serialize_str(&super::base64::encode(&bytes))
     }
 
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
-        let text = Cow::<str>::deserialize(deserializer)?;
-        let bytes = STANDARD_NO_PAD.decode(text.as_bytes()).map_err(|_| D::Error::custom("history: not base64"))?;
-        let mut records = postcard::Deserializer::from_bytes(&bytes);
-        let list = serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData))
-            .map_err(|e| D::Error::custom(format!("history: {e}")))?;
-        match records.finalize() {
-            Ok([]) => Ok(list),
-            _ => Err(D::Error::custom("history: bytes after the last record")),
-        }
+        super::base64::decoded(deserializer, "history", |bytes| {
+            let mut records = postcard::Deserializer::from_bytes(bytes);
+            let list = serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData))
+                .map_err(|e| format!("history: {e}"))?;
+            match records.finalize() {
+                Ok([]) => Ok(list),
+                _ => Err("history: bytes after the last record".to_string()),
+            }
+        })
     }
 
     /// Room for the versions to come: a list read back exactly full is
