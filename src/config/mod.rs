@@ -447,20 +447,7 @@ impl Default for SmartConfig {
 impl SmartConfig {
     /// The rule for an ATA attribute id, if it is one parc watches.
     pub fn rule(&self, id: u8) -> Option<&AttributeRule> {
-        // Asked for every figure of every sighting: the id's digits are
-        // written on the stack, not in a new string each time.
-        let mut digits = [0u8; 3];
-        let mut at = digits.len();
-        let mut n = id;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + n % 10;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.attributes.get(std::str::from_utf8(&digits[at..]).expect("ASCII digits"))
+        self.attributes.get(&id.to_string())
     }
 }
 

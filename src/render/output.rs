@@ -14,9 +14,10 @@ pub const MARKER: &str = ".parc-site";
 pub struct Output {
     root: PathBuf,
     written: Mutex<HashSet<PathBuf>>,
-    /// What the folder held when the build began, folders last: a page the
-    /// memo keeps is looked up here, not asked of the disk, and what this
-    /// build does not write again is pruned from here, with no second walk.
+    /// The files the folder held when the build began, and its folders
+    /// deepest first: a page the memo keeps is looked up here, not asked of
+    /// the disk, and what this build does not write again is pruned from
+    /// here, with no second walk.
     before: HashSet<PathBuf>,
     folders: Vec<PathBuf>,
     pub files: AtomicUsize,
@@ -91,20 +92,13 @@ impl Output {
     /// Keeps `rel` as the last build wrote it, if it is still there: counted
     /// as written and unchanged, never pruned. False when it has to be written.
     pub fn keep(&self, rel: &str) -> Result<bool> {
-        let path = self.resolve(rel)?;
-        if !self.before.contains(&path) {
-            return Ok(false);
-        }
-        self.written.lock().unwrap().insert(path);
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.unchanged.fetch_add(1, Ordering::Relaxed);
-        Ok(true)
+        self.keep_all(&[rel])
     }
 
     /// [`Output::keep`] for every one of `rels`, or for none: false (and
     /// nothing kept) when one is not there.
-    pub fn keep_all(&self, rels: &[String]) -> Result<bool> {
-        let paths = rels.iter().map(|rel| self.resolve(rel)).collect::<Result<Vec<_>>>()?;
+    pub fn keep_all(&self, rels: &[impl AsRef<str>]) -> Result<bool> {
+        let paths = rels.iter().map(|rel| self.resolve(rel.as_ref())).collect::<Result<Vec<_>>>()?;
         if !paths.iter().all(|p| self.before.contains(p)) {
             return Ok(false);
         }
