@@ -21,8 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// One host assembled from its versions, and what reading them reported.
 #[derive(Deserialize)]
 pub struct Assembled {
-    /// The key of `inputs` (`parse::key`).
-    pub key: String,
     /// Every candidate it was built from.
     #[serde(with = "crate::parse::packed")]
     pub inputs: Vec<Input>,
@@ -48,7 +46,6 @@ impl Assembled {
         for added in kept.added {
             assembled.inputs.retain(|i| !added.gone.contains(i));
             assembled.inputs.extend(added.inputs);
-            assembled.key = added.key;
             assembled.versions += added.versions.len();
             for parsed in added.versions {
                 assembled.assembly.add(host, parsed);
@@ -64,7 +61,6 @@ impl Assembled {
 /// a day of a long history costs its day, not the history written again.
 #[derive(Deserialize)]
 struct Added {
-    key: String,
     #[serde(with = "crate::parse::packed")]
     inputs: Vec<Input>,
     /// Inputs no longer there (a working-tree file, now committed).
@@ -78,7 +74,6 @@ struct Added {
 /// [`Added`], borrowed for writing.
 #[derive(Serialize)]
 struct AddedRef<'a> {
-    key: &'a str,
     #[serde(serialize_with = "crate::parse::packed::serialize")]
     inputs: &'a [Input],
     #[serde(serialize_with = "crate::parse::packed::serialize")]
@@ -95,7 +90,6 @@ const APPENDS: usize = 31;
 /// [`Assembled`], borrowed for writing.
 #[derive(Serialize)]
 pub struct AssembledRef<'a> {
-    pub key: &'a str,
     #[serde(serialize_with = "crate::parse::packed::serialize")]
     pub inputs: &'a [Input],
     pub versions: usize,
@@ -213,12 +207,8 @@ pub fn host(
     let listed = parse::inputs(&candidates, &mut reader);
     let inputs = listed.as_ref().map(|listed| [held.as_slice(), listed].concat());
     if let (Some(inputs), Some(listed), Some(kept)) = (&inputs, &listed, kept) {
-        let key = parse::key(host, inputs);
-        if kept.key == key {
-            let versions = kept.versions;
-            return Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions };
-        }
-        let new = Listed { candidates: &candidates, inputs: listed, all: inputs, key: &key };
+        let held_below = history.unlisted.filter(|_| !held.is_empty()).map_or(0, |u| u.walk.commits);
+        let new = Listed { candidates: &candidates, inputs: listed, all: inputs, held_below };
         if let Some(built) = extend(host, new, kept, cache, &mut reader, history.walked) {
             return built;
         }
@@ -263,10 +253,12 @@ struct Listed<'a> {
     inputs: &'a [Input],
     /// Those and the ones the kept assembly holds for what was not listed.
     all: &'a [Input],
-    key: &'a str,
+    /// The kept inputs of a precedence below this are the held ones, first in `all`.
+    held_below: u64,
 }
 
-/// Adds the new candidates to the kept assembly, when they only add newer versions.
+/// Adds the new candidates to the kept assembly, when they only add newer
+/// versions; the kept assembly as it is when nothing was added or went.
 fn extend(
     host: &str,
     listed: Listed,
@@ -275,14 +267,27 @@ fn extend(
     reader: &mut parse::Reader,
     walked: Option<&Walk>,
 ) -> Option<Built> {
-    // Sets, not sorted lists: a year of daily versions is seven hundred
-    // inputs a host, and sorting both lists cost more than hashing them.
+    // The held inputs are kept ones: only the others can be new or gone. On
+    // a new day of a long history that is a host's working tree and its
+    // day's commits against the kept working tree, not seven hundred inputs
+    // hashed on each side. A listed input below the bound, which held ones
+    // would stand beside, has every input compared.
+    let bound = match listed.inputs.iter().all(|i| i.precedence >= listed.held_below) {
+        true => listed.held_below,
+        false => 0,
+    };
     type Set = std::collections::HashSet<Input, foldhash::fast::RandomState>;
-    let (now, before): (Set, Set) = (listed.all.iter().copied().collect(), kept.inputs.iter().copied().collect());
-    let has = |set: &Set, input: &Input| set.contains(input);
+    let above = |i: &&Input| i.precedence >= bound;
+    let now: Set = listed.all.iter().filter(above).copied().collect();
+    let before: Set = kept.inputs.iter().filter(above).copied().collect();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
-    let gone: Vec<Input> = kept.inputs.iter().filter(|i| !has(&now, i)).copied().collect();
+    let gone: Vec<Input> = kept.inputs.iter().filter(above).filter(|i| !now.contains(i)).copied().collect();
+    let added: Vec<Input> = listed.all.iter().filter(above).filter(|i| !before.contains(i)).copied().collect();
+    if gone.is_empty() && added.is_empty() {
+        let versions = kept.versions;
+        return Some(Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions });
+    }
     for gone in &gone {
         if !listed.all.iter().any(|i| i.content == gone.content)
             || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label)
@@ -291,7 +296,7 @@ fn extend(
         }
     }
     let new: Vec<Candidate> = (listed.candidates.iter().zip(listed.inputs))
-        .filter(|(_, i)| !has(&before, i))
+        .filter(|(_, i)| i.precedence >= bound && !before.contains(i))
         .map(|(c, _)| c.clone())
         .collect();
     let read = parse::parse_host(host, new, reader);
@@ -301,18 +306,10 @@ fn extend(
     if !read.versions.iter().all(|v| kept.assembly.comes_after(v.parsed.collected_at, &v.parsed.kind)) {
         return None;
     }
-    let added: Vec<Input> = listed.all.iter().filter(|i| !has(&before, i)).copied().collect();
     let versions: Vec<Parsed> = read.versions.into_iter().map(|v| v.parsed).collect();
     let append = kept.file.filter(|(_, appends)| *appends < APPENDS);
     if let Some((whole, _)) = append {
-        let added = AddedRef {
-            key: listed.key,
-            inputs: &added,
-            gone: &gone,
-            versions: &versions,
-            problems: &read.problems,
-            walked,
-        };
+        let added = AddedRef { inputs: &added, gone: &gone, versions: &versions, problems: &read.problems, walked };
         if let Err(e) = cache.append_assembled(host, whole, &added) {
             tracing::warn!("cannot write the assembled cache for {host}: {e}");
         }
@@ -326,14 +323,8 @@ fn extend(
     let mut problems = kept.problems;
     problems.extend(read.problems);
     if append.is_none() {
-        let kept = AssembledRef {
-            key: listed.key,
-            inputs: listed.all,
-            versions: total,
-            assembly: &assembly,
-            problems: &problems,
-            walked,
-        };
+        let kept =
+            AssembledRef { inputs: listed.all, versions: total, assembly: &assembly, problems: &problems, walked };
         save(cache, host, &kept);
     }
     Some(Built { part: assembly.into_part(), problems, parsed, versions: total })
@@ -355,15 +346,7 @@ fn rebuild(
         assembly.add(host, v.parsed);
     }
     if let Some(inputs) = inputs {
-        let key = parse::key(host, &inputs);
-        let kept = AssembledRef {
-            key: &key,
-            inputs: &inputs,
-            versions,
-            assembly: &assembly,
-            problems: &read.problems,
-            walked,
-        };
+        let kept = AssembledRef { inputs: &inputs, versions, assembly: &assembly, problems: &read.problems, walked };
         save(cache, host, &kept);
     }
     Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions }

@@ -301,20 +301,6 @@ pub fn inputs(candidates: &[Candidate], reader: &mut Reader) -> Option<Vec<Input
         .collect()
 }
 
-/// A key for everything a host is built from: its inputs and parc's version.
-pub fn key(host: &str, inputs: &[Input]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut sorted = inputs.to_vec();
-    sorted.sort_unstable();
-    let mut hash = Sha256::new();
-    hash.update(crate::build_id());
-    hash.update(host);
-    for input in sorted {
-        hash.update(packed::bytes(&input));
-    }
-    format!("{:x}", hash.finalize())
-}
-
 /// Inputs as the cache keeps them: one base64 string of their fields, not an
 /// array of arrays (one string to read and write for a host's sixty, or for
 /// the seven hundred of a year of daily `system` and `disks`).
@@ -324,7 +310,7 @@ pub mod packed {
 
     const BYTES: usize = 40;
 
-    pub(super) fn bytes(input: &Input) -> [u8; BYTES] {
+    fn bytes(input: &Input) -> [u8; BYTES] {
         let mut out = [0; BYTES];
         out[..8].copy_from_slice(&input.precedence.to_be_bytes());
         out[8..16].copy_from_slice(&input.label.to_be_bytes());

@@ -4,21 +4,22 @@
 //! removed — but only in a folder parc made, marked by `.parc-site`.
 
 use anyhow::{bail, Context, Result};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 pub const MARKER: &str = ".parc-site";
 
 pub struct Output {
     root: PathBuf,
-    written: Mutex<HashSet<PathBuf>>,
-    /// The files the folder held when the build began, and its folders
-    /// deepest first: a page the memo keeps is looked up here, not asked of
-    /// the disk, and what this build does not write again is pruned from
-    /// here, with no second walk.
-    before: HashSet<PathBuf>,
+    /// The files the folder held when the build began (by their path from
+    /// the root, where it is UTF-8), each marked once this build writes or
+    /// keeps it, and its folders deepest first: a page the memo keeps is
+    /// looked up here, not asked of the disk, and what is left unmarked is
+    /// pruned, with no second walk.
+    before: Vec<PathBuf>,
+    index: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
+    made: Vec<AtomicBool>,
     folders: Vec<PathBuf>,
     pub files: AtomicUsize,
     pub unchanged: AtomicUsize,
@@ -47,19 +48,23 @@ impl Output {
         let marker = root.join(MARKER);
         let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
-        let (mut before, mut folders) = (HashSet::new(), Vec::new());
+        let (mut before, mut index, mut folders) = (Vec::new(), HashMap::default(), Vec::new());
         for entry in walkdir::WalkDir::new(root).min_depth(1).contents_first(true) {
             let entry = entry.with_context(|| format!("cannot read output folder {}", root.display()))?;
             if entry.file_type().is_dir() {
                 folders.push(entry.into_path());
             } else if entry.path() != marker {
-                before.insert(entry.into_path());
+                if let Some(rel) = entry.path().strip_prefix(root).ok().and_then(Path::to_str) {
+                    index.insert(rel.into(), before.len());
+                }
+                before.push(entry.into_path());
             }
         }
         Ok(Output {
             root: root.to_path_buf(),
-            written: Mutex::default(),
+            made: before.iter().map(|_| AtomicBool::new(false)).collect(),
             before,
+            index,
             folders,
             files: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
@@ -70,7 +75,7 @@ impl Output {
     /// Writes `bytes` at `rel`, a `/`-separated path made of slugs and fixed names.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.resolve(rel)?;
-        self.written.lock().unwrap().insert(path.clone());
+        self.mark(rel);
         self.files.fetch_add(1, Ordering::Relaxed);
         match update(&path, bytes) {
             Ok(changed) => {
@@ -98,14 +103,25 @@ impl Output {
     /// [`Output::keep`] for every one of `rels`, or for none: false (and
     /// nothing kept) when one is not there.
     pub fn keep_all(&self, rels: &[impl AsRef<str>]) -> Result<bool> {
-        let paths = rels.iter().map(|rel| self.resolve(rel.as_ref())).collect::<Result<Vec<_>>>()?;
-        if !paths.iter().all(|p| self.before.contains(p)) {
+        for rel in rels {
+            check(rel.as_ref())?;
+        }
+        if !rels.iter().all(|rel| self.index.contains_key(rel.as_ref())) {
             return Ok(false);
         }
-        self.files.fetch_add(paths.len(), Ordering::Relaxed);
-        self.unchanged.fetch_add(paths.len(), Ordering::Relaxed);
-        self.written.lock().unwrap().extend(paths);
+        for rel in rels {
+            self.mark(rel.as_ref());
+        }
+        self.files.fetch_add(rels.len(), Ordering::Relaxed);
+        self.unchanged.fetch_add(rels.len(), Ordering::Relaxed);
         Ok(true)
+    }
+
+    /// Marks the file at `rel` as made by this build, if the folder held it: not pruned.
+    fn mark(&self, rel: &str) {
+        if let Some(&i) = self.index.get(rel) {
+            self.made[i].store(true, Ordering::Relaxed);
+        }
     }
 
     /// Writes the build's fingerprint into the marker; last, so that a build
@@ -116,26 +132,17 @@ impl Output {
         std::fs::write(&path, format!("{fingerprint}\n")).with_context(|| format!("cannot write {}", path.display()))
     }
 
-    /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
-    /// use to climb out (slugs already guarantee this; this is the last guard).
+    /// `rel` in the folder, once [`check`]ed.
     fn resolve(&self, rel: &str) -> Result<PathBuf> {
-        let rel_path = Path::new(rel);
-        let safe = !rel.is_empty()
-            && !rel.contains('\\')
-            && rel_path
-                .components()
-                .all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == MARKER));
-        if !safe {
-            bail!("refusing to write {rel:?}: not a plain path inside the output folder");
-        }
-        Ok(self.root.join(rel_path))
+        check(rel)?;
+        Ok(self.root.join(rel))
     }
 
     /// Removes files this build did not write, and folders left empty.
     pub fn prune(&self) -> Result<usize> {
-        let written = self.written.lock().unwrap();
         let mut removed = 0;
-        for path in self.before.iter().filter(|p| !written.contains(*p)) {
+        let left = (self.before.iter().zip(&self.made)).filter(|(_, made)| !made.load(Ordering::Relaxed));
+        for (path, _) in left {
             match std::fs::remove_file(path) {
                 Ok(()) => removed += 1,
                 // Gone already: what pruning wanted.
@@ -148,6 +155,23 @@ impl Output {
         }
         Ok(removed)
     }
+}
+
+/// Only plain names: no `..`, no root, no drive, nothing a snapshot could
+/// use to climb out (slugs already guarantee this; this is the last guard),
+/// and each path written one way only, as the folder's listing spells it.
+fn check(rel: &str) -> Result<()> {
+    let safe = !rel.is_empty()
+        && !rel.contains('\\')
+        && !rel.contains("//")
+        && !rel.ends_with('/')
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.') || s == MARKER));
+    if !safe {
+        bail!("refusing to write {rel:?}: not a plain path inside the output folder");
+    }
+    Ok(())
 }
 
 /// Writes `bytes` over the existing file at `path`, unless it already holds
@@ -180,7 +204,7 @@ mod tests {
     fn writes_only_inside_and_only_when_changed() {
         let dir = tempfile::tempdir().unwrap();
         let out = Output::open(dir.path()).unwrap();
-        for bad in ["../x", "/etc/passwd", "a/../../x", "", ".hidden", "a\\..\\x"] {
+        for bad in ["../x", "/etc/passwd", "a/../../x", "", ".hidden", "a\\..\\x", "a//b.html", "a/"] {
             assert!(out.write(bad, b"x").is_err(), "{bad}");
         }
         out.write("a/b.html", b"one").unwrap();
@@ -215,5 +239,23 @@ mod tests {
         assert!(!dir.path().join("old").exists(), "its emptied folder goes too");
         assert!(dir.path().join(MARKER).is_file() && dir.path().join("new.html").is_file());
         assert!(Output::open(dir.path()).is_ok(), "a build stopped here can go on");
+    }
+
+    #[test]
+    fn what_is_kept_or_written_stays_and_the_rest_is_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKER), "done\n").unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        for old in ["a.html", "b/c.html", "d.html"] {
+            std::fs::write(dir.path().join(old), "old").unwrap();
+        }
+        let out = Output::open(dir.path()).unwrap();
+        assert!(out.keep("a.html").unwrap());
+        assert!(!out.keep_all(&["a.html", "x.html"]).unwrap(), "one missing keeps none");
+        out.write("b/c.html", b"new").unwrap();
+        assert_eq!(out.prune().unwrap(), 1);
+        assert!(!dir.path().join("d.html").exists());
+        assert_eq!(std::fs::read(dir.path().join("a.html")).unwrap(), b"old");
+        assert_eq!(std::fs::read(dir.path().join("b/c.html")).unwrap(), b"new");
     }
 }
