@@ -135,6 +135,12 @@ impl Words {
         }
     }
 
+    fn shared(&self, text: &mut crate::store::Shared) {
+        if let Some(clean) = self.clean(text) {
+            *text = clean.into();
+        }
+    }
+
     fn opt(&self, text: &mut Option<String>) {
         if let Some(t) = text {
             self.text(t);
@@ -193,7 +199,7 @@ impl Words {
         }
         for v in &mut host.timeline {
             v.kernel = None;
-            v.use_percent.iter_mut().for_each(|(mount, _)| self.text(mount));
+            v.use_percent.iter_mut().for_each(|(mount, _)| self.shared(mount));
         }
         if let Some(d) = &mut host.disks {
             for h in &mut d.homes {

@@ -208,8 +208,11 @@ pub mod compact {
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
         super::base64::decoded(deserializer, "history", |bytes| {
             let mut records = postcard::Deserializer::from_bytes(bytes);
-            let list = serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData))
-                .map_err(|e| format!("history: {e}"))?;
+            // The list's texts are shared while it is read, then forgotten.
+            let outer = super::SHARED.with(|shared| shared.replace(Some(Default::default())));
+            let list = serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData));
+            super::SHARED.with(|shared| shared.replace(outer));
+            let list = list.map_err(|e| format!("history: {e}"))?;
             match records.finalize() {
                 Ok([]) => Ok(list),
                 _ => Err("history: bytes after the last record".to_string()),
@@ -239,6 +242,125 @@ pub mod compact {
             }
             Ok(list)
         }
+    }
+}
+
+/// A text that a history repeats in record after record (a disk's host and
+/// device in each of its sightings, a host's kind, OS and kernel in each of
+/// its versions): one allocation that every record read back from one list
+/// shares, not one each. A year of a host's versions and its disks'
+/// sightings is a thousand records; reading them back was mostly allocating.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(std::sync::Arc<str>);
+
+impl Shared {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(text: &str) -> Shared {
+        Shared(text.into())
+    }
+}
+
+impl From<String> for Shared {
+    fn from(text: String) -> Shared {
+        Shared(text.into())
+    }
+}
+
+impl From<&String> for Shared {
+    fn from(text: &String) -> Shared {
+        Shared(text.as_str().into())
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+thread_local! {
+    /// The texts of the list being read back ([`compact`]), while one is.
+    static SHARED: std::cell::RefCell<Option<std::collections::HashSet<Shared, foldhash::fast::FixedState>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl<'de> Deserialize<'de> for Shared {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Shared, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Shared;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Shared, E> {
+                Ok(SHARED.with(|shared| match shared.try_borrow_mut().as_deref_mut() {
+                    Ok(Some(set)) => match set.get(text) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let new = Shared::from(text);
+                            set.insert(new.clone());
+                            new
+                        }
+                    },
+                    _ => Shared::from(text),
+                }))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
     }
 }
 
@@ -284,6 +406,7 @@ mod tests {
         let back: Kept = serde_json::from_str(&json).unwrap();
         assert_eq!(format!("{:?}", back.0), format!("{:?}", kept.0));
         assert!(back.0.capacity() > back.0.len(), "a push must not copy the history");
+        assert!(std::ptr::eq(back.0[0].host.as_str(), back.0[1].host.as_str()), "one text for every sighting");
         // Not base64; an empty list with bytes left over; no list at all.
         for bad in [json.replacen('"', "\"!", 1), json.replacen('"', "\"AAAA", 1), "\"\"".into()] {
             assert!(serde_json::from_str::<Kept>(&bad).is_err(), "{bad}");

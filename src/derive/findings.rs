@@ -128,7 +128,7 @@ pub fn findings(fleet: &Fleet, derived: &Derived, config: &Config) -> Vec<Findin
         let reasons: Vec<Code> = assessment.reasons.iter().map(|r| r.code).collect();
         out.push(Finding {
             id: format!("{kind}:{}:{}", newest.host, crate::slug::slug(&disk.id)),
-            host: newest.host.clone(),
+            host: newest.host.to_string(),
             kind,
             severity,
             values: BTreeMap::from([
@@ -274,7 +274,7 @@ fn filesystems_full(host: &Host, cfg: &FindingsConfig, found: &mut Found) {
     let disk_versions: Vec<_> = host.timeline.iter().filter(|v| v.kind == "disks").collect();
     let Some(newest) = disk_versions.last() else { return };
     for (mount, pct) in &newest.use_percent {
-        let limit = cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
+        let limit = cfg.filesystem_full.get(mount.as_str()).copied().unwrap_or(cfg.filesystem_full_percent);
         if *pct < limit {
             continue;
         }

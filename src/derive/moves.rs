@@ -25,8 +25,8 @@ pub fn moves(disks: &[Disk]) -> Vec<Move> {
                 disk: disk.id.clone(),
                 model: disk.model.clone(),
                 serial: disk.serial.clone(),
-                from: w[0].host.clone(),
-                to: w[1].host.clone(),
+                from: w[0].host.to_string(),
+                to: w[1].host.to_string(),
                 left: w[0].at,
                 at: w[1].at,
             })

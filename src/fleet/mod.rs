@@ -10,6 +10,7 @@ use crate::snapshot::disks::smartctl::SmartReport;
 use crate::snapshot::disks::DisksFacts;
 use crate::snapshot::system::SystemFacts;
 use crate::snapshot::{Facts, Parsed, ProbeFailure};
+use crate::store::Shared;
 use crate::time::Instant;
 use identity::DiskKind;
 use serde::{Deserialize, Serialize};
@@ -201,14 +202,14 @@ pub struct KindSeen {
 #[derive(Debug, Hash)]
 pub struct HostVersion {
     pub at: Instant,
-    pub kind: String,
-    pub os: Option<String>,
-    pub kernel: Option<String>,
+    pub kind: Shared,
+    pub os: Option<Shared>,
+    pub kernel: Option<Shared>,
     pub disks: Option<usize>,
     pub home_bytes: Option<u64>,
     pub failures: usize,
     /// `disks` versions: each file system's use in percent, as df counts it (used / (used + available)).
-    pub use_percent: Vec<(String, u8)>,
+    pub use_percent: Vec<(Shared, u8)>,
 }
 crate::store::cached_as_array!(HostVersion { at, kind, os, kernel, disks, home_bytes, failures, use_percent });
 
@@ -232,8 +233,8 @@ pub struct Disk {
 #[derive(Clone, Debug, Hash)]
 pub struct Sighting {
     pub at: Instant,
-    pub host: String,
-    pub device: String,
+    pub host: Shared,
+    pub device: Shared,
     pub figures: Option<SmartFigures>,
 }
 crate::store::cached_as_array!(Sighting { at, host, device, figures });
@@ -333,7 +334,7 @@ impl Assembly {
         seen.last = Some(at);
         let mut entry = HostVersion {
             at,
-            kind: parsed.kind.clone(),
+            kind: parsed.kind.as_str().into(),
             os: None,
             kernel: None,
             disks: None,
@@ -357,8 +358,8 @@ impl Assembly {
         }
         match parsed.facts {
             Facts::System(system) => {
-                entry.os = system.os.clone();
-                entry.kernel = system.kernel.clone();
+                entry.os = system.os.as_deref().map(Shared::from);
+                entry.kernel = system.kernel.as_deref().map(Shared::from);
                 if let Some(boot) = &system.boot_id {
                     if let Some((last, last_at)) = &self.last_boot {
                         // A container keeps its host's boot id: its own restart shows in PID 1's start.
@@ -379,7 +380,12 @@ impl Assembly {
                 entry.home_bytes = Some(facts.homes.iter().map(|h| h.bytes).sum());
                 entry.use_percent = (facts.filesystems.iter())
                     .filter(|f| f.used + f.avail > 0)
-                    .map(|f| (f.target.clone(), (f.used.saturating_mul(100)).div_ceil(f.used + f.avail).min(100) as u8))
+                    .map(|f| {
+                        (
+                            f.target.as_str().into(),
+                            (f.used.saturating_mul(100)).div_ceil(f.used + f.avail).min(100) as u8,
+                        )
+                    })
                     .collect();
                 for o in &observed {
                     let disk = self.disks.entry(o.id.clone()).or_insert_with(|| Disk {
@@ -400,12 +406,12 @@ impl Assembly {
                     if o.kind != DiskKind::Unknown {
                         disk.kind = o.kind;
                     }
-                    disk.sightings.push(Sighting {
-                        at,
-                        host: name.to_string(),
-                        device: o.device.clone(),
-                        figures: o.report.and_then(SmartFigures::of),
-                    });
+                    // The texts of the sighting before, when the same: shared.
+                    let before = disk.sightings.last();
+                    let host = before.filter(|s| s.host == name).map_or_else(|| name.into(), |s| s.host.clone());
+                    let device = (before.filter(|s| s.device == o.device))
+                        .map_or_else(|| o.device.as_str().into(), |s| s.device.clone());
+                    disk.sightings.push(Sighting { at, host, device, figures: o.report.and_then(SmartFigures::of) });
                     if let Some(report) = o.report.filter(|r| r.has_health_data()) {
                         disk.report = Some(report.clone());
                     }

@@ -153,9 +153,9 @@ pub fn filesystems(timeline: &[crate::fleet::HostVersion]) -> Option<Chart> {
     let mut lines: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
     for v in timeline.iter().filter(|v| v.kind == "disks") {
         for (mount, percent) in &v.use_percent {
-            match lines.iter_mut().find(|(m, _)| m == mount) {
+            match lines.iter_mut().find(|(m, _)| m == mount.as_str()) {
                 Some((_, points)) => points.push((v.at.0, *percent as i64)),
-                None => lines.push((mount.clone(), vec![(v.at.0, *percent as i64)])),
+                None => lines.push((mount.to_string(), vec![(v.at.0, *percent as i64)])),
             }
         }
     }

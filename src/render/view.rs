@@ -243,9 +243,9 @@ fn disk_view(
             .iter()
             .map(|r| ReasonView { level: r.level, code: r.code, text: reason_text(r), values: r.values.clone() })
             .collect(),
-        host: last.host.clone(),
+        host: last.host.to_string(),
         host_slug: host_slugs.get(last.host.as_str()).unwrap_or(&"").to_string(),
-        device: last.device.clone(),
+        device: last.device.to_string(),
         tran: None,
         by_id: None,
         present,
