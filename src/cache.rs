@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
-const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/17");
+const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/18");
 
 pub struct ParseCache {
     dir: PathBuf,

@@ -194,30 +194,52 @@ pub mod base64 {
 /// A history list (a host's versions, a disk's sightings: hundreds a year
 /// each) as the cache keeps it: postcard's bytes of the records, in base64,
 /// one string in the JSON. Reading a year of them was most of what a new day
-/// cost; postcard reads them several times faster than JSON arrays.
+/// cost; postcard reads them several times faster than JSON arrays. The
+/// texts the records repeat ([`Shared`]) are written once, in a table before
+/// the records, which name them by their place in it: a year of a disk's
+/// sightings holds its host's name once, and reading them back is a clone
+/// of the table's text, not a lookup of each.
 /// Only for records whose fields postcard can write back as they were (no
 /// field skipped, nothing that must describe itself).
 pub mod compact {
+    use super::{Shared, Table, TABLE};
     use serde::{de::DeserializeOwned, ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(list: &[T], serializer: S) -> Result<S::Ok, S::Error> {
-        let bytes = postcard::to_allocvec(list).map_err(S::Error::custom)?;
+        let (records, table) = with_table(Table::Writing(Default::default()), || postcard::to_allocvec(list));
+        let Table::Writing(table) = table else { unreachable!("the table written is the one set") };
+        let mut texts = vec![""; table.len()];
+        for (text, &at) in &table {
+            texts[at as usize] = text.as_str();
+        }
+        let mut bytes = postcard::to_allocvec(&texts).map_err(S::Error::custom)?;
+        bytes.extend_from_slice(&records.map_err(S::Error::custom)?);
         serializer.serialize_str(&super::base64::encode(&bytes))
     }
 
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
         super::base64::decoded(deserializer, "history", |bytes| {
+            let (texts, bytes) =
+                postcard::take_from_bytes::<Vec<&str>>(bytes).map_err(|e| format!("history's texts: {e}"))?;
+            let table = Table::Reading(texts.into_iter().map(Shared::from).collect());
             let mut records = postcard::Deserializer::from_bytes(bytes);
-            // The list's texts are shared while it is read, then forgotten.
-            let outer = super::SHARED.with(|shared| shared.replace(Some(Default::default())));
-            let list = serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData));
-            super::SHARED.with(|shared| shared.replace(outer));
+            let (list, _) = with_table(table, || {
+                serde::Deserializer::deserialize_seq(&mut records, Roomy(std::marker::PhantomData))
+            });
             let list = list.map_err(|e| format!("history: {e}"))?;
             match records.finalize() {
                 Ok([]) => Ok(list),
                 _ => Err("history: bytes after the last record".to_string()),
             }
         })
+    }
+
+    /// What `run` returns with `table` the thread's while it runs, and the table after.
+    fn with_table<R>(table: Table, run: impl FnOnce() -> R) -> (R, Table) {
+        let outer = TABLE.with(|t| t.replace(Some(table)));
+        let result = run();
+        let table = TABLE.with(|t| t.replace(outer)).expect("the table set");
+        (result, table)
     }
 
     /// Room for the versions to come: a list read back exactly full is
@@ -250,6 +272,7 @@ pub mod compact {
 /// its versions): one allocation that every record read back from one list
 /// shares, not one each. A year of a host's versions and its disks'
 /// sightings is a thousand records; reading them back was mostly allocating.
+/// In a [`compact`] list it is written as its place in the list's table.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Shared(std::sync::Arc<str>);
 
@@ -326,16 +349,31 @@ impl PartialEq<String> for Shared {
     }
 }
 
-impl Serialize for Shared {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
+/// The texts of the [`compact`] list being written or read, while one is.
+enum Table {
+    /// Each text written so far, and its place.
+    Writing(std::collections::HashMap<Shared, u32, foldhash::fast::FixedState>),
+    Reading(Vec<Shared>),
 }
 
 thread_local! {
-    /// The texts of the list being read back ([`compact`]), while one is.
-    static SHARED: std::cell::RefCell<Option<std::collections::HashSet<Shared, foldhash::fast::FixedState>>> =
-        const { std::cell::RefCell::new(None) };
+    static TABLE: std::cell::RefCell<Option<Table>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let place = TABLE.with(|table| match table.try_borrow_mut().as_deref_mut() {
+            Ok(Some(Table::Writing(table))) => {
+                let next = table.len() as u32;
+                Some(*table.entry(self.clone()).or_insert(next))
+            }
+            _ => None,
+        });
+        match place {
+            Some(place) => serializer.serialize_u32(place),
+            None => serializer.serialize_str(&self.0),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Shared {
@@ -344,23 +382,25 @@ impl<'de> Deserialize<'de> for Shared {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = Shared;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
+                f.write_str("a string, or its place in the list's texts")
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Shared, E> {
-                Ok(SHARED.with(|shared| match shared.try_borrow_mut().as_deref_mut() {
-                    Ok(Some(set)) => match set.get(text) {
-                        Some(known) => known.clone(),
-                        None => {
-                            let new = Shared::from(text);
-                            set.insert(new.clone());
-                            new
-                        }
-                    },
-                    _ => Shared::from(text),
-                }))
+                Ok(Shared::from(text))
+            }
+            fn visit_u32<E: serde::de::Error>(self, place: u32) -> Result<Shared, E> {
+                TABLE
+                    .with(|table| match &*table.borrow() {
+                        Some(Table::Reading(texts)) => texts.get(place as usize).cloned(),
+                        _ => None,
+                    })
+                    .ok_or_else(|| E::custom(format!("text {place} is not in the list's texts")))
             }
         }
-        deserializer.deserialize_str(Visitor)
+        let reading = TABLE.with(|table| matches!(&*table.borrow(), Some(Table::Reading(_))));
+        match reading {
+            true => deserializer.deserialize_u32(Visitor),
+            false => deserializer.deserialize_str(Visitor),
+        }
     }
 }
 
@@ -391,6 +431,7 @@ mod tests {
     #[test]
     fn a_history_comes_back_from_its_compact_form_as_it_went_with_room_to_grow() {
         use crate::fleet::{Sighting, SmartFigures};
+        use ::base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
         #[derive(Serialize, Deserialize)]
         struct Kept(#[serde(with = "compact")] Vec<Sighting>);
         let sighting = |at, figures| Sighting {
@@ -407,6 +448,15 @@ mod tests {
         assert_eq!(format!("{:?}", back.0), format!("{:?}", kept.0));
         assert!(back.0.capacity() > back.0.len(), "a push must not copy the history");
         assert!(std::ptr::eq(back.0[0].host.as_str(), back.0[1].host.as_str()), "one text for every sighting");
+        let bytes = STANDARD_NO_PAD.decode(json.trim_matches(|c| c == '[' || c == ']' || c == '"')).unwrap();
+        assert_eq!(bytes.windows(4).filter(|w| w == b"pve1").count(), 1, "written once, in the table");
+        // A record naming a text the table does not have.
+        let (texts, records) = postcard::take_from_bytes::<Vec<&str>>(&bytes).unwrap();
+        let mut bad = postcard::to_allocvec(&texts[..1]).unwrap();
+        bad.extend_from_slice(records);
+        let bad = serde_json::to_string(&STANDARD_NO_PAD.encode(&bad)).unwrap();
+        let error = serde_json::from_str::<Kept>(&bad).err().unwrap().to_string();
+        assert!(error.starts_with("history: "), "{error}");
         // Not base64; an empty list with bytes left over; no list at all.
         for bad in [json.replacen('"', "\"!", 1), json.replacen('"', "\"AAAA", 1), "\"\"".into()] {
             assert!(serde_json::from_str::<Kept>(&bad).is_err(), "{bad}");
