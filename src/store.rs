@@ -396,10 +396,10 @@ impl<'de> Deserialize<'de> for Shared {
                     .ok_or_else(|| E::custom(format!("text {place} is not in the list's texts")))
             }
         }
-        let reading = TABLE.with(|table| matches!(&*table.borrow(), Some(Table::Reading(_))));
-        match reading {
-            true => deserializer.deserialize_u32(Visitor),
-            false => deserializer.deserialize_str(Visitor),
+        // Only a compact list is read in a form not meant for people (postcard's).
+        match deserializer.is_human_readable() {
+            true => deserializer.deserialize_str(Visitor),
+            false => deserializer.deserialize_u32(Visitor),
         }
     }
 }
