@@ -82,6 +82,12 @@ fn a_b_a_is_two_moves() {
         moves.as_array().unwrap().iter().map(|m| (m["from"].as_str().unwrap(), m["to"].as_str().unwrap())).collect();
     assert_eq!(hops, [("beta", "alpha"), ("alpha", "beta")], "newest first");
     insta::assert_json_snapshot!("moves", moves);
+    // Each disk's file lists its own moves, newest first, and no other disk's.
+    for disk in read_json(&out.join("api/v1/disks.json")).as_array().unwrap() {
+        let own = read_json(&out.join("api/v1").join(disk["api"].as_str().unwrap()));
+        let expected: Vec<&serde_json::Value> = moves.as_array().unwrap().iter().filter(|m| m["disk"] == disk["id"]).collect();
+        assert_eq!(own["moves"].as_array().unwrap().iter().collect::<Vec<_>>(), expected, "{}", disk["id"]);
+    }
 }
 
 #[test]

@@ -20,6 +20,10 @@ pub struct Derived {
     /// One assessment per disk, in the order of `Fleet::disks`.
     pub assessments: Vec<risk::Assessment>,
     pub moves: Vec<moves::Move>,
+    /// Where each disk's moves are in `moves`: a disk's page and file list
+    /// its own, and ten thousand hosts' disks each scanning every move was
+    /// quadratic.
+    moves_by_disk: HashMap<String, Vec<usize>>,
     pub backup: Vec<backup::BackupNeeded>,
     /// Homes whose disks are all healthy: the rest of the inventory's "backup needed".
     pub healthy_homes: Vec<backup::BackupNeeded>,
@@ -30,6 +34,13 @@ pub struct Derived {
     pub findings: Vec<findings::Finding>,
     /// What needed a person and no longer does, newest closure first.
     pub closed: Vec<closed::Closed>,
+}
+
+impl Derived {
+    /// The moves of the disk `id`, in the order of `moves`.
+    pub fn moves_of<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a moves::Move> + 'a {
+        self.moves_by_disk.get(id).into_iter().flatten().map(|&i| &self.moves[i])
+    }
 }
 
 pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
@@ -44,7 +55,21 @@ pub fn derive(fleet: &Fleet, config: &Config) -> Derived {
     let summary = summary::summary(fleet, &verdicts, moves.len(), backup.len(), config.fleet.stale_after_hours);
     let apt = fleet.hosts.par_iter().map(apt::assess).collect();
     let closed = closed::closed(fleet, config);
-    let mut derived = Derived { assessments, moves, backup, healthy_homes, summary, apt, findings: Vec::new(), closed };
+    let mut moves_by_disk: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, m) in moves.iter().enumerate() {
+        moves_by_disk.entry(m.disk.clone()).or_default().push(i);
+    }
+    let mut derived = Derived {
+        assessments,
+        moves,
+        moves_by_disk,
+        backup,
+        healthy_homes,
+        summary,
+        apt,
+        findings: Vec::new(),
+        closed,
+    };
     derived.findings = findings::findings(fleet, &derived, config);
     derived
 }

@@ -215,7 +215,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         disk: view,
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
         no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
-        moves: site.derived.moves.iter().filter(|m| m.disk == disk.id).map(|m| published::Move::of(site, m)).collect(),
+        moves: site.derived.moves_of(&disk.id).map(|m| published::Move::of(site, m)).collect(),
         sightings: history(
             newest_month(&disk.sightings, &months),
             which,

@@ -8,6 +8,7 @@ use crate::plan::silence::Silence;
 use crate::time::Instant;
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// One finding (`api/v1/findings.json`).
 #[derive(Serialize, JsonSchema)]
@@ -176,14 +177,21 @@ pub struct Badge {
 
 /// Each host's badge: its worst unsilenced finding's severity and how many there are.
 pub fn badges<'a>(site: &'a Site, findings: &[FindingView<'a>]) -> Vec<(&'a str, Badge)> {
+    // Each host's open findings counted once, not every finding read for every host.
+    let mut open: HashMap<&str, (usize, usize)> = HashMap::new();
+    for f in findings.iter().filter(|f| f.silenced.is_none()) {
+        let (critical, warning) = open.entry(f.host).or_default();
+        match f.severity {
+            Severity::Critical => *critical += 1,
+            Severity::Warning => *warning += 1,
+            Severity::Info => {}
+        }
+    }
     site.views
         .hosts
         .iter()
         .map(|h| {
-            let open: Vec<&FindingView> =
-                findings.iter().filter(|f| f.host == h.name && f.silenced.is_none()).collect();
-            let count = |s: Severity| open.iter().filter(|f| f.severity == s).count();
-            let (critical, warning) = (count(Severity::Critical), count(Severity::Warning));
+            let (critical, warning) = open.get(h.name.as_str()).copied().unwrap_or_default();
             let color = match (critical, warning) {
                 (0, 0) => "brightgreen",
                 (0, _) => "orange",
