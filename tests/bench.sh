@@ -18,11 +18,12 @@ SIZES=${BENCH_SIZES-"100 1000"}
 DAYS=30
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-# Runs parc with GNU time; sets WALL (s), RSS (MiB) and LINE (parc's summary line).
+# Runs parc with GNU time; sets WALL (s, to the millisecond: a new day of
+# a small fleet is a tenth of a second), RSS (MiB) and LINE (parc's summary line).
 run() {
-  local log; log=$(mktemp)
+  local log start; log=$(mktemp); start=$EPOCHREALTIME
   /usr/bin/time -f "TIME %e %M" "$PARC" "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }
-  WALL=$(awk '/^TIME/ {print $2}' "$log"); RSS=$(awk '/^TIME/ {printf "%.0f", $3/1024}' "$log")
+  WALL=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.3f", b - a}'); RSS=$(awk '/^TIME/ {printf "%.0f", $3/1024}' "$log")
   LINE=$(grep -E '^(built|nothing changed|read-json)' "$log" || true)
   rm -f "$log"
 }
