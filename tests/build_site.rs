@@ -85,7 +85,8 @@ fn a_b_a_is_two_moves() {
     // Each disk's file lists its own moves, newest first, and no other disk's.
     for disk in read_json(&out.join("api/v1/disks.json")).as_array().unwrap() {
         let own = read_json(&out.join("api/v1").join(disk["api"].as_str().unwrap()));
-        let expected: Vec<&serde_json::Value> = moves.as_array().unwrap().iter().filter(|m| m["disk"] == disk["id"]).collect();
+        let expected: Vec<&serde_json::Value> =
+            moves.as_array().unwrap().iter().filter(|m| m["disk"] == disk["id"]).collect();
         assert_eq!(own["moves"].as_array().unwrap().iter().collect::<Vec<_>>(), expected, "{}", disk["id"]);
     }
 }

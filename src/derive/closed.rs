@@ -23,14 +23,21 @@ pub struct Closed {
 pub fn closed(fleet: &Fleet, config: &Config) -> Vec<Closed> {
     let Some(now) = fleet.now() else { return Vec::new() };
     let from = now.0 - config.findings.closed_days as i64 * 86_400;
-    let mut out = Vec::new();
-    for host in &fleet.hosts {
+    // Each host's and disk's whole history is read: side by side.
+    use rayon::prelude::*;
+    let within = |c: &Closed| c.closed.0 >= from && c.closed <= now;
+    let of = |closed: Vec<Closed>| closed.into_iter().filter(within).collect::<Vec<_>>();
+    let hosts = fleet.hosts.par_iter().map(|host| {
+        let mut out = Vec::new();
         host_closed(host, config, &mut out);
-    }
-    for disk in &fleet.disks {
+        of(out)
+    });
+    let disks = fleet.disks.par_iter().map(|disk| {
+        let mut out = Vec::new();
         smart_closed(disk, fleet, config, &mut out);
-    }
-    out.retain(|c| c.closed.0 >= from && c.closed <= now);
+        of(out)
+    });
+    let mut out: Vec<Closed> = hosts.chain(disks).flatten_iter().collect();
     out.sort_by(|a, b| b.closed.cmp(&a.closed).then_with(|| a.finding.id.cmp(&b.finding.id)));
     out
 }
@@ -93,11 +100,13 @@ fn spell_closed(spell: &Spell, config: &Config, found: &mut Found) {
 /// Silences longer than `fleet.stale_after_hours` between two snapshots.
 fn stale_closed(host: &Host, config: &Config, found: &mut Found) {
     let stale_after = config.fleet.stale_after_hours as i64 * 3600;
-    let collected: Vec<Instant> = host.timeline.iter().filter(|v| reports(&v.kind)).map(|v| v.at).collect();
-    for pair in collected.windows(2) {
-        if pair[1].0 - pair[0].0 > stale_after {
-            found.push(Kind::HostStale, None, Severity::Warning, vec![], pair[0], pair[1]);
+    let mut collected = host.timeline.iter().filter(|v| reports(&v.kind)).map(|v| v.at);
+    let Some(mut before) = collected.next() else { return };
+    for at in collected {
+        if at.0 - before.0 > stale_after {
+            found.push(Kind::HostStale, None, Severity::Warning, vec![], before, at);
         }
+        before = at;
     }
 }
 
@@ -201,7 +210,11 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, out: &mut Vec<Close
     // Gone from its host: its next `disks` snapshot no longer lists it.
     let Some((r, last)) = run.zip(disk.sightings.last()) else { return };
     let host = fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(r.1)).ok().map(|i| &fleet.hosts[i]);
-    let gone = host.and_then(|h| h.timeline.iter().find(|v| v.kind == "disks" && v.at > last.at)).map(|v| v.at);
+    let after = |h: &'_ Host| {
+        let later = &h.timeline[h.timeline.partition_point(|v| v.at <= last.at)..];
+        later.iter().find(|v| v.kind == "disks").map(|v| v.at)
+    };
+    let gone = host.and_then(after);
     if let Some(to) = gone {
         close(r, to, out);
     }

@@ -271,15 +271,16 @@ fn host_unreachable(host: &Host, found: &mut Found) {
 
 /// File systems over their threshold, since the first version of the unbroken run above it.
 fn filesystems_full(host: &Host, cfg: &FindingsConfig, found: &mut Found) {
-    let disk_versions: Vec<_> = host.timeline.iter().filter(|v| v.kind == "disks").collect();
-    let Some(newest) = disk_versions.last() else { return };
+    // From the newest `disks` version back, as far as a file system stays over its limit.
+    let disk_versions = || host.timeline.iter().rev().filter(|v| v.kind == "disks");
+    let Some(newest) = disk_versions().next() else { return };
     for (mount, pct) in &newest.use_percent {
         let limit = cfg.filesystem_full.get(mount.as_str()).copied().unwrap_or(cfg.filesystem_full_percent);
         if *pct < limit {
             continue;
         }
         let mut since = newest.at;
-        for v in disk_versions.iter().rev() {
+        for v in disk_versions() {
             match v.use_percent.iter().find(|(m, _)| m == mount) {
                 Some((_, p)) if *p >= limit => since = v.at,
                 _ => break,

@@ -4,7 +4,7 @@
 
 pub use super::reason::{Code, Level, Reason};
 use crate::config::SmartConfig;
-use crate::fleet::{Disk, SmartFigures};
+use crate::fleet::Disk;
 use crate::snapshot::disks::smartctl::SmartReport;
 use serde::Serialize;
 
@@ -194,8 +194,9 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
 
 /// A reallocated or pending count that grew since the previous sighting.
 fn growth(disk: &Disk) -> Vec<Reason> {
-    let with_figures: Vec<&SmartFigures> = disk.sightings.iter().filter_map(|s| s.figures.as_ref()).collect();
-    let [.., before, now] = with_figures.as_slice() else {
+    // The newest two sightings with figures, read from the newest.
+    let mut newest = disk.sightings.iter().rev().filter_map(|s| s.figures.as_ref());
+    let (Some(now), Some(before)) = (newest.next(), newest.next()) else {
         return Vec::new();
     };
     let mut reasons = Vec::new();
