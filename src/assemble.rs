@@ -43,9 +43,17 @@ impl Assembled {
         let kept = cache.assembled::<Assembled, Added>(host)?;
         let mut assembled = kept.first;
         assembled.file = Some((kept.whole, kept.added.len()));
-        for added in kept.added {
-            assembled.inputs.retain(|i| !added.gone.contains(i));
-            assembled.inputs.extend(added.inputs);
+        // An input goes with the last build that said it went, unless a
+        // build after that one added it again: each kept input is looked up
+        // once, not compared with every build's list of the gone.
+        let mut gone: HashMap<Input, usize, foldhash::fast::FixedState> = HashMap::default();
+        for (build, added) in kept.added.iter().enumerate() {
+            gone.extend(added.gone.iter().map(|&i| (i, build + 1)));
+        }
+        let stays = |i: &Input, added_by: usize| gone.get(i).is_none_or(|&went| went <= added_by);
+        assembled.inputs.retain(|i| stays(i, 0));
+        for (build, added) in kept.added.into_iter().enumerate() {
+            assembled.inputs.extend(added.inputs.iter().filter(|i| stays(i, build + 1)));
             assembled.versions += added.versions.len();
             for parsed in added.versions {
                 assembled.assembly.add(host, parsed);

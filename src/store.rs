@@ -363,10 +363,14 @@ thread_local! {
 impl Serialize for Shared {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let place = TABLE.with(|table| match table.try_borrow_mut().as_deref_mut() {
-            Ok(Some(Table::Writing(table))) => {
-                let next = table.len() as u32;
-                Some(*table.entry(self.clone()).or_insert(next))
-            }
+            Ok(Some(Table::Writing(table))) => Some(match table.get(self.as_str()) {
+                Some(&place) => place,
+                None => {
+                    let next = table.len() as u32;
+                    table.insert(self.clone(), next);
+                    next
+                }
+            }),
             _ => None,
         });
         match place {

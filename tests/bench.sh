@@ -185,21 +185,37 @@ fi
 # hosts with 30 and with 360 days of `system` and `disks` as git history,
 # one commit per host per day, and the rebuild after one new day of each
 # (median of three, from the same cache and site): a day should cost a day.
+# Then the month after it, a day at a time, as a site is built: each host's
+# cache file takes a day's segment per build until it is written whole
+# again, so a day's cost varies over the month; their mean and the most.
 GROWTH=${BENCH_GROWTH:-200}
 if [ "$GROWTH" != 0 ]; then
   echo
   printf '%-12s %-22s %9s %9s\n' history step "wall s" "peak MiB"
+  day() { date -u -d "2026-11-21 $1 days" +%Y-%m-%d; }
   for D in 30 360; do
     FLEET=$WORK/growth-$D; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
-    "$PARC" demo --hosts "$GROWTH" --days $((D + 1)) --kinds system,disks --out dated 2>/dev/null
-    python3 "$HERE/bench-git-history.py" dated repo --until 2026-11-21
+    "$PARC" demo --hosts "$GROWTH" --days $((D + 31)) --kinds system,disks --out dated 2>/dev/null
+    python3 "$HERE/bench-git-history.py" dated repo --until "$(day -30)"
     run build --snapshots repo/snapshots --out site
     printf '%-12s %-22s %9s %9s\n' "$GROWTH x $D" "full build" "$WALL" "$RSS"
-    python3 "$HERE/bench-git-history.py" dated repo --since 2026-11-21
+    python3 "$HERE/bench-git-history.py" dated repo --since "$(day -30)" --until "$(day -29)"
     three_new_days
     [ "$D" = 30 ] && MONTH_DAY=$DAY
     EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
     printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$DAY_RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
+    WALLS=""; MOST_RSS=0
+    for N in $(seq -29 0); do
+      UNTIL=""; [ "$N" = 0 ] || UNTIL="--until $(day $((N + 1)))"
+      python3 "$HERE/bench-git-history.py" dated repo --since "$(day "$N")" $UNTIL
+      run build --snapshots repo/snapshots --out site
+      WALLS="$WALLS $WALL"; [ "$RSS" -gt "$MOST_RSS" ] && MOST_RSS=$RSS
+    done
+    MEAN=$(printf '%s\n' $WALLS | awk '{ s += $1 } END { printf "%.3f", s / NR }')
+    MOST=$(printf '%s\n' $WALLS | sort -n | tail -1)
+    [ "$D" = 30 ] && MONTH_MEAN=$MEAN
+    EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$MEAN" -v b="$MONTH_MEAN" 'BEGIN {printf "%.2f x the mean at 30 days; ", a / b}')
+    printf '%-12s %-22s %9s %9s   (%sthe most %s s)\n' "$GROWTH x $D" "30 new days, mean" "$MEAN" "$MOST_RSS" "$EXTRA" "$MOST"
     cd - >/dev/null
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
   done
