@@ -31,9 +31,10 @@ pub struct Assembled {
     /// Where the history's walk stood: the versions of every commit before
     /// it are among the inputs.
     pub walked: Option<Walk>,
-    /// The length of its cache file, and how many builds appended to it.
+    /// Its cache file: its length, how many builds appended to it, and the
+    /// length of what was written whole.
     #[serde(skip)]
-    file: Option<(u64, usize)>,
+    file: Option<(u64, usize, u64)>,
 }
 
 impl Assembled {
@@ -42,7 +43,7 @@ impl Assembled {
     fn kept(cache: &ParseCache, host: &str) -> Option<Assembled> {
         let kept = cache.assembled::<Assembled, Added>(host)?;
         let mut assembled = kept.first;
-        assembled.file = Some((kept.whole, kept.added.len()));
+        assembled.file = Some((kept.whole, kept.added.len(), kept.first_len));
         // An input goes with the last build that said it went, unless a
         // build after that one added it again: each kept input is looked up
         // once, not compared with every build's list of the gone.
@@ -94,6 +95,13 @@ struct AddedRef<'a> {
 /// Appends at most this many times to a host's cache file before writing
 /// it whole again: each append is read back at every build.
 const APPENDS: usize = 31;
+
+/// Appends while what builds appended is at most this share of what was
+/// written whole: reading a day back from its segment costs about what
+/// reading it from the whole does, and writing a year whole costs a few of
+/// those reads, so a long history is written whole every week or so and a
+/// month's every day or two.
+const APPENDED_SHARE: u64 = 4;
 
 /// [`Assembled`], borrowed for writing.
 #[derive(Serialize)]
@@ -315,8 +323,9 @@ fn extend(
         return None;
     }
     let versions: Vec<Parsed> = read.versions.into_iter().map(|v| v.parsed).collect();
-    let append = kept.file.filter(|(_, appends)| *appends < APPENDS);
-    if let Some((whole, _)) = append {
+    let append =
+        (kept.file).filter(|&(whole, appends, first)| appends < APPENDS && (whole - first) * APPENDED_SHARE <= first);
+    if let Some((whole, ..)) = append {
         let added = AddedRef { inputs: &added, gone: &gone, versions: &versions, problems: &read.problems, walked };
         if let Err(e) = cache.append_assembled(host, whole, &added) {
             tracing::warn!("cannot write the assembled cache for {host}: {e}");

@@ -105,6 +105,8 @@ pub struct Kept<T, A> {
     pub first: T,
     pub added: Vec<A>,
     pub whole: u64,
+    /// The bytes of what was written whole, the rest being what builds appended.
+    pub first_len: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -158,10 +160,11 @@ impl ParseCache {
             return None;
         }
         let segments = crate::store::read_segments(&self.assembled_path(host))?;
+        let first_len = segments.json.first()?.len() as u64;
         let mut json = segments.json.iter().map(|range| &segments.text[range.clone()]);
         let first = serde_json::from_str(json.next()?).ok().and_then(ours)?;
         let added = json.map(|text| serde_json::from_str(text).ok().and_then(ours)).collect::<Option<_>>()?;
-        Some(Kept { first, added, whole: segments.whole })
+        Some(Kept { first, added, whole: segments.whole, first_len })
     }
 
     /// Writes the host's assembly whole: its file is one segment again.

@@ -252,37 +252,52 @@ fn dated_files_too_new_days_and_a_late_file() {
 }
 
 #[test]
-fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_after_a_month() {
+fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_past_a_quarter_of_its_size() {
     let tmp = tempfile::tempdir().unwrap();
     let all = tmp.path().join("all");
-    parc().args(["demo", "--hosts", "2", "--days", "36", "--kinds", "system", "--out"]).arg(&all).assert().success();
+    parc().args(["demo", "--hosts", "2", "--days", "100", "--kinds", "system", "--out"]).arg(&all).assert().success();
     let mut days: Vec<PathBuf> = files(&all);
     days.sort_by_key(|f| f.file_name().unwrap().to_owned());
     let (snaps, site) = (tmp.path().join("snapshots"), tmp.path().join("site"));
-    // The segments of each host's assembled file: one written whole, one per day appended.
-    let segments = || -> Vec<usize> {
+    // Each host's assembled file: the bytes written whole, then each segment a build appended.
+    let files_now = || -> Vec<(usize, Vec<usize>)> {
         let cache = tmp.path().join(".parc-cache");
         (files(&cache).into_iter().filter(|f| f.iter().any(|part| part == "assembled")))
-            .map(|f| read(&cache.join(f)).lines().filter(|l| l.starts_with("crc32:")).count())
+            .map(|f| {
+                let text = read(&cache.join(f));
+                let lines: Vec<&str> = text.lines().collect();
+                let sizes: Vec<usize> = lines.chunks(2).map(|s| s[0].len() + s[1].len() + 2).collect();
+                (lines[1].len(), sizes[1..].to_vec())
+            })
             .collect()
     };
-    let mut most = 0;
-    for day in days.chunks(2) {
-        for f in day {
+    let (mut appended, mut whole_again) = (false, false);
+    let mut before: Vec<usize> = Vec::new();
+    // Ninety days in one build, then a day a build.
+    for (n, build) in std::iter::once(&days[..180]).chain(days[180..].chunks(2)).enumerate() {
+        for f in build {
             std::fs::create_dir_all(snaps.join(f).parent().unwrap()).unwrap();
             std::fs::copy(all.join(f), snaps.join(f)).unwrap();
         }
         build_cmd(&snaps, &site, &[]).current_dir(tmp.path()).assert().success();
-        let now = segments();
+        let now = files_now();
         assert_eq!(now.len(), 2, "a file per host");
-        most = most.max(now.iter().copied().max().unwrap());
+        for (first, segments) in &now {
+            // Appended only while what was appended before is at most a quarter of the whole.
+            let earlier: usize = segments.iter().rev().skip(1).sum();
+            assert!(earlier * 4 <= *first, "build {n}: {segments:?} after {first} bytes written whole");
+        }
+        let counts: Vec<usize> = now.iter().map(|(_, s)| s.len()).collect();
+        appended |= counts.iter().any(|&c| c > 0);
+        whole_again |= counts.iter().zip(&before).any(|(now, before)| now < before);
+        before = counts;
     }
-    assert_eq!(most, 32, "written whole, then 31 days appended");
-    assert!(segments().iter().all(|n| *n < 32), "written whole again: {:?}", segments());
+    assert!(appended, "a day appended to a long history");
+    assert!(whole_again, "written whole again");
     let fresh_base = tempfile::tempdir().unwrap();
     let fresh = fresh_base.path().join("site");
     build_cmd(&snaps, &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
-    assert_same_site(&site, &fresh, "36 days, one at a time");
+    assert_same_site(&site, &fresh, "90 days, then a day at a time");
 }
 
 #[test]
