@@ -740,13 +740,27 @@ fn months<T>(entries: &[T], at: impl Fn(&T) -> Instant) -> Vec<(String, std::ops
     let mut start = 0;
     while start < entries.len() {
         let (name, end) = match at(&entries[start]).month() {
-            Some((name, _, next)) => (name, start + entries[start..].partition_point(|e| at(e) < next)),
+            Some((name, _, next)) => (name, start + until(&entries[start..], |e| at(e) < next)),
             None => ("unknown".to_string(), start + 1),
         };
         months.push((name, start..end.max(start + 1)));
         start = end.max(start + 1);
     }
     months
+}
+
+/// How many of `entries` (sorted) from the first are `before`: found in
+/// steps that double from the first, then halve. A month is near the start
+/// of what is left of a year, and a binary search over all of it would read
+/// records far apart, each from memory.
+fn until<T>(entries: &[T], before: impl Fn(&T) -> bool) -> usize {
+    let mut end = 1;
+    while end < entries.len() && before(&entries[end]) {
+        end *= 2;
+    }
+    let from = end / 2;
+    let end = end.min(entries.len());
+    from + entries[from..end].partition_point(before)
 }
 
 /// The periods of a history whose files live beside `api` (`hosts/<slug>.json`).
@@ -762,4 +776,21 @@ pub fn periods<T>(api: &str, entries: &[T], at: impl Fn(&T) -> Instant + Copy) -
             period: name,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_end_of_a_period_is_where_a_binary_search_finds_it() {
+        for len in 0..70 {
+            let entries: Vec<usize> = (0..len).collect();
+            for next in 0..=len + 1 {
+                assert_eq!(
+                    super::until(&entries, |&e| e < next),
+                    entries.partition_point(|&e| e < next),
+                    "{len} {next}"
+                );
+            }
+        }
+    }
 }
