@@ -391,6 +391,54 @@ fn long_lists_come_in_pages_and_long_histories_in_summary() {
     assert!(html.contains("The 11 of 40 sightings"));
 }
 
+/// The first day of a month closes the month before: that month's file is
+/// made, and the months before it are kept as they are, not made again.
+#[test]
+fn the_first_day_of_a_month_makes_the_month_that_closed_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshots = tmp.path().join("snapshots");
+    let demo = |days: &str, until: &str, out: &Path| {
+        parc().args(["demo", "--hosts", "2", "--days", days, "--until", until, "--out"]).arg(out).assert().success();
+    };
+    let add_day = |days: &str, day: &str| {
+        let later = tmp.path().join(day);
+        demo(days, day, &later);
+        for entry in (walkdir::WalkDir::new(&later).into_iter().flatten())
+            .filter(|e| e.file_type().is_file() && e.file_name().to_string_lossy().starts_with(day))
+        {
+            std::fs::copy(entry.path(), snapshots.join(entry.path().strip_prefix(&later).unwrap())).unwrap();
+        }
+    };
+    demo("44", "2026-11-29", &snapshots);
+    let site = tmp.path().join("site");
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    // A day the months before the newest are kept as a group.
+    add_day("45", "2026-11-30");
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let api = site.join("api/v1");
+    let hosts = read_json(&api.join("hosts.json"));
+    let host = read_json(&api.join(hosts[0]["api"].as_str().unwrap()));
+    let october = api.join(host["history"][0]["api"].as_str().unwrap());
+    assert_eq!(host["history"][0]["period"], "2026-10");
+    // October's file as it stands: a build that made it again would write it back.
+    let mut kept = std::fs::read(&october).unwrap();
+    kept.extend_from_slice(b" ");
+    std::fs::write(&october, &kept).unwrap();
+
+    add_day("46", "2026-12-01");
+    build_cmd(&snapshots, &site, &[]).assert().success();
+    let host = read_json(&api.join(hosts[0]["api"].as_str().unwrap()));
+    let months: Vec<&str> = host["history"].as_array().unwrap().iter().map(|p| p["period"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2026-10", "2026-11", "2026-12"]);
+    assert_eq!(std::fs::read(&october).unwrap(), kept, "October is kept, not made again");
+    let fresh = tmp.path().join("fresh");
+    build_cmd(&snapshots, &fresh, &["--no-cache"]).assert().success();
+    for month in 0..3 {
+        let rel = host["history"][month]["api"].as_str().unwrap();
+        assert_eq!(read_json(&api.join(rel)), read_json(&fresh.join("api/v1").join(rel)), "{rel}");
+    }
+}
+
 /// A host's and a disk's history are published a month a file: together
 /// they hold every version, the entity's own file the newest month, and a
 /// new day rewrites that month's file only.

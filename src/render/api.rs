@@ -164,8 +164,9 @@ const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState:
 /// written (one key for all of them, not a key and a lookup for each of the
 /// twelve files of a year), else each is kept while its own entries do: a
 /// new day costs the newest month's file, however long the history. On the
-/// first day of a month the group is a new one, and each closed month is
-/// made again to be compared with its file (written only if it differs).
+/// first day of a month the group gains the month that closed, and only
+/// that month's file is made, while the months before it hash as the group
+/// did the day before.
 fn months<'a, T: std::hash::Hash, V: Serialize>(
     site: &Site,
     out: &Output,
@@ -183,19 +184,24 @@ fn months<'a, T: std::hash::Hash, V: Serialize>(
             Ok(bytes)
         }
     };
-    let closed_len: usize = closed.iter().map(|p| p.entries).sum();
+    let length = |months: &[published::Period]| months.iter().map(|p| p.entries).sum::<usize>();
+    let closed_len = length(closed);
     if !closed.is_empty() {
+        let key = |months: &[published::Period]| {
+            let len = length(months);
+            format!("{}:{len}:{:016x}", months.len(), MONTH_HASH.hash_one(&entries[..len]))
+        };
         let paths: Vec<String> = closed.iter().map(|p| format!("{ROOT}/{}", p.api)).collect();
-        let whole = format!("{}:{closed_len}:{:016x}", closed.len(), MONTH_HASH.hash_one(&entries[..closed_len]));
-        let group = format!("{ROOT}/{}#closed", newest.api);
-        if !site.memo.keep_all(out, &group, whole, &paths)? {
-            let mut start = 0;
-            for (period, path) in closed.iter().zip(&paths) {
-                let slice = &entries[start..start + period.entries];
-                start += period.entries;
-                let key = format!("{}:{:016x}", slice.len(), MONTH_HASH.hash_one(slice));
-                site.memo.write(out, path, key, make(period, slice))?;
-            }
+        // Named for its first month, which the month that closes does not change.
+        let group = format!("{}#closed", paths[0]);
+        let before_last = || key(&closed[..closed.len() - 1]);
+        let kept = site.memo.keep_group(out, &group, key(closed), &paths, before_last)?;
+        let mut start = length(&closed[..kept]);
+        for (period, path) in closed[kept..].iter().zip(&paths[kept..]) {
+            let slice = &entries[start..start + period.entries];
+            start += period.entries;
+            let key = format!("{}:{:016x}", slice.len(), MONTH_HASH.hash_one(slice));
+            site.memo.write(out, path, key, make(period, slice))?;
         }
     }
     out.write(&format!("{ROOT}/{}", newest.api), &make(newest, &entries[closed_len..])()?)

@@ -91,15 +91,38 @@ impl RenderMemo {
         Ok(())
     }
 
-    /// Keeps the files `paths` as the last build wrote them when `name` (not
-    /// a file: a group of them) was made from `key` then and every one of
-    /// them is still in the output folder; remembers `key` for `name` either
-    /// way. False when they have to be written: then each is written through
-    /// [`RenderMemo::write`], which remembers each one's key.
-    pub fn keep_all(&self, out: &Output, name: &str, key: String, paths: &[String]) -> anyhow::Result<bool> {
-        let same = self.before.get(name).is_some_and(|k| *k == key) && out.keep_all(paths)?;
+    /// Keeps the first of `paths` as the last build wrote them, while each
+    /// is still in the output folder: all of them when `name` (not a file: a
+    /// group of them) was made from `key` then, all but the last when it was
+    /// made from what `before_last` gives (the group before its newest file
+    /// joined it), else none. Remembers `key` for `name` either way; the
+    /// files not kept are to be written through [`RenderMemo::write`], which
+    /// remembers each one's key. Returns how many were kept.
+    pub fn keep_group(
+        &self,
+        out: &Output,
+        name: &str,
+        key: String,
+        paths: &[String],
+        before_last: impl FnOnce() -> String,
+    ) -> anyhow::Result<usize> {
+        let made_from = self.before.get(name);
+        let kept = if made_from == Some(&key) && out.keep_all(paths)? {
+            paths.len()
+        } else {
+            match paths.split_last() {
+                Some((_, earlier))
+                    if !earlier.is_empty()
+                        && made_from.is_some_and(|k| *k == before_last())
+                        && out.keep_all(earlier)? =>
+                {
+                    earlier.len()
+                }
+                _ => 0,
+            }
+        };
         self.now.lock().unwrap().insert(name.to_string(), key);
-        Ok(same)
+        Ok(kept)
     }
 
     pub fn save(&self) -> std::io::Result<()> {
