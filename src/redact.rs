@@ -197,10 +197,12 @@ impl Words {
             s.addresses.clear();
             s.kernel = None;
         }
-        for v in &mut host.timeline {
-            v.kernel = None;
-            v.use_percent.iter_mut().for_each(|(mount, _)| self.shared(mount));
-        }
+        host.timeline.edit(|timeline| {
+            for v in timeline {
+                v.kernel = None;
+                v.use_percent.iter_mut().for_each(|(mount, _)| self.shared(mount));
+            }
+        });
         if let Some(d) = &mut host.disks {
             for h in &mut d.homes {
                 h.user = self.user(&h.user);

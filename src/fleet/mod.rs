@@ -2,6 +2,7 @@
 //! over time. Per disk, keyed by identity: every sighting, on any host.
 
 pub mod apt;
+pub mod history;
 pub mod identity;
 
 use crate::parse::Version;
@@ -12,6 +13,7 @@ use crate::snapshot::system::SystemFacts;
 use crate::snapshot::{Facts, Parsed, ProbeFailure};
 use crate::store::Shared;
 use crate::time::Instant;
+pub use history::History;
 use identity::DiskKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -67,8 +69,7 @@ pub struct Host {
     /// Probes that failed in the newest snapshot of each kind.
     pub failures: Vec<ProbeFailure>,
     /// Every version, oldest first.
-    #[serde(with = "crate::store::compact")]
-    pub timeline: Vec<HostVersion>,
+    pub timeline: History<HostVersion>,
     /// How many different boots the history shows.
     pub boots: usize,
     /// Reboots: a `boot_id` (or PID 1's start) that changed between two `system` snapshots.
@@ -110,7 +111,7 @@ impl Host {
             home_mount: None,
             home_disks: Vec::new(),
             failures: Vec::new(),
-            timeline: Vec::new(),
+            timeline: History::default(),
             boots: 0,
             reboots: Vec::new(),
             apt: None,
@@ -222,8 +223,7 @@ pub struct Disk {
     pub capacity: Option<u64>,
     pub kind: DiskKind,
     /// Oldest first.
-    #[serde(with = "crate::store::compact")]
-    pub sightings: Vec<Sighting>,
+    pub sightings: History<Sighting>,
     /// smartctl's newest full report, if any sighting had one.
     pub report: Option<SmartReport>,
     /// Why the newest sighting has no SMART data, when it has none.
@@ -395,7 +395,7 @@ impl Assembly {
                         wwn: None,
                         capacity: None,
                         kind: o.kind,
-                        sightings: Vec::new(),
+                        sightings: History::default(),
                         report: None,
                         unavailable: None,
                     });
@@ -496,6 +496,8 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         }
     }
     let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
+    // A disk seen on one host has its sightings in order already.
+    let mut joined: Vec<(String, Vec<Sighting>)> = Vec::new();
     let mut hosts = Vec::with_capacity(parts.len());
     for part in parts {
         for disk in part.disks {
@@ -505,7 +507,11 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
                 }
                 Some(known) => {
                     let newer = disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
-                    known.sightings.extend(disk.sightings);
+                    let more = disk.sightings.into_entries();
+                    match joined.iter_mut().find(|(id, _)| *id == known.id) {
+                        Some((_, sightings)) => sightings.extend(more),
+                        None => joined.push((known.id.clone(), more)),
+                    }
                     if newer {
                         known.report = disk.report.or(known.report.take());
                         known.unavailable = disk.unavailable;
@@ -517,10 +523,14 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         }
         hosts.push(part.host);
     }
-    let mut disks: Vec<Disk> = disks.into_values().collect();
-    for disk in &mut disks {
-        disk.sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
+    for (id, more) in joined {
+        let disk = disks.get_mut(&id).expect("a disk joined is known");
+        disk.sightings.edit(|sightings| {
+            sightings.extend(more);
+            sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
+        });
     }
+    let disks: Vec<Disk> = disks.into_values().collect();
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
     // Attempts count: a fleet whose collector still runs is not silent.
     let newest = hosts.iter().map(|h| h.unreachable.as_ref().map_or(h.last_seen, |u| u.last.max(h.last_seen))).max();

@@ -7,6 +7,7 @@ use super::view::{DiskView, HostView, ReasonView};
 use super::Site;
 use super::{apt, archive, published, updates};
 use crate::derive::risk::Verdict;
+use crate::fleet::{self, history::Dated};
 use crate::time::Instant;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -154,11 +155,6 @@ fn json<T: Serialize + ?Sized>(out: &Output, rel: &str, value: &T) -> Result<()>
     out.write(&format!("{ROOT}/{rel}"), &bytes)
 }
 
-/// A month's entries hashed for the memo: foldhash, not SipHash, whose cost
-/// for each of the many small writes of an entry made hashing a year of
-/// closed months a tenth of a new day. Fixed seed: the memo outlives the run.
-const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x7061_7263);
-
 /// Writes each month of a history to its file. The months before the
 /// newest are kept as a whole while their entries hash as when they were
 /// written (one key for all of them, not a key and a lookup for each of the
@@ -166,15 +162,15 @@ const MONTH_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState:
 /// new day costs the newest month's file, however long the history. On the
 /// first day of a month the group gains the month that closed, and only
 /// that month's file is made, while the months before it hash as the group
-/// did the day before.
-fn months<'a, T: std::hash::Hash, V: Serialize>(
+/// did the day before. The hashes are the history's own, made as its
+/// entries were added.
+fn months<'a, T: Dated, V: Serialize>(
     site: &Site,
     out: &Output,
     periods: &'a [published::Period],
-    entries: &'a [T],
+    history: &'a fleet::History<T>,
     file: impl Fn(&'a str, &'a [T]) -> V,
 ) -> Result<()> {
-    use std::hash::BuildHasher;
     let Some((newest, closed)) = periods.split_last() else { return Ok(()) };
     let file = &file;
     let make = |period: &'a published::Period, slice: &'a [T]| {
@@ -184,27 +180,26 @@ fn months<'a, T: std::hash::Hash, V: Serialize>(
             Ok(bytes)
         }
     };
-    let length = |months: &[published::Period]| months.iter().map(|p| p.entries).sum::<usize>();
-    let closed_len = length(closed);
+    let months = history.months();
+    let length = |months: &[fleet::history::Month]| months.iter().map(|m| m.entries).sum::<usize>();
+    let closed_len = length(&months[..closed.len()]);
     if !closed.is_empty() {
-        let key = |months: &[published::Period]| {
-            let len = length(months);
-            format!("{}:{len}:{:016x}", months.len(), MONTH_HASH.hash_one(&entries[..len]))
+        let key = |months: &[fleet::history::Month]| {
+            format!("{}:{}:{:016x}", months.len(), length(months), fleet::history::Month::hash_all(months))
         };
         let paths: Vec<String> = closed.iter().map(|p| format!("{ROOT}/{}", p.api)).collect();
         // Named for its first month, which the month that closes does not change.
         let group = format!("{}#closed", paths[0]);
-        let before_last = || key(&closed[..closed.len() - 1]);
-        let kept = site.memo.keep_group(out, &group, key(closed), &paths, before_last)?;
-        let mut start = length(&closed[..kept]);
-        for (period, path) in closed[kept..].iter().zip(&paths[kept..]) {
-            let slice = &entries[start..start + period.entries];
-            start += period.entries;
-            let key = format!("{}:{:016x}", slice.len(), MONTH_HASH.hash_one(slice));
-            site.memo.write(out, path, key, make(period, slice))?;
+        let before_last = || key(&months[..closed.len() - 1]);
+        let kept = site.memo.keep_group(out, &group, key(&months[..closed.len()]), &paths, before_last)?;
+        let mut start = length(&months[..kept]);
+        for ((period, month), path) in closed.iter().zip(months).zip(&paths).skip(kept) {
+            let slice = &history[start..start + month.entries];
+            start += month.entries;
+            site.memo.write(out, path, format!("{}:{:016x}", month.entries, month.hash), make(period, slice))?;
         }
     }
-    out.write(&format!("{ROOT}/{}", newest.api), &make(newest, &entries[closed_len..])()?)
+    out.write(&format!("{ROOT}/{}", newest.api), &make(newest, &history[closed_len..])()?)
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {

@@ -119,9 +119,9 @@ fn history<'a, T, K: PartialEq>(
 }
 
 /// The months of a history, for the JSON API (none for a page).
-fn periods<T>(which: History, api: &str, entries: &[T], at: impl Fn(&T) -> Instant + Copy) -> Vec<published::Period> {
+fn periods(which: History, api: &str, months: &[crate::fleet::history::Month]) -> Vec<published::Period> {
     match which {
-        History::NewestMonth => published::periods(api, entries, at),
+        History::NewestMonth => published::periods(api, months),
         _ => Vec::new(),
     }
 }
@@ -132,7 +132,7 @@ fn newest_month<'a, T>(entries: &'a [T], periods: &[published::Period]) -> &'a [
 }
 
 pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
-    let months = periods(which, &view.api, &host.timeline, |v| v.at);
+    let months = periods(which, &view.api, host.timeline.months());
     let disk = |id: &String| site.views.disk_index.get(id).map(|&i| &site.views.disks[i]);
     let facts = host.disks.as_ref();
     HostDetail {
@@ -210,7 +210,7 @@ pub struct DiskDetail<'a> {
 }
 
 pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which: History) -> DiskDetail<'a> {
-    let months = periods(which, &view.api, &disk.sightings, |s| s.at);
+    let months = periods(which, &view.api, disk.sightings.months());
     DiskDetail {
         disk: view,
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),

@@ -734,63 +734,16 @@ pub struct DiskHistory<'a> {
     pub sightings: Vec<Sighting<'a>>,
 }
 
-/// Entries (oldest first) split by calendar month: each month's name and range.
-fn months<T>(entries: &[T], at: impl Fn(&T) -> Instant) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut months = Vec::new();
-    let mut start = 0;
-    while start < entries.len() {
-        let (name, end) = match at(&entries[start]).month() {
-            Some((name, _, next)) => (name, start + until(&entries[start..], |e| at(e) < next)),
-            None => ("unknown".to_string(), start + 1),
-        };
-        months.push((name, start..end.max(start + 1)));
-        start = end.max(start + 1);
-    }
-    months
-}
-
-/// How many of `entries` (sorted) from the first are `before`: found in
-/// steps that double from the first, then halve. A month is near the start
-/// of what is left of a year, and a binary search over all of it would read
-/// records far apart, each from memory.
-fn until<T>(entries: &[T], before: impl Fn(&T) -> bool) -> usize {
-    let mut end = 1;
-    while end < entries.len() && before(&entries[end]) {
-        end *= 2;
-    }
-    let from = end / 2;
-    let end = end.min(entries.len());
-    from + entries[from..end].partition_point(before)
-}
-
 /// The periods of a history whose files live beside `api` (`hosts/<slug>.json`).
-pub fn periods<T>(api: &str, entries: &[T], at: impl Fn(&T) -> Instant + Copy) -> Vec<Period> {
+pub fn periods(api: &str, months: &[crate::fleet::history::Month]) -> Vec<Period> {
     let folder = api.strip_suffix(".json").unwrap_or(api);
-    months(entries, at)
-        .into_iter()
-        .map(|(name, range)| Period {
-            from: at(&entries[range.start]),
-            until: at(&entries[range.end - 1]),
-            entries: range.len(),
-            api: format!("{folder}/history/{name}.json"),
-            period: name,
+    (months.iter())
+        .map(|m| Period {
+            from: m.from,
+            until: m.until,
+            entries: m.entries,
+            api: format!("{folder}/history/{}.json", m.name),
+            period: m.name.clone(),
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_end_of_a_period_is_where_a_binary_search_finds_it() {
-        for len in 0..70 {
-            let entries: Vec<usize> = (0..len).collect();
-            for next in 0..=len + 1 {
-                assert_eq!(
-                    super::until(&entries, |&e| e < next),
-                    entries.partition_point(|&e| e < next),
-                    "{len} {next}"
-                );
-            }
-        }
-    }
 }

@@ -1,0 +1,233 @@
+//! A list of what a host or a disk went through, oldest first, with its
+//! calendar months (UTC) counted as entries are added: which months a
+//! history is published in, how many entries each holds and a hash of them,
+//! known without reading a year of entries again at every build.
+
+use crate::time::Instant;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::hash::{BuildHasher, Hash};
+
+/// An entry of a history: when it was.
+pub trait Dated: Hash {
+    fn at(&self) -> Instant;
+}
+
+impl Dated for super::HostVersion {
+    fn at(&self) -> Instant {
+        self.at
+    }
+}
+
+impl Dated for super::Sighting {
+    fn at(&self) -> Instant {
+        self.at
+    }
+}
+
+/// A history's entries and months. Read as the slice of its entries; only
+/// [`History::push`] and [`History::edit`] change it, so that its months
+/// always say what its entries are.
+#[derive(Debug)]
+pub struct History<T> {
+    entries: Vec<T>,
+    months: Vec<Month>,
+}
+
+/// One calendar month of a history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Month {
+    /// `2026-11`; `unknown` for an entry at an instant with no calendar date.
+    pub name: String,
+    pub entries: usize,
+    /// Its first and last entry.
+    pub from: Instant,
+    pub until: Instant,
+    /// Where the next month begins.
+    next: Instant,
+    /// Its entries, hashed one after the other.
+    pub hash: u64,
+}
+
+/// Entries hashed for the output's memo: foldhash, a fraction of SipHash's
+/// cost for the many small writes of an entry. Fixed seed: the memo outlives the run.
+const ENTRY_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x7061_7263);
+
+impl Month {
+    /// One hash for all of `months`, from theirs.
+    pub fn hash_all(months: &[Month]) -> u64 {
+        months.iter().fold(0, |all, m| ENTRY_HASH.hash_one((all, m.hash)))
+    }
+}
+
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        History { entries: Vec::new(), months: Vec::new() }
+    }
+}
+
+impl<T> std::ops::Deref for History<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.entries
+    }
+}
+
+impl<'a, T> IntoIterator for &'a History<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+impl<T: Dated> History<T> {
+    /// Adds an entry no older than the last.
+    pub fn push(&mut self, entry: T) {
+        let at = entry.at();
+        let hash = ENTRY_HASH.hash_one(&entry);
+        match self.months.last_mut() {
+            Some(month) if at < month.next && month.name != "unknown" => {
+                month.entries += 1;
+                month.until = at;
+                month.hash = ENTRY_HASH.hash_one((month.hash, hash));
+            }
+            _ => {
+                let (name, next) = at.month().map_or(("unknown".to_string(), at), |(name, _, next)| (name, next));
+                self.months.push(Month { name, entries: 1, from: at, until: at, next, hash });
+            }
+        }
+        self.entries.push(entry);
+    }
+
+    /// Changes the entries in place (they stay oldest first); the months are then counted again.
+    pub fn edit(&mut self, change: impl FnOnce(&mut Vec<T>)) {
+        change(&mut self.entries);
+        let entries = std::mem::take(&mut self.entries);
+        self.months.clear();
+        self.entries.reserve_exact(entries.len());
+        entries.into_iter().for_each(|e| self.push(e));
+    }
+
+    /// Its entries, the history given up.
+    pub fn into_entries(self) -> Vec<T> {
+        self.entries
+    }
+
+    /// Its months, oldest first: together they hold every entry, in order.
+    pub fn months(&self) -> &[Month] {
+        &self.months
+    }
+}
+
+/// In the cache: the entries as a compact list, and the months beside them.
+#[derive(Serialize)]
+struct Stored<'a, T: Serialize> {
+    entries: Compact<'a, T>,
+    months: &'a [Month],
+}
+
+struct Compact<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for Compact<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::store::compact::serialize(self.0, serializer)
+    }
+}
+
+#[derive(Deserialize)]
+struct Read<T: serde::de::DeserializeOwned> {
+    #[serde(deserialize_with = "crate::store::compact::deserialize")]
+    entries: Vec<T>,
+    months: Vec<Month>,
+}
+
+impl<T: Serialize> Serialize for History<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Stored { entries: Compact(&self.entries), months: &self.months }.serialize(serializer)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for History<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Read { entries, months } = Read::deserialize(deserializer)?;
+        let counted: usize = months.iter().map(|m| m.entries).sum();
+        if counted != entries.len() {
+            return Err(serde::de::Error::custom(format!(
+                "a history of {} entries whose months count {counted}",
+                entries.len()
+            )));
+        }
+        Ok(History { entries, months })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Hash, Serialize, Deserialize, Debug, PartialEq)]
+    struct Entry(i64, u8);
+
+    impl Dated for Entry {
+        fn at(&self) -> Instant {
+            Instant(self.0)
+        }
+    }
+
+    const DAY: i64 = 86_400;
+    /// 2026-10-30T00:00:00Z.
+    const OCT_30: i64 = 1_793_318_400;
+
+    fn history(entries: impl IntoIterator<Item = Entry>) -> History<Entry> {
+        let mut history = History::default();
+        entries.into_iter().for_each(|e| history.push(e));
+        history
+    }
+
+    #[test]
+    fn months_count_the_entries_of_each_calendar_month() {
+        let h = history((0..5).map(|d| Entry(OCT_30 + d * DAY, 0)));
+        let months: Vec<_> = h.months().iter().map(|m| (m.name.as_str(), m.entries, m.from.0, m.until.0)).collect();
+        assert_eq!(months, [("2026-10", 2, OCT_30, OCT_30 + DAY), ("2026-11", 3, OCT_30 + 2 * DAY, OCT_30 + 4 * DAY)]);
+        assert_eq!(h.len(), 5);
+        let unknown = history([Entry(i64::MAX, 0), Entry(i64::MAX, 1)]);
+        assert_eq!(
+            unknown.months().iter().map(|m| m.entries).collect::<Vec<_>>(),
+            [1, 1],
+            "no date, no month to share"
+        );
+    }
+
+    #[test]
+    fn a_month_hash_changes_with_any_of_its_entries_only() {
+        let one = history((0..40).map(|d| Entry(OCT_30 + d * DAY, 0)));
+        let other = history((0..40).map(|d| Entry(OCT_30 + d * DAY, (d == 20) as u8)));
+        let hashes = |h: &History<Entry>| h.months().iter().map(|m| m.hash).collect::<Vec<_>>();
+        let (a, b) = (hashes(&one), hashes(&other));
+        assert_eq!(a.len(), 3);
+        assert_eq!((a[0], a[2]), (b[0], b[2]));
+        assert_ne!(a[1], b[1], "November's 20th differs");
+    }
+
+    #[test]
+    fn an_edit_counts_the_months_again() {
+        let mut h = history((0..40).map(|d| Entry(OCT_30 + d * DAY, 0)));
+        h.edit(|entries| entries.iter_mut().for_each(|e| e.1 = 1));
+        let fresh = history((0..40).map(|d| Entry(OCT_30 + d * DAY, 1)));
+        assert_eq!(h.months(), fresh.months());
+        h.edit(|entries| entries.truncate(1));
+        assert_eq!(h.months().iter().map(|m| m.entries).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn a_history_reads_back_as_written_and_its_months_must_add_up() {
+        let h = history((0..40).map(|d| Entry(OCT_30 + d * DAY, d as u8)));
+        let json = serde_json::to_string(&h).unwrap();
+        let back: History<Entry> = serde_json::from_str(&json).unwrap();
+        assert_eq!((&back.entries, back.months()), (&h.entries, h.months()));
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["months"][0]["entries"] = 1.into();
+        let err = serde_json::from_value::<History<Entry>>(value).unwrap_err().to_string();
+        assert!(err.contains("a history of 40 entries whose months count 39"), "{err}");
+    }
+}
