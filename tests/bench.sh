@@ -204,18 +204,18 @@ if [ "$GROWTH" != 0 ]; then
     [ "$D" = 30 ] && MONTH_DAY=$DAY
     EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
     printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$DAY_RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
-    WALLS=""; MOST_RSS=0
+    WALLS=""; MOST_RSS=0; MOST=0
     for N in $(seq -29 0); do
       UNTIL=""; [ "$N" = 0 ] || UNTIL="--until $(day $((N + 1)))"
       python3 "$HERE/bench-git-history.py" dated repo --since "$(day "$N")" $UNTIL
       run build --snapshots repo/snapshots --out site
       WALLS="$WALLS $WALL"; [ "$RSS" -gt "$MOST_RSS" ] && MOST_RSS=$RSS
+      awk -v a="$WALL" -v b="${MOST:-0}" 'BEGIN { exit !(a > b) }' && { MOST=$WALL; MOST_DAY=$(day "$N"); }
     done
     MEAN=$(printf '%s\n' $WALLS | awk '{ s += $1 } END { printf "%.3f", s / NR }')
-    MOST=$(printf '%s\n' $WALLS | sort -n | tail -1)
     [ "$D" = 30 ] && MONTH_MEAN=$MEAN
     EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$MEAN" -v b="$MONTH_MEAN" 'BEGIN {printf "%.2f x the mean at 30 days; ", a / b}')
-    printf '%-12s %-22s %9s %9s   (%sthe most %s s)\n' "$GROWTH x $D" "30 new days, mean" "$MEAN" "$MOST_RSS" "$EXTRA" "$MOST"
+    printf '%-12s %-22s %9s %9s   (%sthe most %s s, the day of %s)\n' "$GROWTH x $D" "30 new days, mean" "$MEAN" "$MOST_RSS" "$EXTRA" "$MOST" "$MOST_DAY"
     cd - >/dev/null
     [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
   done
