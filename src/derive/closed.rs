@@ -29,12 +29,12 @@ pub fn closed(fleet: &Fleet, config: &Config) -> Vec<Closed> {
     let of = |closed: Vec<Closed>| closed.into_iter().filter(within).collect::<Vec<_>>();
     let hosts = fleet.hosts.par_iter().map(|host| {
         let mut out = Vec::new();
-        host_closed(host, config, &mut out);
+        host_closed(host, config, Instant(from), &mut out);
         of(out)
     });
     let disks = fleet.disks.par_iter().map(|disk| {
         let mut out = Vec::new();
-        smart_closed(disk, fleet, config, &mut out);
+        smart_closed(disk, fleet, config, Instant(from), &mut out);
         of(out)
     });
     let mut out: Vec<Closed> = hosts.chain(disks).flatten_iter().collect();
@@ -63,14 +63,21 @@ impl Found<'_> {
     }
 }
 
-fn host_closed(host: &Host, config: &Config, out: &mut Vec<Closed>) {
+/// Where the entries at or after `from` begin.
+fn since<T>(entries: &[T], at: impl Fn(&T) -> Instant, from: Instant) -> usize {
+    entries.partition_point(|e| at(e) < from)
+}
+
+/// The closed findings of a host whose closure is at or after `from`, with
+/// those before it that the histories' folds find on the way.
+fn host_closed(host: &Host, config: &Config, from: Instant, out: &mut Vec<Closed>) {
     let mut found = Found { host: &host.name, out };
     let apt = host.apt.as_ref().map_or(&[][..], |a| &a.spells[..]);
     for spell in host.spells.iter().chain(apt) {
         spell_closed(spell, config, &mut found);
     }
-    stale_closed(host, config, &mut found);
-    full_closed(host, config, &mut found);
+    stale_closed(host, config, from, &mut found);
+    full_closed(host, config, from, &mut found);
     runs_closed(host, &mut found);
 }
 
@@ -97,10 +104,14 @@ fn spell_closed(spell: &Spell, config: &Config, found: &mut Found) {
     }
 }
 
-/// Silences longer than `fleet.stale_after_hours` between two snapshots.
-fn stale_closed(host: &Host, config: &Config, found: &mut Found) {
+/// Silences longer than `fleet.stale_after_hours` between two snapshots,
+/// from the last snapshot before `from`: a year of history costs its window.
+fn stale_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) {
     let stale_after = config.fleet.stale_after_hours as i64 * 3600;
-    let mut collected = host.timeline.iter().filter(|v| reports(&v.kind)).map(|v| v.at);
+    let timeline = &host.timeline[..];
+    let start = since(timeline, |v| v.at, from);
+    let start = timeline[..start].iter().rposition(|v| reports(&v.kind)).unwrap_or(0);
+    let mut collected = timeline[start..].iter().filter(|v| reports(&v.kind)).map(|v| v.at);
     let Some(mut before) = collected.next() else { return };
     for at in collected {
         if at.0 - before.0 > stale_after {
@@ -110,15 +121,21 @@ fn stale_closed(host: &Host, config: &Config, found: &mut Found) {
     }
 }
 
-/// Runs of `disks` versions with a file system over its threshold, ended by one under it.
-fn full_closed(host: &Host, config: &Config, found: &mut Found) {
+/// Runs of `disks` versions with a file system over its threshold, ended by
+/// one under it. A version with none over ends every run: the runs that end
+/// at or after `from` began after the last such version before it.
+fn full_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) {
     let cfg = &config.findings;
+    let limit = |mount: &str| cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
+    let timeline = &host.timeline[..];
+    let start = since(timeline, |v| v.at, from);
+    let none_over = |v: &crate::fleet::HostVersion| v.use_percent.iter().all(|(m, p)| *p < limit(m));
+    let start = timeline[..start].iter().rposition(|v| v.kind == "disks" && none_over(v)).unwrap_or(0);
     // Mount point → when the run began, and its highest use.
     let mut open: BTreeMap<&str, (Instant, u8)> = BTreeMap::new();
-    for v in host.timeline.iter().filter(|v| v.kind == "disks") {
+    for v in timeline[start..].iter().filter(|v| v.kind == "disks") {
         let over = |mount: &str| {
-            let limit = cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
-            v.use_percent.iter().find(|(m, _)| m == mount).map(|(_, p)| *p).filter(|p| *p >= limit)
+            v.use_percent.iter().find(|(m, _)| m == mount).map(|(_, p)| *p).filter(|p| *p >= limit(mount))
         };
         let ended: Vec<&str> = open.keys().copied().filter(|m| over(m).is_none()).collect();
         for mount in ended {
@@ -178,8 +195,10 @@ fn ended_runs(marks: &[(Instant, bool)]) -> Vec<(Instant, Instant)> {
 
 /// Runs of sightings whose SMART figures said watch or failing, on one
 /// host, ended by a better sighting, by another host's, or by the host's
-/// next `disks` snapshot without the disk.
-fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, out: &mut Vec<Closed>) {
+/// next `disks` snapshot without the disk. A sighting that says ok ends any
+/// run: the runs that end at or after `from` began after the last such
+/// sighting before it.
+fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out: &mut Vec<Closed>) {
     let levels = Levels::of(&config.smart);
     let level = |s: &crate::fleet::Sighting| s.figures.as_ref().map_or(Verdict::Ok, |f| levels.level(f));
     let mut run: Option<(Verdict, &str, Instant)> = None;
@@ -193,7 +212,10 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, out: &mut Vec<Close
         let mut found = Found { host, out };
         found.push(kind, Some(&crate::slug::slug(&disk.id)), severity, values, from, to);
     };
-    for s in &disk.sightings {
+    let sightings = &disk.sightings[..];
+    let start = since(sightings, |s| s.at, from);
+    let start = sightings[..start].iter().rposition(|s| level(s) == Verdict::Ok).unwrap_or(0);
+    for s in &sightings[start..] {
         let now = (level(s), s.host.as_str());
         match run {
             Some((verdict, host, _)) if (verdict, host) == now => {}

@@ -20,6 +20,8 @@ pub struct Move {
 pub fn moves(disks: &[Disk]) -> Vec<Move> {
     let mut moves: Vec<Move> = disks
         .iter()
+        // A disk one host saw never moved.
+        .filter(|disk| disk.hosts > 1)
         .flat_map(|disk| {
             disk.sightings.windows(2).filter(|w| w[0].host != w[1].host).map(move |w| Move {
                 disk: disk.id.clone(),

@@ -228,6 +228,9 @@ pub struct Disk {
     pub report: Option<SmartReport>,
     /// Why the newest sighting has no SMART data, when it has none.
     pub unavailable: Option<identity::NoSmart>,
+    /// How many hosts saw it: counted when the hosts' parts are joined.
+    #[serde(skip)]
+    pub hosts: usize,
 }
 
 #[derive(Clone, Debug, Hash)]
@@ -398,6 +401,7 @@ impl Assembly {
                         sightings: History::default(),
                         report: None,
                         unavailable: None,
+                        hosts: 0,
                     });
                     disk.model = o.model.clone().or(disk.model.take());
                     disk.serial = o.serial.clone().or(disk.serial.take());
@@ -500,9 +504,10 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
     let mut joined: Vec<(String, Vec<Sighting>)> = Vec::new();
     let mut hosts = Vec::with_capacity(parts.len());
     for part in parts {
-        for disk in part.disks {
+        for mut disk in part.disks {
             match disks.get_mut(&disk.id) {
                 None => {
+                    disk.hosts = 1;
                     disks.insert(disk.id.clone(), disk);
                 }
                 Some(known) => {
@@ -529,6 +534,7 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
             sightings.extend(more);
             sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
         });
+        disk.hosts = disk.sightings.iter().map(|s| s.host.as_str()).collect::<HashSet<_>>().len();
     }
     let disks: Vec<Disk> = disks.into_values().collect();
     hosts.sort_by(|a, b| a.name.cmp(&b.name));

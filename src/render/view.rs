@@ -229,7 +229,7 @@ fn disk_view(
     let first = disk.sightings.first().expect("a disk has at least one sighting");
     let last: &Sighting = disk.sightings.last().expect("a disk has at least one sighting");
     let figures = last.figures.as_ref();
-    let hosts_seen = disk.sightings.iter().map(|s| s.host.as_str()).collect::<HashSet<_>>().len();
+    let hosts_seen = disk.hosts;
     DiskView {
         id: disk.id.clone(),
         model: disk.model.clone(),
