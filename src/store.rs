@@ -269,65 +269,111 @@ pub mod compact {
 
 /// A text that a history repeats in record after record (a disk's host and
 /// device in each of its sightings, a host's kind, OS and kernel in each of
-/// its versions): one allocation that every record read back from one list
-/// shares, not one each. A year of a host's versions and its disks'
-/// sightings is a thousand records; reading them back was mostly allocating.
+/// its versions): kept once for the whole process, each record holding a
+/// reference to it. A year of a host's versions and its disks' sightings is
+/// a thousand records, and a count of references kept for each text (an
+/// atomic add as each record is read back, a subtraction as it goes) cost
+/// more than reading the records. The texts a fleet repeats are few (its
+/// hosts, devices, kinds, systems, kernels, mount points) and are never
+/// let go: a process that builds again and again keeps each text once.
 /// In a [`compact`] list it is written as its place in the list's table.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(std::sync::Arc<str>);
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
+pub struct Shared(&'static str);
+
+/// The texts kept, in shards so that threads reading lists side by side
+/// seldom wait for each other.
+static TEXTS: [std::sync::Mutex<std::collections::HashSet<&'static str, foldhash::fast::FixedState>>; 16] =
+    [const { std::sync::Mutex::new(std::collections::HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0))) };
+        16];
+
+impl Shared {
+    fn of(text: &str) -> Shared {
+        use std::hash::BuildHasher;
+        let shard = foldhash::fast::FixedState::with_seed(1).hash_one(text) as usize % TEXTS.len();
+        let mut texts = TEXTS[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match texts.get(text) {
+            Some(kept) => Shared(kept),
+            None => {
+                let kept: &'static str = Box::leak(text.into());
+                texts.insert(kept);
+                Shared(kept)
+            }
+        }
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared::of("")
+    }
+}
+
+/// One text is kept once: the same text is the same reference.
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+/// As its text: a hash the cache keeps must not depend on where the text lies.
+impl std::hash::Hash for Shared {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
 
 impl Shared {
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl std::ops::Deref for Shared {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl std::borrow::Borrow<str> for Shared {
     fn borrow(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl AsRef<str> for Shared {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
+        std::fmt::Debug::fmt(self.0, f)
     }
 }
 
 impl std::fmt::Display for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl From<&str> for Shared {
     fn from(text: &str) -> Shared {
-        Shared(text.into())
+        Shared::of(text)
     }
 }
 
 impl From<String> for Shared {
     fn from(text: String) -> Shared {
-        Shared(text.into())
+        Shared::of(&text)
     }
 }
 
 impl From<&String> for Shared {
     fn from(text: &String) -> Shared {
-        Shared(text.as_str().into())
+        Shared::of(text)
     }
 }
 
@@ -367,7 +413,7 @@ impl Serialize for Shared {
                 Some(&place) => place,
                 None => {
                     let next = table.len() as u32;
-                    table.insert(self.clone(), next);
+                    table.insert(*self, next);
                     next
                 }
             }),
@@ -375,7 +421,7 @@ impl Serialize for Shared {
         });
         match place {
             Some(place) => serializer.serialize_u32(place),
-            None => serializer.serialize_str(&self.0),
+            None => serializer.serialize_str(self.0),
         }
     }
 }

@@ -412,9 +412,9 @@ impl Assembly {
                     }
                     // The texts of the sighting before, when the same: shared.
                     let before = disk.sightings.last();
-                    let host = before.filter(|s| s.host == name).map_or_else(|| name.into(), |s| s.host.clone());
+                    let host = before.filter(|s| s.host == name).map_or_else(|| name.into(), |s| s.host);
                     let device = (before.filter(|s| s.device == o.device))
-                        .map_or_else(|| o.device.as_str().into(), |s| s.device.clone());
+                        .map_or_else(|| o.device.as_str().into(), |s| s.device);
                     disk.sightings.push(Sighting { at, host, device, figures: o.report.and_then(SmartFigures::of) });
                     if let Some(report) = o.report.filter(|r| r.has_health_data()) {
                         disk.report = Some(report.clone());
