@@ -119,6 +119,9 @@ macro_rules! cached_as_array {
         }
 
         impl<'de> serde::Deserialize<'de> for $ty {
+            // Into the loop that reads a list of them: a record is then made
+            // where it goes, not made and copied there.
+            #[inline]
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct Fields;
                 impl<'de> serde::de::Visitor<'de> for Fields {
@@ -126,6 +129,7 @@ macro_rules! cached_as_array {
                     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                         f.write_str(concat!("an array of ", stringify!($ty), "'s fields"))
                     }
+                    #[inline]
                     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<$ty, A::Error> {
                         let mut read = 0;
                         $(

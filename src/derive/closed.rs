@@ -5,7 +5,8 @@
 use super::findings::{reports, Finding, Kind, Levels, Severity};
 use super::risk::Verdict;
 use crate::config::Config;
-use crate::fleet::{Condition, Disk, Fleet, Host, Spell};
+use crate::fleet::history::Dated;
+use crate::fleet::{Condition, Disk, Fleet, History, Host, Spell};
 use crate::time::Instant;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -63,11 +64,6 @@ impl Found<'_> {
     }
 }
 
-/// Where the entries at or after `from` begin.
-fn since<T>(entries: &[T], at: impl Fn(&T) -> Instant, from: Instant) -> usize {
-    entries.partition_point(|e| at(e) < from)
-}
-
 /// The closed findings of a host whose closure is at or after `from`, with
 /// those before it that the histories' folds find on the way.
 fn host_closed(host: &Host, config: &Config, from: Instant, out: &mut Vec<Closed>) {
@@ -104,14 +100,26 @@ fn spell_closed(spell: &Spell, config: &Config, found: &mut Found) {
     }
 }
 
+/// The entries before `from`, oldest first, back to the last that `ends`
+/// (every entry before `from` when none does).
+fn back_to<T: Dated>(history: &History<T>, from: Instant, ends: impl Fn(&T) -> bool) -> impl Iterator<Item = &T> {
+    let mut back = Vec::new();
+    for entry in history.before(from) {
+        back.push(entry);
+        if ends(entry) {
+            break;
+        }
+    }
+    back.into_iter().rev()
+}
+
 /// Silences longer than `fleet.stale_after_hours` between two snapshots,
 /// from the last snapshot before `from`: a year of history costs its window.
 fn stale_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) {
     let stale_after = config.fleet.stale_after_hours as i64 * 3600;
-    let timeline = &host.timeline[..];
-    let start = since(timeline, |v| v.at, from);
-    let start = timeline[..start].iter().rposition(|v| reports(&v.kind)).unwrap_or(0);
-    let mut collected = timeline[start..].iter().filter(|v| reports(&v.kind)).map(|v| v.at);
+    let timeline = &host.timeline;
+    let before = timeline.before(from).find(|v| reports(&v.kind));
+    let mut collected = before.into_iter().chain(timeline.since(from)).filter(|v| reports(&v.kind)).map(|v| v.at);
     let Some(mut before) = collected.next() else { return };
     for at in collected {
         if at.0 - before.0 > stale_after {
@@ -127,13 +135,12 @@ fn stale_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) 
 fn full_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) {
     let cfg = &config.findings;
     let limit = |mount: &str| cfg.filesystem_full.get(mount).copied().unwrap_or(cfg.filesystem_full_percent);
-    let timeline = &host.timeline[..];
-    let start = since(timeline, |v| v.at, from);
-    let none_over = |v: &crate::fleet::HostVersion| v.use_percent.iter().all(|(m, p)| *p < limit(m));
-    let start = timeline[..start].iter().rposition(|v| v.kind == "disks" && none_over(v)).unwrap_or(0);
+    let none_over =
+        |v: &crate::fleet::HostVersion| v.kind == "disks" && v.use_percent.iter().all(|(m, p)| *p < limit(m));
+    let versions = back_to(&host.timeline, from, none_over).chain(host.timeline.since(from));
     // Mount point → when the run began, and its highest use.
     let mut open: BTreeMap<&str, (Instant, u8)> = BTreeMap::new();
-    for v in timeline[start..].iter().filter(|v| v.kind == "disks") {
+    for v in versions.filter(|v| v.kind == "disks") {
         let over = |mount: &str| {
             v.use_percent.iter().find(|(m, _)| m == mount).map(|(_, p)| *p).filter(|p| *p >= limit(mount))
         };
@@ -212,10 +219,7 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
         let mut found = Found { host, out };
         found.push(kind, Some(&crate::slug::slug(&disk.id)), severity, values, from, to);
     };
-    let sightings = &disk.sightings[..];
-    let start = since(sightings, |s| s.at, from);
-    let start = sightings[..start].iter().rposition(|s| level(s) == Verdict::Ok).unwrap_or(0);
-    for s in &sightings[start..] {
+    for s in back_to(&disk.sightings, from, |s| level(s) == Verdict::Ok).chain(disk.sightings.since(from)) {
         let now = (level(s), s.host.as_str());
         match run {
             Some((verdict, host, _)) if (verdict, host) == now => {}
@@ -232,10 +236,7 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
     // Gone from its host: its next `disks` snapshot no longer lists it.
     let Some((r, last)) = run.zip(disk.sightings.last()) else { return };
     let host = fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(r.1)).ok().map(|i| &fleet.hosts[i]);
-    let after = |h: &'_ Host| {
-        let later = &h.timeline[h.timeline.partition_point(|v| v.at <= last.at)..];
-        later.iter().find(|v| v.kind == "disks").map(|v| v.at)
-    };
+    let after = |h: &'_ Host| h.timeline.since(Instant(last.at.0 + 1)).find(|v| v.kind == "disks").map(|v| v.at);
     let gone = host.and_then(after);
     if let Some(to) = gone {
         close(r, to, out);

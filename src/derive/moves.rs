@@ -23,14 +23,15 @@ pub fn moves(disks: &[Disk]) -> Vec<Move> {
         // A disk one host saw never moved.
         .filter(|disk| disk.hosts > 1)
         .flat_map(|disk| {
-            disk.sightings.windows(2).filter(|w| w[0].host != w[1].host).map(move |w| Move {
+            let pairs = disk.sightings.iter().zip(disk.sightings.iter().skip(1));
+            pairs.filter(|(a, b)| a.host != b.host).map(move |(a, b)| Move {
                 disk: disk.id.clone(),
                 model: disk.model.clone(),
                 serial: disk.serial.clone(),
-                from: w[0].host.to_string(),
-                to: w[1].host.to_string(),
-                left: w[0].at,
-                at: w[1].at,
+                from: a.host.to_string(),
+                to: b.host.to_string(),
+                left: a.at,
+                at: b.at,
             })
         })
         .collect();

@@ -282,7 +282,7 @@ pub fn events(site: &Site, name: &str, after: i64, mut emit: Option<&mut Emit>) 
     match name {
         "sightings" => {
             for d in &site.fleet.disks {
-                for s in &d.sightings {
+                for s in d.sightings.iter() {
                     add(s.at.0, &|| {
                         let mut row = to_value(&published::Sighting::of(s));
                         let figures = row["figures"].take();
@@ -297,7 +297,7 @@ pub fn events(site: &Site, name: &str, after: i64, mut emit: Option<&mut Emit>) 
         }
         "filesystems" => {
             for h in &site.fleet.hosts {
-                for v in &h.timeline {
+                for v in h.timeline.iter() {
                     for (target, percent) in &v.use_percent {
                         add(v.at.0, &|| json!({"host": h.name, "at": v.at, "target": target, "use_percent": percent}))?;
                     }

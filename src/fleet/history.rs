@@ -65,18 +65,57 @@ impl<T> Default for History<T> {
     }
 }
 
-impl<T> std::ops::Deref for History<T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        &self.entries
+/// Reading a history. A consumer asks for what it needs (the newest month,
+/// the entries since an instant, the newest few) rather than for every
+/// entry: only [`History::iter`] reads every month.
+impl<T> History<T> {
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
-}
 
-impl<'a, T> IntoIterator for &'a History<T> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-    fn into_iter(self) -> Self::IntoIter {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&T> {
+        self.entries.first()
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.entries.last()
+    }
+
+    /// Every entry, oldest first (newest first reversed).
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
         self.entries.iter()
+    }
+
+    /// The entries of month `i` of [`History::months`].
+    pub fn month(&self, i: usize) -> &[T] {
+        let start: usize = self.months[..i].iter().map(|m| m.entries).sum();
+        &self.entries[start..start + self.months[i].entries]
+    }
+
+    /// The newest month's entries; none for an empty history.
+    pub fn newest_month(&self) -> &[T] {
+        let newest = self.months.last().map_or(0, |m| m.entries);
+        &self.entries[self.entries.len() - newest..]
+    }
+
+    /// The entries at or after `at`, oldest first.
+    pub fn since(&self, at: Instant) -> impl DoubleEndedIterator<Item = &T>
+    where
+        T: Dated,
+    {
+        self.entries[self.entries.partition_point(|e| e.at() < at)..].iter()
+    }
+
+    /// The entries before `at`, newest first.
+    pub fn before(&self, at: Instant) -> impl Iterator<Item = &T>
+    where
+        T: Dated,
+    {
+        self.entries[..self.entries.partition_point(|e| e.at() < at)].iter().rev()
     }
 }
 

@@ -182,7 +182,6 @@ fn months<'a, T: Dated, V: Serialize>(
     };
     let months = history.months();
     let length = |months: &[fleet::history::Month]| months.iter().map(|m| m.entries).sum::<usize>();
-    let closed_len = length(&months[..closed.len()]);
     if !closed.is_empty() {
         let key = |months: &[fleet::history::Month]| {
             format!("{}:{}:{:016x}", months.len(), length(months), fleet::history::Month::hash_all(months))
@@ -192,14 +191,12 @@ fn months<'a, T: Dated, V: Serialize>(
         let group = format!("{}#closed", paths[0]);
         let before_last = || key(&months[..closed.len() - 1]);
         let kept = site.memo.keep_group(out, &group, key(&months[..closed.len()]), &paths, before_last)?;
-        let mut start = length(&months[..kept]);
-        for ((period, month), path) in closed.iter().zip(months).zip(&paths).skip(kept) {
-            let slice = &history[start..start + month.entries];
-            start += month.entries;
-            site.memo.write(out, path, format!("{}:{:016x}", month.entries, month.hash), make(period, slice))?;
+        for (i, ((period, month), path)) in closed.iter().zip(months).zip(&paths).enumerate().skip(kept) {
+            let key = format!("{}:{:016x}", month.entries, month.hash);
+            site.memo.write(out, path, key, make(period, history.month(i)))?;
         }
     }
-    out.write(&format!("{ROOT}/{}", newest.api), &make(newest, &history[closed_len..])()?)
+    out.write(&format!("{ROOT}/{}", newest.api), &make(newest, history.newest_month())()?)
 }
 
 pub fn render(site: &Site, out: &Output) -> Result<()> {

@@ -128,7 +128,7 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
 }
 
 /// A disk's page: one chart per SMART figure it reports, over its sightings.
-pub fn smart(sightings: &[Sighting]) -> Vec<Chart> {
+pub fn smart<'a>(sightings: impl IntoIterator<Item = &'a Sighting>) -> Vec<Chart> {
     type Figure = fn(&crate::fleet::SmartFigures) -> Option<i64>;
     let figures: [(&'static str, Scale, Figure); 7] = [
         ("temperature", Scale::Celsius, |f| f.temperature),
@@ -141,7 +141,7 @@ pub fn smart(sightings: &[Sighting]) -> Vec<Chart> {
     ];
     // One pass over the sightings for every figure: a year of them is read from memory once.
     let mut points: [Vec<(i64, i64)>; 7] = Default::default();
-    for (s, f) in sightings.iter().filter_map(|s| Some((s, s.figures.as_ref()?))) {
+    for (s, f) in sightings.into_iter().filter_map(|s| Some((s, s.figures.as_ref()?))) {
         for ((.., figure), points) in figures.iter().zip(&mut points) {
             points.extend(figure(f).map(|v| (s.at.0, v)));
         }
@@ -152,9 +152,9 @@ pub fn smart(sightings: &[Sighting]) -> Vec<Chart> {
 }
 
 /// A host's page: each file system's use, in percent, over its `disks` versions.
-pub fn filesystems(timeline: &[crate::fleet::HostVersion]) -> Option<Chart> {
+pub fn filesystems<'a>(timeline: impl IntoIterator<Item = &'a crate::fleet::HostVersion>) -> Option<Chart> {
     let mut lines: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
-    for v in timeline.iter().filter(|v| v.kind == "disks") {
+    for v in timeline.into_iter().filter(|v| v.kind == "disks") {
         for (mount, percent) in &v.use_percent {
             match lines.iter_mut().find(|(m, _)| m == mount.as_str()) {
                 Some((_, points)) => points.push((v.at.0, *percent as i64)),

@@ -83,19 +83,21 @@ pub enum History {
 /// The newest entries a summary always keeps.
 const NEWEST: usize = 10;
 
-/// `entries` (oldest first), or for a summary, those that differ (by `same`)
-/// from the entry before them in their series (by `series`: a host's
-/// `disks` and `system` versions interleave, and each is compared with its
-/// own kind), and the newest, newest first.
-/// With `History::NewestMonth`, `entries` are the newest month's already ([`newest_month`]).
+/// What a detail shows of `entries`: the newest month's, or every one
+/// (oldest first), or for a summary those that differ (by `same`) from the
+/// entry before them in their series (by `series`: a host's `disks` and
+/// `system` versions interleave, and each is compared with its own kind),
+/// and the newest, newest first.
 fn history<'a, T, K: PartialEq>(
-    entries: &'a [T],
+    entries: &'a crate::fleet::History<T>,
     which: History,
     series: impl Fn(&'a T) -> K,
     same: impl Fn(&T, &T) -> bool,
 ) -> Vec<&'a T> {
-    if which != History::Summary {
-        return entries.iter().collect();
+    match which {
+        History::NewestMonth => return entries.newest_month().iter().collect(),
+        History::All => return entries.iter().collect(),
+        History::Summary => {}
     }
     let newest = entries.len().saturating_sub(NEWEST);
     // The last entry of each series so far: a handful of series at most.
@@ -124,11 +126,6 @@ fn periods(which: History, api: &str, months: &[crate::fleet::history::Month]) -
         History::NewestMonth => published::periods(api, months),
         _ => Vec::new(),
     }
-}
-
-/// The entries a detail shows: the newest of `periods` when there are any, else all.
-fn newest_month<'a, T>(entries: &'a [T], periods: &[published::Period]) -> &'a [T] {
-    &entries[entries.len() - periods.last().map_or(entries.len(), |p| p.entries)..]
 }
 
 pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which: History) -> HostDetail<'a> {
@@ -177,7 +174,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         boots: host.boots,
         reboots: host.reboots.iter().map(published::Reboot::of).collect(),
         timeline: history(
-            newest_month(&host.timeline, &months),
+            &host.timeline,
             which,
             |v| v.kind.as_str(),
             |a, b| (&a.os, &a.kernel, a.disks, a.failures) == (&b.os, &b.kernel, b.disks, b.failures),
@@ -217,7 +214,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
         moves: site.derived.moves_of(&disk.id).map(|m| published::Move::of(site, m)).collect(),
         sightings: history(
-            newest_month(&disk.sightings, &months),
+            &disk.sightings,
             which,
             |_| (),
             |a, b| {
@@ -246,28 +243,47 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::history::Dated;
+
+    /// An entry a day, from 2026-10-01.
+    #[derive(Hash)]
+    struct Day<V>(i64, V);
+
+    impl<V: std::hash::Hash> Dated for Day<V> {
+        fn at(&self) -> Instant {
+            Instant(1_790_812_800 + self.0 * 86_400)
+        }
+    }
+
+    fn days<V: std::hash::Hash>(values: impl IntoIterator<Item = V>) -> crate::fleet::History<Day<V>> {
+        let mut history = crate::fleet::History::default();
+        values.into_iter().enumerate().for_each(|(i, v)| history.push(Day(i as i64, v)));
+        history
+    }
+
+    /// Where each of `kept` is in `history`.
+    fn places<V>(history: &crate::fleet::History<Day<V>>, kept: Vec<&Day<V>>) -> Vec<usize> {
+        kept.iter().map(|k| history.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect()
+    }
 
     #[test]
     fn a_summary_keeps_the_changes_and_the_newest_newest_first() {
-        // 30 entries: a change at 5 and at 12, then the same value to the end.
-        let values: Vec<u32> = (0..30)
-            .map(|i| {
-                if i < 5 {
-                    0
-                } else if i < 12 {
-                    1
-                } else {
-                    2
-                }
-            })
-            .collect();
-        let indices = |kept: Vec<&u32>| -> Vec<usize> {
-            kept.iter().map(|k| values.iter().position(|v| std::ptr::eq(v, *k)).unwrap()).collect()
-        };
-        let all = indices(history(&values, History::All, |_| (), |a, b| a == b));
-        assert_eq!(all, (0..30).collect::<Vec<_>>(), "the API has every entry, oldest first");
-        let summary = indices(history(&values, History::Summary, |_| (), |a, b| a == b));
-        let mut expected: Vec<usize> = (20..30).rev().collect();
+        // 40 entries over two months: a change at 5 and at 12, then the same value to the end.
+        let values = days((0..40).map(|i| {
+            if i < 5 {
+                0
+            } else if i < 12 {
+                1
+            } else {
+                2
+            }
+        }));
+        let all = places(&values, history(&values, History::All, |_| (), |a, b| a.1 == b.1));
+        assert_eq!(all, (0..40).collect::<Vec<_>>(), "every entry, oldest first");
+        let newest = places(&values, history(&values, History::NewestMonth, |_| (), |a, b| a.1 == b.1));
+        assert_eq!(newest, (31..40).collect::<Vec<_>>(), "November's");
+        let summary = places(&values, history(&values, History::Summary, |_| (), |a, b| a.1 == b.1));
+        let mut expected: Vec<usize> = (30..40).rev().collect();
         expected.extend([12, 5, 0]);
         assert_eq!(summary, expected);
     }
@@ -276,13 +292,11 @@ mod tests {
     fn a_summary_compares_each_entry_with_the_one_before_in_its_series() {
         // Two kinds collected together, as a host's `disks` and `system`
         // versions are: each kind stays the same, except one change at 31.
-        let entries: Vec<(&str, u32)> =
-            (0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }).collect();
-        let summary = history(&entries, History::Summary, |e| e.0, |a, b| a.1 == b.1);
-        let indices: Vec<usize> =
-            summary.iter().map(|k| entries.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect();
+        let entries =
+            days((0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }));
+        let summary = history(&entries, History::Summary, |e: &Day<(&str, u32)>| e.1 .0, |a, b| a.1 .1 == b.1 .1);
         let mut expected: Vec<usize> = (50..60).rev().collect();
         expected.extend([31, 1, 0]);
-        assert_eq!(indices, expected, "the kinds alternating is no change");
+        assert_eq!(places(&entries, summary), expected, "the kinds alternating is no change");
     }
 }
