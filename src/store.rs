@@ -518,6 +518,28 @@ mod tests {
     }
 
     #[test]
+    fn a_text_is_kept_once_and_equal_to_itself_however_it_was_made() {
+        let from_str = Shared::from("sda");
+        let from_string = Shared::from(String::from("sda"));
+        let read: Shared = serde_json::from_str("\"sda\"").unwrap();
+        assert!(std::ptr::eq(from_str.as_str(), from_string.as_str()), "one text, kept once");
+        assert_eq!((from_str, from_str), (from_string, read));
+        assert_ne!(from_str, Shared::from("sdb"));
+        assert_eq!(Shared::default(), Shared::from(""), "the empty text is kept like any other");
+        // Looked up by its text, as a compact list's table is, and hashed as its text.
+        let table: std::collections::HashMap<Shared, u32> = [(from_str, 7)].into();
+        assert_eq!(table.get("sda"), Some(&7));
+        let hash = |v: &dyn Fn(&mut std::hash::DefaultHasher)| {
+            let mut h = std::hash::DefaultHasher::new();
+            v(&mut h);
+            std::hash::Hasher::finish(&h)
+        };
+        use std::hash::Hash;
+        assert_eq!(hash(&|h| from_str.hash(h)), hash(&|h| "sda".hash(h)));
+        assert!(Shared::from("a") < Shared::from("b"), "ordered by their text");
+    }
+
+    #[test]
     fn a_torn_or_edited_cache_file_counts_as_absent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
