@@ -276,8 +276,8 @@ pub mod compact {
 /// its versions): kept once for the whole process, each record holding a
 /// reference to it. A year of a host's versions and its disks' sightings is
 /// a thousand records, and a count of references kept for each text (an
-/// atomic add as each record is read back, a subtraction as it goes) cost
-/// more than reading the records. The texts a fleet repeats are few (its
+/// atomic add as each record is read back, a subtraction as it goes) was a
+/// measurable part of reading them. The texts a fleet repeats are few (its
 /// hosts, devices, kinds, systems, kernels, mount points) and are never
 /// let go: a process that builds again and again keeps each text once.
 /// In a [`compact`] list it is written as its place in the list's table.

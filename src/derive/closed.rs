@@ -118,8 +118,8 @@ fn back_to<T: Dated>(history: &History<T>, from: Instant, ends: impl Fn(&T) -> b
 fn stale_closed(host: &Host, config: &Config, from: Instant, found: &mut Found) {
     let stale_after = config.fleet.stale_after_hours as i64 * 3600;
     let timeline = &host.timeline;
-    let before = timeline.before(from).find(|v| reports(&v.kind));
-    let mut collected = before.into_iter().chain(timeline.since(from)).filter(|v| reports(&v.kind)).map(|v| v.at);
+    let last_before = timeline.before(from).find(|v| reports(&v.kind));
+    let mut collected = last_before.into_iter().chain(timeline.since(from)).filter(|v| reports(&v.kind)).map(|v| v.at);
     let Some(mut before) = collected.next() else { return };
     for at in collected {
         if at.0 - before.0 > stale_after {

@@ -24,9 +24,9 @@ impl Dated for super::Sighting {
     }
 }
 
-/// A history's entries and months. Read as the slice of its entries; only
-/// [`History::push`] and [`History::edit`] change it, so that its months
-/// always say what its entries are.
+/// A history's entries and months. Only [`History::push`] and
+/// [`History::edit`] change it, so that its months always say what its
+/// entries are.
 #[derive(Debug)]
 pub struct History<T> {
     entries: Vec<T>,
