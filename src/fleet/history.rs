@@ -7,20 +7,43 @@ use crate::time::Instant;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::hash::{BuildHasher, Hash};
 
-/// An entry of a history: when it was.
+/// An entry of a history: when it was, and whether it says something the
+/// entry before it in its series did not (what a page's summary shows).
 pub trait Dated: Hash {
     fn at(&self) -> Instant;
+    /// Whether the two are of one series: a host's `disks` and `system`
+    /// versions interleave, and each is compared with its own kind.
+    fn same_series(&self, other: &Self) -> bool;
+    /// Whether it says what `before`, the entry before it in its series, said.
+    fn same_as(&self, before: &Self) -> bool;
 }
 
 impl Dated for super::HostVersion {
     fn at(&self) -> Instant {
         self.at
     }
+
+    fn same_series(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+
+    fn same_as(&self, b: &Self) -> bool {
+        (&self.os, &self.kernel, self.disks, self.failures) == (&b.os, &b.kernel, b.disks, b.failures)
+    }
 }
 
 impl Dated for super::Sighting {
     fn at(&self) -> Instant {
         self.at
+    }
+
+    fn same_series(&self, _: &Self) -> bool {
+        true
+    }
+
+    fn same_as(&self, b: &Self) -> bool {
+        let figures = |s: &Self| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
+        (self.host, self.device, figures(self)) == (b.host, b.device, figures(b))
     }
 }
 
@@ -31,6 +54,11 @@ impl Dated for super::Sighting {
 pub struct History<T> {
     entries: Vec<T>,
     months: Vec<Month>,
+    /// The places of the entries that say what the entry before them in
+    /// their series did not (the first of each series too), oldest first.
+    changes: Vec<usize>,
+    /// The place of each series' last entry.
+    series_last: Vec<usize>,
 }
 
 /// One calendar month of a history.
@@ -61,7 +89,7 @@ impl Month {
 
 impl<T> Default for History<T> {
     fn default() -> Self {
-        History { entries: Vec::new(), months: Vec::new() }
+        History { entries: Vec::new(), months: Vec::new(), changes: Vec::new(), series_last: Vec::new() }
     }
 }
 
@@ -110,6 +138,14 @@ impl<T> History<T> {
         self.entries[self.entries.partition_point(|e| e.at() < at)..].iter()
     }
 
+    /// The entries that say what the entry before them in their series did
+    /// not, and the `newest` last ones: newest first.
+    pub fn summary(&self, newest: usize) -> Vec<&T> {
+        let tail = self.entries.len().saturating_sub(newest);
+        let changes = self.changes.iter().rev().filter(|&&i| i < tail).map(|&i| &self.entries[i]);
+        self.entries[tail..].iter().rev().chain(changes).collect()
+    }
+
     /// The entries before `at`, newest first.
     pub fn before(&self, at: Instant) -> impl Iterator<Item = &T>
     where
@@ -124,6 +160,20 @@ impl<T: Dated> History<T> {
     pub fn push(&mut self, entry: T) {
         let at = entry.at();
         let hash = ENTRY_HASH.hash_one(&entry);
+        let place = self.entries.len();
+        let entries = &self.entries;
+        match self.series_last.iter_mut().find(|last| entries[**last].same_series(&entry)) {
+            Some(last) => {
+                if !entry.same_as(&entries[*last]) {
+                    self.changes.push(place);
+                }
+                *last = place;
+            }
+            None => {
+                self.series_last.push(place);
+                self.changes.push(place);
+            }
+        }
         match self.months.last_mut() {
             Some(month) if at < month.next && month.name != "unknown" => {
                 month.entries += 1;
@@ -143,6 +193,8 @@ impl<T: Dated> History<T> {
         change(&mut self.entries);
         let entries = std::mem::take(&mut self.entries);
         self.months.clear();
+        self.changes.clear();
+        self.series_last.clear();
         self.entries.reserve_exact(entries.len());
         entries.into_iter().for_each(|e| self.push(e));
     }
@@ -163,6 +215,8 @@ impl<T: Dated> History<T> {
 struct Stored<'a, T: Serialize> {
     entries: Compact<'a, T>,
     months: &'a [Month],
+    changes: &'a [usize],
+    series_last: &'a [usize],
 }
 
 struct Compact<'a, T>(&'a [T]);
@@ -178,17 +232,20 @@ struct Read<T: serde::de::DeserializeOwned> {
     #[serde(deserialize_with = "crate::store::compact::deserialize")]
     entries: Vec<T>,
     months: Vec<Month>,
+    changes: Vec<usize>,
+    series_last: Vec<usize>,
 }
 
 impl<T: Serialize> Serialize for History<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Stored { entries: Compact(&self.entries), months: &self.months }.serialize(serializer)
+        let (changes, series_last) = (&self.changes, &self.series_last);
+        Stored { entries: Compact(&self.entries), months: &self.months, changes, series_last }.serialize(serializer)
     }
 }
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for History<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Read { entries, months } = Read::deserialize(deserializer)?;
+        let Read { entries, months, changes, series_last } = Read::deserialize(deserializer)?;
         let counted: usize = months.iter().map(|m| m.entries).sum();
         if counted != entries.len() {
             return Err(serde::de::Error::custom(format!(
@@ -196,7 +253,11 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for History<T> {
                 entries.len()
             )));
         }
-        Ok(History { entries, months })
+        let places = |p: &[usize]| p.iter().all(|&i| i < entries.len());
+        if !(places(&changes) && places(&series_last) && changes.is_sorted_by(|a, b| a < b)) {
+            return Err(serde::de::Error::custom("a history's changes name entries it does not have"));
+        }
+        Ok(History { entries, months, changes, series_last })
     }
 }
 
@@ -211,6 +272,74 @@ mod tests {
         fn at(&self) -> Instant {
             Instant(self.0)
         }
+
+        fn same_series(&self, _: &Self) -> bool {
+            true
+        }
+
+        fn same_as(&self, before: &Self) -> bool {
+            self.1 == before.1
+        }
+    }
+
+    /// An entry of a series: its day, its series, what it says.
+    #[derive(Hash)]
+    struct Of(i64, &'static str, u32);
+
+    impl Dated for Of {
+        fn at(&self) -> Instant {
+            Instant(OCT_30 + self.0 * DAY)
+        }
+
+        fn same_series(&self, other: &Self) -> bool {
+            self.1 == other.1
+        }
+
+        fn same_as(&self, before: &Self) -> bool {
+            self.2 == before.2
+        }
+    }
+
+    /// Where each of `kept` is among the entries.
+    fn places<T: Dated>(history: &History<T>, kept: Vec<&T>) -> Vec<usize> {
+        kept.iter().map(|k| history.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_summary_keeps_the_changes_and_the_newest_newest_first() {
+        // A change at 5 and at 12, then the same to the end.
+        let mut h = History::default();
+        (0..40).for_each(|d| {
+            h.push(Of(
+                d,
+                "",
+                if d < 5 {
+                    0
+                } else if d < 12 {
+                    1
+                } else {
+                    2
+                },
+            ))
+        });
+        let mut expected: Vec<usize> = (30..40).rev().collect();
+        expected.extend([12, 5, 0]);
+        assert_eq!(places(&h, h.summary(10)), expected);
+        assert_eq!(places(&h, h.summary(50)), (0..40).rev().collect::<Vec<_>>(), "fewer than the newest asked");
+    }
+
+    #[test]
+    fn a_summary_compares_each_entry_with_the_one_before_in_its_series() {
+        // Two kinds collected together, as a host's `disks` and `system`
+        // versions are: each kind stays the same, except one change at 31.
+        let mut h = History::default();
+        (0..60)
+            .for_each(|i| h.push(if i % 2 == 0 { Of(i, "disks", 1) } else { Of(i, "system", 7 + (i >= 31) as u32) }));
+        let mut expected: Vec<usize> = (50..60).rev().collect();
+        expected.extend([31, 1, 0]);
+        assert_eq!(places(&h, h.summary(10)), expected, "the kinds alternating is no change");
+        h.edit(|entries| entries.iter_mut().for_each(|e| e.2 = 0));
+        assert_eq!(places(&h, h.summary(0)), [1, 0], "an edit finds the changes again");
     }
 
     const DAY: i64 = 86_400;

@@ -4,7 +4,7 @@
 use super::published;
 use super::view::{DiskView, HostView};
 use super::Site;
-use crate::fleet::{Disk, Host, Sighting};
+use crate::fleet::{Disk, Host};
 use crate::time::Instant;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -84,40 +84,14 @@ pub enum History {
 const NEWEST: usize = 10;
 
 /// What a detail shows of `entries`: the newest month's, or every one
-/// (oldest first), or for a summary those that differ (by `same`) from the
-/// entry before them in their series (by `series`: a host's `disks` and
-/// `system` versions interleave, and each is compared with its own kind),
-/// and the newest, newest first.
-fn history<'a, T, K: PartialEq>(
-    entries: &'a crate::fleet::History<T>,
-    which: History,
-    series: impl Fn(&'a T) -> K,
-    same: impl Fn(&T, &T) -> bool,
-) -> Vec<&'a T> {
+/// (oldest first), or for a summary those that say what the entry before
+/// them in their series did not, and the newest, newest first.
+fn history<T: crate::fleet::history::Dated>(entries: &crate::fleet::History<T>, which: History) -> Vec<&T> {
     match which {
-        History::NewestMonth => return entries.newest_month().iter().collect(),
-        History::All => return entries.iter().collect(),
-        History::Summary => {}
+        History::NewestMonth => entries.newest_month().iter().collect(),
+        History::All => entries.iter().collect(),
+        History::Summary => entries.summary(NEWEST),
     }
-    let newest = entries.len().saturating_sub(NEWEST);
-    // The last entry of each series so far: a handful of series at most.
-    let mut last: Vec<(K, &T)> = Vec::new();
-    let mut kept = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let key = series(entry);
-        let changed = match last.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, before)) => !same(std::mem::replace(before, entry), entry),
-            None => {
-                last.push((key, entry));
-                true
-            }
-        };
-        if changed || i >= newest {
-            kept.push(entry);
-        }
-    }
-    kept.reverse();
-    kept
 }
 
 /// The months of a history, for the JSON API (none for a page).
@@ -173,15 +147,7 @@ pub fn host_detail<'a>(site: &'a Site, host: &'a Host, view: &'a HostView, which
         kinds: published::kinds(&host.kinds),
         boots: host.boots,
         reboots: host.reboots.iter().map(published::Reboot::of).collect(),
-        timeline: history(
-            &host.timeline,
-            which,
-            |v| v.kind.as_str(),
-            |a, b| (&a.os, &a.kernel, a.disks, a.failures) == (&b.os, &b.kernel, b.disks, b.failures),
-        )
-        .into_iter()
-        .map(published::Version::of)
-        .collect(),
+        timeline: history(&host.timeline, which).into_iter().map(published::Version::of).collect(),
         history: months,
     }
 }
@@ -213,19 +179,7 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
         unavailable: disk.unavailable.as_ref().and_then(|n| n.detail.as_deref()),
         no_smart: disk.unavailable.as_ref().map(|n| published::NoSmart::of(n.what)),
         moves: site.derived.moves_of(&disk.id).map(|m| published::Move::of(site, m)).collect(),
-        sightings: history(
-            &disk.sightings,
-            which,
-            |_| (),
-            |a, b| {
-                let figures =
-                    |s: &Sighting| s.figures.as_ref().map(|f| (f.passed, f.reallocated, f.pending, f.media_errors));
-                (&a.host, &a.device, figures(a)) == (&b.host, &b.device, figures(b))
-            },
-        )
-        .into_iter()
-        .map(published::Sighting::of)
-        .collect(),
+        sightings: history(&disk.sightings, which).into_iter().map(published::Sighting::of).collect(),
         history: months,
         smart: disk.report.as_ref().map(published::Smart::of),
         // The views hold the hosts in the fleet's order.
@@ -237,66 +191,5 @@ pub fn disk_detail<'a>(site: &'a Site, disk: &'a Disk, view: &'a DiskView, which
             .into_iter()
             .map(|r| published::DiskRole { role: r.kind, name: r.name })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fleet::history::Dated;
-
-    /// An entry a day, from 2026-10-01.
-    #[derive(Hash)]
-    struct Day<V>(i64, V);
-
-    impl<V: std::hash::Hash> Dated for Day<V> {
-        fn at(&self) -> Instant {
-            Instant(1_790_812_800 + self.0 * 86_400)
-        }
-    }
-
-    fn days<V: std::hash::Hash>(values: impl IntoIterator<Item = V>) -> crate::fleet::History<Day<V>> {
-        let mut history = crate::fleet::History::default();
-        values.into_iter().enumerate().for_each(|(i, v)| history.push(Day(i as i64, v)));
-        history
-    }
-
-    /// Where each of `kept` is in `history`.
-    fn places<V>(history: &crate::fleet::History<Day<V>>, kept: Vec<&Day<V>>) -> Vec<usize> {
-        kept.iter().map(|k| history.iter().position(|e| std::ptr::eq(e, *k)).unwrap()).collect()
-    }
-
-    #[test]
-    fn a_summary_keeps_the_changes_and_the_newest_newest_first() {
-        // 40 entries over two months: a change at 5 and at 12, then the same value to the end.
-        let values = days((0..40).map(|i| {
-            if i < 5 {
-                0
-            } else if i < 12 {
-                1
-            } else {
-                2
-            }
-        }));
-        let all = places(&values, history(&values, History::All, |_| (), |a, b| a.1 == b.1));
-        assert_eq!(all, (0..40).collect::<Vec<_>>(), "every entry, oldest first");
-        let newest = places(&values, history(&values, History::NewestMonth, |_| (), |a, b| a.1 == b.1));
-        assert_eq!(newest, (31..40).collect::<Vec<_>>(), "November's");
-        let summary = places(&values, history(&values, History::Summary, |_| (), |a, b| a.1 == b.1));
-        let mut expected: Vec<usize> = (30..40).rev().collect();
-        expected.extend([12, 5, 0]);
-        assert_eq!(summary, expected);
-    }
-
-    #[test]
-    fn a_summary_compares_each_entry_with_the_one_before_in_its_series() {
-        // Two kinds collected together, as a host's `disks` and `system`
-        // versions are: each kind stays the same, except one change at 31.
-        let entries =
-            days((0..60).map(|i| if i % 2 == 0 { ("disks", 1) } else { ("system", if i < 31 { 7 } else { 8 }) }));
-        let summary = history(&entries, History::Summary, |e: &Day<(&str, u32)>| e.1 .0, |a, b| a.1 .1 == b.1 .1);
-        let mut expected: Vec<usize> = (50..60).rev().collect();
-        expected.extend([31, 1, 0]);
-        assert_eq!(places(&entries, summary), expected, "the kinds alternating is no change");
     }
 }
