@@ -500,8 +500,9 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         }
     }
     let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
-    // A disk seen on one host has its sightings in order already.
-    let mut joined: Vec<(String, Vec<Sighting>)> = Vec::new();
+    // The sightings of a disk from the hosts after the first that saw it: a
+    // disk seen on one host has its sightings in order already.
+    let mut joined: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
     let mut hosts = Vec::with_capacity(parts.len());
     for part in parts {
         for mut disk in part.disks {
@@ -512,11 +513,7 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
                 }
                 Some(known) => {
                     let newer = disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
-                    let more = disk.sightings.into_entries();
-                    match joined.iter_mut().find(|(id, _)| *id == known.id) {
-                        Some((_, sightings)) => sightings.extend(more),
-                        None => joined.push((known.id.clone(), more)),
-                    }
+                    joined.entry(known.id.clone()).or_default().extend(disk.sightings.into_entries());
                     if newer {
                         known.report = disk.report.or(known.report.take());
                         known.unavailable = disk.unavailable;
