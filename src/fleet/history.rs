@@ -175,7 +175,8 @@ impl<T: Dated> History<T> {
             }
         }
         match self.months.last_mut() {
-            Some(month) if at < month.next && month.name != "unknown" => {
+            // An entry with no calendar month has `next` at itself: the next entry starts another.
+            Some(month) if at < month.next => {
                 month.entries += 1;
                 month.until = at;
                 month.hash = ENTRY_HASH.hash_one((month.hash, hash));
