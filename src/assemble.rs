@@ -8,15 +8,19 @@
 //! Every path gives the same host: `tests/incremental.rs` holds them to it.
 
 use crate::cache::ParseCache;
-use crate::fleet::{Assembly, HostPart};
+use crate::fleet::history::{self, Source};
+use crate::fleet::{Assembly, HostPart, HostVersion, MonthRead, Sighting};
 use crate::parse::{self, Input, ParseResult};
 use crate::problem::Problem;
 use crate::snapshot::Parsed;
 use crate::source::git::{Unlisted, Walk};
 use crate::source::{Candidate, Discovery, Origin};
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// One host assembled from its versions, and what reading them reported.
 #[derive(Deserialize)]
@@ -43,6 +47,10 @@ impl Assembled {
     fn kept(cache: &ParseCache, host: &str) -> Option<Assembled> {
         let kept = cache.assembled::<Assembled, Added>(host)?;
         let mut assembled = kept.first;
+        let (dir, file, damaged) = (cache.aside_dir(host), cache.assembled_path(host), cache.damage());
+        let aside = Arc::new(Aside { dir, file, damaged, read: Mutex::default() });
+        let disk = |id: &str| Arc::new(DiskAside(aside.clone(), id.to_string())) as Arc<dyn Source<Sighting>>;
+        assembled.assembly.keep_aside_in(Arc::new(TimelineAside(aside.clone())), disk);
         assembled.file = Some((kept.whole, kept.added.len(), kept.first_len));
         // An input goes with the last build that said it went, unless a
         // build after that one added it again: each kept input is looked up
@@ -369,8 +377,79 @@ fn rebuild(
     Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions }
 }
 
+/// Writes the host's assembly whole, its months before the one before the
+/// newest kept aside (written first: the file names only months that are there).
 fn save(cache: &ParseCache, host: &str, kept: &AssembledRef) {
-    if let Err(e) = cache.save_assembled(host, kept) {
+    let from = kept.assembly.newest().and_then(history::kept_from);
+    let aside = from.filter(|&from| {
+        let going = kept.assembly.going_aside(from);
+        let written = going.iter().try_for_each(|(month, entries)| cache.save_aside(host, month, entries));
+        written.inspect_err(|e| tracing::warn!("cannot keep months aside in the cache for {host}: {e}")).is_ok()
+    });
+    if let Err(e) = history::writing_aside(aside, || cache.save_assembled(host, kept)) {
         tracing::warn!("cannot write the assembled cache for {host}: {e}");
+    }
+}
+
+/// A host's months kept aside, each file read once for all its histories.
+struct Aside {
+    dir: PathBuf,
+    /// The host's cache file: removed when a month cannot be read, so that
+    /// the build run again assembles the host from its snapshots.
+    file: PathBuf,
+    damaged: Arc<AtomicBool>,
+    read: Mutex<HashMap<String, MonthRead>>,
+}
+
+impl Aside {
+    fn take<T: serde::de::DeserializeOwned>(
+        &self,
+        month: &str,
+        pick: impl FnOnce(&MonthRead) -> Option<&serde_json::value::RawValue>,
+    ) -> Result<Vec<T>, String> {
+        let mut read = self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let taken = match read.entry(month.to_string()) {
+            Entry::Occupied(read) => Ok(read.into_mut()),
+            Entry::Vacant(place) => {
+                crate::cache::read_aside(&self.dir.join(format!("{month}.json"))).map(|m| place.insert(m))
+            }
+        }
+        .and_then(|m| {
+            let path = || format!("{}/{month}.json", self.dir.display());
+            let entries = pick(m).ok_or_else(|| format!("{}: not a month of this history", path()))?;
+            MonthRead::decode(entries).map_err(|e| format!("{}: {e}", path()))
+        });
+        taken
+    }
+
+    fn failed(&self) {
+        let _ = std::fs::remove_file(&self.file);
+        self.damaged.store(true, Ordering::Relaxed);
+    }
+}
+
+struct TimelineAside(Arc<Aside>);
+
+impl Source<HostVersion> for TimelineAside {
+    fn month(&self, name: &str) -> Result<Vec<HostVersion>, String> {
+        self.0.take(name, |m| Some(&m.timeline))
+    }
+
+    fn failed(&self) {
+        self.0.failed()
+    }
+}
+
+/// A disk's sightings, by its id.
+struct DiskAside(Arc<Aside>, String);
+
+impl Source<Sighting> for DiskAside {
+    fn month(&self, name: &str) -> Result<Vec<Sighting>, String> {
+        let id = &self.1;
+        self.0.take(name, |m| m.disks.iter().find(|d| d.id == *id).map(|d| &*d.sightings))
+    }
+
+    fn failed(&self) {
+        self.0.failed()
     }
 }

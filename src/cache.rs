@@ -17,7 +17,8 @@ use crate::store::{read_json, write_json};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Bumped whenever what is cached changes shape; an older cache is ignored.
 const FORMAT: &str = concat!("parc-cache/", env!("CARGO_PKG_VERSION"), "/18");
@@ -29,6 +30,8 @@ pub struct ParseCache {
     /// What this build saw, written back at the end.
     seen: Mutex<HashMap<PathBuf, FileStamp>>,
     mode: Mode,
+    /// Set when a month a history keeps aside could not be read back.
+    damaged: Arc<AtomicBool>,
 }
 
 /// Whether a command reads the cache, writes it, or both.
@@ -128,7 +131,17 @@ impl ParseCache {
             Mode::WriteOnly | Mode::Off => HashMap::new(),
             _ => load(&dir.join("files.json")).unwrap_or_default(),
         };
-        ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), mode }
+        ParseCache { dir: dir.to_path_buf(), files, seen: Mutex::default(), mode, damaged: Arc::default() }
+    }
+
+    /// What a host's months aside set when one of them cannot be read.
+    pub fn damage(&self) -> Arc<AtomicBool> {
+        self.damaged.clone()
+    }
+
+    /// Whether a month aside could not be read: what was built from it lacks it.
+    pub fn damaged(&self) -> bool {
+        self.damaged.load(Ordering::Relaxed)
     }
 
     /// The content hash of a file, if its length and mtime are as cached.
@@ -185,7 +198,21 @@ impl ParseCache {
         crate::store::append_segment(&self.assembled_path(host), whole, &stored)
     }
 
-    fn assembled_path(&self, host: &str) -> PathBuf {
+    /// Writes a month the host's histories keep aside (see [`crate::fleet::history::Source`]).
+    pub fn save_aside<T: Serialize>(&self, host: &str, month: &str, entries: &T) -> std::io::Result<()> {
+        if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
+            return Ok(());
+        }
+        save(&self.aside_dir(host).join(format!("{month}.json")), entries)
+    }
+
+    /// Where the host's months aside are: a file per month, read as
+    /// [`read_aside`] reads one.
+    pub fn aside_dir(&self, host: &str) -> PathBuf {
+        self.dir.join("assembled").join(crate::slug::hash(host, 16))
+    }
+
+    pub fn assembled_path(&self, host: &str) -> PathBuf {
         self.dir.join("assembled").join(format!("{}.json", crate::slug::hash(host, 16)))
     }
 
@@ -195,6 +222,14 @@ impl ParseCache {
         }
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
     }
+}
+
+/// A month that [`ParseCache::save_aside`] wrote.
+pub fn read_aside<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
+    let cause = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = crate::store::read_json_text(path).ok_or_else(|| cause(&"missing, or not whole"))?;
+    let stored: Stored<T> = serde_json::from_str(&text).map_err(|e| cause(&e))?;
+    ours(stored).ok_or_else(|| cause(&"written by another program"))
 }
 
 /// [`FORMAT`] and the program that wrote it: a cache never outlives a change of parc.

@@ -96,6 +96,11 @@ fn plan(
 }
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
+    build_once(config, options, true)
+}
+
+/// A build; `again` when a cache found damaged half-way may have it run once more.
+fn build_once(config: &Config, options: &BuildOptions, again: bool) -> Result<BuildReport> {
     let start = Clock::now();
     let sources = sources(config, &options.snapshots, &options.base);
     let mode = if options.use_cache { cache::Mode::ReadWrite } else { cache::Mode::WriteOnly };
@@ -206,6 +211,15 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport> {
     // Side by side: each renderer's sequential parts (the lists) fill the
     // cores the other leaves idle.
     renderers.par_iter().try_for_each(|renderer| timed(renderer.name(), || renderer.render(&site, &out)))?;
+    // A month aside that could not be read is missing from what was just
+    // written, and the memo would keep those pages: the hosts it belongs to
+    // had their cache removed, so the build runs again, its memo not trusted.
+    if again && caches.iter().any(|(_, parse_cache)| parse_cache.damaged()) {
+        tracing::error!("the cache of {} was damaged: building again", source_cache.dir.display());
+        drop(site);
+        let _ = std::fs::remove_file(&memo_file);
+        return build_once(config, options, false);
+    }
     let (saved, removed) = rayon::join(
         || timed("saving the page memo", || memo.save()),
         || timed("removing files no longer made", || out.prune()),

@@ -330,6 +330,11 @@ impl Shared {
     pub fn as_str(&self) -> &str {
         self.0
     }
+
+    /// Its text, kept for the whole process.
+    pub fn as_static(&self) -> &'static str {
+        self.0
+    }
 }
 
 impl std::ops::Deref for Shared {

@@ -19,9 +19,14 @@ struct Fleet {
 
 impl Fleet {
     fn new() -> Fleet {
+        Fleet::of(&["--hosts", "6", "--days", "6"])
+    }
+
+    /// The collections of `parc demo` with `args`, none committed yet.
+    fn of(args: &[&str]) -> Fleet {
         let tmp = tempfile::tempdir().unwrap();
         let dated = tmp.path().join("dated");
-        parc().args(["demo", "--hosts", "6", "--days", "6", "--out"]).arg(&dated).assert().success();
+        parc().arg("demo").args(args).arg("--out").arg(&dated).assert().success();
         let mut pending: BTreeMap<String, BTreeMap<String, BTreeMap<String, PathBuf>>> = BTreeMap::new();
         for file in files(&dated) {
             let parts: Vec<String> = file.iter().map(|p| p.to_string_lossy().into_owned()).collect();
@@ -262,7 +267,9 @@ fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_past_a_quarter_of_it
     // Each host's assembled file: the bytes written whole, then each segment a build appended.
     let files_now = || -> Vec<(usize, Vec<usize>)> {
         let cache = tmp.path().join(".parc-cache");
-        (files(&cache).into_iter().filter(|f| f.iter().any(|part| part == "assembled")))
+        // A host's file is `assembled/<host>.json`; its months aside are in `assembled/<host>/`.
+        let in_assembled = |f: &PathBuf| f.parent().and_then(|p| p.file_name()).is_some_and(|p| p == "assembled");
+        (files(&cache).into_iter().filter(in_assembled))
             .map(|f| {
                 let text = read(&cache.join(f));
                 let lines: Vec<&str> = text.lines().collect();
@@ -294,10 +301,78 @@ fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_past_a_quarter_of_it
     }
     assert!(appended, "a day appended to a long history");
     assert!(whole_again, "written whole again");
+    // A hundred days from January: the months before the last two are aside, a file each.
+    let cache = tmp.path().join(".parc-cache");
+    let aside: Vec<PathBuf> = files(&cache)
+        .into_iter()
+        .filter(|f| f.parent().and_then(|p| p.parent()).and_then(|p| p.file_name()).is_some_and(|p| p == "assembled"))
+        .collect();
+    let mut months: Vec<&str> = aside.iter().map(|f| f.file_stem().unwrap().to_str().unwrap()).collect();
+    months.sort();
+    assert_eq!(months, ["2026-08", "2026-08", "2026-09", "2026-09"], "each host's months aside: {aside:?}");
     let fresh_base = tempfile::tempdir().unwrap();
     let fresh = fresh_base.path().join("site");
     build_cmd(&snaps, &fresh, &["--no-cache"]).current_dir(fresh_base.path()).assert().success();
     assert_same_site(&site, &fresh, "90 days, then a day at a time");
+}
+
+/// A host's months kept aside in the cache: `assembled/<host>/<YYYY-MM>.json`.
+fn months_aside(cache: &std::path::Path) -> Vec<PathBuf> {
+    let in_assembled = |f: &PathBuf| f.ancestors().nth(2).and_then(|p| p.file_name()).is_some_and(|p| p == "assembled");
+    files(cache).into_iter().filter(in_assembled).map(|f| cache.join(f)).collect()
+}
+
+#[test]
+fn a_year_s_months_go_aside_day_by_day_and_a_damaged_one_is_built_again() {
+    // Four months as agents commit them, built the way a site is: most at
+    // once, then a day a build across the turn of a month, then the rest.
+    let mut fleet = Fleet::of(&["--hosts", "4", "--days", "110", "--kinds", "system,disks"]);
+    let a_day = fleet.pending.len() / 110;
+    assert!(a_day >= 1, "{} collections", fleet.pending.len());
+    fleet.commit_days(70 * a_day, None);
+    fleet.assert_incremental_equals_fresh("70 days at once");
+    for day in 71..=80 {
+        fleet.commit_days(a_day, None);
+        fleet.assert_incremental_equals_fresh(&format!("day {day}"));
+    }
+    fleet.commit_days(usize::MAX, None);
+    assert!(fleet.pending.is_empty());
+    fleet.assert_incremental_equals_fresh("the last 30 days at once");
+    let cache = fleet.repo().join(".parc-cache");
+    let aside = months_aside(&cache);
+    let mut months: Vec<&str> = aside.iter().map(|f| f.file_stem().unwrap().to_str().unwrap()).collect();
+    months.sort();
+    months.dedup();
+    // 110 days to 2026-11-21, from August 4th: the months before the last
+    // two go aside as a host's file is written whole (August, at 70 days,
+    // for every host; September once the last days were added).
+    assert_eq!(months, ["2026-08", "2026-09"], "{aside:?}");
+    assert_eq!(aside.iter().filter(|f| f.ends_with("2026-08.json")).count(), 4, "each host's August: {aside:?}");
+
+    // One month file lost, another with a byte changed: read back when a
+    // new output folder needs every month, found out, and built again.
+    std::fs::remove_file(&aside[0]).unwrap();
+    let mut bytes = std::fs::read(&aside[3]).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&aside[3], bytes).unwrap();
+    let other = fleet.tmp.path().join("other-site");
+    let run = build_cmd(&fleet.snapshots(), &other, &[]).current_dir(fleet.repo()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("months kept aside cannot be read"), "{stderr}");
+    assert!(stderr.contains("was damaged: building again"), "{stderr}");
+    let fresh = fleet.tmp.path().join("fresh-site");
+    build_cmd(&fleet.snapshots(), &fresh, &["--no-cache"]).current_dir(fleet.tmp.path()).assert().success();
+    assert_same_site(&other, &fresh, "a build with a damaged cache");
+    assert!(aside.iter().all(|f| f.exists()), "the months aside written again");
+    // Every month read again, into one more output folder: whole, and what was put aside.
+    let third = fleet.tmp.path().join("third-site");
+    let run = build_cmd(&fleet.snapshots(), &third, &[]).current_dir(fleet.repo()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && !stderr.contains("cannot be read"), "{stderr}");
+    assert_same_site(&third, &fresh, "the build after");
+    fleet.assert_incremental_equals_fresh("the site built before");
 }
 
 #[test]

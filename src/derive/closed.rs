@@ -219,6 +219,16 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
         let mut found = Found { host, out };
         found.push(kind, Some(&crate::slug::slug(&disk.id)), severity, values, from, to);
     };
+    // A run going on since before `from` that nothing in the window ends
+    // closes nowhere, and its start is not looked for: a disk that has said
+    // watch for a year does not read its year.
+    let said = |s: &'_ crate::fleet::Sighting| (level(s), s.host);
+    if let Some(b) = disk.sightings.before(from).next() {
+        let holds = disk.sightings.since(from).all(|s| said(s) == said(b));
+        if holds && (level(b) == Verdict::Ok || gone(disk, fleet, Some(&b.host)).is_none()) {
+            return;
+        }
+    }
     for s in back_to(&disk.sightings, from, |s| level(s) == Verdict::Ok).chain(disk.sightings.since(from)) {
         let now = (level(s), s.host.as_str());
         match run {
@@ -233,12 +243,16 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
             run = Some((now.0, now.1, s.at));
         }
     }
-    // Gone from its host: its next `disks` snapshot no longer lists it.
-    let Some((r, last)) = run.zip(disk.sightings.last()) else { return };
-    let host = fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(r.1)).ok().map(|i| &fleet.hosts[i]);
-    let after = |h: &'_ Host| h.timeline.since(Instant(last.at.0 + 1)).find(|v| v.kind == "disks").map(|v| v.at);
-    let gone = host.and_then(after);
-    if let Some(to) = gone {
-        close(r, to, out);
+    if let Some(to) = run.and_then(|r| gone(disk, fleet, Some(r.1))) {
+        close(run.expect("a run"), to, out);
     }
+}
+
+/// When the disk went from `host`, its last sighting's: the host's next
+/// `disks` snapshot, which no longer lists it.
+fn gone(disk: &Disk, fleet: &Fleet, host: Option<&str>) -> Option<Instant> {
+    let last = disk.sightings.last()?;
+    let host = host?;
+    let host = &fleet.hosts[fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(host)).ok()?];
+    host.timeline.since(Instant(last.at.0 + 1)).find(|v| v.kind == "disks").map(|v| v.at)
 }

@@ -484,23 +484,99 @@ impl Levels {
 /// the figures do not show why (a reason from an attribute they do not
 /// keep), since the first of the newest unbroken run of sightings with SMART.
 fn smart_since(disk: &Disk, smart: &SmartConfig) -> Instant {
-    let newest = disk.sightings.last().expect("a disk has a sighting");
+    let history = &disk.sightings;
+    let newest = history.last().expect("a disk has a sighting");
     let levels = Levels::of(smart);
     let level = newest.figures.as_ref().map(|f| levels.level(f));
+    let on_the_run = |f: &SmartFigures| level.is_none_or(|l| l == Verdict::Ok || levels.level(f).rank() >= l.rank());
+    // Between two changes of a disk's history (`Dated::same_as`) only its
+    // temperature moves, which can make a sighting worse, never better: a
+    // stretch whose change is on the run without its temperature is on it
+    // whole, and a year of watch is read as its changes, not day by day.
+    let cold = |f: &SmartFigures| on_the_run(&SmartFigures { temperature: None, ..f.clone() });
     let mut since = newest.at;
-    for s in disk.sightings.iter().rev() {
-        let Some(f) = &s.figures else { break };
-        if level.is_some_and(|l| l != Verdict::Ok) && levels.level(f).rank() < level.unwrap().rank() {
-            break;
+    let mut end = history.len();
+    for (place, change) in history.changes().rev() {
+        let Some(f) = &change.figures else { break };
+        if !cold(f) {
+            for s in history.at_places(place..end).rev() {
+                match &s.figures {
+                    Some(f) if on_the_run(f) => since = s.at,
+                    _ => return since,
+                }
+            }
         }
-        since = s.at;
+        since = change.at;
+        end = place;
     }
     since
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Kind;
+    use super::{smart_since, Kind, Levels};
+    use crate::config::SmartConfig;
+    use crate::fleet::{identity::DiskKind, Disk, History, Sighting, SmartFigures};
+    use crate::time::Instant;
+
+    /// `smart_since` as a walk back through every sighting.
+    fn walked(disk: &Disk, smart: &SmartConfig) -> Instant {
+        let newest = disk.sightings.last().unwrap();
+        let levels = Levels::of(smart);
+        let level = newest.figures.as_ref().map(|f| levels.level(f));
+        let mut since = newest.at;
+        for s in disk.sightings.iter().rev() {
+            let Some(f) = &s.figures else { break };
+            if level.is_some_and(|l| l != super::Verdict::Ok) && levels.level(f).rank() < level.unwrap().rank() {
+                break;
+            }
+            since = s.at;
+        }
+        since
+    }
+
+    #[test]
+    fn smart_since_read_from_the_changes_is_the_walk_through_every_sighting() {
+        let smart = SmartConfig::default();
+        let max = smart.temperature_max;
+        // Days of heat, of reallocated sectors, of no SMART, of a failed
+        // self-assessment, each mixing with the others: every prefix of it.
+        let figures = |d: i64| {
+            let hot = [3, 4, 9, 10, 11, 17, 30, 31].contains(&(d % 37));
+            (d % 23 != 13).then(|| SmartFigures {
+                passed: Some(d % 41 < 38),
+                temperature: Some(if hot { max + 5 } else { max - 10 - d % 3 }),
+                reallocated: Some(if d % 29 > 15 { 500 } else { 0 }),
+                ..SmartFigures::default()
+            })
+        };
+        let mut disk = Disk {
+            id: "d".into(),
+            model: None,
+            serial: None,
+            wwn: None,
+            capacity: None,
+            kind: DiskKind::Hdd,
+            sightings: History::default(),
+            report: None,
+            unavailable: None,
+            hosts: 1,
+        };
+        let mut differ = 0;
+        for d in 0..400 {
+            let sighting = Sighting {
+                at: Instant(1_790_000_000 + d * 86_400),
+                host: "h".into(),
+                device: "sda".into(),
+                figures: figures(d),
+            };
+            disk.sightings.push(sighting);
+            let since = smart_since(&disk, &smart);
+            assert_eq!(since, walked(&disk, &smart), "day {d}");
+            differ += (since != disk.sightings.last().unwrap().at) as usize;
+        }
+        assert!(differ > 100, "runs longer than a day: {differ}");
+    }
 
     #[test]
     fn every_kind_has_words_and_every_word_a_kind() {

@@ -194,11 +194,20 @@ pub fn assess_disk(disk: &Disk, config: &SmartConfig) -> Assessment {
 
 /// A reallocated or pending count that grew since the previous sighting.
 fn growth(disk: &Disk) -> Vec<Reason> {
-    // The newest two sightings with figures, read from the newest.
-    let mut newest = disk.sightings.iter().rev().filter_map(|s| s.figures.as_ref());
-    let (Some(now), Some(before)) = (newest.next(), newest.next()) else {
-        return Vec::new();
-    };
+    // The sightings between two changes of a history (`Dated::same_as`)
+    // report the same counts: the newest two with figures are the newest
+    // change with figures and, when its stretch holds no other sighting, the
+    // change with figures before it. A disk that never reported SMART in a
+    // year is read as its changes, not day by day.
+    let history = &disk.sightings;
+    let mut end = history.len();
+    let mut stretches = history.changes().rev().filter_map(|(place, s)| {
+        let stretch = (end - place, s.figures.as_ref());
+        end = place;
+        stretch.1.map(|f| (stretch.0, f))
+    });
+    let Some((1, now)) = stretches.next() else { return Vec::new() };
+    let Some((_, before)) = stretches.next() else { return Vec::new() };
     let mut reasons = Vec::new();
     let pairs = [("reallocated", before.reallocated, now.reallocated), ("pending", before.pending, now.pending)];
     for (what, before, now) in pairs {
@@ -210,4 +219,67 @@ fn growth(disk: &Disk) -> Vec<Reason> {
         }
     }
     reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::growth;
+    use crate::fleet::{identity::DiskKind, Disk, History, Sighting, SmartFigures};
+    use crate::time::Instant;
+
+    /// `growth` as a walk back through every sighting: what grew, from, to.
+    fn walked(disk: &Disk) -> Vec<(String, u64, u64)> {
+        let mut newest = disk.sightings.iter().rev().filter_map(|s| s.figures.as_ref());
+        let (Some(now), Some(before)) = (newest.next(), newest.next()) else { return Vec::new() };
+        let pairs = [("reallocated", before.reallocated, now.reallocated), ("pending", before.pending, now.pending)];
+        pairs
+            .into_iter()
+            .filter_map(|(w, b, n)| b.zip(n).filter(|(b, n)| n > b).map(|(b, n)| (w.to_string(), b, n)))
+            .collect()
+    }
+
+    fn as_u64(v: &serde_json::Value) -> u64 {
+        v.as_u64().unwrap()
+    }
+
+    #[test]
+    fn growth_read_from_the_changes_is_the_walk_through_every_sighting() {
+        // Counts that grow, hold, fall back and vanish (no SMART), each
+        // for stretches of one day and of several: every prefix of it.
+        let figures = |d: u64| {
+            (d % 7 != 3 && d % 11 != 5).then(|| SmartFigures {
+                temperature: Some(30 + d as i64 % 5),
+                reallocated: Some(d / 9 % 4),
+                pending: Some(if d % 13 < 2 { d % 3 } else { 0 }),
+                ..SmartFigures::default()
+            })
+        };
+        let mut disk = Disk {
+            id: "d".into(),
+            model: None,
+            serial: None,
+            wwn: None,
+            capacity: None,
+            kind: DiskKind::Hdd,
+            sightings: History::default(),
+            report: None,
+            unavailable: None,
+            hosts: 1,
+        };
+        let mut grew = 0;
+        for d in 0..300 {
+            let at = Instant(1_790_000_000 + d as i64 * 86_400);
+            disk.sightings.push(Sighting { at, host: "h".into(), device: "sda".into(), figures: figures(d) });
+            let reasons: Vec<(String, u64, u64)> = growth(&disk)
+                .iter()
+                .map(|r| {
+                    (r.values["what"].as_str().unwrap().to_string(), as_u64(&r.values["from"]), as_u64(&r.values["to"]))
+                })
+                .collect();
+            let want = walked(&disk);
+            assert_eq!(reasons, want, "day {d}");
+            grew += reasons.len();
+        }
+        assert!(grew > 10, "counts grew on {grew} days");
+    }
 }

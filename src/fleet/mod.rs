@@ -17,6 +17,7 @@ pub use history::History;
 use identity::DiskKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct Fleet {
@@ -200,7 +201,7 @@ pub struct KindSeen {
 }
 
 /// One version of a host, summed up.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub struct HostVersion {
     pub at: Instant,
     pub kind: Shared,
@@ -271,7 +272,21 @@ crate::store::cached_as_array!(SmartFigures {
     crc
 });
 
+/// One SMART figure read from a sighting's figures.
+pub type Figure = fn(&SmartFigures) -> Option<i64>;
+
 impl SmartFigures {
+    /// The figures a disk's page draws over its sightings, each a chart.
+    pub const CHARTED: [(&'static str, Figure); 7] = [
+        ("temperature", |f| f.temperature),
+        ("reallocated", |f| f.reallocated.map(|v| v as i64)),
+        ("pending", |f| f.pending.map(|v| v as i64)),
+        ("uncorrectable", |f| f.uncorrectable.map(|v| v as i64)),
+        ("crc", |f| f.crc.map(|v| v as i64)),
+        ("media_errors", |f| f.media_errors.map(|v| v as i64)),
+        ("percentage_used", |f| f.percentage_used.map(|v| v as i64)),
+    ];
+
     pub fn of(report: &SmartReport) -> Option<SmartFigures> {
         report.has_health_data().then(|| SmartFigures {
             passed: report.passed,
@@ -296,6 +311,47 @@ pub struct HostPart {
 /// One host's history being folded, version by version, oldest first. It
 /// is kept in the cache between builds, so that new versions are added to
 /// it instead of the whole history being read again.
+/// A month of a host's histories, kept aside by the cache.
+#[derive(Default, Serialize)]
+pub struct MonthAside<'a> {
+    #[serde(serialize_with = "compact")]
+    pub timeline: &'a [HostVersion],
+    pub disks: Vec<DiskMonth<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct DiskMonth<'a> {
+    pub id: &'a str,
+    #[serde(serialize_with = "compact")]
+    pub sightings: &'a [Sighting],
+}
+
+fn compact<T: Serialize, S: serde::Serializer>(list: &&[T], serializer: S) -> Result<S::Ok, S::Error> {
+    crate::store::compact::serialize(list, serializer)
+}
+
+/// [`MonthAside`] as read back, each history's entries still as written:
+/// a history read alone does not decode its host's others.
+#[derive(Deserialize)]
+pub struct MonthRead {
+    pub timeline: Box<serde_json::value::RawValue>,
+    pub disks: Vec<DiskMonthRead>,
+}
+
+#[derive(Deserialize)]
+pub struct DiskMonthRead {
+    pub id: String,
+    pub sightings: Box<serde_json::value::RawValue>,
+}
+
+impl MonthRead {
+    /// Entries as [`MonthAside`] wrote them.
+    pub fn decode<T: serde::de::DeserializeOwned>(entries: &serde_json::value::RawValue) -> Result<Vec<T>, String> {
+        let mut json = serde_json::Deserializer::from_str(entries.get());
+        crate::store::compact::deserialize(&mut json).map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Default, Serialize, Deserialize)]
 pub struct Assembly {
     host: Option<Host>,
@@ -319,6 +375,53 @@ impl Assembly {
     /// Whether a version at `at` of `kind` comes after every version added.
     pub fn comes_after(&self, at: Instant, kind: &str) -> bool {
         self.last.as_ref().is_none_or(|(last_at, last_kind)| (at, kind) > (*last_at, last_kind.as_str()))
+    }
+
+    /// The newest version's time.
+    pub fn newest(&self) -> Option<Instant> {
+        self.last.as_ref().map(|(at, _)| *at)
+    }
+
+    /// The months its histories keep aside once those from `from` on stay
+    /// in the cache file, that they do not keep aside yet: for each, the
+    /// host's versions and each disk's sightings of it.
+    pub fn going_aside(&self, from: Instant) -> BTreeMap<&str, MonthAside<'_>> {
+        let timeline = self.host.as_ref().map(|h| &h.timeline);
+        let sightings = || self.disks.values().map(|d| (d.id.as_str(), &d.sightings));
+        fn newly<T: history::Dated>(h: &history::History<T>, from: Instant) -> impl Iterator<Item = &str> {
+            h.months()[h.months_aside()..h.aside_before(from)].iter().map(|m| m.name.as_str())
+        }
+        let mut going: BTreeMap<&str, MonthAside> = BTreeMap::new();
+        let disk_months = sightings().flat_map(|(_, h)| newly(h, from));
+        for name in timeline.into_iter().flat_map(|h| newly(h, from)).chain(disk_months) {
+            going.entry(name).or_default();
+        }
+        // A month goes aside whole: every history's entries of it.
+        fn of<'h, T: history::Dated>(h: &'h history::History<T>, name: &str, from: Instant) -> Option<&'h [T]> {
+            let i = h.months()[..h.aside_before(from)].iter().position(|m| m.name == name)?;
+            Some(h.month(i))
+        }
+        for (name, month) in &mut going {
+            month.timeline = timeline.and_then(|h| of(h, name, from)).unwrap_or_default();
+            month.disks =
+                sightings().filter_map(|(id, h)| Some(DiskMonth { id, sightings: of(h, name, from)? })).collect();
+        }
+        going
+    }
+
+    /// Reads the months its histories keep aside from `timeline` and
+    /// `disk` (given a disk's id), when asked for.
+    pub fn keep_aside_in(
+        &mut self,
+        timeline: Arc<dyn history::Source<HostVersion>>,
+        disk: impl Fn(&str) -> Arc<dyn history::Source<Sighting>>,
+    ) {
+        if let Some(host) = self.host.as_mut().filter(|h| h.timeline.months_aside() > 0) {
+            host.timeline.keep_aside_in(timeline);
+        }
+        for d in self.disks.values_mut().filter(|d| d.sightings.months_aside() > 0) {
+            d.sightings.keep_aside_in(disk(&d.id));
+        }
     }
 
     /// Adds the next version (newer than every version added).

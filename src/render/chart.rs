@@ -4,7 +4,7 @@
 //! without the picture (first, last, lowest, highest of each line); the
 //! `chart` macro of `macros.html` draws them and says what they are, in words.
 
-use crate::fleet::Sighting;
+use crate::fleet::{History, Sighting};
 use crate::time::Instant;
 use serde::Serialize;
 
@@ -127,41 +127,27 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
     })
 }
 
-/// A disk's page: one chart per SMART figure it reports, over its sightings.
-pub fn smart<'a>(sightings: impl IntoIterator<Item = &'a Sighting>) -> Vec<Chart> {
-    type Figure = fn(&crate::fleet::SmartFigures) -> Option<i64>;
-    let figures: [(&'static str, Scale, Figure); 7] = [
-        ("temperature", Scale::Celsius, |f| f.temperature),
-        ("reallocated", Scale::Own, |f| f.reallocated.map(|v| v as i64)),
-        ("pending", Scale::Own, |f| f.pending.map(|v| v as i64)),
-        ("uncorrectable", Scale::Own, |f| f.uncorrectable.map(|v| v as i64)),
-        ("crc", Scale::Own, |f| f.crc.map(|v| v as i64)),
-        ("media_errors", Scale::Own, |f| f.media_errors.map(|v| v as i64)),
-        ("percentage_used", Scale::FromZero, |f| f.percentage_used.map(|v| v as i64)),
-    ];
-    // One pass over the sightings for every figure: a year of them is read from memory once.
-    let mut points: [Vec<(i64, i64)>; 7] = Default::default();
-    for (s, f) in sightings.into_iter().filter_map(|s| Some((s, s.figures.as_ref()?))) {
-        for ((.., figure), points) in figures.iter().zip(&mut points) {
-            points.extend(figure(f).map(|v| (s.at.0, v)));
-        }
-    }
-    (figures.into_iter().zip(points))
-        .filter_map(|((what, scale, _), points)| draw(what, scale, vec![(String::new(), points)]))
+/// A disk's page: one chart per SMART figure it reports
+/// ([`crate::fleet::SmartFigures::CHARTED`]), from its sightings' lines.
+pub fn smart(sightings: &History<Sighting>) -> Vec<Chart> {
+    let mut lines = sightings.lines();
+    let scale = |what: &str| match what {
+        "temperature" => Scale::Celsius,
+        "percentage_used" => Scale::FromZero,
+        _ => Scale::Own,
+    };
+    (crate::fleet::SmartFigures::CHARTED.iter())
+        .filter_map(|(what, _)| {
+            let points = lines.iter_mut().find(|(name, _)| name == what).map(|(_, p)| std::mem::take(p))?;
+            draw(what, scale(what), vec![(String::new(), points)])
+        })
         .collect()
 }
 
 /// A host's page: each file system's use, in percent, over its `disks` versions.
-pub fn filesystems<'a>(timeline: impl IntoIterator<Item = &'a crate::fleet::HostVersion>) -> Option<Chart> {
-    let mut lines: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
-    for v in timeline.into_iter().filter(|v| v.kind == "disks") {
-        for (mount, percent) in &v.use_percent {
-            match lines.iter_mut().find(|(m, _)| m == mount.as_str()) {
-                Some((_, points)) => points.push((v.at.0, *percent as i64)),
-                None => lines.push((mount.to_string(), vec![(v.at.0, *percent as i64)])),
-            }
-        }
-    }
+pub fn filesystems(timeline: &History<crate::fleet::HostVersion>) -> Option<Chart> {
+    let mut lines: Vec<(String, Vec<(i64, i64)>)> =
+        timeline.lines().into_iter().map(|(mount, points)| (mount.to_string(), points)).collect();
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     draw("filesystems", Scale::Percent, lines)
 }

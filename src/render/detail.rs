@@ -81,7 +81,7 @@ pub enum History {
 }
 
 /// The newest entries a summary always keeps.
-const NEWEST: usize = 10;
+use crate::fleet::history::NEWEST;
 
 /// What a detail shows of `entries`: the newest month's, or every one
 /// (oldest first), or for a summary those that say what the entry before

@@ -304,7 +304,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         // Made once, for the hash and, when it changed, for the page.
         let detail = host_detail(site, host, view, History::Summary);
         let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
-        let filesystems = chart::filesystems(host.timeline.iter());
+        let filesystems = chart::filesystems(&host.timeline);
         page(site, out, "host.html", &view.page, |f| {
             base(site, f, "../", "hosts");
             as_of(f, "host", Some(host.last_seen));
@@ -330,7 +330,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     })?;
 
     site.disks().into_par_iter().try_for_each(|DiskParts { disk, view }| {
-        let charts = chart::smart(disk.sightings.iter());
+        let charts = chart::smart(&disk.sightings);
         let detail = disk_detail(site, disk, view, History::Summary);
         page(site, out, "disk.html", &view.page, |f| {
             base(site, f, "../", "disks");
