@@ -10,12 +10,13 @@
 use crate::cache::ParseCache;
 use crate::fleet::history::{self, Source};
 use crate::fleet::{Assembly, HostPart, HostVersion, MonthRead, Sighting};
-use crate::parse::{self, Input, ParseResult};
+use crate::parse::{self, packed, Input, ParseResult};
 use crate::problem::Problem;
 use crate::snapshot::Parsed;
 use crate::source::git::{Unlisted, Walk};
 use crate::source::{Candidate, Discovery, Origin};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,9 +26,13 @@ use std::sync::{Arc, Mutex};
 /// One host assembled from its versions, and what reading them reported.
 #[derive(Deserialize)]
 pub struct Assembled {
-    /// Every candidate it was built from.
+    /// Every candidate it was built from, but those kept aside.
     #[serde(with = "crate::parse::packed")]
     pub inputs: Vec<Input>,
+    /// The inputs of walked commits, kept aside as the file is written
+    /// whole: the file holds the others, the ones a new day compares.
+    #[serde(default)]
+    inputs_aside: Option<InputsAside>,
     /// How many versions it was built from.
     pub versions: usize,
     pub assembly: Assembly,
@@ -39,6 +44,16 @@ pub struct Assembled {
     /// length of what was written whole.
     #[serde(skip)]
     file: Option<(u64, usize, u64)>,
+    #[serde(skip)]
+    inputs_file: PathBuf,
+}
+
+/// How many inputs a host keeps aside (`assembled/<host>/inputs.bin`), and
+/// their records' CRC.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub struct InputsAside {
+    count: u64,
+    crc: u32,
 }
 
 impl Assembled {
@@ -52,6 +67,16 @@ impl Assembled {
         let disk = |id: &str| Arc::new(DiskAside(aside.clone(), id.to_string())) as Arc<dyn Source<Sighting>>;
         assembled.assembly.keep_aside_in(Arc::new(TimelineAside(aside.clone())), disk);
         assembled.file = Some((kept.whole, kept.added.len(), kept.first_len));
+        assembled.inputs_file = cache.inputs_aside_path(host);
+        if let Some(aside) = assembled.inputs_aside {
+            // Checked here, not when read: a host whose inputs aside are not
+            // there whole is assembled again before anything is built from it.
+            let len = std::fs::metadata(&assembled.inputs_file).map_or(0, |m| m.len());
+            if len < aside.count * packed::BYTES as u64 {
+                tracing::warn!("{}: shorter than what was kept aside", assembled.inputs_file.display());
+                return None;
+            }
+        }
         // An input goes with the last build that said it went, unless a
         // build after that one added it again: each kept input is looked up
         // once, not compared with every build's list of the gone.
@@ -71,6 +96,16 @@ impl Assembled {
             assembled.walked = added.walked;
         }
         Some(assembled)
+    }
+
+    /// The inputs kept aside, read back.
+    fn inputs_aside(&self) -> Result<Vec<Input>, String> {
+        let Some(aside) = self.inputs_aside else { return Ok(Vec::new()) };
+        let raw = crate::cache::read_inputs_aside(&self.inputs_file, aside.count * packed::BYTES as u64)?;
+        if crc32fast::hash(&raw) != aside.crc {
+            return Err(format!("{}: not the inputs kept aside", self.inputs_file.display()));
+        }
+        packed::from_raw(&raw)
     }
 }
 
@@ -116,6 +151,9 @@ const APPENDED_SHARE: u64 = 4;
 pub struct AssembledRef<'a> {
     #[serde(serialize_with = "crate::parse::packed::serialize")]
     pub inputs: &'a [Input],
+    /// What is kept aside already, and not in `inputs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs_aside: Option<InputsAside>,
     pub versions: usize,
     pub assembly: &'a Assembly,
     pub problems: &'a [Problem],
@@ -218,10 +256,15 @@ pub fn host(
     let mut problems = Vec::new();
     // The candidates the walk left out: a kept assembly that holds them
     // stands for them with its inputs; for any other they are read.
+    // (Those of its inputs aside are held too, and stay aside.)
     let mut held = Vec::new();
+    let mut holds = false;
     if let Some(unlisted) = history.unlisted {
         match kept.as_ref().filter(|k| k.walked.as_ref().is_some_and(|w| unlisted.held(host, w))) {
-            Some(kept) => held.extend(kept.inputs.iter().filter(|i| i.precedence < unlisted.walk.commits).copied()),
+            Some(kept) => {
+                holds = true;
+                held.extend(kept.inputs.iter().filter(|i| i.precedence < unlisted.walk.commits).copied())
+            }
             None => {
                 read_unlisted(unlisted, host, &mut candidates, &mut problems);
             }
@@ -231,15 +274,15 @@ pub fn host(
     let listed = parse::inputs(&candidates, &mut reader);
     let inputs = listed.as_ref().map(|listed| [held.as_slice(), listed].concat());
     if let (Some(inputs), Some(listed), Some(kept)) = (&inputs, &listed, kept) {
-        let held_below = history.unlisted.filter(|_| !held.is_empty()).map_or(0, |u| u.walk.commits);
+        let held_below = history.unlisted.filter(|_| holds).map_or(0, |u| u.walk.commits);
         let new = Listed { candidates: &candidates, inputs: listed, all: inputs, held_below };
         if let Some(built) = extend(host, new, kept, cache, &mut reader, history.walked) {
             return built;
         }
     }
     // A rebuild reads every version: the ones the kept inputs stood for too.
-    let inputs = match (held.is_empty(), history.unlisted) {
-        (false, Some(unlisted)) => read_unlisted(unlisted, host, &mut candidates, &mut problems)
+    let inputs = match (holds, history.unlisted) {
+        (true, Some(unlisted)) => read_unlisted(unlisted, host, &mut candidates, &mut problems)
             .then(|| parse::inputs(&candidates, &mut reader))
             .flatten(),
         _ => inputs.filter(|_| complete),
@@ -300,22 +343,39 @@ fn extend(
         true => listed.held_below,
         false => 0,
     };
+    // Above the bound the inputs kept aside are held on both sides; from
+    // the first they are compared too: read, and put with the listed ones
+    // when those hold the held ones only (else they were listed again).
+    let aside = match bound {
+        0 => kept.inputs_aside().inspect_err(|e| tracing::warn!("{e}")).ok()?,
+        _ => Vec::new(),
+    };
+    let all: Cow<[Input]> = match aside.is_empty() || listed.held_below == 0 {
+        true => Cow::Borrowed(listed.all),
+        false => Cow::Owned([aside.as_slice(), listed.all].concat()),
+    };
+    let inputs_aside = kept.inputs_aside.filter(|_| bound > 0);
     type Set = std::collections::HashSet<Input, foldhash::fast::RandomState>;
     let above = |i: &&Input| i.precedence >= bound;
-    let now: Set = listed.all.iter().filter(above).copied().collect();
-    let before: Set = kept.inputs.iter().filter(above).copied().collect();
+    let now: Set = all.iter().filter(above).copied().collect();
+    let before: Set = kept.inputs.iter().chain(&aside).filter(above).copied().collect();
     // An input may go only if its content is still there (a working-tree
     // file now committed) and no problem names it.
-    let gone: Vec<Input> = kept.inputs.iter().filter(above).filter(|i| !now.contains(i)).copied().collect();
-    let added: Vec<Input> = listed.all.iter().filter(above).filter(|i| !before.contains(i)).copied().collect();
+    let gone: Vec<Input> =
+        kept.inputs.iter().chain(&aside).filter(above).filter(|i| !now.contains(i)).copied().collect();
+    let added: Vec<Input> = all.iter().filter(above).filter(|i| !before.contains(i)).copied().collect();
     if gone.is_empty() && added.is_empty() {
         let versions = kept.versions;
         return Some(Built { part: kept.assembly.into_part(), problems: kept.problems, parsed: 0, versions });
     }
+    let mut held_aside: Option<Vec<Input>> = None;
     for gone in &gone {
-        if !listed.all.iter().any(|i| i.content == gone.content)
-            || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label)
-        {
+        let mut there = all.iter().any(|i| i.content == gone.content);
+        if !there && inputs_aside.is_some() {
+            let held = held_aside.get_or_insert_with(|| kept.inputs_aside().unwrap_or_default());
+            there = held.iter().any(|i| i.content == gone.content);
+        }
+        if !there || kept.problems.iter().any(|p| parse::text_id(&p.path) == gone.label) {
             return None;
         }
     }
@@ -331,8 +391,11 @@ fn extend(
         return None;
     }
     let versions: Vec<Parsed> = read.versions.into_iter().map(|v| v.parsed).collect();
-    let append =
-        (kept.file).filter(|&(whole, appends, first)| appends < APPENDS && (whole - first) * APPENDED_SHARE <= first);
+    // What goes is taken out of the inputs the file holds: never of those aside.
+    let gone_aside = aside.iter().any(|i| gone.contains(i));
+    let append = (kept.file).filter(|&(whole, appends, first)| {
+        !gone_aside && appends < APPENDS && (whole - first) * APPENDED_SHARE <= first
+    });
     if let Some((whole, ..)) = append {
         let added = AddedRef { inputs: &added, gone: &gone, versions: &versions, problems: &read.problems, walked };
         if let Err(e) = cache.append_assembled(host, whole, &added) {
@@ -348,8 +411,8 @@ fn extend(
     let mut problems = kept.problems;
     problems.extend(read.problems);
     if append.is_none() {
-        let kept =
-            AssembledRef { inputs: listed.all, versions: total, assembly: &assembly, problems: &problems, walked };
+        let (inputs, versions) = (&all, total);
+        let kept = AssembledRef { inputs, inputs_aside, versions, assembly: &assembly, problems: &problems, walked };
         save(cache, host, &kept);
     }
     Some(Built { part: assembly.into_part(), problems, parsed, versions: total })
@@ -371,15 +434,37 @@ fn rebuild(
         assembly.add(host, v.parsed);
     }
     if let Some(inputs) = inputs {
-        let kept = AssembledRef { inputs: &inputs, versions, assembly: &assembly, problems: &read.problems, walked };
+        let (inputs_aside, problems) = (None, &read.problems);
+        let kept = AssembledRef { inputs: &inputs, inputs_aside, versions, assembly: &assembly, problems, walked };
         save(cache, host, &kept);
     }
     Built { part: assembly.into_part(), problems: read.problems, parsed: read.parsed_now, versions }
 }
 
 /// Writes the host's assembly whole, its months before the one before the
-/// newest kept aside (written first: the file names only months that are there).
+/// newest and its inputs of walked commits kept aside (written first: the
+/// file names only what is there).
 fn save(cache: &ParseCache, host: &str, kept: &AssembledRef) {
+    let walked = kept.walked.map_or(0, |w| w.commits);
+    let (going, inputs): (Vec<Input>, Vec<Input>) = kept.inputs.iter().partition(|i| i.precedence < walked);
+    let there = kept.inputs_aside.unwrap_or(InputsAside { count: 0, crc: 0 });
+    let inputs_aside = match going.is_empty() {
+        true => kept.inputs_aside,
+        false => {
+            let raw = packed::raw(&going);
+            let at = there.count * packed::BYTES as u64;
+            if let Err(e) = cache.append_inputs_aside(host, at, &raw) {
+                // The inputs aside are the file's only record of them.
+                tracing::warn!("cannot keep inputs aside in the cache for {host}: {e}");
+                let _ = std::fs::remove_file(cache.assembled_path(host));
+                return;
+            }
+            let mut crc = crc32fast::Hasher::new_with_initial(there.crc);
+            crc.update(&raw);
+            Some(InputsAside { count: there.count + going.len() as u64, crc: crc.finalize() })
+        }
+    };
+    let kept = &AssembledRef { inputs: &inputs, inputs_aside, ..*kept };
     let from = kept.assembly.newest().and_then(history::kept_from);
     let aside = from.filter(|&from| {
         let going = kept.assembly.going_aside(from);

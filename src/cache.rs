@@ -212,6 +212,30 @@ impl ParseCache {
         self.dir.join("assembled").join(crate::slug::hash(host, 16))
     }
 
+    /// Where the host's inputs of walked commits are kept aside: their
+    /// records, appended as the host's file is written whole.
+    pub fn inputs_aside_path(&self, host: &str) -> PathBuf {
+        self.aside_dir(host).join("inputs.bin")
+    }
+
+    /// Writes `raw` at byte `at` of the host's inputs aside, cutting what
+    /// was after it (a build stopped between this and its host's file).
+    pub fn append_inputs_aside(&self, host: &str, at: u64, raw: &[u8]) -> std::io::Result<()> {
+        use std::io::{Seek, Write};
+        if matches!(self.mode, Mode::ReadOnly | Mode::Off) {
+            return Ok(());
+        }
+        let path = self.inputs_aside_path(host);
+        std::fs::create_dir_all(self.aside_dir(host))?;
+        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path)?;
+        if file.metadata()?.len() < at {
+            return Err(std::io::Error::other(format!("{}: shorter than what was kept aside", path.display())));
+        }
+        file.set_len(at)?;
+        file.seek(std::io::SeekFrom::Start(at))?;
+        file.write_all(raw)
+    }
+
     pub fn assembled_path(&self, host: &str) -> PathBuf {
         self.dir.join("assembled").join(format!("{}.json", crate::slug::hash(host, 16)))
     }
@@ -221,6 +245,19 @@ impl ParseCache {
             return Ok(());
         }
         save(&self.dir.join("files.json"), &*self.seen.lock().unwrap())
+    }
+}
+
+/// The first `len` bytes of a host's inputs aside, if it holds that many.
+pub fn read_inputs_aside(path: &Path, len: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cause = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut raw = Vec::with_capacity(len as usize);
+    let file = std::fs::File::open(path).map_err(|e| cause(&e))?;
+    file.take(len).read_to_end(&mut raw).map_err(|e| cause(&e))?;
+    match raw.len() as u64 == len {
+        true => Ok(raw),
+        false => Err(cause(&"shorter than what was kept aside")),
     }
 }
 

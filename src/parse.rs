@@ -308,7 +308,7 @@ pub mod packed {
     use super::Input;
     use serde::{Deserializer, Serializer};
 
-    const BYTES: usize = 40;
+    pub const BYTES: usize = 40;
 
     fn bytes(input: &Input) -> [u8; BYTES] {
         let mut out = [0; BYTES];
@@ -319,30 +319,34 @@ pub mod packed {
         out
     }
 
-    pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
-        let mut raw = Vec::with_capacity(inputs.len() * BYTES);
-        for input in inputs {
-            raw.extend_from_slice(&bytes(input));
+    /// The inputs as records of `BYTES` bytes, one after the other.
+    pub fn raw(inputs: &[Input]) -> Vec<u8> {
+        inputs.iter().flat_map(bytes).collect()
+    }
+
+    /// What [`raw`] made.
+    pub fn from_raw(raw: &[u8]) -> Result<Vec<Input>, String> {
+        if !raw.len().is_multiple_of(BYTES) {
+            return Err("inputs: not a whole number of records".to_string());
         }
-        serializer.serialize_str(&crate::store::base64::encode(&raw))
+        let u64_at = |b: &[u8], at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        Ok(raw
+            .chunks_exact(BYTES)
+            .map(|b| Input {
+                precedence: u64_at(b, 0),
+                label: u64_at(b, 8),
+                kind: u64_at(b, 16),
+                content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
+            })
+            .collect())
+    }
+
+    pub fn serialize<S: Serializer>(inputs: &[Input], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::store::base64::encode(&raw(inputs)))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Input>, D::Error> {
-        crate::store::base64::decoded(deserializer, "inputs", |raw| {
-            if raw.len() % BYTES != 0 {
-                return Err("inputs: not a whole number of records".to_string());
-            }
-            let u64_at = |b: &[u8], at: usize| u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-            Ok(raw
-                .chunks_exact(BYTES)
-                .map(|b| Input {
-                    precedence: u64_at(b, 0),
-                    label: u64_at(b, 8),
-                    kind: u64_at(b, 16),
-                    content: u128::from_be_bytes(b[24..].try_into().expect("16 bytes")),
-                })
-                .collect())
-        })
+        crate::store::base64::decoded(deserializer, "inputs", from_raw)
     }
 }
 

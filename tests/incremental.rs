@@ -174,7 +174,8 @@ fn the_caches_can_be_lost_or_come_from_another_version() {
     // Another parc version's cache: every file says another format.
     for f in files(&cache) {
         let path = cache.join(&f);
-        let text = std::fs::read_to_string(&path).unwrap();
+        // (Not the inputs kept aside, records named from a file that is.)
+        let Ok(text) = String::from_utf8(std::fs::read(&path).unwrap()) else { continue };
         std::fs::write(&path, text.replace(env!("CARGO_PKG_VERSION"), "0.0.0-other")).unwrap();
     }
     fleet.commit_days(1, None);
@@ -316,10 +317,16 @@ fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_past_a_quarter_of_it
     assert_same_site(&site, &fresh, "90 days, then a day at a time");
 }
 
+/// What hosts keep aside in the cache, `assembled/<host>/<name>`, of the names `named` takes.
+fn kept_aside(cache: &std::path::Path, named: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let in_assembled = |f: &PathBuf| f.ancestors().nth(2).and_then(|p| p.file_name()).is_some_and(|p| p == "assembled");
+    let name = |f: &PathBuf| f.file_name().unwrap().to_str().is_some_and(&named);
+    files(cache).into_iter().filter(in_assembled).filter(name).map(|f| cache.join(f)).collect()
+}
+
 /// A host's months kept aside in the cache: `assembled/<host>/<YYYY-MM>.json`.
 fn months_aside(cache: &std::path::Path) -> Vec<PathBuf> {
-    let in_assembled = |f: &PathBuf| f.ancestors().nth(2).and_then(|p| p.file_name()).is_some_and(|p| p == "assembled");
-    files(cache).into_iter().filter(in_assembled).map(|f| cache.join(f)).collect()
+    kept_aside(cache, |name| name.starts_with("20") && name.ends_with(".json"))
 }
 
 #[test]
@@ -345,9 +352,14 @@ fn a_year_s_months_go_aside_day_by_day_and_a_damaged_one_is_built_again() {
     months.dedup();
     // 110 days to 2026-11-21, from August 4th: the months before the last
     // two go aside as a host's file is written whole (August, at 70 days,
-    // for every host; September once the last days were added).
-    assert_eq!(months, ["2026-08", "2026-09"], "{aside:?}");
+    // for every host; September when it is next written whole).
+    assert!(months.iter().all(|m| ["2026-08", "2026-09"].contains(m)), "{aside:?}");
     assert_eq!(aside.iter().filter(|f| f.ends_with("2026-08.json")).count(), 4, "each host's August: {aside:?}");
+    // So are the inputs of the commits walked: 40 bytes each, a version's.
+    let inputs = kept_aside(&cache, |name| name == "inputs.bin");
+    assert_eq!(inputs.len(), 4, "{inputs:?}");
+    let records: u64 = inputs.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    assert!(records.is_multiple_of(40) && records / 40 > 4 * 2 * 60, "{records} bytes of inputs aside");
 
     // One month file lost, another with a byte changed: read back when a
     // new output folder needs every month, found out, and built again.
@@ -356,12 +368,16 @@ fn a_year_s_months_go_aside_day_by_day_and_a_damaged_one_is_built_again() {
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     std::fs::write(&aside[3], bytes).unwrap();
+    // And a host's inputs aside cut short: that host is assembled again from the start.
+    let file = std::fs::OpenOptions::new().write(true).open(&inputs[1]).unwrap();
+    file.set_len(std::fs::metadata(&inputs[1]).unwrap().len() / 2).unwrap();
     let other = fleet.tmp.path().join("other-site");
     let run = build_cmd(&fleet.snapshots(), &other, &[]).current_dir(fleet.repo()).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("months kept aside cannot be read"), "{stderr}");
     assert!(stderr.contains("was damaged: building again"), "{stderr}");
+    assert!(stderr.contains("inputs.bin: shorter than what was kept aside"), "{stderr}");
     let fresh = fleet.tmp.path().join("fresh-site");
     build_cmd(&fleet.snapshots(), &fresh, &["--no-cache"]).current_dir(fleet.tmp.path()).assert().success();
     assert_same_site(&other, &fresh, "a build with a damaged cache");
@@ -373,6 +389,16 @@ fn a_year_s_months_go_aside_day_by_day_and_a_damaged_one_is_built_again() {
     assert!(run.status.success() && !stderr.contains("cannot be read"), "{stderr}");
     assert_same_site(&third, &fresh, "the build after");
     fleet.assert_incremental_equals_fresh("the site built before");
+    // The record of the history's walk lost: every version is listed again,
+    // and compared with what the hosts keep, aside too.
+    for record in ["history.json", "history.tip.json"] {
+        files(&cache).iter().filter(|f| f.ends_with(record)).for_each(|f| std::fs::remove_file(cache.join(f)).unwrap());
+    }
+    let fourth = fleet.tmp.path().join("fourth-site");
+    let run = build_cmd(&fleet.snapshots(), &fourth, &[]).current_dir(fleet.repo()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.contains("(0 parsed"), "nothing read again: {stderr}");
+    assert_same_site(&fourth, &fresh, "the walk's record lost");
 }
 
 #[test]

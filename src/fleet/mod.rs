@@ -15,6 +15,7 @@ use crate::store::Shared;
 use crate::time::Instant;
 pub use history::History;
 use identity::DiskKind;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -605,7 +606,7 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
     let mut disks: BTreeMap<String, Disk> = BTreeMap::new();
     // The sightings of a disk from the hosts after the first that saw it: a
     // disk seen on one host has its sightings in order already.
-    let mut joined: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
+    let mut joined: BTreeMap<String, Vec<History<Sighting>>> = BTreeMap::new();
     let mut hosts = Vec::with_capacity(parts.len());
     for part in parts {
         for mut disk in part.disks {
@@ -616,7 +617,7 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
                 }
                 Some(known) => {
                     let newer = disk.sightings.last().map(|s| s.at) > known.sightings.last().map(|s| s.at);
-                    joined.entry(known.id.clone()).or_default().extend(disk.sightings.into_entries());
+                    joined.entry(known.id.clone()).or_default().push(disk.sightings);
                     if newer {
                         known.report = disk.report.or(known.report.take());
                         known.unavailable = disk.unavailable;
@@ -628,14 +629,17 @@ pub fn merge(mut parts: Vec<HostPart>, versions: usize, problems: Vec<Problem>) 
         }
         hosts.push(part.host);
     }
-    for (id, more) in joined {
-        let disk = disks.get_mut(&id).expect("a disk joined is known");
+    // Each joined disk reads its months kept aside: side by side.
+    let mut joined: Vec<(&mut Disk, Vec<History<Sighting>>)> =
+        (disks.iter_mut()).filter_map(|(id, disk)| Some((disk, joined.remove(id)?))).collect();
+    joined.par_iter_mut().for_each(|(disk, more)| {
         disk.sightings.edit(|sightings| {
-            sightings.extend(more);
+            std::mem::take(more).into_iter().for_each(|h| sightings.extend(h.into_entries()));
             sightings.sort_by(|a, b| (a.at, &a.host).cmp(&(b.at, &b.host)));
         });
         disk.hosts = disk.sightings.iter().map(|s| s.host.as_str()).collect::<HashSet<_>>().len();
-    }
+    });
+    drop(joined);
     let disks: Vec<Disk> = disks.into_values().collect();
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
     // Attempts count: a fleet whose collector still runs is not silent.
