@@ -141,9 +141,8 @@ const APPENDS: usize = 31;
 
 /// Appends while what builds appended is at most this share of what was
 /// written whole: reading a day back from its segment costs about what
-/// reading it from the whole does, and writing a year whole costs a few of
-/// those reads, so a year of daily history is written whole every five days
-/// or so and a month's every day (as the README says).
+/// reading it from the whole does, and writing the file whole costs a few
+/// of those reads.
 const APPENDED_SHARE: u64 = 4;
 
 /// [`Assembled`], borrowed for writing.
