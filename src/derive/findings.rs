@@ -516,7 +516,7 @@ fn smart_since(disk: &Disk, smart: &SmartConfig) -> Instant {
 mod tests {
     use super::{smart_since, Kind, Levels};
     use crate::config::SmartConfig;
-    use crate::fleet::{identity::DiskKind, Disk, History, Sighting, SmartFigures};
+    use crate::fleet::{Disk, Sighting, SmartFigures};
     use crate::time::Instant;
 
     /// `smart_since` as a walk back through every sighting.
@@ -550,18 +550,7 @@ mod tests {
                 ..SmartFigures::default()
             })
         };
-        let mut disk = Disk {
-            id: "d".into(),
-            model: None,
-            serial: None,
-            wwn: None,
-            capacity: None,
-            kind: DiskKind::Hdd,
-            sightings: History::default(),
-            report: None,
-            unavailable: None,
-            hosts: 1,
-        };
+        let mut disk = Disk::bare("d");
         let mut differ = 0;
         for d in 0..400 {
             let sighting = Sighting {

@@ -224,7 +224,7 @@ fn growth(disk: &Disk) -> Vec<Reason> {
 #[cfg(test)]
 mod tests {
     use super::growth;
-    use crate::fleet::{identity::DiskKind, Disk, History, Sighting, SmartFigures};
+    use crate::fleet::{Disk, Sighting, SmartFigures};
     use crate::time::Instant;
 
     /// `growth` as a walk back through every sighting: what grew, from, to.
@@ -254,18 +254,7 @@ mod tests {
                 ..SmartFigures::default()
             })
         };
-        let mut disk = Disk {
-            id: "d".into(),
-            model: None,
-            serial: None,
-            wwn: None,
-            capacity: None,
-            kind: DiskKind::Hdd,
-            sightings: History::default(),
-            report: None,
-            unavailable: None,
-            hosts: 1,
-        };
+        let mut disk = Disk::bare("d");
         let mut grew = 0;
         for d in 0..300 {
             let at = Instant(1_790_000_000 + d as i64 * 86_400);

@@ -235,6 +235,25 @@ pub struct Disk {
     pub hosts: usize,
 }
 
+#[cfg(test)]
+impl Disk {
+    /// A hard disk of one host, known by its id only, with no sighting yet.
+    pub fn bare(id: &str) -> Disk {
+        Disk {
+            id: id.into(),
+            model: None,
+            serial: None,
+            wwn: None,
+            capacity: None,
+            kind: DiskKind::Hdd,
+            sightings: History::default(),
+            report: None,
+            unavailable: None,
+            hosts: 1,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash)]
 pub struct Sighting {
     pub at: Instant,
