@@ -101,6 +101,7 @@ impl Assembled {
     /// The inputs kept aside, read back.
     fn inputs_aside(&self) -> Result<Vec<Input>, String> {
         let Some(aside) = self.inputs_aside else { return Ok(Vec::new()) };
+        tracing::debug!("{}: reading the inputs kept aside", self.inputs_file.display());
         let raw = crate::cache::read_inputs_aside(&self.inputs_file, aside.count * packed::BYTES as u64)?;
         if crc32fast::hash(&raw) != aside.crc {
             return Err(format!("{}: not the inputs kept aside", self.inputs_file.display()));
@@ -444,8 +445,14 @@ fn rebuild(
 /// newest and its inputs of walked commits kept aside (written first: the
 /// file names only what is there).
 fn save(cache: &ParseCache, host: &str, kept: &AssembledRef) {
+    // Not aside: a walked input whose content another input has (the
+    // working tree's file, committed), which a new day's check that what
+    // goes is still there would look for.
     let walked = kept.walked.map_or(0, |w| w.commits);
-    let (going, inputs): (Vec<Input>, Vec<Input>) = kept.inputs.iter().partition(|i| i.precedence < walked);
+    let staying: std::collections::HashSet<u128> =
+        kept.inputs.iter().filter(|i| i.precedence >= walked).map(|i| i.content).collect();
+    let (going, inputs): (Vec<Input>, Vec<Input>) =
+        kept.inputs.iter().partition(|i| i.precedence < walked && !staying.contains(&i.content));
     let there = kept.inputs_aside.unwrap_or(InputsAside { count: 0, crc: 0 });
     let inputs_aside = match going.is_empty() {
         true => kept.inputs_aside,

@@ -342,6 +342,14 @@ fn a_year_s_months_go_aside_day_by_day_and_a_damaged_one_is_built_again() {
         fleet.commit_days(a_day, None);
         fleet.assert_incremental_equals_fresh(&format!("day {day}"));
     }
+    // A new day compares the day's inputs with the host's file only: none
+    // of those kept aside is read.
+    fleet.commit_days(a_day, None);
+    let site = fleet.tmp.path().join("site");
+    let run = build_cmd(&fleet.snapshots(), &site, &["-vv"]).current_dir(fleet.repo()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success() && stderr.contains("(8 parsed"), "a day of 4 hosts: {stderr}");
+    assert!(!stderr.contains("reading the inputs kept aside"), "{stderr}");
     fleet.commit_days(usize::MAX, None);
     assert!(fleet.pending.is_empty());
     fleet.assert_incremental_equals_fresh("the last 30 days at once");
