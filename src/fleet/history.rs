@@ -471,7 +471,9 @@ struct Stored<'a, T: Serialize> {
     months: &'a [Month],
     changes: &'a [usize],
     series_last: &'a [usize],
-    aside: StoredAside<'a, T>,
+    /// None while no month is aside: most histories, read at every build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aside: Option<StoredAside<'a, T>>,
 }
 
 #[derive(Serialize)]
@@ -499,7 +501,8 @@ struct Read<T> {
     months: Vec<Month>,
     changes: Vec<usize>,
     series_last: Vec<usize>,
-    aside: ReadAside<T>,
+    #[serde(default)]
+    aside: Option<ReadAside<T>>,
 }
 
 #[derive(Deserialize)]
@@ -512,6 +515,12 @@ struct ReadAside<T> {
     known: Vec<T>,
     #[serde(deserialize_with = "crate::store::compact::deserialize")]
     lines: Vec<(Shared, Vec<(i64, i64)>)>,
+}
+
+impl<T> Default for ReadAside<T> {
+    fn default() -> Self {
+        ReadAside { months: 0, len: 0, known_at: Vec::new(), known: Vec::new(), lines: Vec::new() }
+    }
 }
 
 impl<T: Serialize + Dated> Serialize for History<T> {
@@ -530,7 +539,13 @@ impl<T: Serialize + Dated> Serialize for History<T> {
         let lines: Vec<(Shared, &[(i64, i64)])> = lines.iter().map(|(n, p)| (Shared::from(*n), p.as_slice())).collect();
         let known_entries: Vec<&T> = known.iter().map(|(_, e)| *e).collect();
         let known_at = known.iter().map(|(at, _)| *at).collect();
-        let aside = StoredAside { months, len, known_at, known: Compact(&known_entries), lines: Compact(&lines) };
+        let aside = (months > 0).then(|| StoredAside {
+            months,
+            len,
+            known_at,
+            known: Compact(&known_entries),
+            lines: Compact(&lines),
+        });
         let (changes, series_last) = (&self.changes, &self.series_last);
         let entries = Compact(&self.entries[len - self.aside.len..]);
         Stored { entries, months: &self.months, changes, series_last, aside }.serialize(serializer)
@@ -540,6 +555,7 @@ impl<T: Serialize + Dated> Serialize for History<T> {
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for History<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let Read { entries, months, changes, series_last, aside } = Read::deserialize(deserializer)?;
+        let aside = aside.unwrap_or_default();
         let counted: usize = months.iter().map(|m| m.entries).sum();
         let aside_counted: Option<usize> = months.get(..aside.months).map(|m| m.iter().map(|m| m.entries).sum());
         if counted != entries.len() + aside.len || aside_counted != Some(aside.len) {
