@@ -188,36 +188,59 @@ fi
 # Then the month after it, a day at a time, as a site is built: each host's
 # cache file takes a day's segment per build until it is written whole
 # again, so a day's cost varies over the month; their mean and the most.
+# The two fleets are built in turns, a new day of one then of the other:
+# the machine's speed moves from minute to minute, and the ratio compares
+# builds of the same minutes.
 GROWTH=${BENCH_GROWTH:-200}
 if [ "$GROWTH" != 0 ]; then
   echo
   printf '%-12s %-22s %9s %9s\n' history step "wall s" "peak MiB"
   day() { date -u -d "2026-11-21 $1 days" +%Y-%m-%d; }
+  declare -A FULL FULL_RSS DAYS_OF DAY_RSS_OF WALLS_OF MOST_OF MOST_DAY_OF MOST_RSS_OF
   for D in 30 360; do
     FLEET=$WORK/growth-$D; rm -rf "$FLEET"; mkdir -p "$FLEET"; cd "$FLEET"
     "$PARC" demo --hosts "$GROWTH" --days $((D + 31)) --kinds system,disks --out dated 2>/dev/null
     python3 "$HERE/bench-git-history.py" dated repo --until "$(day -30)"
     run build --snapshots repo/snapshots --out site
-    printf '%-12s %-22s %9s %9s\n' "$GROWTH x $D" "full build" "$WALL" "$RSS"
+    FULL[$D]=$WALL; FULL_RSS[$D]=$RSS
     python3 "$HERE/bench-git-history.py" dated repo --since "$(day -30)" --until "$(day -29)"
-    three_new_days
-    [ "$D" = 30 ] && MONTH_DAY=$DAY
-    EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
-    printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "$DAY_RSS" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"$DAYS_WALL")"
-    WALLS=""; MOST_RSS=0; MOST=0
-    for N in $(seq -29 0); do
-      UNTIL=""; [ "$N" = 0 ] || UNTIL="--until $(day $((N + 1)))"
+    mkdir before; cp -a .parc-cache site before/
+    DAYS_OF[$D]=""; DAY_RSS_OF[$D]=0; WALLS_OF[$D]=""; MOST_OF[$D]=0; MOST_RSS_OF[$D]=0
+    cd - >/dev/null
+  done
+  for i in 1 2 3; do
+    for D in 30 360; do
+      cd "$WORK/growth-$D"
+      [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a before/.parc-cache before/site .; }
+      run build --snapshots repo/snapshots --out site
+      DAYS_OF[$D]="${DAYS_OF[$D]} $WALL"; [ "$RSS" -gt "${DAY_RSS_OF[$D]}" ] && DAY_RSS_OF[$D]=$RSS
+      cd - >/dev/null
+    done
+  done
+  for N in $(seq -29 0); do
+    UNTIL=""; [ "$N" = 0 ] || UNTIL="--until $(day $((N + 1)))"
+    for D in 30 360; do
+      cd "$WORK/growth-$D"
       python3 "$HERE/bench-git-history.py" dated repo --since "$(day "$N")" $UNTIL
       run build --snapshots repo/snapshots --out site
-      WALLS="$WALLS $WALL"; [ "$RSS" -gt "$MOST_RSS" ] && MOST_RSS=$RSS
-      awk -v a="$WALL" -v b="${MOST:-0}" 'BEGIN { exit !(a > b) }' && { MOST=$WALL; MOST_DAY=$(day "$N"); }
+      WALLS_OF[$D]="${WALLS_OF[$D]} $WALL"; [ "$RSS" -gt "${MOST_RSS_OF[$D]}" ] && MOST_RSS_OF[$D]=$RSS
+      awk -v a="$WALL" -v b="${MOST_OF[$D]}" 'BEGIN { exit !(a > b) }' && { MOST_OF[$D]=$WALL; MOST_DAY_OF[$D]=$(day "$N"); }
+      cd - >/dev/null
     done
-    MEAN=$(printf '%s\n' $WALLS | awk '{ s += $1 } END { printf "%.3f", s / NR }')
-    [ "$D" = 30 ] && MONTH_MEAN=$MEAN
+  done
+  for D in 30 360; do
+    printf '%-12s %-22s %9s %9s\n' "$GROWTH x $D" "full build" "${FULL[$D]}" "${FULL_RSS[$D]}"
+    # shellcheck disable=SC2086
+    DAY=$(median ${DAYS_OF[$D]})
+    EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$DAY" -v b="$MONTH_DAY" 'BEGIN {printf "%.2f x the day at 30 days; ", a / b}')
+    [ "$D" = 30 ] && MONTH_DAY=$DAY
+    printf '%-12s %-22s %9s %9s   (%smedian of %s s)\n' "$GROWTH x $D" "one new day" "$DAY" "${DAY_RSS_OF[$D]}" "$EXTRA" "$(sed 's/^ //; s/ /, /g' <<<"${DAYS_OF[$D]}")"
+    # shellcheck disable=SC2086
+    MEAN=$(printf '%s\n' ${WALLS_OF[$D]} | awk '{ s += $1 } END { printf "%.3f", s / NR }')
     EXTRA=""; [ "$D" = 360 ] && EXTRA=$(awk -v a="$MEAN" -v b="$MONTH_MEAN" 'BEGIN {printf "%.2f x the mean at 30 days; ", a / b}')
-    printf '%-12s %-22s %9s %9s   (%sthe most %s s, the day of %s)\n' "$GROWTH x $D" "30 new days, mean" "$MEAN" "$MOST_RSS" "$EXTRA" "$MOST" "$MOST_DAY"
-    cd - >/dev/null
-    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$FLEET"
+    [ "$D" = 30 ] && MONTH_MEAN=$MEAN
+    printf '%-12s %-22s %9s %9s   (%sthe most %s s, the day of %s)\n' "$GROWTH x $D" "30 new days, mean" "$MEAN" "${MOST_RSS_OF[$D]}" "$EXTRA" "${MOST_OF[$D]}" "${MOST_DAY_OF[$D]}"
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK/growth-$D"
   done
 fi
 
