@@ -217,6 +217,8 @@ fn build_once(config: &Config, options: &BuildOptions, again: bool) -> Result<Bu
     if again && caches.iter().any(|(_, parse_cache)| parse_cache.damaged()) {
         tracing::error!("the cache of {} was damaged: building again", source_cache.dir.display());
         drop(site);
+        // What this pass holds is freed before the next: not two fleets at once.
+        drop((fleet, derived, plan, silences, sent, memo, out));
         let _ = std::fs::remove_file(&memo_file);
         return build_once(config, options, false);
     }
