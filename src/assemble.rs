@@ -56,6 +56,13 @@ pub struct InputsAside {
     crc: u32,
 }
 
+impl InputsAside {
+    /// The length of their records.
+    fn bytes(&self) -> Option<u64> {
+        self.count.checked_mul(packed::BYTES as u64)
+    }
+}
+
 impl Assembled {
     /// The host as its cache file holds it: written whole, then what each
     /// build since added.
@@ -72,7 +79,7 @@ impl Assembled {
             // Checked here, not when read: a host whose inputs aside are not
             // there whole is assembled again before anything is built from it.
             let len = std::fs::metadata(&assembled.inputs_file).map_or(0, |m| m.len());
-            if len < aside.count * packed::BYTES as u64 {
+            if aside.bytes().is_none_or(|bytes| len < bytes) {
                 tracing::warn!("{}: shorter than what was kept aside", assembled.inputs_file.display());
                 return None;
             }
@@ -102,7 +109,8 @@ impl Assembled {
     fn inputs_aside(&self) -> Result<Vec<Input>, String> {
         let Some(aside) = self.inputs_aside else { return Ok(Vec::new()) };
         tracing::debug!("{}: reading the inputs kept aside", self.inputs_file.display());
-        let raw = crate::cache::read_inputs_aside(&self.inputs_file, aside.count * packed::BYTES as u64)?;
+        let bytes = aside.bytes().ok_or_else(|| format!("{}: too many inputs", self.inputs_file.display()))?;
+        let raw = crate::cache::read_inputs_aside(&self.inputs_file, bytes)?;
         if crc32fast::hash(&raw) != aside.crc {
             return Err(format!("{}: not the inputs kept aside", self.inputs_file.display()));
         }
@@ -458,7 +466,7 @@ fn save(cache: &ParseCache, host: &str, kept: &AssembledRef) {
         true => kept.inputs_aside,
         false => {
             let raw = packed::raw(&going);
-            let at = there.count * packed::BYTES as u64;
+            let at = there.bytes().unwrap_or(u64::MAX);
             if let Err(e) = cache.append_inputs_aside(host, at, &raw) {
                 // The inputs aside are the file's only record of them.
                 tracing::warn!("cannot keep inputs aside in the cache for {host}: {e}");

@@ -252,7 +252,7 @@ impl ParseCache {
 pub fn read_inputs_aside(path: &Path, len: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let cause = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let mut raw = Vec::with_capacity(len as usize);
+    let mut raw = Vec::new();
     let file = std::fs::File::open(path).map_err(|e| cause(&e))?;
     file.take(len).read_to_end(&mut raw).map_err(|e| cause(&e))?;
     match raw.len() as u64 == len {
