@@ -302,12 +302,8 @@ fn a_host_s_cache_grows_by_a_day_and_is_written_whole_again_past_a_quarter_of_it
     }
     assert!(appended, "a day appended to a long history");
     assert!(whole_again, "written whole again");
-    // A hundred days from January: the months before the last two are aside, a file each.
-    let cache = tmp.path().join(".parc-cache");
-    let aside: Vec<PathBuf> = files(&cache)
-        .into_iter()
-        .filter(|f| f.parent().and_then(|p| p.parent()).and_then(|p| p.file_name()).is_some_and(|p| p == "assembled"))
-        .collect();
+    // A hundred days to November 21st: the months before the last two are aside, a file each.
+    let aside = months_aside(&tmp.path().join(".parc-cache"));
     let mut months: Vec<&str> = aside.iter().map(|f| f.file_stem().unwrap().to_str().unwrap()).collect();
     months.sort();
     assert_eq!(months, ["2026-08", "2026-08", "2026-09", "2026-09"], "each host's months aside: {aside:?}");

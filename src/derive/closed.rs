@@ -225,7 +225,7 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
     let said = |s: &'_ crate::fleet::Sighting| (level(s), s.host);
     if let Some(b) = disk.sightings.before(from).next() {
         let holds = disk.sightings.since(from).all(|s| said(s) == said(b));
-        if holds && (level(b) == Verdict::Ok || gone(disk, fleet, Some(&b.host)).is_none()) {
+        if holds && (level(b) == Verdict::Ok || gone(disk, fleet, &b.host).is_none()) {
             return;
         }
     }
@@ -243,16 +243,15 @@ fn smart_closed(disk: &Disk, fleet: &Fleet, config: &Config, from: Instant, out:
             run = Some((now.0, now.1, s.at));
         }
     }
-    if let Some(to) = run.and_then(|r| gone(disk, fleet, Some(r.1))) {
-        close(run.expect("a run"), to, out);
+    if let Some((r, to)) = run.and_then(|r| Some((r, gone(disk, fleet, r.1)?))) {
+        close(r, to, out);
     }
 }
 
 /// When the disk went from `host`, its last sighting's: the host's next
 /// `disks` snapshot, which no longer lists it.
-fn gone(disk: &Disk, fleet: &Fleet, host: Option<&str>) -> Option<Instant> {
+fn gone(disk: &Disk, fleet: &Fleet, host: &str) -> Option<Instant> {
     let last = disk.sightings.last()?;
-    let host = host?;
     let host = &fleet.hosts[fleet.hosts.binary_search_by(|h| h.name.as_str().cmp(host)).ok()?];
     host.timeline.since(Instant(last.at.0 + 1)).find(|v| v.kind == "disks").map(|v| v.at)
 }

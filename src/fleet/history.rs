@@ -152,6 +152,13 @@ pub struct Month {
 const ENTRY_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x7061_7263);
 
 impl Month {
+    /// A month's hash with `entry` added after what `before` hashed (none
+    /// for the first entry).
+    fn hash_with<T: Hash>(before: Option<u64>, entry: &T) -> u64 {
+        let entry = ENTRY_HASH.hash_one(entry);
+        before.map_or(entry, |before| ENTRY_HASH.hash_one((before, entry)))
+    }
+
     /// One hash for all of `months`, from theirs.
     pub fn hash_all(months: &[Month]) -> u64 {
         months.iter().fold(0, |all, m| ENTRY_HASH.hash_one((all, m.hash)))
@@ -213,10 +220,7 @@ impl<T: Dated> History<T> {
                 let mut read = Vec::with_capacity(self.aside.len);
                 for month in &self.months[..self.aside.months] {
                     let entries = from.month(&month.name)?;
-                    let hash = entries.iter().fold(None, |h, e| {
-                        let e = ENTRY_HASH.hash_one(e);
-                        Some(h.map_or(e, |h| ENTRY_HASH.hash_one((h, e))))
-                    });
+                    let hash = entries.iter().fold(None, |h, e| Some(Month::hash_with(h, e)));
                     if (entries.len(), hash) != (month.entries, Some(month.hash)) {
                         return Err(format!("{}: not the entries put aside", month.name));
                     }
@@ -369,7 +373,6 @@ impl<T: Dated> History<T> {
     /// Adds an entry no older than the last.
     pub fn push(&mut self, entry: T) {
         let at = entry.at();
-        let hash = ENTRY_HASH.hash_one(&entry);
         let place = self.len();
         let series = self.series_last.iter().position(|&last| self.get(last).is_some_and(|e| e.same_series(&entry)));
         match series {
@@ -389,10 +392,11 @@ impl<T: Dated> History<T> {
             Some(month) if at < month.next => {
                 month.entries += 1;
                 month.until = at;
-                month.hash = ENTRY_HASH.hash_one((month.hash, hash));
+                month.hash = Month::hash_with(Some(month.hash), &entry);
             }
             _ => {
                 let (name, next) = at.month().map_or(("unknown".to_string(), at), |(name, _, next)| (name, next));
+                let hash = Month::hash_with(None, &entry);
                 self.months.push(Month { name, entries: 1, from: at, until: at, next, hash });
             }
         }

@@ -328,9 +328,6 @@ pub struct HostPart {
     pub disks: Vec<Disk>,
 }
 
-/// One host's history being folded, version by version, oldest first. It
-/// is kept in the cache between builds, so that new versions are added to
-/// it instead of the whole history being read again.
 /// A month of a host's histories, kept aside by the cache.
 #[derive(Default, Serialize)]
 pub struct MonthAside<'a> {
@@ -372,6 +369,9 @@ impl MonthRead {
     }
 }
 
+/// One host's history being folded, version by version, oldest first. It
+/// is kept in the cache between builds, so that new versions are added to
+/// it instead of the whole history being read again.
 #[derive(Default, Serialize, Deserialize)]
 pub struct Assembly {
     host: Option<Host>,

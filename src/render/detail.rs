@@ -4,6 +4,7 @@
 use super::published;
 use super::view::{DiskView, HostView};
 use super::Site;
+use crate::fleet::history::NEWEST;
 use crate::fleet::{Disk, Host};
 use crate::time::Instant;
 use serde::Serialize;
@@ -79,9 +80,6 @@ pub enum History {
     /// and makes Tera copy each row again at every field it reads.
     Summary,
 }
-
-/// The newest entries a summary always keeps.
-use crate::fleet::history::NEWEST;
 
 /// What a detail shows of `entries`: the newest month's, or every one
 /// (oldest first), or for a summary those that say what the entry before
