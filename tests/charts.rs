@@ -99,14 +99,23 @@ fn host_and_disk_pages_say_use_percent_home_and_first_host() {
     assert_eq!(host["home_mount"], "/home");
     assert!(page.contains("/home is a file system of its own") && !page.contains("/home is on /home"));
 
+    // A disk that moved: its first host is not the one it is on now.
     let disks = read_json(&site.join("api/v1/disks.json"));
-    let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap();
+    let moved = read_json(&site.join("api/v1/moves.json"));
+    let slug = moved[0]["disk_slug"].as_str().unwrap();
+    let disk = disks.as_array().unwrap().iter().find(|d| d["slug"] == slug).unwrap();
     let detail = read_json(&site.join("api/v1/").join(disk["api"].as_str().unwrap()));
-    let first = &detail["sightings"][0];
+    let oldest = read_json(&site.join("api/v1/").join(detail["history"][0]["api"].as_str().unwrap()));
+    let first = &oldest["sightings"][0];
+    assert_ne!(first["host"], disk["host"], "{slug} moved");
     let page = read(&site.join(disk["page"].as_str().unwrap()));
     let said =
         format!("First seen</dt><dd>{} as {}, ", first["host"].as_str().unwrap(), first["device"].as_str().unwrap());
     assert!(page.contains(&said), "{said}");
+
+    let disk = disks.as_array().unwrap().iter().find(|d| d["verdict"] == "failing").unwrap();
+    let detail = read_json(&site.join("api/v1/").join(disk["api"].as_str().unwrap()));
+    let page = read(&site.join(disk["page"].as_str().unwrap()));
     assert!(page.contains("<th class=\"num\">Uncorrectable</th>"));
     let uncorrectable = detail["sightings"].as_array().unwrap().last().unwrap()["figures"]["uncorrectable"].as_i64();
     assert!(uncorrectable.is_some(), "an ATA disk reports attribute 198");

@@ -338,6 +338,9 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             f.put("disk", view);
             f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());
+            // A summary keeps the oldest sighting, last. Not a `last` filter:
+            // Tera's copies the whole list to take one.
+            f.put("first", &detail.sightings.last());
             // Drawn by the `chart` macro of `macros.html`.
             f.put("charts", &charts);
             Ok(())
