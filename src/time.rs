@@ -26,12 +26,37 @@ impl Instant {
 
     /// `2026-11-21T02:00:12Z`: the form parc writes into its JSON.
     pub fn rfc3339(self) -> String {
-        self.format("%Y-%m-%dT%H:%M:%SZ")
+        match self.civil() {
+            Some(t) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            None => self.outside(),
+        }
     }
 
     /// `2026-11-21` in UTC, for file names and day buckets.
     pub fn date(self) -> String {
-        self.format("%Y-%m-%d")
+        match self.civil() {
+            Some(t) => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
+            None => self.outside(),
+        }
+    }
+
+    /// Its date and time of day in UTC. `None` outside jiff's range (years
+    /// -9999 to 9999), where no snapshot's instant is: each was parsed by jiff.
+    pub fn civil(self) -> Option<DateTime> {
+        // At a fixed offset, not a zoned time: pages word thousands of instants.
+        Some(jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::from_second(self.0).ok()?))
+    }
+
+    fn outside(self) -> String {
+        format!("@{}", self.0)
     }
 
     /// The calendar month (UTC) this instant is in: its name (`2026-11`),
@@ -48,15 +73,6 @@ impl Instant {
         };
         let name = format!("{:04}-{:02}", first.year(), first.month());
         Some((name, Instant(second(first)?), Instant(second(next)?)))
-    }
-
-    fn format(self, pattern: &str) -> String {
-        match jiff::Timestamp::from_second(self.0) {
-            Ok(at) => at.strftime(pattern).to_string(),
-            // Outside jiff's range (years -9999 to 9999): no snapshot gets here,
-            // since every instant was parsed by jiff first.
-            Err(_) => format!("@{}", self.0),
-        }
     }
 }
 
@@ -212,6 +228,18 @@ mod tests {
         assert_eq!(Instant::parse_rfc3339("1970-01-01T00:00:00Z").unwrap(), Instant(0));
         assert_eq!(Instant::parse_rfc3339("2000-02-29T00:00:00Z").unwrap().date(), "2000-02-29");
         assert_eq!(Instant(-1).rfc3339(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn prints_what_jiff_prints_across_its_range() {
+        // jiff's bounds of a whole second: years -9999 to 9999.
+        let (min, max) = (-377_705_023_201, 253_402_207_200);
+        for t in [0, -62_135_596_800, -62_135_596_801, 951_782_400, 1_796_220_312, min, max] {
+            let jiff = jiff::Timestamp::from_second(t).unwrap();
+            assert_eq!(Instant(t).rfc3339(), jiff.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(), "{t}");
+            assert_eq!(Instant(t).date(), jiff.strftime("%Y-%m-%d").to_string(), "{t}");
+        }
+        assert_eq!(Instant(max + 1).rfc3339(), format!("@{}", max + 1));
     }
 
     #[test]

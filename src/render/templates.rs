@@ -194,33 +194,35 @@ fn number(value: &Value, language: Language) -> tera::Result<Value> {
     Ok(Value::String(if n < 0 { format!("-{grouped}") } else { grouped }))
 }
 
+/// An instant (seconds) of a template's value, as a date and time in UTC.
+fn civil(value: &Value) -> Option<jiff::civil::DateTime> {
+    crate::time::Instant(value.as_i64()?).civil()
+}
+
 /// `2026-11-21` in the language's form: as it is, or `21 nov. 2026`.
-fn date(t: i64, language: Language) -> String {
-    let iso = crate::time::Instant(t).date();
+fn date(t: &jiff::civil::DateTime, language: Language) -> String {
     match language {
-        Language::En => iso,
+        Language::En => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
         Language::Fr => {
             const MONTHS: [&str; 12] =
                 ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
-            let mut parts = iso.split('-').map(|p| p.parse::<usize>().unwrap_or(0));
-            let (y, m, d) = (parts.next().unwrap_or(0), parts.next().unwrap_or(1), parts.next().unwrap_or(1));
-            format!("{d}\u{a0}{}\u{a0}{y}", MONTHS[m.clamp(1, 12) - 1])
+            let month = MONTHS[usize::try_from(t.month() - 1).unwrap_or(0).min(11)];
+            format!("{}\u{a0}{month}\u{a0}{}", t.day(), t.year())
         }
     }
 }
 
 /// An instant (seconds) → `2026-11-21 02:00 UTC`, `21 nov. 2026, 02:00 UTC`.
 fn when(value: &Value, language: Language) -> tera::Result<Value> {
-    let Some(t) = value.as_i64() else {
+    let Some(t) = civil(value) else {
         return Ok(Value::String(String::new()));
     };
-    let iso = crate::time::Instant(t).rfc3339();
-    let time = iso.get(11..16).unwrap_or_default();
+    let (day, hour, minute) = (date(&t, language), t.hour(), t.minute());
     // French joins a date's parts with no-break spaces, as its typography does;
     // English keeps plain ones (its mails stay 7-bit).
     Ok(Value::String(match language {
-        Language::En => format!("{} {time} UTC", date(t, language)),
-        Language::Fr => format!("{},\u{a0}{time}\u{a0}UTC", date(t, language)),
+        Language::En => format!("{day} {hour:02}:{minute:02} UTC"),
+        Language::Fr => format!("{day},\u{a0}{hour:02}:{minute:02}\u{a0}UTC"),
     }))
 }
 
@@ -231,10 +233,7 @@ fn rfc3339(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
 
 /// An instant (seconds) → `2026-11-21`, `21 nov. 2026`.
 fn day(value: &Value, language: Language) -> tera::Result<Value> {
-    let Some(t) = value.as_i64() else {
-        return Ok(Value::String(String::new()));
-    };
-    Ok(Value::String(date(t, language)))
+    Ok(Value::String(civil(value).map(|t| date(&t, language)).unwrap_or_default()))
 }
 
 #[cfg(test)]
