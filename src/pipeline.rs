@@ -180,7 +180,7 @@ fn build_once(config: &Config, options: &BuildOptions, again: bool) -> Result<Bu
         },
         || -> Result<_> {
             let (silences, sent) = people(&options.snapshots);
-            let out = Output::open(&options.out)?;
+            let out = timed("reading the output folder", || Output::open(&options.out))?;
             // Per output folder: a page is kept only where it was written.
             let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
             let memo_file = source_cache.dir.join(format!("pages-{out_id}.json"));

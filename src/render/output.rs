@@ -4,7 +4,7 @@
 //! removed — but only in a folder parc made, marked by `.parc-site`.
 
 use anyhow::{bail, Context, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -20,7 +20,7 @@ pub struct Output {
     before: Vec<PathBuf>,
     index: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
     made: Vec<AtomicBool>,
-    folders: Vec<PathBuf>,
+    folders: Vec<Folder>,
     pub files: AtomicUsize,
     pub unchanged: AtomicUsize,
     /// The build before this one finished: what it wrote is whole.
@@ -48,11 +48,15 @@ impl Output {
         let marker = root.join(MARKER);
         let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
-        let (mut before, mut index, mut folders) = (Vec::new(), HashMap::default(), Vec::new());
+        let (mut before, mut index, mut folders) = (Vec::new(), HashMap::default(), Vec::<Folder>::new());
+        // Contents first: a folder comes right after its last entry, if it has one.
+        let mut last: Option<PathBuf> = None;
         for entry in walkdir::WalkDir::new(root).min_depth(1).contents_first(true) {
             let entry = entry.with_context(|| format!("cannot read output folder {}", root.display()))?;
+            let empty = last.as_deref().and_then(Path::parent) != Some(entry.path());
+            last = Some(entry.path().to_path_buf());
             if entry.file_type().is_dir() {
-                folders.push(entry.into_path());
+                folders.push(Folder { path: entry.into_path(), empty });
             } else if entry.path() != marker {
                 if let Some(rel) = entry.path().strip_prefix(root).ok().and_then(Path::to_str) {
                     index.insert(rel.into(), before.len());
@@ -138,9 +142,12 @@ impl Output {
         Ok(self.root.join(rel))
     }
 
-    /// Removes files this build did not write, and folders left empty.
+    /// Removes files this build did not write, and folders left empty:
+    /// those that were, and those this pruning emptied (a site has a folder
+    /// per host and disk, and asking each to go costs a system call).
     pub fn prune(&self) -> Result<usize> {
         let mut removed = 0;
+        let mut emptied: HashSet<&Path, foldhash::fast::FixedState> = HashSet::default();
         let left = (self.before.iter().zip(&self.made)).filter(|(_, made)| !made.load(Ordering::Relaxed));
         for (path, _) in left {
             match std::fs::remove_file(path) {
@@ -149,12 +156,23 @@ impl Output {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
             }
+            emptied.extend(path.parent());
         }
-        for dir in &self.folders {
-            let _ = std::fs::remove_dir(dir); // fails, as it should, when not empty
+        // Deepest first: a folder whose last folder went is tried next.
+        for Folder { path, empty } in &self.folders {
+            // Fails, as it should, when not empty.
+            if (*empty || emptied.contains(path.as_path())) && std::fs::remove_dir(path).is_ok() {
+                emptied.extend(path.parent());
+            }
         }
         Ok(removed)
     }
+}
+
+/// A folder of the output, and whether it was empty when the build began.
+struct Folder {
+    path: PathBuf,
+    empty: bool,
 }
 
 /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
@@ -257,5 +275,28 @@ mod tests {
         assert!(!dir.path().join("d.html").exists());
         assert_eq!(std::fs::read(dir.path().join("a.html")).unwrap(), b"old");
         assert_eq!(std::fs::read(dir.path().join("b/c.html")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn folders_left_empty_go_and_the_others_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MARKER), "done\n").unwrap();
+        for folder in ["gone/deep/deeper", "kept/history", "was-empty/inside", "half/gone"] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        for old in ["gone/deep/deeper/x.json", "gone/y.json", "kept/history/z.json", "half/k.json", "half/gone/w.json"]
+        {
+            std::fs::write(dir.path().join(old), "old").unwrap();
+        }
+        let out = Output::open(dir.path()).unwrap();
+        assert!(out.keep_all(&["kept/history/z.json", "half/k.json"]).unwrap());
+        assert_eq!(out.prune().unwrap(), 3);
+        let left: Vec<String> = walkdir::WalkDir::new(dir.path())
+            .min_depth(1)
+            .sort_by_file_name()
+            .into_iter()
+            .map(|e| e.unwrap().path().strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, [MARKER, "half", "half/k.json", "kept", "kept/history", "kept/history/z.json"]);
     }
 }
