@@ -79,15 +79,37 @@ fn render_template(site: &Site, template: &str, ctx: &Context, what: &str) -> Re
 
 /// Renders a page, unless it was made from the same values last time and is still there.
 fn page(site: &Site, out: &Output, template: &str, path: &str, fill: impl Fn(&mut Fill) -> Result<()>) -> Result<()> {
+    site.memo.write(out, path, key(site, template, &fill)?, || made(site, template, path, &fill))
+}
+
+/// [`page`] for a page dated by `newest`, its subject's newest data: made
+/// without hashing its values when that changed (`RenderMemo::write_dated`).
+fn dated_page(
+    site: &Site,
+    out: &Output,
+    template: &str,
+    path: &str,
+    newest: Option<crate::time::Instant>,
+    fill: impl Fn(&mut Fill) -> Result<()>,
+) -> Result<()> {
+    let newest = newest.map_or_else(String::new, |t| t.0.to_string());
+    site.memo.write_dated(out, path, &newest, || key(site, template, &fill), || made(site, template, path, &fill))
+}
+
+/// The hash of what `fill` puts into a page of `template`.
+fn key(site: &Site, template: &str, fill: &impl Fn(&mut Fill) -> Result<()>) -> Result<String> {
     let mut hash = Fill::Hash(site.memo.hasher(template));
     fill(&mut hash)?;
     let Fill::Hash(hash) = hash else { unreachable!("filled as a hash") };
-    site.memo.write(out, path, hash.finish(), || {
-        let mut ctx = Fill::Context(Context::new());
-        fill(&mut ctx)?;
-        let Fill::Context(ctx) = ctx else { unreachable!("filled as a context") };
-        Ok(render_template(site, template, &ctx, &format!("{path} with {template}"))?.into_bytes())
-    })
+    Ok(hash.finish())
+}
+
+/// The page `template` makes of what `fill` puts into its context.
+fn made(site: &Site, template: &str, path: &str, fill: &impl Fn(&mut Fill) -> Result<()>) -> Result<Vec<u8>> {
+    let mut ctx = Fill::Context(Context::new());
+    fill(&mut ctx)?;
+    let Fill::Context(ctx) = ctx else { unreachable!("filled as a context") };
+    Ok(render_template(site, template, &ctx, &format!("{path} with {template}"))?.into_bytes())
 }
 
 /// Rows per page of a list: a page stays well under a megabyte at any fleet size.
@@ -305,7 +327,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
         let detail = host_detail(site, host, view, History::Summary);
         let devices = host.disks.as_ref().map(|d| device_rows(&d.devices)).unwrap_or_default();
         let filesystems = chart::filesystems(&host.timeline);
-        page(site, out, "host.html", &view.page, |f| {
+        dated_page(site, out, "host.html", &view.page, Some(host.last_seen), |f| {
             base(site, f, "../", "hosts");
             as_of(f, "host", Some(host.last_seen));
             f.put("host", view);
@@ -332,9 +354,10 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
     site.disks().into_par_iter().try_for_each(|DiskParts { disk, view }| {
         let charts = chart::smart(&disk.sightings);
         let detail = disk_detail(site, disk, view, History::Summary);
-        page(site, out, "disk.html", &view.page, |f| {
+        let newest = disk.sightings.last().map(|s| s.at);
+        dated_page(site, out, "disk.html", &view.page, newest, |f| {
             base(site, f, "../", "disks");
-            as_of(f, "disk", disk.sightings.last().map(|s| s.at));
+            as_of(f, "disk", newest);
             f.put("disk", view);
             f.put("detail", &detail);
             f.put("sightings_total", &disk.sightings.len());

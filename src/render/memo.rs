@@ -91,6 +91,32 @@ impl RenderMemo {
         Ok(())
     }
 
+    /// [`RenderMemo::write`] for a page dated by `newest`, its subject's
+    /// newest data: one made from newer data than last time has changed
+    /// (it says how recent its data is), so it is made without asking `key`
+    /// for the hash of its values. Once its subject stays as it was, the
+    /// hash is taken, and from the build after on the page is kept: a fleet
+    /// whose hosts all report every day hashes none of their pages.
+    pub fn write_dated(
+        &self,
+        out: &Output,
+        path: &str,
+        newest: &str,
+        key: impl FnOnce() -> anyhow::Result<String>,
+        make: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        let before = self.before.get(path).and_then(|k| k.split_once('|'));
+        let key = match before {
+            Some((was, _)) if was == newest => match key()? {
+                // A value that could not be hashed: never kept.
+                hash if hash.is_empty() => hash,
+                hash => format!("{newest}|{hash}"),
+            },
+            _ => format!("{newest}|"),
+        };
+        self.write(out, path, key, make)
+    }
+
     /// Keeps the first of `paths` as the last build wrote them, while each
     /// is still in the output folder: all of them when `name` (not a file: a
     /// group of them) was made from `key` then, all but the last when it was
@@ -128,5 +154,50 @@ impl RenderMemo {
     pub fn save(&self) -> std::io::Result<()> {
         let stored = Stored { salt: self.salt.clone(), pages: std::mem::take(&mut *self.now.lock().unwrap()) };
         crate::store::write_json(&self.file, &stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// One build's page at `newest` with the values hashing to `hash`:
+    /// whether its hash was asked for, and whether it was made.
+    fn build(dir: &Path, newest: &str, hash: &str) -> (bool, bool) {
+        let memo = RenderMemo::open(&dir.join("memo.json"), "salt".into(), true);
+        let out = Output::open(&dir.join("site")).unwrap();
+        let (asked, made) = (Cell::new(false), Cell::new(false));
+        let key = || {
+            asked.set(true);
+            Ok(hash.to_string())
+        };
+        let make = || {
+            made.set(true);
+            Ok(format!("{newest} {hash}").into_bytes())
+        };
+        memo.write_dated(&out, "host.html", newest, key, make).unwrap();
+        memo.save().unwrap();
+        (asked.get(), made.get())
+    }
+
+    #[test]
+    fn a_dated_page_is_hashed_only_once_its_subject_stays_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(build(dir.path(), "1", "a"), (false, true), "first made, not hashed");
+        assert_eq!(build(dir.path(), "2", "b"), (false, true), "newer data: made, not hashed");
+        assert_eq!(build(dir.path(), "2", "b"), (true, true), "the same data: hashed, made once more");
+        assert_eq!(build(dir.path(), "2", "b"), (true, false), "the same hash: kept");
+        assert_eq!(build(dir.path(), "2", "c"), (true, true), "the same date, other values: made");
+        assert_eq!(build(dir.path(), "3", "c"), (false, true), "newer data again: made, not hashed");
+        assert_eq!(std::fs::read(dir.path().join("site/host.html")).unwrap(), b"3 c");
+        assert_eq!(build(dir.path(), "3", "c"), (true, true));
+        // A value that cannot be hashed (an empty key) is never kept.
+        assert_eq!(build(dir.path(), "3", ""), (true, true));
+        assert_eq!(build(dir.path(), "3", ""), (false, true), "known as nothing: made");
+        assert_eq!(build(dir.path(), "3", "d"), (true, true));
+        assert_eq!(build(dir.path(), "3", "d"), (true, false));
+        std::fs::remove_file(dir.path().join("site/host.html")).unwrap();
+        assert_eq!(build(dir.path(), "3", "d"), (true, true), "a page gone from the folder is made again");
     }
 }
