@@ -27,25 +27,14 @@ impl Instant {
     /// `2026-11-21T02:00:12Z`: the form parc writes into its JSON.
     pub fn rfc3339(self) -> String {
         match self.civil() {
-            Some(t) => format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            ),
+            Some(t) => format!("{}T{:02}:{:02}:{:02}Z", ymd(&t), t.hour(), t.minute(), t.second()),
             None => self.outside(),
         }
     }
 
     /// `2026-11-21` in UTC, for file names and day buckets.
     pub fn date(self) -> String {
-        match self.civil() {
-            Some(t) => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
-            None => self.outside(),
-        }
+        self.civil().map_or_else(|| self.outside(), |t| ymd(&t))
     }
 
     /// Its date and time of day in UTC. `None` outside jiff's range (years
@@ -65,8 +54,7 @@ impl Instant {
         // Civil dates at a fixed offset: a zoned time costs ten times more,
         // and every history asks for each of its months.
         use jiff::tz::Offset;
-        let at = jiff::Timestamp::from_second(self.0).ok()?;
-        let first = Offset::UTC.to_datetime(at).date().first_of_month();
+        let first = self.civil()?.date().first_of_month();
         let next = first.checked_add(1.month()).ok()?;
         let second = |day: jiff::civil::Date| {
             Some(Offset::UTC.to_timestamp(day.to_datetime(jiff::civil::Time::midnight())).ok()?.as_second())
@@ -74,6 +62,11 @@ impl Instant {
         let name = format!("{:04}-{:02}", first.year(), first.month());
         Some((name, Instant(second(first)?), Instant(second(next)?)))
     }
+}
+
+/// `2026-11-21`: a date as RFC 3339 writes it.
+pub fn ymd(t: &DateTime) -> String {
+    format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day())
 }
 
 impl fmt::Display for Instant {

@@ -202,7 +202,7 @@ fn civil(value: &Value) -> Option<jiff::civil::DateTime> {
 /// `2026-11-21` in the language's form: as it is, or `21 nov. 2026`.
 fn date(t: &jiff::civil::DateTime, language: Language) -> String {
     match language {
-        Language::En => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
+        Language::En => crate::time::ymd(t),
         Language::Fr => {
             const MONTHS: [&str; 12] =
                 ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
