@@ -49,12 +49,13 @@ impl Output {
         let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
         let (mut before, mut index, mut folders) = (Vec::new(), HashMap::default(), Vec::<Folder>::new());
-        // Contents first: a folder comes right after its last entry, if it has one.
-        let mut last: Option<PathBuf> = None;
+        // Contents first: a folder comes right after its last entry, one
+        // level deeper, if it has one.
+        let mut last_depth = 0;
         for entry in walkdir::WalkDir::new(root).min_depth(1).contents_first(true) {
             let entry = entry.with_context(|| format!("cannot read output folder {}", root.display()))?;
-            let empty = last.as_deref().and_then(Path::parent) != Some(entry.path());
-            last = Some(entry.path().to_path_buf());
+            let empty = last_depth != entry.depth() + 1;
+            last_depth = entry.depth();
             if entry.file_type().is_dir() {
                 folders.push(Folder { path: entry.into_path(), empty });
             } else if entry.path() != marker {
