@@ -1,7 +1,8 @@
 //! The pictures the build draws, on the example fleet: the dashboard's
 //! findings and security updates per day, a host's file systems, and a
-//! disk's SMART figures — one chart per figure the disk reports, each with
-//! a title and its figures in words, agreeing with the JSON API.
+//! disk's SMART figures — one chart per figure that changed, each with a
+//! title and its figures in words, a sentence for one that did not,
+//! agreeing with the JSON API.
 
 mod common;
 
@@ -46,39 +47,47 @@ fn the_dashboard_a_host_and_a_disk_draw_their_history() {
         assert!(figures.contains(&format!(" to {percent} %")), "{target} at {percent} % in {figures}");
     }
 
-    // Each disk: a chart for each figure its sightings report, and none for the others.
+    // Each disk: a chart for each figure that changed over its history, a
+    // sentence for each that kept one value, and nothing for the others.
     let disks = read_json(&site.join("api/v1/disks.json"));
-    let mut drawn = 0;
+    let (mut drawn, mut said) = (0, 0);
     for disk in disks.as_array().unwrap() {
         let detail = read_json(&site.join("api/v1/").join(disk["api"].as_str().unwrap()));
         let page = read(&site.join(disk["page"].as_str().unwrap()));
-        let sightings = detail["sightings"].as_array().unwrap();
-        for (figure, id) in [
-            ("temperature", "temperature"),
-            ("reallocated", "reallocated"),
-            ("pending", "pending"),
-            ("uncorrectable", "uncorrectable"),
-            ("crc", "crc"),
-            ("media_errors", "media_errors"),
-            ("percentage_used", "percentage_used"),
-        ] {
-            let values: Vec<&Value> =
-                sightings.iter().filter_map(|s| s["figures"].get(figure)).filter(|v| !v.is_null()).collect();
-            let shown = page.contains(&format!("id=\"chart-{id}\""));
-            let times: std::collections::BTreeSet<i64> = sightings
+        let months = detail["history"].as_array().unwrap().iter();
+        let months: Vec<Value> =
+            months.map(|m| read_json(&site.join("api/v1/").join(m["api"].as_str().unwrap()))).collect();
+        let sightings: Vec<&Value> = months.iter().flat_map(|m| m["sightings"].as_array().unwrap()).collect();
+        for figure in
+            ["temperature", "reallocated", "pending", "uncorrectable", "crc", "media_errors", "percentage_used"]
+        {
+            let reported: Vec<(i64, i64)> = sightings
                 .iter()
-                .filter(|s| s["figures"].get(figure).is_some_and(|v| !v.is_null()))
-                .map(|s| s["at"].as_i64().unwrap())
+                .filter_map(|s| Some((s["at"].as_i64()?, s["figures"].get(figure)?.as_i64()?)))
                 .collect();
-            assert_eq!(shown, times.len() > 1, "{}: {figure} charted when it has a history", disk["id"]);
+            let times: std::collections::BTreeSet<i64> = reported.iter().map(|r| r.0).collect();
+            let values: std::collections::BTreeSet<i64> = reported.iter().map(|r| r.1).collect();
+            let shown = page.contains(&format!("id=\"chart-{figure}\""));
+            let steady = page.contains(&format!("<li id=\"steady-{figure}\">"));
+            let what = format!("{}: {figure}, {} times, {} values", disk["id"], times.len(), values.len());
+            assert_eq!(shown, times.len() > 1 && values.len() > 1, "{what}: charted");
+            assert_eq!(steady, times.len() > 1 && values.len() == 1, "{what}: said to stay");
             if shown {
                 drawn += 1;
-                let last = values.last().unwrap().as_i64().unwrap();
-                assert!(caption(&page, &format!("chart-{id}")).contains(&format!(" to {last}")), "{figure}");
+                let last = reported.last().unwrap().1;
+                assert!(caption(&page, &format!("chart-{figure}")).contains(&format!(" to {last}")), "{what}");
+            }
+            if steady {
+                said += 1;
+                let line = page.split(&format!("<li id=\"steady-{figure}\">")).nth(1).unwrap();
+                let line = &line[..line.find("</li>").unwrap()];
+                let value = values.first().unwrap();
+                assert!(line.contains(&format!(" stayed at {value}")), "{what}: {line}");
             }
         }
     }
-    assert!(drawn >= 20, "the example's disks draw {drawn} charts");
+    assert!(said >= 5, "the example's disks say {said} figures stayed the same");
+    assert!(drawn >= 10, "the example's disks draw {drawn} charts");
 }
 
 /// What the inventory showed: each file system's use in percent, where

@@ -57,8 +57,20 @@ enum Scale {
     FromZero,
     /// 0 to 100.
     Percent,
+    /// From 0 to the highest, in percent: an NVMe disk's endurance used.
+    PercentFromZero,
     /// At least 20 to 50 °C.
     Celsius,
+}
+
+impl Scale {
+    fn unit(self) -> &'static str {
+        match self {
+            Scale::Own | Scale::FromZero => "count",
+            Scale::Percent | Scale::PercentFromZero => "percent",
+            Scale::Celsius => "celsius",
+        }
+    }
 }
 
 /// Draws `lines` (name, points in time order); `None` with fewer than two
@@ -72,12 +84,13 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
         return None;
     }
     let (lo, hi) = (values().min()?, values().max()?);
-    let (low, high, unit) = match scale {
-        Scale::Own => (lo, hi.max(lo + 1), "count"),
-        Scale::FromZero => (0, hi.max(1), "count"),
-        Scale::Percent => (0, 100, "percent"),
-        Scale::Celsius => (lo.min(20), hi.max(50), "celsius"),
+    let (low, high) = match scale {
+        Scale::Own => (lo, hi.max(lo + 1)),
+        Scale::FromZero | Scale::PercentFromZero => (0, hi.max(1)),
+        Scale::Percent => (0, 100),
+        Scale::Celsius => (lo.min(20), hi.max(50)),
     };
+    let unit = scale.unit();
     let span = (t1 - t0) as f64;
     let x = |t: i64| PAD + (t - t0) as f64 / span * (WIDTH - PAD - RIGHT);
     let y = |v: i64| HEIGHT - PAD - (v - low) as f64 / (high - low).max(1) as f64 * (HEIGHT - 2.0 * PAD);
@@ -127,21 +140,49 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
     })
 }
 
-/// A disk's page: one chart per SMART figure it reports
-/// ([`crate::fleet::SmartFigures::CHARTED`]), from its sightings' lines.
-pub fn smart(sightings: &History<Sighting>) -> Vec<Chart> {
+/// A SMART figure that kept one value over two sightings or more: said in
+/// words, as a flat line would say nothing more.
+#[derive(Debug, Serialize)]
+pub struct Steady {
+    pub what: &'static str,
+    /// `celsius`, `percent` or `count`.
+    pub unit: &'static str,
+    pub value: i64,
+    pub first: Instant,
+    pub last: Instant,
+}
+
+/// A disk's SMART figures over time: a chart for each that changed, a line
+/// of words for each that did not.
+#[derive(Debug, Default)]
+pub struct Smart {
+    pub charts: Vec<Chart>,
+    pub steady: Vec<Steady>,
+}
+
+/// A disk's page: its SMART figures ([`crate::fleet::SmartFigures::CHARTED`])
+/// from its sightings' lines, each reported twice or more.
+pub fn smart(sightings: &History<Sighting>) -> Smart {
     let mut lines = sightings.lines();
     let scale = |what: &str| match what {
         "temperature" => Scale::Celsius,
-        "percentage_used" => Scale::FromZero,
+        "percentage_used" => Scale::PercentFromZero,
         _ => Scale::Own,
     };
-    (crate::fleet::SmartFigures::CHARTED.iter())
-        .filter_map(|(what, _)| {
-            let points = lines.iter_mut().find(|(name, _)| name == what).map(|(_, p)| std::mem::take(p))?;
-            draw(what, scale(what), vec![(String::new(), points)])
-        })
-        .collect()
+    let mut smart = Smart::default();
+    for (what, _) in crate::fleet::SmartFigures::CHARTED.iter() {
+        let Some(points) = lines.iter_mut().find(|(name, _)| name == what).map(|(_, p)| std::mem::take(p)) else {
+            continue;
+        };
+        match (points.first(), points.last()) {
+            (Some(&(first, value)), Some(&(last, _))) if first < last && points.iter().all(|p| p.1 == value) => {
+                let unit = scale(what).unit();
+                smart.steady.push(Steady { what, unit, value, first: Instant(first), last: Instant(last) });
+            }
+            _ => smart.charts.extend(draw(what, scale(what), vec![(String::new(), points)])),
+        }
+    }
+    smart
 }
 
 /// A host's page: each file system's use, in percent, over its `disks` versions.
@@ -226,6 +267,22 @@ mod tests {
         let percent = draw("filesystems", Scale::Percent, vec![("/".into(), vec![(0, 40), (5, 45)])]).unwrap();
         assert_eq!((percent.low, percent.high), (0, 100));
         assert!(draw("pending", Scale::Own, vec![(String::new(), vec![(3, 1)])]).is_none(), "one point is no line");
+    }
+
+    #[test]
+    fn a_figure_that_kept_its_value_is_said_not_drawn() {
+        let mut sightings = History::default();
+        for (at, temperature, crc) in [(0, 30, 2), (10, 35, 2), (20, 31, 2)] {
+            let figures =
+                crate::fleet::SmartFigures { temperature: Some(temperature), crc: Some(crc), ..Default::default() };
+            let (host, device) = Default::default();
+            sightings.push(Sighting { at: Instant(at), host, device, figures: Some(figures) });
+        }
+        let smart = smart(&sightings);
+        let drawn: Vec<&str> = smart.charts.iter().map(|c| c.what).collect();
+        assert_eq!(drawn, ["temperature"]);
+        let steady: Vec<_> = smart.steady.iter().map(|s| (s.what, s.value, s.first, s.last)).collect();
+        assert_eq!(steady, [("crc", 2, Instant(0), Instant(20))]);
     }
 
     #[test]

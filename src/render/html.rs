@@ -365,7 +365,8 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             // Tera's copies the whole list to take one.
             f.put("first", &detail.sightings.last());
             // Drawn by the `chart` macro of `macros.html`.
-            f.put("charts", &charts);
+            f.put("charts", &charts.charts);
+            f.put("steady", &charts.steady);
             Ok(())
         })
     })?;
