@@ -37,6 +37,8 @@ three_new_days() {
   DAYS_WALL=""; DAY_RSS=0
   for i in 1 2 3; do
     [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a "$before/.parc-cache" "$before/site" .; }
+    # A day's build starts on a settled disk, not beside the writeback of the copy.
+    sync
     run build --snapshots repo/snapshots --out site
     DAYS_WALL="$DAYS_WALL $WALL"; [ "$RSS" -gt "$DAY_RSS" ] && DAY_RSS=$RSS
   done
@@ -68,6 +70,7 @@ for N in $SIZES; do
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$N" "rebuild, no change" "$WALL" "-" "-" "-" "$RSS"
 
   (cd later && find . -type f | while read -r f; do mkdir -p "../snapshots/$(dirname "$f")"; mv "$f" "../snapshots/$f"; done)
+  sync
   run build --snapshots snapshots --out site
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE"); F=$(sed -E 's/.*: ([0-9]+) files.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%s new versions parsed)\n' "$N" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$P"
@@ -106,9 +109,9 @@ for N in $SIZES; do
   python3 "$HERE/bench-git-history.py" "$FLEET/snapshots" repo --skip-host "$FIRST"
   FOREIGN_WALL=""; EMPTY_WALL=""
   for i in 1 2 3; do
-    rm -rf .parc-cache site-f; cp -a "$OURS/.parc-cache" .
+    rm -rf .parc-cache site-f; cp -a "$OURS/.parc-cache" .; sync
     run build --snapshots repo/snapshots --out site-f; FOREIGN_WALL="$FOREIGN_WALL $WALL"
-    rm -rf .parc-cache site-f
+    rm -rf .parc-cache site-f; sync
     run build --snapshots repo/snapshots --out site-f; EMPTY_WALL="$EMPTY_WALL $WALL"
   done
   FOREIGN=$(median $FOREIGN_WALL); EMPTY=$(median $EMPTY_WALL)
@@ -137,6 +140,7 @@ if [ "$APT_HOSTS" -gt 0 ]; then
   APT_FULL=$WALL
   printf '%-6s %-22s %9s %10s %13s %12s %9s   (%.2f x baseline)\n' "$APT_HOSTS" "full build" "$WALL" "$V" "$(rate "$V" "$WALL")" "$(rate "$F" "$WALL")" "$RSS" "$(awk -v a="$WALL" -v b="$BASE" 'BEGIN {print a / b}')"
   (cd later && find . -type f | while read -r f; do mkdir -p "../snapshots/$(dirname "$f")"; mv "$f" "../snapshots/$f"; done)
+  sync
   run build --snapshots snapshots --out site
   P=$(sed -E 's/.*\(([0-9]+) parsed.*/\1/' <<<"$LINE")
   printf '%-6s %-22s %9s %10s %13s %12s %9s\n' "$APT_HOSTS" "rebuild, one new day" "$WALL" "$P" "$(rate "$P" "$WALL")" "-" "$RSS"
@@ -212,6 +216,7 @@ if [ "$GROWTH" != 0 ]; then
     for D in 30 360; do
       cd "$WORK/growth-$D"
       [ "$i" = 1 ] || { rm -rf .parc-cache site; cp -a before/.parc-cache before/site .; }
+      sync
       run build --snapshots repo/snapshots --out site
       DAYS_OF[$D]="${DAYS_OF[$D]} $WALL"; [ "$RSS" -gt "${DAY_RSS_OF[$D]}" ] && DAY_RSS_OF[$D]=$RSS
       cd - >/dev/null
@@ -222,6 +227,7 @@ if [ "$GROWTH" != 0 ]; then
     for D in 30 360; do
       cd "$WORK/growth-$D"
       python3 "$HERE/bench-git-history.py" dated repo --since "$(day "$N")" $UNTIL
+      sync
       run build --snapshots repo/snapshots --out site
       WALLS_OF[$D]="${WALLS_OF[$D]} $WALL"; [ "$RSS" -gt "${MOST_RSS_OF[$D]}" ] && MOST_RSS_OF[$D]=$RSS
       awk -v a="$WALL" -v b="${MOST_OF[$D]}" 'BEGIN { exit !(a > b) }' && { MOST_OF[$D]=$WALL; MOST_DAY_OF[$D]=$(day "$N"); }
