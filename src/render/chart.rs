@@ -98,20 +98,16 @@ fn draw(what: &'static str, scale: Scale, lines: Vec<(String, Vec<(i64, i64)>)>)
         .into_iter()
         .enumerate()
         .map(|(i, (name, points))| {
-            let mut drawn = String::with_capacity(points.len() * 12);
-            for (i, (t, v)) in points.iter().enumerate() {
-                // A point inside a run of equal values draws nothing the
-                // run's ends do not: a counter flat for a year is two points.
-                let flat = |j: usize| points.get(j).is_some_and(|p| p.1 == *v);
-                if i > 0 && flat(i - 1) && flat(i + 1) {
-                    continue;
-                }
+            let picked = picked(&points, t0, t1 - t0);
+            let mut drawn = String::with_capacity(picked.len() * 12);
+            for &i in &picked {
+                let (t, v) = points[i];
                 if !drawn.is_empty() {
                     drawn.push(' ');
                 }
-                tenths(&mut drawn, x(*t));
+                tenths(&mut drawn, x(t));
                 drawn.push(',');
-                tenths(&mut drawn, y(*v));
+                tenths(&mut drawn, y(v));
             }
             let vs = || points.iter().map(|(_, v)| *v);
             Line {
@@ -207,6 +203,42 @@ pub fn per_day(what: &'static str, from: Instant, to: Instant, count: impl Fn(In
     draw(what, Scale::FromZero, vec![(String::new(), points)])
 }
 
+/// The slices of a chart's time that each draw no more than their lowest and
+/// highest point: a line costs what its picture shows, not its history.
+const SLICES: i128 = 64;
+
+/// Which of `points` (in time order, from `t0` over `span`) a chart draws:
+/// not one inside a run of equal values (the run's ends draw it: a counter
+/// flat for a year is two points), and of the others the line's first and
+/// last and each slice's lowest and highest.
+fn picked(points: &[(i64, i64)], t0: i64, span: i64) -> Vec<usize> {
+    let value = |i: usize| points[i].1;
+    let inside_a_run = |i: usize| i > 0 && i + 1 < points.len() && value(i - 1) == value(i) && value(i + 1) == value(i);
+    let slice = |i: usize| (points[i].0 - t0) as i128 * SLICES / span.max(1) as i128;
+    let mut picked = vec![0, points.len() - 1];
+    let mut current: Option<(i128, usize, usize)> = None;
+    for i in (0..points.len()).filter(|&i| !inside_a_run(i)) {
+        match &mut current {
+            Some((s, low, high)) if *s == slice(i) => {
+                if value(i) < value(*low) {
+                    *low = i;
+                }
+                if value(i) > value(*high) {
+                    *high = i;
+                }
+            }
+            _ => {
+                picked.extend(current.map(|(_, low, high)| [low, high]).into_iter().flatten());
+                current = Some((slice(i), i, i));
+            }
+        }
+    }
+    picked.extend(current.map(|(_, low, high)| [low, high]).into_iter().flatten());
+    picked.sort_unstable();
+    picked.dedup();
+    picked
+}
+
 /// Writes `v` (not negative) with one decimal, as `{:.1}` does, without the
 /// formatting machinery: a disk page draws a point per sighting, on every build.
 fn tenths(out: &mut String, v: f64) {
@@ -255,6 +287,22 @@ mod tests {
         assert_eq!((chart.lines[0].min, chart.lines[0].max), (5, 7));
         let flat = draw("crc", Scale::Own, vec![(String::new(), (0..365).map(|t| (t, 0)).collect())]).unwrap();
         assert_eq!(flat.lines[0].points.split(' ').count(), 2, "a year of the same count");
+    }
+
+    #[test]
+    fn a_year_draws_each_slice_by_its_lowest_and_highest() {
+        // A value a day for a year, up and down by day, a spike on day 200.
+        let points: Vec<(i64, i64)> = (0..365).map(|d| (d, if d == 200 { 90 } else { 30 + d % 7 })).collect();
+        let chart = draw("temperature", Scale::Celsius, vec![(String::new(), points.clone())]).unwrap();
+        let drawn = chart.lines[0].points.split(' ').count();
+        assert!(drawn <= 2 * SLICES as usize + 2 && drawn > SLICES as usize, "{drawn} points");
+        let kept: Vec<(i64, i64)> = picked(&points, 0, 364).into_iter().map(|i| points[i]).collect();
+        assert!(kept.contains(&(200, 90)), "the spike is drawn");
+        assert_eq!((kept[0], kept[kept.len() - 1]), (points[0], points[364]), "and both ends");
+        let line = &chart.lines[0];
+        assert_eq!((line.first, line.last, line.min, line.max), (30, points[364].1, 30, 90), "every point's figures");
+        let month: Vec<(i64, i64)> = points[..30].to_vec();
+        assert_eq!(picked(&month, 0, 29).len(), 30, "a month's days are each a slice of their own");
     }
 
     #[test]
