@@ -215,10 +215,10 @@ fn picked(points: &[(i64, i64)], t0: i64, span: i64) -> Vec<usize> {
     let value = |i: usize| points[i].1;
     let inside_a_run = |i: usize| i > 0 && i + 1 < points.len() && value(i - 1) == value(i) && value(i + 1) == value(i);
     let slice = |i: usize| (points[i].0 - t0) as i128 * SLICES / span.max(1) as i128;
-    let mut picked = vec![0, points.len() - 1];
-    let mut current: Option<(i128, usize, usize)> = None;
+    // Each slice met, with its lowest and highest point.
+    let mut slices: Vec<(i128, usize, usize)> = Vec::new();
     for i in (0..points.len()).filter(|&i| !inside_a_run(i)) {
-        match &mut current {
+        match slices.last_mut() {
             Some((s, low, high)) if *s == slice(i) => {
                 if value(i) < value(*low) {
                     *low = i;
@@ -227,13 +227,11 @@ fn picked(points: &[(i64, i64)], t0: i64, span: i64) -> Vec<usize> {
                     *high = i;
                 }
             }
-            _ => {
-                picked.extend(current.map(|(_, low, high)| [low, high]).into_iter().flatten());
-                current = Some((slice(i), i, i));
-            }
+            _ => slices.push((slice(i), i, i)),
         }
     }
-    picked.extend(current.map(|(_, low, high)| [low, high]).into_iter().flatten());
+    let ends = [0, points.len() - 1];
+    let mut picked: Vec<usize> = ends.into_iter().chain(slices.into_iter().flat_map(|(_, l, h)| [l, h])).collect();
     picked.sort_unstable();
     picked.dedup();
     picked

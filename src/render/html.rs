@@ -364,7 +364,7 @@ pub fn render(site: &Site, out: &Output) -> Result<()> {
             // A summary keeps the oldest sighting, last. Not a `last` filter:
             // Tera's copies the whole list to take one.
             f.put("first", &detail.sightings.last());
-            // Drawn by the `chart` macro of `macros.html`.
+            // Drawn by the `chart` macro of `macros.html`; the steady ones said in words.
             f.put("charts", &charts.charts);
             f.put("steady", &charts.steady);
             Ok(())
