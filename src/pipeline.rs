@@ -180,10 +180,10 @@ fn build_once(config: &Config, options: &BuildOptions, again: bool) -> Result<Bu
         },
         || -> Result<_> {
             let (silences, sent) = people(&options.snapshots);
-            let out = timed("reading the output folder", || Output::open(&options.out))?;
+            let listing = render::output::Listing { dir: &source_cache.dir, read: options.use_cache };
+            let out = timed("reading the output folder", || Output::open(&options.out, Some(listing)))?;
             // Per output folder: a page is kept only where it was written.
-            let out_id = crate::slug::hash(&options.out.canonicalize()?.to_string_lossy(), 8);
-            let memo_file = source_cache.dir.join(format!("pages-{out_id}.json"));
+            let memo_file = source_cache.dir.join(format!("pages-{}.json", out.id));
             // A build stopped half-way may have left a page half-written that the
             // memo still takes for whole: its memo is not trusted.
             let reuse = options.use_cache && out.previous_finished;

@@ -169,6 +169,35 @@ fn a_rebuild_with_nothing_changed_does_nothing_and_a_new_day_is_picked_up() {
     assert!(read(&out.join("index.html")).contains("2026-11-04 02:00 UTC"));
 }
 
+/// The next build knows the output folder from the listing the last one
+/// left, each folder read again where its time moved: a page removed by
+/// hand is made again, a file put there by hand is pruned, and the folder
+/// is what a build from nothing makes.
+#[test]
+fn what_was_done_to_the_site_by_hand_is_seen_by_the_next_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snaps, out) = (tmp.path().join("snapshots"), tmp.path().join("site"));
+    fixture(&snaps);
+    build(&snaps, &out).success();
+    let listing = walkdir::WalkDir::new(tmp.path().join(".parc-cache")).into_iter().flatten().any(|e| {
+        let name = e.file_name().to_string_lossy();
+        name.starts_with("site-") && name.ends_with(".json")
+    });
+    assert!(listing, "the build left its listing in the cache");
+    // beta's page, which the new day of alpha does not change.
+    let page = Path::new("hosts/beta.html");
+    let had = std::fs::read(out.join(page)).unwrap();
+    std::fs::remove_file(out.join(page)).unwrap();
+    std::fs::write(out.join("hosts/by-hand.html"), "mine").unwrap();
+    write_dated(&snaps, "alpha", &system("alpha", DAY4));
+    build(&snaps, &out).success();
+    assert!(!out.join("hosts/by-hand.html").exists(), "not made by parc: pruned");
+    let fresh = tmp.path().join("fresh");
+    build_cmd(&snaps, &fresh, &["--no-cache"]).assert().success();
+    assert_eq!(files(&out), files(&fresh));
+    assert_eq!(std::fs::read(out.join(page)).unwrap(), had, "made again");
+}
+
 #[test]
 fn markdown_pages_templates_and_static_files() {
     let tmp = tempfile::tempdir().unwrap();

@@ -166,7 +166,7 @@ mod tests {
     /// whether its hash was asked for, and whether it was made.
     fn build(dir: &Path, newest: &str, hash: &str) -> (bool, bool) {
         let memo = RenderMemo::open(&dir.join("memo.json"), "salt".into(), true);
-        let out = Output::open(&dir.join("site")).unwrap();
+        let out = Output::open(&dir.join("site"), None).unwrap();
         let (asked, made) = (Cell::new(false), Cell::new(false));
         let key = || {
             asked.set(true);

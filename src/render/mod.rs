@@ -11,6 +11,7 @@ pub mod detail;
 pub mod findings;
 mod hash_feed;
 pub mod html;
+mod listing;
 pub mod memo;
 pub mod output;
 pub mod published;

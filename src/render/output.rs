@@ -7,29 +7,43 @@ use anyhow::{bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 pub const MARKER: &str = ".parc-site";
 
 pub struct Output {
     root: PathBuf,
+    /// A name of its own, from its full path: its memo and listing in the cache are its own.
+    pub id: String,
     /// The files the folder held when the build began (by their path from
-    /// the root, where it is UTF-8), each marked once this build writes or
-    /// keeps it, and its folders deepest first: a page the memo keeps is
-    /// looked up here, not asked of the disk, and what is left unmarked is
-    /// pruned, with no second walk.
-    before: Vec<PathBuf>,
-    index: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
-    made: Vec<AtomicBool>,
+    /// the root), each marked once this build writes or keeps it: a page
+    /// the memo keeps is looked up here, not asked of the disk, and what is
+    /// left unmarked is pruned, with no second walk.
+    before: HashMap<Box<str>, AtomicBool, foldhash::fast::FixedState>,
+    /// Files whose path is not UTF-8: never made, always pruned.
+    strays: Vec<PathBuf>,
+    /// Its folders, deepest first, the root last.
     folders: Vec<Folder>,
+    /// The files this build made that were not there: with the ones marked,
+    /// what the next build's listing says the folder holds.
+    created: Mutex<Vec<String>>,
+    /// Where its listing is kept (see `listing.rs`).
+    listing: Option<PathBuf>,
     pub files: AtomicUsize,
     pub unchanged: AtomicUsize,
     /// The build before this one finished: what it wrote is whole.
     pub previous_finished: bool,
 }
 
+/// Where an output folder's listing is kept, and whether it may be read.
+pub struct Listing<'a> {
+    pub dir: &'a Path,
+    pub read: bool,
+}
+
 impl Output {
     /// Opens `root`, refusing a non-empty folder that parc did not make.
-    pub fn open(root: &Path) -> Result<Output> {
+    pub fn open(root: &Path, listing: Option<Listing>) -> Result<Output> {
         if root.exists() {
             let mut entries =
                 std::fs::read_dir(root).with_context(|| format!("cannot read output folder {}", root.display()))?;
@@ -41,36 +55,29 @@ impl Output {
             }
         }
         std::fs::create_dir_all(root).with_context(|| format!("cannot create output folder {}", root.display()))?;
+        let id = crate::slug::hash(&root.canonicalize()?.to_string_lossy(), 8);
         // Claimed before the first write, and never removed: a build killed at
         // any point leaves a folder the next build recognises as its own. Its
         // fingerprint is set by `finish` only, so an unfinished build never
         // passes for a finished one.
         let marker = root.join(MARKER);
-        let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
+        let previous = std::fs::read_to_string(&marker).unwrap_or_default();
+        let previous = previous.trim();
+        let previous_finished = !previous.is_empty() && previous != "unfinished";
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
-        let (mut before, mut index, mut folders) = (Vec::new(), HashMap::default(), Vec::<Folder>::new());
-        // Contents first: a folder comes right after its last entry, one
-        // level deeper, if it has one.
-        let mut last_depth = 0;
-        for entry in walkdir::WalkDir::new(root).min_depth(1).contents_first(true) {
-            let entry = entry.with_context(|| format!("cannot read output folder {}", root.display()))?;
-            let empty = last_depth != entry.depth() + 1;
-            last_depth = entry.depth();
-            if entry.file_type().is_dir() {
-                folders.push(Folder { path: entry.into_path(), empty });
-            } else if entry.path() != marker {
-                if let Some(rel) = entry.path().strip_prefix(root).ok().and_then(Path::to_str) {
-                    index.insert(rel.into(), before.len());
-                }
-                before.push(entry.into_path());
-            }
-        }
+        let listing_file = listing.as_ref().map(|l| l.dir.join(format!("site-{id}.json")));
+        let trusted = listing.as_ref().is_some_and(|l| l.read) && previous_finished;
+        let contents = super::listing::read(root, listing_file.as_deref().filter(|_| trusted), previous)
+            .with_context(|| format!("cannot read output folder {}", root.display()))?;
+        let files = contents.files.into_iter().filter(|rel| rel != MARKER);
         Ok(Output {
             root: root.to_path_buf(),
-            made: before.iter().map(|_| AtomicBool::new(false)).collect(),
-            before,
-            index,
-            folders,
+            id,
+            before: files.map(|rel| (rel.into_boxed_str(), AtomicBool::new(false))).collect(),
+            strays: contents.strays,
+            folders: contents.folders.into_iter().map(|(rel, empty)| Folder { rel, empty }).collect(),
+            created: Mutex::default(),
+            listing: listing_file,
             files: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             previous_finished,
@@ -93,7 +100,9 @@ impl Output {
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+                std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+                self.created.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(rel.to_string());
+                Ok(())
             }
             Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
         }
@@ -111,7 +120,7 @@ impl Output {
         for rel in rels {
             check(rel.as_ref())?;
         }
-        if !rels.iter().all(|rel| self.index.contains_key(rel.as_ref())) {
+        if !rels.iter().all(|rel| self.before.contains_key(rel.as_ref())) {
             return Ok(false);
         }
         for rel in rels {
@@ -124,17 +133,29 @@ impl Output {
 
     /// Marks the file at `rel` as made by this build, if the folder held it: not pruned.
     fn mark(&self, rel: &str) {
-        if let Some(&i) = self.index.get(rel) {
-            self.made[i].store(true, Ordering::Relaxed);
+        if let Some(made) = self.before.get(rel) {
+            made.store(true, Ordering::Relaxed);
         }
     }
 
     /// Writes the build's fingerprint into the marker; last, so that a build
     /// stopped half-way is not taken for a finished one. Not counted among
     /// the site's files.
+    /// Marks the folder as this build's, `fingerprint`'s, and keeps its listing.
     pub fn finish(&self, fingerprint: &str) -> Result<()> {
         let path = self.root.join(MARKER);
-        std::fs::write(&path, format!("{fingerprint}\n")).with_context(|| format!("cannot write {}", path.display()))
+        std::fs::write(&path, format!("{fingerprint}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if let Some(listing) = &self.listing {
+            let created = self.created.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let kept = self.before.iter().filter(|(_, made)| made.load(Ordering::Relaxed)).map(|(rel, _)| &**rel);
+            let files = kept.chain(created.iter().map(String::as_str));
+            let folders = self.folders.iter().map(|f| f.rel.as_str());
+            if let Err(e) = super::listing::write(&self.root, listing, fingerprint, files, folders) {
+                tracing::warn!("cannot write {}: {e}", listing.display());
+            }
+        }
+        Ok(())
     }
 
     /// `rel` in the folder, once [`check`]ed.
@@ -148,22 +169,24 @@ impl Output {
     /// per host and disk, and asking each to go costs a system call).
     pub fn prune(&self) -> Result<usize> {
         let mut removed = 0;
-        let mut emptied: HashSet<&Path, foldhash::fast::FixedState> = HashSet::default();
-        let left = (self.before.iter().zip(&self.made)).filter(|(_, made)| !made.load(Ordering::Relaxed));
-        for (path, _) in left {
-            match std::fs::remove_file(path) {
+        let mut emptied: HashSet<PathBuf, foldhash::fast::FixedState> = HashSet::default();
+        let left = self.before.iter().filter(|(_, made)| !made.load(Ordering::Relaxed));
+        let left = left.map(|(rel, _)| self.root.join(&**rel)).chain(self.strays.iter().cloned());
+        for path in left {
+            match std::fs::remove_file(&path) {
                 Ok(()) => removed += 1,
                 // Gone already: what pruning wanted.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
             }
-            emptied.extend(path.parent());
+            emptied.extend(path.parent().map(Path::to_path_buf));
         }
-        // Deepest first: a folder whose last folder went is tried next.
-        for Folder { path, empty } in &self.folders {
+        // Deepest first: a folder whose last folder went is tried next. Never the root.
+        for Folder { rel, empty } in self.folders.iter().filter(|f| !f.rel.is_empty()) {
+            let path = self.root.join(rel);
             // Fails, as it should, when not empty.
-            if (*empty || emptied.contains(path.as_path())) && std::fs::remove_dir(path).is_ok() {
-                emptied.extend(path.parent());
+            if (*empty || emptied.contains(&path)) && std::fs::remove_dir(&path).is_ok() {
+                emptied.extend(path.parent().map(Path::to_path_buf));
             }
         }
         Ok(removed)
@@ -172,7 +195,8 @@ impl Output {
 
 /// A folder of the output, and whether it was empty when the build began.
 struct Folder {
-    path: PathBuf,
+    /// From the root, `""` for the root itself.
+    rel: String,
     empty: bool,
 }
 
@@ -222,7 +246,7 @@ mod tests {
     #[test]
     fn writes_only_inside_and_only_when_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let out = Output::open(dir.path()).unwrap();
+        let out = Output::open(dir.path(), None).unwrap();
         for bad in ["../x", "/etc/passwd", "a/../../x", "", ".hidden", "a\\..\\x", "a//b.html", "a/"] {
             assert!(out.write(bad, b"x").is_err(), "{bad}");
         }
@@ -241,7 +265,7 @@ mod tests {
     fn refuses_a_folder_it_did_not_make() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
-        assert!(Output::open(dir.path()).is_err());
+        assert!(Output::open(dir.path(), None).is_err());
         assert!(dir.path().join("precious.txt").exists());
     }
 
@@ -251,13 +275,13 @@ mod tests {
         std::fs::write(dir.path().join(MARKER), "unfinished\n").unwrap();
         std::fs::create_dir(dir.path().join("old")).unwrap();
         std::fs::write(dir.path().join("old/page.html"), "gone").unwrap();
-        let out = Output::open(dir.path()).unwrap();
+        let out = Output::open(dir.path(), None).unwrap();
         assert!(dir.path().join(MARKER).is_file(), "claimed before anything is written");
         out.write("new.html", b"kept").unwrap();
         assert_eq!(out.prune().unwrap(), 1);
         assert!(!dir.path().join("old").exists(), "its emptied folder goes too");
         assert!(dir.path().join(MARKER).is_file() && dir.path().join("new.html").is_file());
-        assert!(Output::open(dir.path()).is_ok(), "a build stopped here can go on");
+        assert!(Output::open(dir.path(), None).is_ok(), "a build stopped here can go on");
     }
 
     #[test]
@@ -268,7 +292,7 @@ mod tests {
         for old in ["a.html", "b/c.html", "d.html"] {
             std::fs::write(dir.path().join(old), "old").unwrap();
         }
-        let out = Output::open(dir.path()).unwrap();
+        let out = Output::open(dir.path(), None).unwrap();
         assert!(out.keep("a.html").unwrap());
         assert!(!out.keep_all(&["a.html", "x.html"]).unwrap(), "one missing keeps none");
         out.write("b/c.html", b"new").unwrap();
@@ -289,7 +313,7 @@ mod tests {
         {
             std::fs::write(dir.path().join(old), "old").unwrap();
         }
-        let out = Output::open(dir.path()).unwrap();
+        let out = Output::open(dir.path(), None).unwrap();
         assert!(out.keep_all(&["kept/history/z.json", "half/k.json"]).unwrap());
         assert_eq!(out.prune().unwrap(), 3);
         let left: Vec<String> = walkdir::WalkDir::new(dir.path())
