@@ -19,20 +19,31 @@ pub struct Contents {
     pub files: Vec<String>,
     /// Files whose path is not UTF-8: never parc's, always pruned.
     pub strays: Vec<PathBuf>,
-    /// Deepest first, each with whether it holds nothing.
-    pub folders: Vec<(String, bool)>,
+    /// Deepest first, the root (`""`) last.
+    pub folders: Vec<Folder>,
+    /// Whether the listing no longer says what the folder holds: it was
+    /// walked, or a folder was read again or is gone.
+    pub stale: bool,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Folder {
+    pub rel: String,
+    /// Whether it holds nothing.
+    pub empty: bool,
+    /// Its time as seen when it was read, if it was looked at.
+    pub mtime: Option<Mtime>,
+}
+
+/// A modification time: seconds and nanoseconds since 1970.
+pub type Mtime = (i64, u32);
 
 #[derive(Serialize, Deserialize)]
 struct Listed<'a> {
-    /// The marker's fingerprint when it was made: the listing of the build
-    /// that left the folder as it is.
-    #[serde(borrow)]
-    fingerprint: Cow<'a, str>,
     /// When it was made: a folder changed shortly before may have changed
     /// again since within the same tick of the file system's clock, unseen,
     /// and is read again.
-    made: (i64, u32),
+    made: Mtime,
     #[serde(borrow)]
     folders: Vec<ListedFolder<'a>>,
 }
@@ -42,22 +53,20 @@ struct ListedFolder<'a> {
     /// From the root, `""` for the root itself.
     #[serde(borrow)]
     path: Cow<'a, str>,
-    mtime: (i64, u32),
+    mtime: Mtime,
     #[serde(borrow)]
     files: Vec<Cow<'a, str>>,
 }
 
-/// What `root` holds: from `listing` when it is the one `fingerprint`'s
-/// build left, else walked.
-pub fn read(root: &Path, listing: Option<&Path>, fingerprint: &str) -> std::io::Result<Contents> {
+/// What `root` holds: from `listing` where it can be read, else walked.
+pub fn read(root: &Path, listing: Option<&Path>) -> std::io::Result<Contents> {
     let text = listing.and_then(crate::store::read_json_text);
-    let listed = text.as_deref().and_then(|t| serde_json::from_str::<Listed>(t).ok());
-    match listed {
-        Some(listed) if listed.fingerprint == fingerprint => from_listing(root, &listed),
-        _ => {
-            let mut contents = Contents::default();
+    match text.as_deref().and_then(|t| serde_json::from_str::<Listed>(t).ok()) {
+        Some(listed) => from_listing(root, &listed),
+        None => {
+            let mut contents = Contents { stale: true, ..Contents::default() };
             walk(root, "", &mut contents)?;
-            contents.folders.push((String::new(), false));
+            contents.folders.push(Folder { rel: String::new(), empty: false, mtime: None });
             Ok(finish(contents))
         }
     }
@@ -66,20 +75,25 @@ pub fn read(root: &Path, listing: Option<&Path>, fingerprint: &str) -> std::io::
 fn from_listing(root: &Path, listed: &Listed) -> std::io::Result<Contents> {
     let mut contents = Contents::default();
     let listed_folders: HashSet<&str> = listed.folders.iter().map(|f| &*f.path).collect();
-    let nanos = |(s, n): (i64, u32)| s as i128 * 1_000_000_000 + n as i128;
+    let nanos = |(s, n): Mtime| s as i128 * 1_000_000_000 + n as i128;
     // Folder times come from a clock that lags by up to a tick (a few ms).
-    let racy = |t: (i64, u32)| nanos(t) >= nanos(listed.made) - 100_000_000;
+    let racy = |t: Mtime| nanos(t) >= nanos(listed.made) - 100_000_000;
     for folder in &listed.folders {
         let path = root.join(&*folder.path);
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_dir() => meta,
-            _ => continue,
+            _ => {
+                contents.stale = true;
+                continue;
+            }
         };
-        contents.folders.push((folder.path.to_string(), false));
-        if mtime(&meta) == Some(folder.mtime) && !racy(folder.mtime) {
+        let seen = mtime(&meta);
+        contents.folders.push(Folder { rel: folder.path.to_string(), empty: false, mtime: seen });
+        if seen == Some(folder.mtime) && !racy(folder.mtime) {
             contents.files.extend(folder.files.iter().map(|name| join(&folder.path, name)));
             continue;
         }
+        contents.stale = true;
         for entry in std::fs::read_dir(&path)? {
             let entry = entry?;
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
@@ -90,9 +104,7 @@ fn from_listing(root: &Path, listed: &Listed) -> std::io::Result<Contents> {
             match entry.file_type()?.is_dir() {
                 // A folder of the listing is looked at on its own.
                 true if listed_folders.contains(rel.as_str()) => {}
-                true => {
-                    walk(&entry.path(), &rel, &mut contents)?;
-                }
+                true => walk(&entry.path(), &rel, &mut contents)?,
                 false => contents.files.push(rel),
             }
         }
@@ -106,14 +118,14 @@ fn walk(dir: &Path, rel: &str, contents: &mut Contents) -> std::io::Result<()> {
         let entry = entry.map_err(std::io::Error::other)?;
         let below = entry.path().strip_prefix(dir).ok().and_then(Path::to_str).map(|p| join(rel, p));
         match (below, entry.file_type().is_dir()) {
-            (Some(below), true) => contents.folders.push((below, false)),
+            (Some(rel), true) => contents.folders.push(Folder { rel, empty: false, mtime: None }),
             (Some(below), false) => contents.files.push(below),
             (None, true) => {}
             (None, false) => contents.strays.push(entry.into_path()),
         }
     }
     if !rel.is_empty() {
-        contents.folders.push((rel.to_string(), false));
+        contents.folders.push(Folder { rel: rel.to_string(), empty: false, mtime: None });
     }
     Ok(())
 }
@@ -122,35 +134,34 @@ fn walk(dir: &Path, rel: &str, contents: &mut Contents) -> std::io::Result<()> {
 fn finish(mut contents: Contents) -> Contents {
     let mut full: HashSet<&str> = HashSet::new();
     let files = contents.files.iter().map(String::as_str);
-    for path in files.chain(contents.folders.iter().map(|(f, _)| f.as_str()).filter(|f| !f.is_empty())) {
+    for path in files.chain(contents.folders.iter().map(|f| f.rel.as_str()).filter(|f| !f.is_empty())) {
         full.insert(parent(path));
     }
     let full: HashSet<String> = full.into_iter().map(str::to_string).collect();
-    for (folder, empty) in &mut contents.folders {
-        *empty = !full.contains(folder.as_str());
+    for folder in &mut contents.folders {
+        folder.empty = !full.contains(folder.rel.as_str());
     }
-    contents.folders.sort_by_key(|(f, _)| std::cmp::Reverse(depth(f)));
+    contents.folders.sort_by_key(|f| std::cmp::Reverse(depth(&f.rel)));
     contents
 }
 
 /// Writes the listing of `root` holding `files` (by their path from it) in
-/// `folders` and the folders above them, for the build whose fingerprint is
-/// `fingerprint`.
+/// `folders` and the folders above them. A folder's time is the one given
+/// (seen when the build began, and not changed since), else asked of it.
 pub fn write<'a>(
     root: &Path,
     listing: &Path,
-    fingerprint: &str,
     files: impl Iterator<Item = &'a str>,
-    folders: impl Iterator<Item = &'a str>,
+    folders: impl Iterator<Item = (&'a str, Option<Mtime>)>,
 ) -> std::io::Result<()> {
     let made = mtime_of(SystemTime::now()).unwrap_or_default();
-    let mut by_folder: BTreeMap<&str, Vec<Cow<str>>> = BTreeMap::new();
-    for folder in folders {
-        by_folder.entry(folder).or_default();
+    let mut by_folder: BTreeMap<&str, (Option<Mtime>, Vec<Cow<str>>)> = BTreeMap::new();
+    for (folder, mtime) in folders {
+        by_folder.entry(folder).or_default().0 = mtime;
     }
     for file in files {
         let (folder, name) = file.rsplit_once('/').unwrap_or(("", file));
-        by_folder.entry(folder).or_default().push(Cow::Borrowed(name));
+        by_folder.entry(folder).or_default().1.push(Cow::Borrowed(name));
         let mut above = folder;
         while !above.is_empty() {
             above = parent(above);
@@ -158,24 +169,20 @@ pub fn write<'a>(
         }
     }
     let mut folders = Vec::with_capacity(by_folder.len());
-    for (path, files) in by_folder {
+    for (path, (known, files)) in by_folder {
+        let asked = || std::fs::symlink_metadata(root.join(path)).ok().filter(|m| m.is_dir()).and_then(|m| mtime(&m));
         // A folder pruned, or not one: not listed, and read if it comes back.
-        let Some(mtime) =
-            std::fs::symlink_metadata(root.join(path)).ok().filter(|m| m.is_dir()).and_then(|m| mtime(&m))
-        else {
-            continue;
-        };
+        let Some(mtime) = known.or_else(asked) else { continue };
         folders.push(ListedFolder { path: Cow::Borrowed(path), mtime, files });
     }
-    let listed = Listed { fingerprint: Cow::Borrowed(fingerprint), made, folders };
-    crate::store::write_json(listing, &listed)
+    crate::store::write_json(listing, &Listed { made, folders })
 }
 
-fn mtime(meta: &std::fs::Metadata) -> Option<(i64, u32)> {
+fn mtime(meta: &std::fs::Metadata) -> Option<Mtime> {
     mtime_of(meta.modified().ok()?)
 }
 
-fn mtime_of(t: SystemTime) -> Option<(i64, u32)> {
+fn mtime_of(t: SystemTime) -> Option<Mtime> {
     let since = t.duration_since(UNIX_EPOCH).ok()?;
     Some((since.as_secs() as i64, since.subsec_nanos()))
 }
@@ -187,7 +194,7 @@ fn join(folder: &str, name: &str) -> String {
     }
 }
 
-fn parent(path: &str) -> &str {
+pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
@@ -206,7 +213,7 @@ mod tests {
     fn sorted(contents: &Contents) -> (Vec<String>, Vec<(String, bool)>) {
         let mut files = contents.files.clone();
         files.sort();
-        let mut folders = contents.folders.clone();
+        let mut folders: Vec<(String, bool)> = contents.folders.iter().map(|f| (f.rel.clone(), f.empty)).collect();
         folders.sort();
         (files, folders)
     }
@@ -226,15 +233,17 @@ mod tests {
             std::fs::write(root.join(file), "x").unwrap();
         }
         std::fs::remove_file(root.join("empty/x")).unwrap();
-        let walked = read(&root, None, "one").unwrap();
-        for (folder, _) in &walked.folders {
-            age(&root.join(folder));
+        let walked = read(&root, None).unwrap();
+        assert!(walked.stale, "a walk leaves no listing");
+        for folder in &walked.folders {
+            age(&root.join(&folder.rel));
         }
         let files = walked.files.iter().map(String::as_str);
-        write(&root, &listing, "one", files, walked.folders.iter().map(|(f, _)| f.as_str())).unwrap();
-        let listed = read(&root, Some(&listing), "one").unwrap();
+        write(&root, &listing, files, walked.folders.iter().map(|f| (f.rel.as_str(), None))).unwrap();
+        let listed = read(&root, Some(&listing)).unwrap();
         assert_eq!(sorted(&listed), sorted(&walked), "the listing says what the walk found");
-        assert!(listed.folders.contains(&("empty".to_string(), true)));
+        assert!(!listed.stale, "and still does");
+        assert!(sorted(&listed).1.contains(&("empty".to_string(), true)));
 
         // Unseen: a file added where the folder's time was put back.
         std::fs::write(root.join("hosts/unseen.html"), "x").unwrap();
@@ -243,15 +252,17 @@ mod tests {
         std::fs::remove_file(root.join("api/v1/hosts/a/history/2026-01.json")).unwrap();
         std::fs::create_dir_all(root.join("disks/d")).unwrap();
         std::fs::write(root.join("disks/d/x.json"), "x").unwrap();
-        let (files, folders) = sorted(&read(&root, Some(&listing), "one").unwrap());
+        let read_again = read(&root, Some(&listing)).unwrap();
+        assert!(read_again.stale, "folders were read again");
+        let (files, folders) = sorted(&read_again);
         assert_eq!(files, ["disks/d/x.json", "hosts/a.html", "hosts/b.html", "index.html"]);
         let deepest: Vec<&str> = folders.iter().filter(|(_, empty)| *empty).map(|(f, _)| f.as_str()).collect();
         assert_eq!(deepest, ["api/v1/hosts/a/history", "empty"]);
         assert!(folders.iter().any(|(f, _)| f == "disks/d") && folders.iter().any(|(f, _)| f == "disks"));
 
-        // Another build's listing is not read: the folder is walked.
-        let walked = read(&root, Some(&listing), "two").unwrap();
-        assert!(walked.files.iter().any(|f| f == "hosts/unseen.html"));
+        // With no listing, the folder is walked.
+        std::fs::remove_file(&listing).unwrap();
+        assert!(read(&root, Some(&listing)).unwrap().files.iter().any(|f| f == "hosts/unseen.html"));
     }
 
     #[test]
@@ -259,10 +270,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (root, listing) = (dir.path().join("site"), dir.path().join("listing.json"));
         std::fs::create_dir_all(root.join("hosts")).unwrap();
-        write(&root, &listing, "one", std::iter::empty(), ["", "hosts"].into_iter()).unwrap();
+        write(&root, &listing, std::iter::empty(), ["", "hosts"].into_iter().map(|f| (f, None))).unwrap();
         // Within the clock's tick of the listing: its time may not have moved.
         std::fs::write(root.join("hosts/late.html"), "x").unwrap();
-        let listed = read(&root, Some(&listing), "one").unwrap();
+        let listed = read(&root, Some(&listing)).unwrap();
         assert_eq!(listed.files, ["hosts/late.html"]);
     }
 }

@@ -3,6 +3,7 @@
 //! (web servers and rsync see no change), and files no longer produced are
 //! removed — but only in a folder parc made, marked by `.parc-site`.
 
+use super::listing::Folder;
 use anyhow::{bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -24,11 +25,15 @@ pub struct Output {
     strays: Vec<PathBuf>,
     /// Its folders, deepest first, the root last.
     folders: Vec<Folder>,
-    /// The files this build made that were not there: with the ones marked,
-    /// what the next build's listing says the folder holds.
+    /// The files this build made that were not there, and the files and
+    /// folders it removed: with the files marked, what the next build's
+    /// listing says the folder holds, and the folders whose time moved.
     created: Mutex<Vec<String>>,
-    /// Where its listing is kept (see `listing.rs`).
+    removed: Mutex<Vec<String>>,
+    /// Where its listing is kept (see `listing.rs`), and whether the one
+    /// there no longer says what the folder held when the build began.
     listing: Option<PathBuf>,
+    stale: bool,
     pub files: AtomicUsize,
     pub unchanged: AtomicUsize,
     /// The build before this one finished: what it wrote is whole.
@@ -67,7 +72,7 @@ impl Output {
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
         let listing_file = listing.as_ref().map(|l| l.dir.join(format!("site-{id}.json")));
         let trusted = listing.as_ref().is_some_and(|l| l.read) && previous_finished;
-        let contents = super::listing::read(root, listing_file.as_deref().filter(|_| trusted), previous)
+        let contents = super::listing::read(root, listing_file.as_deref().filter(|_| trusted))
             .with_context(|| format!("cannot read output folder {}", root.display()))?;
         let files = contents.files.into_iter().filter(|rel| rel != MARKER);
         Ok(Output {
@@ -75,9 +80,11 @@ impl Output {
             id,
             before: files.map(|rel| (rel.into_boxed_str(), AtomicBool::new(false))).collect(),
             strays: contents.strays,
-            folders: contents.folders.into_iter().map(|(rel, empty)| Folder { rel, empty }).collect(),
+            folders: contents.folders,
             created: Mutex::default(),
+            removed: Mutex::default(),
             listing: listing_file,
+            stale: contents.stale,
             files: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             previous_finished,
@@ -101,7 +108,7 @@ impl Output {
                     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
                 }
                 std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-                self.created.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(rel.to_string());
+                locked(&self.created).push(rel.to_string());
                 Ok(())
             }
             Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
@@ -146,14 +153,26 @@ impl Output {
         let path = self.root.join(MARKER);
         std::fs::write(&path, format!("{fingerprint}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        if let Some(listing) = &self.listing {
-            let created = self.created.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let kept = self.before.iter().filter(|(_, made)| made.load(Ordering::Relaxed)).map(|(rel, _)| &**rel);
-            let files = kept.chain(created.iter().map(String::as_str));
-            let folders = self.folders.iter().map(|f| f.rel.as_str());
-            if let Err(e) = super::listing::write(&self.root, listing, fingerprint, files, folders) {
-                tracing::warn!("cannot write {}: {e}", listing.display());
+        let Some(listing) = &self.listing else { return Ok(()) };
+        let (created, removed) = (locked(&self.created), locked(&self.removed));
+        // A day that made and removed no file leaves the listing as it was.
+        if !self.stale && created.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        let mut moved: HashSet<&str, foldhash::fast::FixedState> = HashSet::default();
+        for mut path in created.iter().chain(removed.iter()).map(String::as_str) {
+            moved.insert(path);
+            while !path.is_empty() {
+                path = super::listing::parent(path);
+                moved.insert(path);
             }
+        }
+        let kept = self.before.iter().filter(|(_, made)| made.load(Ordering::Relaxed)).map(|(rel, _)| &**rel);
+        let files = kept.chain(created.iter().map(String::as_str));
+        let folders =
+            self.folders.iter().map(|f| (f.rel.as_str(), f.mtime.filter(|_| !moved.contains(f.rel.as_str()))));
+        if let Err(e) = super::listing::write(&self.root, listing, files, folders) {
+            tracing::warn!("cannot write {}: {e}", listing.display());
         }
         Ok(())
     }
@@ -168,36 +187,38 @@ impl Output {
     /// those that were, and those this pruning emptied (a site has a folder
     /// per host and disk, and asking each to go costs a system call).
     pub fn prune(&self) -> Result<usize> {
-        let mut removed = 0;
         let mut emptied: HashSet<PathBuf, foldhash::fast::FixedState> = HashSet::default();
+        let mut removed = locked(&self.removed);
         let left = self.before.iter().filter(|(_, made)| !made.load(Ordering::Relaxed));
-        let left = left.map(|(rel, _)| self.root.join(&**rel)).chain(self.strays.iter().cloned());
-        for path in left {
+        let left = left
+            .map(|(rel, _)| (self.root.join(&**rel), Some(rel)))
+            .chain(self.strays.iter().map(|p| (p.clone(), None)));
+        let mut count = 0;
+        for (path, rel) in left {
             match std::fs::remove_file(&path) {
-                Ok(()) => removed += 1,
+                Ok(()) => count += 1,
                 // Gone already: what pruning wanted.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
             }
+            removed.extend(rel.map(|r| r.to_string()));
             emptied.extend(path.parent().map(Path::to_path_buf));
         }
         // Deepest first: a folder whose last folder went is tried next. Never the root.
-        for Folder { rel, empty } in self.folders.iter().filter(|f| !f.rel.is_empty()) {
+        for Folder { rel, empty, .. } in self.folders.iter().filter(|f| !f.rel.is_empty()) {
             let path = self.root.join(rel);
             // Fails, as it should, when not empty.
             if (*empty || emptied.contains(&path)) && std::fs::remove_dir(&path).is_ok() {
+                removed.push(rel.clone());
                 emptied.extend(path.parent().map(Path::to_path_buf));
             }
         }
-        Ok(removed)
+        Ok(count)
     }
 }
 
-/// A folder of the output, and whether it was empty when the build began.
-struct Folder {
-    /// From the root, `""` for the root itself.
-    rel: String,
-    empty: bool,
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Only plain names: no `..`, no root, no drive, nothing a snapshot could
@@ -323,5 +344,42 @@ mod tests {
             .map(|e| e.unwrap().path().strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(left, [MARKER, "half", "half/k.json", "kept", "kept/history", "kept/history/z.json"]);
+    }
+
+    #[test]
+    fn the_listing_is_kept_while_no_file_comes_or_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, cache) = (dir.path().join("site"), dir.path().to_path_buf());
+        let open = || Output::open(&root, Some(Listing { dir: &cache, read: true })).unwrap();
+        let out = open();
+        assert!(out.stale, "no listing yet: walked");
+        out.write("a/b.html", b"1").unwrap();
+        out.write("c.html", b"2").unwrap();
+        out.prune().unwrap();
+        // Older than the listing by more than the clock's tick.
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        for folder in [root.clone(), root.join("a")] {
+            std::fs::File::open(folder).unwrap().set_modified(old).unwrap();
+        }
+        out.finish("one").unwrap();
+        let listing = cache.join(format!("site-{}.json", out.id));
+        let written = std::fs::read(&listing).unwrap();
+
+        let out = open();
+        assert!(!out.stale, "read from the listing");
+        assert!(out.keep_all(&["a/b.html", "c.html"]).unwrap());
+        assert_eq!(out.prune().unwrap(), 0);
+        out.finish("two").unwrap();
+        assert_eq!(std::fs::read(&listing).unwrap(), written, "a day with no file made or removed");
+
+        let out = open();
+        out.write("a/new.html", b"3").unwrap();
+        assert!(out.keep("a/b.html").unwrap());
+        assert_eq!(out.prune().unwrap(), 1, "c.html");
+        out.finish("three").unwrap();
+        assert_ne!(std::fs::read(&listing).unwrap(), written);
+        let out = open();
+        assert!(out.keep_all(&["a/b.html", "a/new.html"]).unwrap());
+        assert!(!out.keep("c.html").unwrap());
     }
 }
