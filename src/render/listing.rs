@@ -26,7 +26,6 @@ pub struct Contents {
     pub stale: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Folder {
     pub rel: String,
     /// Whether it holds nothing.
@@ -132,14 +131,12 @@ fn walk(dir: &Path, rel: &str, contents: &mut Contents) -> std::io::Result<()> {
 
 /// The folders deepest first, each told whether it is empty.
 fn finish(mut contents: Contents) -> Contents {
-    let mut full: HashSet<&str> = HashSet::new();
     let files = contents.files.iter().map(String::as_str);
-    for path in files.chain(contents.folders.iter().map(|f| f.rel.as_str()).filter(|f| !f.is_empty())) {
-        full.insert(parent(path));
-    }
-    let full: HashSet<String> = full.into_iter().map(str::to_string).collect();
-    for folder in &mut contents.folders {
-        folder.empty = !full.contains(folder.rel.as_str());
+    let folders = contents.folders.iter().map(|f| f.rel.as_str()).filter(|f| !f.is_empty());
+    let full: HashSet<&str> = files.chain(folders).map(parent).collect();
+    let empty: Vec<bool> = contents.folders.iter().map(|f| !full.contains(f.rel.as_str())).collect();
+    for (folder, empty) in contents.folders.iter_mut().zip(empty) {
+        folder.empty = empty;
     }
     contents.folders.sort_by_key(|f| std::cmp::Reverse(depth(&f.rel)));
     contents
@@ -162,9 +159,7 @@ pub fn write<'a>(
     for file in files {
         let (folder, name) = file.rsplit_once('/').unwrap_or(("", file));
         by_folder.entry(folder).or_default().1.push(Cow::Borrowed(name));
-        let mut above = folder;
-        while !above.is_empty() {
-            above = parent(above);
+        for above in ancestors(folder) {
             by_folder.entry(above).or_default();
         }
     }
@@ -194,8 +189,13 @@ fn join(folder: &str, name: &str) -> String {
     }
 }
 
-pub fn parent(path: &str) -> &str {
+fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+/// The folders above `path`, the nearest first, the root (`""`) last.
+pub fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors((!path.is_empty()).then(|| parent(path)), |&p| (!p.is_empty()).then(|| parent(p)))
 }
 
 fn depth(path: &str) -> usize {
@@ -206,7 +206,7 @@ fn depth(path: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
 
@@ -219,7 +219,7 @@ mod tests {
     }
 
     /// Sets the folder's time back to 2023: older than its listing by more than a tick.
-    fn age(folder: &Path) {
+    pub(crate) fn age(folder: &Path) {
         let old = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         std::fs::File::open(folder).unwrap().set_modified(old).unwrap();
     }

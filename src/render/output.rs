@@ -66,9 +66,7 @@ impl Output {
         // fingerprint is set by `finish` only, so an unfinished build never
         // passes for a finished one.
         let marker = root.join(MARKER);
-        let previous = std::fs::read_to_string(&marker).unwrap_or_default();
-        let previous = previous.trim();
-        let previous_finished = !previous.is_empty() && previous != "unfinished";
+        let previous_finished = std::fs::read_to_string(&marker).is_ok_and(|m| m.trim() != "unfinished");
         std::fs::write(&marker, "unfinished\n").with_context(|| format!("cannot write {}", marker.display()))?;
         let listing_file = listing.as_ref().map(|l| l.dir.join(format!("site-{id}.json")));
         let trusted = listing.as_ref().is_some_and(|l| l.read) && previous_finished;
@@ -147,8 +145,7 @@ impl Output {
 
     /// Writes the build's fingerprint into the marker; last, so that a build
     /// stopped half-way is not taken for a finished one. Not counted among
-    /// the site's files.
-    /// Marks the folder as this build's, `fingerprint`'s, and keeps its listing.
+    /// the site's files. Then keeps the folder's listing for the next build.
     pub fn finish(&self, fingerprint: &str) -> Result<()> {
         let path = self.root.join(MARKER);
         std::fs::write(&path, format!("{fingerprint}\n"))
@@ -160,12 +157,9 @@ impl Output {
             return Ok(());
         }
         let mut moved: HashSet<&str, foldhash::fast::FixedState> = HashSet::default();
-        for mut path in created.iter().chain(removed.iter()).map(String::as_str) {
+        for path in created.iter().chain(removed.iter()) {
             moved.insert(path);
-            while !path.is_empty() {
-                path = super::listing::parent(path);
-                moved.insert(path);
-            }
+            moved.extend(super::listing::ancestors(path));
         }
         let kept = self.before.iter().filter(|(_, made)| made.load(Ordering::Relaxed)).map(|(rel, _)| &**rel);
         let files = kept.chain(created.iter().map(String::as_str));
@@ -357,9 +351,8 @@ mod tests {
         out.write("c.html", b"2").unwrap();
         out.prune().unwrap();
         // Older than the listing by more than the clock's tick.
-        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         for folder in [root.clone(), root.join("a")] {
-            std::fs::File::open(folder).unwrap().set_modified(old).unwrap();
+            super::super::listing::tests::age(&folder);
         }
         out.finish("one").unwrap();
         let listing = cache.join(format!("site-{}.json", out.id));
