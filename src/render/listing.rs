@@ -189,7 +189,8 @@ fn join(folder: &str, name: &str) -> String {
     }
 }
 
-fn parent(path: &str) -> &str {
+/// The folder holding `path`, the root (`""`) for a name at the top.
+pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(p, _)| p)
 }
 

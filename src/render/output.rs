@@ -3,7 +3,7 @@
 //! (web servers and rsync see no change), and files no longer produced are
 //! removed — but only in a folder parc made, marked by `.parc-site`.
 
-use super::listing::Folder;
+use super::listing::{parent, Folder};
 use anyhow::{bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -181,30 +181,32 @@ impl Output {
     /// those that were, and those this pruning emptied (a site has a folder
     /// per host and disk, and asking each to go costs a system call).
     pub fn prune(&self) -> Result<usize> {
-        let mut emptied: HashSet<PathBuf, foldhash::fast::FixedState> = HashSet::default();
         let mut removed = locked(&self.removed);
+        // The folders, by their path from the root, that lost an entry.
+        let mut emptied: HashSet<&str, foldhash::fast::FixedState> = HashSet::default();
         let left = self.before.iter().filter(|(_, made)| !made.load(Ordering::Relaxed));
-        let left = left
-            .map(|(rel, _)| (self.root.join(&**rel), Some(rel)))
-            .chain(self.strays.iter().map(|p| (p.clone(), None)));
+        let left = left.map(|(rel, _)| (self.root.join(&**rel), Some(&**rel), parent(rel)));
+        let strays = self.strays.iter().map(|path| {
+            let folder = path.parent().and_then(|p| p.strip_prefix(&self.root).ok()).and_then(Path::to_str);
+            (path.clone(), None, folder.unwrap_or_default())
+        });
         let mut count = 0;
-        for (path, rel) in left {
+        for (path, rel, folder) in left.chain(strays) {
             match std::fs::remove_file(&path) {
                 Ok(()) => count += 1,
                 // Gone already: what pruning wanted.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
             }
-            removed.extend(rel.map(|r| r.to_string()));
-            emptied.extend(path.parent().map(Path::to_path_buf));
+            removed.extend(rel.map(str::to_string));
+            emptied.insert(folder);
         }
         // Deepest first: a folder whose last folder went is tried next. Never the root.
         for Folder { rel, empty, .. } in self.folders.iter().filter(|f| !f.rel.is_empty()) {
-            let path = self.root.join(rel);
             // Fails, as it should, when not empty.
-            if (*empty || emptied.contains(&path)) && std::fs::remove_dir(&path).is_ok() {
+            if (*empty || emptied.contains(rel.as_str())) && std::fs::remove_dir(self.root.join(rel)).is_ok() {
                 removed.push(rel.clone());
-                emptied.extend(path.parent().map(Path::to_path_buf));
+                emptied.insert(parent(rel));
             }
         }
         Ok(count)
@@ -319,6 +321,7 @@ mod tests {
 
     #[test]
     fn folders_left_empty_go_and_the_others_stay() {
+        use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(MARKER), "done\n").unwrap();
         for folder in ["gone/deep/deeper", "kept/history", "was-empty/inside", "half/gone"] {
@@ -328,9 +331,13 @@ mod tests {
         {
             std::fs::write(dir.path().join(old), "old").unwrap();
         }
+        // A name that is not UTF-8 is never parc's: it goes, and its folder with it.
+        std::fs::create_dir(dir.path().join("odd")).unwrap();
+        let stray = std::ffi::OsStr::from_bytes(b"caf\xe9.html");
+        std::fs::write(dir.path().join("odd").join(stray), "old").unwrap();
         let out = Output::open(dir.path(), None).unwrap();
         assert!(out.keep_all(&["kept/history/z.json", "half/k.json"]).unwrap());
-        assert_eq!(out.prune().unwrap(), 3);
+        assert_eq!(out.prune().unwrap(), 4);
         let left: Vec<String> = walkdir::WalkDir::new(dir.path())
             .min_depth(1)
             .sort_by_file_name()
